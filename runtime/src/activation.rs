@@ -1,0 +1,318 @@
+//! Keras 3 activation functions, bit-for-bit the same on every target.
+//!
+//! Every formula follows `keras.activations` (Keras 3): `hard_sigmoid` is `relu6(x + 3) / 6`,
+//! `gelu` is the exact erf form, `leaky_relu` has slope 0.2. Transcendental functions come from
+//! `libm` everywhere (never `std`'s), so the host and a microcontroller agree to the last bit.
+
+use libm::{erfcf, expf, expm1f, log1pf, logf, sqrtf, tanhf};
+
+/// A Keras activation, by its Keras name.
+///
+/// `softmax`, `log_softmax` and `sparsemax` act along the last axis; every other one acts on each
+/// value alone. `glu` halves the last axis and is therefore a layer of its own ([`crate::Glu`]).
+///
+/// ```
+/// use static_keras_runtime::Activation;
+/// let mut v = [-1.0f32, 0.0, 2.0];
+/// Activation::from_keras_name("relu").unwrap().apply(&mut v, 3);
+/// assert_eq!(v, [0.0, 0.0, 2.0]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[allow(missing_docs)] // each variant is the Keras activation of the same name
+pub enum Activation {
+    #[default]
+    Linear,
+    Relu,
+    Relu6,
+    LeakyRelu,
+    Elu,
+    Selu,
+    Celu,
+    Sigmoid,
+    Tanh,
+    Softmax,
+    LogSoftmax,
+    Softplus,
+    Softsign,
+    Silu,
+    Gelu,
+    HardSigmoid,
+    HardSilu,
+    HardTanh,
+    Exponential,
+    Mish,
+    LogSigmoid,
+    TanhShrink,
+    SoftShrink,
+    HardShrink,
+    Squareplus,
+    SparsePlus,
+    SparseSigmoid,
+    Sparsemax,
+}
+
+const SELU_ALPHA: f32 = 1.673_263_2;
+const SELU_SCALE: f32 = 1.050_701;
+
+/// Every Keras name the runtime knows, with its variant (`swish` and `hard_swish` are aliases).
+pub const NAMES: &[(&str, Activation)] = &[
+    ("linear", Activation::Linear),
+    ("relu", Activation::Relu),
+    ("relu6", Activation::Relu6),
+    ("leaky_relu", Activation::LeakyRelu),
+    ("elu", Activation::Elu),
+    ("selu", Activation::Selu),
+    ("celu", Activation::Celu),
+    ("sigmoid", Activation::Sigmoid),
+    ("tanh", Activation::Tanh),
+    ("softmax", Activation::Softmax),
+    ("log_softmax", Activation::LogSoftmax),
+    ("softplus", Activation::Softplus),
+    ("softsign", Activation::Softsign),
+    ("silu", Activation::Silu),
+    ("swish", Activation::Silu),
+    ("gelu", Activation::Gelu),
+    ("hard_sigmoid", Activation::HardSigmoid),
+    ("hard_silu", Activation::HardSilu),
+    ("hard_swish", Activation::HardSilu),
+    ("hard_tanh", Activation::HardTanh),
+    ("exponential", Activation::Exponential),
+    ("mish", Activation::Mish),
+    ("log_sigmoid", Activation::LogSigmoid),
+    ("tanh_shrink", Activation::TanhShrink),
+    ("soft_shrink", Activation::SoftShrink),
+    ("hard_shrink", Activation::HardShrink),
+    ("squareplus", Activation::Squareplus),
+    ("sparse_plus", Activation::SparsePlus),
+    ("sparse_sigmoid", Activation::SparseSigmoid),
+    ("sparsemax", Activation::Sparsemax),
+];
+
+impl Activation {
+    /// Looks up a Keras activation name (`None` for unknown names and for `glu`, which changes
+    /// the shape).
+    pub fn from_keras_name(name: &str) -> Option<Activation> {
+        NAMES.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
+    }
+
+    /// The canonical Keras name of this activation.
+    pub fn keras_name(self) -> &'static str {
+        NAMES
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("linear")
+    }
+
+    /// Applies the activation in place. `axis` is the length of the last axis, along which
+    /// `softmax`, `log_softmax` and `sparsemax` normalise; `values.len()` is a multiple of it.
+    pub fn apply(self, values: &mut [f32], axis: usize) {
+        match self {
+            Activation::Linear => {}
+            Activation::Softmax => values.chunks_exact_mut(axis).for_each(softmax),
+            Activation::LogSoftmax => values.chunks_exact_mut(axis).for_each(log_softmax),
+            Activation::Sparsemax => values.chunks_exact_mut(axis).for_each(sparsemax),
+            // One loop per variant, so the match is outside the loop and each body vectorises.
+            Activation::Relu => map(values, relu),
+            Activation::Relu6 => map(values, relu6),
+            Activation::LeakyRelu => map(values, |x| if x >= 0.0 { x } else { 0.2 * x }),
+            Activation::Elu => map(values, |x| elu(x, 1.0)),
+            Activation::Selu => map(values, |x| SELU_SCALE * elu(x, SELU_ALPHA)),
+            Activation::Celu => map(values, |x| if x > 0.0 { x } else { expm1f(x) }),
+            Activation::Sigmoid => map(values, sigmoid),
+            Activation::Tanh => map(values, tanhf),
+            Activation::Softplus => map(values, softplus),
+            Activation::Softsign => map(values, |x| x / (1.0 + x.abs())),
+            Activation::Silu => map(values, |x| x * sigmoid(x)),
+            Activation::Gelu => map(values, gelu),
+            Activation::HardSigmoid => map(values, hard_sigmoid),
+            Activation::HardSilu => map(values, |x| x * hard_sigmoid(x)),
+            Activation::HardTanh => map(values, |x| x.clamp(-1.0, 1.0)),
+            Activation::Exponential => map(values, expf),
+            Activation::Mish => map(values, |x| x * tanhf(softplus(x))),
+            Activation::LogSigmoid => map(values, |x| -softplus(-x)),
+            Activation::TanhShrink => map(values, |x| x - tanhf(x)),
+            Activation::SoftShrink => map(values, |x| {
+                if x > 0.5 {
+                    x - 0.5
+                } else if x < -0.5 {
+                    x + 0.5
+                } else {
+                    0.0
+                }
+            }),
+            Activation::HardShrink => map(values, |x| if x.abs() > 0.5 { x } else { 0.0 }),
+            Activation::Squareplus => map(values, |x| (x + sqrtf(x * x + 4.0)) / 2.0),
+            Activation::SparsePlus => map(values, |x| {
+                if x <= -1.0 {
+                    0.0
+                } else if x >= 1.0 {
+                    x
+                } else {
+                    (x + 1.0) * (x + 1.0) / 4.0
+                }
+            }),
+            Activation::SparseSigmoid => map(values, |x| {
+                if x <= -1.0 {
+                    0.0
+                } else if x >= 1.0 {
+                    1.0
+                } else {
+                    (x + 1.0) / 2.0
+                }
+            }),
+        }
+    }
+
+    /// Applies an element-wise activation to one value. Returns `None` for the activations that
+    /// act along an axis (`softmax`, `log_softmax`, `sparsemax`).
+    pub fn scalar(self, x: f32) -> Option<f32> {
+        match self {
+            Activation::Softmax | Activation::LogSoftmax | Activation::Sparsemax => None,
+            _ => {
+                let mut v = [x];
+                self.apply(&mut v, 1);
+                Some(v[0])
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn map(values: &mut [f32], f: impl Fn(f32) -> f32) {
+    for v in values {
+        *v = f(*v);
+    }
+}
+
+#[inline(always)]
+fn relu(x: f32) -> f32 {
+    if x > 0.0 {
+        x
+    } else {
+        0.0
+    }
+}
+
+#[inline(always)]
+fn relu6(x: f32) -> f32 {
+    relu(x).min(6.0)
+}
+
+#[inline(always)]
+fn elu(x: f32, alpha: f32) -> f32 {
+    if x > 0.0 {
+        x
+    } else {
+        alpha * expm1f(x)
+    }
+}
+
+/// `1 / (1 + exp(-x))`, as JAX's `lax.logistic`.
+#[inline(always)]
+pub fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + expf(-x))
+}
+
+/// `relu6(x + 3) / 6`, the Keras 3 hard sigmoid.
+#[inline(always)]
+pub fn hard_sigmoid(x: f32) -> f32 {
+    relu6(x + 3.0) / 6.0
+}
+
+/// `log(1 + exp(x))` computed as `logaddexp(x, 0)`, exact for large |x|.
+#[inline(always)]
+fn softplus(x: f32) -> f32 {
+    relu(x) + log1pf(expf(-x.abs()))
+}
+
+/// Exact GELU, `0.5·x·erfc(−x/√2)` as JAX computes it.
+#[inline(always)]
+fn gelu(x: f32) -> f32 {
+    0.5 * x * erfcf(-x * core::f32::consts::FRAC_1_SQRT_2)
+}
+
+fn max_of(v: &[f32]) -> f32 {
+    v.iter().copied().fold(f32::NEG_INFINITY, f32::max)
+}
+
+fn softmax(v: &mut [f32]) {
+    let m = max_of(v);
+    let mut sum = 0.0;
+    for x in v.iter_mut() {
+        *x = expf(*x - m);
+        sum += *x;
+    }
+    for x in v.iter_mut() {
+        *x /= sum;
+    }
+}
+
+fn log_softmax(v: &mut [f32]) {
+    let m = max_of(v);
+    let sum: f32 = v.iter().map(|x| expf(x - m)).sum();
+    let log_sum = logf(sum);
+    for x in v.iter_mut() {
+        *x = *x - m - log_sum;
+    }
+}
+
+/// Sparsemax (Martins & Astudillo 2016) without sorting or scratch memory: an element is in the
+/// support iff `1 + k·z > s`, where `k` and `s` count and sum the elements `>= z`. That is the
+/// sorted-prefix rule evaluated at the last position of each group of ties.
+fn sparsemax(v: &mut [f32]) {
+    let mut support_sum = 0.0;
+    let mut support_len = 0usize;
+    for &z in v.iter() {
+        let (mut k, mut s) = (0usize, 0.0f32);
+        for &y in v.iter() {
+            if y >= z {
+                k += 1;
+                s += y;
+            }
+        }
+        if 1.0 + k as f32 * z > s {
+            support_sum += z;
+            support_len += 1;
+        }
+    }
+    let tau = (support_sum - 1.0) / support_len.max(1) as f32;
+    for x in v.iter_mut() {
+        *x = relu(*x - tau);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_round_trips() {
+        for (name, act) in NAMES {
+            assert_eq!(Activation::from_keras_name(name), Some(*act));
+            let canonical = act.keras_name();
+            assert_eq!(Activation::from_keras_name(canonical), Some(*act));
+        }
+        assert_eq!(Activation::from_keras_name("glu"), None);
+    }
+
+    #[test]
+    fn sparsemax_matches_the_sorted_rule() {
+        // z = [1.0, 0.8, 0.1]: sorted cumulative rule gives support {1.0, 0.8}, tau = 0.4.
+        let mut v = [0.1f32, 1.0, 0.8];
+        sparsemax(&mut v);
+        for (got, want) in v.iter().zip([0.0, 0.6, 0.4]) {
+            assert!((got - want).abs() < 1e-6, "{v:?}");
+        }
+        let mut ties = [0.5f32, 0.5, 0.5, 0.5];
+        sparsemax(&mut ties);
+        assert_eq!(ties, [0.25; 4]);
+    }
+
+    #[test]
+    fn softplus_does_not_overflow() {
+        assert_eq!(softplus(100.0), 100.0);
+        assert!(softplus(-100.0) < 1e-40);
+        assert!((softplus(0.0) - core::f32::consts::LN_2).abs() < 1e-7);
+    }
+}

@@ -1,0 +1,54 @@
+use core::fmt;
+
+/// What can go wrong when data enters a model: weights or inputs of the wrong size or content.
+///
+/// `predict` itself cannot fail; everything is checked on the way in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A raw weight buffer whose length is not the model's parameter count times four bytes.
+    WeightBytes {
+        /// Bytes the model needs (`PARAMS * 4`).
+        expected: usize,
+        /// Bytes that were given.
+        actual: usize,
+    },
+    /// An input slice with the wrong number of values.
+    InputLength {
+        /// Values the model's input shape holds.
+        expected: usize,
+        /// Values that were given.
+        actual: usize,
+    },
+    /// A token id outside `0..input_dim` given to a model that starts with `Embedding`.
+    TokenOutOfRange {
+        /// Position of the offending id in the flat input.
+        position: usize,
+        /// The id.
+        id: u32,
+        /// The embedding's `input_dim`: ids must be below it.
+        input_dim: usize,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::WeightBytes { expected, actual } => write!(
+                f,
+                "weight buffer has {actual} bytes but the model needs {expected} ({} f32 values, little-endian)",
+                expected / 4
+            ),
+            Error::InputLength { expected, actual } => write!(
+                f,
+                "input has {actual} values but the model's input shape holds {expected}"
+            ),
+            Error::TokenOutOfRange { position, id, input_dim } => write!(
+                f,
+                "token id {id} at position {position} is out of range: Embedding input_dim is {input_dim}"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for Error {}

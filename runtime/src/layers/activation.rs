@@ -1,0 +1,76 @@
+//! `Activation(name)` as a layer, and `glu`, the one activation that changes the shape.
+
+use crate::activation::sigmoid;
+use crate::layer::{no_weights, Layer, Weights};
+use crate::{Activation, Tensor};
+
+/// Keras `Activation(name)`: applies an activation to every value (softmax-like ones along the
+/// last axis).
+///
+/// # Shapes
+/// - input and output: `Tensor<F, P>`, any shape.
+///
+/// ```
+/// use static_keras_runtime::{Activation, ActivationLayer, Layer, Tensor};
+/// let layer = ActivationLayer::new(Activation::Softmax);
+/// let y = layer.forward(&Tensor::<2, 1>::new(1.0, 1.0));
+/// assert_eq!(y.as_slice(), &[0.5, 0.5]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ActivationLayer {
+    /// The function applied.
+    pub activation: Activation,
+}
+
+impl ActivationLayer {
+    /// A layer applying `activation`.
+    pub const fn new(activation: Activation) -> Self {
+        Self { activation }
+    }
+}
+
+impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for ActivationLayer {
+    type Output = Tensor<F, P>;
+    fn forward(&self, x: &Tensor<F, P>) -> Tensor<F, P> {
+        let mut y = *x;
+        self.activation.apply(y.as_mut_slice(), F);
+        y
+    }
+}
+
+no_weights!(Weights for ActivationLayer);
+
+/// Keras `Activation("glu")`: splits the last axis into halves `a`, `b` and returns `a·sigmoid(b)`.
+///
+/// # Shapes
+/// - input: `Tensor<IN, P>` with `IN` even
+/// - output: `Tensor<OUT, P>`, `OUT = IN / 2`
+///
+/// ```
+/// use static_keras_runtime::{Glu, Layer, Tensor};
+/// let y = Glu::<4, 2>.forward(&Tensor::<4, 1>::new(1.0, 2.0, 0.0, 0.0));
+/// assert_eq!(y.as_slice(), &[0.5, 1.0]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Glu<const IN: usize, const OUT: usize>;
+
+impl<const IN: usize, const OUT: usize, const P: usize> Layer<Tensor<IN, P>> for Glu<IN, OUT> {
+    type Output = Tensor<OUT, P>;
+    fn forward(&self, x: &Tensor<IN, P>) -> Tensor<OUT, P> {
+        const {
+            assert!(
+                IN == 2 * OUT,
+                "glu halves the last axis: IN must be 2 * OUT"
+            )
+        };
+        let mut y = Tensor::<OUT, P>::zeros();
+        for (out, input) in y.column_iter_mut().zip(x.column_iter()) {
+            for (i, o) in out.into_iter().enumerate() {
+                *o = input[i] * sigmoid(input[OUT + i]);
+            }
+        }
+        y
+    }
+}
+
+no_weights!(<const IN: usize, const OUT: usize> Weights for Glu<IN, OUT>);

@@ -1,0 +1,138 @@
+//! `Dense`: a matrix product over the last axis, plus bias and activation.
+
+use crate::kernels::gemm;
+use crate::layer::{Layer, Variable, Weights};
+use crate::{Activation, Tensor};
+
+/// A densely connected layer, Keras `Dense(units, activation=None, use_bias=True)`.
+///
+/// `y = activation(x · kernel + bias)`, contracting the **last** axis of the input, so a `(T, IN)`
+/// input gives `(T, UNITS)` as in Keras.
+///
+/// # Shapes
+/// - input: `Tensor<IN, P>` (Keras `(…, IN)`, any number `P` of positions)
+/// - output: `Tensor<UNITS, P>` (Keras `(…, UNITS)`)
+/// - variables: `kernel (IN, UNITS)`, and `bias (UNITS,)` when `BIAS`.
+///
+/// ```
+/// use static_keras_runtime::{Activation, Dense, Layer, Tensor, Weights};
+/// let mut dense: Dense<2, 1> = Dense::new(Activation::Relu);
+/// dense.load_variable(0, &mut [2.0, -1.0].into_iter()); // kernel (2, 1)
+/// dense.load_variable(1, &mut [0.5].into_iter()); // bias (1,)
+/// let y = dense.forward(&Tensor::<2, 1>::new(3.0, 1.0));
+/// assert_eq!(y[0], 5.5); // relu(3·2 + 1·(−1) + 0.5)
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dense<const IN: usize, const UNITS: usize, const BIAS: bool = true> {
+    /// `W` with `y = W·x`: the Keras kernel `(IN, UNITS)` read in its row-major order.
+    pub kernel: Tensor<UNITS, IN>,
+    /// The bias (zeros and unused when `BIAS` is false).
+    pub bias: Tensor<UNITS, 1>,
+    /// Applied after the bias.
+    pub activation: Activation,
+}
+
+impl<const IN: usize, const UNITS: usize, const BIAS: bool> Dense<IN, UNITS, BIAS> {
+    const WITH_BIAS: &'static [Variable] = &[
+        Variable {
+            name: "kernel",
+            shape: &[IN, UNITS],
+        },
+        Variable {
+            name: "bias",
+            shape: &[UNITS],
+        },
+    ];
+    const WITHOUT_BIAS: &'static [Variable] = &[Variable {
+        name: "kernel",
+        shape: &[IN, UNITS],
+    }];
+
+    /// A layer with zero weights and the given activation.
+    pub fn new(activation: Activation) -> Self {
+        Self {
+            kernel: Tensor::zeros(),
+            bias: Tensor::zeros(),
+            activation,
+        }
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, const BIAS: bool> Default for Dense<IN, UNITS, BIAS> {
+    fn default() -> Self {
+        Self::new(Activation::Linear)
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, const BIAS: bool, const P: usize> Layer<Tensor<IN, P>>
+    for Dense<IN, UNITS, BIAS>
+{
+    type Output = Tensor<UNITS, P>;
+
+    fn forward(&self, x: &Tensor<IN, P>) -> Tensor<UNITS, P> {
+        let mut y = Tensor::<UNITS, P>::zeros();
+        if BIAS {
+            for mut column in y.column_iter_mut() {
+                column.copy_from(&self.bias);
+            }
+        }
+        gemm(
+            UNITS,
+            IN,
+            P,
+            self.kernel.as_slice(),
+            x.as_slice(),
+            y.as_mut_slice(),
+            BIAS,
+        );
+        self.activation.apply(y.as_mut_slice(), UNITS);
+        y
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, const BIAS: bool> Weights for Dense<IN, UNITS, BIAS> {
+    fn variables(&self) -> &'static [Variable] {
+        if BIAS {
+            Self::WITH_BIAS
+        } else {
+            Self::WITHOUT_BIAS
+        }
+    }
+
+    fn load_variable(&mut self, index: usize, values: &mut dyn Iterator<Item = f32>) {
+        // Row-major (IN, UNITS) is column-major (UNITS, IN): both are straight copies.
+        let target = match index {
+            0 => self.kernel.as_mut_slice(),
+            _ => self.bias.as_mut_slice(),
+        };
+        target.iter_mut().zip(values).for_each(|(t, v)| *t = v);
+    }
+
+    fn store_variable(&self, index: usize, out: &mut dyn FnMut(f32)) {
+        let source = match index {
+            0 => self.kernel.as_slice(),
+            _ => self.bias.as_slice(),
+        };
+        source.iter().for_each(|&v| out(v));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acts_on_the_last_axis_of_a_sequence() {
+        let mut d: Dense<2, 3> = Dense::new(Activation::Linear);
+        // kernel (2, 3) row-major: [[1, 2, 3], [4, 5, 6]]; bias [0.5, 0, -0.5]
+        d.load_variable(0, &mut [1.0, 2.0, 3.0, 4.0, 5.0, 6.0].into_iter());
+        d.load_variable(1, &mut [0.5, 0.0, -0.5].into_iter());
+        // (T=2, F=2): [[1, 0], [0, 1]]
+        let x = Tensor::<2, 2>::from_column_slice(&[1.0, 0.0, 0.0, 1.0]);
+        let y = d.forward(&x);
+        assert_eq!(y.as_slice(), &[1.5, 2.0, 2.5, 4.5, 5.0, 5.5]);
+        assert_eq!(d.param_count(), 9);
+        let no_bias: Dense<2, 3, false> = Dense::default();
+        assert_eq!(no_bias.param_count(), 6);
+    }
+}

@@ -1,0 +1,43 @@
+//! Runtime of [static-keras](https://docs.rs/static-keras): the tensors, layers and activations that
+//! `keras_model!` generates code against.
+//!
+//! Everything here is `#![no_std]` and allocation-free: every shape is a const generic, every buffer
+//! has its size fixed at compile time, and transcendental functions come from `libm` on every target
+//! so that a host and a microcontroller compute the same bits.
+//!
+//! Layers compose through the [`Layer`] trait, whose input type decides which layers may follow which:
+//!
+//! ```
+//! use static_keras_runtime::{Activation, Dense, Layer, Tensor};
+//!
+//! let hidden: Dense<4, 8> = Dense::new(Activation::Relu);
+//! let out: Dense<8, 2> = Dense::new(Activation::Softmax);
+//! let x = Tensor::<4, 1>::from_column_slice(&[1.0, 2.0, 3.0, 4.0]);
+//! let y = (hidden, out).forward(&x); // a chain of two layers is a layer
+//! assert!((y.sum() - 1.0).abs() < 1e-6);
+//! ```
+#![no_std]
+#![deny(missing_docs)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod activation;
+mod error;
+#[doc(hidden)]
+pub mod kernels;
+mod layer;
+pub mod layers;
+pub mod shape;
+mod tensor;
+
+pub use activation::Activation;
+pub use error::Error;
+pub use layer::{load_le_bytes, Layer, LayerInfo, Model, Variable, Weights};
+pub use layers::*;
+pub use tensor::Tensor;
+
+/// Everything generated code and integrations need, re-exported in one place.
+pub mod prelude {
+    pub use crate::{Activation, Error, Layer, Model, Tensor, Variable, Weights};
+}

@@ -1,0 +1,1 @@
+pub use static_keras_runtime::*;
