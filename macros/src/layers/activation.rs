@@ -1,0 +1,150 @@
+//! `Activation(name)` and the `activation = "…"` argument of other layers.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use static_keras_runtime::activation::NAMES;
+use static_keras_runtime::Activation;
+use syn::spanned::Spanned;
+
+use super::{dims, lit, rt, Entry, LayerSpec, ShapeError};
+use crate::args::{req, Args};
+use crate::suggest::did_you_mean;
+
+/// A resolved activation: one the runtime applies in place, or `glu`, which halves the last axis.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Act {
+    Fn(Activation),
+    Glu,
+}
+
+impl Act {
+    /// The runtime enum value (`Linear` for glu, which is applied as a separate step).
+    pub fn tokens(self) -> TokenStream {
+        let rt = rt();
+        let variant = match self {
+            Act::Fn(a) => format_ident!("{}", format!("{a:?}")),
+            Act::Glu => format_ident!("Linear"),
+        };
+        quote!(#rt::Activation::#variant)
+    }
+
+    /// Output shape of the activation on `shape`.
+    pub fn output_shape(
+        self,
+        shape: &[usize],
+        span: Span,
+        what: &str,
+    ) -> Result<Vec<usize>, ShapeError> {
+        match self {
+            Act::Fn(_) => Ok(shape.to_vec()),
+            Act::Glu => {
+                let last = *shape.last().unwrap_or(&1);
+                if last % 2 != 0 {
+                    return Err(ShapeError::new(
+                        span,
+                        format!(
+                            "glu splits the last axis in halves, but {what} has odd size {last}"
+                        ),
+                    ));
+                }
+                let mut out = shape.to_vec();
+                *out.last_mut().unwrap() = last / 2;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Wraps `y` (an expression of the pre-activation tensor) with the glu step if needed.
+    pub fn finish(self, y: TokenStream, before: &[usize], after: &[usize]) -> TokenStream {
+        match self {
+            Act::Fn(_) => y,
+            Act::Glu => {
+                let rt = rt();
+                let (fin, _) = dims(before);
+                let (fout, _) = dims(after);
+                let (fin, fout) = (lit(fin), lit(fout));
+                quote!(#rt::Layer::forward(&#rt::Glu::<#fin, #fout>, &#y))
+            }
+        }
+    }
+}
+
+/// Reads an activation argument: a Keras name in double quotes, or `None` for linear.
+pub fn parse_activation(args: &Args, name: &str) -> Option<Act> {
+    let expr = args.get(name)?;
+    if crate::args::is_none(expr) {
+        return Some(Act::Fn(Activation::Linear));
+    }
+    let (value, span) = args.string(name)?;
+    if value == "glu" {
+        return Some(Act::Glu);
+    }
+    if let Some(a) = Activation::from_keras_name(&value) {
+        return Some(Act::Fn(a));
+    }
+    let message = if value == "threshold" {
+        "activation \"threshold\" needs `threshold` and `default_value` arguments and cannot be used by name (Keras raises TypeError too)".to_string()
+    } else {
+        let names = NAMES.iter().map(|(n, _)| *n).chain(["glu"]);
+        format!(
+            "unknown activation \"{value}\"{}",
+            did_you_mean(&value, names)
+        )
+    };
+    args.cx.error_at(span, message);
+    None
+}
+
+struct ActivationSpec {
+    act: Act,
+    span: Span,
+}
+
+pub const ACTIVATION: Entry = Entry {
+    class: "Activation",
+    signature: &[req("activation")],
+    build: |args| {
+        let act = parse_activation(args, "activation")?;
+        Some(Box::new(ActivationSpec {
+            act,
+            span: args
+                .get("activation")
+                .map_or_else(|| args.call.span(), |e| e.span()),
+        }))
+    },
+};
+
+impl LayerSpec for ActivationSpec {
+    fn class(&self) -> &'static str {
+        "Activation"
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
+        self.act.output_shape(input, self.span, "its input")
+    }
+
+    fn field_type(&self, input: &[usize], output: &[usize]) -> TokenStream {
+        let rt = rt();
+        match self.act {
+            Act::Fn(_) => quote!(#rt::ActivationLayer),
+            Act::Glu => {
+                let (fin, fout) = (lit(dims(input).0), lit(dims(output).0));
+                quote!(#rt::Glu<#fin, #fout>)
+            }
+        }
+    }
+
+    fn init(&self, input: &[usize], output: &[usize]) -> TokenStream {
+        let rt = rt();
+        match self.act {
+            Act::Fn(_) => {
+                let act = self.act.tokens();
+                quote!(#rt::ActivationLayer::new(#act))
+            }
+            Act::Glu => {
+                let ty = self.field_type(input, output);
+                quote!(<#ty as ::core::default::Default>::default())
+            }
+        }
+    }
+}

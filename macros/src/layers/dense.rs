@@ -1,0 +1,95 @@
+//! `Dense(units, activation=None, use_bias=True, …)`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+
+use super::activation::{parse_activation, Act};
+use super::{dims, lit, rt, Entry, LayerSpec, ShapeError};
+use crate::args::{ignored, opt, req};
+use static_keras_runtime::Activation;
+
+struct Dense {
+    units: usize,
+    activation: Act,
+    use_bias: bool,
+    span: Span,
+}
+
+pub const DENSE: Entry = Entry {
+    class: "Dense",
+    signature: &[
+        req("units"),
+        opt("activation"),
+        opt("use_bias"),
+        ignored("kernel_initializer"),
+        ignored("bias_initializer"),
+        ignored("kernel_regularizer"),
+        ignored("bias_regularizer"),
+        ignored("kernel_constraint"),
+        ignored("bias_constraint"),
+        ignored("lora_rank"),
+        ignored("lora_alpha"),
+    ],
+    build: |args| {
+        let units = args.positive("units", None);
+        let activation = match args.get("activation") {
+            Some(_) => parse_activation(args, "activation"),
+            None => Some(Act::Fn(Activation::Linear)),
+        };
+        let use_bias = args.bool("use_bias", true);
+        Some(Box::new(Dense {
+            units: units?,
+            // A bad activation is already reported; going on as linear lets the shape checks of
+            // the later layers still run and report their own errors in the same build.
+            activation: activation.unwrap_or(Act::Fn(Activation::Linear)),
+            use_bias,
+            span: args.span_of("activation"),
+        }))
+    },
+};
+
+impl LayerSpec for Dense {
+    fn class(&self) -> &'static str {
+        "Dense"
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
+        let mut out = input.to_vec();
+        *out.last_mut().expect("shapes have rank >= 1") = self.units;
+        self.activation
+            .output_shape(&out, self.span, &format!("Dense({})", self.units))
+    }
+
+    fn params(&self, input: &[usize]) -> usize {
+        let fin = dims(input).0;
+        fin * self.units + if self.use_bias { self.units } else { 0 }
+    }
+
+    fn field_type(&self, input: &[usize], _output: &[usize]) -> TokenStream {
+        let rt = rt();
+        let fin = lit(dims(input).0);
+        let units = lit(self.units);
+        let bias = self.use_bias;
+        quote!(#rt::Dense<#fin, #units, #bias>)
+    }
+
+    fn init(&self, input: &[usize], output: &[usize]) -> TokenStream {
+        let ty = self.field_type(input, output);
+        let act = self.activation.tokens();
+        quote!(<#ty>::new(#act))
+    }
+
+    fn forward(
+        &self,
+        field: TokenStream,
+        x: TokenStream,
+        input: &[usize],
+        output: &[usize],
+    ) -> TokenStream {
+        let rt = rt();
+        let y = quote!(#rt::Layer::forward(&#field, #x));
+        let mut before = input.to_vec();
+        *before.last_mut().expect("rank >= 1") = self.units;
+        self.activation.finish(y, &before, output)
+    }
+}
