@@ -82,6 +82,7 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
     let input_ty = tensor(input_shape);
     let output_ty = tensor(output_shape);
     let input_len = lit(input_shape.iter().product());
+    let output_len = lit(output_shape.iter().product());
 
     let mut fields = Vec::new();
     let mut inits = Vec::new();
@@ -161,13 +162,7 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
 
             /// One input sample from its values in Keras's row-major order.
             pub fn input_from_slice(values: &[f32]) -> ::core::result::Result<#input_ty, #rt::Error> {
-                if values.len() != #input_len {
-                    return ::core::result::Result::Err(#rt::Error::InputLength {
-                        expected: #input_len,
-                        actual: values.len(),
-                    });
-                }
-                ::core::result::Result::Ok(<#input_ty>::from_column_slice(values))
+                <Self as #rt::Model>::input_from_slice(values)
             }
 
             /// The model with weights from raw little-endian f32 values, in Keras's
@@ -188,10 +183,26 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
 
         impl #rt::Model for #ident {
             type Input = #input_ty;
+            type InputElem = f32;
             type Output = #output_ty;
             const INPUT_SHAPE: &'static [usize] = #input_const;
             const OUTPUT_SHAPE: &'static [usize] = #output_const;
             const PARAMS: usize = #params_total_lit;
+            const OUTPUT_LEN: usize = #output_len;
+
+            fn input_from_slice(values: &[f32]) -> ::core::result::Result<#input_ty, #rt::Error> {
+                if values.len() != #input_len {
+                    return ::core::result::Result::Err(#rt::Error::InputLength {
+                        expected: #input_len,
+                        actual: values.len(),
+                    });
+                }
+                ::core::result::Result::Ok(<#input_ty>::from_column_slice(values))
+            }
+
+            fn output_to_slice(output: &#output_ty, out: &mut [f32]) {
+                out.copy_from_slice(output.as_slice());
+            }
 
             fn predict(&self, input: &#input_ty) -> #output_ty {
                 #(#steps)*

@@ -110,6 +110,9 @@ pub struct LayerInfo {
 pub trait Model {
     /// What `predict` takes: one sample, without the batch axis.
     type Input;
+    /// The element type of the input: `f32`, or `u32` token ids for a model that starts with
+    /// `Embedding`.
+    type InputElem: Copy;
     /// What `predict` returns for one sample.
     type Output;
     /// The Keras input shape without the batch axis.
@@ -118,6 +121,16 @@ pub trait Model {
     const OUTPUT_SHAPE: &'static [usize];
     /// Number of parameters; equals Keras's `model.count_params()`.
     const PARAMS: usize;
+    /// Number of values in one output (all outputs together when there are several).
+    const OUTPUT_LEN: usize;
+
+    /// One input sample from its values in Keras's row-major order; checks the length (and,
+    /// for token ids, their range).
+    fn input_from_slice(values: &[Self::InputElem]) -> Result<Self::Input, Error>;
+
+    /// Copies an output into `out` (length [`Model::OUTPUT_LEN`]) in Keras's row-major order,
+    /// several outputs one after the other.
+    fn output_to_slice(output: &Self::Output, out: &mut [f32]);
 
     /// Runs the model on one sample (Keras `predict` on a batch of one). Never allocates.
     fn predict(&self, input: &Self::Input) -> Self::Output;

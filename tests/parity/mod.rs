@@ -1,0 +1,144 @@
+//! The Keras parity harness: runs models declared with `keras_model!` on inputs that real Keras
+//! saw, with the weights Keras had, and compares with Keras's own `predict` output.
+//!
+//! Fixtures come from `tools/gen_fixtures.py` (real Keras, JAX backend, CPU). Each case has
+//! `<name>.w.bin` (weights, `model.weights` order), `<name>.x.bin` (input batch) and `<name>.y.bin`
+//! (Keras's output), all raw little-endian f32.
+
+use std::io::Write;
+
+use static_keras::Model;
+
+/// Absolute error, relative above magnitude 1: `|a − b| / max(1, |b|)`.
+pub const TOLERANCE: f32 = 1e-5;
+
+pub fn read_f32(bytes: &[u8]) -> Vec<f32> {
+    assert_eq!(bytes.len() % 4, 0, "fixture length is not a multiple of 4");
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+pub fn error(got: f32, want: f32) -> f32 {
+    if got == want || (got.is_nan() && want.is_nan()) {
+        return 0.0; // equal infinities included
+    }
+    (got - want).abs() / want.abs().max(1.0)
+}
+
+pub struct Report {
+    suite: &'static str,
+    keras: &'static str,
+    lines: Vec<String>,
+    failures: Vec<String>,
+    worst: (f32, String),
+    values: usize,
+}
+
+impl Report {
+    pub fn new(suite: &'static str, keras: &'static str) -> Self {
+        Self { suite, keras, lines: Vec::new(), failures: Vec::new(), worst: (0.0, String::new()), values: 0 }
+    }
+
+    /// Runs one case: `M` declared from the same layer list Keras built.
+    pub fn case<M: Model<InputElem = f32> + Default>(
+        &mut self,
+        name: &str,
+        weights: &[u8],
+        x: &[u8],
+        y: &[u8],
+        output_shape: &[usize],
+        params: usize,
+    ) {
+        if M::PARAMS != params {
+            self.failures.push(format!("{name}: PARAMS {} but Keras count_params() {params}", M::PARAMS));
+            return;
+        }
+        if M::OUTPUT_SHAPE != output_shape {
+            self.failures.push(format!("{name}: OUTPUT_SHAPE {:?} but Keras {output_shape:?}", M::OUTPUT_SHAPE));
+            return;
+        }
+        let mut model = M::default();
+        if let Err(e) = static_keras::load_le_bytes(&mut model, weights) {
+            self.failures.push(format!("{name}: weights: {e}"));
+            return;
+        }
+        let (x, y) = (read_f32(x), read_f32(y));
+        let in_len = M::INPUT_SHAPE.iter().product::<usize>();
+        let batch = x.len() / in_len;
+        assert_eq!(y.len(), batch * M::OUTPUT_LEN, "{name}: fixture sizes disagree");
+        let mut out = vec![0.0f32; M::OUTPUT_LEN];
+        let mut worst = (0.0f32, 0usize, 0.0f32, 0.0f32);
+        for (sample, want) in x.chunks_exact(in_len).zip(y.chunks_exact(M::OUTPUT_LEN)) {
+            let input = M::input_from_slice(sample).expect("fixture input has the model's size");
+            M::output_to_slice(&model.predict(&input), &mut out);
+            for (i, (&g, &w)) in out.iter().zip(want).enumerate() {
+                let e = error(g, w);
+                if e > worst.0 || e.is_nan() {
+                    worst = (if e.is_nan() { f32::INFINITY } else { e }, i, g, w);
+                }
+            }
+        }
+        self.values += y.len();
+        self.lines.push(format!("{name:<32} {batch:>3} samples  max error {:.2e}", worst.0));
+        if worst.0 > self.worst.0 {
+            self.worst = (worst.0, name.to_string());
+        }
+        if !(worst.0 <= TOLERANCE) {
+            self.failures.push(format!(
+                "{name}: error {:.3e} at output {} (got {}, Keras {})",
+                worst.0, worst.1, worst.2, worst.3
+            ));
+        }
+    }
+
+    /// Prints the table (past the test harness's capture, so it shows in every run) and fails on
+    /// any case out of tolerance.
+    pub fn finish(self) {
+        let mut text = format!("\nKeras parity, suite \"{}\" (fixtures from Keras {}):\n", self.suite, self.keras);
+        for line in &self.lines {
+            text += &format!("  {line}\n");
+        }
+        text += &format!(
+            "  {} cases, {} values compared, worst error {:.2e} ({}), tolerance {:.0e}\n",
+            self.lines.len(),
+            self.values,
+            self.worst.0,
+            self.worst.1,
+            TOLERANCE
+        );
+        let _ = std::io::stderr().write_all(text.as_bytes());
+        assert!(self.failures.is_empty(), "parity failures:\n{}", self.failures.join("\n"));
+    }
+}
+
+/// Declares the parity test of one suite; the generator writes its invocation.
+macro_rules! parity_suite {
+    (
+        suite: $suite:literal,
+        keras: $keras:literal,
+        cases: [ $(
+            $name:ident { input_shape: $shape:tt, layers: [$($layers:tt)*], output_shape: [$($out:literal),*], params: $params:literal }
+        ),* $(,)? ],
+    ) => {
+        #[test]
+        fn keras_parity() {
+            let mut report = parity::Report::new($suite, $keras);
+            $({
+                static_keras::keras_model! {
+                    struct Case { input_shape: $shape, layers: [$($layers)*], }
+                }
+                report.case::<Case>(
+                    stringify!($name),
+                    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".w.bin")),
+                    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".x.bin")),
+                    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".y.bin")),
+                    &[$($out),*],
+                    $params,
+                );
+            })*
+            report.finish();
+        }
+    };
+}
