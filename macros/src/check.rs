@@ -12,9 +12,9 @@ pub fn infer(model: &Model, cx: &Ctxt) -> Option<Vec<Vec<usize>>> {
         let spec = layer.spec.as_ref()?;
         let input = shapes.last().expect("starts with the input");
         let context = match i {
-            0 => format!("the model input {}", fmt_shape(input)),
+            0 => format!("input {} is the model input", fmt_shape(input)),
             _ => format!(
-                "output {} of `{}`",
+                "input {} is the output of `{}`",
                 fmt_shape(input),
                 model.layers[i - 1].name
             ),
@@ -33,7 +33,7 @@ pub fn infer(model: &Model, cx: &Ctxt) -> Option<Vec<Vec<usize>>> {
                 return None;
             }
             Err(e) => {
-                cx.error_at(e.span, format!("{} (input: {context})", e.message));
+                cx.error_at(e.span, format!("{} ({context})", e.message));
                 return None;
             }
         }

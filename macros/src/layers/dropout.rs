@@ -19,7 +19,7 @@ pub const DROPOUT: Entry = Entry {
         if !(0.0..1.0).contains(&rate) {
             args.cx.error_at(
                 args.span_of("rate"),
-                format!("Dropout rate must be in [0, 1), found {rate}"),
+                format!("Dropout rate must be in [0, 1), found {rate:?}"),
             );
             return None;
         }

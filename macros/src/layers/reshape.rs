@@ -114,7 +114,7 @@ impl LayerSpec for Reshape {
             .map(|&d| d as usize)
             .product();
         let shown = format!(
-            "({})",
+            "(({}))",
             self.target
                 .iter()
                 .map(i64::to_string)

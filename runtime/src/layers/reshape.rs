@@ -18,6 +18,13 @@ use crate::Tensor;
 /// let y: Tensor<3, 2> = Reshape::<6, 1, 3, 2>.forward(&x);
 /// assert_eq!(y[(0, 1)], 4.0);
 /// ```
+///
+/// A reshape that changes the number of values does not build:
+///
+/// ```compile_fail
+/// use static_keras_runtime::{Layer, Reshape, Tensor};
+/// let y: Tensor<3, 3> = Reshape::<16, 1, 3, 3>.forward(&Tensor::<16, 1>::zeros());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Reshape<const IF: usize, const IP: usize, const OF: usize, const OP: usize>;
 
