@@ -2,45 +2,45 @@
 
 /// `c (m×n) = a (m×k) · b (k×n) + (c if accumulate)`, all column-major and contiguous.
 ///
-/// A matrix-vector product (`n == 1`) runs as a sequence of AXPYs over the contiguous columns of
-/// `a`, which vectorises and skips GEMM packing; larger products go to `matrixmultiply`'s
-/// cache-blocked SIMD kernel, which nalgebra itself only uses for dynamically sized matrices.
+/// Four columns of `c` are produced together so each column of `a` is read once per four
+/// outputs; the inner loop runs down contiguous columns and vectorises. No packing buffers, so no
+/// allocation (`matrixmultiply` allocates one per call, which `predict` must not do).
 #[inline]
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n);
     if !accumulate {
         c.fill(0.0);
     }
-    if m == 0 || n == 0 || k == 0 {
+    if m == 0 {
         return;
     }
-    if n == 1 {
-        for (col, &x) in a.chunks_exact(m).zip(b) {
-            for (y, &w) in c.iter_mut().zip(col) {
+    let mut c_blocks = c.chunks_exact_mut(4 * m);
+    let mut b_blocks = b.chunks_exact(4 * k);
+    for (c4, b4) in (&mut c_blocks).zip(&mut b_blocks) {
+        let (c0, rest) = c4.split_at_mut(m);
+        let (c1, rest) = rest.split_at_mut(m);
+        let (c2, c3) = rest.split_at_mut(m);
+        for (p, a_col) in a.chunks_exact(m).enumerate() {
+            let (b0, b1, b2, b3) = (b4[p], b4[k + p], b4[2 * k + p], b4[3 * k + p]);
+            for i in 0..m {
+                let x = a_col[i];
+                c0[i] += x * b0;
+                c1[i] += x * b1;
+                c2[i] += x * b2;
+                c3[i] += x * b3;
+            }
+        }
+    }
+    for (c_col, b_col) in c_blocks
+        .into_remainder()
+        .chunks_exact_mut(m)
+        .zip(b_blocks.remainder().chunks_exact(k))
+    {
+        for (a_col, &x) in a.chunks_exact(m).zip(b_col) {
+            for (y, &w) in c_col.iter_mut().zip(a_col) {
                 *y += w * x;
             }
         }
-        return;
-    }
-    // SAFETY: the lengths were checked above and the strides describe contiguous column-major
-    // m×k, k×n and m×n matrices inside those slices; `c` does not alias `a` or `b` (it is `&mut`).
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            1,
-            m as isize,
-            b.as_ptr(),
-            1,
-            k as isize,
-            1.0,
-            c.as_mut_ptr(),
-            1,
-            m as isize,
-        );
     }
 }
 
@@ -60,9 +60,17 @@ mod tests {
 
     #[test]
     fn matches_the_definition() {
-        let a: [f32; 12] = core::array::from_fn(|i| i as f32 * 0.5 - 2.0);
-        let b: [f32; 12] = core::array::from_fn(|i| 1.0 - i as f32 * 0.25);
-        for (m, k, n) in [(3, 4, 3), (4, 3, 1), (2, 6, 2), (12, 1, 1)] {
+        let a: [f32; 32] = core::array::from_fn(|i| i as f32 * 0.5 - 2.0);
+        let b: [f32; 32] = core::array::from_fn(|i| 1.0 - i as f32 * 0.25);
+        for (m, k, n) in [
+            (3, 4, 3),
+            (4, 3, 1),
+            (2, 6, 2),
+            (12, 1, 1),
+            (2, 2, 9),
+            (1, 3, 5),
+            (3, 1, 8),
+        ] {
             let mut c = [7.0f32; 64];
             gemm(m, k, n, &a[..m * k], &b[..k * n], &mut c[..m * n], false);
             assert_eq!(&c[..m * n], &naive(m, k, n, &a, &b)[..m * n], "{m}x{k}x{n}");
