@@ -53,6 +53,24 @@ fn fallback(model: &Model) -> TokenStream {
         impl ::core::default::Default for #ident {
             fn default() -> Self { ::core::unreachable!() }
         }
+        #[allow(unused_variables)]
+        impl #rt::Model for #ident {
+            type Input = #rt::Tensor<1, 1>;
+            type InputElem = f32;
+            type Output = #rt::Tensor<1, 1>;
+            const INPUT_SHAPE: &'static [usize] = &[];
+            const OUTPUT_SHAPE: &'static [usize] = &[];
+            const PARAMS: usize = 0;
+            const OUTPUT_LEN: usize = 0;
+            fn input_from_slice(values: &[f32]) -> ::core::result::Result<Self::Input, #rt::Error> { ::core::unreachable!() }
+            fn output_to_slice(output: &Self::Output, out: &mut [f32]) { ::core::unreachable!() }
+            fn predict(&self, input: &Self::Input) -> Self::Output { ::core::unreachable!() }
+            fn visit_layers_mut(
+                &mut self,
+                f: &mut dyn FnMut(#rt::LayerInfo, &mut dyn #rt::Weights) -> ::core::result::Result<(), #rt::Error>,
+            ) -> ::core::result::Result<(), #rt::Error> { ::core::unreachable!() }
+            fn visit_layers(&self, f: &mut dyn FnMut(#rt::LayerInfo, &dyn #rt::Weights)) { ::core::unreachable!() }
+        }
     }
 }
 
@@ -109,7 +127,11 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
         );
         fields.push(quote!(#[doc = #doc] #vis #field: #ty));
         inits.push(quote!(#field: #init));
-        let info = quote!(#rt::LayerInfo { name: #name, class: #class });
+        let config = spec
+            .config()
+            .into_iter()
+            .map(|(key, value)| quote!((#key, #value)));
+        let info = quote!(#rt::LayerInfo { name: #name, class: #class, config: &[#(#config),*] });
         visits.push(quote!(f(#info, &self.#field);));
         visits_mut.push(quote!(f(#info, &mut self.#field)?;));
         rows.push(Row {

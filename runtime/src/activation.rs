@@ -257,29 +257,49 @@ fn log_softmax(v: &mut [f32]) {
     }
 }
 
-/// Sparsemax (Martins & Astudillo 2016) without sorting or scratch memory: an element is in the
-/// support iff `1 + k·z > s`, where `k` and `s` count and sum the elements `>= z`. That is the
-/// sorted-prefix rule evaluated at the last position of each group of ties.
+/// Sparsemax as Keras 3.15 computes it, without sorting or scratch memory.
+///
+/// The support is Martins & Astudillo's: an element `z` is in it iff `1 + g·z > S`, where `g`
+/// counts and `S` sums the elements strictly greater than `z` (ties enter or leave together).
+/// The threshold is **Keras's**, not the paper's: Keras 3.15 (`keras/src/backend/*/nn.py`)
+/// divides the sum of the *cumulative sums* over the support, `τ = (Σ_{r≤k} cumsum_r − 1) / k`,
+/// where the paper has `(cumsum_k − 1) / k` (keras-team/keras issue #23425). The two agree when
+/// one element survives; elsewhere we follow the Keras release users train with, because its
+/// numbers are the ones their models were trained and validated against.
 fn sparsemax(v: &mut [f32]) {
-    let mut support_sum = 0.0;
-    let mut support_len = 0usize;
+    let n = v.len();
+    let mut k = 0usize;
     for &z in v.iter() {
-        let (mut k, mut s) = (0usize, 0.0f32);
-        for &y in v.iter() {
-            if y >= z {
-                k += 1;
-                s += y;
-            }
-        }
-        if 1.0 + k as f32 * z > s {
-            support_sum += z;
-            support_len += 1;
+        if in_support(v, z) {
+            k += 1;
         }
     }
-    let tau = (support_sum - 1.0) / support_len.max(1) as f32;
+    // Σ_{r≤k} cumsum_r = Σ over the support of (k − r + 1)·z_(r), r the descending rank (ties
+    // ranked by position, which does not change the sum).
+    let mut weighted = 0.0f32;
+    for i in 0..n {
+        let z = v[i];
+        if !in_support(v, z) {
+            continue;
+        }
+        let before = v.iter().enumerate().filter(|&(j, &y)| y > z || (y == z && j < i)).count();
+        weighted += (k - before) as f32 * z;
+    }
+    let tau = (weighted - 1.0) / k.max(1) as f32;
     for x in v.iter_mut() {
         *x = relu(*x - tau);
     }
+}
+
+fn in_support(v: &[f32], z: f32) -> bool {
+    let (mut greater, mut sum) = (0usize, 0.0f32);
+    for &y in v {
+        if y > z {
+            greater += 1;
+            sum += y;
+        }
+    }
+    1.0 + greater as f32 * z > sum
 }
 
 #[cfg(test)]
@@ -297,16 +317,21 @@ mod tests {
     }
 
     #[test]
-    fn sparsemax_matches_the_sorted_rule() {
-        // z = [1.0, 0.8, 0.1]: sorted cumulative rule gives support {1.0, 0.8}, tau = 0.4.
+    fn sparsemax_follows_keras_3_15() {
+        // One survivor: Keras and the paper agree, tau = z_max - 1.
+        let mut v = [0.1f32, 2.0, 0.8];
+        sparsemax(&mut v);
+        assert_eq!(v, [0.0, 1.0, 0.0]);
+        // z = [1.0, 0.8, 0.1]: support {1.0, 0.8}; Keras's tau = ((1.0) + (1.8) - 1) / 2 = 0.9.
         let mut v = [0.1f32, 1.0, 0.8];
         sparsemax(&mut v);
-        for (got, want) in v.iter().zip([0.0, 0.6, 0.4]) {
+        for (got, want) in v.iter().zip([0.0, 0.1, 0.0]) {
             assert!((got - want).abs() < 1e-6, "{v:?}");
         }
-        let mut ties = [0.5f32, 0.5, 0.5, 0.5];
+        // Four ties: support of four, tau = (1 + 2 + 3 + 4 - 1) / 4 = 2.25 -> all zero in Keras.
+        let mut ties = [1.0f32; 4];
         sparsemax(&mut ties);
-        assert_eq!(ties, [0.25; 4]);
+        assert_eq!(ties, [0.0; 4]);
     }
 
     #[test]

@@ -38,7 +38,14 @@ pub struct Report {
 
 impl Report {
     pub fn new(suite: &'static str, keras: &'static str) -> Self {
-        Self { suite, keras, lines: Vec::new(), failures: Vec::new(), worst: (0.0, String::new()), values: 0 }
+        Self {
+            suite,
+            keras,
+            lines: Vec::new(),
+            failures: Vec::new(),
+            worst: (0.0, String::new()),
+            values: 0,
+        }
     }
 
     /// Runs one case: `M` declared from the same layer list Keras built.
@@ -52,11 +59,17 @@ impl Report {
         params: usize,
     ) {
         if M::PARAMS != params {
-            self.failures.push(format!("{name}: PARAMS {} but Keras count_params() {params}", M::PARAMS));
+            self.failures.push(format!(
+                "{name}: PARAMS {} but Keras count_params() {params}",
+                M::PARAMS
+            ));
             return;
         }
         if M::OUTPUT_SHAPE != output_shape {
-            self.failures.push(format!("{name}: OUTPUT_SHAPE {:?} but Keras {output_shape:?}", M::OUTPUT_SHAPE));
+            self.failures.push(format!(
+                "{name}: OUTPUT_SHAPE {:?} but Keras {output_shape:?}",
+                M::OUTPUT_SHAPE
+            ));
             return;
         }
         let mut model = M::default();
@@ -67,7 +80,11 @@ impl Report {
         let (x, y) = (read_f32(x), read_f32(y));
         let in_len = M::INPUT_SHAPE.iter().product::<usize>();
         let batch = x.len() / in_len;
-        assert_eq!(y.len(), batch * M::OUTPUT_LEN, "{name}: fixture sizes disagree");
+        assert_eq!(
+            y.len(),
+            batch * M::OUTPUT_LEN,
+            "{name}: fixture sizes disagree"
+        );
         let mut out = vec![0.0f32; M::OUTPUT_LEN];
         let mut worst = (0.0f32, 0usize, 0.0f32, 0.0f32);
         for (sample, want) in x.chunks_exact(in_len).zip(y.chunks_exact(M::OUTPUT_LEN)) {
@@ -81,11 +98,14 @@ impl Report {
             }
         }
         self.values += y.len();
-        self.lines.push(format!("{name:<32} {batch:>3} samples  max error {:.2e}", worst.0));
+        self.lines.push(format!(
+            "{name:<32} {batch:>3} samples  max error {:.2e}",
+            worst.0
+        ));
         if worst.0 > self.worst.0 {
             self.worst = (worst.0, name.to_string());
         }
-        if !(worst.0 <= TOLERANCE) {
+        if worst.0.is_nan() || worst.0 > TOLERANCE {
             self.failures.push(format!(
                 "{name}: error {:.3e} at output {} (got {}, Keras {})",
                 worst.0, worst.1, worst.2, worst.3
@@ -96,7 +116,10 @@ impl Report {
     /// Prints the table (past the test harness's capture, so it shows in every run) and fails on
     /// any case out of tolerance.
     pub fn finish(self) {
-        let mut text = format!("\nKeras parity, suite \"{}\" (fixtures from Keras {}):\n", self.suite, self.keras);
+        let mut text = format!(
+            "\nKeras parity, suite \"{}\" (fixtures from Keras {}):\n",
+            self.suite, self.keras
+        );
         for line in &self.lines {
             text += &format!("  {line}\n");
         }
@@ -109,7 +132,11 @@ impl Report {
             TOLERANCE
         );
         let _ = std::io::stderr().write_all(text.as_bytes());
-        assert!(self.failures.is_empty(), "parity failures:\n{}", self.failures.join("\n"));
+        assert!(
+            self.failures.is_empty(),
+            "parity failures:\n{}",
+            self.failures.join("\n")
+        );
     }
 }
 

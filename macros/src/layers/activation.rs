@@ -6,7 +6,7 @@ use static_keras_runtime::activation::NAMES;
 use static_keras_runtime::Activation;
 use syn::spanned::Spanned;
 
-use super::{dims, lit, rt, Entry, LayerSpec, ShapeError};
+use super::{dims, lit, rt, Cfg, Entry, LayerSpec, ShapeError};
 use crate::args::{req, Args};
 use crate::suggest::did_you_mean;
 
@@ -28,6 +28,14 @@ impl Act {
         quote!(#rt::Activation::#variant)
     }
 
+    /// The Keras config value (`"relu"`, `"glu"`).
+    pub fn keras_name(self) -> &'static str {
+        match self {
+            Act::Fn(a) => a.keras_name(),
+            Act::Glu => "glu",
+        }
+    }
+
     /// Output shape of the activation on `shape`.
     pub fn output_shape(
         self,
@@ -39,7 +47,7 @@ impl Act {
             Act::Fn(_) => Ok(shape.to_vec()),
             Act::Glu => {
                 let last = *shape.last().unwrap_or(&1);
-                if last % 2 != 0 {
+                if !last.is_multiple_of(2) {
                     return Err(ShapeError::new(
                         span,
                         format!(
@@ -121,6 +129,10 @@ impl LayerSpec for ActivationSpec {
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         self.act.output_shape(input, self.span, "its input")
+    }
+
+    fn config(&self) -> Vec<(&'static str, Cfg)> {
+        vec![("activation", Cfg::Str(self.act.keras_name().into()))]
     }
 
     fn field_type(&self, input: &[usize], output: &[usize]) -> TokenStream {

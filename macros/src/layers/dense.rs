@@ -4,7 +4,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
 use super::activation::{parse_activation, Act};
-use super::{dims, lit, rt, Entry, LayerSpec, ShapeError};
+use super::{dims, lit, rt, Cfg, Entry, LayerSpec, ShapeError};
 use crate::args::{ignored, opt, req};
 use static_keras_runtime::Activation;
 
@@ -58,6 +58,14 @@ impl LayerSpec for Dense {
         *out.last_mut().expect("shapes have rank >= 1") = self.units;
         self.activation
             .output_shape(&out, self.span, &format!("Dense({})", self.units))
+    }
+
+    fn config(&self) -> Vec<(&'static str, Cfg)> {
+        vec![
+            ("units", Cfg::Int(self.units as i64)),
+            ("activation", Cfg::Str(self.activation.keras_name().into())),
+            ("use_bias", Cfg::Bool(self.use_bias)),
+        ]
     }
 
     fn params(&self, input: &[usize]) -> usize {

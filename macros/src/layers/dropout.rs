@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{rt, Entry, LayerSpec, ShapeError};
+use super::{rt, Cfg, Entry, LayerSpec, ShapeError};
 use crate::args::{opt, req, tuple_items};
 
 struct Dropout {
@@ -23,7 +23,9 @@ pub const DROPOUT: Entry = Entry {
             );
             return None;
         }
-        let _ = args.int("seed", None).filter(|_| !args.is_none("seed"));
+        if !args.is_none("seed") {
+            args.int("seed", None)?;
+        }
         let noise_shape = match args
             .get("noise_shape")
             .filter(|_| !args.is_none("noise_shape"))
@@ -74,6 +76,10 @@ impl LayerSpec for Dropout {
         let rt = rt();
         let rate = self.rate as f32;
         quote!(#rt::Dropout::new(#rate))
+    }
+
+    fn config(&self) -> Vec<(&'static str, Cfg)> {
+        vec![("rate", Cfg::Float(self.rate))]
     }
 
     fn identity(&self) -> bool {

@@ -49,6 +49,12 @@ pub trait LayerSpec {
         quote!(<#ty as ::core::default::Default>::default())
     }
 
+    /// The inference-relevant entries of the layer's Keras config, resolved to Keras defaults
+    /// (what a loader compares with a saved `config.json`).
+    fn config(&self) -> Vec<(&'static str, Cfg)> {
+        Vec::new()
+    }
+
     /// Whether the layer is the identity at inference: codegen then passes its input on without
     /// even a copy.
     fn identity(&self) -> bool {
@@ -65,6 +71,31 @@ pub trait LayerSpec {
     ) -> TokenStream {
         let rt = rt();
         quote!(#rt::Layer::forward(&#field, #x))
+    }
+}
+
+/// A Keras config value (mirrors the runtime's `ConfigValue`).
+#[allow(dead_code)] // every variant is used by some layer family
+pub enum Cfg {
+    Int(i64),
+    Ints(Vec<i64>),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    None,
+}
+
+impl quote::ToTokens for Cfg {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        let rt = rt();
+        tokens.extend(match self {
+            Cfg::Int(v) => quote!(#rt::ConfigValue::Int(#v)),
+            Cfg::Ints(v) => quote!(#rt::ConfigValue::Ints(&[#(#v),*])),
+            Cfg::Float(v) => quote!(#rt::ConfigValue::Float(#v)),
+            Cfg::Bool(v) => quote!(#rt::ConfigValue::Bool(#v)),
+            Cfg::Str(v) => quote!(#rt::ConfigValue::Str(#v)),
+            Cfg::None => quote!(#rt::ConfigValue::None),
+        });
     }
 }
 

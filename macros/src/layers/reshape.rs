@@ -3,7 +3,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use super::{dims, fmt_shape, lit, rt, Entry, LayerSpec, ShapeError};
+use super::{dims, fmt_shape, lit, rt, Cfg, Entry, LayerSpec, ShapeError};
 use crate::args::{opt, req};
 
 /// Both layers are a row-major reinterpretation: the runtime `Reshape` between tensor dims.
@@ -105,6 +105,10 @@ impl LayerSpec for Reshape {
         "Reshape"
     }
 
+    fn config(&self) -> Vec<(&'static str, Cfg)> {
+        vec![("target_shape", Cfg::Ints(self.target.clone()))]
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         let count: usize = input.iter().product();
         let known: usize = self
@@ -123,7 +127,7 @@ impl LayerSpec for Reshape {
                 + if self.target.len() == 1 { "," } else { "" }
         );
         if self.target.contains(&-1) {
-            if count % known != 0 {
+            if !count.is_multiple_of(known) {
                 return Err(ShapeError::new(
                     self.span,
                     format!(
