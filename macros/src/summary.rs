@@ -8,8 +8,9 @@ pub struct Row {
     pub params: usize,
 }
 
-// Inner widths of Keras 3's three columns for a Sequential model (line length 76).
-const WIDTHS: [usize; 3] = [31, 22, 13];
+// Inner widths of Keras 3's three columns for a Sequential model at its default line length
+// (88, what `model.summary()` prints on a terminal of 92 columns or more).
+const WIDTHS: [usize; 3] = [36, 27, 15];
 
 fn thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -148,8 +149,8 @@ mod tests {
     #[test]
     fn long_names_wrap_like_rich() {
         assert_eq!(
-            wrap("a_really_long_layer_name_for_testing_width (Dense)", 31),
-            vec!["a_really_long_layer_name_for_t…", "(Dense)"]
+            wrap("a_really_long_layer_name_for_testing_width (Dense)", 36),
+            vec!["a_really_long_layer_name_for_testin…", "(Dense)"]
         );
         assert_eq!(wrap("dense_1 (Dense)", 31), vec!["dense_1 (Dense)"]);
     }

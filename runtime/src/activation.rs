@@ -282,7 +282,11 @@ fn sparsemax(v: &mut [f32]) {
         if !in_support(v, z) {
             continue;
         }
-        let before = v.iter().enumerate().filter(|&(j, &y)| y > z || (y == z && j < i)).count();
+        let before = v
+            .iter()
+            .enumerate()
+            .filter(|&(j, &y)| y > z || (y == z && j < i))
+            .count();
         weighted += (k - before) as f32 * z;
     }
     let tau = (weighted - 1.0) / k.max(1) as f32;
