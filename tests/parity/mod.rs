@@ -4,6 +4,7 @@
 //! Fixtures come from `tools/gen_fixtures.py` (real Keras, JAX backend, CPU). Each case has
 //! `<name>.w.bin` (weights, `model.weights` order), `<name>.x.bin` (input batch) and `<name>.y.bin`
 //! (Keras's output), all raw little-endian f32.
+#![allow(dead_code)] // each test crate that includes this module uses a different part of it
 
 use std::io::Write;
 
