@@ -109,6 +109,9 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
     let mut steps = Vec::new();
     let mut rows = Vec::new();
     let mut params_total = 0usize;
+    // `from_le_bytes_const`: each layer's slice of the weight bytes, then its const constructor.
+    let mut const_slices = Vec::new();
+    let mut const_inits = Some(Vec::new());
     // The tensor the next layer reads: a reference expression.
     let mut current = quote!(input);
     for (i, layer) in layers.iter().enumerate() {
@@ -119,6 +122,14 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
         let init = spec.init(input, output);
         let params = spec.params(input);
         params_total += params;
+        let slice = format_ident!("__w_{}", layer.name);
+        let bytes = lit(params * 4);
+        const_slices.push(quote!(let (#slice, __rest) = __rest.split_at(#bytes);));
+        const_inits = const_inits.and_then(|mut inits: Vec<TokenStream>| {
+            let init = spec.init_const(input, output, quote!(#slice))?;
+            inits.push(quote!(#field: #init));
+            Some(inits)
+        });
         let name = &layer.name;
         let class = spec.class();
         let doc = format!(
@@ -152,6 +163,29 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
         current = quote!(&#binding);
     }
     let summary = summary::render(&ident.to_string(), &rows);
+    let const_constructor = const_inits.map(|inits| {
+        let total_bytes = lit(params_total * 4);
+        let message = format!(
+            "{ident} needs exactly {} weight bytes ({params_total} f32 parameters, little-endian)",
+            params_total * 4
+        );
+        quote! {
+            /// The model from raw little-endian f32 weights in Keras `model.weights` order, built
+            /// by the compiler: `static NET: Model = Model::from_le_bytes_const(include_bytes!(…));`
+            /// keeps every weight in read-only memory (flash on a microcontroller), none in RAM.
+            /// A wrong byte count is a compile error there (a panic if called at run time).
+            pub const fn from_le_bytes_const(bytes: &[u8]) -> Self {
+                ::core::assert!(
+                    bytes.len() == #total_bytes,
+                    #message
+                );
+                let __rest = bytes;
+                #(#const_slices)*
+                let _ = __rest;
+                Self { #(#inits,)* }
+            }
+        }
+    });
     let params_total_lit = lit(params_total);
     let input_const = shape_const(input_shape);
     let output_const = shape_const(output_shape);
@@ -181,6 +215,8 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
             pub fn predict(&self, input: &#input_ty) -> #output_ty {
                 <Self as #rt::Model>::predict(self, input)
             }
+
+            #const_constructor
 
             /// One input sample from its values in Keras's row-major order.
             pub fn input_from_slice(values: &[f32]) -> ::core::result::Result<#input_ty, #rt::Error> {

@@ -35,7 +35,7 @@ pub use activation::Activation;
 pub use error::Error;
 pub use layer::{load_le_bytes, ConfigValue, Layer, LayerInfo, Model, Variable, Weights};
 pub use layers::*;
-pub use tensor::Tensor;
+pub use tensor::{tensor_from_le_bytes, zeros, Tensor};
 
 /// Everything generated code and integrations need, re-exported in one place.
 pub mod prelude {

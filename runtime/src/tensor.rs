@@ -16,3 +16,40 @@
 /// assert_eq!(t.as_slice(), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
 /// ```
 pub type Tensor<const F: usize, const P: usize> = nalgebra::SMatrix<f32, F, P>;
+
+/// A tensor from `F·P` little-endian f32 values in Keras's row-major order, at compile time.
+///
+/// This is how a model is built inside a `static` (see `from_le_bytes_const` on generated
+/// models): evaluated by the compiler, the weights land in read-only memory (flash on a
+/// microcontroller) with no copy into RAM. Panics (a compile error in const context) when `bytes`
+/// is shorter than `4·F·P`.
+///
+/// ```
+/// use static_keras_runtime::tensor_from_le_bytes;
+/// const BYTES: [u8; 8] = [0, 0, 128, 63, 0, 0, 0, 64]; // 1.0, 2.0
+/// const T: static_keras_runtime::Tensor<2, 1> = tensor_from_le_bytes(&BYTES);
+/// assert_eq!(T.as_slice(), &[1.0, 2.0]);
+/// ```
+pub const fn tensor_from_le_bytes<const F: usize, const P: usize>(bytes: &[u8]) -> Tensor<F, P> {
+    assert!(
+        bytes.len() >= 4 * F * P,
+        "not enough weight bytes for this tensor"
+    );
+    let mut data = [[0.0f32; F]; P];
+    let mut p = 0;
+    while p < P {
+        let mut f = 0;
+        while f < F {
+            let i = 4 * (p * F + f);
+            data[p][f] = f32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+            f += 1;
+        }
+        p += 1;
+    }
+    Tensor::from_array_storage(nalgebra::ArrayStorage(data))
+}
+
+/// A tensor of zeros, usable in `const` context (nalgebra's `zeros()` is not `const`).
+pub const fn zeros<const F: usize, const P: usize>() -> Tensor<F, P> {
+    Tensor::from_array_storage(nalgebra::ArrayStorage([[0.0; F]; P]))
+}

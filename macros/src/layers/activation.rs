@@ -146,6 +146,20 @@ impl LayerSpec for ActivationSpec {
         }
     }
 
+    fn init_const(&self, input: &[usize], output: &[usize], _: TokenStream) -> Option<TokenStream> {
+        let rt = rt();
+        Some(match self.act {
+            Act::Fn(_) => {
+                let act = self.act.tokens();
+                quote!(#rt::ActivationLayer::new(#act))
+            }
+            Act::Glu => {
+                let (fin, fout) = (lit(dims(input).0), lit(dims(output).0));
+                quote!(#rt::Glu::<#fin, #fout>)
+            }
+        })
+    }
+
     fn init(&self, input: &[usize], output: &[usize]) -> TokenStream {
         let rt = rt();
         match self.act {

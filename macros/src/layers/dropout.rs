@@ -82,6 +82,10 @@ impl LayerSpec for Dropout {
         vec![("rate", Cfg::Float(self.rate))]
     }
 
+    fn init_const(&self, input: &[usize], output: &[usize], _: TokenStream) -> Option<TokenStream> {
+        Some(self.init(input, output))
+    }
+
     fn identity(&self) -> bool {
         true
     }

@@ -61,6 +61,18 @@ pub trait LayerSpec {
         false
     }
 
+    /// A `const` expression building the layer from `weights`, an expression of type `&[u8]`
+    /// holding exactly its parameters as raw little-endian f32 in Keras order; `None` if the
+    /// layer cannot be built at compile time (the model then has no `from_le_bytes_const`).
+    fn init_const(
+        &self,
+        _input: &[usize],
+        _output: &[usize],
+        _weights: TokenStream,
+    ) -> Option<TokenStream> {
+        None
+    }
+
     /// The forward pass of this layer as an expression over `x` (a reference to the input).
     fn forward(
         &self,

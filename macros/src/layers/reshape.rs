@@ -15,6 +15,15 @@ fn reshape_type(input: &[usize], output: &[usize]) -> TokenStream {
     quote!(#rt::Reshape<#fi, #pi, #fo, #po>)
 }
 
+/// `Reshape::<…>`, the unit struct's value (usable in `const` context).
+fn reshape_value(input: &[usize], output: &[usize]) -> TokenStream {
+    let rt = rt();
+    let (fi, pi) = dims(input);
+    let (fo, po) = dims(output);
+    let (fi, pi, fo, po) = (lit(fi), lit(pi), lit(fo), lit(po));
+    quote!(#rt::Reshape::<#fi, #pi, #fo, #po>)
+}
+
 struct Flatten {
     channels_first: Option<Span>,
 }
@@ -62,6 +71,10 @@ impl LayerSpec for Flatten {
 
     fn field_type(&self, input: &[usize], output: &[usize]) -> TokenStream {
         reshape_type(input, output)
+    }
+
+    fn init_const(&self, input: &[usize], output: &[usize], _: TokenStream) -> Option<TokenStream> {
+        Some(reshape_value(input, output))
     }
 }
 
@@ -156,5 +169,9 @@ impl LayerSpec for Reshape {
 
     fn field_type(&self, input: &[usize], output: &[usize]) -> TokenStream {
         reshape_type(input, output)
+    }
+
+    fn init_const(&self, input: &[usize], output: &[usize], _: TokenStream) -> Option<TokenStream> {
+        Some(reshape_value(input, output))
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::kernels::gemm;
 use crate::layer::{Layer, Variable, Weights};
-use crate::{Activation, Tensor};
+use crate::{tensor_from_le_bytes, zeros, Activation, Tensor};
 
 /// A densely connected layer, Keras `Dense(units, activation=None, use_bias=True)`.
 ///
@@ -49,10 +49,29 @@ impl<const IN: usize, const UNITS: usize, const BIAS: bool> Dense<IN, UNITS, BIA
     }];
 
     /// A layer with zero weights and the given activation.
-    pub fn new(activation: Activation) -> Self {
+    pub const fn new(activation: Activation) -> Self {
         Self {
-            kernel: Tensor::zeros(),
-            bias: Tensor::zeros(),
+            kernel: zeros(),
+            bias: zeros(),
+            activation,
+        }
+    }
+
+    /// The layer from its Keras variables as raw little-endian f32 (kernel, then bias), at
+    /// compile time: `static` models built this way keep their weights in flash.
+    pub const fn from_le_bytes_const(bytes: &[u8], activation: Activation) -> Self {
+        assert!(
+            bytes.len() == 4 * (IN * UNITS + if BIAS { UNITS } else { 0 }),
+            "Dense: weight byte count does not match (IN * UNITS + UNITS) * 4"
+        );
+        let (kernel, bias) = bytes.split_at(4 * IN * UNITS);
+        Self {
+            kernel: tensor_from_le_bytes(kernel),
+            bias: if BIAS {
+                tensor_from_le_bytes(bias)
+            } else {
+                zeros()
+            },
             activation,
         }
     }
