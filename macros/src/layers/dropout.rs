@@ -82,6 +82,11 @@ impl LayerSpec for Dropout {
         vec![("rate", Cfg::Float(self.rate))]
     }
 
+    /// Keras passes the mask through (`supports_masking = True`).
+    fn output_mask(&self, _x: &TokenStream, mask: Option<&TokenStream>) -> Option<TokenStream> {
+        mask.cloned()
+    }
+
     fn identity(&self) -> bool {
         true
     }
