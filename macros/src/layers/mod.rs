@@ -113,6 +113,11 @@ pub trait LayerSpec {
     /// The mask of the layer's output (Keras `compute_mask`), an expression of type
     /// `&[bool; P]`, given the input `x` and the input's mask. `None` drops the mask, Keras's
     /// default for layers that do not support masking (Conv, pooling, Flatten, Reshape).
+    ///
+    /// Reshape drops it even when its output shape equals its input shape: on JAX such a
+    /// Reshape returns the very same array, so Keras's mask attribute survives it, but that is
+    /// a backend accident (TensorFlow returns a new tensor and the mask is gone), not the
+    /// documented `supports_masking = False`.
     fn output_mask(
         &self,
         _x: &TokenStream,

@@ -9,6 +9,15 @@
 //!   therefore output the initial state;
 //! - the state starts at zero, or wherever the caller's state is (`stateful` streaming).
 //!
+//! `unroll=True` is the same loop; only Keras's unrolled path differs, when masked, in using
+//! zeros rather than the initial state as the output before the first unmasked step (and in
+//! ignoring `zero_output_for_mask`); we follow the default `unroll=False` path throughout.
+//!
+//! Hand-composed layers type-check their feature counts, but a `(UNITS,)` output is also a
+//! one-step sequence `Tensor<UNITS, 1>`, so `(Lstm<3, 8>, Lstm<8, 4>)` builds and reads the
+//! first layer's last output as one step; `keras_model!` rejects that model as Keras does,
+//! asking for `return_sequences = true`.
+//!
 //! Weights keep Keras's layout. A kernel `(IN, G·UNITS)` read row-major is the column-major
 //! `(G·UNITS) × IN` matrix `W` with `z = W·x`, and the recurrent kernel likewise; column-major
 //! products (axpy form, [`crate::kernels::gemv`]) measured over twice as fast as the transposed
