@@ -8,7 +8,7 @@ extern crate std;
 pub use static_keras_macros::keras_model;
 pub use static_keras_runtime::{
     activation, layers, load_le_bytes, shape, Activation, ConfigValue, Error, Layer, LayerInfo,
-    Model, Tensor, Variable, Weights,
+    Model, StatefulModel, Tensor, TokenIds, Variable, Weights,
 };
 
 /// What generated code reaches the runtime through. Not a public API: it may change in any release.

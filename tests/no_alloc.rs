@@ -1,24 +1,32 @@
-//! `predict` never touches the heap: counted through a global allocator.
+//! `predict` never touches the heap: counted through a global allocator, per thread (the tests
+//! of this file run in parallel).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use static_keras::{keras_model, Model};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Const-initialised and without a destructor: reading it never allocates.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count_one() {
+    ALLOCATIONS.with(|n| n.set(n.get() + 1));
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count_one();
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count_one();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -43,10 +51,47 @@ keras_model! {
     }
 }
 
+keras_model! {
+    struct Text {
+        input_shape: (12,),
+        layers: [
+            Embedding(50, 8, mask_zero = True),
+            Dense(8, activation = "relu"),
+            LSTM(16, return_sequences = True, go_backwards = True),
+            GRU(12, return_sequences = True, reset_after = False),
+            SimpleRNN(6, zero_output_for_mask = True, return_state = True),
+        ],
+    }
+}
+
+keras_model! {
+    struct Lookup {
+        input_shape: (3, 4),
+        layers: [Embedding(50, 5), Flatten(), Dense(3, activation = "softmax")],
+    }
+}
+
+keras_model! {
+    struct Stream {
+        input_shape: (5, 4),
+        layers: [
+            GRU(8, return_sequences = True, stateful = True),
+            LSTM(6, stateful = True),
+            Dense(2),
+        ],
+    }
+}
+
+fn some_weights(count: usize) -> Vec<u8> {
+    (0..count)
+        .flat_map(|i| ((i % 13) as f32 * 0.04 - 0.25).to_le_bytes())
+        .collect()
+}
+
 fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = ALLOCATIONS.with(Cell::get);
     f();
-    ALLOCATIONS.load(Ordering::SeqCst) - before
+    ALLOCATIONS.with(Cell::get) - before
 }
 
 #[test]
@@ -68,4 +113,32 @@ fn predict_does_not_allocate() {
     let y = y.unwrap();
     assert_eq!(y.as_slice().len(), <Everything as Model>::OUTPUT_LEN);
     assert!(y.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn recurrent_and_embedding_models_do_not_allocate() {
+    let text = Text::from_le_bytes(&some_weights(Text::PARAMS)).unwrap();
+    let ids = Text::input_from_slice(&[0, 0, 3, 17, 49, 2, 0, 8, 8, 1, 0, 0]).unwrap();
+    let mut y = None;
+    let n = allocations_during(|| y = Some(text.predict(std::hint::black_box(&ids))));
+    assert_eq!(n, 0, "Text::predict allocated {n} times");
+    assert!(y.unwrap().0.iter().all(|v| v.is_finite()));
+
+    let lookup = Lookup::from_le_bytes(&some_weights(Lookup::PARAMS)).unwrap();
+    let ids = Lookup::input_from_slice(&[1, 2, 3, 4, 0, 49, 7, 7, 7, 7, 8, 9]).unwrap();
+    let n = allocations_during(|| {
+        std::hint::black_box(lookup.predict(&ids));
+    });
+    assert_eq!(n, 0, "Lookup::predict allocated {n} times");
+
+    let stream = Stream::from_le_bytes(&some_weights(Stream::PARAMS)).unwrap();
+    let x = Stream::input_from_slice(&[0.3; 20]).unwrap();
+    let mut state = StreamState::default();
+    let n = allocations_during(|| {
+        for _ in 0..3 {
+            std::hint::black_box(stream.predict_stateful(&mut state, std::hint::black_box(&x)));
+        }
+        state.reset();
+    });
+    assert_eq!(n, 0, "Stream::predict_stateful allocated {n} times");
 }

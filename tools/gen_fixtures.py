@@ -4,8 +4,9 @@ How to run (from the repository root):
 
     python3 -m venv .venv && .venv/bin/pip install -r tools/requirements.txt && KERAS_BACKEND=jax JAX_PLATFORMS=cpu .venv/bin/python tools/gen_fixtures.py
 
-Optional arguments: suite names and/or ``digits`` select what to (re)generate,
-e.g. ``... tools/gen_fixtures.py core`` or ``... tools/gen_fixtures.py digits``.
+Optional arguments: suite names and/or example names (``digits``, ``sentiment``,
+``streaming``) select what to (re)generate, e.g. ``... tools/gen_fixtures.py core`` or
+``... tools/gen_fixtures.py digits``.
 With no argument everything is generated.
 
 Outputs (all binary files are raw little-endian float32, row-major, unless stated):
@@ -13,7 +14,9 @@ Outputs (all binary files are raw little-endian float32, row-major, unless state
 * ``tests/fixtures/<suite>/<case>.w.bin``   every variable of ``model.weights``, flattened
   row-major and concatenated in ``model.weights`` order (empty for weightless models)
 * ``tests/fixtures/<suite>/<case>.x.bin``   input batch, shape ``(batch, *input_shape)``
-* ``tests/fixtures/<suite>/<case>.y.bin``   ``model.predict(x, verbose=0)``
+  (token ids of a model that starts with ``Embedding``: little-endian **uint32**)
+* ``tests/fixtures/<suite>/<case>.y.bin``   ``model.predict(x, verbose=0)``; several outputs
+  (``return_state=True``) are flattened per sample and concatenated, output after output
 * ``tests/fixtures/<suite>/manifest.json``  per-case metadata
 * ``tests/generated/<suite>.rs``            the ``parity_suite! { ... }`` invocation
 * ``examples/data/digits_*``               the trained digits MLP (see ``gen_digits``)
@@ -219,10 +222,16 @@ def _core_cases():
 
 CORE_CASES = _core_cases()
 
+import gen_rnn  # noqa: E402  (recurrent + Embedding cases and examples, tools/gen_rnn.py)
+
+ALLOWED_LAYERS += gen_rnn.LAYERS
+INPUT_GENERATORS.update(gen_rnn.INPUT_GENERATORS)
+RNN_CASES = gen_rnn.cases(Case)
+
 SUITES = [
     Suite("core", CORE_CASES),
+    Suite("rnn", RNN_CASES),
     # Suite("conv", CONV_CASES),       # to come: Conv*/Pooling*
-    # Suite("recurrent", RNN_CASES),   # to come: SimpleRNN/LSTM/GRU
 ]
 
 
@@ -242,11 +251,28 @@ def parse_layers(layers):
     return eval("[" + layers + "]", namespace)  # noqa: S307 -- trusted, local strings
 
 
+def _token_ids(case):
+    """Whether the case feeds token ids (int32) rather than floats."""
+    return case.inputs.startswith("ids")
+
+
 def build_model(case):
     keras.backend.clear_session()  # fresh layer-name counters for every case
+    dtype = "int32" if _token_ids(case) else "float32"
     return keras.Sequential(
-        [keras.Input(case.input_shape)] + parse_layers(case.layers), name=case.name
+        [keras.Input(case.input_shape, dtype=dtype)] + parse_layers(case.layers), name=case.name
     )
+
+
+def _concat_outputs(y, batch):
+    """One output array as is; a list (``return_state``) flattened per sample and concatenated,
+    with the shape of each output."""
+    if isinstance(y, (list, tuple)):
+        outs = [np.asarray(o) for o in y]
+        flat = np.concatenate([o.reshape(batch, -1) for o in outs], axis=1)
+        return flat, [tuple(int(d) for d in o.shape[1:]) for o in outs]
+    y = np.asarray(y)
+    return y, [tuple(int(d) for d in y.shape[1:])]
 
 
 def randomise_weights(model, rng):
@@ -276,9 +302,10 @@ def run_case(suite, case, out_dir):
     model = build_model(case)
     randomise_weights(model, rng)
 
-    x = INPUT_GENERATORS[case.inputs](rng, (case.batch, *case.input_shape)).astype(np.float32)
-    y = np.asarray(model.predict(x, verbose=0))
-    y_call = np.asarray(model(x, training=False))
+    x = INPUT_GENERATORS[case.inputs](rng, (case.batch, *case.input_shape))
+    x = x.astype(np.int32 if _token_ids(case) else np.float32)
+    y, output_shapes = _concat_outputs(model.predict(x, verbose=0), case.batch)
+    y_call, _ = _concat_outputs(model(x, training=False), case.batch)
     if not np.array_equal(y, y_call, equal_nan=True):
         # Not expected; report rather than fail (predict is the reference).
         print(f"  note: {case.name}: predict != __call__ (max diff "
@@ -287,8 +314,9 @@ def run_case(suite, case, out_dir):
     # The real output shape. NB: Keras's symbolic `model.output_shape` can be wrong
     # (e.g. activation "glu" halves the last axis but Activation/Dense report the
     # unhalved size), so the shape of the actual prediction is what we record.
-    output_shape = tuple(int(d) for d in y.shape[1:])
-    symbolic_shape = tuple(int(d) for d in model.output_shape[1:])
+    output_shape = output_shapes[0]
+    symbolic = model.output_shape
+    symbolic_shape = tuple(int(d) for d in (symbolic[0] if isinstance(symbolic, list) else symbolic)[1:])
     assert y.shape[0] == case.batch, y.shape
     if symbolic_shape != output_shape:
         print(f"  note: {case.name}: model.output_shape {symbolic_shape} != "
@@ -302,13 +330,15 @@ def run_case(suite, case, out_dir):
     assert len(weights) == 4 * params, (len(weights), params)
 
     _write_if_changed(out_dir / f"{case.name}.w.bin", weights)
-    _write_if_changed(out_dir / f"{case.name}.x.bin", _f32_bytes(x))
+    x_bytes = x.astype("<u4").tobytes() if _token_ids(case) else _f32_bytes(x)
+    _write_if_changed(out_dir / f"{case.name}.x.bin", x_bytes)
     _write_if_changed(out_dir / f"{case.name}.y.bin", _f32_bytes(y))
 
     return {
         "name": case.name,
         "input_shape": list(case.input_shape),
         "output_shape": list(output_shape),
+        **({"output_shapes": [list(o) for o in output_shapes]} if len(output_shapes) > 1 else {}),
         "keras_symbolic_output_shape": list(symbolic_shape),
         "batch": case.batch,
         "params": params,
@@ -377,7 +407,9 @@ def gen_suite(suite):
         "suite": suite.name,
         "keras_version": KERAS_VERSION,
         "backend": keras.backend.backend(),
-        "dtype": "float32 little-endian, row-major",
+        "dtype": "float32 little-endian, row-major"
+                 + (" (token ids: uint32 little-endian)"
+                    if any(_token_ids(c) for c in suite.cases) else ""),
         "files": "<name>.w.bin (model.weights concatenated), <name>.x.bin "
                  "(batch, *input_shape), <name>.y.bin (batch, *output_shape)",
         "cases": entries,
@@ -477,16 +509,18 @@ def gen_digits():
 def main(argv):
     if keras.backend.backend() != "jax":
         sys.exit("run with KERAS_BACKEND=jax")
-    wanted = set(argv) or {s.name for s in SUITES} | {"digits"}
-    unknown = wanted - {s.name for s in SUITES} - {"digits"}
+    examples = {"digits": gen_digits, **gen_rnn.EXAMPLES}
+    wanted = set(argv) or {s.name for s in SUITES} | set(examples)
+    unknown = wanted - {s.name for s in SUITES} - set(examples)
     if unknown:
         sys.exit(f"unknown target(s): {sorted(unknown)}")
     print(f"keras {KERAS_VERSION}, backend {keras.backend.backend()}")
     for suite in SUITES:
         if suite.name in wanted:
             gen_suite(suite)
-    if "digits" in wanted:
-        gen_digits()
+    for name, gen in examples.items():
+        if name in wanted:
+            gen()
 
 
 if __name__ == "__main__":

@@ -71,7 +71,9 @@ impl<'a> Args<'a> {
     pub fn bind(call: &'a LayerCall, signature: &[Param], cx: &'a Ctxt) -> Args<'a> {
         let class = call.class.to_string();
         let mut values: Vec<(&'static str, &'a Expr)> = Vec::new();
-        let mut positional = signature.iter().filter(|p| p.kind != Kind::Ignored);
+        // Keras's positional order holds until the first ignored parameter (an initializer):
+        // binding later ones by position would shift them.
+        let mut positional = signature.iter().take_while(|p| p.kind != Kind::Ignored);
         let mut saw_keyword = false;
         for arg in &call.args {
             let param = match &arg.key {
@@ -90,7 +92,10 @@ impl<'a> Args<'a> {
                                 &arg.expr,
                                 format!(
                                     "{class} takes at most {} positional argument{}",
-                                    signature.iter().filter(|p| p.kind != Kind::Ignored).count(),
+                                    signature
+                                        .iter()
+                                        .take_while(|p| p.kind != Kind::Ignored)
+                                        .count(),
                                     if signature.len() == 1 { "" } else { "s" }
                                 ),
                             );

@@ -5,7 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 
 use crate::check;
 use crate::ctxt::Ctxt;
-use crate::layers::{dims, lit, rt};
+use crate::layers::{dims, lit, rt, Forward, LayerSpec};
 use crate::model::{self, Model};
 use crate::parse::ModelInput;
 use crate::summary::{self, Row};
@@ -37,7 +37,29 @@ fn fallback(model: &Model) -> TokenStream {
     let Model {
         attrs, vis, ident, ..
     } = model;
+    // A model declared stateful keeps its state type and method, so code using them does not
+    // add errors of its own.
+    let stateful = model
+        .layers
+        .iter()
+        .any(|l| l.spec.as_ref().is_some_and(|s| s.state_type().is_some()));
+    let state = stateful.then(|| {
+        let state = state_ident(ident);
+        quote! {
+            #[derive(Default, Clone, Debug)]
+            #vis struct #state {}
+            #[allow(dead_code, unused_variables, clippy::all)]
+            impl #state {
+                pub fn reset(&mut self) {}
+            }
+            #[allow(dead_code, unused_variables, clippy::all)]
+            impl #ident {
+                pub fn predict_stateful(&self, state: &mut #state, input: &#rt::Tensor<1, 1>) -> #rt::Tensor<1, 1> { ::core::unreachable!() }
+            }
+        }
+    });
     quote! {
+        #state
         #(#attrs)*
         #vis struct #ident {}
         #[allow(dead_code, unused_variables, clippy::all)]
@@ -47,7 +69,7 @@ fn fallback(model: &Model) -> TokenStream {
             pub const PARAMS: usize = 0;
             pub fn summary() -> &'static str { "" }
             pub fn predict(&self, input: &#rt::Tensor<1, 1>) -> #rt::Tensor<1, 1> { ::core::unreachable!() }
-            pub fn input_from_slice(values: &[f32]) -> ::core::result::Result<#rt::Tensor<1, 1>, #rt::Error> { ::core::unreachable!() }
+            pub fn input_from_slice<E>(values: &[E]) -> ::core::result::Result<#rt::Tensor<1, 1>, #rt::Error> { ::core::unreachable!() }
             pub fn from_le_bytes(bytes: &[u8]) -> ::core::result::Result<Self, #rt::Error> { ::core::unreachable!() }
         }
         impl ::core::default::Default for #ident {
@@ -86,6 +108,11 @@ fn shape_const(shape: &[usize]) -> TokenStream {
     quote!(&[#(#dims),*])
 }
 
+/// The carried-state type of a stateful model: `Kws` → `KwsState`.
+fn state_ident(model: &syn::Ident) -> syn::Ident {
+    format_ident!("{}State", model)
+}
+
 fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
     let rt = rt();
     let Model {
@@ -95,12 +122,72 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
         layers,
         ..
     } = model;
+    let specs: Vec<&dyn LayerSpec> = layers
+        .iter()
+        .map(|l| &**l.spec.as_ref().expect("checked models have every spec"))
+        .collect();
     let input_shape = &shapes[0];
     let output_shape = shapes.last().expect("input shape present");
-    let input_ty = tensor(input_shape);
-    let output_ty = tensor(output_shape);
     let input_len = lit(input_shape.iter().product());
-    let output_len = lit(output_shape.iter().product());
+
+    // Token ids in when the first layer is an Embedding (the checker keeps it first).
+    let vocab = specs.first().and_then(|s| s.token_input());
+    let (input_ty, input_elem, input_body) = match vocab {
+        Some(vocab) => {
+            let ty = quote!(#rt::TokenIds<#input_len, #vocab>);
+            let body = quote!(<#ty>::new(values));
+            (ty, quote!(u32), body)
+        }
+        None => {
+            let ty = tensor(input_shape);
+            let body = quote! {
+                if values.len() != #input_len {
+                    return ::core::result::Result::Err(#rt::Error::InputLength {
+                        expected: #input_len,
+                        actual: values.len(),
+                    });
+                }
+                ::core::result::Result::Ok(<#ty>::from_column_slice(values))
+            };
+            (ty, quote!(f32), body)
+        }
+    };
+
+    // Several outputs when the last layer returns its states: a tuple, written one after the
+    // other by `output_to_slice`.
+    let extras = specs.last().map(|s| s.extra_outputs()).unwrap_or_default();
+    let all_outputs: Vec<&[usize]> = std::iter::once(output_shape.as_slice())
+        .chain(extras.iter().map(Vec::as_slice))
+        .collect();
+    let output_len = lit(all_outputs
+        .iter()
+        .map(|s| s.iter().product::<usize>())
+        .sum());
+    let output_ty = if extras.is_empty() {
+        tensor(output_shape)
+    } else {
+        let tys = all_outputs.iter().map(|s| tensor(s));
+        quote!((#(#tys,)*))
+    };
+    let output_copy = if extras.is_empty() {
+        quote!(out.copy_from_slice(output.as_slice());)
+    } else {
+        let parts = all_outputs.iter().enumerate().map(|(k, shape)| {
+            let k = syn::Index::from(k);
+            let len = lit(shape.iter().product());
+            quote! {
+                out[__at..__at + #len].copy_from_slice(output.#k.as_slice());
+                __at += #len;
+            }
+        });
+        quote! {
+            let mut __at = 0usize;
+            #(#parts)*
+            let _ = __at;
+        }
+    };
+    let output_shapes = all_outputs.iter().map(|s| shape_const(s));
+    let output_shapes = quote!(&[#(#output_shapes),*]);
 
     let mut fields = Vec::new();
     let mut inits = Vec::new();
@@ -108,14 +195,15 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
     let mut visits_mut = Vec::new();
     let mut steps = Vec::new();
     let mut rows = Vec::new();
+    let mut states = Vec::new();
     let mut params_total = 0usize;
     // `from_le_bytes_const`: each layer's slice of the weight bytes, then its const constructor.
     let mut const_slices = Vec::new();
     let mut const_inits = Some(Vec::new());
-    // The tensor the next layer reads: a reference expression.
+    // The tensor the next layer reads, and its Keras mask if it has one: reference expressions.
     let mut current = quote!(input);
-    for (i, layer) in layers.iter().enumerate() {
-        let spec = layer.spec.as_ref().expect("checked models have every spec");
+    let mut mask: Option<TokenStream> = None;
+    for (i, (layer, spec)) in layers.iter().zip(&specs).enumerate() {
         let (input, output) = (&shapes[i], &shapes[i + 1]);
         let field = &layer.field;
         let ty = spec.field_type(input, output);
@@ -145,21 +233,46 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
         let info = quote!(#rt::LayerInfo { name: #name, class: #class, config: &[#(#config),*] });
         visits.push(quote!(f(#info, &self.#field);));
         visits_mut.push(quote!(f(#info, &mut self.#field)?;));
+        let is_last = i + 1 == layers.len();
         rows.push(Row {
             name: name.clone(),
             class,
             output: output.clone(),
+            extra: if is_last { extras.clone() } else { Vec::new() },
             params,
         });
+        let state_ty = spec.state_type();
+        if let Some(state_ty) = &state_ty {
+            states.push((field.clone(), state_ty.clone()));
+        }
+        let mask_out = spec.output_mask(&current, mask.as_ref());
         if spec.identity() {
+            mask = mask_out;
             continue;
         }
         let binding = format_ident!("__x{}", i + 1);
-        let forward = spec.forward(quote!(self.#field), current.clone(), input, output);
-        let out_ty = tensor(output);
+        let forward = spec.forward_full(Forward {
+            field: quote!(self.#field),
+            x: current.clone(),
+            mask: mask.clone(),
+            state: state_ty.map(|_| quote!(&mut __state.#field)),
+            input,
+            output,
+        });
+        let out_ty = if is_last {
+            output_ty.clone()
+        } else {
+            tensor(output)
+        };
         // Spanned on the layer: if the checker ever got a shape wrong, rustc's own type error
         // points at the user's layer rather than at the macro.
         steps.push(quote_spanned!(layer.span=> let #binding: #out_ty = #forward;));
+        mask = mask_out.map(|expr| {
+            let m = format_ident!("__m{}", i + 1);
+            let positions = lit(dims(output).1);
+            steps.push(quote_spanned!(layer.span=> let #m: &[bool; #positions] = #expr;));
+            quote!(#m)
+        });
         current = quote!(&#binding);
     }
     let summary = summary::render(&ident.to_string(), &rows);
@@ -190,6 +303,74 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
     let input_const = shape_const(input_shape);
     let output_const = shape_const(output_shape);
 
+    // Stateful models run `predict_stateful`; `predict` starts it from zero states.
+    let (predict_body, stateful_items) = if states.is_empty() {
+        (
+            quote! {
+                #(#steps)*
+                ::core::clone::Clone::clone(#current)
+            },
+            TokenStream::new(),
+        )
+    } else {
+        let state = state_ident(ident);
+        let doc = format!(
+            " The states `{ident}`'s stateful recurrent layers carry from one \
+             `predict_stateful` call to the next, one field per layer. `Default` is all zeros."
+        );
+        let state_fields = states.iter().map(|(f, ty)| {
+            let doc = format!(" The state of `{f}`.");
+            quote!(#[doc = #doc] #vis #f: #ty)
+        });
+        let state_inits = states
+            .iter()
+            .map(|(f, ty)| quote!(#f: <#ty as ::core::default::Default>::default()));
+        let items = quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug, PartialEq)]
+            #vis struct #state {
+                #(#state_fields,)*
+            }
+
+            impl ::core::default::Default for #state {
+                fn default() -> Self {
+                    Self { #(#state_inits,)* }
+                }
+            }
+
+            impl #state {
+                /// Zeroes every state (Keras `reset_state()`).
+                pub fn reset(&mut self) {
+                    *self = <Self as ::core::default::Default>::default();
+                }
+            }
+
+            #[allow(clippy::all)]
+            impl #ident {
+                /// Runs the model on one chunk of a stream from `state`, leaving the final
+                /// states in it for the next chunk. Never allocates.
+                #[inline]
+                pub fn predict_stateful(&self, state: &mut #state, input: &#input_ty) -> #output_ty {
+                    <Self as #rt::StatefulModel>::predict_stateful(self, state, input)
+                }
+            }
+
+            impl #rt::StatefulModel for #ident {
+                type State = #state;
+
+                fn predict_stateful(&self, __state: &mut #state, input: &#input_ty) -> #output_ty {
+                    #(#steps)*
+                    ::core::clone::Clone::clone(#current)
+                }
+            }
+        };
+        let body = quote! {
+            let mut __state = <#state as ::core::default::Default>::default();
+            <Self as #rt::StatefulModel>::predict_stateful(self, &mut __state, input)
+        };
+        (body, items)
+    };
+
     quote! {
         #(#attrs)*
         #vis struct #ident {
@@ -200,8 +381,11 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
         impl #ident {
             /// The Keras input shape, without the batch axis.
             pub const INPUT_SHAPE: &'static [usize] = #input_const;
-            /// The Keras output shape, without the batch axis.
+            /// The Keras output shape, without the batch axis (the first output's when the
+            /// last layer returns its states).
             pub const OUTPUT_SHAPE: &'static [usize] = #output_const;
+            /// The shapes of every output, in order.
+            pub const OUTPUT_SHAPES: &'static [&'static [usize]] = #output_shapes;
             /// Number of parameters, equal to Keras's `model.count_params()`.
             pub const PARAMS: usize = #params_total_lit;
 
@@ -219,7 +403,7 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
             #const_constructor
 
             /// One input sample from its values in Keras's row-major order.
-            pub fn input_from_slice(values: &[f32]) -> ::core::result::Result<#input_ty, #rt::Error> {
+            pub fn input_from_slice(values: &[#input_elem]) -> ::core::result::Result<#input_ty, #rt::Error> {
                 <Self as #rt::Model>::input_from_slice(values)
             }
 
@@ -241,30 +425,24 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
 
         impl #rt::Model for #ident {
             type Input = #input_ty;
-            type InputElem = f32;
+            type InputElem = #input_elem;
             type Output = #output_ty;
             const INPUT_SHAPE: &'static [usize] = #input_const;
             const OUTPUT_SHAPE: &'static [usize] = #output_const;
+            const OUTPUT_SHAPES: &'static [&'static [usize]] = #output_shapes;
             const PARAMS: usize = #params_total_lit;
             const OUTPUT_LEN: usize = #output_len;
 
-            fn input_from_slice(values: &[f32]) -> ::core::result::Result<#input_ty, #rt::Error> {
-                if values.len() != #input_len {
-                    return ::core::result::Result::Err(#rt::Error::InputLength {
-                        expected: #input_len,
-                        actual: values.len(),
-                    });
-                }
-                ::core::result::Result::Ok(<#input_ty>::from_column_slice(values))
+            fn input_from_slice(values: &[#input_elem]) -> ::core::result::Result<#input_ty, #rt::Error> {
+                #input_body
             }
 
             fn output_to_slice(output: &#output_ty, out: &mut [f32]) {
-                out.copy_from_slice(output.as_slice());
+                #output_copy
             }
 
             fn predict(&self, input: &#input_ty) -> #output_ty {
-                #(#steps)*
-                ::core::clone::Clone::clone(#current)
+                #predict_body
             }
 
             fn visit_layers_mut(
@@ -279,5 +457,7 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
                 #(#visits)*
             }
         }
+
+        #stateful_items
     }
 }

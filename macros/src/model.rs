@@ -106,8 +106,12 @@ pub fn build(input: ModelInput, cx: &Ctxt) -> Model {
         let args = Args::bind(call, entry.signature, cx);
         let spec = (entry.build)(&args);
 
-        // Keras 2 style: the first layer may carry the input shape.
+        // Keras 2 style: the first layer may carry the input shape (`input_dim` only where it is
+        // not an argument of the layer's own, as Embedding's vocabulary size is).
         for key in ["input_shape", "input_dim"] {
+            if entry.signature.iter().any(|p| p.name == key) {
+                continue;
+            }
             let Some(expr) = args.get(key) else { continue };
             if index != 0 {
                 cx.error_spanned_by(expr, format!("`{key}` belongs on the first layer only"));
@@ -120,6 +124,23 @@ pub fn build(input: ModelInput, cx: &Ctxt) -> Model {
                 cx.error_spanned_by(expr, "give either `input_shape` or `input_dim`, not both");
             } else {
                 input_shape = read_shape(expr, key, cx);
+            }
+        }
+        // A shape implied by the layer's own arguments (Embedding's `input_length`); off the
+        // first layer the layer's position is the error, reported by the checker.
+        if let Some((shape, span)) = spec.as_ref().and_then(|s| s.implied_input_shape()) {
+            match &input_shape {
+                _ if index != 0 => {}
+                None => input_shape = Some(shape),
+                Some(given) if *given != shape => cx.error_at(
+                    span,
+                    format!(
+                        "the input shape {} given here disagrees with the model's `input_shape` {}",
+                        crate::layers::fmt_shape(&shape),
+                        crate::layers::fmt_shape(given)
+                    ),
+                ),
+                Some(_) => {}
             }
         }
         if let Some(dtype) = args.string("dtype") {

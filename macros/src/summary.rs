@@ -5,7 +5,31 @@ pub struct Row {
     pub name: String,
     pub class: &'static str,
     pub output: Vec<usize>,
+    /// Further outputs (a recurrent layer's states with `return_state`).
+    pub extra: Vec<Vec<usize>>,
     pub params: usize,
+}
+
+/// `(None, 4)`, or `[(None, 4), (None, 4)]` for several outputs, as Keras prints them.
+fn shapes(row: &Row) -> String {
+    let one = |shape: &[usize]| {
+        format!(
+            "(None, {})",
+            shape
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    if row.extra.is_empty() {
+        return one(&row.output);
+    }
+    let all: Vec<String> = std::iter::once(&row.output)
+        .chain(&row.extra)
+        .map(|s| one(s))
+        .collect();
+    format!("[{}]", all.join(", "))
 }
 
 // Inner widths of Keras 3's three columns for a Sequential model at its default line length
@@ -94,24 +118,17 @@ pub fn render(model: &str, rows: &[Row]) -> String {
             out.push(rule('├', '─', '┼', '┤'));
         }
         let names = wrap(&format!("{} ({})", row.name, row.class), WIDTHS[0]);
-        let shape = format!(
-            "(None, {})",
-            row.output
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        for (j, name) in names.iter().enumerate() {
-            let (shape, params) = if j == 0 {
-                (shape.clone(), thousands(row.params))
+        let shapes = wrap(&shapes(row), WIDTHS[1]);
+        for j in 0..names.len().max(shapes.len()) {
+            let params = if j == 0 {
+                thousands(row.params)
             } else {
-                (String::new(), String::new())
+                String::new()
             };
             out.push(format!(
                 "│ {} │ {} │ {} │",
-                pad(name, WIDTHS[0], false),
-                pad(&shape, WIDTHS[1], false),
+                pad(names.get(j).map_or("", String::as_str), WIDTHS[0], false),
+                pad(shapes.get(j).map_or("", String::as_str), WIDTHS[1], false),
                 pad(&params, WIDTHS[2], true)
             ));
         }
@@ -144,6 +161,23 @@ mod tests {
         assert_eq!(memory(0), "0.00 B");
         assert_eq!(memory(4102170 * 4), "15.65 MB");
         assert_eq!(memory(2410 * 4), "9.41 KB");
+    }
+
+    #[test]
+    fn several_outputs_wrap_like_keras() {
+        let row = Row {
+            name: "lstm_1".into(),
+            class: "LSTM",
+            output: vec![3],
+            extra: vec![vec![3], vec![3]],
+            params: 84,
+        };
+        let text = render("m", &[row]);
+        // As Keras 3.15 prints an LSTM with return_state=True.
+        assert!(text.contains(
+            "│ lstm_1 (LSTM)                        │ [(None, 3), (None, 3),      │              84 │\n\
+             │                                      │ (None, 3)]                  │                 │"
+        ), "{text}");
     }
 
     #[test]

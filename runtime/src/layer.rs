@@ -138,8 +138,12 @@ pub trait Model {
     type Output;
     /// The Keras input shape without the batch axis.
     const INPUT_SHAPE: &'static [usize];
-    /// The Keras output shape without the batch axis.
+    /// The Keras output shape without the batch axis (the first output's, when a recurrent last
+    /// layer has `return_state = True`).
     const OUTPUT_SHAPE: &'static [usize];
+    /// The shapes of every output: one, or the output followed by the final states of a last
+    /// recurrent layer with `return_state = True`.
+    const OUTPUT_SHAPES: &'static [&'static [usize]] = &[Self::OUTPUT_SHAPE];
     /// Number of parameters; equals Keras's `model.count_params()`.
     const PARAMS: usize;
     /// Number of values in one output (all outputs together when there are several).
@@ -164,6 +168,26 @@ pub trait Model {
 
     /// Calls `f` on every layer in order (read-only).
     fn visit_layers(&self, f: &mut dyn FnMut(LayerInfo, &dyn Weights));
+}
+
+/// A model whose recurrent layers set `stateful = True`: their final states can be carried from
+/// one call to the next, so a stream is fed one chunk (the model's time steps) at a time.
+///
+/// Keras keeps the states inside a stateful layer (with a fixed batch size); here they live in a
+/// separate [`StatefulModel::State`] value, so the model stays shareable (`&self`) and one model
+/// can serve several streams. [`Model::predict`] on such a model starts from zero states every
+/// time, like `predict_stateful` after `reset_state`.
+pub trait StatefulModel: Model {
+    /// The carried states of the stateful layers; `Default` is all zeros (Keras `reset_state`).
+    type State: Default + Clone;
+
+    /// Runs the model on one chunk from `state` and leaves the final states in it.
+    fn predict_stateful(&self, state: &mut Self::State, input: &Self::Input) -> Self::Output;
+
+    /// Zeroes the states (Keras `layer.reset_state()` on every stateful layer).
+    fn reset_state(state: &mut Self::State) {
+        *state = Self::State::default();
+    }
 }
 
 /// Fills every variable of `model` from raw little-endian f32 values in Keras `model.weights` order.

@@ -33,7 +33,9 @@ mod tensor;
 
 pub use activation::Activation;
 pub use error::Error;
-pub use layer::{load_le_bytes, ConfigValue, Layer, LayerInfo, Model, Variable, Weights};
+pub use layer::{
+    load_le_bytes, ConfigValue, Layer, LayerInfo, Model, StatefulModel, Variable, Weights,
+};
 pub use layers::*;
 pub use tensor::{tensor_from_le_bytes, zeros, Tensor};
 

@@ -3,7 +3,8 @@
 //!
 //! Fixtures come from `tools/gen_fixtures.py` (real Keras, JAX backend, CPU). Each case has
 //! `<name>.w.bin` (weights, `model.weights` order), `<name>.x.bin` (input batch) and `<name>.y.bin`
-//! (Keras's output), all raw little-endian f32.
+//! (Keras's output, several outputs concatenated per sample), all raw little-endian f32 except
+//! the token ids of models that start with `Embedding`, which are little-endian u32.
 #![allow(dead_code)] // each test crate that includes this module uses a different part of it
 
 use std::io::Write;
@@ -18,6 +19,31 @@ pub fn read_f32(bytes: &[u8]) -> Vec<f32> {
     bytes
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// An input element as a fixture stores it: f32 values, or u32 token ids.
+pub trait FixtureElem: Copy {
+    fn from_le(bytes: [u8; 4]) -> Self;
+}
+
+impl FixtureElem for f32 {
+    fn from_le(bytes: [u8; 4]) -> Self {
+        f32::from_le_bytes(bytes)
+    }
+}
+
+impl FixtureElem for u32 {
+    fn from_le(bytes: [u8; 4]) -> Self {
+        u32::from_le_bytes(bytes)
+    }
+}
+
+pub fn read_elems<E: FixtureElem>(bytes: &[u8]) -> Vec<E> {
+    assert_eq!(bytes.len() % 4, 0, "fixture length is not a multiple of 4");
+    bytes
+        .chunks_exact(4)
+        .map(|b| E::from_le([b[0], b[1], b[2], b[3]]))
         .collect()
 }
 
@@ -50,7 +76,7 @@ impl Report {
     }
 
     /// Runs one case: `M` declared from the same layer list Keras built.
-    pub fn case<M: Model<InputElem = f32> + Default>(
+    pub fn case<M: Model + Default>(
         &mut self,
         name: &str,
         weights: &[u8],
@@ -58,7 +84,9 @@ impl Report {
         y: &[u8],
         output_shape: &[usize],
         params: usize,
-    ) {
+    ) where
+        M::InputElem: FixtureElem,
+    {
         if M::PARAMS != params {
             self.failures.push(format!(
                 "{name}: PARAMS {} but Keras count_params() {params}",
@@ -78,7 +106,7 @@ impl Report {
             self.failures.push(format!("{name}: weights: {e}"));
             return;
         }
-        let (x, y) = (read_f32(x), read_f32(y));
+        let (x, y) = (read_elems::<M::InputElem>(x), read_f32(y));
         let in_len = M::INPUT_SHAPE.iter().product::<usize>();
         let batch = x.len() / in_len;
         assert_eq!(

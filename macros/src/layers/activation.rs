@@ -131,6 +131,11 @@ impl LayerSpec for ActivationSpec {
         self.act.output_shape(input, self.span, "its input")
     }
 
+    /// Keras passes the mask through (`supports_masking = True`).
+    fn output_mask(&self, _x: &TokenStream, mask: Option<&TokenStream>) -> Option<TokenStream> {
+        mask.cloned()
+    }
+
     fn config(&self) -> Vec<(&'static str, Cfg)> {
         vec![("activation", Cfg::Str(self.act.keras_name().into()))]
     }

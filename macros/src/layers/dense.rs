@@ -60,6 +60,11 @@ impl LayerSpec for Dense {
             .output_shape(&out, self.span, &format!("Dense({})", self.units))
     }
 
+    /// Keras passes the mask through (`supports_masking = True`).
+    fn output_mask(&self, _x: &TokenStream, mask: Option<&TokenStream>) -> Option<TokenStream> {
+        mask.cloned()
+    }
+
     fn config(&self) -> Vec<(&'static str, Cfg)> {
         vec![
             ("units", Cfg::Int(self.units as i64)),

@@ -86,6 +86,11 @@ impl LayerSpec for Dropout {
         Some(self.init(input, output))
     }
 
+    /// Keras passes the mask through (`supports_masking = True`).
+    fn output_mask(&self, _x: &TokenStream, mask: Option<&TokenStream>) -> Option<TokenStream> {
+        mask.cloned()
+    }
+
     fn identity(&self) -> bool {
         true
     }

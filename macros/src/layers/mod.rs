@@ -5,6 +5,8 @@
 mod activation;
 mod dense;
 mod dropout;
+mod embedding;
+mod recurrent;
 mod reshape;
 
 use proc_macro2::{Span, TokenStream};
@@ -16,6 +18,9 @@ use crate::args::{Args, Param};
 pub struct ShapeError {
     pub span: Span,
     pub message: String,
+    /// The layer wanted a sequence `(timesteps, features)`: the checker then adds the previous
+    /// layer's [`LayerSpec::sequence_hint`], if it has one.
+    pub wants_sequence: bool,
 }
 
 impl ShapeError {
@@ -23,8 +28,30 @@ impl ShapeError {
         Self {
             span,
             message: message.into(),
+            wants_sequence: false,
         }
     }
+
+    /// Marks the error as "this layer needs a sequence input".
+    pub fn wanting_sequence(mut self) -> Self {
+        self.wants_sequence = true;
+        self
+    }
+}
+
+/// What codegen hands a layer's forward pass beyond its field and input (see
+/// [`LayerSpec::forward_full`]).
+pub struct Forward<'a> {
+    /// The layer's field, `self.name`.
+    pub field: TokenStream,
+    /// A reference to the input tensor.
+    pub x: TokenStream,
+    /// A reference to the input's Keras mask, `&[bool; P]` (one per position), if it has one.
+    pub mask: Option<TokenStream>,
+    /// `&mut` to the layer's carried state, when it is stateful ([`LayerSpec::state_type`]).
+    pub state: Option<TokenStream>,
+    pub input: &'a [usize],
+    pub output: &'a [usize],
 }
 
 /// A layer with its arguments resolved.
@@ -84,6 +111,68 @@ pub trait LayerSpec {
         let rt = rt();
         quote!(#rt::Layer::forward(&#field, #x))
     }
+
+    // --- Masks, token ids, states, several outputs. The defaults fit a layer that does not
+    // --- take part (Keras's `supports_masking = False`), so most layers override nothing.
+
+    /// The forward pass given everything codegen knows: the input's mask, the layer's carried
+    /// state, and whether it must return its extra outputs. By default the mask does not change
+    /// the values (only recurrent layers consume it).
+    fn forward_full(&self, f: Forward) -> TokenStream {
+        self.forward(f.field, f.x, f.input, f.output)
+    }
+
+    /// The mask of the layer's output (Keras `compute_mask`), an expression of type
+    /// `&[bool; P]`, given the input `x` and the input's mask. `None` drops the mask, Keras's
+    /// default for layers that do not support masking (Conv, pooling, Flatten, Reshape).
+    ///
+    /// Reshape drops it even when its output shape equals its input shape: on JAX such a
+    /// Reshape returns the very same array, so Keras's mask attribute survives it, but that is
+    /// a backend accident (TensorFlow returns a new tensor and the mask is gone), not the
+    /// documented `supports_masking = False`.
+    fn output_mask(
+        &self,
+        _x: &TokenStream,
+        _input_mask: Option<&TokenStream>,
+    ) -> Option<TokenStream> {
+        None
+    }
+
+    /// `Some(input_dim)` if the layer reads token ids below `input_dim` (Embedding): it must
+    /// come first, and the model then takes `TokenIds` (`u32`) instead of floats.
+    fn token_input(&self) -> Option<usize> {
+        None
+    }
+
+    /// An input shape given by the layer's own arguments (Embedding's `input_length`), with the
+    /// argument's span. Only meaningful on the first layer.
+    fn implied_input_shape(&self) -> Option<(Vec<usize>, Span)> {
+        None
+    }
+
+    /// Checks that depend on where the layer stands in the model (`index` of `count` layers),
+    /// e.g. Embedding only first, `return_state` only last.
+    fn check_position(&self, _index: usize, _count: usize) -> Result<(), ShapeError> {
+        Ok(())
+    }
+
+    /// Keras `return_state`: the shapes of the outputs the layer returns after its main output.
+    /// `forward_full` then evaluates to a tuple `(output, extra…)`.
+    fn extra_outputs(&self) -> Vec<Vec<usize>> {
+        Vec::new()
+    }
+
+    /// The runtime type of the state the layer carries from one `predict_stateful` call to the
+    /// next (Keras `stateful = True`), or `None`.
+    fn state_type(&self) -> Option<TokenStream> {
+        None
+    }
+
+    /// When the layer reduced a sequence to one step (an RNN without `return_sequences`), how to
+    /// keep the sequence: added to the error of a following layer that wanted one.
+    fn sequence_hint(&self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 /// A Keras config value (mirrors the runtime's `ConfigValue`).
@@ -125,6 +214,10 @@ pub const LAYERS: &[Entry] = &[
     dropout::DROPOUT,
     reshape::FLATTEN,
     reshape::RESHAPE,
+    embedding::EMBEDDING,
+    recurrent::SIMPLE_RNN,
+    recurrent::LSTM,
+    recurrent::GRU,
 ];
 
 pub fn lookup(class: &str) -> Option<&'static Entry> {

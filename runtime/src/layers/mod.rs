@@ -3,9 +3,13 @@
 mod activation;
 mod dense;
 mod dropout;
+mod embedding;
+pub mod recurrent;
 mod reshape;
 
 pub use activation::{ActivationLayer, Glu};
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use embedding::{Embedding, TokenIds};
+pub use recurrent::{Gru, Lstm, LstmState, ReturnLast, ReturnMode, ReturnSequences, SimpleRnn};
 pub use reshape::{Flatten, Reshape};

@@ -1,0 +1,148 @@
+//! `Embedding`: token ids to vectors, and the checked token-id input it reads.
+
+use crate::layer::{Layer, Variable, Weights};
+use crate::{Error, Tensor};
+
+/// `N` token ids, each known to be below `VOCAB`: the input of a model that starts with
+/// [`Embedding`].
+///
+/// The range is checked once, when the ids enter ([`TokenIds::new`]), so the lookup cannot fail
+/// (Keras on JAX would return a row of NaN for an id ≥ `input_dim`, and other backends raise).
+///
+/// ```
+/// use static_keras_runtime::{Error, TokenIds};
+/// let ids = TokenIds::<3, 10>::new(&[4, 0, 9]).unwrap();
+/// assert_eq!(ids.mask(), [true, false, true]); // Keras `mask_zero=True`
+/// assert_eq!(
+///     TokenIds::<3, 10>::new(&[4, 10, 9]),
+///     Err(Error::TokenOutOfRange { position: 1, id: 10, input_dim: 10 })
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenIds<const N: usize, const VOCAB: usize> {
+    ids: [u32; N],
+}
+
+impl<const N: usize, const VOCAB: usize> TokenIds<N, VOCAB> {
+    /// The ids in Keras's row-major order; fails on a wrong count or an id `>= VOCAB`.
+    pub fn new(ids: &[u32]) -> Result<Self, Error> {
+        if ids.len() != N {
+            return Err(Error::InputLength {
+                expected: N,
+                actual: ids.len(),
+            });
+        }
+        if let Some((position, &id)) = ids.iter().enumerate().find(|(_, &id)| id as usize >= VOCAB)
+        {
+            return Err(Error::TokenOutOfRange {
+                position,
+                id,
+                input_dim: VOCAB,
+            });
+        }
+        let mut out = [0; N];
+        out.copy_from_slice(ids);
+        Ok(Self { ids: out })
+    }
+
+    /// The ids.
+    pub fn ids(&self) -> &[u32; N] {
+        &self.ids
+    }
+
+    /// Keras's `mask_zero=True` mask: `true` where the id is not the padding id 0.
+    pub fn mask(&self) -> [bool; N] {
+        self.ids.map(|id| id != 0)
+    }
+}
+
+/// Keras `Embedding(input_dim, output_dim, mask_zero=False)`: row `id` of the embedding matrix for
+/// every id.
+///
+/// `mask_zero` does not change the values (row 0 is looked up like any other); it only makes the
+/// mask [`TokenIds::mask`] that recurrent layers downstream consume.
+///
+/// # Shapes
+/// - input: [`TokenIds<N, VOCAB>`] (Keras `(T,)` ids, or any shape of `N` ids)
+/// - output: `Tensor<DIM, N>` (Keras `(T, DIM)`, or the id shape followed by `DIM`)
+/// - variables: `embeddings (VOCAB, DIM)`.
+///
+/// ```
+/// use static_keras_runtime::{Embedding, Layer, TokenIds, Weights};
+/// let mut emb: Embedding<3, 2> = Embedding::default();
+/// emb.load_variable(0, &mut [0.0, 0.0, 1.0, 2.0, 3.0, 4.0].into_iter()); // (3, 2)
+/// let y = emb.forward(&TokenIds::<2, 3>::new(&[2, 1]).unwrap());
+/// assert_eq!(y.as_slice(), &[3.0, 4.0, 1.0, 2.0]);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embedding<const VOCAB: usize, const DIM: usize> {
+    /// Column `id` is the vector of token `id`: the Keras `(VOCAB, DIM)` matrix read row-major.
+    pub embeddings: Tensor<DIM, VOCAB>,
+}
+
+impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
+    const VARIABLES: &'static [Variable] = &[Variable {
+        name: "embeddings",
+        shape: &[VOCAB, DIM],
+    }];
+}
+
+impl<const VOCAB: usize, const DIM: usize> Default for Embedding<VOCAB, DIM> {
+    /// Every vector zero.
+    fn default() -> Self {
+        Self {
+            embeddings: Tensor::zeros(),
+        }
+    }
+}
+
+impl<const VOCAB: usize, const DIM: usize, const N: usize> Layer<TokenIds<N, VOCAB>>
+    for Embedding<VOCAB, DIM>
+{
+    type Output = Tensor<DIM, N>;
+
+    fn forward(&self, ids: &TokenIds<N, VOCAB>) -> Tensor<DIM, N> {
+        let mut y = Tensor::<DIM, N>::zeros();
+        for (mut column, &id) in y.column_iter_mut().zip(ids.ids()) {
+            // In range by construction of `TokenIds`.
+            column.copy_from(&self.embeddings.column(id as usize));
+        }
+        y
+    }
+}
+
+impl<const VOCAB: usize, const DIM: usize> Weights for Embedding<VOCAB, DIM> {
+    fn variables(&self) -> &'static [Variable] {
+        Self::VARIABLES
+    }
+
+    fn load_variable(&mut self, _: usize, values: &mut dyn Iterator<Item = f32>) {
+        let target = self.embeddings.as_mut_slice();
+        target.iter_mut().zip(values).for_each(|(t, v)| *t = v);
+    }
+
+    fn store_variable(&self, _: usize, out: &mut dyn FnMut(f32)) {
+        self.embeddings.iter().for_each(|&v| out(v));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_the_count_and_the_range() {
+        assert_eq!(
+            TokenIds::<2, 5>::new(&[1, 2, 3]),
+            Err(Error::InputLength {
+                expected: 2,
+                actual: 3
+            })
+        );
+        assert!(TokenIds::<2, 5>::new(&[4, 0]).is_ok());
+        let emb = Embedding::<5, 3>::default();
+        assert_eq!(emb.param_count(), 15);
+        let y = emb.forward(&TokenIds::<4, 5>::new(&[0, 1, 2, 4]).unwrap());
+        assert_eq!(y.shape(), (3, 4));
+    }
+}

@@ -1,0 +1,336 @@
+//! `GRU`: gates z, r, h in Keras's order, with the reset gate after (Keras 3's default) or before
+//! the recurrent product.
+
+use core::marker::PhantomData;
+
+use super::{project, run, Cell, ReturnLast, ReturnMode};
+use crate::kernels::gemv;
+use crate::layer::{Layer, Variable, Weights};
+use crate::{Activation, Tensor};
+
+/// Gated recurrent unit, Keras `GRU(units, activation="tanh", recurrent_activation="sigmoid",
+/// use_bias=True, return_sequences=False, go_backwards=False, reset_after=True)`.
+///
+/// With the projections split into blocks of `UNITS` in Keras's order **z, r, h**
+/// (`x·W + b_in = [xz, xr, xh]`), σ = `recurrent_activation` and `act` = `activation`:
+/// - `reset_after = true`: `[rz, rr, rh] = h·U + b_rec`, `z = σ(xz + rz)`, `r = σ(xr + rr)`,
+///   `h̃ = act(xh + r·rh)`;
+/// - `reset_after = false`: `z = σ(xz + h·U_z)`, `r = σ(xr + h·U_r)`, `h̃ = act(xh + (r·h)·U_h)`;
+///
+/// then `h_t = z·h_{t−1} + (1 − z)·h̃`, which is also the output. `R` is [`ReturnLast`] or
+/// [`super::ReturnSequences`]; masks, `go_backwards` and carried state work as described in the
+/// [module](super) documentation.
+///
+/// # Shapes
+/// - input: `Tensor<IN, T>` (Keras `(T, IN)`)
+/// - output: `Tensor<UNITS, 1>`, or `Tensor<UNITS, T>` with `R = ReturnSequences`
+/// - state: `Tensor<UNITS, 1>` (`h`)
+/// - variables: `kernel (IN, 3·UNITS)`, `recurrent_kernel (UNITS, 3·UNITS)`, and when `BIAS`
+///   `bias (2, 3·UNITS)` (row 0 input, row 1 recurrent) with `reset_after`, `bias (3·UNITS,)`
+///   without.
+///
+/// ```
+/// use static_keras_runtime::{Activation, Gru, Layer, Tensor, Weights};
+/// let mut gru: Gru<1, 1> = Gru::new(Activation::Tanh, Activation::Sigmoid, true);
+/// gru.load_variable(0, &mut [0.0, 0.0, 1.0].into_iter()); // kernel: x feeds the candidate only
+/// // Bias (2, 3): the update gate shut (z ≈ 0), so h follows the candidate.
+/// gru.load_variable(2, &mut [-20.0, 0.0, 0.0, 0.0, 0.0, 0.0].into_iter());
+/// let y = gru.forward(&Tensor::<1, 2>::from_column_slice(&[3.0, 0.5]));
+/// assert!((y[0] - 0.462_117_16).abs() < 1e-6); // tanh(0.5)
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gru<const IN: usize, const UNITS: usize, R = ReturnLast, const BIAS: bool = true> {
+    /// The Keras kernel `(IN, 3·UNITS)` as stored: row `p` holds input `p`'s three gate blocks,
+    /// which makes it the column-major `3·UNITS × IN` matrix `W` with `W·x`.
+    pub kernel: [[[f32; UNITS]; 3]; IN],
+    /// The Keras recurrent kernel `(UNITS, 3·UNITS)`, laid out like `kernel`.
+    pub recurrent_kernel: [[[f32; UNITS]; 3]; UNITS],
+    /// The input bias (row 0) and, with `reset_after`, the recurrent bias (row 1); zeros and
+    /// unused when `BIAS` is false.
+    pub bias: [[[f32; UNITS]; 3]; 2],
+    /// `act`: applied to the candidate.
+    pub activation: Activation,
+    /// `σ`: applied to the update and reset gates.
+    pub recurrent_activation: Activation,
+    /// Keras `reset_after`: whether the reset gate multiplies the recurrent product (with its
+    /// own bias) rather than the state before it.
+    pub reset_after: bool,
+    /// Keras `go_backwards`.
+    pub go_backwards: bool,
+    /// Keras `zero_output_for_mask`.
+    pub zero_output_for_mask: bool,
+    mode: PhantomData<R>,
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Gru<IN, UNITS, R, BIAS> {
+    const RESET_AFTER: &'static [Variable] = &[
+        Variable {
+            name: "kernel",
+            shape: &[IN, 3 * UNITS],
+        },
+        Variable {
+            name: "recurrent_kernel",
+            shape: &[UNITS, 3 * UNITS],
+        },
+        Variable {
+            name: "bias",
+            shape: &[2, 3 * UNITS],
+        },
+    ];
+    const RESET_BEFORE: &'static [Variable] = &[
+        Self::RESET_AFTER[0],
+        Self::RESET_AFTER[1],
+        Variable {
+            name: "bias",
+            shape: &[3 * UNITS],
+        },
+    ];
+
+    /// A layer with zero weights, processing forwards.
+    pub fn new(
+        activation: Activation,
+        recurrent_activation: Activation,
+        reset_after: bool,
+    ) -> Self {
+        Self {
+            kernel: [[[0.0; UNITS]; 3]; IN],
+            recurrent_kernel: [[[0.0; UNITS]; 3]; UNITS],
+            bias: [[[0.0; UNITS]; 3]; 2],
+            activation,
+            recurrent_activation,
+            reset_after,
+            go_backwards: false,
+            zero_output_for_mask: false,
+            mode: PhantomData,
+        }
+    }
+
+    /// The same layer with Keras's `go_backwards` set.
+    pub fn with_go_backwards(mut self, go_backwards: bool) -> Self {
+        self.go_backwards = go_backwards;
+        self
+    }
+
+    /// The same layer with Keras's `zero_output_for_mask` set.
+    pub fn with_zero_output_for_mask(mut self, zero: bool) -> Self {
+        self.zero_output_for_mask = zero;
+        self
+    }
+
+    /// The bias values Keras stores: both rows with `reset_after`, the input row without.
+    fn keras_bias_len(&self) -> usize {
+        if self.reset_after {
+            6 * UNITS
+        } else {
+            3 * UNITS
+        }
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R: ReturnMode, const BIAS: bool> Gru<IN, UNITS, R, BIAS> {
+    /// Keras `layer(x, mask=mask, initial_state=[h])`: runs from `state` and leaves the final
+    /// state in it, so a stream can be fed one chunk at a time. `mask[t] == false` skips step `t`.
+    pub fn forward_with<const T: usize>(
+        &self,
+        x: &Tensor<IN, T>,
+        mask: Option<&[bool; T]>,
+        state: &mut Tensor<UNITS, 1>,
+    ) -> R::Output<UNITS, T> {
+        run::<Self, R, IN, UNITS, T>(
+            self,
+            self.go_backwards,
+            self.zero_output_for_mask,
+            x,
+            mask,
+            state,
+        )
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Default for Gru<IN, UNITS, R, BIAS> {
+    fn default() -> Self {
+        Self::new(Activation::Tanh, Activation::Sigmoid, true)
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
+    for Gru<IN, UNITS, R, BIAS>
+{
+    type Gates = [[f32; UNITS]; 3];
+    type State = Tensor<UNITS, 1>;
+    const NO_GATES: [[f32; UNITS]; 3] = [[0.0; UNITS]; 3];
+
+    fn output(state: &Tensor<UNITS, 1>) -> &[f32] {
+        state.as_slice()
+    }
+
+    fn project(&self, x: &[f32], out: &mut [[[f32; UNITS]; 3]]) {
+        let kernel = self.kernel.as_flattened().as_flattened();
+        let bias = BIAS.then_some(self.bias[0].as_flattened());
+        project(
+            3 * UNITS,
+            IN,
+            kernel,
+            bias,
+            x,
+            out.as_flattened_mut().as_flattened_mut(),
+        );
+    }
+
+    fn step(&self, xw: &[[f32; UNITS]; 3], state: &mut Tensor<UNITS, 1>) {
+        let h = state.as_mut_slice();
+        let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
+        let [xz, xr, xh] = xw;
+        // [rz, rr, rh]: h·U (+ the recurrent bias with reset_after); rh waits for the reset gate
+        // without it.
+        let mut inner = [[0.0f32; UNITS]; 3];
+        let rows = if self.reset_after { 3 } else { 2 };
+        gemv(
+            rows * UNITS,
+            UNITS,
+            recurrent,
+            3 * UNITS,
+            h,
+            &mut inner.as_flattened_mut()[..rows * UNITS],
+        );
+        if BIAS && self.reset_after {
+            for (v, b) in inner
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(self.bias[1].as_flattened())
+            {
+                *v += b;
+            }
+        }
+        let [rz, rr, rh] = &mut inner;
+        let mut z = [0.0f32; UNITS];
+        let mut r = [0.0f32; UNITS];
+        for j in 0..UNITS {
+            z[j] = xz[j] + rz[j];
+            r[j] = xr[j] + rr[j];
+        }
+        self.recurrent_activation.apply(&mut z, UNITS);
+        self.recurrent_activation.apply(&mut r, UNITS);
+        let mut candidate = [0.0f32; UNITS];
+        if self.reset_after {
+            for j in 0..UNITS {
+                candidate[j] = xh[j] + r[j] * rh[j];
+            }
+        } else {
+            let mut reset_h = [0.0f32; UNITS];
+            for j in 0..UNITS {
+                reset_h[j] = r[j] * h[j];
+            }
+            gemv(
+                UNITS,
+                UNITS,
+                &recurrent[2 * UNITS..],
+                3 * UNITS,
+                &reset_h,
+                rh,
+            );
+            for j in 0..UNITS {
+                candidate[j] = xh[j] + rh[j];
+            }
+        }
+        self.activation.apply(&mut candidate, UNITS);
+        for j in 0..UNITS {
+            h[j] = z[j] * h[j] + (1.0 - z[j]) * candidate[j];
+        }
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, const T: usize, R: ReturnMode, const BIAS: bool>
+    Layer<Tensor<IN, T>> for Gru<IN, UNITS, R, BIAS>
+{
+    type Output = R::Output<UNITS, T>;
+
+    fn forward(&self, x: &Tensor<IN, T>) -> Self::Output {
+        self.forward_with(x, None, &mut Tensor::zeros())
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Weights for Gru<IN, UNITS, R, BIAS> {
+    fn variables(&self) -> &'static [Variable] {
+        let all = if self.reset_after {
+            Self::RESET_AFTER
+        } else {
+            Self::RESET_BEFORE
+        };
+        &all[..if BIAS { 3 } else { 2 }]
+    }
+
+    fn load_variable(&mut self, index: usize, values: &mut dyn Iterator<Item = f32>) {
+        // Keras's layout is the one the products want: straight copies.
+        let bias_len = self.keras_bias_len();
+        let target = match index {
+            0 => self.kernel.as_flattened_mut().as_flattened_mut(),
+            1 => self.recurrent_kernel.as_flattened_mut().as_flattened_mut(),
+            _ => &mut self.bias.as_flattened_mut().as_flattened_mut()[..bias_len],
+        };
+        target.iter_mut().zip(values).for_each(|(t, v)| *t = v);
+    }
+
+    fn store_variable(&self, index: usize, out: &mut dyn FnMut(f32)) {
+        let source = match index {
+            0 => self.kernel.as_flattened().as_flattened(),
+            1 => self.recurrent_kernel.as_flattened().as_flattened(),
+            _ => &self.bias.as_flattened().as_flattened()[..self.keras_bias_len()],
+        };
+        source.iter().for_each(|&v| out(v));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::sigmoid;
+    use libm::tanhf;
+
+    const W: [f32; 3] = [0.5, -0.3, 0.8];
+    const U: [f32; 3] = [0.1, 0.4, -0.6];
+    const XS: [f32; 3] = [1.5, -0.7, 0.2];
+
+    fn gru(reset_after: bool, bias: &[f32]) -> Gru<1, 1> {
+        let mut gru = Gru::new(Activation::Tanh, Activation::Sigmoid, reset_after);
+        gru.load_variable(0, &mut W.into_iter());
+        gru.load_variable(1, &mut U.into_iter());
+        gru.load_variable(2, &mut bias.iter().copied());
+        gru
+    }
+
+    #[test]
+    fn reset_after_by_hand() {
+        let b = [0.1f32, -0.2, 0.3, 0.05, 0.15, -0.25];
+        let mut h = 0.0f32;
+        for x in XS {
+            let z = sigmoid(x * W[0] + b[0] + (h * U[0] + b[3]));
+            let r = sigmoid(x * W[1] + b[1] + (h * U[1] + b[4]));
+            let cand = tanhf(x * W[2] + b[2] + r * (h * U[2] + b[5]));
+            h = z * h + (1.0 - z) * cand;
+        }
+        let y = gru(true, &b).forward(&Tensor::<1, 3>::from_column_slice(&XS));
+        assert!((y[0] - h).abs() < 1e-6, "{} {h}", y[0]);
+    }
+
+    #[test]
+    fn reset_before_by_hand() {
+        let b = [0.1f32, -0.2, 0.3];
+        let mut h = 0.0f32;
+        for x in XS {
+            let z = sigmoid(x * W[0] + b[0] + h * U[0]);
+            let r = sigmoid(x * W[1] + b[1] + h * U[1]);
+            let cand = tanhf(x * W[2] + b[2] + (r * h) * U[2]);
+            h = z * h + (1.0 - z) * cand;
+        }
+        let layer = gru(false, &b);
+        let y = layer.forward(&Tensor::<1, 3>::from_column_slice(&XS));
+        assert!((y[0] - h).abs() < 1e-6, "{} {h}", y[0]);
+        assert_eq!(layer.variables()[2].shape, &[3]);
+        assert_eq!(layer.param_count(), 9);
+        assert_eq!(gru(true, &[0.0; 6]).param_count(), 12);
+        let mut stored = 0;
+        layer.store_variable(2, &mut |_| stored += 1);
+        assert_eq!(stored, 3);
+    }
+}

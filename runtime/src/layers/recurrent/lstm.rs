@@ -1,0 +1,282 @@
+//! `LSTM`: gates i, f, c, o in Keras's order.
+
+use core::marker::PhantomData;
+
+use super::{project, run, Cell, ReturnLast, ReturnMode};
+use crate::kernels::gemv;
+use crate::layer::{Layer, Variable, Weights};
+use crate::{Activation, Tensor};
+
+/// The state an [`Lstm`] carries from step to step: the output `h` and the cell (carry) `c`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LstmState<const UNITS: usize> {
+    /// The memory state, which is also the output (Keras `states[0]`).
+    pub h: Tensor<UNITS, 1>,
+    /// The carry state (Keras `states[1]`).
+    pub c: Tensor<UNITS, 1>,
+}
+
+impl<const UNITS: usize> Default for LstmState<UNITS> {
+    /// Both states zero, as Keras starts.
+    fn default() -> Self {
+        Self {
+            h: Tensor::zeros(),
+            c: Tensor::zeros(),
+        }
+    }
+}
+
+/// Long short-term memory, Keras `LSTM(units, activation="tanh", recurrent_activation="sigmoid",
+/// use_bias=True, return_sequences=False, go_backwards=False)`.
+///
+/// With `z = x_t·kernel + h_{t−1}·recurrent_kernel + bias` split into four blocks of `UNITS` in
+/// Keras's order **i, f, c, o**, σ = `recurrent_activation` and `act` = `activation`:
+/// `c_t = σ(z_f)·c_{t−1} + σ(z_i)·act(z_c)` and `h_t = σ(z_o)·act(c_t)`; the output is `h_t`.
+/// (`unit_forget_bias` only changes Keras's initial weights; saved biases already include it.)
+/// `R` is [`ReturnLast`] or [`super::ReturnSequences`]; masks, `go_backwards` and carried state
+/// work as described in the [module](super) documentation.
+///
+/// # Shapes
+/// - input: `Tensor<IN, T>` (Keras `(T, IN)`)
+/// - output: `Tensor<UNITS, 1>`, or `Tensor<UNITS, T>` with `R = ReturnSequences`
+/// - state: [`LstmState<UNITS>`]
+/// - variables: `kernel (IN, 4·UNITS)`, `recurrent_kernel (UNITS, 4·UNITS)`, and
+///   `bias (4·UNITS,)` when `BIAS`.
+///
+/// ```
+/// use static_keras_runtime::{Activation, Layer, Lstm, Tensor, Weights};
+/// let mut lstm: Lstm<1, 1> = Lstm::new(Activation::Tanh, Activation::Sigmoid);
+/// lstm.load_variable(0, &mut [0.0, 0.0, 1.0, 0.0].into_iter()); // kernel: x feeds the candidate only
+/// lstm.load_variable(2, &mut [9.0, -9.0, 0.0, 9.0].into_iter()); // input and output gates open
+/// let y = lstm.forward(&Tensor::<1, 2>::from_column_slice(&[0.5, 0.5]));
+/// // The forget gate is shut, so only the last step counts: h ≈ tanh(tanh(0.5)).
+/// assert!((y[0] - 0.4318).abs() < 1e-3);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lstm<const IN: usize, const UNITS: usize, R = ReturnLast, const BIAS: bool = true> {
+    /// The Keras kernel `(IN, 4·UNITS)` as stored: row `p` holds input `p`'s four gate blocks,
+    /// which makes it the column-major `4·UNITS × IN` matrix `W` with `W·x`.
+    pub kernel: [[[f32; UNITS]; 4]; IN],
+    /// The Keras recurrent kernel `(UNITS, 4·UNITS)`, laid out like `kernel`.
+    pub recurrent_kernel: [[[f32; UNITS]; 4]; UNITS],
+    /// The bias, gate blocks i, f, c, o (zeros and unused when `BIAS` is false).
+    pub bias: [[f32; UNITS]; 4],
+    /// `act`: applied to the candidate and to the cell state.
+    pub activation: Activation,
+    /// `σ`: applied to the input, forget and output gates.
+    pub recurrent_activation: Activation,
+    /// Keras `go_backwards`.
+    pub go_backwards: bool,
+    /// Keras `zero_output_for_mask`.
+    pub zero_output_for_mask: bool,
+    mode: PhantomData<R>,
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Lstm<IN, UNITS, R, BIAS> {
+    const WITH_BIAS: &'static [Variable] = &[
+        Variable {
+            name: "kernel",
+            shape: &[IN, 4 * UNITS],
+        },
+        Variable {
+            name: "recurrent_kernel",
+            shape: &[UNITS, 4 * UNITS],
+        },
+        Variable {
+            name: "bias",
+            shape: &[4 * UNITS],
+        },
+    ];
+
+    /// A layer with zero weights, processing forwards.
+    pub fn new(activation: Activation, recurrent_activation: Activation) -> Self {
+        Self {
+            kernel: [[[0.0; UNITS]; 4]; IN],
+            recurrent_kernel: [[[0.0; UNITS]; 4]; UNITS],
+            bias: [[0.0; UNITS]; 4],
+            activation,
+            recurrent_activation,
+            go_backwards: false,
+            zero_output_for_mask: false,
+            mode: PhantomData,
+        }
+    }
+
+    /// The same layer with Keras's `go_backwards` set.
+    pub fn with_go_backwards(mut self, go_backwards: bool) -> Self {
+        self.go_backwards = go_backwards;
+        self
+    }
+
+    /// The same layer with Keras's `zero_output_for_mask` set.
+    pub fn with_zero_output_for_mask(mut self, zero: bool) -> Self {
+        self.zero_output_for_mask = zero;
+        self
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R: ReturnMode, const BIAS: bool>
+    Lstm<IN, UNITS, R, BIAS>
+{
+    /// Keras `layer(x, mask=mask, initial_state=[h, c])`: runs from `state` and leaves the final
+    /// state in it, so a stream can be fed one chunk at a time. `mask[t] == false` skips step `t`.
+    pub fn forward_with<const T: usize>(
+        &self,
+        x: &Tensor<IN, T>,
+        mask: Option<&[bool; T]>,
+        state: &mut LstmState<UNITS>,
+    ) -> R::Output<UNITS, T> {
+        run::<Self, R, IN, UNITS, T>(
+            self,
+            self.go_backwards,
+            self.zero_output_for_mask,
+            x,
+            mask,
+            state,
+        )
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Default
+    for Lstm<IN, UNITS, R, BIAS>
+{
+    fn default() -> Self {
+        Self::new(Activation::Tanh, Activation::Sigmoid)
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
+    for Lstm<IN, UNITS, R, BIAS>
+{
+    type Gates = [[f32; UNITS]; 4];
+    type State = LstmState<UNITS>;
+    const NO_GATES: [[f32; UNITS]; 4] = [[0.0; UNITS]; 4];
+
+    fn output(state: &LstmState<UNITS>) -> &[f32] {
+        state.h.as_slice()
+    }
+
+    fn project(&self, x: &[f32], out: &mut [[[f32; UNITS]; 4]]) {
+        // Keras adds the bias after the recurrent product: `(x·W + h·U) + b`.
+        let kernel = self.kernel.as_flattened().as_flattened();
+        project(
+            4 * UNITS,
+            IN,
+            kernel,
+            None,
+            x,
+            out.as_flattened_mut().as_flattened_mut(),
+        );
+    }
+
+    fn step(&self, xw: &[[f32; UNITS]; 4], state: &mut LstmState<UNITS>) {
+        let mut z = [[0.0f32; UNITS]; 4];
+        let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
+        gemv(
+            4 * UNITS,
+            UNITS,
+            recurrent,
+            4 * UNITS,
+            state.h.as_slice(),
+            z.as_flattened_mut(),
+        );
+        for ((z, x), b) in z.iter_mut().zip(xw).zip(&self.bias) {
+            for j in 0..UNITS {
+                z[j] += x[j];
+                if BIAS {
+                    z[j] += b[j];
+                }
+            }
+        }
+        let [i, f, g, o] = &mut z;
+        self.recurrent_activation.apply(i, UNITS);
+        self.recurrent_activation.apply(f, UNITS);
+        self.activation.apply(g, UNITS);
+        self.recurrent_activation.apply(o, UNITS);
+        let c = state.c.as_mut_slice();
+        for j in 0..UNITS {
+            c[j] = f[j] * c[j] + i[j] * g[j];
+        }
+        let mut act_c = [0.0f32; UNITS];
+        act_c.copy_from_slice(c);
+        self.activation.apply(&mut act_c, UNITS);
+        for (h, (o, a)) in state.h.iter_mut().zip(o.iter().zip(&act_c)) {
+            *h = o * a;
+        }
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, const T: usize, R: ReturnMode, const BIAS: bool>
+    Layer<Tensor<IN, T>> for Lstm<IN, UNITS, R, BIAS>
+{
+    type Output = R::Output<UNITS, T>;
+
+    fn forward(&self, x: &Tensor<IN, T>) -> Self::Output {
+        self.forward_with(x, None, &mut LstmState::default())
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Weights
+    for Lstm<IN, UNITS, R, BIAS>
+{
+    fn variables(&self) -> &'static [Variable] {
+        &Self::WITH_BIAS[..if BIAS { 3 } else { 2 }]
+    }
+
+    fn load_variable(&mut self, index: usize, values: &mut dyn Iterator<Item = f32>) {
+        // Keras's layout is the one the products want: straight copies.
+        let target = match index {
+            0 => self.kernel.as_flattened_mut().as_flattened_mut(),
+            1 => self.recurrent_kernel.as_flattened_mut().as_flattened_mut(),
+            _ => self.bias.as_flattened_mut(),
+        };
+        target.iter_mut().zip(values).for_each(|(t, v)| *t = v);
+    }
+
+    fn store_variable(&self, index: usize, out: &mut dyn FnMut(f32)) {
+        let source = match index {
+            0 => self.kernel.as_flattened().as_flattened(),
+            1 => self.recurrent_kernel.as_flattened().as_flattened(),
+            _ => self.bias.as_flattened(),
+        };
+        source.iter().for_each(|&v| out(v));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::sigmoid;
+
+    #[test]
+    fn two_steps_by_hand() {
+        // One unit, one input; kernel [wi, wf, wc, wo], recurrent [ui, uf, uc, uo], bias.
+        let (w, u, b) = (
+            [0.5f32, -0.3, 0.8, 0.2],
+            [0.1f32, 0.4, -0.6, 0.3],
+            [0.05f32, 1.0, -0.1, 0.0],
+        );
+        let mut lstm: Lstm<1, 1> = Lstm::new(Activation::Tanh, Activation::Sigmoid);
+        lstm.load_variable(0, &mut w.into_iter());
+        lstm.load_variable(1, &mut u.into_iter());
+        lstm.load_variable(2, &mut b.into_iter());
+        let xs = [1.5f32, -0.7];
+        let (mut h, mut c) = (0.0f32, 0.0f32);
+        for x in xs {
+            let z: [f32; 4] = core::array::from_fn(|g| x * w[g] + h * u[g] + b[g]);
+            c = sigmoid(z[1]) * c + sigmoid(z[0]) * libm::tanhf(z[2]);
+            h = sigmoid(z[3]) * libm::tanhf(c);
+        }
+        let mut state = LstmState::default();
+        let y = lstm.forward_with(&Tensor::<1, 2>::from_column_slice(&xs), None, &mut state);
+        assert!(
+            (y[0] - h).abs() < 1e-6 && (state.c[0] - c).abs() < 1e-6,
+            "{y} {h}"
+        );
+        assert_eq!(lstm.param_count(), 12);
+        assert_eq!(
+            Lstm::<3, 2, ReturnLast, false>::default().param_count(),
+            3 * 8 + 2 * 8
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! `SimpleRNN`: `h_t = activation(x_t·W + b + h_{t−1}·U)`.
+
+use core::marker::PhantomData;
+
+use super::{project, run, Cell, ReturnLast, ReturnMode};
+use crate::kernels::gemv;
+use crate::layer::{Layer, Variable, Weights};
+use crate::{Activation, Tensor};
+
+/// A fully connected recurrent layer, Keras `SimpleRNN(units, activation="tanh", use_bias=True,
+/// return_sequences=False, go_backwards=False)`.
+///
+/// Each step computes `h_t = activation(x_t·kernel + bias + h_{t−1}·recurrent_kernel)` and outputs
+/// `h_t`. `R` is [`ReturnLast`] or [`super::ReturnSequences`]; masks, `go_backwards` and carried
+/// state work as described in the [module](super) documentation.
+///
+/// # Shapes
+/// - input: `Tensor<IN, T>` (Keras `(T, IN)`)
+/// - output: `Tensor<UNITS, 1>` (Keras `(UNITS,)`), or `Tensor<UNITS, T>` (Keras `(T, UNITS)`)
+///   with `R = ReturnSequences`
+/// - state: `Tensor<UNITS, 1>` (`h`)
+/// - variables: `kernel (IN, UNITS)`, `recurrent_kernel (UNITS, UNITS)`, and `bias (UNITS,)`
+///   when `BIAS`.
+///
+/// ```
+/// use static_keras_runtime::{Activation, Layer, SimpleRnn, Tensor, Weights};
+/// let mut rnn: SimpleRnn<1, 1> = SimpleRnn::new(Activation::Linear);
+/// rnn.load_variable(0, &mut [1.0].into_iter()); // kernel
+/// rnn.load_variable(1, &mut [0.5].into_iter()); // recurrent kernel
+/// rnn.load_variable(2, &mut [0.0].into_iter()); // bias
+/// let y = rnn.forward(&Tensor::<1, 3>::from_column_slice(&[4.0, 2.0, 1.0]));
+/// assert_eq!(y[0], 1.0 + 0.5 * (2.0 + 0.5 * 4.0));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimpleRnn<const IN: usize, const UNITS: usize, R = ReturnLast, const BIAS: bool = true> {
+    /// The Keras kernel `(IN, UNITS)` as stored: row `p` holds input `p`'s weights, which makes
+    /// it the column-major `UNITS × IN` matrix `W` with `W·x`.
+    pub kernel: [[f32; UNITS]; IN],
+    /// The Keras recurrent kernel `(UNITS, UNITS)`, laid out like `kernel`.
+    pub recurrent_kernel: [[f32; UNITS]; UNITS],
+    /// The bias (zeros and unused when `BIAS` is false).
+    pub bias: [f32; UNITS],
+    /// Applied to each step's sum.
+    pub activation: Activation,
+    /// Keras `go_backwards`.
+    pub go_backwards: bool,
+    /// Keras `zero_output_for_mask`.
+    pub zero_output_for_mask: bool,
+    mode: PhantomData<R>,
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> SimpleRnn<IN, UNITS, R, BIAS> {
+    const WITH_BIAS: &'static [Variable] = &[
+        Variable {
+            name: "kernel",
+            shape: &[IN, UNITS],
+        },
+        Variable {
+            name: "recurrent_kernel",
+            shape: &[UNITS, UNITS],
+        },
+        Variable {
+            name: "bias",
+            shape: &[UNITS],
+        },
+    ];
+
+    /// A layer with zero weights, processing forwards.
+    pub fn new(activation: Activation) -> Self {
+        Self {
+            kernel: [[0.0; UNITS]; IN],
+            recurrent_kernel: [[0.0; UNITS]; UNITS],
+            bias: [0.0; UNITS],
+            activation,
+            go_backwards: false,
+            zero_output_for_mask: false,
+            mode: PhantomData,
+        }
+    }
+
+    /// The same layer with Keras's `go_backwards` set.
+    pub fn with_go_backwards(mut self, go_backwards: bool) -> Self {
+        self.go_backwards = go_backwards;
+        self
+    }
+
+    /// The same layer with Keras's `zero_output_for_mask` set.
+    pub fn with_zero_output_for_mask(mut self, zero: bool) -> Self {
+        self.zero_output_for_mask = zero;
+        self
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R: ReturnMode, const BIAS: bool>
+    SimpleRnn<IN, UNITS, R, BIAS>
+{
+    /// Keras `layer(x, mask=mask, initial_state=[h])`: runs from `state` and leaves the final
+    /// state in it, so a stream can be fed one chunk at a time. `mask[t] == false` skips step `t`.
+    pub fn forward_with<const T: usize>(
+        &self,
+        x: &Tensor<IN, T>,
+        mask: Option<&[bool; T]>,
+        state: &mut Tensor<UNITS, 1>,
+    ) -> R::Output<UNITS, T> {
+        run::<Self, R, IN, UNITS, T>(
+            self,
+            self.go_backwards,
+            self.zero_output_for_mask,
+            x,
+            mask,
+            state,
+        )
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Default
+    for SimpleRnn<IN, UNITS, R, BIAS>
+{
+    fn default() -> Self {
+        Self::new(Activation::Tanh)
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
+    for SimpleRnn<IN, UNITS, R, BIAS>
+{
+    type Gates = [f32; UNITS];
+    type State = Tensor<UNITS, 1>;
+    const NO_GATES: [f32; UNITS] = [0.0; UNITS];
+
+    fn output(state: &Tensor<UNITS, 1>) -> &[f32] {
+        state.as_slice()
+    }
+
+    fn project(&self, x: &[f32], out: &mut [[f32; UNITS]]) {
+        let bias = BIAS.then_some(&self.bias[..]);
+        project(
+            UNITS,
+            IN,
+            self.kernel.as_flattened(),
+            bias,
+            x,
+            out.as_flattened_mut(),
+        );
+    }
+
+    fn step(&self, xw: &[f32; UNITS], h: &mut Tensor<UNITS, 1>) {
+        let mut z = [0.0f32; UNITS];
+        gemv(
+            UNITS,
+            UNITS,
+            self.recurrent_kernel.as_flattened(),
+            UNITS,
+            h.as_slice(),
+            &mut z,
+        );
+        for (z, x) in z.iter_mut().zip(xw) {
+            *z += x;
+        }
+        self.activation.apply(&mut z, UNITS);
+        h.as_mut_slice().copy_from_slice(&z);
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, const T: usize, R: ReturnMode, const BIAS: bool>
+    Layer<Tensor<IN, T>> for SimpleRnn<IN, UNITS, R, BIAS>
+{
+    type Output = R::Output<UNITS, T>;
+
+    fn forward(&self, x: &Tensor<IN, T>) -> Self::Output {
+        self.forward_with(x, None, &mut Tensor::zeros())
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Weights
+    for SimpleRnn<IN, UNITS, R, BIAS>
+{
+    fn variables(&self) -> &'static [Variable] {
+        &Self::WITH_BIAS[..if BIAS { 3 } else { 2 }]
+    }
+
+    fn load_variable(&mut self, index: usize, values: &mut dyn Iterator<Item = f32>) {
+        // Keras's layout is the one the products want: straight copies.
+        let target = match index {
+            0 => self.kernel.as_flattened_mut(),
+            1 => self.recurrent_kernel.as_flattened_mut(),
+            _ => &mut self.bias[..],
+        };
+        target.iter_mut().zip(values).for_each(|(t, v)| *t = v);
+    }
+
+    fn store_variable(&self, index: usize, out: &mut dyn FnMut(f32)) {
+        let source = match index {
+            0 => self.kernel.as_flattened(),
+            1 => self.recurrent_kernel.as_flattened(),
+            _ => &self.bias[..],
+        };
+        source.iter().for_each(|&v| out(v));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ReturnSequences;
+
+    #[test]
+    fn one_step_by_hand() {
+        // IN = 2, UNITS = 2: kernel [[1, 2], [3, 4]], recurrent [[0.5, 0], [0, -1]], bias [0.1, 0.2].
+        let mut rnn: SimpleRnn<2, 2, ReturnSequences> = SimpleRnn::new(Activation::Linear);
+        rnn.load_variable(0, &mut [1.0, 2.0, 3.0, 4.0].into_iter());
+        rnn.load_variable(1, &mut [0.5, 0.0, 0.0, -1.0].into_iter());
+        rnn.load_variable(2, &mut [0.1, 0.2].into_iter());
+        let x = Tensor::<2, 2>::from_column_slice(&[1.0, 0.0, 0.0, 1.0]);
+        let y = rnn.forward(&x);
+        // t0: x·W + b = [1.1, 2.2]; t1: [3, 4] + [0.1, 0.2] + [0.55, -2.2].
+        let want = [1.1f32, 2.2, 3.1 + 0.55, 4.2 - 2.2];
+        for (g, w) in y.iter().zip(want) {
+            assert!((g - w).abs() < 1e-6, "{y:?}");
+        }
+        let mut stored = [0.0f32; 4];
+        let mut i = 0;
+        rnn.store_variable(0, &mut |v| {
+            stored[i] = v;
+            i += 1;
+        });
+        assert_eq!(stored, [1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(rnn.param_count(), 10);
+        assert_eq!(
+            SimpleRnn::<2, 2, ReturnLast, false>::default().param_count(),
+            8
+        );
+    }
+}
