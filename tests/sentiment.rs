@@ -1,6 +1,6 @@
 //! The sentiment example's model computes Keras's probabilities and therefore its accuracy.
 
-#[allow(dead_code, unused_macros)]
+#[allow(unused_macros)]
 // the parity harness: only its readers and tolerance are used here
 mod parity;
 

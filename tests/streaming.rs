@@ -1,7 +1,7 @@
 //! Stateful streaming: chunk by chunk equals Keras's stateful layers chunk by chunk, and equals
 //! the whole sequence at once.
 
-#[allow(dead_code, unused_macros)]
+#[allow(unused_macros)]
 // the parity harness: only its readers and tolerance are used here
 mod parity;
 
