@@ -37,7 +37,7 @@ pub use layer::{
     load_le_bytes, ConfigValue, Layer, LayerInfo, Model, StatefulModel, Variable, Weights,
 };
 pub use layers::*;
-pub use tensor::{tensor_from_le_bytes, zeros, Tensor};
+pub use tensor::{fill_from_le_bytes, tensor_from_le_bytes, zeros, Tensor};
 
 /// Everything generated code and integrations need, re-exported in one place.
 pub mod prelude {

@@ -49,6 +49,19 @@ pub const fn tensor_from_le_bytes<const F: usize, const P: usize>(bytes: &[u8]) 
     Tensor::from_array_storage(nalgebra::ArrayStorage(data))
 }
 
+/// Fills `dst` from as many little-endian f32 as it holds, at compile time (the building block
+/// of every layer's `from_le_bytes_const`). Panics (a compile error in const context) when
+/// `bytes` holds fewer than `4·dst.len()` bytes.
+pub const fn fill_from_le_bytes(dst: &mut [f32], bytes: &[u8]) {
+    assert!(bytes.len() >= 4 * dst.len(), "not enough weight bytes");
+    let mut i = 0;
+    while i < dst.len() {
+        let b = 4 * i;
+        dst[i] = f32::from_le_bytes([bytes[b], bytes[b + 1], bytes[b + 2], bytes[b + 3]]);
+        i += 1;
+    }
+}
+
 /// A tensor of zeros, usable in `const` context (nalgebra's `zeros()` is not `const`).
 pub const fn zeros<const F: usize, const P: usize>() -> Tensor<F, P> {
     Tensor::from_array_storage(nalgebra::ArrayStorage([[0.0; F]; P]))

@@ -76,6 +76,16 @@ impl LayerSpec for Embedding {
         quote!(#rt::Embedding<#vocab, #dim>)
     }
 
+    fn init_const(
+        &self,
+        input: &[usize],
+        output: &[usize],
+        weights: TokenStream,
+    ) -> Option<TokenStream> {
+        let ty = self.field_type(input, output);
+        Some(quote!(<#ty>::from_le_bytes_const(#weights)))
+    }
+
     fn output_mask(&self, x: &TokenStream, _mask: Option<&TokenStream>) -> Option<TokenStream> {
         let rt = rt();
         self.mask_zero.then(|| quote!(&#rt::TokenIds::mask(#x)))

@@ -265,6 +265,33 @@ impl LayerSpec for Recurrent {
         init
     }
 
+    fn init_const(
+        &self,
+        input: &[usize],
+        output: &[usize],
+        weights: TokenStream,
+    ) -> Option<TokenStream> {
+        let ty = self.field_type(input, output);
+        let (act, rec) = (
+            act_tokens(self.activation),
+            act_tokens(self.recurrent_activation),
+        );
+        let mut init = match self.cell {
+            Cell::SimpleRnn => quote!(<#ty>::from_le_bytes_const(#weights, #act)),
+            Cell::Lstm => quote!(<#ty>::from_le_bytes_const(#weights, #act, #rec)),
+            Cell::Gru { reset_after } => {
+                quote!(<#ty>::from_le_bytes_const(#weights, #act, #rec, #reset_after))
+            }
+        };
+        if self.go_backwards {
+            init = quote!(#init.with_go_backwards(true));
+        }
+        if self.zero_output_for_mask {
+            init = quote!(#init.with_zero_output_for_mask(true));
+        }
+        Some(init)
+    }
+
     fn forward_full(&self, f: Forward) -> TokenStream {
         let returns_state = self.return_state.is_some();
         if f.mask.is_none() && f.state.is_none() && !returns_state {

@@ -81,6 +81,18 @@ pub struct Embedding<const VOCAB: usize, const DIM: usize> {
 }
 
 impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
+    /// The layer from its Keras `embeddings (VOCAB, DIM)` as raw little-endian f32, at compile
+    /// time: `static` models built this way keep the table in flash.
+    pub const fn from_le_bytes_const(bytes: &[u8]) -> Self {
+        assert!(
+            bytes.len() == 4 * VOCAB * DIM,
+            "Embedding: weight byte count does not match"
+        );
+        Self {
+            embeddings: crate::tensor_from_le_bytes(bytes),
+        }
+    }
+
     const VARIABLES: &'static [Variable] = &[Variable {
         name: "embeddings",
         shape: &[VOCAB, DIM],

@@ -6,6 +6,7 @@ use core::marker::PhantomData;
 use super::{project, run, Cell, ReturnLast, ReturnMode};
 use crate::kernels::gemv;
 use crate::layer::{Layer, Variable, Weights};
+use crate::tensor::fill_from_le_bytes;
 use crate::{Activation, Tensor};
 
 /// Gated recurrent unit, Keras `GRU(units, activation="tanh", recurrent_activation="sigmoid",
@@ -87,7 +88,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Gru<IN, UNITS, R,
     ];
 
     /// A layer with zero weights, processing forwards.
-    pub fn new(
+    pub const fn new(
         activation: Activation,
         recurrent_activation: Activation,
         reset_after: bool,
@@ -105,14 +106,49 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Gru<IN, UNITS, R,
         }
     }
 
+    /// The layer from its Keras variables as raw little-endian f32 (kernel, recurrent kernel,
+    /// bias `(2, 3·UNITS)` with `reset_after`, `(3·UNITS,)` without), at compile time: `static`
+    /// models built this way keep their weights in flash.
+    pub const fn from_le_bytes_const(
+        bytes: &[u8],
+        activation: Activation,
+        recurrent_activation: Activation,
+        reset_after: bool,
+    ) -> Self {
+        let mut layer = Self::new(activation, recurrent_activation, reset_after);
+        let bias_len = if !BIAS {
+            0
+        } else if reset_after {
+            6 * UNITS
+        } else {
+            3 * UNITS
+        };
+        let n = 3 * UNITS * (IN + UNITS) + bias_len;
+        assert!(
+            bytes.len() == 4 * n,
+            "GRU: weight byte count does not match"
+        );
+        let (kernel, rest) = bytes.split_at(4 * IN * 3 * UNITS);
+        let (recurrent, bias) = rest.split_at(4 * UNITS * 3 * UNITS);
+        fill_from_le_bytes(layer.kernel.as_flattened_mut().as_flattened_mut(), kernel);
+        fill_from_le_bytes(
+            layer.recurrent_kernel.as_flattened_mut().as_flattened_mut(),
+            recurrent,
+        );
+        let all_bias = layer.bias.as_flattened_mut().as_flattened_mut();
+        let (used, _) = all_bias.split_at_mut(bias_len);
+        fill_from_le_bytes(used, bias);
+        layer
+    }
+
     /// The same layer with Keras's `go_backwards` set.
-    pub fn with_go_backwards(mut self, go_backwards: bool) -> Self {
+    pub const fn with_go_backwards(mut self, go_backwards: bool) -> Self {
         self.go_backwards = go_backwards;
         self
     }
 
     /// The same layer with Keras's `zero_output_for_mask` set.
-    pub fn with_zero_output_for_mask(mut self, zero: bool) -> Self {
+    pub const fn with_zero_output_for_mask(mut self, zero: bool) -> Self {
         self.zero_output_for_mask = zero;
         self
     }

@@ -5,6 +5,7 @@ use core::marker::PhantomData;
 use super::{project, run, Cell, ReturnLast, ReturnMode};
 use crate::kernels::gemv;
 use crate::layer::{Layer, Variable, Weights};
+use crate::tensor::fill_from_le_bytes;
 use crate::{Activation, Tensor};
 
 /// A fully connected recurrent layer, Keras `SimpleRNN(units, activation="tanh", use_bias=True,
@@ -66,7 +67,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> SimpleRnn<IN, UNI
     ];
 
     /// A layer with zero weights, processing forwards.
-    pub fn new(activation: Activation) -> Self {
+    pub const fn new(activation: Activation) -> Self {
         Self {
             kernel: [[0.0; UNITS]; IN],
             recurrent_kernel: [[0.0; UNITS]; UNITS],
@@ -78,14 +79,33 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> SimpleRnn<IN, UNI
         }
     }
 
+    /// The layer from its Keras variables as raw little-endian f32 (kernel, recurrent kernel,
+    /// bias), at compile time: `static` models built this way keep their weights in flash.
+    pub const fn from_le_bytes_const(bytes: &[u8], activation: Activation) -> Self {
+        let mut layer = Self::new(activation);
+        let n = IN * UNITS + UNITS * UNITS + if BIAS { UNITS } else { 0 };
+        assert!(
+            bytes.len() == 4 * n,
+            "SimpleRNN: weight byte count does not match"
+        );
+        let (kernel, rest) = bytes.split_at(4 * IN * UNITS);
+        let (recurrent, bias) = rest.split_at(4 * UNITS * UNITS);
+        fill_from_le_bytes(layer.kernel.as_flattened_mut(), kernel);
+        fill_from_le_bytes(layer.recurrent_kernel.as_flattened_mut(), recurrent);
+        if BIAS {
+            fill_from_le_bytes(&mut layer.bias, bias);
+        }
+        layer
+    }
+
     /// The same layer with Keras's `go_backwards` set.
-    pub fn with_go_backwards(mut self, go_backwards: bool) -> Self {
+    pub const fn with_go_backwards(mut self, go_backwards: bool) -> Self {
         self.go_backwards = go_backwards;
         self
     }
 
     /// The same layer with Keras's `zero_output_for_mask` set.
-    pub fn with_zero_output_for_mask(mut self, zero: bool) -> Self {
+    pub const fn with_zero_output_for_mask(mut self, zero: bool) -> Self {
         self.zero_output_for_mask = zero;
         self
     }
