@@ -1,11 +1,17 @@
 //! The layers, one file per Keras layer family (mirrored by the macro's `layers` module).
 
 mod activation;
+mod conv;
 mod dense;
 mod dropout;
+mod pool;
 mod reshape;
 
 pub use activation::{ActivationLayer, Glu};
+pub use conv::{Conv, Conv1d, Conv2d, Conv3d};
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use pool::{
+    AvgPool, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool, MaxPool1d, MaxPool2d, MaxPool3d,
+};
 pub use reshape::{Flatten, Reshape};
