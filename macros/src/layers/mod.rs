@@ -3,8 +3,10 @@
 //! rule, its parameter count, and the runtime type and code it becomes.
 
 mod activation;
+mod conv;
 mod dense;
 mod dropout;
+mod pool;
 mod reshape;
 
 use proc_macro2::{Span, TokenStream};
@@ -113,6 +115,15 @@ pub const LAYERS: &[Entry] = &[
     dropout::DROPOUT,
     reshape::FLATTEN,
     reshape::RESHAPE,
+    conv::CONV1D,
+    conv::CONV2D,
+    conv::CONV3D,
+    pool::MAX_POOLING1D,
+    pool::MAX_POOLING2D,
+    pool::MAX_POOLING3D,
+    pool::AVERAGE_POOLING1D,
+    pool::AVERAGE_POOLING2D,
+    pool::AVERAGE_POOLING3D,
 ];
 
 pub fn lookup(class: &str) -> Option<&'static Entry> {
