@@ -1,24 +1,32 @@
 //! `predict` never touches the heap: counted through a global allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use static_keras::{keras_model, Model};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Per thread, so tests running in parallel do not count each other's allocations. A const
+    // initialiser without destructor: reading it never allocates.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    ALLOCATIONS.with(|n| n.set(n.get() + 1));
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -43,10 +51,32 @@ keras_model! {
     }
 }
 
+keras_model! {
+    struct Convolutions {
+        input_shape: (12, 4),
+        layers: [
+            Conv1D(8, 3, padding = "causal", dilation_rate = 2, groups = 2, activation = "relu"),
+            MaxPooling1D(2, padding = "same"),
+            Conv1D(70, 2, padding = "same"),
+            AveragePooling1D(3, strides = 1, padding = "same"),
+            Reshape((6, 7, 10)),
+            Conv2D(12, 3, strides = 2, padding = "same", activation = "glu"),
+            MaxPooling2D(2, strides = 1),
+            AveragePooling2D((2, 1)),
+            Reshape((1, 3, 6, 1)),
+            Conv3D(5, (1, 2, 3), padding = "same", use_bias = False),
+            MaxPooling3D((1, 2, 2), padding = "same"),
+            AveragePooling3D(1),
+            Flatten(),
+            Dense(3, activation = "softmax"),
+        ],
+    }
+}
+
 fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = ALLOCATIONS.with(Cell::get);
     f();
-    ALLOCATIONS.load(Ordering::SeqCst) - before
+    ALLOCATIONS.with(Cell::get) - before
 }
 
 #[test]
@@ -68,4 +98,20 @@ fn predict_does_not_allocate() {
     let y = y.unwrap();
     assert_eq!(y.as_slice().len(), <Everything as Model>::OUTPUT_LEN);
     assert!(y.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn convolution_and_pooling_do_not_allocate() {
+    let weights: Vec<u8> = (0..Convolutions::PARAMS)
+        .flat_map(|i| ((i % 13) as f32 * 0.05 - 0.3).to_le_bytes())
+        .collect();
+    let net = Convolutions::from_le_bytes(&weights).unwrap();
+    let values: Vec<f32> = (0..48).map(|i| (i % 7) as f32 / 3.0 - 1.0).collect();
+    let x = Convolutions::input_from_slice(&values).unwrap();
+    let mut y = None;
+    let n = allocations_during(|| y = Some(net.predict(std::hint::black_box(&x))));
+    assert_eq!(n, 0, "predict allocated {n} times");
+    let y = y.unwrap();
+    assert_eq!(y.as_slice().len(), <Convolutions as Model>::OUTPUT_LEN);
+    assert!((y.sum() - 1.0).abs() < 1e-5);
 }
