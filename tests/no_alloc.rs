@@ -82,6 +82,28 @@ keras_model! {
     }
 }
 
+keras_model! {
+    struct Convolutions {
+        input_shape: (12, 4),
+        layers: [
+            Conv1D(8, 3, padding = "causal", dilation_rate = 2, groups = 2, activation = "relu"),
+            MaxPooling1D(2, padding = "same"),
+            Conv1D(70, 2, padding = "same"),
+            AveragePooling1D(3, strides = 1, padding = "same"),
+            Reshape((6, 7, 10)),
+            Conv2D(12, 3, strides = 2, padding = "same", activation = "glu"),
+            MaxPooling2D(2, strides = 1),
+            AveragePooling2D((2, 1)),
+            Reshape((1, 3, 6, 1)),
+            Conv3D(5, (1, 2, 3), padding = "same", use_bias = False),
+            MaxPooling3D((1, 2, 2), padding = "same"),
+            AveragePooling3D(1),
+            Flatten(),
+            Dense(3, activation = "softmax"),
+        ],
+    }
+}
+
 fn some_weights(count: usize) -> Vec<u8> {
     (0..count)
         .flat_map(|i| ((i % 13) as f32 * 0.04 - 0.25).to_le_bytes())
@@ -141,4 +163,20 @@ fn recurrent_and_embedding_models_do_not_allocate() {
         state.reset();
     });
     assert_eq!(n, 0, "Stream::predict_stateful allocated {n} times");
+}
+
+#[test]
+fn convolution_and_pooling_do_not_allocate() {
+    let weights: Vec<u8> = (0..Convolutions::PARAMS)
+        .flat_map(|i| ((i % 13) as f32 * 0.05 - 0.3).to_le_bytes())
+        .collect();
+    let net = Convolutions::from_le_bytes(&weights).unwrap();
+    let values: Vec<f32> = (0..48).map(|i| (i % 7) as f32 / 3.0 - 1.0).collect();
+    let x = Convolutions::input_from_slice(&values).unwrap();
+    let mut y = None;
+    let n = allocations_during(|| y = Some(net.predict(std::hint::black_box(&x))));
+    assert_eq!(n, 0, "predict allocated {n} times");
+    let y = y.unwrap();
+    assert_eq!(y.as_slice().len(), <Convolutions as Model>::OUTPUT_LEN);
+    assert!((y.sum() - 1.0).abs() < 1e-5);
 }

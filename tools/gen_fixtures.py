@@ -4,9 +4,9 @@ How to run (from the repository root):
 
     python3 -m venv .venv && .venv/bin/pip install -r tools/requirements.txt && KERAS_BACKEND=jax JAX_PLATFORMS=cpu .venv/bin/python tools/gen_fixtures.py
 
-Optional arguments: suite names and/or example names (``digits``, ``sentiment``,
-``streaming``) select what to (re)generate, e.g. ``... tools/gen_fixtures.py core`` or
-``... tools/gen_fixtures.py digits``.
+Optional arguments: suite names and/or example names (``digits``, ``digits_cnn``,
+``sentiment``, ``streaming``) select what to (re)generate, e.g. ``... tools/gen_fixtures.py core``
+or ``... tools/gen_fixtures.py digits``.
 With no argument everything is generated.
 
 Outputs (all binary files are raw little-endian float32, row-major, unless stated):
@@ -20,6 +20,7 @@ Outputs (all binary files are raw little-endian float32, row-major, unless state
 * ``tests/fixtures/<suite>/manifest.json``  per-case metadata
 * ``tests/generated/<suite>.rs``            the ``parity_suite! { ... }`` invocation
 * ``examples/data/digits_*``               the trained digits MLP (see ``gen_digits``)
+* ``examples/data/digits_cnn*``            the trained digits CNN (see ``gen_digits_cnn``)
 
 Everything is deterministic: every case seeds its own RNG from a hash of its name
 (so adding/removing cases does not change the other cases' bytes), and the digits
@@ -222,6 +223,129 @@ def _core_cases():
 
 CORE_CASES = _core_cases()
 
+
+# --- Convolution and pooling ("conv" suite) ----------------------------------------------
+
+ALLOWED_LAYERS += [
+    "Conv1D", "Conv2D", "Conv3D",
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
+    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+]
+# Strictly negative inputs: a max pool that let a zero pad win would be caught.
+INPUT_GENERATORS["negative"] = lambda rng, shape: -np.abs(rng.standard_normal(shape)) - 0.1
+
+
+def _conv_cases():
+    cases = []
+    C = lambda name, shape, layers, batch=3, inputs="normal": cases.append(  # noqa: E731
+        Case(name, shape, layers, batch=batch, inputs=inputs))
+
+    # --- Conv1D: odd (9) and even (10) lengths -------------------------------------------
+    C("c1_valid_k3", (9, 3), "Conv1D(4, 3)")
+    C("c1_valid_k3_even", (10, 3), 'Conv1D(4, 3, activation="relu")')
+    C("c1_valid_s2", (10, 2), "Conv1D(3, 3, strides=2)")
+    C("c1_valid_s3", (9, 2), "Conv1D(3, 2, strides=3)")
+    C("c1_valid_d2", (9, 2), "Conv1D(3, 3, dilation_rate=2)")
+    C("c1_same_k3", (9, 3), 'Conv1D(5, 3, padding="same")')
+    C("c1_same_k4_even", (10, 2), 'Conv1D(4, 4, padding="same")')
+    C("c1_same_s2", (9, 2), 'Conv1D(4, 3, strides=2, padding="same")')
+    C("c1_same_s3_even", (10, 2), 'Conv1D(4, 4, strides=3, padding="same")')
+    C("c1_same_d2", (10, 3), 'Conv1D(4, 3, dilation_rate=2, padding="same")')
+    C("c1_same_kernel_wider", (3, 2), 'Conv1D(3, 5, padding="same")')
+    C("c1_causal_k3", (9, 2), 'Conv1D(4, 3, padding="causal")')
+    C("c1_causal_d2", (10, 3), 'Conv1D(4, 2, dilation_rate=2, padding="causal")')
+    C("c1_causal_s2", (9, 2), 'Conv1D(3, 3, strides=2, padding="causal")')
+    C("c1_causal_s3", (10, 2), 'Conv1D(3, 2, strides=3, padding="causal")')
+    C("c1_groups2", (8, 4), "Conv1D(6, 3, groups=2)")
+    C("c1_groups3_same", (9, 6), 'Conv1D(9, 2, padding="same", groups=3)')
+    C("c1_no_bias", (9, 3), 'Conv1D(4, 3, use_bias=False, activation="tanh")')
+    C("c1_softmax", (8, 3), 'Conv1D(5, 3, activation="softmax")')
+    C("c1_glu", (8, 3), 'Conv1D(6, 3, padding="same", activation="glu")')
+    C("c1_many_channels", (6, 70), 'Conv1D(10, 3, padding="same")', batch=2)
+    C("c1_filters17", (7, 3), 'Conv1D(17, 2, padding="causal", dilation_rate=2)')
+
+    # --- Conv2D ----------------------------------------------------------------------------
+    C("c2_valid_k3", (7, 6, 2), "Conv2D(4, 3)")
+    C("c2_valid_s2", (7, 8, 2), 'Conv2D(4, (3, 2), strides=2, activation="relu")')
+    C("c2_valid_s3", (8, 7, 1), "Conv2D(3, 2, strides=(3, 2))")
+    C("c2_valid_d2", (7, 8, 2), "Conv2D(3, 3, dilation_rate=2)")
+    C("c2_valid_d12", (6, 7, 2), "Conv2D(3, (2, 3), dilation_rate=(1, 2))")
+    C("c2_same_k3", (6, 7, 2), 'Conv2D(5, 3, padding="same")')
+    C("c2_same_k2_even", (6, 6, 3), 'Conv2D(4, 2, padding="same")')
+    C("c2_same_k4_odd", (5, 7, 2), 'Conv2D(4, (4, 3), padding="same")')
+    C("c2_same_s2_odd", (7, 7, 2), 'Conv2D(4, 3, strides=2, padding="same")')
+    C("c2_same_s2_even", (8, 8, 2), 'Conv2D(4, 3, strides=2, padding="same")')
+    C("c2_same_s3", (7, 8, 2), 'Conv2D(3, 2, strides=3, padding="same")')
+    C("c2_same_s12", (6, 7, 2), 'Conv2D(3, 3, strides=(1, 2), padding="same")')
+    C("c2_same_d2", (6, 7, 2), 'Conv2D(4, 3, dilation_rate=2, padding="same")')
+    C("c2_same_kernel_wider", (3, 2, 2), 'Conv2D(3, 5, padding="same")')
+    C("c2_groups2", (6, 6, 4), 'Conv2D(6, 3, groups=2, padding="same")')
+    C("c2_groups3", (5, 6, 6), "Conv2D(3, 2, groups=3)")
+    C("c2_groups3_s2", (7, 6, 9), 'Conv2D(6, 3, strides=2, groups=3, padding="same")')
+    C("c2_no_bias", (6, 5, 3), 'Conv2D(4, 3, use_bias=False, activation="sigmoid")')
+    C("c2_pointwise", (5, 4, 6), "Conv2D(9, 1)")
+    C("c2_filters20", (6, 6, 5), 'Conv2D(20, 3, padding="same", activation="relu")')
+    C("c2_softmax", (5, 5, 2), 'Conv2D(4, 3, padding="same", activation="softmax")')
+    C("c2_uppercase_same", (5, 5, 2), 'Conv2D(3, 3, padding="SAME")')
+    C("c2_explicit_defaults", (6, 6, 2),
+      'Conv2D(filters=3, kernel_size=(3, 3), strides=(1, 1), padding="valid", '
+      'data_format="channels_last", dilation_rate=(1, 1), groups=1, activation=None, '
+      'use_bias=True, kernel_initializer="he_normal")')
+
+    # --- Conv3D ----------------------------------------------------------------------------
+    C("c3_valid_k3", (5, 5, 4, 2), "Conv3D(3, 3)")
+    C("c3_valid_s2", (5, 6, 5, 1), "Conv3D(3, 2, strides=2)")
+    C("c3_valid_k123", (3, 4, 5, 2), 'Conv3D(4, (1, 2, 3), activation="relu")')
+    C("c3_same_k2_even", (4, 5, 3, 2), 'Conv3D(3, 2, padding="same")')
+    C("c3_same_k3_s2", (5, 4, 5, 2), 'Conv3D(4, 3, strides=2, padding="same")')
+    C("c3_same_s3", (5, 5, 4, 1), 'Conv3D(3, 2, strides=(3, 2, 1), padding="same")')
+    C("c3_same_d2", (5, 4, 5, 2), 'Conv3D(3, 3, dilation_rate=2, padding="same")')
+    C("c3_valid_d2", (5, 5, 5, 1), "Conv3D(2, 2, dilation_rate=(2, 1, 2))")
+    C("c3_groups2", (4, 4, 4, 4), 'Conv3D(6, 2, groups=2, padding="same")')
+    C("c3_groups3_no_bias", (3, 4, 4, 3), "Conv3D(3, 2, groups=3, use_bias=False)")
+
+    # --- Pooling: non-overlapping, overlapping (s < pool), gapped (s > pool), hanging over ---
+    for cls, tag in [("MaxPooling", "max"), ("AveragePooling", "avg")]:
+        req = "2" if tag == "avg" else ""  # AveragePooling has no default pool_size
+        inp = "negative" if tag == "max" else "normal"
+        C(f"{tag}1_default_odd", (9, 3), f"{cls}1D({req})", inputs=inp)
+        C(f"{tag}1_same_odd", (9, 3), f'{cls}1D(2, padding="same")', inputs=inp)
+        C(f"{tag}1_overlap_valid", (8, 2), f"{cls}1D(3, strides=1)", inputs=inp)
+        C(f"{tag}1_overlap_same", (8, 2), f'{cls}1D(3, strides=1, padding="same")', inputs=inp)
+        C(f"{tag}1_overlap_s2_same", (10, 2), f'{cls}1D(3, strides=2, padding="same")', inputs=inp)
+        C(f"{tag}1_gap_s3", (10, 2), f"{cls}1D(2, strides=3)", inputs=inp)
+        C(f"{tag}2_default_odd", (7, 6, 2), f"{cls}2D({req})", inputs=inp)
+        C(f"{tag}2_same_odd", (7, 5, 2), f'{cls}2D(2, padding="same")', inputs=inp)
+        C(f"{tag}2_overlap_same", (6, 6, 3), f'{cls}2D(3, strides=1, padding="same")', inputs=inp)
+        C(f"{tag}2_overlap_s2_same", (6, 7, 2), f'{cls}2D(3, strides=2, padding="same")', inputs=inp)
+        C(f"{tag}2_rect_same", (7, 6, 2), f'{cls}2D((2, 3), strides=(1, 2), padding="same")',
+          inputs=inp)
+        C(f"{tag}2_gap_valid", (8, 7, 2), f"{cls}2D(2, strides=3)", inputs=inp)
+        C(f"{tag}3_default_odd", (5, 4, 3, 2), f"{cls}3D({req})", inputs=inp)
+        C(f"{tag}3_same_odd", (5, 4, 3, 2), f'{cls}3D(2, padding="same")', inputs=inp)
+        C(f"{tag}3_overlap_same", (4, 4, 4, 2), f'{cls}3D((3, 2, 2), strides=1, padding="same")',
+          inputs=inp)
+        C(f"{tag}3_mixed_strides_same", (5, 5, 5, 1),
+          f'{cls}3D(2, strides=(1, 2, 3), padding="same")', inputs=inp)
+
+    # --- small stacks ------------------------------------------------------------------------
+    C("cnn2d_stack", (8, 8, 1),
+      'Conv2D(6, 3, activation="relu", padding="same"), MaxPooling2D(2), '
+      'Conv2D(8, 3, activation="relu"), Flatten(), Dropout(0.25), Dense(4, activation="softmax")')
+    C("cnn1d_stack", (16, 3),
+      'Conv1D(8, 5, padding="causal", activation="relu"), AveragePooling1D(2), '
+      'Conv1D(6, 3, dilation_rate=2, activation="tanh"), MaxPooling1D(2, padding="same"), '
+      "Flatten(), Dense(3)")
+    C("cnn3d_stack", (6, 6, 6, 1),
+      'Conv3D(4, 3, activation="relu"), MaxPooling3D(2), Flatten(), Dense(2, activation="softmax")')
+    C("conv_after_dense", (5, 4),
+      'Dense(6, activation="relu"), Conv1D(4, 2, padding="same"), Reshape((5, 2, 2)), '
+      'Conv2D(3, (2, 2), padding="same", groups=1), AveragePooling2D((5, 1))')
+    return cases
+
+
+CONV_CASES = _conv_cases()
+
 import gen_rnn  # noqa: E402  (recurrent + Embedding cases and examples, tools/gen_rnn.py)
 
 ALLOWED_LAYERS += gen_rnn.LAYERS
@@ -230,8 +354,8 @@ RNN_CASES = gen_rnn.cases(Case)
 
 SUITES = [
     Suite("core", CORE_CASES),
+    Suite("conv", CONV_CASES),
     Suite("rnn", RNN_CASES),
-    # Suite("conv", CONV_CASES),       # to come: Conv*/Pooling*
 ]
 
 
@@ -503,13 +627,73 @@ def gen_digits():
           f"params={model.count_params()} -> {d.relative_to(ROOT)}")
 
 
+DIGITS_CNN_EPOCHS = 40
+
+
+def gen_digits_cnn():
+    """The digits CNN: the same data and split as ``gen_digits``, images as (8, 8, 1)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    X = (digits.data / 16.0).astype(np.float32)
+    y = digits.target.astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(
+        X, y, test_size=DIGITS_TEST_SIZE, stratify=y, random_state=DIGITS_SPLIT_SEED, shuffle=True
+    )
+    d = EXAMPLES_DATA
+    # The CNN is scored on the very test set the MLP example uses.
+    if (d / "digits_test_x.bin").exists():
+        assert (d / "digits_test_x.bin").read_bytes() == _f32_bytes(x_test), "split changed"
+    x_train = x_train.reshape(-1, 8, 8, 1)
+    x_test = x_test.reshape(-1, 8, 8, 1)
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(DIGITS_SEED)
+    L = keras.layers
+    model = keras.Sequential(
+        [keras.Input((8, 8, 1)),
+         L.Conv2D(16, 3, activation="relu", padding="same"),
+         L.MaxPooling2D(2),
+         L.Conv2D(32, 3, activation="relu"),
+         L.Flatten(),
+         L.Dropout(0.25),
+         L.Dense(10, activation="softmax")],
+        name="DigitsCnn",
+    )
+    summary = _summary_text(model)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=DIGITS_CNN_EPOCHS, batch_size=32, shuffle=True, verbose=0)
+
+    probs = np.asarray(model.predict(x_test, verbose=0), dtype=np.float32)
+    acc = float(np.mean(np.argmax(probs, axis=1) == y_test))
+    if acc <= 0.95:
+        raise RuntimeError(f"digits CNN accuracy too low: {acc}")
+
+    d.mkdir(parents=True, exist_ok=True)
+    _write_if_changed(d / "digits_cnn.weights.bin",
+                      b"".join(_f32_bytes(np.asarray(v.numpy())) for v in model.weights))
+    _write_if_changed(d / "digits_cnn_keras_probs.bin", _f32_bytes(probs))
+    _write_if_changed(
+        d / "digits_cnn_keras.txt",
+        f"keras_version={KERAS_VERSION}\n"
+        f"test_samples={len(y_test)}\n"
+        f"keras_accuracy={acc:.6f}\n"
+        f"params={model.count_params()}\n",
+    )
+    _write_if_changed(d / "digits_cnn_summary.txt", summary)
+    model.save(d / "digits_cnn.keras")
+    print(f"digits_cnn: test_samples={len(y_test)} keras_accuracy={acc:.6f} "
+          f"params={model.count_params()} -> {d.relative_to(ROOT)}")
+
+
 # --------------------------------------------------------------------------------------
 
 
 def main(argv):
     if keras.backend.backend() != "jax":
         sys.exit("run with KERAS_BACKEND=jax")
-    examples = {"digits": gen_digits, **gen_rnn.EXAMPLES}
+    examples = {"digits": gen_digits, "digits_cnn": gen_digits_cnn, **gen_rnn.EXAMPLES}
     wanted = set(argv) or {s.name for s in SUITES} | set(examples)
     unknown = wanted - {s.name for s in SUITES} - set(examples)
     if unknown:

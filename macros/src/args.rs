@@ -248,7 +248,6 @@ impl<'a> Args<'a> {
         }
     }
 
-    #[allow(dead_code)] // for the convolution and pooling layers' window arguments
     /// An int or a tuple of `rank` positive ints, expanded as Keras does (`3` → `(3, 3)`).
     pub fn int_tuple(&self, name: &str, rank: usize, default: Option<usize>) -> Option<Vec<usize>> {
         let Some(expr) = self.get(name).filter(|e| !is_none(e)) else {

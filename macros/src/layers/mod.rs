@@ -3,9 +3,11 @@
 //! rule, its parameter count, and the runtime type and code it becomes.
 
 mod activation;
+mod conv;
 mod dense;
 mod dropout;
 mod embedding;
+mod pool;
 mod recurrent;
 mod reshape;
 
@@ -218,6 +220,15 @@ pub const LAYERS: &[Entry] = &[
     recurrent::SIMPLE_RNN,
     recurrent::LSTM,
     recurrent::GRU,
+    conv::CONV1D,
+    conv::CONV2D,
+    conv::CONV3D,
+    pool::MAX_POOLING1D,
+    pool::MAX_POOLING2D,
+    pool::MAX_POOLING3D,
+    pool::AVERAGE_POOLING1D,
+    pool::AVERAGE_POOLING2D,
+    pool::AVERAGE_POOLING3D,
 ];
 
 pub fn lookup(class: &str) -> Option<&'static Entry> {

@@ -1,0 +1,198 @@
+//! `MaxPooling1D/2D/3D` and `AveragePooling1D/2D/3D`: one N-d window reduction over each channel.
+
+use core::marker::PhantomData;
+
+use crate::layer::{no_weights, Layer, Weights};
+use crate::shape::{AxisGeometry, NoAxis, Window};
+use crate::Tensor;
+
+/// Keras `MaxPooling1D/2D/3D(pool_size, strides=None, padding="valid")`: the maximum of each
+/// window, per channel. With `"same"` the padding is never selected (Keras pads with −∞).
+///
+/// Each spatial axis is an [`Axis<N, POOL, STRIDE, 1, P>`](crate::shape::Axis) (dilation 1,
+/// padding `Valid` or `Same`), or [`NoAxis`](crate::shape::NoAxis) for the axes a lower-rank layer
+/// does not have; `POUT` is the number of output positions, checked at compile time. Use the
+/// aliases [`MaxPool1d`], [`MaxPool2d`], [`MaxPool3d`].
+///
+/// # Shapes
+/// - input: `Tensor<C, PIN>` (Keras `(*spatial, C)`); output: `Tensor<C, POUT>`.
+///
+/// ```
+/// use static_keras_runtime::shape::{Axis, Same};
+/// use static_keras_runtime::{Layer, MaxPool1d, Tensor};
+/// // Keras: MaxPooling1D(2, strides=2, padding="same") on [-1, -2, -3, -4, -5].
+/// let pool = MaxPool1d::<1, Axis<5, 2, 2, 1, Same>, 3>::default();
+/// let y = pool.forward(&Tensor::<1, 5>::from_column_slice(&[-1.0, -2.0, -3.0, -4.0, -5.0]));
+/// assert_eq!(y.as_slice(), &[-1.0, -3.0, -5.0]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MaxPool<const C: usize, D, H, W, const POUT: usize>(PhantomData<(D, H, W)>);
+
+/// Keras `AveragePooling1D/2D/3D(pool_size, strides=None, padding="valid")`: the mean of each
+/// window, per channel. With `"same"` it divides by the number of real (non-padding) elements
+/// in the window, as Keras does.
+///
+/// Axes as for [`MaxPool`]. Use the aliases [`AvgPool1d`], [`AvgPool2d`], [`AvgPool3d`].
+///
+/// # Shapes
+/// - input: `Tensor<C, PIN>` (Keras `(*spatial, C)`); output: `Tensor<C, POUT>`.
+///
+/// ```
+/// use static_keras_runtime::shape::{Axis, Same};
+/// use static_keras_runtime::{AvgPool1d, Layer, Tensor};
+/// // Keras: AveragePooling1D(3, strides=1, padding="same") on [1, 2, 3, 4, 5].
+/// let pool = AvgPool1d::<1, Axis<5, 3, 1, 1, Same>, 5>::default();
+/// let y = pool.forward(&Tensor::<1, 5>::from_column_slice(&[1.0, 2.0, 3.0, 4.0, 5.0]));
+/// assert_eq!(y.as_slice(), &[1.5, 2.0, 3.0, 4.0, 4.5]);
+/// ```
+///
+/// A window that does not fit its input does not build:
+///
+/// ```compile_fail
+/// use static_keras_runtime::shape::{Axis, Valid};
+/// use static_keras_runtime::{AvgPool1d, Layer, Tensor};
+/// let pool = AvgPool1d::<1, Axis<2, 3, 3, 1, Valid>, 1>::default();
+/// let y = pool.forward(&Tensor::<1, 2>::zeros());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AvgPool<const C: usize, D, H, W, const POUT: usize>(PhantomData<(D, H, W)>);
+
+/// Keras `MaxPooling1D`: input `(steps, C)`.
+pub type MaxPool1d<const C: usize, W, const POUT: usize> = MaxPool<C, NoAxis, NoAxis, W, POUT>;
+/// Keras `MaxPooling2D`: input `(rows, cols, C)`.
+pub type MaxPool2d<const C: usize, H, W, const POUT: usize> = MaxPool<C, NoAxis, H, W, POUT>;
+/// Keras `MaxPooling3D`: input `(depth, rows, cols, C)`.
+pub type MaxPool3d<const C: usize, D, H, W, const POUT: usize> = MaxPool<C, D, H, W, POUT>;
+/// Keras `AveragePooling1D`: input `(steps, C)`.
+pub type AvgPool1d<const C: usize, W, const POUT: usize> = AvgPool<C, NoAxis, NoAxis, W, POUT>;
+/// Keras `AveragePooling2D`: input `(rows, cols, C)`.
+pub type AvgPool2d<const C: usize, H, W, const POUT: usize> = AvgPool<C, NoAxis, H, W, POUT>;
+/// Keras `AveragePooling3D`: input `(depth, rows, cols, C)`.
+pub type AvgPool3d<const C: usize, D, H, W, const POUT: usize> = AvgPool<C, D, H, W, POUT>;
+
+/// The axes of a pooling layer, checked: dilation 1, absent axes first, `POUT` and `PIN` right.
+const fn axes<D: Window, H: Window, W: Window>(pin: usize, pout: usize) -> [AxisGeometry; 3] {
+    let axes = [D::AXIS, H::AXIS, W::AXIS];
+    assert!(
+        W::PRESENT && (H::PRESENT || !D::PRESENT),
+        "the absent axes (NoAxis) of a pooling layer come first"
+    );
+    assert!(
+        axes[0].dilation == 1 && axes[1].dilation == 1 && axes[2].dilation == 1,
+        "pooling windows have dilation 1"
+    );
+    assert!(
+        pin == axes[0].n * axes[1].n * axes[2].n,
+        "the input has a different number of positions than the axes say"
+    );
+    assert!(
+        pout == axes[0].out * axes[1].out * axes[2].out,
+        "POUT must be the number of output positions"
+    );
+    axes
+}
+
+/// Reduces every window of `x` into `y` (channels_last, `channels` values per position).
+fn pool(axes: &[AxisGeometry; 3], channels: usize, x: &[f32], y: &mut [f32], max: bool) {
+    let [ad, ah, aw] = *axes;
+    let mut outputs = y.chunks_exact_mut(channels);
+    for od in 0..ad.out {
+        let (d0, d1) = ad.taps_inside(od);
+        for oh in 0..ah.out {
+            let (h0, h1) = ah.taps_inside(oh);
+            for ow in 0..aw.out {
+                let (w0, w1) = aw.taps_inside(ow);
+                let out = outputs.next().expect("y holds every output position");
+                out.fill(if max { f32::NEG_INFINITY } else { 0.0 });
+                for kd in d0..d1 {
+                    let id = od * ad.stride + kd - ad.before;
+                    for kh in h0..h1 {
+                        let ih = oh * ah.stride + kh - ah.before;
+                        for kw in w0..w1 {
+                            let iw = ow * aw.stride + kw - aw.before;
+                            let at = ((id * ah.n + ih) * aw.n + iw) * channels;
+                            let column = &x[at..at + channels];
+                            if max {
+                                for (o, &v) in out.iter_mut().zip(column) {
+                                    *o = if v > *o { v } else { *o };
+                                }
+                            } else {
+                                for (o, &v) in out.iter_mut().zip(column) {
+                                    *o += v;
+                                }
+                            }
+                        }
+                    }
+                }
+                if !max {
+                    // Real elements only: with "same", padding is not counted (Keras divides
+                    // by a window count); with "valid" this is the pool volume.
+                    let count = ((d1 - d0) * (h1 - h0) * (w1 - w0)) as f32;
+                    out.iter_mut().for_each(|o| *o /= count);
+                }
+            }
+        }
+    }
+}
+
+impl<const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const PIN: usize>
+    Layer<Tensor<C, PIN>> for MaxPool<C, D, H, W, POUT>
+{
+    type Output = Tensor<C, POUT>;
+    fn forward(&self, x: &Tensor<C, PIN>) -> Tensor<C, POUT> {
+        let axes = const { axes::<D, H, W>(PIN, POUT) };
+        let mut y = Tensor::<C, POUT>::zeros();
+        pool(&axes, C, x.as_slice(), y.as_mut_slice(), true);
+        y
+    }
+}
+
+impl<const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const PIN: usize>
+    Layer<Tensor<C, PIN>> for AvgPool<C, D, H, W, POUT>
+{
+    type Output = Tensor<C, POUT>;
+    fn forward(&self, x: &Tensor<C, PIN>) -> Tensor<C, POUT> {
+        let axes = const { axes::<D, H, W>(PIN, POUT) };
+        let mut y = Tensor::<C, POUT>::zeros();
+        pool(&axes, C, x.as_slice(), y.as_mut_slice(), false);
+        y
+    }
+}
+
+no_weights!(<const C: usize, D, H, W, const POUT: usize> Weights for MaxPool<C, D, H, W, POUT>);
+no_weights!(<const C: usize, D, H, W, const POUT: usize> Weights for AvgPool<C, D, H, W, POUT>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shape::{Axis, Same, Valid};
+
+    #[test]
+    fn two_d_windows_over_the_edge() {
+        // (3, 3, 2): channel 0 = 1..9, channel 1 = -(1..9); 2x2 windows, stride 2, "same":
+        // output (2, 2), the bottom/right windows hang over the edge.
+        let x: Tensor<2, 9> = Tensor::from_fn(|c, p| {
+            if c == 0 {
+                p as f32 + 1.0
+            } else {
+                -(p as f32) - 1.0
+            }
+        });
+        type A = Axis<3, 2, 2, 1, Same>;
+        let max = MaxPool2d::<2, A, A, 4>::default().forward(&x);
+        assert_eq!(
+            max.as_slice(),
+            &[5.0, -1.0, 6.0, -3.0, 8.0, -7.0, 9.0, -9.0]
+        );
+        let avg = AvgPool2d::<2, A, A, 4>::default().forward(&x);
+        // windows: {1,2,4,5} {3,6} {7,8} {9}
+        assert_eq!(
+            avg.as_slice(),
+            &[3.0, -3.0, 4.5, -4.5, 7.5, -7.5, 9.0, -9.0]
+        );
+        // "valid" with overlapping windows (pool 2, stride 1): (2, 2) outputs.
+        type V = Axis<3, 2, 1, 1, Valid>;
+        let avg = AvgPool2d::<2, V, V, 4>::default().forward(&x);
+        assert_eq!(&avg.as_slice()[..4], &[3.0, -3.0, 4.0, -4.0]);
+    }
+}
