@@ -2,7 +2,7 @@
 //! `keras_model!`, it gives Keras's probabilities on every test image, the same accuracy, and the
 //! same `summary()`.
 
-#[allow(dead_code, unused_macros)] // the harness's helpers only
+#[allow(unused_macros)] // the harness's helpers only
 mod parity;
 
 use static_keras::keras_model;
