@@ -41,3 +41,33 @@ fn recurrent_and_embedding_static_equals_loaded() {
         assert_eq!(RECURRENT.predict(&x), loaded.predict(&x));
     }
 }
+
+keras_model! {
+    struct Convolutional {
+        input_shape: (6, 6, 2),
+        layers: [
+            Conv2D(9, 3, padding = "same", groups = 1, activation = "relu"),
+            MaxPooling2D(2, padding = "same"),
+            Conv2D(6, (2, 1), groups = 3, use_bias = False),
+            AveragePooling2D(2, strides = 1, padding = "same"),
+            Reshape((-1, 6)),
+            Conv1D(4, 2, padding = "causal", dilation_rate = 2),
+            MaxPooling1D(2),
+            Flatten(),
+            Dense(3),
+        ],
+    }
+}
+
+const CONV_WEIGHTS: [u8; Convolutional::PARAMS * 4] = pattern();
+static CONVOLUTIONAL: Convolutional = Convolutional::from_le_bytes_const(&CONV_WEIGHTS);
+
+#[test]
+fn convolution_and_pooling_static_equals_loaded() {
+    let loaded = Convolutional::from_le_bytes(&CONV_WEIGHTS).unwrap();
+    let values: Vec<f32> = (0..72).map(|i| ((i * 5) % 11) as f32 * 0.2 - 1.0).collect();
+    let x = Convolutional::input_from_slice(&values).unwrap();
+    let (a, b) = (CONVOLUTIONAL.predict(&x), loaded.predict(&x));
+    assert_eq!(a, b);
+    assert!(a.iter().any(|v| *v != 0.0));
+}

@@ -414,6 +414,17 @@ impl LayerSpec for Conv {
         quote!(<#ty>::new(#act))
     }
 
+    fn init_const(
+        &self,
+        input: &[usize],
+        output: &[usize],
+        weights: TokenStream,
+    ) -> Option<TokenStream> {
+        let ty = self.field_type(input, output);
+        let act = self.activation.tokens();
+        Some(quote!(<#ty>::from_le_bytes_const(#weights, #act)))
+    }
+
     fn forward(
         &self,
         field: TokenStream,

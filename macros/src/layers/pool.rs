@@ -139,4 +139,9 @@ impl LayerSpec for Pool {
         let alias = format_ident!("{}Pool{}d", if self.max { "Max" } else { "Avg" }, self.rank);
         quote!(#rt::#alias<#channels, #(#axes,)* #pout>)
     }
+
+    fn init_const(&self, input: &[usize], output: &[usize], _: TokenStream) -> Option<TokenStream> {
+        let ty = self.field_type(input, output);
+        Some(quote!(<#ty>::new()))
+    }
 }

@@ -193,13 +193,40 @@ impl<
     }];
 
     /// A layer with zero weights and the given activation.
-    pub fn new(activation: Activation) -> Self {
+    pub const fn new(activation: Activation) -> Self {
         Self {
-            kernel: Tensor::zeros(),
-            bias: Tensor::zeros(),
+            kernel: crate::zeros(),
+            bias: crate::zeros(),
             activation,
             axes: PhantomData,
         }
+    }
+
+    /// The layer from its Keras variables as raw little-endian f32 (kernel, then bias), packed
+    /// at compile time: `static` models built this way keep their weights in flash.
+    pub const fn from_le_bytes_const(bytes: &[u8], activation: Activation) -> Self {
+        let mut layer = Self::new(activation);
+        assert!(
+            bytes.len() == 4 * (KC * F + if BIAS { F } else { 0 }),
+            "Conv: weight byte count does not match"
+        );
+        let (kernel_bytes, bias_bytes) = bytes.split_at(4 * KC * F);
+        let kernel = layer.kernel.data.0.as_flattened_mut();
+        let mut i = 0;
+        while i < KC * F {
+            let b = 4 * i;
+            kernel[panel_index(KC, F / GROUPS, i / F, i % F)] = f32::from_le_bytes([
+                kernel_bytes[b],
+                kernel_bytes[b + 1],
+                kernel_bytes[b + 2],
+                kernel_bytes[b + 3],
+            ]);
+            i += 1;
+        }
+        if BIAS {
+            crate::fill_from_le_bytes(layer.bias.data.0.as_flattened_mut(), bias_bytes);
+        }
+        layer
     }
 }
 

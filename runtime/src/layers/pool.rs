@@ -28,6 +28,13 @@ use crate::Tensor;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MaxPool<const C: usize, D, H, W, const POUT: usize>(PhantomData<(D, H, W)>);
 
+impl<const C: usize, D, H, W, const POUT: usize> MaxPool<C, D, H, W, POUT> {
+    /// The layer (it has no weights); usable in `const` context.
+    pub const fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
 /// Keras `AveragePooling1D/2D/3D(pool_size, strides=None, padding="valid")`: the mean of each
 /// window, per channel. With `"same"` it divides by the number of real (non-padding) elements
 /// in the window, as Keras does.
@@ -56,6 +63,13 @@ pub struct MaxPool<const C: usize, D, H, W, const POUT: usize>(PhantomData<(D, H
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AvgPool<const C: usize, D, H, W, const POUT: usize>(PhantomData<(D, H, W)>);
+
+impl<const C: usize, D, H, W, const POUT: usize> AvgPool<C, D, H, W, POUT> {
+    /// The layer (it has no weights); usable in `const` context.
+    pub const fn new() -> Self {
+        Self(PhantomData)
+    }
+}
 
 /// Keras `MaxPooling1D`: input `(steps, C)`.
 pub type MaxPool1d<const C: usize, W, const POUT: usize> = MaxPool<C, NoAxis, NoAxis, W, POUT>;

@@ -34,10 +34,10 @@ const KB: usize = 512;
 /// filter `f` lives in the packed kernel: filters come in blocks of `MR` within each group (the
 /// last block of a group may be shorter), and a block stores `depth` rows of its filters
 /// contiguously. A permutation of `0..depth·filters`.
-pub fn panel_index(depth: usize, f_g: usize, kk: usize, f: usize) -> usize {
+pub const fn panel_index(depth: usize, f_g: usize, kk: usize, f: usize) -> usize {
     let (grp, fl) = (f / f_g, f % f_g);
     let f0 = fl - fl % MR;
-    let mb = MR.min(f_g - f0);
+    let mb = if MR < f_g - f0 { MR } else { f_g - f0 };
     (grp * f_g + f0) * depth + kk * mb + (fl - f0)
 }
 
