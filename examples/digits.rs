@@ -1,6 +1,6 @@
-//! Classifies scikit-learn's 8×8 handwritten digits with an MLP trained in Keras.
+//! Classifies scikit-learn's 8×8 handwritten digits with a small CNN trained in Keras.
 //!
-//! `tools/gen_fixtures.py` trained the model in Keras and saved its weights (raw f32 in
+//! `tools/gen_fixtures.py digits_cnn` trained the model in Keras and saved its weights (raw f32 in
 //! `model.weights` order), a held-back test split and Keras's own accuracy on it. This example
 //! declares the same model with `keras_model!`, loads the weights, classifies the test split and
 //! prints its accuracy beside Keras's.
@@ -13,12 +13,15 @@ use std::path::Path;
 use static_keras::keras_model;
 
 keras_model! {
-    /// An MLP for 8×8 grayscale digits (pixels scaled to [0, 1]).
-    pub struct DigitsMlp {
-        input_shape: (64,),
+    /// A CNN for 8×8 grayscale digits (pixels scaled to [0, 1]).
+    pub struct DigitsCnn {
+        input_shape: (8, 8, 1),
         layers: [
-            Dense(32, activation = "relu"),
-            Dropout(0.2),
+            Conv2D(16, 3, activation = "relu", padding = "same"),
+            MaxPooling2D(2),
+            Conv2D(32, 3, activation = "relu"),
+            Flatten(),
+            Dropout(0.25),
             Dense(10, activation = "softmax"),
         ],
     }
@@ -44,15 +47,15 @@ fn argmax(values: &[f32]) -> usize {
 
 fn main() -> Result<(), Box<dyn Error>> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
-    let weights = std::fs::read(data.join("digits_mlp.weights.bin"))?;
-    let net = DigitsMlp::from_le_bytes(&weights)?;
-    println!("{}\n", DigitsMlp::summary());
+    let weights = std::fs::read(data.join("digits_cnn.weights.bin"))?;
+    let net = DigitsCnn::from_le_bytes(&weights)?;
+    println!("{}\n", DigitsCnn::summary());
 
     let pixels = read_f32(&data.join("digits_test_x.bin"))?;
     let labels = std::fs::read(data.join("digits_test_y.bin"))?;
     let mut correct = 0;
     for (i, (image, &label)) in pixels.chunks_exact(64).zip(&labels).enumerate() {
-        let x = DigitsMlp::input_from_slice(image)?;
+        let x = DigitsCnn::input_from_slice(image)?;
         let y = net.predict(&x);
         let predicted = argmax(y.as_slice());
         correct += usize::from(predicted == usize::from(label));
@@ -65,11 +68,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     let accuracy = correct as f64 / labels.len() as f64;
 
-    let keras = std::fs::read_to_string(data.join("digits_keras.txt"))?;
+    let keras = std::fs::read_to_string(data.join("digits_cnn_keras.txt"))?;
     let keras_accuracy: f64 = keras
         .lines()
         .find_map(|l| l.strip_prefix("keras_accuracy="))
-        .ok_or("digits_keras.txt has no keras_accuracy line")?
+        .ok_or("digits_cnn_keras.txt has no keras_accuracy line")?
         .trim()
         .parse()?;
     println!(
