@@ -232,7 +232,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
 
     fn fused_recurrent(&self) -> Option<&[f32]> {
         self.reset_after
-            .then(|| self.recurrent_kernel.as_flattened().as_flattened())
+            .then_some(self.recurrent_kernel.as_flattened().as_flattened())
     }
 
     fn gates_flat(gates: &mut [[[f32; UNITS]; 3]]) -> &mut [f32] {
