@@ -36,6 +36,33 @@ pub fn simd() -> bool {
     }
 }
 
+/// The logistic sigmoid of every value with the SIMD kernels; `false` (nothing done) when they do
+/// not run (see [`simd`]): the caller then uses the portable function.
+#[inline]
+pub fn sigmoid_simd(values: &mut [f32]) -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if simd() {
+        // SAFETY: the CPU has AVX2 and FMA (just checked).
+        unsafe { x86::sigmoid(values) };
+        return true;
+    }
+    let _ = values;
+    false
+}
+
+/// `tanh` of every value with the SIMD kernels, as [`sigmoid_simd`].
+#[inline]
+pub fn tanh_simd(values: &mut [f32]) -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if simd() {
+        // SAFETY: the CPU has AVX2 and FMA (just checked).
+        unsafe { x86::tanh(values) };
+        return true;
+    }
+    let _ = values;
+    false
+}
+
 /// `c (m×n) = a (m×k) · b (k×n) + (c if accumulate)`, all column-major and contiguous.
 ///
 /// Four columns of `c` are produced together so each column of `a` is read once per four
@@ -282,6 +309,31 @@ mod simd_tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn sigmoid_and_tanh_match_libm() {
+        if !simd() {
+            return;
+        }
+        // Every 1/64 from -100 to 100, plus the edges and a length that is not a multiple of 8.
+        let xs: Vec<f32> = (-6400..=6400)
+            .map(|i| i as f32 / 64.0)
+            .chain([0.0, -0.0, 1e-8, -1e-8, 0.624_999, 0.625, 9.0, 1e30, -1e30])
+            .collect();
+        let (mut s, mut t) = (xs.clone(), xs.clone());
+        assert!(sigmoid_simd(&mut s) && tanh_simd(&mut t));
+        for ((&x, &s), &t) in xs.iter().zip(&s).zip(&t) {
+            let (ws, wt) = (1.0 / (1.0 + libm::expf(-x)), libm::tanhf(x));
+            assert!(
+                (s - ws).abs() <= 2.5e-7 * ws.abs().max(1e-30) + 1e-37,
+                "sigmoid({x}) = {s}, not {ws}"
+            );
+            assert!(
+                (t - wt).abs() <= 2.5e-7 * wt.abs().max(1e-30),
+                "tanh({x}) = {t}, not {wt}"
+            );
         }
     }
 

@@ -282,3 +282,109 @@ impl Gemm {
         }
     }
 }
+
+/// `exp` on 8 lanes: Cody–Waite reduction `x = n·ln 2 + r`, |r| ≤ ln 2 / 2, and Cephes's degree-6
+/// polynomial for `e^r` (about 1 ulp); inputs are clamped to ±88 (no overflow to infinity).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn exp8(x: __m256) -> __m256 {
+    let x = _mm256_min_ps(
+        _mm256_max_ps(x, _mm256_set1_ps(-88.0)),
+        _mm256_set1_ps(88.0),
+    );
+    let n = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
+        x,
+        _mm256_set1_ps(core::f32::consts::LOG2_E),
+    ));
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_359_4), x);
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.121_944_4e-4), r);
+    let mut p = _mm256_set1_ps(1.987_569_2e-4);
+    for c in [1.398_2e-3, 8.333_452e-3, 4.166_579_6e-2, 0.166_666_65, 0.5] {
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
+    }
+    let p = _mm256_add_ps(
+        _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r),
+        _mm256_set1_ps(1.0),
+    );
+    let scale = _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(
+        _mm256_cvtps_epi32(n),
+        _mm256_set1_epi32(127),
+    )));
+    _mm256_mul_ps(p, scale)
+}
+
+/// `1 / (1 + e^−x)`, as JAX's `lax.logistic`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn sigmoid8(x: __m256) -> __m256 {
+    let one = _mm256_set1_ps(1.0);
+    let e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), x));
+    _mm256_div_ps(one, _mm256_add_ps(one, e))
+}
+
+/// `tanh`: Cephes's odd polynomial below |x| = 0.625, `1 − 2 / (e^{2|x|} + 1)` with the sign of
+/// `x` above (|x| clamped to 9, where tanh is 1 in f32).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn tanh8(x: __m256) -> __m256 {
+    let sign = _mm256_set1_ps(-0.0);
+    let a = _mm256_andnot_ps(sign, x);
+    let z = _mm256_mul_ps(x, x);
+    let mut p = _mm256_set1_ps(-5.704_988_7e-3);
+    for c in [2.063_908_9e-2, -5.373_971_6e-2, 0.133_314_42, -0.333_332_82] {
+        p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(c));
+    }
+    let small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+    let one = _mm256_set1_ps(1.0);
+    let e = exp8(_mm256_add_ps(
+        _mm256_min_ps(a, _mm256_set1_ps(9.0)),
+        _mm256_min_ps(a, _mm256_set1_ps(9.0)),
+    ));
+    let large = _mm256_sub_ps(
+        one,
+        _mm256_div_ps(_mm256_set1_ps(2.0), _mm256_add_ps(e, one)),
+    );
+    let large = _mm256_or_ps(large, _mm256_and_ps(sign, x));
+    let is_small = _mm256_cmp_ps::<_CMP_LT_OQ>(a, _mm256_set1_ps(0.625));
+    _mm256_blendv_ps(large, small, is_small)
+}
+
+/// Applies `$f` to every value of `$values`, 8 at a time, the last few through masked loads and
+/// stores. (A macro, not a function taking a closure: a closure's call would not inherit the
+/// target features, and its intrinsics would not be inlined.)
+macro_rules! map8 {
+    ($values:expr, $f:ident) => {{
+        let values: &mut [f32] = $values;
+        let mut chunks = values.chunks_exact_mut(8);
+        // SAFETY: each pointer holds 8 values, or `rest` values with the mask of `rest` lanes.
+        unsafe {
+            for c in &mut chunks {
+                _mm256_storeu_ps(c.as_mut_ptr(), $f(_mm256_loadu_ps(c.as_ptr())));
+            }
+            let rest = chunks.into_remainder();
+            if !rest.is_empty() {
+                let m = mask(rest.len());
+                let v = $f(_mm256_maskload_ps(rest.as_ptr(), m));
+                _mm256_maskstore_ps(rest.as_mut_ptr(), m, v);
+            }
+        }
+    }};
+}
+
+/// The logistic sigmoid of every value.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn sigmoid(values: &mut [f32]) {
+    map8!(values, sigmoid8);
+}
+
+/// `tanh` of every value.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn tanh(values: &mut [f32]) {
+    map8!(values, tanh8);
+}
