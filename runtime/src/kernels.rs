@@ -20,7 +20,8 @@ pub fn set_simd(enabled: bool) {
     SIMD.store(enabled, Ordering::Relaxed);
 }
 
-/// Whether the AVX2 + FMA kernels run: allowed by [`set_simd`] and supported by the CPU.
+/// Whether the SIMD kernels run: allowed by [`set_simd`] and supported by the CPU (AVX2 and
+/// FMA, or AVX-512).
 #[inline]
 pub fn simd() -> bool {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -33,6 +34,17 @@ pub fn simd() -> bool {
     {
         let _ = &SIMD;
         false
+    }
+}
+
+/// The instruction set of the SIMD matrix kernels, when they run.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn simd_isa() -> Option<x86::Isa> {
+    if SIMD.load(Ordering::Relaxed) {
+        x86::isa()
+    } else {
+        None
     }
 }
 
@@ -72,10 +84,11 @@ pub fn tanh_simd(values: &mut [f32]) -> bool {
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if simd() {
-        // SAFETY: the CPU has AVX2 and FMA (just checked); the lengths are checked above.
+    if let Some(isa) = simd_isa() {
+        // SAFETY: the CPU has the instruction set (just checked); the lengths are checked above.
         unsafe {
             x86::gemm(
+                isa,
                 m,
                 k,
                 n,
@@ -154,10 +167,11 @@ pub fn gemv(m: usize, k: usize, a: &[f32], lda: usize, x: &[f32], y: &mut [f32])
     }
     assert!(a.len() >= (k - 1) * lda + m);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if simd() {
-        // SAFETY: the CPU has AVX2 and FMA (just checked); the sizes are checked above.
+    if let Some(isa) = simd_isa() {
+        // SAFETY: the CPU has the instruction set (just checked); the sizes are checked above.
         unsafe {
             x86::gemm(
+                isa,
                 m,
                 k,
                 1,
@@ -278,6 +292,18 @@ mod simd_tests {
             .collect()
     }
 
+    /// Every instruction set of the SIMD kernels this CPU has.
+    fn isas() -> Vec<x86::Isa> {
+        let mut isas = Vec::new();
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            isas.push(x86::Isa::Avx2);
+        }
+        if std::is_x86_feature_detected!("avx512f") {
+            isas.push(x86::Isa::Avx512);
+        }
+        isas
+    }
+
     fn close(got: &[f32], want: &[f32], k: usize) {
         for (i, (g, w)) in got.iter().zip(want).enumerate() {
             // Sums of k products of values in [-1, 1]: rounding differs by a few ulps of k.
@@ -302,10 +328,27 @@ mod simd_tests {
                     let (a, b) = (values(m * k, 1), values(k * n, 2));
                     for accumulate in [false, true] {
                         let mut want = values(m * n, 3);
-                        let mut got = want.clone();
                         gemm_portable(m, k, n, &a, &b, &mut want, accumulate);
-                        gemm(m, k, n, &a, &b, &mut got, accumulate);
-                        close(&got, &want, k);
+                        for isa in isas() {
+                            let mut got = values(m * n, 3);
+                            // SAFETY: the CPU has `isa`; the sizes are right.
+                            unsafe {
+                                x86::gemm(
+                                    isa,
+                                    m,
+                                    k,
+                                    n,
+                                    a.as_ptr(),
+                                    m,
+                                    b.as_ptr(),
+                                    k,
+                                    got.as_mut_ptr(),
+                                    m,
+                                    accumulate,
+                                )
+                            };
+                            close(&got, &want, k);
+                        }
                     }
                 }
             }

@@ -1,9 +1,12 @@
-//! AVX2 + FMA versions of the matrix kernels, chosen at run time by [`super::simd`].
+//! SIMD versions of the matrix kernels for x86_64, chosen at run time by [`super::simd`]: AVX-512
+//! where the CPU has it, AVX2 + FMA otherwise. One generic implementation over [`Vector`]
+//! (8 lanes in a `__m256`, 16 in a `__m512`), compiled once per instruction set.
 //!
-//! Column-major throughout. A register tile of `8·MV` rows × `NR` columns of `C` stays in
-//! registers for the whole pass over `k`: per `k`, `MV` loads from a column of `A`, `NR`
+//! Column-major throughout. A register tile of `MV` vectors of rows × `NR` columns of `C` stays
+//! in registers for the whole pass over `k`: per `k`, `MV` loads from a column of `A`, `NR`
 //! broadcasts from `B` and `MV·NR` fused multiply-adds. `C`'s last rows, when `m` is not a
-//! multiple of 8, go through masked loads and stores, so every row takes the same path.
+//! multiple of the lane count, go through masked loads and stores, so every row takes the same
+//! path.
 //!
 //! Fused multiply-adds round once where the portable kernels round twice, so results differ from
 //! theirs in the last bits (well inside Keras's 1e-5); the portable path is the one that gives
@@ -11,14 +14,165 @@
 
 use core::arch::x86_64::*;
 
+/// A SIMD register of f32 lanes and the operations the kernels need. Every method is
+/// `#[inline(always)]` without target features of its own: it is only ever inlined into a
+/// function compiled with them.
+pub(crate) trait Vector: Copy {
+    /// Lanes per register.
+    const LANES: usize;
+    /// Which lanes a masked load or store touches.
+    type Mask: Copy;
+    /// Columns of `C` per register tile (with two vectors of rows).
+    const NR: usize;
+    fn zero() -> Self;
+    /// Lanes `0..rows` (`rows ≤ LANES`).
+    fn mask(rows: usize) -> Self::Mask;
+    /// # Safety
+    /// `p` holds `LANES` values.
+    unsafe fn load(p: *const f32) -> Self;
+    /// # Safety
+    /// `p` holds `LANES` values.
+    unsafe fn store(p: *mut f32, v: Self);
+    /// # Safety
+    /// `p` holds the values of the mask's lanes (the others read as zero).
+    unsafe fn load_masked(p: *const f32, m: Self::Mask) -> Self;
+    /// # Safety
+    /// `p` holds the values of the mask's lanes.
+    unsafe fn store_masked(p: *mut f32, m: Self::Mask, v: Self);
+    /// # Safety
+    /// `p` points to one value.
+    unsafe fn broadcast(p: *const f32) -> Self;
+    /// `a·b + c`, rounded once.
+    fn fmadd(a: Self, b: Self, c: Self) -> Self;
+    fn add(a: Self, b: Self) -> Self;
+}
+
+/// AVX2 + FMA: 8 lanes.
+#[derive(Clone, Copy)]
+pub(crate) struct Avx2(__m256);
+
+/// AVX-512: 16 lanes.
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512(__m512);
+
+// SAFETY (every `unsafe` block in these impls): the intrinsics need AVX2 + FMA (resp. AVX-512F),
+// which every function these are inlined into enables; pointers are the caller's promise.
+impl Vector for Avx2 {
+    const LANES: usize = 8;
+    type Mask = __m256i;
+    const NR: usize = 6;
+    #[inline(always)]
+    fn zero() -> Self {
+        Self(unsafe { _mm256_setzero_ps() })
+    }
+    #[inline(always)]
+    fn mask(rows: usize) -> __m256i {
+        unsafe {
+            _mm256_cmpgt_epi32(
+                _mm256_set1_epi32(rows as i32),
+                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+            )
+        }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        Self(unsafe { _mm256_loadu_ps(p) })
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: Self) {
+        unsafe { _mm256_storeu_ps(p, v.0) }
+    }
+    #[inline(always)]
+    unsafe fn load_masked(p: *const f32, m: __m256i) -> Self {
+        Self(unsafe { _mm256_maskload_ps(p, m) })
+    }
+    #[inline(always)]
+    unsafe fn store_masked(p: *mut f32, m: __m256i, v: Self) {
+        unsafe { _mm256_maskstore_ps(p, m, v.0) }
+    }
+    #[inline(always)]
+    unsafe fn broadcast(p: *const f32) -> Self {
+        Self(unsafe { _mm256_broadcast_ss(&*p) })
+    }
+    #[inline(always)]
+    fn fmadd(a: Self, b: Self, c: Self) -> Self {
+        Self(unsafe { _mm256_fmadd_ps(a.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn add(a: Self, b: Self) -> Self {
+        Self(unsafe { _mm256_add_ps(a.0, b.0) })
+    }
+}
+
+impl Vector for Avx512 {
+    const LANES: usize = 16;
+    type Mask = __mmask16;
+    const NR: usize = 12;
+    #[inline(always)]
+    fn zero() -> Self {
+        Self(unsafe { _mm512_setzero_ps() })
+    }
+    #[inline(always)]
+    fn mask(rows: usize) -> __mmask16 {
+        ((1u32 << rows) - 1) as __mmask16
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        Self(unsafe { _mm512_loadu_ps(p) })
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: Self) {
+        unsafe { _mm512_storeu_ps(p, v.0) }
+    }
+    #[inline(always)]
+    unsafe fn load_masked(p: *const f32, m: __mmask16) -> Self {
+        Self(unsafe { _mm512_maskz_loadu_ps(m, p) })
+    }
+    #[inline(always)]
+    unsafe fn store_masked(p: *mut f32, m: __mmask16, v: Self) {
+        unsafe { _mm512_mask_storeu_ps(p, m, v.0) }
+    }
+    #[inline(always)]
+    unsafe fn broadcast(p: *const f32) -> Self {
+        Self(unsafe { _mm512_set1_ps(*p) })
+    }
+    #[inline(always)]
+    fn fmadd(a: Self, b: Self, c: Self) -> Self {
+        Self(unsafe { _mm512_fmadd_ps(a.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn add(a: Self, b: Self) -> Self {
+        Self(unsafe { _mm512_add_ps(a.0, b.0) })
+    }
+}
+
+/// Which instruction set the SIMD kernels use on this CPU, if any.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Isa {
+    Avx2,
+    Avx512,
+}
+
+/// The best instruction set of this CPU for the kernels (checked once, then cached by std).
+#[inline]
+pub(crate) fn isa() -> Option<Isa> {
+    if std::is_x86_feature_detected!("avx512f") {
+        Some(Isa::Avx512)
+    } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        Some(Isa::Avx2)
+    } else {
+        None
+    }
+}
+
 /// `c (m×n, ldc) = a (m×k, lda) · b (k×n, ldb) + (c if accumulate)`.
 ///
 /// # Safety
-/// The CPU supports AVX2 and FMA; `a`, `b`, `c` hold the matrices their sizes and strides say
+/// The CPU supports `isa`; `a`, `b`, `c` hold the matrices their sizes and strides say
 /// (`lda, ldc ≥ m`, `ldb ≥ k`; the last column needs only `m` or `k` values).
-#[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn gemm(
+    isa: Isa,
     m: usize,
     k: usize,
     n: usize,
@@ -40,26 +194,25 @@ pub(super) unsafe fn gemm(
         ldc,
         accumulate,
     };
-    // SAFETY (every call below): tiles stay inside the rows `0..m` and columns `0..n` the
-    // caller vouched for.
+    // SAFETY: the CPU has the instruction set (the caller's promise).
     unsafe {
-        if n == 1 {
-            return g.column(m, 0);
-        }
-        let mut j = 0;
-        while j + 6 <= n {
-            g.columns::<6>(m, j);
-            j += 6;
-        }
-        match n - j {
-            5 => g.columns::<5>(m, j),
-            4 => g.columns::<4>(m, j),
-            3 => g.columns::<3>(m, j),
-            2 => g.columns::<2>(m, j),
-            1 => g.column(m, j),
-            _ => {}
+        match isa {
+            Isa::Avx2 => gemm_avx2(&g, m, n),
+            Isa::Avx512 => gemm_avx512(&g, m, n),
         }
     }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemm_avx2(g: &Gemm, m: usize, n: usize) {
+    // SAFETY: as for `gemm`.
+    unsafe { g.run::<Avx2>(m, n) }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn gemm_avx512(g: &Gemm, m: usize, n: usize) {
+    // SAFETY: as for `gemm`.
+    unsafe { g.run::<Avx512>(m, n) }
 }
 
 #[derive(Clone, Copy)]
@@ -74,92 +227,94 @@ struct Gemm {
     accumulate: bool,
 }
 
-/// Lanes `0..rows` set (`rows ≤ 8`).
-#[inline(always)]
-fn mask(rows: usize) -> __m256i {
-    // SAFETY: plain register arithmetic (AVX2 is enabled in every caller).
-    unsafe {
-        _mm256_cmpgt_epi32(
-            _mm256_set1_epi32(rows as i32),
-            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-        )
-    }
-}
-
-/// Loads 8 values, or the first `rows` of them (the others zero) when `TAIL`.
-#[inline(always)]
-unsafe fn load<const TAIL: bool>(p: *const f32, m: __m256i) -> __m256 {
-    // SAFETY: the caller's pointer holds 8 values, or `rows` when TAIL (masked lanes are
-    // not read).
-    unsafe {
-        if TAIL {
-            _mm256_maskload_ps(p, m)
-        } else {
-            _mm256_loadu_ps(p)
-        }
-    }
-}
-
-#[inline(always)]
-unsafe fn store<const TAIL: bool>(p: *mut f32, m: __m256i, v: __m256) {
-    // SAFETY: as for `load`.
-    unsafe {
-        if TAIL {
-            _mm256_maskstore_ps(p, m, v)
-        } else {
-            _mm256_storeu_ps(p, v)
-        }
-    }
-}
-
 impl Gemm {
-    /// Columns `j..j + NR` of `C`, in tiles of 16 rows (then 8, then a masked rest).
+    /// The whole product: blocks of `V::NR` columns, then the rest.
     #[inline(always)]
-    unsafe fn columns<const NR: usize>(&self, m: usize, j: usize) {
+    unsafe fn run<V: Vector>(&self, m: usize, n: usize) {
+        // SAFETY (every call below): tiles stay inside the rows `0..m` and columns `0..n` the
+        // caller vouched for.
+        unsafe {
+            if n == 1 {
+                return self.column::<V>(m, 0);
+            }
+            let mut j = 0;
+            while j + V::NR <= n {
+                if V::NR == 12 {
+                    self.columns::<V, 12>(m, j);
+                } else {
+                    self.columns::<V, 6>(m, j);
+                }
+                j += V::NR;
+            }
+            match n - j {
+                0 => {}
+                1 => self.column::<V>(m, j),
+                2 => self.columns::<V, 2>(m, j),
+                3 => self.columns::<V, 3>(m, j),
+                4 => self.columns::<V, 4>(m, j),
+                5 => self.columns::<V, 5>(m, j),
+                6 => self.columns::<V, 6>(m, j),
+                7 => self.columns::<V, 7>(m, j),
+                8 => self.columns::<V, 8>(m, j),
+                9 => self.columns::<V, 9>(m, j),
+                10 => self.columns::<V, 10>(m, j),
+                _ => self.columns::<V, 11>(m, j),
+            }
+        }
+    }
+
+    /// Columns `j..j + NR` of `C`, in tiles of two vectors of rows (then one, then a masked
+    /// rest).
+    #[inline(always)]
+    unsafe fn columns<V: Vector, const NR: usize>(&self, m: usize, j: usize) {
+        let l = V::LANES;
         let mut i = 0;
         // SAFETY: each tile covers rows inside `0..m`.
         unsafe {
-            while i + 16 <= m {
-                self.tile::<2, NR, false>(i, j, 8);
-                i += 16;
+            while i + 2 * l <= m {
+                self.tile::<V, 2, NR, false>(i, j, l);
+                i += 2 * l;
             }
-            match m - i {
-                0 => {}
-                r @ 9..=15 => self.tile::<2, NR, true>(i, j, r - 8),
-                8 => self.tile::<1, NR, false>(i, j, 8),
-                r => self.tile::<1, NR, true>(i, j, r),
+            let r = m - i;
+            if r > l {
+                self.tile::<V, 2, NR, true>(i, j, r - l);
+            } else if r == l {
+                self.tile::<V, 1, NR, false>(i, j, l);
+            } else if r > 0 {
+                self.tile::<V, 1, NR, true>(i, j, r);
             }
         }
     }
 
-    /// Rows `i..i + 8·MV` (the last vector holding `last` rows when `TAIL`), columns
+    /// Rows `i..i + MV·LANES` (the last vector holding `last` rows when `TAIL`), columns
     /// `j..j + NR`.
     #[inline(always)]
-    unsafe fn tile<const MV: usize, const NR: usize, const TAIL: bool>(
+    unsafe fn tile<V: Vector, const MV: usize, const NR: usize, const TAIL: bool>(
         &self,
         i: usize,
         j: usize,
         last: usize,
     ) {
-        let mk = mask(last);
+        let mk = V::mask(last);
+        let l = V::LANES;
         // SAFETY: rows i.. and columns j.. are inside the matrices (see `gemm`).
         unsafe {
-            let mut acc = [[_mm256_setzero_ps(); MV]; NR];
+            let mut acc = [[V::zero(); MV]; NR];
             let mut a = self.a.add(i);
             let b = self.b.add(j * self.ldb);
             for p in 0..self.k {
-                let mut av = [_mm256_setzero_ps(); MV];
+                let mut av = [V::zero(); MV];
                 for (v, av) in av.iter_mut().enumerate() {
-                    *av = if v + 1 == MV {
-                        load::<TAIL>(a.add(8 * v), mk)
+                    *av = if TAIL && v + 1 == MV {
+                        V::load_masked(a.add(l * v), mk)
                     } else {
-                        _mm256_loadu_ps(a.add(8 * v))
+                        V::load(a.add(l * v))
                     };
                 }
                 for (jj, acc) in acc.iter_mut().enumerate() {
-                    let x = _mm256_broadcast_ss(&*b.add(jj * self.ldb + p));
+                    let x = V::broadcast(b.add(jj * self.ldb + p));
                     for (acc, &av) in acc.iter_mut().zip(&av) {
-                        *acc = _mm256_fmadd_ps(av, x, *acc);
+                        *acc = V::fmadd(av, x, *acc);
                     }
                 }
                 a = a.add(self.lda);
@@ -167,96 +322,113 @@ impl Gemm {
             for (jj, acc) in acc.iter().enumerate() {
                 let c = self.c.add((j + jj) * self.ldc + i);
                 for (v, &sum) in acc.iter().enumerate() {
-                    let p = c.add(8 * v);
-                    if v + 1 == MV {
-                        let sum = if self.accumulate {
-                            _mm256_add_ps(load::<TAIL>(p, mk), sum)
-                        } else {
-                            sum
-                        };
-                        store::<TAIL>(p, mk, sum);
-                    } else {
-                        let sum = if self.accumulate {
-                            _mm256_add_ps(_mm256_loadu_ps(p), sum)
-                        } else {
-                            sum
-                        };
-                        _mm256_storeu_ps(p, sum);
-                    }
+                    self.store::<V, TAIL>(c.add(l * v), v + 1 == MV, mk, sum);
                 }
             }
         }
     }
 
-    /// Column `j` of `C` (a matrix-vector product): 64 rows per pass, and for short columns
-    /// several partial sums over `k`, so at least 8 independent sums are in flight either way.
+    /// Writes (or adds, when accumulating) one vector of `C`; masked if it is the tail.
     #[inline(always)]
-    unsafe fn column(&self, m: usize, j: usize) {
-        let mut i = 0;
-        // SAFETY: each tile covers rows inside `0..m`.
+    unsafe fn store<V: Vector, const TAIL: bool>(
+        &self,
+        p: *mut f32,
+        last: bool,
+        mk: V::Mask,
+        sum: V,
+    ) {
+        // SAFETY: `p` is inside `C` for the lanes written (see `tile`).
         unsafe {
-            while i + 64 <= m {
-                self.column_tile::<8, 1, false>(i, j, 8);
-                i += 64;
-            }
-            let rest = m - i;
-            let last = rest - 8 * ((rest.max(1) - 1) / 8);
-            match rest.div_ceil(8) {
-                0 => {}
-                1 if last == 8 => self.column_tile::<1, 8, false>(i, j, 8),
-                1 => self.column_tile::<1, 8, true>(i, j, last),
-                2 => self.column_tile::<2, 4, true>(i, j, last),
-                3 => self.column_tile::<3, 2, true>(i, j, last),
-                4 => self.column_tile::<4, 2, true>(i, j, last),
-                5 => self.column_tile::<5, 1, true>(i, j, last),
-                6 => self.column_tile::<6, 1, true>(i, j, last),
-                7 => self.column_tile::<7, 1, true>(i, j, last),
-                _ => self.column_tile::<8, 1, true>(i, j, last),
+            if TAIL && last {
+                let sum = if self.accumulate {
+                    V::add(V::load_masked(p, mk), sum)
+                } else {
+                    sum
+                };
+                V::store_masked(p, mk, sum);
+            } else {
+                let sum = if self.accumulate {
+                    V::add(V::load(p), sum)
+                } else {
+                    sum
+                };
+                V::store(p, sum);
             }
         }
     }
 
-    /// Rows `i..i + 8·MV` of column `j`, with `U` partial sums over `k` (`p mod U`) added at the
-    /// end. A full last vector through the masked path costs little: masks are all set.
+    /// Column `j` of `C` (a matrix-vector product): 8 vectors of rows per pass, and for short
+    /// columns several partial sums over `k`, so at least 8 independent sums are in flight
+    /// either way.
     #[inline(always)]
-    unsafe fn column_tile<const MV: usize, const U: usize, const TAIL: bool>(
+    unsafe fn column<V: Vector>(&self, m: usize, j: usize) {
+        let l = V::LANES;
+        let mut i = 0;
+        // SAFETY: each tile covers rows inside `0..m`.
+        unsafe {
+            while i + 8 * l <= m {
+                self.column_tile::<V, 8, 1, false>(i, j, l);
+                i += 8 * l;
+            }
+            let rest = m - i;
+            if rest == 0 {
+                return;
+            }
+            let vectors = rest.div_ceil(l);
+            let last = rest - l * (vectors - 1);
+            match vectors {
+                1 if last == l => self.column_tile::<V, 1, 8, false>(i, j, l),
+                1 => self.column_tile::<V, 1, 8, true>(i, j, last),
+                2 => self.column_tile::<V, 2, 4, true>(i, j, last),
+                3 => self.column_tile::<V, 3, 2, true>(i, j, last),
+                4 => self.column_tile::<V, 4, 2, true>(i, j, last),
+                5 => self.column_tile::<V, 5, 1, true>(i, j, last),
+                6 => self.column_tile::<V, 6, 1, true>(i, j, last),
+                7 => self.column_tile::<V, 7, 1, true>(i, j, last),
+                _ => self.column_tile::<V, 8, 1, true>(i, j, last),
+            }
+        }
+    }
+
+    /// Rows `i..i + MV·LANES` of column `j`, with `U` partial sums over `k` (`p mod U`) added at
+    /// the end. A full last vector through the masked path costs little: masks are all set.
+    #[inline(always)]
+    unsafe fn column_tile<V: Vector, const MV: usize, const U: usize, const TAIL: bool>(
         &self,
         i: usize,
         j: usize,
         last: usize,
     ) {
-        let mk = mask(last);
+        let mk = V::mask(last);
+        let l = V::LANES;
         // SAFETY: rows i.. of column j are inside the matrices (see `gemm`).
         unsafe {
-            let mut acc = [[_mm256_setzero_ps(); MV]; U];
+            let mut acc = [[V::zero(); MV]; U];
             let a0 = self.a.add(i);
             let b = self.b.add(j * self.ldb);
+            let load = |a: *const f32, v: usize| {
+                if TAIL && v + 1 == MV {
+                    V::load_masked(a.add(l * v), mk)
+                } else {
+                    V::load(a.add(l * v))
+                }
+            };
             let mut p = 0;
             while p + U <= self.k {
                 for (u, acc) in acc.iter_mut().enumerate() {
                     let a = a0.add((p + u) * self.lda);
-                    let x = _mm256_broadcast_ss(&*b.add(p + u));
+                    let x = V::broadcast(b.add(p + u));
                     for (v, acc) in acc.iter_mut().enumerate() {
-                        let av = if v + 1 == MV {
-                            load::<TAIL>(a.add(8 * v), mk)
-                        } else {
-                            _mm256_loadu_ps(a.add(8 * v))
-                        };
-                        *acc = _mm256_fmadd_ps(av, x, *acc);
+                        *acc = V::fmadd(load(a, v), x, *acc);
                     }
                 }
                 p += U;
             }
             while p < self.k {
                 let a = a0.add(p * self.lda);
-                let x = _mm256_broadcast_ss(&*b.add(p));
+                let x = V::broadcast(b.add(p));
                 for (v, acc) in acc[0].iter_mut().enumerate() {
-                    let av = if v + 1 == MV {
-                        load::<TAIL>(a.add(8 * v), mk)
-                    } else {
-                        _mm256_loadu_ps(a.add(8 * v))
-                    };
-                    *acc = _mm256_fmadd_ps(av, x, *acc);
+                    *acc = V::fmadd(load(a, v), x, *acc);
                 }
                 p += 1;
             }
@@ -264,23 +436,18 @@ impl Gemm {
             for v in 0..MV {
                 let mut sum = acc[0][v];
                 for acc in &acc[1..] {
-                    sum = _mm256_add_ps(sum, acc[v]);
+                    sum = V::add(sum, acc[v]);
                 }
-                let p = c.add(8 * v);
-                if v + 1 == MV {
-                    if self.accumulate {
-                        sum = _mm256_add_ps(load::<TAIL>(p, mk), sum);
-                    }
-                    store::<TAIL>(p, mk, sum);
-                } else {
-                    if self.accumulate {
-                        sum = _mm256_add_ps(_mm256_loadu_ps(p), sum);
-                    }
-                    _mm256_storeu_ps(p, sum);
-                }
+                self.store::<V, TAIL>(c.add(l * v), v + 1 == MV, mk, sum);
             }
         }
     }
+}
+
+/// Lanes `0..rows` set (`rows ≤ 8`), for the activations' tails.
+#[inline(always)]
+fn mask(rows: usize) -> __m256i {
+    Avx2::mask(rows)
 }
 
 /// `exp` on 8 lanes: Cody–Waite reduction `x = n·ln 2 + r`, |r| ≤ ln 2 / 2, and Cephes's degree-6
