@@ -6,7 +6,7 @@
 //! microcontroller's.
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-mod x86;
+pub(crate) mod x86;
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
