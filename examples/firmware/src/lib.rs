@@ -73,10 +73,11 @@ impl Outcome {
     }
 }
 
-/// Runs `predict` on every sample of the fixture `x` and compares with Keras's outputs `keras`
-/// (both raw little-endian f32, samples one after the other).
+/// Runs `predict` on every sample of the fixture `x`, in order, and compares with Keras's outputs
+/// `keras` (both raw little-endian f32, samples one after the other). `predict` may carry state
+/// from one call to the next: a streaming model fed one time step per call, say.
 pub fn compare<const FI: usize, const PI: usize, const FO: usize, const PO: usize>(
-    predict: impl Fn(&Tensor<FI, PI>) -> Tensor<FO, PO>,
+    mut predict: impl FnMut(&Tensor<FI, PI>) -> Tensor<FO, PO>,
     x: &[u8],
     keras: &[u8],
 ) -> Outcome {
@@ -217,7 +218,8 @@ pub fn hard_fault_exit(frame: &ExceptionFrame) -> ! {
 
 /// The entry point and fault handler of a bench binary: one `predict` of `$net` on the values
 /// `$input` (a `&[f32]` in Keras row-major order) between the [`bench_begin`]/[`bench_end`]
-/// markers, then [`bench_report`].
+/// markers, then [`bench_report`]. With `run = |x| …` instead of a model, the closure is what
+/// gets measured (a streaming model's step, with its state, for example).
 ///
 /// ```ignore
 /// static X: [f32; 1] = firmware::f32s(firmware::models::SINE_X, 16);
@@ -225,13 +227,13 @@ pub fn hard_fault_exit(frame: &ExceptionFrame) -> ! {
 /// ```
 #[macro_export]
 macro_rules! bench_main {
-    ($name:literal, $net:expr, $input:expr) => {
+    ($name:literal, run = $run:expr, $input:expr) => {
         #[$crate::cortex_m_rt::entry]
         fn main() -> ! {
             // Opaque to the optimiser, so the inference is not evaluated at compile time.
             let input = ::core::hint::black_box($crate::Tensor::from_column_slice($input));
             $crate::bench_begin();
-            let output = $net.predict(&input);
+            let output = ($run)(&input);
             $crate::bench_end();
             let stack = $crate::stack_high_water();
             $crate::bench_report($name, output.as_slice(), stack)
@@ -241,5 +243,8 @@ macro_rules! bench_main {
         unsafe fn HardFault(frame: &$crate::cortex_m_rt::ExceptionFrame) -> ! {
             $crate::hard_fault_exit(frame)
         }
+    };
+    ($name:literal, $net:expr, $input:expr) => {
+        $crate::bench_main!($name, run = |x| $net.predict(x), $input);
     };
 }
