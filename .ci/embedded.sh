@@ -5,10 +5,11 @@
 #   bash .ci/embedded.sh
 #
 # 1. installs qemu-system-arm (Debian's 7.2, without recommends) and the Rust targets;
-# 2. builds the no_std runtime for thumbv7em-none-eabihf and riscv32imac-unknown-none-elf;
-# 3. `cargo test --release` in examples/firmware: every model against Keras's outputs and
-#    bit for bit against the host, on the emulated MCU ("N passed, N failed"; a failure, panic,
-#    HardFault or hang exits non-zero);
+# 2. builds the no_std runtime for riscv32imac-unknown-none-elf;
+# 3. `cargo test --release` in examples/firmware, which builds the runtime for
+#    thumbv7em-none-eabihf: every model against Keras's outputs and bit for bit against the host,
+#    on the emulated MCU ("N passed, N failed"; a failure, panic, HardFault or hang exits
+#    non-zero);
 # 4. footprint and exact instruction count of one inference per model with the shared
 #    `embedded/measure.sh` (from the shared/ folder next to the repository; skipped with a
 #    notice if it is not there), and a check that the weights take no static RAM.
@@ -32,10 +33,10 @@ fi
 qemu-system-arm --version | head -n 1
 rustup target add thumbv7em-none-eabihf riscv32imac-unknown-none-elf
 
-step "runtime for thumbv7em-none-eabihf (Cortex-M4F) and riscv32imac-unknown-none-elf"
-cargo build -p static-keras-runtime --no-default-features --target thumbv7em-none-eabihf
-# Dependencies unoptimised here (the dev profile optimises them): this build only proves that the
-# runtime compiles for a RISC-V MCU, and nothing else shares its artefacts.
+step "runtime for riscv32imac-unknown-none-elf"
+# For thumbv7em-none-eabihf the firmware below builds the runtime (and .ci/run's no_std step builds
+# it on its own). Dependencies unoptimised here (the dev profile optimises them): this build only
+# proves that the runtime compiles for a RISC-V MCU, and nothing else shares its artefacts.
 cargo build -p static-keras-runtime --no-default-features --target riscv32imac-unknown-none-elf \
   --config 'profile.dev.package."*".opt-level=0'
 
