@@ -20,7 +20,7 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 MEASURE=${MEASURE:-$ROOT/../shared/embedded/measure.sh}
 FIRMWARE=examples/firmware
 ELF_DIR=$FIRMWARE/target/thumbv7em-none-eabihf/release
-BENCHES=(harness sine digits_mlp) # harness first: the others are compared with it
+BENCHES=(harness sine digits_mlp digits_cnn sensor stream) # harness first: the others are compared with it
 
 step() { printf '\n=== embedded: %s\n' "$*"; }
 

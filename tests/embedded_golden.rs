@@ -19,7 +19,7 @@ mod models;
 use models::*;
 
 /// Every output of `predict` over a fixture, in order.
-fn outputs(inputs: &[u8], input_len: usize, predict: impl Fn(&[f32]) -> Vec<f32>) -> Vec<f32> {
+fn outputs(inputs: &[u8], input_len: usize, predict: impl FnMut(&[f32]) -> Vec<f32>) -> Vec<f32> {
     let x = parity::read_f32(inputs);
     x.chunks_exact(input_len).flat_map(predict).collect()
 }
@@ -100,4 +100,81 @@ fn const_construction_equals_run_time_loading() {
         let x = SineModel::input_from_slice(&[x]).unwrap();
         assert_eq!(loaded.predict(&x), SINE.predict(&x));
     }
+}
+
+fn digits_cnn_outputs() -> Vec<f32> {
+    outputs(DIGITS_X, 64, |x| {
+        DIGITS_CNN
+            .predict(&DigitsCnn::input_from_slice(x).unwrap())
+            .as_slice()
+            .to_vec()
+    })
+}
+
+fn sensor_outputs() -> Vec<f32> {
+    outputs(SENSOR_X, 96, |x| {
+        SENSOR
+            .predict(&SensorNet::input_from_slice(x).unwrap())
+            .as_slice()
+            .to_vec()
+    })
+}
+
+fn stream_outputs() -> Vec<f32> {
+    let mut state = StreamState::default();
+    outputs(STREAM_X, 12, |x| {
+        STREAM
+            .predict_stateful(&mut state, &Stream::input_from_slice(x).unwrap())
+            .as_slice()
+            .to_vec()
+    })
+}
+
+#[test]
+fn digits_cnn_matches_keras() {
+    let worst = worst_error(&digits_cnn_outputs(), DIGITS_CNN_KERAS_PROBS);
+    assert!(worst <= parity::TOLERANCE, "worst error {worst:e}");
+}
+
+#[test]
+fn sensor_matches_keras() {
+    let worst = worst_error(&sensor_outputs(), SENSOR_KERAS_Y);
+    assert!(worst <= parity::TOLERANCE, "worst error {worst:e}");
+}
+
+#[test]
+fn stream_matches_keras() {
+    let worst = worst_error(&stream_outputs(), STREAM_KERAS_Y);
+    assert!(worst <= parity::TOLERANCE, "worst error {worst:e}");
+}
+
+#[test]
+fn cnn_sensor_and_stream_bits_equal_the_firmware_golden() {
+    let mismatches: Vec<String> = [
+        (
+            "DIGITS_CNN_OUTPUTS",
+            hash(&digits_cnn_outputs()),
+            golden::DIGITS_CNN_OUTPUTS,
+        ),
+        (
+            "SENSOR_OUTPUTS",
+            hash(&sensor_outputs()),
+            golden::SENSOR_OUTPUTS,
+        ),
+        (
+            "STREAM_OUTPUTS",
+            hash(&stream_outputs()),
+            golden::STREAM_OUTPUTS,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, got, golden)| got != golden)
+    .map(|(name, got, _)| format!("{name}: host hash 0x{got:08x}"))
+    .collect();
+    assert!(
+        mismatches.is_empty(),
+        "{}\nif a kernel change meant to change bits, update these in \
+         examples/firmware/src/golden.rs (the firmware checks the same constants)",
+        mismatches.join("\n")
+    );
 }

@@ -36,7 +36,7 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], a
         .chunks_exact_mut(m)
         .zip(b_blocks.remainder().chunks_exact(k))
     {
-        gemv(m, a, b_col, c_col);
+        gemv_registers(m, a, b_col, c_col);
     }
 }
 
@@ -47,7 +47,7 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], a
 /// still adds its products in the order p = 0, 1, …, k−1, exactly as the block loop in [`gemm`]
 /// does, so the result is the same to the bit on every target.
 #[inline]
-fn gemv(m: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+fn gemv_registers(m: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
     let mut i = 0;
     while i + 16 <= m {
         gemv_rows::<16>(m, i, a, b, c);
@@ -63,7 +63,7 @@ fn gemv(m: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
     }
 }
 
-/// Rows `i..i + R` of [`gemv`], with `R` sums in registers.
+/// Rows `i..i + R` of [`gemv_registers`], with `R` sums in registers.
 #[inline(always)]
 fn gemv_rows<const R: usize>(m: usize, i: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
     let mut sums: [f32; R] = c[i..i + R].try_into().expect("R rows");

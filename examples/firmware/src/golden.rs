@@ -43,3 +43,12 @@ pub const SINE_OUTPUTS: u32 = 0x28e7_bb3e;
 
 /// The digits MLP's 360 × 10 probabilities on `digits_test_x.bin`, in order.
 pub const DIGITS_MLP_OUTPUTS: u32 = 0xbb8c_5e6a;
+
+/// The digits CNN's 360 × 10 probabilities on `digits_test_x.bin`, in order.
+pub const DIGITS_CNN_OUTPUTS: u32 = 0x1d31_4a15;
+
+/// The sensor model's 48 × 3 probabilities on `sensor_x.bin`, in order.
+pub const SENSOR_OUTPUTS: u32 = 0xe625_d7ce;
+
+/// The streaming model's 6 × 3 outputs, chunk by chunk with carried state.
+pub const STREAM_OUTPUTS: u32 = 0xee86_8795;

@@ -12,7 +12,7 @@ use static_keras::keras_model;
 
 keras_model! {
     /// The TensorFlow Lite Micro "hello world" sine regressor, trained in Keras by
-    /// `tools/gen_sine.py`: one input x in [0, 2π], one output ≈ sin(x).
+    /// `tools/gen_embedded.py`: one input x in [0, 2π], one output ≈ sin(x).
     pub struct SineModel {
         input_shape: (1,),
         layers: [
@@ -55,3 +55,70 @@ pub const DIGITS_X: &[u8] = include_bytes!("../../data/digits_test_x.bin");
 pub const DIGITS_KERAS_PROBS: &[u8] = include_bytes!("../../data/digits_keras_probs.bin");
 /// The true labels of [`DIGITS_X`], one byte each.
 pub const DIGITS_Y: &[u8] = include_bytes!("../../data/digits_test_y.bin");
+
+keras_model! {
+    /// The CNN of `examples/digits.rs`: scikit-learn's 8×8 digits, trained in Keras by
+    /// `tools/gen_fixtures.py digits_cnn`.
+    pub struct DigitsCnn {
+        input_shape: (8, 8, 1),
+        layers: [
+            Conv2D(16, 3, activation = "relu", padding = "same"),
+            MaxPooling2D(2),
+            Conv2D(32, 3, activation = "relu"),
+            Flatten(),
+            Dropout(0.25),
+            Dense(10, activation = "softmax"),
+        ],
+    }
+}
+
+/// The trained digits CNN, in flash.
+pub static DIGITS_CNN: DigitsCnn =
+    DigitsCnn::from_le_bytes_const(include_bytes!("../../data/digits_cnn.weights.bin"));
+
+/// Keras's probabilities of the CNN on [`DIGITS_X`] (the same 8×8×1 images, row-major).
+pub const DIGITS_CNN_KERAS_PROBS: &[u8] = include_bytes!("../../data/digits_cnn_keras_probs.bin");
+
+keras_model! {
+    /// A recurrent classifier of 3-axis sensor windows (still / periodic / bursts), trained in
+    /// Keras by `tools/gen_embedded.py sensor`.
+    pub struct SensorNet {
+        input_shape: (32, 3),
+        layers: [
+            Conv1D(8, 5, strides = 2, activation = "relu"),
+            GRU(16),
+            Dense(3, activation = "softmax"),
+        ],
+    }
+}
+
+/// The trained sensor model, in flash.
+pub static SENSOR: SensorNet =
+    SensorNet::from_le_bytes_const(include_bytes!("../../data/sensor.weights.bin"));
+
+/// 48 test windows of 32 × 3 values (`sensor_x.bin`).
+pub const SENSOR_X: &[u8] = include_bytes!("../../data/sensor_x.bin");
+/// Keras's probabilities on [`SENSOR_X`].
+pub const SENSOR_KERAS_Y: &[u8] = include_bytes!("../../data/sensor_keras_y.bin");
+
+keras_model! {
+    /// The stateful stream of `examples/streaming.rs`: 4 frames of 3 values per chunk, the
+    /// recurrent states carried from chunk to chunk (Keras `stateful=True`).
+    pub struct Stream {
+        input_shape: (4, 3),
+        layers: [
+            GRU(8, return_sequences = True, stateful = True),
+            LSTM(6, stateful = True),
+            Dense(3, activation = "softmax"),
+        ],
+    }
+}
+
+/// The streaming model, in flash; its state lives wherever the caller keeps it.
+pub static STREAM: Stream =
+    Stream::from_le_bytes_const(include_bytes!("../../data/streaming.weights.bin"));
+
+/// 24 frames of 3 values, fed as 6 chunks of 4 frames (`streaming_input.bin`).
+pub const STREAM_X: &[u8] = include_bytes!("../../data/streaming_input.bin");
+/// Keras's stateful outputs, one per chunk.
+pub const STREAM_KERAS_Y: &[u8] = include_bytes!("../../data/streaming_keras_chunks.bin");

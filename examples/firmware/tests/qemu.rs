@@ -64,13 +64,63 @@ fn digits_mlp_accuracy() -> bool {
     correct == keras_correct
 }
 
+fn digits_cnn() -> Outcome {
+    compare(|x| DIGITS_CNN.predict(x), DIGITS_X, DIGITS_CNN_KERAS_PROBS)
+}
+
+fn digits_cnn_matches_keras() -> bool {
+    let outcome = digits_cnn();
+    // Every image gets Keras's class, so the accuracy is Keras's too.
+    outcome.matches_keras() && outcome.same_argmax == outcome.samples
+}
+
+fn digits_cnn_bit_exact_vs_host() -> bool {
+    digits_cnn().bit_exact(golden::DIGITS_CNN_OUTPUTS)
+}
+
+fn sensor() -> Outcome {
+    compare(|x| SENSOR.predict(x), SENSOR_X, SENSOR_KERAS_Y)
+}
+
+fn sensor_matches_keras() -> bool {
+    let outcome = sensor();
+    outcome.matches_keras() && outcome.same_argmax == outcome.samples
+}
+
+fn sensor_bit_exact_vs_host() -> bool {
+    sensor().bit_exact(golden::SENSOR_OUTPUTS)
+}
+
+/// Chunk by chunk with the state carried over, as Keras's `stateful=True` layers.
+fn stream() -> Outcome {
+    let mut state = StreamState::default();
+    compare(
+        |x| STREAM.predict_stateful(&mut state, x),
+        STREAM_X,
+        STREAM_KERAS_Y,
+    )
+}
+
+fn stream_matches_keras() -> bool {
+    stream().matches_keras()
+}
+
+fn stream_bit_exact_vs_host() -> bool {
+    stream().bit_exact(golden::STREAM_OUTPUTS)
+}
+
 /// The models are `static`s built at compile time: they must sit in flash, not in RAM.
 fn weights_stay_in_flash() -> bool {
     const RAM: usize = 0x2000_0000;
-    let sine = core::ptr::addr_of!(SINE) as usize;
-    let digits = core::ptr::addr_of!(DIGITS_MLP) as usize;
-    hprintln!("    SINE at 0x{:08x}, DIGITS_MLP at 0x{:08x}", sine, digits);
-    sine < RAM && digits < RAM
+    let addresses = [
+        core::ptr::addr_of!(SINE) as usize,
+        core::ptr::addr_of!(DIGITS_MLP) as usize,
+        core::ptr::addr_of!(DIGITS_CNN) as usize,
+        core::ptr::addr_of!(SENSOR) as usize,
+        core::ptr::addr_of!(STREAM) as usize,
+    ];
+    hprintln!("    model statics at {:08x?}", addresses);
+    addresses.iter().all(|&a| a < RAM)
 }
 
 #[cortex_m_rt::entry]
@@ -82,6 +132,12 @@ fn main() -> ! {
         ("digits_mlp_matches_keras", digits_mlp_matches_keras),
         ("digits_mlp_accuracy", digits_mlp_accuracy),
         ("digits_mlp_bit_exact_vs_host", digits_mlp_bit_exact_vs_host),
+        ("digits_cnn_matches_keras", digits_cnn_matches_keras),
+        ("digits_cnn_bit_exact_vs_host", digits_cnn_bit_exact_vs_host),
+        ("sensor_matches_keras", sensor_matches_keras),
+        ("sensor_bit_exact_vs_host", sensor_bit_exact_vs_host),
+        ("stream_matches_keras", stream_matches_keras),
+        ("stream_bit_exact_vs_host", stream_bit_exact_vs_host),
     ])
 }
 
