@@ -13,6 +13,12 @@ fn mismatch(message: String) -> Error {
     Error::Architecture { message }
 }
 
+/// "a Dense", "an Activation".
+fn a(class: &str) -> String {
+    let vowel = class.starts_with(['A', 'E', 'I', 'O', 'U']);
+    format!("{} {class}", if vowel { "an" } else { "a" })
+}
+
 fn fmt_dims(dims: &[String]) -> String {
     match dims {
         [one] => format!("({one},)"),
@@ -45,8 +51,11 @@ pub fn architecture(declared: &[LayerInfo], input_shape: &[usize], file: &ModelC
     for (index, (ours, theirs)) in declared.iter().zip(&file.layers).enumerate() {
         if ours.class != theirs.class {
             return Err(mismatch(format!(
-                "layer {index} is a {} (`{}`) in the file but a {} (`{}`) in the declaration",
-                theirs.class, theirs.name, ours.class, ours.name
+                "layer {index} is {} (`{}`) in the file but {} (`{}`) in the declaration",
+                a(&theirs.class),
+                theirs.name,
+                a(ours.class),
+                ours.name
             )));
         }
         for (key, value) in ours.config {

@@ -123,3 +123,47 @@ fn expand_checked(decl: &FileDecl) -> Result<TokenStream, Vec<String>> {
     }
     Ok(tokens)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::Declaration;
+
+    /// The errors for `struct Net from "<file>";`, the file relative to the repository root.
+    fn errors(file: &str) -> Vec<String> {
+        let text = format!("struct Net from \"../tests/fixtures/files/{file}\";");
+        let Ok(Declaration::File(decl)) = syn::parse_str::<Declaration>(&text) else {
+            panic!("not a file declaration")
+        };
+        match expand_checked(&decl) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors,
+        }
+    }
+
+    #[test]
+    fn an_unsupported_layer_is_named() {
+        assert_eq!(
+            errors("unsupported_layer.keras"),
+            ["layer 1 `layer_normalization` (LayerNormalization): static-keras has no LayerNormalization layer (it supports Dense, Activation, Dropout, Flatten, Reshape)"]
+        );
+    }
+
+    #[test]
+    fn branches_and_weights_only_files_are_refused() {
+        let e = errors("branches.keras");
+        assert!(e.len() == 1 && e[0].starts_with("unsupported: the Functional model is not a single chain"), "{e:?}");
+        assert_eq!(
+            errors("mlp.k3151.weights.h5"),
+            ["this Keras 3 .weights.h5 holds weights only, no architecture: declare the layers inline and load it with `from_keras_file`"]
+        );
+        assert!(errors("mlp.x.bin")[0].starts_with("not a Keras file"));
+    }
+
+    #[test]
+    fn every_format_with_an_architecture_imports() {
+        for file in ["mlp.k3151.keras", "mlp.k333.h5", "mlp.tf2.keras", "mlp.tf2.h5", "mlp.synth.h5", "deep12.k3151.h5"] {
+            assert_eq!(errors(file), Vec::<String>::new(), "{file}");
+        }
+    }
+}
