@@ -134,13 +134,19 @@ fn a_keras_archive_is_checked_against_the_declaration() {
     let m = message(load::<WrongActivation>(path("mlp.k333.keras")));
     assert!(m.contains("layer 2 `dense_1` (Dense): `activation` is \"tanh\" in the file but \"sigmoid\" in the declaration"), "{m}");
     let m = message(load::<WrongInput>(path("mlp.tf2.keras")));
-    assert!(m.contains("the input shape is (6,) in the file but (7,) in the declaration"), "{m}");
+    assert!(
+        m.contains("the input shape is (6,) in the file but (7,) in the declaration"),
+        "{m}"
+    );
     let m = message(load::<MissingLayer>(path("mlp.k3151.keras")));
     assert!(m.contains("layer 1 is a Dropout (`dropout`) in the file but a Dense (`dense_1`) in the declaration"), "{m}");
     // The legacy model_config is checked the same way, in every writer's dialect.
     for file in ["mlp.k3151.h5", "mlp.tf2.h5", "mlp.synth.h5"] {
         let m = message(load::<WrongUnits>(path(file)));
-        assert!(m.contains("`units` is 8 in the file but 9 in the declaration"), "{file}: {m}");
+        assert!(
+            m.contains("`units` is 8 in the file but 9 in the declaration"),
+            "{file}: {m}"
+        );
     }
 }
 
@@ -160,11 +166,23 @@ fn weights_only_files_are_checked_by_shape() {
         "layer 2 `dense_1`: variable `bias` is missing from the file (looked for layers/dense_1/vars/1)"
     );
     let m = message(load::<NoBias>(path("mlp.k3151.weights.h5")));
-    assert!(m.contains("layers/dense/vars/1") && m.contains("has 2 variable(s) in the file but 1 declared (kernel)"), "{m}");
+    assert!(
+        m.contains("layers/dense/vars/1")
+            && m.contains("has 2 variable(s) in the file but 1 declared (kernel)"),
+        "{m}"
+    );
     let m = message(load::<FirstOnly>(path("mlp.k3151.weights.h5")));
-    assert!(m.contains("weights at layers/dense_1/vars that the declared model does not use"), "{m}");
+    assert!(
+        m.contains("weights at layers/dense_1/vars that the declared model does not use"),
+        "{m}"
+    );
     let m = message(load::<FirstOnly>(path("mlp.tf2w.h5")));
-    assert!(m.contains("the file has weights for 2 layers (`dense`, `dense_1`) but the declared model has 1"), "{m}");
+    assert!(
+        m.contains(
+            "the file has weights for 2 layers (`dense`, `dense_1`) but the declared model has 1"
+        ),
+        "{m}"
+    );
     // A model that fits loads from all of them.
     for file in ["mlp.k3151.weights.h5", "mlp.tf2w.h5"] {
         load::<Mlp>(path(file)).unwrap();
@@ -182,12 +200,17 @@ fn what_static_keras_cannot_load_is_named() {
 #[test]
 fn files_that_are_not_keras_files() {
     let m = message(load::<Mlp>(path("no-such-file.keras")));
-    assert!(m.starts_with("cannot read ") && m.contains("no-such-file.keras"), "{m}");
+    assert!(
+        m.starts_with("cannot read ") && m.contains("no-such-file.keras"),
+        "{m}"
+    );
     assert_eq!(
         message(load_bytes::<Mlp>(Vec::new())),
         "not a Keras file: expected a .keras archive (zip) or HDF5 (.weights.h5, .h5), found an empty file"
     );
-    let m = message(load_bytes::<Mlp>(b"{\"class_name\": \"Sequential\"}".to_vec()));
+    let m = message(load_bytes::<Mlp>(
+        b"{\"class_name\": \"Sequential\"}".to_vec(),
+    ));
     assert!(m.contains("found bytes 7b 22 63 6c"), "{m}");
     let m = message(load_bytes::<Mlp>(read("mlp.x.bin")));
     assert!(m.starts_with("not a Keras file"), "{m}");
@@ -219,13 +242,22 @@ fn damaged_files_give_errors_not_panics() {
         for cut in cuts {
             runs += 1;
             let got = load_bytes::<Mlp>(bytes[..cut].to_vec());
-            assert!(got.is_err(), "{file} truncated to {cut} of {n} bytes loaded");
+            assert!(
+                got.is_err(),
+                "{file} truncated to {cut} of {n} bytes loaded"
+            );
         }
         // Bit flips: 1500 pseudo-random positions per file (a fixed LCG, so failures reproduce).
         let mut state = 0x2545_f491_4f6c_dd1du64 ^ n as u64;
-        let data_ranges = if file.ends_with(".keras") { member_data(&bytes) } else { Vec::new() };
+        let data_ranges = if file.ends_with(".keras") {
+            member_data(&bytes)
+        } else {
+            Vec::new()
+        };
         for _ in 0..1500 {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let at = (state >> 33) as usize % n;
             let bit = (state >> 20) as u8 % 8;
             let mut damaged = bytes.clone();
@@ -233,7 +265,10 @@ fn damaged_files_give_errors_not_panics() {
             runs += 1;
             let got = load_bytes::<Mlp>(damaged);
             if data_ranges.iter().any(|r| r.contains(&at)) {
-                assert!(got.is_err(), "{file}: bit {bit} of byte {at} flipped inside a member loaded");
+                assert!(
+                    got.is_err(),
+                    "{file}: bit {bit} of byte {at} flipped inside a member loaded"
+                );
             }
         }
     }
@@ -243,7 +278,8 @@ fn damaged_files_give_errors_not_panics() {
 /// The byte ranges of the members' data in a stored zip (from the local headers).
 fn member_data(zip: &[u8]) -> Vec<std::ops::Range<usize>> {
     let u16_at = |i: usize| u16::from_le_bytes([zip[i], zip[i + 1]]) as usize;
-    let u32_at = |i: usize| u32::from_le_bytes([zip[i], zip[i + 1], zip[i + 2], zip[i + 3]]) as usize;
+    let u32_at =
+        |i: usize| u32::from_le_bytes([zip[i], zip[i + 1], zip[i + 2], zip[i + 3]]) as usize;
     let mut out = Vec::new();
     let mut at = 0;
     while at + 30 <= zip.len() && zip[at..at + 4] == *b"PK\x03\x04" {

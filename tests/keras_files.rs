@@ -78,7 +78,11 @@ fn stored<M: Model>(net: &M) -> Vec<f32> {
 fn check_model<M: Model<InputElem = f32> + Default>(model: &str, lines: &mut Vec<String>) -> usize {
     let manifest: serde_json::Value =
         serde_json::from_slice(&read(&format!("{model}.manifest.json"))).unwrap();
-    assert_eq!(manifest["params"].as_u64(), Some(M::PARAMS as u64), "{model}");
+    assert_eq!(
+        manifest["params"].as_u64(),
+        Some(M::PARAMS as u64),
+        "{model}"
+    );
     let x = parity::read_f32(&read(&format!("{model}.x.bin")));
     let weights = parity::read_f32(&read(&format!("{model}.w.bin")));
     let files = manifest["files"].as_object().unwrap();
@@ -88,7 +92,10 @@ fn check_model<M: Model<InputElem = f32> + Default>(model: &str, lines: &mut Vec
         let got = stored(&net);
         assert!(
             got.len() == weights.len()
-                && got.iter().zip(&weights).all(|(a, b)| a.to_bits() == b.to_bits()),
+                && got
+                    .iter()
+                    .zip(&weights)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
             "{file}: the loaded weights differ from what Keras stored"
         );
         let y = parity::read_f32(&read(entry["y"].as_str().unwrap()));
@@ -96,7 +103,10 @@ fn check_model<M: Model<InputElem = f32> + Default>(model: &str, lines: &mut Vec
         let mut out = vec![0.0; M::OUTPUT_LEN];
         let mut worst = 0.0f32;
         for (sample, want) in x.chunks_exact(in_len).zip(y.chunks_exact(M::OUTPUT_LEN)) {
-            M::output_to_slice(&net.predict(&M::input_from_slice(sample).unwrap()), &mut out);
+            M::output_to_slice(
+                &net.predict(&M::input_from_slice(sample).unwrap()),
+                &mut out,
+            );
             for (&g, &w) in out.iter().zip(want) {
                 worst = worst.max(parity::error(g, w));
             }
@@ -129,5 +139,8 @@ fn every_saved_file_loads_and_predicts_like_keras() {
     count += check_model::<Mlp>("mlp_bf16", &mut lines);
     count += check_model::<Mlp>("mlp_f64", &mut lines);
     eprintln!("\nKeras files loaded ({count}):\n  {}", lines.join("\n  "));
-    assert_eq!(count, 37, "a fixture file was added or removed: update this count");
+    assert_eq!(
+        count, 37,
+        "a fixture file was added or removed: update this count"
+    );
 }

@@ -56,7 +56,10 @@ fn worst_error<M: Model<InputElem = f32>>(net: &M, x: &[f32], y: &[f32]) -> f32 
     let mut worst = 0.0f32;
     assert_eq!(x.len() / in_len * M::OUTPUT_LEN, y.len());
     for (sample, want) in x.chunks_exact(in_len).zip(y.chunks_exact(M::OUTPUT_LEN)) {
-        M::output_to_slice(&net.predict(&M::input_from_slice(sample).unwrap()), &mut out);
+        M::output_to_slice(
+            &net.predict(&M::input_from_slice(sample).unwrap()),
+            &mut out,
+        );
         for (&g, &w) in out.iter().zip(want) {
             worst = worst.max(parity::error(g, w));
         }
@@ -69,7 +72,10 @@ fn imported_models_equal_the_declared_ones() {
     assert_eq!(Mlp::INPUT_SHAPE, MlpDeclared::INPUT_SHAPE);
     assert_eq!(Mlp::OUTPUT_SHAPE, MlpDeclared::OUTPUT_SHAPE);
     assert_eq!(Mlp::PARAMS, MlpDeclared::PARAMS);
-    assert_eq!(Mlp::summary().replace("\"Mlp\"", "\"MlpDeclared\""), MlpDeclared::summary());
+    assert_eq!(
+        Mlp::summary().replace("\"Mlp\"", "\"MlpDeclared\""),
+        MlpDeclared::summary()
+    );
     assert_eq!(MlpFunctional::PARAMS, MlpDeclared::PARAMS);
     assert_eq!(Shapes::OUTPUT_SHAPE, &[3]);
     assert_eq!(Deep12Legacy::PARAMS, 5 * 3 + 3 + 11 * (3 * 3 + 3));
@@ -85,15 +91,33 @@ fn imported_models_equal_the_declared_ones() {
 fn embedded_weights_predict_like_keras() {
     let x = read("mlp.x.bin");
     let cases: [(&str, f32); 4] = [
-        ("mlp", worst_error(&Mlp::load_embedded().unwrap(), &x, &read("mlp.k3151.y.bin"))),
+        (
+            "mlp",
+            worst_error(&Mlp::load_embedded().unwrap(), &x, &read("mlp.k3151.y.bin")),
+        ),
         (
             "mlp_functional",
-            worst_error(&MlpFunctional::load_embedded().unwrap(), &x, &read("mlp_functional.k333.y.bin")),
+            worst_error(
+                &MlpFunctional::load_embedded().unwrap(),
+                &x,
+                &read("mlp_functional.k333.y.bin"),
+            ),
         ),
-        ("mlp_bf16", worst_error(&MlpBf16::load_embedded().unwrap(), &x, &read("mlp_bf16.k3151.y.bin"))),
+        (
+            "mlp_bf16",
+            worst_error(
+                &MlpBf16::load_embedded().unwrap(),
+                &x,
+                &read("mlp_bf16.k3151.y.bin"),
+            ),
+        ),
         (
             "deep12",
-            worst_error(&Deep12Legacy::load_embedded().unwrap(), &read("deep12.x.bin"), &read("deep12.tf2.y.bin")),
+            worst_error(
+                &Deep12Legacy::load_embedded().unwrap(),
+                &read("deep12.x.bin"),
+                &read("deep12.tf2.y.bin"),
+            ),
         ),
     ];
     for (name, worst) in cases {

@@ -28,7 +28,11 @@ fn fmt_dims(dims: &[String]) -> String {
 
 /// Checks `file` against the declared layers and input shape; the error names the first
 /// difference.
-pub fn architecture(declared: &[LayerInfo], input_shape: &[usize], file: &ModelConfig) -> Result<(), Error> {
+pub fn architecture(
+    declared: &[LayerInfo],
+    input_shape: &[usize],
+    file: &ModelConfig,
+) -> Result<(), Error> {
     if let Some(saved) = &file.input_shape {
         let fits = saved.len() == input_shape.len()
             && saved
@@ -80,9 +84,19 @@ pub fn architecture(declared: &[LayerInfo], input_shape: &[usize], file: &ModelC
         return Err(mismatch(format!(
             "the file has {} layers ({}) but the declaration {} ({})",
             file.layers.len(),
-            list(file.layers.iter().map(|l| format!("{} `{}`", l.class, l.name)).collect()),
+            list(
+                file.layers
+                    .iter()
+                    .map(|l| format!("{} `{}`", l.class, l.name))
+                    .collect()
+            ),
             declared.len(),
-            list(declared.iter().map(|l| format!("{} `{}`", l.class, l.name)).collect()),
+            list(
+                declared
+                    .iter()
+                    .map(|l| format!("{} `{}`", l.class, l.name))
+                    .collect()
+            ),
         )));
     }
     Ok(())
@@ -116,7 +130,10 @@ fn same_activation(ours: &str, saved: &Value) -> bool {
     let Some(saved) = activation_name(saved) else {
         return false;
     };
-    match (Activation::from_keras_name(ours), Activation::from_keras_name(saved)) {
+    match (
+        Activation::from_keras_name(ours),
+        Activation::from_keras_name(saved),
+    ) {
         (Some(a), Some(b)) => a == b,
         _ => ours == saved,
     }
@@ -138,7 +155,11 @@ pub fn same(key: &str, ours: &ConfigValue, saved: &Value) -> bool {
         },
         ConfigValue::Ints(v) => match saved {
             Value::Array(items) => {
-                items.len() == v.len() && items.iter().zip(v.iter()).all(|(s, o)| int_of(s) == Some(*o))
+                items.len() == v.len()
+                    && items
+                        .iter()
+                        .zip(v.iter())
+                        .all(|(s, o)| int_of(s) == Some(*o))
             }
             _ => int_of(saved).is_some_and(|s| v.iter().all(|&o| o == s)),
         },
@@ -158,24 +179,52 @@ mod tests {
     #[test]
     fn keras_spellings_are_equal() {
         assert!(same("kernel_size", &ConfigValue::Ints(&[3, 3]), &json!(3)));
-        assert!(same("kernel_size", &ConfigValue::Ints(&[3, 3]), &json!([3, 3])));
-        assert!(!same("kernel_size", &ConfigValue::Ints(&[3, 3]), &json!([3, 2])));
+        assert!(same(
+            "kernel_size",
+            &ConfigValue::Ints(&[3, 3]),
+            &json!([3, 3])
+        ));
+        assert!(!same(
+            "kernel_size",
+            &ConfigValue::Ints(&[3, 3]),
+            &json!([3, 2])
+        ));
         assert!(same("kernel_size", &ConfigValue::Int(3), &json!([3])));
         assert!(same("padding", &ConfigValue::Str("valid"), &json!("VALID")));
-        assert!(same("activation", &ConfigValue::Str("silu"), &json!("swish")));
-        assert!(same("activation", &ConfigValue::Str("linear"), &json!(null)));
+        assert!(same(
+            "activation",
+            &ConfigValue::Str("silu"),
+            &json!("swish")
+        ));
+        assert!(same(
+            "activation",
+            &ConfigValue::Str("linear"),
+            &json!(null)
+        ));
         assert!(same(
             "activation",
             &ConfigValue::Str("relu"),
             &json!({"module": "keras.activations", "class_name": "function", "config": "relu"})
         ));
-        assert!(!same("activation", &ConfigValue::Str("relu"), &json!("tanh")));
-        assert!(same("recurrent_activation", &ConfigValue::Str("sigmoid"), &json!("sigmoid")));
+        assert!(!same(
+            "activation",
+            &ConfigValue::Str("relu"),
+            &json!("tanh")
+        ));
+        assert!(same(
+            "recurrent_activation",
+            &ConfigValue::Str("sigmoid"),
+            &json!("sigmoid")
+        ));
         assert!(same("rate", &ConfigValue::Float(0.2), &json!(0.2)));
         assert!(same("rate", &ConfigValue::Float(0.2), &json!(0.2f32)));
         assert!(!same("rate", &ConfigValue::Float(0.2), &json!(0.3)));
         assert!(same("use_bias", &ConfigValue::Bool(false), &json!(false)));
-        assert!(!same("use_bias", &ConfigValue::Bool(false), &json!("False")));
+        assert!(!same(
+            "use_bias",
+            &ConfigValue::Bool(false),
+            &json!("False")
+        ));
         assert!(same("seed", &ConfigValue::None, &json!(null)));
         assert!(same("units", &ConfigValue::Int(10), &json!(10.0)));
     }

@@ -71,7 +71,12 @@ impl ModelConfig {
                     .ok_or_else(|| json_error(context, "the model config has no `layers` list"))?,
                 map.get("name").and_then(Value::as_str).map(str::to_string),
             ),
-            _ => return Err(json_error(context, "the model config is neither an object nor a list")),
+            _ => {
+                return Err(json_error(
+                    context,
+                    "the model config is neither an object nor a list",
+                ))
+            }
         };
         let mut model = ModelConfig {
             class: class.clone(),
@@ -159,7 +164,10 @@ fn layer_entry(entry: &Value, index: usize, context: &str) -> Result<LayerConfig
 }
 
 /// `batch_shape` (Keras 3) or `batch_input_shape` (Keras 2) without the batch axis.
-fn batch_shape(config: &Map<String, Value>, context: &str) -> Result<Option<Vec<Option<usize>>>, Error> {
+fn batch_shape(
+    config: &Map<String, Value>,
+    context: &str,
+) -> Result<Option<Vec<Option<usize>>>, Error> {
     match config
         .get("batch_shape")
         .or_else(|| config.get("batch_input_shape"))
@@ -185,7 +193,12 @@ fn shape_without_batch(shape: &Value, context: &str) -> Result<Option<Vec<Option
                 .as_u64()
                 .and_then(|d| usize::try_from(d).ok())
                 .map(Some)
-                .ok_or_else(|| json_error(context, format!("the input shape {shape} has a bad dimension"))),
+                .ok_or_else(|| {
+                    json_error(
+                        context,
+                        format!("the input shape {shape} has a bad dimension"),
+                    )
+                }),
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
@@ -263,10 +276,12 @@ fn endpoint(v: Option<&Value>) -> (Option<String>, usize) {
 
 /// Accepts a Functional model only if its layers form one chain, input to output, in order.
 fn check_chain(layers: &[Value], config: &Value, context: &str) -> Result<(), Error> {
-    let not_chain = |why: String| Error::Unsupported {
+    let not_chain = |why: String| {
+        Error::Unsupported {
         message: format!(
             "the Functional model is not a single chain of layers ({why}); static-keras supports Sequential stacks"
         ),
+    }
     };
     let (input, inputs) = endpoint(config.get("input_layers"));
     let (output, outputs) = endpoint(config.get("output_layers"));
@@ -279,7 +294,12 @@ fn check_chain(layers: &[Value], config: &Value, context: &str) -> Result<(), Er
         let inbound = inbound_names(entry);
         match &previous {
             None if inbound.is_empty() => {}
-            None => return Err(not_chain(format!("`{}` comes first but has inputs", layer.name))),
+            None => {
+                return Err(not_chain(format!(
+                    "`{}` comes first but has inputs",
+                    layer.name
+                )))
+            }
             Some(prev) if inbound.len() == 1 && &inbound[0] == prev => {}
             Some(prev) => {
                 return Err(not_chain(format!(
@@ -337,7 +357,13 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error() {
-        for text in ["", "{", "[]", "{\"class_name\": 3}", "{\"class_name\": \"Sequential\", \"config\": 1}"] {
+        for text in [
+            "",
+            "{",
+            "[]",
+            "{\"class_name\": 3}",
+            "{\"class_name\": \"Sequential\", \"config\": 1}",
+        ] {
             assert!(ModelConfig::parse(text, "test").is_err(), "{text}");
         }
     }

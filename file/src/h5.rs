@@ -87,7 +87,12 @@ impl H5 {
 
     /// Reads a float dataset as f32 values in row-major order. `expected` is the number of values
     /// the caller will accept; `None` accepts any size up to the file's own size.
-    pub fn read_f32(&self, ds: &Dataset, path: &str, expected: Option<usize>) -> Result<Vec<f32>, Error> {
+    pub fn read_f32(
+        &self,
+        ds: &Dataset,
+        path: &str,
+        expected: Option<usize>,
+    ) -> Result<Vec<f32>, Error> {
         let count = shape_len(ds.shape());
         let element = match ds.dtype() {
             Datatype::FloatingPoint { size, byte_order } if matches!(size, 2 | 4 | 8) => {
@@ -104,12 +109,17 @@ impl H5 {
         let size = element.size();
         let fits = match expected {
             Some(n) => count == Some(n),
-            None => count.and_then(|n| n.checked_mul(size)).is_some_and(|b| b <= self.limit),
+            None => count
+                .and_then(|n| n.checked_mul(size))
+                .is_some_and(|b| b <= self.limit),
         };
         let Some(count) = count.filter(|_| fits) else {
             return Err(Error::Hdf5 {
                 context: path.to_string(),
-                message: format!("dataset shape {:?} does not hold the expected number of values", ds.shape()),
+                message: format!(
+                    "dataset shape {:?} does not hold the expected number of values",
+                    ds.shape()
+                ),
             });
         };
         let mut raw = vec![0u8; count * size];
@@ -118,7 +128,12 @@ impl H5 {
     }
 
     /// A string attribute of `group` (fixed-length or variable-length), or `None` if absent.
-    pub fn string_attr(&self, group: &Group, name: &str, context: &str) -> Result<Option<String>, Error> {
+    pub fn string_attr(
+        &self,
+        group: &Group,
+        name: &str,
+        context: &str,
+    ) -> Result<Option<String>, Error> {
         Ok(self.strings_attr(group, name, context)?.and_then(|mut v| {
             if v.len() == 1 {
                 v.pop()
@@ -130,13 +145,21 @@ impl H5 {
 
     /// A string-array attribute of `group`, or `None` if absent. Keras writes an empty list as a
     /// float64 array of shape (0,), read here as no strings.
-    pub fn strings_attr(&self, group: &Group, name: &str, context: &str) -> Result<Option<Vec<String>>, Error> {
+    pub fn strings_attr(
+        &self,
+        group: &Group,
+        name: &str,
+        context: &str,
+    ) -> Result<Option<Vec<String>>, Error> {
         let attrs = guard(context, || group.attributes())?;
         let Some(attr) = attrs.into_iter().find(|a| a.name == name) else {
             return Ok(None);
         };
         let ctx = format!("{context} attribute `{name}`");
-        if !matches!(attr.datatype, Datatype::String { .. } | Datatype::VarLen { .. }) {
+        if !matches!(
+            attr.datatype,
+            Datatype::String { .. } | Datatype::VarLen { .. }
+        ) {
             let n = guard(&ctx, || attr.num_elements())?;
             if n == 0 {
                 return Ok(Some(Vec::new()));
@@ -167,9 +190,9 @@ pub fn shape_len(shape: &[u64]) -> Option<usize> {
 }
 
 fn is_bfloat16(ds: &Dataset) -> bool {
-    ds.attributes().iter().any(|a| {
-        a.name == "dtype" && a.read_string().is_ok_and(|s| s == "bfloat16")
-    })
+    ds.attributes()
+        .iter()
+        .any(|a| a.name == "dtype" && a.read_string().is_ok_and(|s| s == "bfloat16"))
 }
 
 enum Element {

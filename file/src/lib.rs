@@ -147,7 +147,9 @@ impl KerasFile {
                 .and_then(|m| m.get("keras_version")?.as_str().map(str::to_string)),
             None => None,
         };
-        if archive.member("model.weights.h5")?.is_none() && archive.member("model.weights.npz")?.is_some() {
+        if archive.member("model.weights.h5")?.is_none()
+            && archive.member("model.weights.npz")?.is_some()
+        {
             return Err(Error::Unsupported {
                 message: "the archive stores its weights as model.weights.npz; re-save with the default weights format".into(),
             });
@@ -249,7 +251,11 @@ impl KerasFile {
                     });
                 };
                 let shape_matches = slot.shape.len() == var.shape.len()
-                    && slot.shape.iter().zip(var.shape).all(|(&f, &d)| f == d as u64);
+                    && slot
+                        .shape
+                        .iter()
+                        .zip(var.shape)
+                        .all(|(&f, &d)| f == d as u64);
                 if !shape_matches {
                     return Err(Error::Shape {
                         index,
@@ -260,23 +266,33 @@ impl KerasFile {
                         path: slot.path.clone(),
                     });
                 }
-                layer_values.push(self.h5.read_f32(&slot.dataset, &slot.path, Some(var.len()))?);
+                layer_values.push(
+                    self.h5
+                        .read_f32(&slot.dataset, &slot.path, Some(var.len()))?,
+                );
             }
             values.push(layer_values);
         }
         let mut values = values.into_iter();
-        model.visit_layers_mut(&mut |_, layer| {
-            if let Some(layer_values) = values.next() {
-                for (i, v) in layer_values.into_iter().enumerate() {
-                    layer.load_variable(i, &mut v.into_iter());
+        model
+            .visit_layers_mut(&mut |_, layer| {
+                if let Some(layer_values) = values.next() {
+                    for (i, v) in layer_values.into_iter().enumerate() {
+                        layer.load_variable(i, &mut v.into_iter());
+                    }
                 }
-            }
-            Ok(())
-        })
-        // The visitor above never fails.
-        .map_err(|e| Error::Unsupported {
-            message: e.to_string(),
-        })
+                Ok(())
+            })
+            // The visitor above never fails.
+            .map_err(|e| Error::Unsupported {
+                message: e.to_string(),
+            })
+    }
+
+    /// Every weight dataset of the file with its shape, in the file's layer order: for listing a
+    /// weights-only file.
+    pub fn weight_shapes(&self) -> Result<Vec<(String, Vec<u64>)>, Error> {
+        self.layout.weight_shapes(&self.h5)
     }
 
     /// Reads every variable of the given layers (classes in model order), without a declared

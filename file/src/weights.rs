@@ -78,7 +78,12 @@ pub enum Layout {
 }
 
 /// A string list attribute, possibly split by Keras into `name0`, `name1`, … when over 64 KB.
-fn split_strings(h5: &H5, group: &hdf5_reader::group::Group, name: &str, context: &str) -> Result<Option<Vec<String>>, Error> {
+fn split_strings(
+    h5: &H5,
+    group: &hdf5_reader::group::Group,
+    name: &str,
+    context: &str,
+) -> Result<Option<Vec<String>>, Error> {
     if let Some(v) = h5.strings_attr(group, name, context)? {
         return Ok(Some(v));
     }
@@ -121,7 +126,9 @@ impl Layout {
         for name in names {
             let path = format!("{legacy_root}/{name}");
             let group = h5.group(&path)?.ok_or_else(|| {
-                layout(format!("`layer_names` lists `{name}` but there is no group {path}"))
+                layout(format!(
+                    "`layer_names` lists `{name}` but there is no group {path}"
+                ))
             })?;
             let weights = split_strings(h5, &group, "weight_names", &path)?.unwrap_or_default();
             if !weights.is_empty() {
@@ -132,6 +139,51 @@ impl Layout {
             root: legacy_root.to_string(),
             layers,
         })
+    }
+
+    /// Every weight dataset with its shape: Keras 3 groups in natural order (`dense_2` before
+    /// `dense_10`), legacy layers in `layer_names` order.
+    pub fn weight_shapes(&self, h5: &H5) -> Result<Vec<(String, Vec<u64>)>, Error> {
+        let mut out = Vec::new();
+        match self {
+            Layout::Keras3 { prefix } => {
+                let group = h5
+                    .group(prefix)?
+                    .ok_or_else(|| layout(format!("no `{prefix}` group")))?;
+                let (mut keys, _) = h5::members(&group, prefix)?;
+                let natural = |k: &String| {
+                    let (stem, n) = match k.rsplit_once('_') {
+                        Some((stem, n)) if n.parse::<usize>().is_ok() => {
+                            (stem.to_string(), n.parse().unwrap_or(0) + 1)
+                        }
+                        _ => (k.clone(), 0usize),
+                    };
+                    (stem, n)
+                };
+                keys.sort_by_key(natural);
+                for key in keys {
+                    for vars in [
+                        format!("{prefix}/{key}/vars"),
+                        format!("{prefix}/{key}/cell/vars"),
+                    ] {
+                        for slot in numbered(h5, &vars)? {
+                            out.push((slot.path, slot.shape));
+                        }
+                    }
+                }
+            }
+            Layout::Legacy { root, layers } => {
+                for (name, weights) in layers {
+                    for w in weights {
+                        let path = format!("{root}/{name}/{w}");
+                        if let Some(s) = slot(h5, path.clone())? {
+                            out.push((s.path, s.shape));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The variables of each layer of `model`, in Keras order, located and with their shapes.
@@ -166,7 +218,10 @@ fn numbered(h5: &H5, vars: &str) -> Result<Vec<Slot>, Error> {
         .collect::<Result<_, _>>()?;
     indices.sort_unstable();
     if indices.iter().enumerate().any(|(i, &n)| i != n) {
-        return Err(layout(format!("the variables in {vars} are not numbered 0..{}", indices.len())));
+        return Err(layout(format!(
+            "the variables in {vars} are not numbered 0..{}",
+            indices.len()
+        )));
     }
     indices
         .into_iter()
@@ -208,10 +263,15 @@ fn keras3_slots(h5: &H5, prefix: &str, model: &[LayerKey<'_>]) -> Result<Vec<Lay
         used.push(key);
     }
     // Weights of layers the declaration does not have (a longer model, other classes).
-    let group = h5.group(prefix)?.ok_or_else(|| layout(format!("no `{prefix}` group")))?;
+    let group = h5
+        .group(prefix)?
+        .ok_or_else(|| layout(format!("no `{prefix}` group")))?;
     let (keys, _) = h5::members(&group, prefix)?;
     for key in keys.iter().filter(|k| !used.contains(k)) {
-        for vars in [format!("{prefix}/{key}/vars"), format!("{prefix}/{key}/cell/vars")] {
+        for vars in [
+            format!("{prefix}/{key}/vars"),
+            format!("{prefix}/{key}/cell/vars"),
+        ] {
             if let Some(g) = h5.group(&vars)? {
                 let (_, datasets) = h5::members(&g, &vars)?;
                 if !datasets.is_empty() {

@@ -58,7 +58,8 @@ pub struct Archive<'a> {
 impl<'a> Archive<'a> {
     /// Reads the central directory.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, Error> {
-        let truncated = || archive("the end-of-central-directory record is missing (truncated file?)");
+        let truncated =
+            || archive("the end-of-central-directory record is missing (truncated file?)");
         // The EOCD record is the last 22 bytes plus a comment of at most 65535 bytes.
         let lowest = bytes.len().saturating_sub(22 + 0xFFFF);
         let eocd = (lowest..bytes.len().saturating_sub(21))
@@ -69,7 +70,8 @@ impl<'a> Archive<'a> {
         let mut cd_size = u64::from(u32_at(bytes, eocd + 12).ok_or_else(truncated)?);
         let mut cd_offset = u64::from(u32_at(bytes, eocd + 16).ok_or_else(truncated)?);
         if count == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF {
-            let bad = || archive("the ZIP64 end-of-central-directory record is missing or malformed");
+            let bad =
+                || archive("the ZIP64 end-of-central-directory record is missing or malformed");
             let locator = eocd.checked_sub(20).ok_or_else(bad)?;
             if u32_at(bytes, locator) != Some(EOCD64_LOCATOR) {
                 return Err(bad());
@@ -86,7 +88,9 @@ impl<'a> Archive<'a> {
         let end = start
             .checked_add(usize_of(cd_size)?)
             .filter(|&end| end <= bytes.len())
-            .ok_or_else(|| archive("the central directory lies past the end of the file (truncated file?)"))?;
+            .ok_or_else(|| {
+                archive("the central directory lies past the end of the file (truncated file?)")
+            })?;
         let directory = &bytes[start..end];
         let mut entries = Vec::new();
         let mut at = 0usize;
@@ -167,7 +171,11 @@ impl<'a> Archive<'a> {
                 entry.method
             )));
         }
-        let bad = || archive(format!("member `{name}` is truncated or its local header is malformed"));
+        let bad = || {
+            archive(format!(
+                "member `{name}` is truncated or its local header is malformed"
+            ))
+        };
         let local = usize_of(entry.local_offset)?;
         if u32_at(self.bytes, local) != Some(LOCAL) {
             return Err(bad());
@@ -270,8 +278,12 @@ mod tests {
         assert_eq!(archive.member("c").unwrap(), None);
         for len in 0..zip.len() {
             let cut = &zip[..len];
-            let got = Archive::parse(cut).and_then(|a| a.member("b.bin").map(|m| m.map(<[u8]>::to_vec)));
-            assert!(!matches!(got, Ok(Some(_))), "truncated to {len} bytes still read");
+            let got =
+                Archive::parse(cut).and_then(|a| a.member("b.bin").map(|m| m.map(<[u8]>::to_vec)));
+            assert!(
+                !matches!(got, Ok(Some(_))),
+                "truncated to {len} bytes still read"
+            );
         }
     }
 

@@ -19,9 +19,9 @@ pub fn expand(decl: FileDecl) -> TokenStream {
         Ok(tokens) => tokens,
         Err(messages) => {
             let file = decl.path.value();
-            let errors = messages
-                .into_iter()
-                .map(|m| syn::Error::new(decl.path.span(), format!("{file}: {m}")).to_compile_error());
+            let errors = messages.into_iter().map(|m| {
+                syn::Error::new(decl.path.span(), format!("{file}: {m}")).to_compile_error()
+            });
             // The struct still exists (with no layers), so the user sees these errors only and
             // not a cascade of missing items.
             let fallback = codegen::expand(fallback_input(&decl));
@@ -32,7 +32,8 @@ pub fn expand(decl: FileDecl) -> TokenStream {
 
 /// An empty stand-in declaration, emitted next to the errors.
 fn fallback_input(decl: &FileDecl) -> ModelInput {
-    let mut input: ModelInput = syn::parse_quote!(struct __Fallback { input_shape: (1,), layers: [] });
+    let mut input: ModelInput =
+        syn::parse_quote!(struct __Fallback { input_shape: (1,), layers: [] });
     input.attrs = decl.attrs.clone();
     input.vis = decl.vis.clone();
     input.ident = decl.ident.clone();
@@ -68,7 +69,9 @@ fn expand_checked(decl: &FileDecl) -> Result<TokenStream, Vec<String>> {
 
     // Cargo rebuilds when the file changes; the constant itself is never used or emitted.
     let tracked = path.to_string_lossy().into_owned();
-    tokens.extend(quote!(const _: &[u8] = ::core::include_bytes!(#tracked);));
+    tokens.extend(quote!(
+        const _: &[u8] = ::core::include_bytes!(#tracked);
+    ));
 
     if decl.embed {
         let keys: Vec<LayerKey> = model
@@ -77,7 +80,10 @@ fn expand_checked(decl: &FileDecl) -> Result<TokenStream, Vec<String>> {
             .enumerate()
             .map(|(i, layer)| LayerKey {
                 class: layer.spec.as_ref().map_or("", |s| s.class()),
-                weighted: layer.spec.as_ref().is_some_and(|s| s.params(&shapes[i]) > 0),
+                weighted: layer
+                    .spec
+                    .as_ref()
+                    .is_some_and(|s| s.params(&shapes[i]) > 0),
             })
             .collect();
         let arrays = file.read_weights(&keys).map_err(|e| vec![e.to_string()])?;
@@ -152,7 +158,11 @@ mod tests {
     #[test]
     fn branches_and_weights_only_files_are_refused() {
         let e = errors("branches.keras");
-        assert!(e.len() == 1 && e[0].starts_with("unsupported: the Functional model is not a single chain"), "{e:?}");
+        assert!(
+            e.len() == 1
+                && e[0].starts_with("unsupported: the Functional model is not a single chain"),
+            "{e:?}"
+        );
         assert_eq!(
             errors("mlp.k3151.weights.h5"),
             ["this Keras 3 .weights.h5 holds weights only, no architecture: declare the layers inline and load it with `from_keras_file`"]
@@ -162,7 +172,14 @@ mod tests {
 
     #[test]
     fn every_format_with_an_architecture_imports() {
-        for file in ["mlp.k3151.keras", "mlp.k333.h5", "mlp.tf2.keras", "mlp.tf2.h5", "mlp.synth.h5", "deep12.k3151.h5"] {
+        for file in [
+            "mlp.k3151.keras",
+            "mlp.k333.h5",
+            "mlp.tf2.keras",
+            "mlp.tf2.h5",
+            "mlp.synth.h5",
+            "deep12.k3151.h5",
+        ] {
             assert_eq!(errors(file), Vec::<String>::new(), "{file}");
         }
     }

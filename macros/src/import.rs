@@ -37,7 +37,7 @@ pub struct FileDecl {
 
 /// What `keras_model!` was given: a declaration, or a file to declare the model from.
 pub enum Declaration {
-    Inline(ModelInput),
+    Inline(Box<ModelInput>),
     File(FileDecl),
 }
 
@@ -51,7 +51,7 @@ impl Parse for Declaration {
             && fork.peek(Ident)
             && fork.parse::<Ident>().is_ok_and(|i| i == "from");
         if !is_file {
-            return input.parse().map(Declaration::Inline);
+            return input.parse().map(|m| Declaration::Inline(Box::new(m)));
         }
         let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
@@ -63,7 +63,10 @@ impl Parse for Declaration {
         if input.peek(Ident) {
             let with: Ident = input.parse()?;
             if with != "with" {
-                return Err(syn::Error::new(with.span(), "expected `with weights` or `;`"));
+                return Err(syn::Error::new(
+                    with.span(),
+                    "expected `with weights` or `;`",
+                ));
             }
             let what: Ident = input.parse()?;
             if what != "weights" {
@@ -75,7 +78,9 @@ impl Parse for Declaration {
             input.parse::<Token![;]>()?;
         }
         if !input.is_empty() {
-            return Err(input.error("expected `;` after `from \"file.keras\"` (optionally `with weights`)"));
+            return Err(
+                input.error("expected `;` after `from \"file.keras\"` (optionally `with weights`)")
+            );
         }
         Ok(Declaration::File(FileDecl {
             attrs,
@@ -119,7 +124,11 @@ fn python(value: &Value, key: &str) -> Result<String, String> {
         // A serialized built-in function, e.g. an activation: {"class_name": "function", "config": "relu"}.
         Value::Object(map) => match map.get("config") {
             Some(Value::String(name)) => format!("{name:?}"),
-            _ => return Err(format!("`{key}` is {value}, which static-keras cannot read")),
+            _ => {
+                return Err(format!(
+                    "`{key}` is {value}, which static-keras cannot read"
+                ))
+            }
         },
     })
 }
@@ -221,7 +230,10 @@ impl Translation {
             [one] => format!("({one},)"),
             dims => format!(
                 "({})",
-                dims.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+                dims.iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }
@@ -247,16 +259,18 @@ impl Translation {
             self.shape_text(),
             self.layers.join(", ")
         );
-        let tokens: TokenStream = text
-            .parse()
-            .map_err(|e| syn::Error::new(span, format!("internal error translating the file: {e}")))?;
+        let tokens: TokenStream = text.parse().map_err(|e| {
+            syn::Error::new(span, format!("internal error translating the file: {e}"))
+        })?;
         syn::parse2(respan(tokens, span))
     }
 
     /// Checks the translated model with the macro's own rules. Each layer's arguments are
     /// checked on their own first, so a message can name the saved layer it is about.
     pub fn analyse(&self, config: &ModelConfig) -> Result<(Model, Vec<Vec<usize>>), Vec<String>> {
-        let input = self.model_input(Span::call_site()).map_err(|e| vec![e.to_string()])?;
+        let input = self
+            .model_input(Span::call_site())
+            .map_err(|e| vec![e.to_string()])?;
         let mut errors = Vec::new();
         for (index, (call, saved)) in input.layers.iter().zip(&config.layers).enumerate() {
             let Some(entry) = layers::lookup(&call.class.to_string()) else {
@@ -266,9 +280,10 @@ impl Translation {
             let args = Args::bind(call, entry.signature, &cx);
             let _ = (entry.build)(&args);
             if let Err(e) = cx.check() {
-                errors.extend(e.into_iter().map(|e| {
-                    format!("layer {index} `{}` ({}): {e}", saved.name, saved.class)
-                }));
+                errors.extend(
+                    e.into_iter()
+                        .map(|e| format!("layer {index} `{}` ({}): {e}", saved.name, saved.class)),
+                );
             }
         }
         if !errors.is_empty() {
@@ -351,9 +366,23 @@ mod tests {
             panic!("must fail")
         };
         assert_eq!(errors.len(), 3, "{errors:?}");
-        assert!(errors[0].contains("input dimension 1 is variable"), "{}", errors[0]);
-        assert!(errors[1].starts_with("layer 0 `ln` (LayerNormalization): static-keras has no LayerNormalization layer"), "{}", errors[1]);
-        assert!(errors[2].starts_with("layer 1 `d` (Dense): `activation`"), "{}", errors[2]);
+        assert!(
+            errors[0].contains("input dimension 1 is variable"),
+            "{}",
+            errors[0]
+        );
+        assert!(
+            errors[1].starts_with(
+                "layer 0 `ln` (LayerNormalization): static-keras has no LayerNormalization layer"
+            ),
+            "{}",
+            errors[1]
+        );
+        assert!(
+            errors[2].starts_with("layer 1 `d` (Dense): `activation`"),
+            "{}",
+            errors[2]
+        );
     }
 
     #[test]
@@ -367,6 +396,10 @@ mod tests {
             panic!("must fail")
         };
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].starts_with("layer 0 `out` (Dense): unknown activation \"softmaxx\""), "{}", errors[0]);
+        assert!(
+            errors[0].starts_with("layer 0 `out` (Dense): unknown activation \"softmaxx\""),
+            "{}",
+            errors[0]
+        );
     }
 }

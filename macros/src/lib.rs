@@ -24,7 +24,7 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn keras_model(input: TokenStream) -> TokenStream {
     match syn::parse_macro_input!(input as import::Declaration) {
-        import::Declaration::Inline(input) => codegen::expand(input),
+        import::Declaration::Inline(input) => codegen::expand(*input),
         import::Declaration::File(decl) => embed::expand(decl),
     }
     .into()

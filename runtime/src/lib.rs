@@ -33,7 +33,9 @@ mod tensor;
 
 pub use activation::Activation;
 pub use error::Error;
-pub use layer::{load_le_bytes, load_le_bytes_checked, ConfigValue, Layer, LayerInfo, Model, Variable, Weights};
+pub use layer::{
+    load_le_bytes, load_le_bytes_checked, ConfigValue, Layer, LayerInfo, Model, Variable, Weights,
+};
 pub use layers::*;
 pub use tensor::Tensor;
 
