@@ -75,6 +75,12 @@ fn fallback(model: &Model) -> TokenStream {
         impl ::core::default::Default for #ident {
             fn default() -> Self { ::core::unreachable!() }
         }
+        ::static_keras::__with_keras_file! {
+            #[allow(dead_code)]
+            impl #ident {
+                pub fn from_keras_file<P>(path: P) -> ::core::result::Result<Self, #rt::keras_file::Error> { ::core::unreachable!() }
+            }
+        }
         #[allow(unused_variables)]
         impl #rt::Model for #ident {
             type Input = #rt::Tensor<1, 1>;
@@ -413,6 +419,20 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
                 let mut model = <Self as ::core::default::Default>::default();
                 #rt::load_le_bytes(&mut model, bytes)?;
                 ::core::result::Result::Ok(model)
+            }
+        }
+
+        ::static_keras::__with_keras_file! {
+            #[allow(clippy::all)]
+            impl #ident {
+                /// The model with its weights from a Keras file: a `.keras` archive (whose saved
+                /// architecture must match this declaration), a `.weights.h5`, or a legacy `.h5`.
+                /// Every weight's shape is checked.
+                pub fn from_keras_file<P: ::core::convert::AsRef<#rt::keras_file::Path>>(
+                    path: P,
+                ) -> ::core::result::Result<Self, #rt::keras_file::Error> {
+                    #rt::keras_file::load(path)
+                }
             }
         }
 

@@ -34,7 +34,8 @@ mod tensor;
 pub use activation::Activation;
 pub use error::Error;
 pub use layer::{
-    load_le_bytes, ConfigValue, Layer, LayerInfo, Model, StatefulModel, Variable, Weights,
+    load_le_bytes, load_le_bytes_checked, ConfigValue, Layer, LayerInfo, Model, StatefulModel,
+    Variable, Weights,
 };
 pub use layers::*;
 pub use tensor::{fill_from_le_bytes, tensor_from_le_bytes, zeros, Tensor};
