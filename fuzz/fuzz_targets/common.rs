@@ -21,9 +21,18 @@ pub fn run(data: &[u8]) {
     // What the compile-time import and `static-keras inspect` call.
     if let Ok(file) = KerasFile::from_bytes(data.to_vec()) {
         let _ = file.weight_shapes();
-        let dense = LayerKey { class: "Dense", weighted: true };
-        let plain = LayerKey { class: "Dropout", weighted: false };
+        let dense = LayerKey {
+            class: "Dense",
+            weighted: true,
+        };
+        let plain = LayerKey {
+            class: "Dropout",
+            weighted: false,
+        };
         let _ = file.read_weights(&[dense, plain, dense]);
-        let _ = file.read_weights(&[LayerKey { class: "LSTM", weighted: true }]);
+        let _ = file.read_weights(&[LayerKey {
+            class: "LSTM",
+            weighted: true,
+        }]);
     }
 }
