@@ -128,8 +128,9 @@ def keras3():
     tag = "k" + keras.__version__.replace(".", "")
     L = keras.layers
 
-    def build(name, shape, text, functional=False):
-        keras.backend.clear_session()
+    def build(name, shape, text, functional=False, dtype="float32"):
+        keras.backend.clear_session()  # also resets the global dtype policy: set it after
+        keras.config.set_dtype_policy(dtype)
         if functional:
             x = inp = keras.Input(shape)
             for layer in layer_list(L, text):
@@ -174,16 +175,19 @@ def keras3():
     shape, text = MODELS["mlp"]
     for suffix, dtype in DTYPES.items():
         name = f"mlp_{suffix}"
-        keras.backend.clear_session()
-        keras.config.set_dtype_policy(dtype)
-        try:
-            model = build(name, shape, text)
-        finally:
-            keras.config.set_dtype_policy("float32")
+        x64 = dtype == "float64"  # JAX truncates float64 to float32 unless x64 is enabled
+        if x64:
+            import jax
+            jax.config.update("jax_enable_x64", True)
+        model = build(name, shape, text, dtype=dtype)
+        keras.config.set_dtype_policy("float32")
+        assert all(v.dtype == dtype for v in model.weights), [v.dtype for v in model.weights]
         for v, w in zip(model.weights, reference_weights("mlp", [tuple(v.shape) for v in model.weights])):
             v.assign(w.astype(v.dtype))
         stored = [np.asarray(v.numpy()).astype(np.float32) for v in model.weights]
         files = save_all(model, name, None, formats=("keras",))
+        if x64:
+            jax.config.update("jax_enable_x64", False)
         # Golden outputs: a float32 model holding exactly the converted stored values.
         ref = build(name, shape, text)
         for v, w in zip(ref.weights, stored):
