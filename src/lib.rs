@@ -7,15 +7,15 @@ extern crate std;
 
 pub use static_keras_macros::keras_model;
 pub use static_keras_runtime::{
-    activation, layers, load_le_bytes, shape, Activation, ConfigValue, Error, Layer, LayerInfo,
-    Model, StatefulModel, Tensor, TokenIds, Variable, Weights,
+    activation, layers, load_le_bytes, load_le_bytes_checked, shape, Activation, ConfigValue,
+    Error, Layer, LayerInfo, Model, StatefulModel, Tensor, TokenIds, Variable, Weights,
 };
 
 /// Reading what Keras saves: `.keras` archives, `.weights.h5` and legacy `.h5` (feature
 /// `keras-file`, on by default).
 ///
-/// Models declared with `keras_model!` get `Net::from_keras_file(path)`, which calls [`load`]
-/// (`keras_file::load`); [`KerasFile`](keras_file::KerasFile) gives access to a file's saved
+/// Models declared with `keras_model!` get `Net::from_keras_file(path)`, which calls
+/// [`keras_file::load`]; [`KerasFile`](keras_file::KerasFile) gives access to a file's saved
 /// architecture and weights.
 #[cfg(feature = "keras-file")]
 pub mod keras_file {

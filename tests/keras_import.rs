@@ -142,3 +142,17 @@ fn an_imported_model_loads_files_at_run_time_too() {
     let x = Mlp::input_from_slice(&read("mlp.x.bin")[..6]).unwrap();
     assert_eq!(a.predict(&x), b.predict(&x));
 }
+
+#[test]
+fn embedded_shapes_are_checked_at_load() {
+    let bytes = vec![0u8; MlpDeclared::PARAMS * 4];
+    let mut net = MlpDeclared::default();
+    static_keras::load_le_bytes_checked(&mut net, &bytes, &[&[6, 8], &[8], &[8, 4]]).unwrap();
+    let e = static_keras::load_le_bytes_checked(&mut net, &bytes, &[&[6, 8], &[8], &[4, 8]]);
+    assert_eq!(
+        e.unwrap_err().to_string(),
+        "layer `dense_1`: variable `kernel` has shape [4, 8] in the weights but the model needs [8, 4]"
+    );
+    let e = static_keras::load_le_bytes_checked(&mut net, &bytes, &[&[6, 8], &[8]]);
+    assert!(e.is_err());
+}

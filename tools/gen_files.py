@@ -27,6 +27,8 @@ Outputs, in ``tests/fixtures/files/`` (raw binaries are little-endian float32, r
 * ``<model>.synth.h5``            a tf.keras-2.0-era legacy file written with h5py directly, with
                                   FIXED-length string attributes and ``kernel:0`` weight names
                                   (what h5py 2.x wrote; no such Keras runs on Python 3.11)
+* ``mlp.k213synth.weights.h5``     the Keras 3 weights with ``layers`` renamed to
+                                  ``_layer_checkpoint_dependencies``, as Keras 2.13-2.15 wrote it
 * ``<model>.manifest.json``       shapes, parameter count, which files exist and which Keras wrote them
 
 ``tag`` is ``k<major><minor><patch>`` for Keras 3 (``k3151``, ``k333``) and ``tf2`` for tf.keras.
@@ -126,8 +128,9 @@ def keras3():
     tag = "k" + keras.__version__.replace(".", "")
     L = keras.layers
 
-    def build(name, shape, text, functional=False):
-        keras.backend.clear_session()
+    def build(name, shape, text, functional=False, dtype="float32"):
+        keras.backend.clear_session()  # also resets the global dtype policy: set it after
+        keras.config.set_dtype_policy(dtype)
         if functional:
             x = inp = keras.Input(shape)
             for layer in layer_list(L, text):
@@ -172,16 +175,19 @@ def keras3():
     shape, text = MODELS["mlp"]
     for suffix, dtype in DTYPES.items():
         name = f"mlp_{suffix}"
-        keras.backend.clear_session()
-        keras.config.set_dtype_policy(dtype)
-        try:
-            model = build(name, shape, text)
-        finally:
-            keras.config.set_dtype_policy("float32")
+        x64 = dtype == "float64"  # JAX truncates float64 to float32 unless x64 is enabled
+        if x64:
+            import jax
+            jax.config.update("jax_enable_x64", True)
+        model = build(name, shape, text, dtype=dtype)
+        keras.config.set_dtype_policy("float32")
+        assert all(v.dtype == dtype for v in model.weights), [v.dtype for v in model.weights]
         for v, w in zip(model.weights, reference_weights("mlp", [tuple(v.shape) for v in model.weights])):
             v.assign(w.astype(v.dtype))
         stored = [np.asarray(v.numpy()).astype(np.float32) for v in model.weights]
         files = save_all(model, name, None, formats=("keras",))
+        if x64:
+            jax.config.update("jax_enable_x64", False)
         # Golden outputs: a float32 model holding exactly the converted stored values.
         ref = build(name, shape, text)
         for v, w in zip(ref.weights, stored):
@@ -208,6 +214,22 @@ def keras3():
     print("unsupported_layer.keras, branches.keras")
 
     synthesize_keras2_h5()
+    synthesize_keras213_weights()
+
+
+def synthesize_keras213_weights():
+    """Keras 2.13-2.15 wrote `.keras` weights under `_layer_checkpoint_dependencies` where Keras 3
+    writes `layers` (KERAS_SEMANTICS.md §12.2, point 8): the Keras 3 file with that one rename."""
+    import shutil
+    import h5py
+
+    src, dst = OUT / "mlp.k3151.weights.h5", OUT / "mlp.k213synth.weights.h5"
+    shutil.copyfile(src, dst)
+    with h5py.File(dst, "r+") as f:
+        f.move("layers", "_layer_checkpoint_dependencies")
+    merge_manifest("mlp", {"files": {dst.name: {"writer": "keras 3.15.1, renamed as Keras 2.13",
+                                                "format": "weights.h5", "y": "mlp.k3151.y.bin"}}})
+    print(f"mlp: {dst.name}")
 
 
 def synthesize_keras2_h5():

@@ -187,7 +187,9 @@ impl<'a> Archive<'a> {
             .checked_add(usize_of(entry.size)?)
             .and_then(|end| self.bytes.get(start..end))
             .ok_or_else(bad)?;
-        if crc32(data) != entry.crc {
+        // Under the fuzzer the check is skipped, so that mutated archives reach the HDF5 and
+        // JSON readers instead of all stopping here.
+        if crc32(data) != entry.crc && !cfg!(fuzzing) {
             return Err(archive(format!(
                 "member `{name}` fails its CRC-32 check: the file is corrupt"
             )));

@@ -156,7 +156,10 @@ fn layer_call(layer: &LayerConfig, index: usize) -> Result<String, String> {
         ));
     };
     let mut args = Vec::new();
-    for param in entry.signature.iter().filter(|p| p.kind != Kind::Ignored) {
+    // The input shape comes from the InputLayer (or Keras 2's `batch_input_shape`); a Keras 2
+    // Embedding's `input_length` repeats it and would give it twice.
+    let translated = |p: &&crate::args::Param| p.kind != Kind::Ignored && p.name != "input_length";
+    for param in entry.signature.iter().filter(translated) {
         match layer.config.get(param.name) {
             None | Some(Value::Null) => {}
             Some(value) => {
