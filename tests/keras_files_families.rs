@@ -37,7 +37,9 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/");
 fn convolutional_archive_loads_and_predicts_like_keras() {
     let net = DigitsCnn::from_keras_file(format!("{DATA}digits_cnn.keras")).unwrap();
     let x = parity::read_f32(include_bytes!("../examples/data/digits_test_x.bin"));
-    let keras = parity::read_f32(include_bytes!("../examples/data/digits_cnn_keras_probs.bin"));
+    let keras = parity::read_f32(include_bytes!(
+        "../examples/data/digits_cnn_keras_probs.bin"
+    ));
     let mut worst = 0.0f32;
     for (image, want) in x.chunks_exact(64).zip(keras.chunks_exact(10)) {
         let y = net.predict(&DigitsCnn::input_from_slice(image).unwrap());
@@ -83,6 +85,9 @@ fn a_declaration_that_differs_from_the_archive_is_refused() {
         .err()
         .expect("a different architecture must not load");
     let message = error.to_string();
-    assert!(message.contains("padding") || message.contains("conv2d"), "{message}");
+    assert!(
+        message.contains("padding") || message.contains("conv2d"),
+        "{message}"
+    );
     let _ = <WrongCnn as Model>::PARAMS;
 }
