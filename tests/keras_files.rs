@@ -57,6 +57,54 @@ keras_model! {
     }
 }
 
+keras_model! {
+    struct Cnn {
+        input_shape: (8, 8, 2),
+        layers: [
+            Conv2D(4, 3, padding = "same", activation = "relu"),
+            MaxPooling2D(2),
+            AveragePooling2D(2, strides = 1, padding = "same"),
+            Reshape((4, 16)),
+            Conv1D(3, 2, padding = "causal", dilation_rate = 2),
+            MaxPooling1D(2),
+            Flatten(),
+            Dense(3),
+        ],
+    }
+}
+
+keras_model! {
+    struct Cnn3d {
+        input_shape: (4, 4, 4, 1),
+        layers: [
+            Conv3D(2, 2, activation = "relu"),
+            MaxPooling3D(1),
+            AveragePooling3D(2, padding = "same"),
+            Flatten(),
+            Dense(2),
+        ],
+    }
+}
+
+keras_model! {
+    struct Rnn {
+        input_shape: (5, 3),
+        layers: [
+            GRU(4, return_sequences = True, reset_after = False),
+            LSTM(4, return_sequences = True, go_backwards = True),
+            SimpleRNN(3),
+            Dense(2, activation = "softmax"),
+        ],
+    }
+}
+
+keras_model! {
+    struct Gru {
+        input_shape: (6, 2),
+        layers: [GRU(5, return_sequences = True), GRU(3, activation = "relu")],
+    }
+}
+
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/files/");
 
 fn read(name: &str) -> Vec<u8> {
@@ -132,6 +180,11 @@ fn every_saved_file_loads_and_predicts_like_keras() {
     count += check_model::<Mlp>("mlp_functional", &mut lines);
     count += check_model::<Shapes>("shapes", &mut lines);
     count += check_model::<Deep12>("deep12", &mut lines);
+    // Convolution and pooling of every rank, and every recurrent cell (GRU both reset_after).
+    count += check_model::<Cnn>("cnn", &mut lines);
+    count += check_model::<Cnn3d>("cnn3d", &mut lines);
+    count += check_model::<Rnn>("rnn", &mut lines);
+    count += check_model::<Gru>("gru", &mut lines);
     // Weights stored as float16, bfloat16 (HDF5 opaque + dtype attribute) and float64: the loaded
     // weights equal the stored values converted to f32 exactly, and the outputs match a float32
     // Keras model holding those same converted weights.
@@ -140,7 +193,7 @@ fn every_saved_file_loads_and_predicts_like_keras() {
     count += check_model::<Mlp>("mlp_f64", &mut lines);
     eprintln!("\nKeras files loaded ({count}):\n  {}", lines.join("\n  "));
     assert_eq!(
-        count, 38,
+        count, 74,
         "a fixture file was added or removed: update this count"
     );
 }

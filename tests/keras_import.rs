@@ -156,3 +156,60 @@ fn embedded_shapes_are_checked_at_load() {
     let e = static_keras::load_le_bytes_checked(&mut net, &bytes, &[&[6, 8], &[8]]);
     assert!(e.is_err());
 }
+
+keras_model! {
+    /// Convolution and pooling, declared from a Keras 3.3.3 archive.
+    struct CnnImported from "tests/fixtures/files/cnn.k333.keras" with weights;
+}
+
+keras_model! {
+    /// GRU (reset_after both ways), LSTM going backwards and SimpleRNN, from a tf.keras 2 file.
+    struct RnnImported from "tests/fixtures/files/rnn.tf2.h5" with weights;
+}
+
+keras_model! {
+    /// The sentiment classifier: Embedding with mask_zero, LSTM, Dense.
+    struct SentimentImported from "examples/data/sentiment.keras" with weights;
+}
+
+/// The conv and recurrent files, declared at compile time with embedded weights, predict like
+/// the Keras that wrote them.
+#[test]
+fn conv_and_recurrent_files_import_and_predict_like_keras() {
+    fn check<M: Model<InputElem = f32>>(net: &M, x: &[u8], y: &[u8]) {
+        let (x, y) = (parity::read_f32(x), parity::read_f32(y));
+        let n: usize = M::INPUT_SHAPE.iter().product();
+        let mut out = vec![0.0; M::OUTPUT_LEN];
+        for (sample, want) in x.chunks_exact(n).zip(y.chunks_exact(M::OUTPUT_LEN)) {
+            M::output_to_slice(
+                &net.predict(&M::input_from_slice(sample).unwrap()),
+                &mut out,
+            );
+            for (&g, &w) in out.iter().zip(want) {
+                assert!(parity::error(g, w) <= parity::TOLERANCE, "{g} vs Keras {w}");
+            }
+        }
+    }
+    let cnn = CnnImported::load_embedded().unwrap();
+    check(
+        &cnn,
+        include_bytes!("fixtures/files/cnn.x.bin"),
+        include_bytes!("fixtures/files/cnn.k333.y.bin"),
+    );
+    let rnn = RnnImported::load_embedded().unwrap();
+    check(
+        &rnn,
+        include_bytes!("fixtures/files/rnn.x.bin"),
+        include_bytes!("fixtures/files/rnn.tf2.y.bin"),
+    );
+    let sentiment = SentimentImported::load_embedded().unwrap();
+    let ids: Vec<u32> = include_bytes!("../examples/data/sentiment_test_ids.bin")
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let keras = parity::read_f32(include_bytes!("../examples/data/sentiment_keras_probs.bin"));
+    for (row, &want) in ids.chunks_exact(16).zip(&keras) {
+        let p = sentiment.predict(&SentimentImported::input_from_slice(row).unwrap());
+        assert!(parity::error(p[0], want) <= parity::TOLERANCE);
+    }
+}

@@ -37,9 +37,10 @@ Reduced-precision models (``*_f16``, ``*_bf16``, ``*_f64``) are saved with that 
 ``y.bin`` comes from a float32 Keras model holding the *converted* weights, since a float16 model
 also computes in float16 and a float32 re-computation cannot match it to 1e-5.
 
-TODO (lead, after merging conv/rnn): add models with Conv1D/2D/3D + pooling and with
-SimpleRNN/LSTM/GRU (+ GRU reset_after=False) + Embedding to MODELS, rerun with all three
-interpreters, and add their cases to tests/keras_files.rs.
+The models cover every layer family: Dense/Activation/Dropout/Flatten/Reshape, Conv1D/2D/3D
+with both poolings, and SimpleRNN/LSTM/GRU (reset_after both ways, go_backwards). Embedding,
+whose input is token ids, is covered by `examples/data/sentiment.keras`
+(tests/keras_files_families.rs).
 """
 
 import os
@@ -69,10 +70,23 @@ MODELS = {
     "shapes": ((2, 3, 4), 'Flatten(), Dense(12, activation="selu"), Reshape((3, 4)), '
                           'Dense(5, activation="gelu"), Reshape((-1,)), Dense(3)'),
     "deep12": ((5,), ", ".join(f'Dense(3, activation="{a}")' for a in ACTS12)),
+    "cnn": ((8, 8, 2), 'Conv2D(4, 3, padding="same", activation="relu"), MaxPooling2D(2), '
+                       'AveragePooling2D(2, strides=1, padding="same"), Reshape((4, 16)), '
+                       'Conv1D(3, 2, padding="causal", dilation_rate=2), MaxPooling1D(2), '
+                       'Flatten(), Dense(3)'),
+    "cnn3d": ((4, 4, 4, 1), 'Conv3D(2, 2, activation="relu"), MaxPooling3D(1), '
+                            'AveragePooling3D(2, padding="same"), Flatten(), Dense(2)'),
+    "rnn": ((5, 3), 'GRU(4, return_sequences=True, reset_after=False), '
+                    'LSTM(4, return_sequences=True, go_backwards=True), SimpleRNN(3), '
+                    'Dense(2, activation="softmax")'),
+    "gru": ((6, 2), 'GRU(5, return_sequences=True), GRU(3, activation="relu")'),
 }
 FUNCTIONAL = "mlp"  # also saved as a Functional chain, `<model>_functional`
 DTYPES = {"f16": "float16", "bf16": "bfloat16", "f64": "float64"}  # of `mlp`, .keras only
-LAYER_NAMES = ["Dense", "Activation", "Dropout", "Flatten", "Reshape"]
+LAYER_NAMES = ["Dense", "Activation", "Dropout", "Flatten", "Reshape",
+               "Conv1D", "Conv2D", "Conv3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
+               "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+               "SimpleRNN", "LSTM", "GRU"]
 
 
 def seed(*parts):
