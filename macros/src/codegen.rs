@@ -24,9 +24,18 @@ pub fn expand(input: ModelInput) -> TokenStream {
             out.extend(fallback(&model));
             out
         }
-        // No error but no shapes cannot happen (a failed shape rule records an error); stay
-        // quiet rather than panic inside the compiler.
-        (Ok(()), None) => fallback(&model),
+        // Every failed rule records an error, so this means a layer was dropped without one (a
+        // bug here). Never let that compile into a struct whose methods cannot run.
+        (Ok(()), None) => {
+            let mut out = syn::Error::new(
+                model.ident.span(),
+                "static-keras could not build this model and found no error to report; \
+                 this is a bug in static-keras, please report it with the declaration",
+            )
+            .to_compile_error();
+            out.extend(fallback(&model));
+            out
+        }
     }
 }
 
