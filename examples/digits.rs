@@ -1,9 +1,9 @@
 //! Classifies scikit-learn's 8×8 handwritten digits with a small CNN trained in Keras.
 //!
-//! `tools/gen_fixtures.py digits_cnn` trained the model in Keras and saved its weights (raw f32 in
-//! `model.weights` order), a held-back test split and Keras's own accuracy on it. This example
-//! declares the same model with `keras_model!`, loads the weights, classifies the test split and
-//! prints its accuracy beside Keras's.
+//! `tools/gen_fixtures.py digits_cnn` trained the model in Keras and saved it
+//! (`model.save("digits_cnn.keras")`), a held-back test split and Keras's own accuracy on it.
+//! This example declares the same model with `keras_model!`, loads the `.keras` file, classifies
+//! the test split and prints its accuracy beside Keras's.
 //!
 //! Run: `cargo run --release --example digits`
 
@@ -47,8 +47,9 @@ fn argmax(values: &[f32]) -> usize {
 
 fn main() -> Result<(), Box<dyn Error>> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
-    let weights = std::fs::read(data.join("digits_cnn.weights.bin"))?;
-    let net = DigitsCnn::from_le_bytes(&weights)?;
+    // The archive Keras's `model.save("digits_cnn.keras")` wrote: its config is checked against
+    // the declaration above, then its weights are loaded.
+    let net = DigitsCnn::from_keras_file(data.join("digits_cnn.keras"))?;
     println!("{}\n", DigitsCnn::summary());
 
     let pixels = read_f32(&data.join("digits_test_x.bin"))?;

@@ -6,13 +6,54 @@
 extern crate std;
 
 pub use static_keras_macros::keras_model;
+/// Allows (the default) or forbids the SIMD kernels (AVX-512 or AVX2 + FMA on x86_64, chosen at
+/// run time; `std` only). Forbidden, every product and activation runs the portable code,
+/// which computes the same bits on every target, a microcontroller included.
+pub use static_keras_runtime::kernels::set_simd;
 pub use static_keras_runtime::{
-    activation, layers, load_le_bytes, shape, Activation, ConfigValue, Error, Layer, LayerInfo,
-    Model, StatefulModel, Tensor, TokenIds, Variable, Weights,
+    activation, layers, load_le_bytes, load_le_bytes_checked, shape, Activation, ConfigValue,
+    Error, Layer, LayerInfo, Model, StatefulModel, Tensor, TokenIds, Variable, Weights,
 };
+
+/// Reading what Keras saves: `.keras` archives, `.weights.h5` and legacy `.h5` (feature
+/// `keras-file`, on by default).
+///
+/// Models declared with `keras_model!` get `Net::from_keras_file(path)`, which calls
+/// [`keras_file::load`]; [`KerasFile`](keras_file::KerasFile) gives access to a file's saved
+/// architecture and weights.
+#[cfg(feature = "keras-file")]
+pub mod keras_file {
+    pub use static_keras_file::{
+        load, load_bytes, Array, Error, Format, KerasFile, LayerConfig, LayerKey, ModelConfig,
+    };
+}
 
 /// What generated code reaches the runtime through. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use static_keras_runtime::*;
+
+    /// The file loader, for `from_keras_file`.
+    #[cfg(feature = "keras-file")]
+    pub mod keras_file {
+        pub use static_keras_file::{load, Error};
+        pub use std::path::Path;
+    }
+}
+
+/// Expands its input only when the `keras-file` feature is on, so generated code can offer
+/// `from_keras_file` without knowing the facade's features.
+#[cfg(feature = "keras-file")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_keras_file {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// Expands its input only when the `keras-file` feature is on (here it is off: nothing).
+#[cfg(not(feature = "keras-file"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_keras_file {
+    ($($item:tt)*) => {};
 }

@@ -24,9 +24,18 @@ pub fn expand(input: ModelInput) -> TokenStream {
             out.extend(fallback(&model));
             out
         }
-        // No error but no shapes cannot happen (a failed shape rule records an error); stay
-        // quiet rather than panic inside the compiler.
-        (Ok(()), None) => fallback(&model),
+        // Every failed rule records an error, so this means a layer was dropped without one (a
+        // bug here). Never let that compile into a struct whose methods cannot run.
+        (Ok(()), None) => {
+            let mut out = syn::Error::new(
+                model.ident.span(),
+                "static-keras could not build this model and found no error to report; \
+                 this is a bug in static-keras, please report it with the declaration",
+            )
+            .to_compile_error();
+            out.extend(fallback(&model));
+            out
+        }
     }
 }
 
@@ -75,6 +84,12 @@ fn fallback(model: &Model) -> TokenStream {
         }
         impl ::core::default::Default for #ident {
             fn default() -> Self { ::core::unreachable!() }
+        }
+        ::static_keras::__with_keras_file! {
+            #[allow(dead_code)]
+            impl #ident {
+                pub fn from_keras_file<P>(path: P) -> ::core::result::Result<Self, #rt::keras_file::Error> { ::core::unreachable!() }
+            }
         }
         #[allow(unused_variables)]
         impl #rt::Model for #ident {
@@ -444,6 +459,20 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
                 let mut model = <Self as ::core::default::Default>::default();
                 #rt::load_le_bytes(&mut model, bytes)?;
                 ::core::result::Result::Ok(model)
+            }
+        }
+
+        ::static_keras::__with_keras_file! {
+            #[allow(clippy::all)]
+            impl #ident {
+                /// The model with its weights from a Keras file: a `.keras` archive (whose saved
+                /// architecture must match this declaration), a `.weights.h5`, or a legacy `.h5`.
+                /// Every weight's shape is checked.
+                pub fn from_keras_file<P: ::core::convert::AsRef<#rt::keras_file::Path>>(
+                    path: P,
+                ) -> ::core::result::Result<Self, #rt::keras_file::Error> {
+                    #rt::keras_file::load(path)
+                }
             }
         }
 

@@ -8,6 +8,8 @@ mod args;
 mod check;
 mod codegen;
 mod ctxt;
+mod embed;
+mod import;
 mod layers;
 mod model;
 mod parse;
@@ -21,6 +23,9 @@ use proc_macro::TokenStream;
 /// See the `static-keras` crate for the DSL and the generated API.
 #[proc_macro]
 pub fn keras_model(input: TokenStream) -> TokenStream {
-    let input = syn::parse_macro_input!(input as parse::ModelInput);
-    codegen::expand(input).into()
+    match syn::parse_macro_input!(input as import::Declaration) {
+        import::Declaration::Inline(input) => codegen::expand(*input),
+        import::Declaration::File(decl) => embed::expand(decl),
+    }
+    .into()
 }

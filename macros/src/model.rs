@@ -31,34 +31,8 @@ pub struct Layer {
 }
 
 /// Keras's `to_snake_case`, which also makes automatic layer names (`MaxPooling2D` →
-/// `max_pooling2d`).
-pub fn snake_case(name: &str) -> String {
-    let chars: Vec<char> = name
-        .chars()
-        .filter(|c| c.is_alphanumeric() || *c == '_')
-        .collect();
-    // (.)([A-Z][a-z]+) -> \1_\2
-    let mut first = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if i > 0
-            && c.is_ascii_uppercase()
-            && chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase())
-        {
-            first.push('_');
-        }
-        first.push(c);
-    }
-    // ([a-z])([A-Z]) -> \1_\2
-    let chars: Vec<char> = first.chars().collect();
-    let mut out = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if i > 0 && c.is_ascii_uppercase() && chars[i - 1].is_ascii_lowercase() {
-            out.push('_');
-        }
-        out.push(c);
-    }
-    out.to_lowercase()
-}
+/// `max_pooling2d`): the loader's, so layer names and weight-group keys agree.
+pub use static_keras_file::snake_case;
 
 /// Reads a shape such as `(28, 28, 1)`: a tuple of positive integers.
 pub fn read_shape(expr: &Expr, what: &str, cx: &Ctxt) -> Option<Vec<usize>> {
@@ -210,28 +184,5 @@ pub fn build(input: ModelInput, cx: &Ctxt) -> Model {
         ident: input.ident,
         input_shape,
         layers,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::snake_case;
-
-    #[test]
-    fn snake_case_matches_keras() {
-        for (class, snake) in [
-            ("Dense", "dense"),
-            ("Conv2D", "conv2d"),
-            ("MaxPooling1D", "max_pooling1d"),
-            ("AveragePooling3D", "average_pooling3d"),
-            ("SimpleRNN", "simple_rnn"),
-            ("LSTM", "lstm"),
-            ("GRU", "gru"),
-            ("InputLayer", "input_layer"),
-            ("LeakyReLU", "leaky_re_lu"),
-            ("PReLU", "p_re_lu"),
-        ] {
-            assert_eq!(snake_case(class), snake, "{class}");
-        }
     }
 }

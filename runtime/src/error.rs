@@ -13,6 +13,24 @@ pub enum Error {
         /// Bytes that were given.
         actual: usize,
     },
+    /// A variable whose recorded shape differs from the declared model's.
+    WeightShape {
+        /// The layer's name.
+        layer: &'static str,
+        /// The variable (`kernel`, `bias`, …).
+        variable: &'static str,
+        /// Its shape in the declared model (Keras order).
+        expected: &'static [usize],
+        /// The recorded shape (empty if none was recorded for it).
+        found: &'static [usize],
+    },
+    /// Weights recorded for a different number of variables than the model has.
+    WeightCount {
+        /// Variables the model has.
+        expected: usize,
+        /// Variables recorded.
+        actual: usize,
+    },
     /// An input slice with the wrong number of values.
     InputLength {
         /// Values the model's input shape holds.
@@ -38,6 +56,19 @@ impl fmt::Display for Error {
                 f,
                 "weight buffer has {actual} bytes but the model needs {expected} ({} f32 values, little-endian)",
                 expected / 4
+            ),
+            Error::WeightShape {
+                layer,
+                variable,
+                expected,
+                found,
+            } => write!(
+                f,
+                "layer `{layer}`: variable `{variable}` has shape {found:?} in the weights but the model needs {expected:?}"
+            ),
+            Error::WeightCount { expected, actual } => write!(
+                f,
+                "the weights are recorded for {actual} variables but the model has {expected}"
             ),
             Error::InputLength { expected, actual } => write!(
                 f,

@@ -145,12 +145,43 @@ pub fn gemm_portable(
         .chunks_exact_mut(m)
         .zip(b_blocks.remainder().chunks_exact(k))
     {
-        for (a_col, &x) in a.chunks_exact(m).zip(b_col) {
-            for (y, &w) in c_col.iter_mut().zip(a_col) {
-                *y += w * x;
-            }
+        gemv_registers(m, a, b_col, c_col);
+    }
+}
+
+/// `c (m) += a (m×k) · b (k)`: one column, as every `Dense` on a vector needs.
+///
+/// Rows go in blocks whose sums stay in registers for the whole pass over `k` (an axpy loop would
+/// load and store `c` once per multiply-add, which dominates on a microcontroller). Each `c[i]`
+/// still adds its products in the order p = 0, 1, …, k−1, exactly as the block loop in [`gemm`]
+/// does, so the result is the same to the bit on every target.
+#[inline]
+fn gemv_registers(m: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    let mut i = 0;
+    while i + 16 <= m {
+        gemv_rows::<16>(m, i, a, b, c);
+        i += 16;
+    }
+    while i + 4 <= m {
+        gemv_rows::<4>(m, i, a, b, c);
+        i += 4;
+    }
+    while i < m {
+        gemv_rows::<1>(m, i, a, b, c);
+        i += 1;
+    }
+}
+
+/// Rows `i..i + R` of [`gemv_registers`], with `R` sums in registers.
+#[inline(always)]
+fn gemv_rows<const R: usize>(m: usize, i: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    let mut sums: [f32; R] = c[i..i + R].try_into().expect("R rows");
+    for (a_col, &x) in a.chunks_exact(m).zip(b) {
+        for (sum, &w) in sums.iter_mut().zip(&a_col[i..i + R]) {
+            *sum += w * x;
         }
     }
+    c[i..i + R].copy_from_slice(&sums);
 }
 
 /// `y (m) += a (m×k) · x (k)`, `a` column-major with leading dimension `lda` (column `p` starts at
@@ -242,6 +273,10 @@ mod tests {
             (2, 2, 9),
             (1, 3, 5),
             (3, 1, 8),
+            (21, 1, 1),
+            (21, 1, 3),
+            (5, 6, 1),
+            (16, 2, 1),
         ] {
             let mut c = [7.0f32; 64];
             gemm(m, k, n, &a[..m * k], &b[..k * n], &mut c[..m * n], false);

@@ -256,6 +256,42 @@ pub fn load_le_bytes<M: Model>(model: &mut M, bytes: &[u8]) -> Result<(), Error>
     })
 }
 
+/// Like [`load_le_bytes`], and first checks every variable's shape against `shapes` (one entry
+/// per variable, in `model.weights` order): for weights whose shapes were recorded elsewhere,
+/// such as those `keras_model!` embeds from a `.keras` file.
+pub fn load_le_bytes_checked<M: Model>(
+    model: &mut M,
+    bytes: &[u8],
+    shapes: &[&'static [usize]],
+) -> Result<(), Error> {
+    let mut index = 0;
+    let mut mismatch = None;
+    model.visit_layers(&mut |info, layer| {
+        for var in layer.variables() {
+            let found = shapes.get(index).copied();
+            if mismatch.is_none() && found != Some(var.shape) {
+                mismatch = Some(Error::WeightShape {
+                    layer: info.name,
+                    variable: var.name,
+                    expected: var.shape,
+                    found: found.unwrap_or(&[]),
+                });
+            }
+            index += 1;
+        }
+    });
+    if let Some(error) = mismatch {
+        return Err(error);
+    }
+    if index != shapes.len() {
+        return Err(Error::WeightCount {
+            expected: index,
+            actual: shapes.len(),
+        });
+    }
+    load_le_bytes(model, bytes)
+}
+
 /// Implements [`Weights`] for a layer without variables.
 macro_rules! no_weights {
     ($($ty:tt)*) => {

@@ -28,3 +28,15 @@ pub fn run(weights: &[u8], input: &[f32]) -> Option<[f32; 2]> {
     Core::output_to_slice(&net.predict(&x), &mut out);
     Some(out)
 }
+
+keras_model! {
+    /// Declared at compile time from a `.keras` file, its weights embedded: no file system needed.
+    pub struct Digits from "../../examples/data/digits.keras" with weights;
+}
+
+/// The digit the embedded model sees in an 8x8 image (values in [0, 1], row-major).
+pub fn digit(pixels: &[f32]) -> Option<usize> {
+    let net = Digits::load_embedded().ok()?;
+    let y = net.predict(&Digits::input_from_slice(pixels).ok()?);
+    (0..10).max_by(|&a, &b| y[a].total_cmp(&y[b]))
+}

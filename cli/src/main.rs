@@ -1,0 +1,176 @@
+//! `static-keras inspect model.keras`: what a Keras file holds, as `model.summary()` prints it,
+//! and the `keras_model!` declaration that matches it, ready to paste.
+//!
+//! The declaration is produced and checked by the macro's own pipeline (its source files are
+//! compiled into this binary below), so what is printed is exactly what `keras_model!` accepts
+//! and builds — including its errors for layers or options static-keras does not support.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use static_keras_file::KerasFile;
+
+// The macro crate's stages, compiled here as plain Rust (they only need syn/quote/proc-macro2).
+#[allow(dead_code)]
+#[path = "../../macros/src/args.rs"]
+mod args;
+#[allow(dead_code)]
+#[path = "../../macros/src/check.rs"]
+mod check;
+#[allow(dead_code)]
+#[path = "../../macros/src/ctxt.rs"]
+mod ctxt;
+#[allow(dead_code)]
+#[path = "../../macros/src/import.rs"]
+mod import;
+#[allow(dead_code)]
+#[path = "../../macros/src/layers/mod.rs"]
+mod layers;
+#[allow(dead_code)]
+#[path = "../../macros/src/model.rs"]
+mod model;
+#[allow(dead_code)]
+#[path = "../../macros/src/parse.rs"]
+mod parse;
+#[allow(dead_code)]
+#[path = "../../macros/src/suggest.rs"]
+mod suggest;
+#[allow(dead_code)]
+#[path = "../../macros/src/summary.rs"]
+mod summary;
+
+const USAGE: &str = "\
+Usage: static-keras inspect <FILE> [--name <StructName>]
+
+Prints what a Keras file (.keras, .weights.h5 or legacy .h5) holds: the model summary as Keras
+prints it, and the keras_model! declaration that matches it, to paste into your code.";
+
+/// `my_model` / `sequential_1` → `MyModel` / `Sequential1`: a struct name from the model's name.
+fn struct_name(name: &str) -> String {
+    let mut out = String::new();
+    for part in name.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            out.push(first.to_ascii_uppercase());
+            out.extend(chars);
+        }
+    }
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert_str(0, "Model");
+    }
+    out
+}
+
+/// The report for one file, or the reasons it cannot be declared.
+fn inspect(path: &Path, name: Option<&str>) -> Result<String, Vec<String>> {
+    let file = KerasFile::open(path).map_err(|e| vec![e.to_string()])?;
+    let shown = path.display();
+    let mut out = format!("{shown}: {}", file.format().describe());
+    if let Some(version) = file.keras_version() {
+        out += &format!(", written by Keras {version}");
+    }
+    out += "\n\n";
+    let Some(config) = file.config() else {
+        out += "This file holds weights only (no architecture). Its variables:\n";
+        for (path, shape) in file.weight_shapes().map_err(|e| vec![e.to_string()])? {
+            out += &format!("  {path:<40} {shape:?}\n");
+        }
+        out += "\nDeclare the layers with keras_model! and load the file with `Net::from_keras_file(path)`;\n\
+                the loader checks every shape against the declaration.\n";
+        return Ok(out);
+    };
+    let translation = import::translate(config)?;
+    let (model, shapes) = translation.analyse(config)?;
+    let ident = name.map_or_else(
+        || struct_name(config.name.as_deref().unwrap_or("model")),
+        str::to_string,
+    );
+    out += &summary::render(&ident, &import::rows(&model, &shapes));
+    out += "\n\nThe declaration (paste into your code):\n\n";
+    out += "use static_keras::keras_model;\n\n";
+    out += &translation.declaration("pub ", &ident);
+    out += &format!(
+        "\nload its weights with `let net = {ident}::from_keras_file(\"{shown}\")?;`\n\n\
+         Or let the macro read the file at compile time (path relative to Cargo.toml), with the\n\
+         weights embedded in the binary (`{ident}::load_embedded()`, no file system needed):\n\n\
+         keras_model! {{\n    pub struct {ident} from \"{shown}\" with weights;\n}}\n"
+    );
+    Ok(out)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (file, name) = match args.as_slice() {
+        [cmd, file] if cmd == "inspect" => (file, None),
+        [cmd, file, flag, name] if cmd == "inspect" && flag == "--name" => {
+            (file, Some(name.as_str()))
+        }
+        [flag] if flag == "--help" || flag == "-h" => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match inspect(Path::new(file), name) {
+        Ok(report) => {
+            print!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for e in errors {
+                eprintln!("error: {file}: {e}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/files/");
+
+    #[test]
+    fn prints_the_summary_and_a_declaration_that_matches() {
+        let report = inspect(&Path::new(DIR).join("mlp.k3151.keras"), None).unwrap();
+        assert!(
+            report.contains(".keras archive, written by Keras 3.15.1"),
+            "{report}"
+        );
+        assert!(report.contains("Model: \"Mlp\""), "{report}");
+        assert!(report.contains("│ dense_1 (Dense)"), "{report}");
+        assert!(report.contains(" Total params: 88 (352.00 B)"), "{report}");
+        assert!(report.contains(
+            "keras_model! {\n    pub struct Mlp {\n        input_shape: (6,),\n        layers: [\n            \
+             Dense(units = 8, activation = \"relu\", use_bias = True, name = \"dense\"),\n            \
+             Dropout(rate = 0.3, name = \"dropout\"),\n"
+        ), "{report}");
+    }
+
+    #[test]
+    fn lists_the_weights_of_a_weights_only_file() {
+        let report = inspect(&Path::new(DIR).join("mlp.tf2w.h5"), Some("Net")).unwrap();
+        assert!(report.contains("weights only"), "{report}");
+        assert!(report.contains("/dense/dense/kernel:0"), "{report}");
+    }
+
+    #[test]
+    fn names_what_it_cannot_declare() {
+        let errors = inspect(&Path::new(DIR).join("unsupported_layer.keras"), None).unwrap_err();
+        assert!(
+            errors[0].contains("static-keras has no LayerNormalization layer"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn struct_names() {
+        assert_eq!(struct_name("mlp"), "Mlp");
+        assert_eq!(struct_name("my_model_2"), "MyModel2");
+        assert_eq!(struct_name("1x"), "Model1x");
+    }
+}
