@@ -6,6 +6,10 @@
 extern crate std;
 
 pub use static_keras_macros::keras_model;
+/// Allows (the default) or forbids the SIMD kernels (AVX-512 or AVX2 + FMA on x86_64, chosen at
+/// run time; `std` only). Forbidden, every product and activation runs the portable code,
+/// which computes the same bits on every target, a microcontroller included.
+pub use static_keras_runtime::kernels::set_simd;
 pub use static_keras_runtime::{
     activation, layers, load_le_bytes, load_le_bytes_checked, shape, Activation, ConfigValue,
     Error, Layer, LayerInfo, Model, StatefulModel, Tensor, TokenIds, Variable, Weights,

@@ -180,3 +180,75 @@ fn convolution_and_pooling_do_not_allocate() {
     assert_eq!(y.as_slice().len(), <Convolutions as Model>::OUTPUT_LEN);
     assert!((y.sum() - 1.0).abs() < 1e-5);
 }
+
+keras_model! {
+    struct Recurrent {
+        input_shape: (7,),
+        layers: [
+            Embedding(30, 6),
+            GRU(8, return_sequences = True),
+            LSTM(5, return_sequences = True, go_backwards = True),
+            SimpleRNN(4, return_sequences = True),
+            GRU(3, reset_after = False),
+            Dense(2),
+        ],
+    }
+}
+
+/// `predict_batch` on `inputs` (with a few sizes of batch, so chunks are full and partial)
+/// allocates nothing and gives what `predict` gives, within rounding.
+fn check_batch<M: Model>(net: &M, inputs: &[M::Input])
+where
+    M::Output: Clone,
+{
+    let want: Vec<M::Output> = inputs.iter().map(|x| net.predict(x)).collect();
+    for len in [1, 2, inputs.len()] {
+        let mut got = want[..len].to_vec();
+        let n = allocations_during(|| net.predict_batch(&inputs[..len], &mut got));
+        assert_eq!(n, 0, "predict_batch allocated {n} times");
+        let (mut a, mut b) = (vec![0.0; M::OUTPUT_LEN], vec![0.0; M::OUTPUT_LEN]);
+        for (g, w) in got.iter().zip(&want) {
+            M::output_to_slice(g, &mut a);
+            M::output_to_slice(w, &mut b);
+            for (x, y) in a.iter().zip(&b) {
+                assert!((x - y).abs() <= 1e-5 * y.abs().max(1.0), "{x} vs {y}");
+            }
+        }
+    }
+}
+
+#[test]
+fn predict_batch_does_not_allocate() {
+    let net = Everything::from_le_bytes(&some_weights(Everything::PARAMS)).unwrap();
+    let inputs: Vec<_> = (0..37)
+        .map(|s| {
+            let v: Vec<f32> = (0..48)
+                .map(|i| ((i * 7 + s) % 23) as f32 / 10.0 - 1.0)
+                .collect();
+            Everything::input_from_slice(&v).unwrap()
+        })
+        .collect();
+    check_batch(&net, &inputs);
+
+    let net = Convolutions::from_le_bytes(&some_weights(Convolutions::PARAMS)).unwrap();
+    let inputs: Vec<_> = (0..5)
+        .map(|s| {
+            let v: Vec<f32> = (0..48).map(|i| ((i + s) % 7) as f32 / 3.0 - 1.0).collect();
+            Convolutions::input_from_slice(&v).unwrap()
+        })
+        .collect();
+    check_batch(&net, &inputs);
+
+    let net = Recurrent::from_le_bytes(&some_weights(Recurrent::PARAMS)).unwrap();
+    let inputs: Vec<_> = (0..21u32)
+        .map(|s| Recurrent::input_from_slice(&[s, 1, 29, s % 3, 4, 0, 9]).unwrap())
+        .collect();
+    check_batch(&net, &inputs);
+
+    // Masks: the default loop.
+    let net = Text::from_le_bytes(&some_weights(Text::PARAMS)).unwrap();
+    let inputs: Vec<_> = (0..3u32)
+        .map(|s| Text::input_from_slice(&[0, s, 3, 17, 49, 2, 0, 8, 8, 1, 0, s]).unwrap())
+        .collect();
+    check_batch(&net, &inputs);
+}

@@ -78,6 +78,7 @@ fn fallback(model: &Model) -> TokenStream {
             pub const PARAMS: usize = 0;
             pub fn summary() -> &'static str { "" }
             pub fn predict(&self, input: &#rt::Tensor<1, 1>) -> #rt::Tensor<1, 1> { ::core::unreachable!() }
+            pub fn predict_batch(&self, inputs: &[#rt::Tensor<1, 1>], outputs: &mut [#rt::Tensor<1, 1>]) { ::core::unreachable!() }
             pub fn input_from_slice<E>(values: &[E]) -> ::core::result::Result<#rt::Tensor<1, 1>, #rt::Error> { ::core::unreachable!() }
             pub fn from_le_bytes(bytes: &[u8]) -> ::core::result::Result<Self, #rt::Error> { ::core::unreachable!() }
         }
@@ -218,6 +219,10 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
     // The tensor the next layer reads, and its Keras mask if it has one: reference expressions.
     let mut current = quote!(input);
     let mut mask: Option<TokenStream> = None;
+    // `predict_batch`: the non-identity layers (field, output shape), and whether any mask
+    // exists (the batched path then is not used).
+    let mut batch_layers: Vec<BatchStep> = Vec::new();
+    let mut any_mask = false;
     for (i, (layer, spec)) in layers.iter().zip(&specs).enumerate() {
         let (input, output) = (&shapes[i], &shapes[i + 1]);
         let field = &layer.field;
@@ -261,6 +266,22 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
             states.push((field.clone(), state_ty.clone()));
         }
         let mask_out = spec.output_mask(&current, mask.as_ref());
+        any_mask |= mask_out.is_some();
+        if !spec.identity() {
+            batch_layers.push(BatchStep {
+                output,
+                forward: if spec.batch_forward() {
+                    quote!(#rt::Layer::forward_batch(&self.#field, __in, __out))
+                } else {
+                    let one = spec.forward(quote!(self.#field), quote!(__x), input, output);
+                    quote! {
+                        for (__x, __y) in __in.iter().zip(__out.iter_mut()) {
+                            *__y = #one;
+                        }
+                    }
+                },
+            });
+        }
         if spec.identity() {
             mask = mask_out;
             continue;
@@ -291,6 +312,8 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
         current = quote!(&#binding);
     }
     let summary = summary::render(&ident.to_string(), &rows);
+    let predict_batch = (states.is_empty() && extras.is_empty() && !any_mask)
+        .then(|| predict_batch(&batch_layers, &input_ty, &output_ty));
     let const_constructor = const_inits.map(|inits| {
         let total_bytes = lit(params_total * 4);
         let message = format!(
@@ -415,6 +438,14 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
                 <Self as #rt::Model>::predict(self, input)
             }
 
+            /// Runs the model on a batch, `outputs[i] = predict(&inputs[i])`, sharing each
+            /// weight read across the batch where a layer allows. Never allocates. Panics when
+            /// the two slices have different lengths.
+            #[inline]
+            pub fn predict_batch(&self, inputs: &[#input_ty], outputs: &mut [#output_ty]) {
+                <Self as #rt::Model>::predict_batch(self, inputs, outputs)
+            }
+
             #const_constructor
 
             /// One input sample from its values in Keras's row-major order.
@@ -474,6 +505,8 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
                 #predict_body
             }
 
+            #predict_batch
+
             fn visit_layers_mut(
                 &mut self,
                 f: &mut dyn FnMut(#rt::LayerInfo, &mut dyn #rt::Weights) -> ::core::result::Result<(), #rt::Error>,
@@ -488,5 +521,76 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
         }
 
         #stateful_items
+    }
+}
+
+/// Stack budget of the intermediate activations of one chunk of `predict_batch`, in f32 values
+/// (256 KiB), and the most samples a chunk holds.
+const BATCH_STACK_VALUES: usize = 64 * 1024;
+const MAX_CHUNK: usize = 16;
+
+/// `Model::predict_batch`: the batch in chunks of samples small enough for the stack; each layer
+/// runs `Layer::forward_batch` on the whole chunk (one matrix product for Dense, recurrent steps
+/// in lockstep), so weights are read once per chunk rather than once per sample. With the
+/// `parallel` feature the runtime splits the batch across threads first.
+/// One non-identity layer of `predict_batch`: its output shape, and its code over a chunk, from
+/// `__in: &[input]` into `__out: &mut [output]`.
+struct BatchStep<'a> {
+    output: &'a [usize],
+    forward: TokenStream,
+}
+
+fn predict_batch(
+    layers: &[BatchStep],
+    input_ty: &TokenStream,
+    output_ty: &TokenStream,
+) -> TokenStream {
+    let rt = rt();
+    let Some((last, hidden)) = layers.split_last() else {
+        // Only identity layers: the output is the input.
+        return quote! {
+            fn predict_batch(&self, inputs: &[#input_ty], outputs: &mut [#output_ty]) {
+                ::core::assert_eq!(inputs.len(), outputs.len(), "predict_batch: as many outputs as inputs");
+                outputs.clone_from_slice(inputs);
+            }
+        };
+    };
+    let values: usize = hidden
+        .iter()
+        .map(|l| l.output.iter().product::<usize>())
+        .sum();
+    let chunk = lit((BATCH_STACK_VALUES / values.max(1)).clamp(1, MAX_CHUNK));
+    let mut steps = Vec::new();
+    let mut x = quote!(__xs);
+    let last_forward = &last.forward;
+    for (k, layer) in hidden.iter().enumerate() {
+        let b = format_ident!("__b{}", k + 1);
+        let (f, p) = dims(layer.output);
+        let forward = &layer.forward;
+        let (f, p) = (lit(f), lit(p));
+        if k == 0 {
+            steps.push(quote!(let __n = __xs.len();));
+        }
+        steps.push(quote! {
+            let mut #b = [#rt::zeros::<#f, #p>(); __CHUNK];
+            {
+                let (__in, __out) = (#x, &mut #b[..__n]);
+                #forward
+            }
+        });
+        x = quote!(&#b[..__n]);
+    }
+    quote! {
+        fn predict_batch(&self, inputs: &[#input_ty], outputs: &mut [#output_ty]) {
+            ::core::assert_eq!(inputs.len(), outputs.len(), "predict_batch: as many outputs as inputs");
+            const __CHUNK: usize = #chunk;
+            #rt::split_batch(inputs, outputs, &|inputs: &[#input_ty], outputs: &mut [#output_ty]| {
+                for (__xs, __ys) in inputs.chunks(__CHUNK).zip(outputs.chunks_mut(__CHUNK)) {
+                    #(#steps)*
+                    let (__in, __out) = (#x, __ys);
+                    #last_forward
+                }
+            });
+        }
     }
 }

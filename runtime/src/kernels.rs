@@ -1,4 +1,79 @@
 //! Matrix kernels shared by the layers. Column-major throughout, as nalgebra stores matrices.
+//!
+//! Each kernel has a portable version (plain Rust, no fused multiply-add: the same bits on every
+//! target) and, on x86_64 with the `std` feature, an AVX2 + FMA version chosen at run time when
+//! the CPU has it. [`set_simd`] turns the SIMD versions off, e.g. to compare a host's bits with a
+//! microcontroller's.
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) mod x86;
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+static SIMD: AtomicBool = AtomicBool::new(true);
+
+/// Allows (the default) or forbids the SIMD kernels. Forbidden, every product runs the portable
+/// kernels, whose results are the same to the bit on every target (a host then computes exactly
+/// what a microcontroller computes); allowed, x86_64 CPUs with AVX2 and FMA run faster kernels
+/// whose fused multiply-adds round differently in the last bits.
+pub fn set_simd(enabled: bool) {
+    SIMD.store(enabled, Ordering::Relaxed);
+}
+
+/// Whether the SIMD kernels run: allowed by [`set_simd`] and supported by the CPU (AVX2 and
+/// FMA, or AVX-512).
+#[inline]
+pub fn simd() -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        SIMD.load(Ordering::Relaxed)
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    {
+        let _ = &SIMD;
+        false
+    }
+}
+
+/// The instruction set of the SIMD matrix kernels, when they run.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn simd_isa() -> Option<x86::Isa> {
+    if SIMD.load(Ordering::Relaxed) {
+        x86::isa()
+    } else {
+        None
+    }
+}
+
+/// The logistic sigmoid of every value with the SIMD kernels; `false` (nothing done) when they do
+/// not run (see [`simd`]): the caller then uses the portable function.
+#[inline]
+pub fn sigmoid_simd(values: &mut [f32]) -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if simd() {
+        // SAFETY: the CPU has AVX2 and FMA (just checked).
+        unsafe { x86::sigmoid(values) };
+        return true;
+    }
+    let _ = values;
+    false
+}
+
+/// `tanh` of every value with the SIMD kernels, as [`sigmoid_simd`].
+#[inline]
+pub fn tanh_simd(values: &mut [f32]) -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if simd() {
+        // SAFETY: the CPU has AVX2 and FMA (just checked).
+        unsafe { x86::tanh(values) };
+        return true;
+    }
+    let _ = values;
+    false
+}
 
 /// `c (m×n) = a (m×k) · b (k×n) + (c if accumulate)`, all column-major and contiguous.
 ///
@@ -7,6 +82,40 @@
 /// allocation (`matrixmultiply` allocates one per call, which `predict` must not do).
 #[inline]
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n);
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if let Some(isa) = simd_isa() {
+        // SAFETY: the CPU has the instruction set (just checked); the lengths are checked above.
+        unsafe {
+            x86::gemm(
+                isa,
+                m,
+                k,
+                n,
+                a.as_ptr(),
+                m,
+                b.as_ptr(),
+                k,
+                c.as_mut_ptr(),
+                m,
+                accumulate,
+            )
+        };
+        return;
+    }
+    gemm_portable(m, k, n, a, b, c, accumulate);
+}
+
+/// [`gemm`] without SIMD: the same bits on every target.
+pub fn gemm_portable(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    accumulate: bool,
+) {
     assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n);
     if !accumulate {
         c.fill(0.0);
@@ -88,6 +197,36 @@ pub fn gemv(m: usize, k: usize, a: &[f32], lda: usize, x: &[f32], y: &mut [f32])
         return;
     }
     assert!(a.len() >= (k - 1) * lda + m);
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if let Some(isa) = simd_isa() {
+        // SAFETY: the CPU has the instruction set (just checked); the sizes are checked above.
+        unsafe {
+            x86::gemm(
+                isa,
+                m,
+                k,
+                1,
+                a.as_ptr(),
+                lda,
+                x.as_ptr(),
+                k,
+                y.as_mut_ptr(),
+                m,
+                true,
+            )
+        };
+        return;
+    }
+    gemv_portable(m, k, a, lda, x, y);
+}
+
+/// [`gemv`] without SIMD: the same bits on every target.
+pub fn gemv_portable(m: usize, k: usize, a: &[f32], lda: usize, x: &[f32], y: &mut [f32]) {
+    assert!(lda >= m && x.len() == k && y.len() == m);
+    if k == 0 {
+        return;
+    }
+    assert!(a.len() >= (k - 1) * lda + m);
     let y = &mut y[..m];
     let mut p = 0;
     while p + 4 <= k {
@@ -110,7 +249,7 @@ pub fn gemv(m: usize, k: usize, a: &[f32], lda: usize, x: &[f32], y: &mut [f32])
 
 #[cfg(test)]
 mod tests {
-    use super::{gemm, gemv};
+    use super::{gemm_portable as gemm, gemv_portable as gemv};
 
     fn naive(m: usize, k: usize, n: usize, a: &[f32], b: &[f32]) -> [f32; 64] {
         let mut c = [0.0; 64];
@@ -167,5 +306,136 @@ mod tests {
         let mut full = [0.0f32; 6];
         gemv(6, 7, &a, 6, &x, &mut full);
         assert_eq!(rows, [full[2], full[3]]);
+    }
+}
+
+/// The SIMD kernels against the portable ones, on every tile shape and edge.
+#[cfg(all(test, feature = "std", target_arch = "x86_64"))]
+mod simd_tests {
+    use super::*;
+    use std::vec::Vec;
+
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s % 2001) as f32 / 1000.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// Every instruction set of the SIMD kernels this CPU has.
+    fn isas() -> Vec<x86::Isa> {
+        let mut isas = Vec::new();
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            isas.push(x86::Isa::Avx2);
+        }
+        if std::is_x86_feature_detected!("avx512f") {
+            isas.push(x86::Isa::Avx512);
+        }
+        isas
+    }
+
+    fn close(got: &[f32], want: &[f32], k: usize) {
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            // Sums of k products of values in [-1, 1]: rounding differs by a few ulps of k.
+            assert!(
+                (g - w).abs() <= 1e-6 * k as f32 + 1e-6,
+                "at {i}: {g} vs {w}"
+            );
+        }
+    }
+
+    #[test]
+    fn gemm_matches_the_portable_kernel() {
+        if !simd() {
+            return;
+        }
+        let sizes = [
+            1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 24, 31, 33, 63, 64, 65, 70, 128, 130,
+        ];
+        for &m in &sizes {
+            for &n in &[1usize, 2, 3, 4, 5, 6, 7, 12, 13] {
+                for &k in &[1usize, 2, 3, 9, 17, 64] {
+                    let (a, b) = (values(m * k, 1), values(k * n, 2));
+                    for accumulate in [false, true] {
+                        let mut want = values(m * n, 3);
+                        gemm_portable(m, k, n, &a, &b, &mut want, accumulate);
+                        for isa in isas() {
+                            let mut got = values(m * n, 3);
+                            // SAFETY: the CPU has `isa`; the sizes are right.
+                            unsafe {
+                                x86::gemm(
+                                    isa,
+                                    m,
+                                    k,
+                                    n,
+                                    a.as_ptr(),
+                                    m,
+                                    b.as_ptr(),
+                                    k,
+                                    got.as_mut_ptr(),
+                                    m,
+                                    accumulate,
+                                )
+                            };
+                            close(&got, &want, k);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sigmoid_and_tanh_match_libm() {
+        if !simd() {
+            return;
+        }
+        // Every 1/64 from -100 to 100, plus the edges and a length that is not a multiple of 8.
+        let xs: Vec<f32> = (-6400..=6400)
+            .map(|i| i as f32 / 64.0)
+            .chain([0.0, -0.0, 1e-8, -1e-8, 0.624_999, 0.625, 9.0, 1e30, -1e30])
+            .collect();
+        let (mut s, mut t) = (xs.clone(), xs.clone());
+        assert!(sigmoid_simd(&mut s) && tanh_simd(&mut t));
+        for ((&x, &s), &t) in xs.iter().zip(&s).zip(&t) {
+            let (ws, wt) = (1.0 / (1.0 + libm::expf(-x)), libm::tanhf(x));
+            assert!(
+                (s - ws).abs() <= 2.5e-7 * ws.abs().max(1e-30) + 1e-37,
+                "sigmoid({x}) = {s}, not {ws}"
+            );
+            assert!(
+                (t - wt).abs() <= 2.5e-7 * wt.abs().max(1e-30),
+                "tanh({x}) = {t}, not {wt}"
+            );
+        }
+    }
+
+    #[test]
+    fn gemv_matches_the_portable_kernel_with_a_stride() {
+        if !simd() {
+            return;
+        }
+        for &(m, k, lda) in &[
+            (1, 5, 3),
+            (10, 7, 12),
+            (64, 9, 64),
+            (72, 33, 200),
+            (130, 4, 131),
+        ] {
+            let (a, x) = (values(k * lda, 4), values(k, 5));
+            let mut want = values(m, 6);
+            let mut got = want.clone();
+            gemv_portable(m, k, &a, lda, &x, &mut want);
+            gemv(m, k, &a, lda, &x, &mut got);
+            close(&got, &want, k);
+        }
+        set_simd(false);
+        assert!(!simd());
+        set_simd(true);
     }
 }

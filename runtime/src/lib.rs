@@ -23,6 +23,7 @@
 extern crate std;
 
 pub mod activation;
+mod batch;
 mod error;
 #[doc(hidden)]
 pub mod kernels;
@@ -32,13 +33,14 @@ pub mod shape;
 mod tensor;
 
 pub use activation::Activation;
+pub use batch::split_batch;
 pub use error::Error;
 pub use layer::{
     load_le_bytes, load_le_bytes_checked, ConfigValue, Layer, LayerInfo, Model, StatefulModel,
     Variable, Weights,
 };
 pub use layers::*;
-pub use tensor::{fill_from_le_bytes, tensor_from_le_bytes, zeros, Tensor};
+pub use tensor::{fill_from_le_bytes, flat, flat_mut, tensor_from_le_bytes, zeros, Tensor};
 
 /// Everything generated code and integrations need, re-exported in one place.
 pub mod prelude {

@@ -66,3 +66,37 @@ pub const fn fill_from_le_bytes(dst: &mut [f32], bytes: &[u8]) {
 pub const fn zeros<const F: usize, const P: usize>() -> Tensor<F, P> {
     Tensor::from_array_storage(nalgebra::ArrayStorage([[0.0; F]; P]))
 }
+
+/// The values of several tensors, one after the other: a batch of `Tensor<F, P>` is the
+/// column-major `F × (P·len)` matrix, so a layer acting on the last axis runs one matrix product
+/// over the whole batch.
+pub fn flat<const F: usize, const P: usize>(tensors: &[Tensor<F, P>]) -> &[f32] {
+    const { assert!(core::mem::size_of::<Tensor<F, P>>() == 4 * F * P) };
+    // SAFETY: `Tensor<F, P>` is nalgebra's `#[repr(C)]` `Matrix` whose only sized field is the
+    // `#[repr(transparent)]` `ArrayStorage([[f32; F]; P])`: `F·P` f32 values with the alignment
+    // of f32 and no padding (the size is checked above), so a slice of them is `F·P·len`
+    // consecutive f32 values.
+    unsafe { core::slice::from_raw_parts(tensors.as_ptr().cast(), F * P * tensors.len()) }
+}
+
+/// [`flat`], mutable.
+pub fn flat_mut<const F: usize, const P: usize>(tensors: &mut [Tensor<F, P>]) -> &mut [f32] {
+    const { assert!(core::mem::size_of::<Tensor<F, P>>() == 4 * F * P) };
+    // SAFETY: as in `flat`; the borrow of `tensors` is exclusive for the result's lifetime.
+    unsafe { core::slice::from_raw_parts_mut(tensors.as_mut_ptr().cast(), F * P * tensors.len()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_is_one_matrix() {
+        let mut ts = [zeros::<2, 3>(); 2];
+        ts[1][(1, 2)] = 5.0;
+        assert_eq!(flat(&ts).len(), 12);
+        assert_eq!(flat(&ts)[6 + 2 * 2 + 1], 5.0);
+        flat_mut(&mut ts)[0] = 1.0;
+        assert_eq!(ts[0][(0, 0)], 1.0);
+    }
+}

@@ -73,6 +73,11 @@ impl LayerSpec for Dense {
         ]
     }
 
+    /// One matrix product for the whole batch; the glu step is a second layer.
+    fn batch_forward(&self) -> bool {
+        !matches!(self.activation, Act::Glu)
+    }
+
     fn params(&self, input: &[usize]) -> usize {
         let fin = dims(input).0;
         fin * self.units + if self.use_bias { self.units } else { 0 }

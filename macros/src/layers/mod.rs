@@ -102,6 +102,13 @@ pub trait LayerSpec {
         None
     }
 
+    /// Whether [`LayerSpec::forward`] is `Layer::forward(&field, x)` itself, so that
+    /// `predict_batch` may call the runtime's `Layer::forward_batch` on a whole chunk of samples
+    /// (layers that batch better than a loop opt in); otherwise it loops over `forward`.
+    fn batch_forward(&self) -> bool {
+        false
+    }
+
     /// The forward pass of this layer as an expression over `x` (a reference to the input).
     fn forward(
         &self,

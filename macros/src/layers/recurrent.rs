@@ -292,6 +292,12 @@ impl LayerSpec for Recurrent {
         Some(init)
     }
 
+    /// Without masks, states or `return_state` (a model with any of them loops over samples),
+    /// the forward pass is `Layer::forward`: a batch runs its steps in lockstep.
+    fn batch_forward(&self) -> bool {
+        true
+    }
+
     fn forward_full(&self, f: Forward) -> TokenStream {
         let returns_state = self.return_state.is_some();
         if f.mask.is_none() && f.state.is_none() && !returns_state {

@@ -107,6 +107,27 @@ impl<const IN: usize, const UNITS: usize, const BIAS: bool, const P: usize> Laye
         self.activation.apply(y.as_mut_slice(), UNITS);
         y
     }
+
+    /// One matrix-matrix product over the batch: the kernel is read once, not once per sample.
+    fn forward_batch(&self, xs: &[Tensor<IN, P>], ys: &mut [Tensor<UNITS, P>]) {
+        assert_eq!(xs.len(), ys.len(), "as many outputs as inputs");
+        let y = crate::flat_mut(ys);
+        if BIAS {
+            for column in y.chunks_exact_mut(UNITS) {
+                column.copy_from_slice(self.bias.as_slice());
+            }
+        }
+        gemm(
+            UNITS,
+            IN,
+            P * xs.len(),
+            self.kernel.as_slice(),
+            crate::flat(xs),
+            y,
+            BIAS,
+        );
+        self.activation.apply(y, UNITS);
+    }
 }
 
 impl<const IN: usize, const UNITS: usize, const BIAS: bool> Weights for Dense<IN, UNITS, BIAS> {
@@ -153,5 +174,19 @@ mod tests {
         assert_eq!(d.param_count(), 9);
         let no_bias: Dense<2, 3, false> = Dense::default();
         assert_eq!(no_bias.param_count(), 6);
+    }
+
+    #[test]
+    fn a_batch_gives_what_each_sample_gives() {
+        let mut d: Dense<3, 2> = Dense::new(Activation::Softmax);
+        d.load_variable(0, &mut [1.0, -2.0, 0.5, 3.0, -1.0, 0.25].into_iter());
+        d.load_variable(1, &mut [0.1, -0.1].into_iter());
+        let xs: [Tensor<3, 2>; 3] =
+            core::array::from_fn(|s| Tensor::from_fn(|f, p| (s * 6 + p * 3 + f) as f32 * 0.1));
+        let mut ys = [Tensor::<2, 2>::zeros(); 3];
+        d.forward_batch(&xs, &mut ys);
+        for (x, y) in xs.iter().zip(&ys) {
+            assert_eq!(*y, d.forward(x));
+        }
     }
 }

@@ -10,17 +10,22 @@
 //! both operands. Groups pack their own channels and use their own filter blocks: nothing is
 //! copied per group beyond the panel.
 //!
-//! Products and sums are separate instructions in the same order on every target (no fused
-//! multiply-add), so the AVX path, the baseline path and a Cortex-M compute the same bits.
+//! The portable micro-kernel keeps products and sums separate instructions in the same order on
+//! every target (no fused multiply-add), so a host and a Cortex-M compute the same bits. Where the
+//! SIMD kernels run ([`crate::kernels::simd`]), an AVX-512 or AVX2 micro-kernel with fused
+//! multiply-adds and wider tiles takes its place (the last bits then differ).
 
 use crate::shape::AxisGeometry;
 
 /// Filters per register tile, and positions per tile on the baseline path. The Cortex-M4F has 32
-/// single-precision registers: a 4×4 tile plus its operands fits. The x86 baseline (SSE2) holds
-/// 8 filters in two 4-wide registers.
+/// single-precision registers: a 4×4 tile plus its operands fits. Other baselines (SSE2, NEON)
+/// hold 8 filters in two 4-wide registers. On x86_64 the SIMD micro-kernels want 16 filters:
+/// one AVX-512 register, or two AVX2 registers.
 #[cfg(target_arch = "arm")]
 const MR: usize = 4;
-#[cfg(not(target_arch = "arm"))]
+#[cfg(target_arch = "x86_64")]
+const MR: usize = 16;
+#[cfg(not(any(target_arch = "arm", target_arch = "x86_64")))]
 const MR: usize = 8;
 const NR: usize = 4;
 /// Rows (taps × channels) of the packed panel: `KB × NR` floats of stack, 4 KiB on a
@@ -66,22 +71,58 @@ pub fn conv(g: &ConvGeometry, x: &[f32], kernel: &[f32], bias: Option<&[f32]>, y
             && bias.is_none_or(|b| b.len() == g.filters)
     );
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if std::is_x86_feature_detected!("avx") {
-        // SAFETY: the CPU supports AVX, checked just above.
-        return unsafe { conv_avx(g, x, kernel, bias, y) };
+    match crate::kernels::simd_isa() {
+        // SAFETY: the CPU has the instruction set (checked by `simd_isa`).
+        Some(simd::Isa::Avx512) => return unsafe { simd::conv_avx512(g, x, kernel, bias, y) },
+        Some(simd::Isa::Avx2) => return unsafe { simd::conv_avx2(g, x, kernel, bias, y) },
+        None => {}
     }
-    conv_tiled::<NR>(g, x, kernel, bias, y);
+    conv_tiled::<Portable, NR>(g, x, kernel, bias, y);
 }
 
-/// The same code compiled for AVX: 8 positions per tile, one 8-wide register per column.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx")]
-fn conv_avx(g: &ConvGeometry, x: &[f32], kernel: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
-    conv_tiled::<8>(g, x, kernel, bias, y);
+/// What runs one block of at most `MR` filters over one packed panel of `N` positions and
+/// writes (or adds to) the outputs: the register tile.
+trait Micro<const N: usize> {
+    /// `a`: `b.len()` rows of `m` packed filter weights; `y`: the outputs of the block's first
+    /// filter at the tile's first position, positions `f` apart; `n ≤ N` positions are real.
+    /// The first chunk of the reduction writes, later ones add; the bias comes with the last.
+    #[allow(clippy::too_many_arguments)]
+    fn block(
+        a: &[f32],
+        m: usize,
+        b: &[[f32; N]],
+        n: usize,
+        y: &mut [f32],
+        f: usize,
+        first: bool,
+        bias: Option<&[f32]>,
+    );
+}
+
+/// The portable register tile ([`micro`]), products and sums in a fixed order.
+struct Portable;
+
+impl<const N: usize> Micro<N> for Portable {
+    #[inline(always)]
+    fn block(
+        a: &[f32],
+        m: usize,
+        b: &[[f32; N]],
+        n: usize,
+        y: &mut [f32],
+        f: usize,
+        first: bool,
+        bias: Option<&[f32]>,
+    ) {
+        let acc = micro(a, b, m);
+        for (j, acc) in acc.iter().enumerate().take(n) {
+            store(&mut y[j * f..][..m], &acc[..m], first, bias);
+        }
+    }
 }
 
 #[inline(always)]
-fn conv_tiled<const N: usize>(
+fn conv_tiled<K: Micro<N>, const N: usize>(
     g: &ConvGeometry,
     x: &[f32],
     kernel: &[f32],
@@ -113,11 +154,9 @@ fn conv_tiled<const N: usize>(
                     let m = MR.min(f_g - f0);
                     let ch = grp * f_g + f0;
                     let a = &kernel[ch * depth + k0 * m..][..kb * m];
-                    let acc = micro(a, b, m);
                     let bias = bias.filter(|_| last).map(|b| &b[ch..ch + m]);
-                    for (j, acc) in acc.iter().enumerate().take(n) {
-                        store(&mut y[(p0 + j) * f + ch..][..m], &acc[..m], first, bias);
-                    }
+                    let out = &mut y[p0 * f + ch..][..(n - 1) * f + m];
+                    K::block(a, m, b, n, out, f, first, bias);
                 }
             }
         }
@@ -179,6 +218,9 @@ fn pack<const N: usize>(
     k0: usize,
     b: &mut [[f32; N]],
 ) {
+    if let Some(bases) = interior(g, at, n, grp) {
+        return pack_interior(g, x, &bases, n, k0, b);
+    }
     let [ad, ah, aw] = g.axes;
     let cin_g = g.cin / g.groups;
     let runs = aw.dilation == 1 && g.groups == 1;
@@ -243,6 +285,63 @@ fn pack<const N: usize>(
     }
 }
 
+/// Where each of the tile's positions reads tap 0, channel 0 of group `grp`, if every window of
+/// the tile lies inside the input (no padding): row `r` of the panel is then the same offset from
+/// each of these for every position.
+#[inline(always)]
+fn interior<const N: usize>(
+    g: &ConvGeometry,
+    at: &[[usize; 3]; N],
+    n: usize,
+    grp: usize,
+) -> Option<[usize; N]> {
+    let [ad, ah, aw] = g.axes;
+    let mut bases = [0usize; N];
+    for (base, &[od, oh, ow]) in bases.iter_mut().zip(at).take(n) {
+        let inside = |a: crate::shape::AxisGeometry, o: usize| {
+            a.input_index(o, a.k - 1)?;
+            a.input_index(o, 0)
+        };
+        let (id, ih, iw) = (inside(ad, od)?, inside(ah, oh)?, inside(aw, ow)?);
+        *base = ((id * ah.n + ih) * aw.n + iw) * g.cin + grp * (g.cin / g.groups);
+    }
+    Some(bases)
+}
+
+/// [`pack`] for a tile whose windows are all inside the input: row `tap·cin_g + c` reads
+/// `x[base + offset(tap, c)]` for every position, one gather per row without any padding test.
+#[inline(always)]
+fn pack_interior<const N: usize>(
+    g: &ConvGeometry,
+    x: &[f32],
+    bases: &[usize; N],
+    n: usize,
+    k0: usize,
+    b: &mut [[f32; N]],
+) {
+    let [ad, ah, aw] = g.axes;
+    let cin_g = g.cin / g.groups;
+    let (tap, mut c) = (k0 / cin_g, k0 % cin_g);
+    let mut taps = [tap / (ah.k * aw.k), (tap / aw.k) % ah.k, tap % aw.k];
+    let offset = |[kd, kh, kw]: [usize; 3]| {
+        ((kd * ad.dilation * ah.n + kh * ah.dilation) * aw.n + kw * aw.dilation) * g.cin
+    };
+    let mut tap_offset = offset(taps);
+    for row in b.iter_mut() {
+        let off = tap_offset + c;
+        for (v, &base) in row.iter_mut().zip(bases).take(n) {
+            *v = x[base + off];
+        }
+        row[n..].iter_mut().for_each(|v| *v = 0.0);
+        c += 1;
+        if c == cin_g {
+            c = 0;
+            step(&mut taps, [ad.k, ah.k, aw.k]);
+            tap_offset = offset(taps);
+        }
+    }
+}
+
 /// The register tile: `acc[j][i] = Σ_k a[k·m + i] · b[k][j]` for a panel of `m ≤ MR` filters.
 #[inline(always)]
 fn micro<const N: usize>(a: &[f32], b: &[[f32; N]], m: usize) -> [[f32; MR]; N] {
@@ -265,6 +364,143 @@ fn micro<const N: usize>(a: &[f32], b: &[[f32; N]], m: usize) -> [[f32; MR]; N] 
         }
     }
     acc
+}
+
+/// The SIMD register tiles: `MR` = 16 filters in one AVX-512 or two AVX2 registers, 12 (resp.
+/// 6) positions per tile, fused multiply-adds.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod simd {
+    use super::{conv_tiled, ConvGeometry, Micro, MR};
+    pub(super) use crate::kernels::x86::Isa;
+    use crate::kernels::x86::{Avx2, Avx512, Vector};
+
+    /// # Safety
+    /// The CPU has AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn conv_avx512(
+        g: &ConvGeometry,
+        x: &[f32],
+        kernel: &[f32],
+        bias: Option<&[f32]>,
+        y: &mut [f32],
+    ) {
+        conv_tiled::<Simd<Avx512>, 12>(g, x, kernel, bias, y);
+    }
+
+    /// # Safety
+    /// The CPU has AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn conv_avx2(
+        g: &ConvGeometry,
+        x: &[f32],
+        kernel: &[f32],
+        bias: Option<&[f32]>,
+        y: &mut [f32],
+    ) {
+        conv_tiled::<Simd<Avx2>, 6>(g, x, kernel, bias, y);
+    }
+
+    struct Simd<V>(V);
+
+    impl<V: Vector, const N: usize> Micro<N> for Simd<V> {
+        #[inline(always)]
+        fn block(
+            a: &[f32],
+            m: usize,
+            b: &[[f32; N]],
+            n: usize,
+            y: &mut [f32],
+            f: usize,
+            first: bool,
+            bias: Option<&[f32]>,
+        ) {
+            const { assert!(MR == 16) };
+            assert!(
+                m <= MR
+                    && a.len() == b.len() * m
+                    && n <= N
+                    && n > 0
+                    && y.len() >= (n - 1) * f + m
+                    && bias.is_none_or(|b| b.len() == m)
+            );
+            let l = V::LANES;
+            // SAFETY: every pointer the tile forms stays inside `a`, `b`, `y` and `bias`
+            // (lengths checked above; masked lanes beyond `m` are not touched).
+            unsafe {
+                if m == MR {
+                    if l == 16 {
+                        tile::<V, 1, N, false>(a, m, b, n, y, f, first, bias, l);
+                    } else {
+                        tile::<V, 2, N, false>(a, m, b, n, y, f, first, bias, l);
+                    }
+                } else if m > l {
+                    tile::<V, 2, N, true>(a, m, b, n, y, f, first, bias, m - l);
+                } else if m == l {
+                    tile::<V, 1, N, false>(a, m, b, n, y, f, first, bias, l);
+                } else {
+                    tile::<V, 1, N, true>(a, m, b, n, y, f, first, bias, m);
+                }
+            }
+        }
+    }
+
+    /// `MV` vectors of filters (the last holding `last` when `TAIL`) × `N` positions.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile<V: Vector, const MV: usize, const N: usize, const TAIL: bool>(
+        a: &[f32],
+        m: usize,
+        b: &[[f32; N]],
+        n: usize,
+        y: &mut [f32],
+        f: usize,
+        first: bool,
+        bias: Option<&[f32]>,
+        last: usize,
+    ) {
+        let l = V::LANES;
+        let mk = V::mask(last);
+        // SAFETY: see `block`: row `k` of `a` holds `m = (MV − 1)·l + last` values.
+        unsafe {
+            let load = |p: *const f32, v: usize| {
+                if TAIL && v + 1 == MV {
+                    V::load_masked(p, mk)
+                } else {
+                    V::load(p)
+                }
+            };
+            let mut acc = [[V::zero(); MV]; N];
+            let mut ap = a.as_ptr();
+            for row in b {
+                let mut av = [V::zero(); MV];
+                for (v, av) in av.iter_mut().enumerate() {
+                    *av = load(ap.add(v * l), v);
+                }
+                for (acc, x) in acc.iter_mut().zip(row) {
+                    let x = V::broadcast(x);
+                    for (acc, &av) in acc.iter_mut().zip(&av) {
+                        *acc = V::fmadd(av, x, *acc);
+                    }
+                }
+                ap = ap.add(m);
+            }
+            let yp = y.as_mut_ptr();
+            for (j, acc) in acc.iter().enumerate().take(n) {
+                for (v, &sum) in acc.iter().enumerate() {
+                    let p = yp.add(j * f + v * l);
+                    let mut sum = if first { sum } else { V::add(load(p, v), sum) };
+                    if let Some(b) = bias {
+                        sum = V::add(sum, load(b.as_ptr().add(v * l), v));
+                    }
+                    if TAIL && v + 1 == MV {
+                        V::store_masked(p, mk, sum);
+                    } else {
+                        V::store(p, sum);
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -426,10 +662,52 @@ mod tests {
                 );
             }
             let mut y = [7.0f32; 4096];
-            conv_tiled::<4>(&g, &x[..xl], &w[..kl], Some(&b[..filters]), &mut y[..yl]);
-            assert_eq!(y[..yl], first[..yl]);
-            conv_tiled::<8>(&g, &x[..xl], &w[..kl], Some(&b[..filters]), &mut y[..yl]);
-            assert_eq!(y[..yl], first[..yl]);
+            // Both tile widths of the portable path compute the same bits.
+            let mut portable = [7.0f32; 4096];
+            conv_tiled::<Portable, 4>(
+                &g,
+                &x[..xl],
+                &w[..kl],
+                Some(&b[..filters]),
+                &mut portable[..yl],
+            );
+            conv_tiled::<Portable, 8>(&g, &x[..xl], &w[..kl], Some(&b[..filters]), &mut y[..yl]);
+            assert_eq!(y[..yl], portable[..yl]);
+            for (i, (got, want)) in portable[..yl].iter().zip(&want[..yl]).enumerate() {
+                assert!(
+                    (got - want).abs() <= 1e-4 * want.abs().max(1.0),
+                    "portable {g:?} at {i}: {got} vs {want}"
+                );
+            }
+            // Each SIMD instruction set this CPU has.
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            for isa in [simd::Isa::Avx2, simd::Isa::Avx512] {
+                let has = match isa {
+                    simd::Isa::Avx2 => {
+                        std::is_x86_feature_detected!("avx2")
+                            && std::is_x86_feature_detected!("fma")
+                    }
+                    simd::Isa::Avx512 => std::is_x86_feature_detected!("avx512f"),
+                };
+                if !has {
+                    continue;
+                }
+                let mut y = [7.0f32; 4096];
+                let (xs, ws, bs, ys) = (&x[..xl], &w[..kl], Some(&b[..filters]), &mut y[..yl]);
+                // SAFETY: the CPU has the instruction set (checked above).
+                unsafe {
+                    match isa {
+                        simd::Isa::Avx2 => simd::conv_avx2(&g, xs, ws, bs, ys),
+                        simd::Isa::Avx512 => simd::conv_avx512(&g, xs, ws, bs, ys),
+                    }
+                }
+                for (i, (got, want)) in y[..yl].iter().zip(&want[..yl]).enumerate() {
+                    assert!(
+                        (got - want).abs() <= 1e-4 * want.abs().max(1.0),
+                        "{isa:?} {g:?} at {i}: {got} vs {want}"
+                    );
+                }
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use core::marker::PhantomData;
 
-use super::{project, run, Cell, ReturnLast, ReturnMode};
+use super::{project, run, run_batch, Cell, ReturnLast, ReturnMode};
 use crate::kernels::gemv;
 use crate::layer::{Layer, Variable, Weights};
 use crate::tensor::fill_from_le_bytes;
@@ -195,6 +195,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
     type Gates = [[f32; UNITS]; 3];
     type State = Tensor<UNITS, 1>;
     const NO_GATES: [[f32; UNITS]; 3] = [[0.0; UNITS]; 3];
+    const ZERO: Tensor<UNITS, 1> = crate::zeros();
 
     fn output(state: &Tensor<UNITS, 1>) -> &[f32] {
         state.as_slice()
@@ -214,11 +215,8 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
     }
 
     fn step(&self, xw: &[[f32; UNITS]; 3], state: &mut Tensor<UNITS, 1>) {
-        let h = state.as_mut_slice();
         let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
-        let [xz, xr, xh] = xw;
-        // [rz, rr, rh]: h·U (+ the recurrent bias with reset_after); rh waits for the reset gate
-        // without it.
+        // [rz, rr, rh]: h·U; rh waits for the reset gate without reset_after.
         let mut inner = [[0.0f32; UNITS]; 3];
         let rows = if self.reset_after { 3 } else { 2 };
         gemv(
@@ -226,9 +224,31 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
             UNITS,
             recurrent,
             3 * UNITS,
-            h,
+            state.as_slice(),
             &mut inner.as_flattened_mut()[..rows * UNITS],
         );
+        self.finish(xw, &mut inner, state);
+    }
+
+    fn fused_recurrent(&self) -> Option<&[f32]> {
+        self.reset_after
+            .then_some(self.recurrent_kernel.as_flattened().as_flattened())
+    }
+
+    fn gates_flat(gates: &mut [[[f32; UNITS]; 3]]) -> &mut [f32] {
+        gates.as_flattened_mut().as_flattened_mut()
+    }
+
+    /// `inner` holds `[rz, rr, rh] = h·U` (without `reset_after`, only `rz` and `rr`).
+    fn finish(
+        &self,
+        xw: &[[f32; UNITS]; 3],
+        inner: &mut [[f32; UNITS]; 3],
+        state: &mut Tensor<UNITS, 1>,
+    ) {
+        let h = state.as_mut_slice();
+        let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
+        let [xz, xr, xh] = xw;
         if BIAS && self.reset_after {
             for (v, b) in inner
                 .as_flattened_mut()
@@ -238,7 +258,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
                 *v += b;
             }
         }
-        let [rz, rr, rh] = &mut inner;
+        let [rz, rr, rh] = inner;
         let mut z = [0.0f32; UNITS];
         let mut r = [0.0f32; UNITS];
         for j in 0..UNITS {
@@ -283,6 +303,12 @@ impl<const IN: usize, const UNITS: usize, const T: usize, R: ReturnMode, const B
 
     fn forward(&self, x: &Tensor<IN, T>) -> Self::Output {
         self.forward_with(x, None, &mut Tensor::zeros())
+    }
+
+    /// The samples' steps in lockstep, one recurrent matrix product per step (with
+    /// `reset_after`; without it, each sample runs alone).
+    fn forward_batch(&self, xs: &[Tensor<IN, T>], outs: &mut [Self::Output]) {
+        run_batch::<Self, R, IN, UNITS, T>(self, self.go_backwards, xs, outs);
     }
 }
 

@@ -2,7 +2,7 @@
 
 use core::marker::PhantomData;
 
-use super::{project, run, Cell, ReturnLast, ReturnMode};
+use super::{project, run, run_batch, Cell, ReturnLast, ReturnMode};
 use crate::kernels::gemv;
 use crate::layer::{Layer, Variable, Weights};
 use crate::tensor::fill_from_le_bytes;
@@ -178,6 +178,10 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
     type Gates = [[f32; UNITS]; 4];
     type State = LstmState<UNITS>;
     const NO_GATES: [[f32; UNITS]; 4] = [[0.0; UNITS]; 4];
+    const ZERO: LstmState<UNITS> = LstmState {
+        h: crate::zeros(),
+        c: crate::zeros(),
+    };
 
     fn output(state: &LstmState<UNITS>) -> &[f32] {
         state.h.as_slice()
@@ -207,6 +211,23 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
             state.h.as_slice(),
             z.as_flattened_mut(),
         );
+        self.finish(xw, &mut z, state);
+    }
+
+    fn fused_recurrent(&self) -> Option<&[f32]> {
+        Some(self.recurrent_kernel.as_flattened().as_flattened())
+    }
+
+    fn gates_flat(gates: &mut [[[f32; UNITS]; 4]]) -> &mut [f32] {
+        gates.as_flattened_mut().as_flattened_mut()
+    }
+
+    fn finish(
+        &self,
+        xw: &[[f32; UNITS]; 4],
+        z: &mut [[f32; UNITS]; 4],
+        state: &mut LstmState<UNITS>,
+    ) {
         for ((z, x), b) in z.iter_mut().zip(xw).zip(&self.bias) {
             for j in 0..UNITS {
                 z[j] += x[j];
@@ -215,7 +236,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
                 }
             }
         }
-        let [i, f, g, o] = &mut z;
+        let [i, f, g, o] = z;
         self.recurrent_activation.apply(i, UNITS);
         self.recurrent_activation.apply(f, UNITS);
         self.activation.apply(g, UNITS);
@@ -240,6 +261,11 @@ impl<const IN: usize, const UNITS: usize, const T: usize, R: ReturnMode, const B
 
     fn forward(&self, x: &Tensor<IN, T>) -> Self::Output {
         self.forward_with(x, None, &mut LstmState::default())
+    }
+
+    /// The samples' steps in lockstep, one recurrent matrix product per step.
+    fn forward_batch(&self, xs: &[Tensor<IN, T>], outs: &mut [Self::Output]) {
+        run_batch::<Self, R, IN, UNITS, T>(self, self.go_backwards, xs, outs);
     }
 }
 

@@ -103,6 +103,8 @@ pub(crate) trait Cell<const IN: usize, const UNITS: usize> {
     type State;
     /// Gates with every value zero (scratch initialiser).
     const NO_GATES: Self::Gates;
+    /// The state Keras starts from (zeros).
+    const ZERO: Self::State;
 
     /// The output `h` the state holds.
     fn output(state: &Self::State) -> &[f32];
@@ -112,6 +114,88 @@ pub(crate) trait Cell<const IN: usize, const UNITS: usize> {
 
     /// Advances `state` by one step whose input projection is `xw`.
     fn step(&self, xw: &Self::Gates, state: &mut Self::State);
+
+    /// The recurrent kernel as a column-major `rows × UNITS` matrix whose product `z = U·h`
+    /// (as gates) [`Cell::finish`] completes into a step, or `None` when a step needs more than
+    /// that one product (GRU with `reset_after = false`).
+    fn fused_recurrent(&self) -> Option<&[f32]>;
+
+    /// The rest of a step after `z = U·h`: `z` holds the recurrent product, `xw` the input
+    /// projection.
+    fn finish(&self, xw: &Self::Gates, z: &mut Self::Gates, state: &mut Self::State);
+
+    /// Gates as their values.
+    fn gates_flat(gates: &mut [Self::Gates]) -> &mut [f32];
+}
+
+/// Samples a batch advances in lockstep, their recurrent products one matrix-matrix product per
+/// step. (A microcontroller's stack is small, and it runs one sample at a time anyway.)
+#[cfg(target_arch = "arm")]
+pub const LOCKSTEP: usize = 1;
+/// Samples a batch advances in lockstep, their recurrent products one matrix-matrix product per
+/// step.
+#[cfg(not(target_arch = "arm"))]
+pub const LOCKSTEP: usize = 16;
+
+/// [`run`] over a batch without masks, from zero states: `LOCKSTEP` samples at a time, each
+/// step's recurrent products as one matrix product (the recurrent kernel is read once per step
+/// for all of them instead of once per sample).
+pub(crate) fn run_batch<C, R, const IN: usize, const U: usize, const T: usize>(
+    cell: &C,
+    go_backwards: bool,
+    xs: &[Tensor<IN, T>],
+    outs: &mut [R::Output<U, T>],
+) where
+    C: Cell<IN, U>,
+    R: ReturnMode,
+{
+    assert_eq!(xs.len(), outs.len(), "as many outputs as inputs");
+    let Some(recurrent) = cell.fused_recurrent() else {
+        for (x, out) in xs.iter().zip(outs) {
+            let mut state = C::ZERO;
+            *out = run::<C, R, IN, U, T>(cell, go_backwards, false, x, None, &mut state);
+        }
+        return;
+    };
+    let rows = recurrent.len() / U.max(1);
+    let mut xw = [[C::NO_GATES; CHUNK]; LOCKSTEP];
+    let mut h = [[0.0f32; U]; LOCKSTEP];
+    let mut z = [C::NO_GATES; LOCKSTEP];
+    for (xs, outs) in xs.chunks(LOCKSTEP).zip(outs.chunks_mut(LOCKSTEP)) {
+        let s = xs.len();
+        let mut states = [C::ZERO; LOCKSTEP];
+        let mut done = 0;
+        while done < T {
+            let n = CHUNK.min(T - done);
+            let first = if go_backwards { T - done - n } else { done };
+            for (x, xw) in xs.iter().zip(&mut xw) {
+                cell.project(&x.as_slice()[first * IN..(first + n) * IN], &mut xw[..n]);
+            }
+            for i in done..done + n {
+                let t = if go_backwards { T - 1 - i } else { i };
+                for (h, state) in h.iter_mut().zip(&states[..s]) {
+                    h.copy_from_slice(C::output(state));
+                }
+                let z_flat = C::gates_flat(&mut z[..s]);
+                gemm(
+                    rows,
+                    U,
+                    s,
+                    recurrent,
+                    &h.as_flattened()[..s * U],
+                    z_flat,
+                    false,
+                );
+                for k in 0..s {
+                    cell.finish(&xw[k][t - first], &mut z[k], &mut states[k]);
+                    if let Some(slot) = R::slot::<U, T>(&mut outs[k], i) {
+                        slot.copy_from_slice(C::output(&states[k]));
+                    }
+                }
+            }
+            done += n;
+        }
+    }
 }
 
 /// The time loop shared by the three layers (see the module documentation).

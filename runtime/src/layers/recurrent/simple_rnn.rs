@@ -2,7 +2,7 @@
 
 use core::marker::PhantomData;
 
-use super::{project, run, Cell, ReturnLast, ReturnMode};
+use super::{project, run, run_batch, Cell, ReturnLast, ReturnMode};
 use crate::kernels::gemv;
 use crate::layer::{Layer, Variable, Weights};
 use crate::tensor::fill_from_le_bytes;
@@ -147,6 +147,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
     type Gates = [f32; UNITS];
     type State = Tensor<UNITS, 1>;
     const NO_GATES: [f32; UNITS] = [0.0; UNITS];
+    const ZERO: Tensor<UNITS, 1> = crate::zeros();
 
     fn output(state: &Tensor<UNITS, 1>) -> &[f32] {
         state.as_slice()
@@ -174,11 +175,23 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
             h.as_slice(),
             &mut z,
         );
+        self.finish(xw, &mut z, h);
+    }
+
+    fn fused_recurrent(&self) -> Option<&[f32]> {
+        Some(self.recurrent_kernel.as_flattened())
+    }
+
+    fn gates_flat(gates: &mut [[f32; UNITS]]) -> &mut [f32] {
+        gates.as_flattened_mut()
+    }
+
+    fn finish(&self, xw: &[f32; UNITS], z: &mut [f32; UNITS], h: &mut Tensor<UNITS, 1>) {
         for (z, x) in z.iter_mut().zip(xw) {
             *z += x;
         }
-        self.activation.apply(&mut z, UNITS);
-        h.as_mut_slice().copy_from_slice(&z);
+        self.activation.apply(z, UNITS);
+        h.as_mut_slice().copy_from_slice(z);
     }
 }
 
@@ -189,6 +202,11 @@ impl<const IN: usize, const UNITS: usize, const T: usize, R: ReturnMode, const B
 
     fn forward(&self, x: &Tensor<IN, T>) -> Self::Output {
         self.forward_with(x, None, &mut Tensor::zeros())
+    }
+
+    /// The samples' steps in lockstep, one recurrent matrix product per step.
+    fn forward_batch(&self, xs: &[Tensor<IN, T>], outs: &mut [Self::Output]) {
+        run_batch::<Self, R, IN, UNITS, T>(self, self.go_backwards, xs, outs);
     }
 }
 

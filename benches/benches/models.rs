@@ -1,0 +1,306 @@
+//! Single-thread speed of M1–M6 against tract, measured side by side in one process.
+//!
+//! ```sh
+//! cd benches && taskset -c 1 cargo bench            # every model, batch 1 and 64
+//! cd benches && cargo bench -- m2_cnn               # models whose name contains m2_cnn
+//! ```
+//!
+//! Before timing, every engine's outputs are checked against Keras's (`NAME.y1.bin`,
+//! `NAME.y64.bin`). Timing interleaves the engines: each round runs a block of about
+//! `BLOCK_MS` of calls of each engine in turn, on-CPU time of this thread (the machines are
+//! shared; a wait for a core is not counted). Reported: the median per-sample time over the
+//! rounds and the spread (inter-quartile range), and the median of the per-round ratios.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use static_keras::Model;
+use static_keras_bench::*;
+use tract_onnx::prelude::*;
+
+const ROUNDS: usize = 15;
+const BLOCK_MS: f64 = 60.0;
+
+/// Seconds this thread has run on a CPU (Linux's schedstat), or of wall time elsewhere.
+fn clock() -> f64 {
+    let on_cpu = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok());
+    match on_cpu {
+        Some(ns) => ns * 1e-9,
+        None => {
+            static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+            START.get_or_init(Instant::now).elapsed().as_secs_f64()
+        }
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn quartiles(v: &mut [f64]) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    (v[n / 4], v[(3 * n) / 4])
+}
+
+/// One engine under test: runs one call (a batch of `samples` samples).
+struct Engine<'a> {
+    name: &'static str,
+    samples: usize,
+    run: Box<dyn FnMut() + 'a>,
+}
+
+/// Per-sample seconds of each engine, one value per round, interleaved.
+fn measure(engines: &mut [Engine]) -> Vec<Vec<f64>> {
+    // Calibrate: calls per block, after a warm-up.
+    let mut calls = Vec::new();
+    for e in engines.iter_mut() {
+        let t0 = clock();
+        let mut n = 0usize;
+        while clock() - t0 < 0.05 {
+            (e.run)();
+            n += 1;
+        }
+        let per_call = (clock() - t0) / n as f64;
+        calls.push(((BLOCK_MS * 1e-3 / per_call).ceil() as usize).max(1));
+    }
+    let mut per_sample = vec![Vec::new(); engines.len()];
+    for _ in 0..ROUNDS {
+        for (k, e) in engines.iter_mut().enumerate() {
+            let t0 = clock();
+            for _ in 0..calls[k] {
+                (e.run)();
+            }
+            let dt = clock() - t0;
+            per_sample[k].push(dt / (calls[k] * e.samples) as f64);
+        }
+    }
+    per_sample
+}
+
+/// A tract plan for the ONNX model with the batch size fixed, and its state.
+fn tract_plan(name: &str, shape: &[usize], ids: bool) -> TypedSimpleState {
+    let path = models_dir().join(format!("{name}.onnx"));
+    assert!(path.exists(), "missing benchmark model {}", path.display());
+    let fact = if ids {
+        i32::fact(shape).into()
+    } else {
+        f32::fact(shape).into()
+    };
+    let plan = tract_onnx::onnx()
+        .model_for_path(&path)
+        .and_then(|m| m.with_input_fact(0, fact))
+        .and_then(|m| m.into_optimized())
+        .and_then(|m| m.into_runnable())
+        .unwrap_or_else(|e| panic!("tract cannot load {}: {e:?}", path.display()));
+    plan.spawn().expect("tract state")
+}
+
+fn tract_input(name: &str, batch: usize, shape: &[usize], ids: bool) -> TValue {
+    let file = format!("{name}.x{batch}.bin");
+    let t = if ids {
+        let v: Vec<u32> = read_le(&file);
+        let v: Vec<i32> = v.into_iter().map(|x| x as i32).collect();
+        Tensor::from_shape(shape, &v)
+    } else {
+        Tensor::from_shape(shape, &read_le::<f32>(&file))
+    };
+    t.expect("input shape").into_tvalue()
+}
+
+fn tract_run(state: &mut TypedSimpleState, input: &TValue) -> TVec<TValue> {
+    state.run(tvec![input.clone()]).expect("tract run")
+}
+
+fn tract_output(out: &TVec<TValue>) -> Vec<f32> {
+    let view = out[0].to_plain_array_view::<f32>().expect("f32 output");
+    view.iter().copied().collect()
+}
+
+struct Row {
+    model: &'static str,
+    batch: usize,
+    ours: (f64, f64, f64),
+    tract: (f64, f64, f64),
+    ratio: f64,
+    flops: f64,
+}
+
+fn bench_model<M>(name: &'static str, model: M, rows: &mut Vec<Row>)
+where
+    M: Model + Sync,
+    M::InputElem: From4,
+    M::Input: Sync,
+    M::Output: Clone + Send,
+{
+    let ids = M::InputElem::TOKEN_ID;
+    let flops = manifest_flops(name);
+    let in_len: usize = M::INPUT_SHAPE.iter().product();
+    for batch in [1usize, 64] {
+        let xs: Vec<M::InputElem> = read_le(&format!("{name}.x{batch}.bin"));
+        let want: Vec<f32> = read_le(&format!("{name}.y{batch}.bin"));
+        let inputs: Vec<M::Input> = xs
+            .chunks_exact(in_len)
+            .map(|s| M::input_from_slice(s).expect("input"))
+            .collect();
+        assert_eq!(inputs.len(), batch);
+        let mut outputs: Vec<M::Output> = inputs.iter().map(|x| model.predict(x)).collect();
+        let flat = |outputs: &[M::Output]| {
+            let mut flat = vec![0.0; M::OUTPUT_LEN * batch];
+            for (o, chunk) in outputs.iter().zip(flat.chunks_exact_mut(M::OUTPUT_LEN)) {
+                M::output_to_slice(o, chunk);
+            }
+            flat
+        };
+        let err = max_error(&flat(&outputs), &want);
+        assert!(err <= 1e-5, "{name} batch {batch}: predict differs from Keras by {err}");
+        model.predict_batch(&inputs, &mut outputs);
+        let err_batch = max_error(&flat(&outputs), &want);
+        assert!(
+            err_batch <= 1e-5,
+            "{name} batch {batch}: predict_batch differs from Keras by {err_batch}"
+        );
+
+        let mut shape = vec![batch];
+        shape.extend_from_slice(M::INPUT_SHAPE);
+        let mut state = tract_plan(name, &shape, ids);
+        let tin = tract_input(name, batch, &shape, ids);
+        let terr = max_error(&tract_output(&tract_run(&mut state, &tin)), &want);
+        assert!(terr <= 1e-4, "{name} batch {batch}: tract differs from Keras by {terr}");
+        println!(
+            "{name} batch {batch}: max error vs Keras: predict {err:.1e}, predict_batch \
+             {err_batch:.1e}, tract {terr:.1e}"
+        );
+
+        let model = &model;
+        let mut engines = if batch == 1 {
+            let x = &inputs[0];
+            vec![
+                Engine {
+                    name: "static-keras",
+                    samples: 1,
+                    run: Box::new(move || {
+                        black_box(model.predict(black_box(x)));
+                    }),
+                },
+                Engine {
+                    name: "tract",
+                    samples: 1,
+                    run: Box::new(|| {
+                        black_box(tract_run(&mut state, &tin));
+                    }),
+                },
+            ]
+        } else {
+            let inputs = &inputs;
+            let outputs = &mut outputs;
+            vec![
+                Engine {
+                    name: "static-keras",
+                    samples: batch,
+                    run: Box::new(move || {
+                        model.predict_batch(black_box(inputs), outputs);
+                        black_box(&outputs);
+                    }),
+                },
+                Engine {
+                    name: "tract",
+                    samples: batch,
+                    run: Box::new(|| {
+                        black_box(tract_run(&mut state, &tin));
+                    }),
+                },
+            ]
+        };
+        let mut times = measure(&mut engines);
+        let mut ratios: Vec<f64> = times[0].iter().zip(&times[1]).map(|(a, b)| a / b).collect();
+        let stats = |v: &mut Vec<f64>| {
+            let (q1, q3) = quartiles(v);
+            (median(v) * 1e6, q1 * 1e6, q3 * 1e6)
+        };
+        let (ours, tract) = (stats(&mut times[0]), stats(&mut times[1]));
+        let ratio = median(&mut ratios);
+        println!(
+            "{name} batch {batch}: {} {:.2} µs [{:.2}–{:.2}], {} {:.2} µs [{:.2}–{:.2}], \
+             ratio {ratio:.3} ({:.1} GFLOP/s)",
+            engines[0].name,
+            ours.0,
+            ours.1,
+            ours.2,
+            engines[1].name,
+            tract.0,
+            tract.1,
+            tract.2,
+            flops / ours.0 * 1e-3,
+        );
+        rows.push(Row {
+            model: name,
+            batch,
+            ours,
+            tract,
+            ratio,
+            flops,
+        });
+    }
+}
+
+/// FLOPs per sample from the manifest (a tiny search, to need no JSON parser).
+fn manifest_flops(name: &str) -> f64 {
+    let text = String::from_utf8(read_file("manifest.json")).expect("manifest is UTF-8");
+    let at = text.find(&format!("\"{name}\"")).expect("model in manifest");
+    let key = "\"flops_per_sample\":";
+    let from = at + text[at..].find(key).expect("flops in manifest") + key.len();
+    let digits: String = text[from..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().expect("flops is a number")
+}
+
+fn main() {
+    // `cargo bench -- FILTER`; cargo also passes `--bench`.
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    let mut rows = Vec::new();
+    if wanted("m1_mlp") {
+        bench_model("m1_mlp", load::<M1Mlp>("m1_mlp"), &mut rows);
+    }
+    if wanted("m2_cnn") {
+        bench_model("m2_cnn", load::<M2Cnn>("m2_cnn"), &mut rows);
+    }
+    if wanted("m3_lstm") {
+        bench_model("m3_lstm", load::<M3Lstm>("m3_lstm"), &mut rows);
+    }
+    if wanted("m4_gru") {
+        bench_model("m4_gru", load::<M4Gru>("m4_gru"), &mut rows);
+    }
+    if wanted("m5_conv1d") {
+        bench_model("m5_conv1d", load::<M5Conv1d>("m5_conv1d"), &mut rows);
+    }
+    if wanted("m6_conv3d") {
+        bench_model("m6_conv3d", load::<M6Conv3d>("m6_conv3d"), &mut rows);
+    }
+    println!();
+    println!("| model | batch | static-keras µs/sample | tract µs/sample | ratio | GFLOP/s |");
+    println!("|---|--:|--:|--:|--:|--:|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.1} |",
+            r.model,
+            r.batch,
+            r.ours.0,
+            r.tract.0,
+            r.ratio,
+            r.flops / r.ours.0 * 1e-3
+        );
+    }
+}

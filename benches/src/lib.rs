@@ -1,0 +1,159 @@
+//! The benchmark models M1–M6 of `shared/bench-models`, declared with `keras_model!`, and what
+//! the benchmark needs around them: their files, their Keras inputs and outputs, and a check
+//! of every output against Keras's before anything is timed.
+
+use std::path::{Path, PathBuf};
+
+
+use static_keras::{keras_model, Model};
+
+keras_model! {
+    /// M1: a multilayer perceptron on flattened 28×28 images.
+    pub struct M1Mlp {
+        input_shape: (784,),
+        layers: [
+            Dense(128, activation = "relu", name = "dense_1"),
+            Dense(10, activation = "softmax", name = "dense_2"),
+        ],
+    }
+}
+
+keras_model! {
+    /// M2: a small image CNN.
+    pub struct M2Cnn {
+        input_shape: (28, 28, 1),
+        layers: [
+            Conv2D(32, 3, activation = "relu", name = "conv2d_1"),
+            MaxPooling2D(2, name = "maxpool_1"),
+            Conv2D(64, 3, activation = "relu", name = "conv2d_2"),
+            MaxPooling2D(2, name = "maxpool_2"),
+            Flatten(),
+            Dropout(0.5),
+            Dense(10, activation = "softmax"),
+        ],
+    }
+}
+
+keras_model! {
+    /// M3: token ids through an LSTM.
+    pub struct M3Lstm {
+        input_shape: (32,),
+        layers: [
+            Embedding(1000, 64),
+            LSTM(64),
+            Dense(1, activation = "sigmoid"),
+        ],
+    }
+}
+
+keras_model! {
+    /// M4: token ids through two GRUs.
+    pub struct M4Gru {
+        input_shape: (32,),
+        layers: [
+            Embedding(1000, 64),
+            GRU(64, return_sequences = True, name = "gru_1"),
+            GRU(64, name = "gru_2"),
+            Dense(1, activation = "sigmoid"),
+        ],
+    }
+}
+
+keras_model! {
+    /// M5: a 1D CNN over 128 steps of 8 features.
+    pub struct M5Conv1d {
+        input_shape: (128, 8),
+        layers: [
+            Conv1D(32, 5, padding = "same", activation = "relu", name = "conv1d_1"),
+            MaxPooling1D(2, name = "maxpool"),
+            Conv1D(32, 3, activation = "relu", name = "conv1d_2"),
+            AveragePooling1D(2, name = "avgpool"),
+            Flatten(),
+            Dense(4, activation = "softmax"),
+        ],
+    }
+}
+
+keras_model! {
+    /// M6: a 3D CNN over a 16³ volume.
+    pub struct M6Conv3d {
+        input_shape: (16, 16, 16, 1),
+        layers: [
+            Conv3D(8, 3, activation = "relu"),
+            MaxPooling3D(2, name = "maxpool"),
+            Flatten(),
+            Dense(2, activation = "softmax"),
+        ],
+    }
+}
+
+/// The folder of the benchmark models: `shared/bench-models` beside the repository (or
+/// `STATIC_KERAS_BENCH_MODELS`).
+pub fn models_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("STATIC_KERAS_BENCH_MODELS") {
+        return dir.into();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench-models")
+}
+
+/// Reads `name` from the models folder, or stops with a message saying where it was looked for.
+pub fn read_file(name: &str) -> Vec<u8> {
+    let path = models_dir().join(name);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read the benchmark file {}: {e}\n(the benchmark models live in \
+             shared/bench-models beside the repository; set STATIC_KERAS_BENCH_MODELS to \
+             their folder to use another place)",
+            path.display()
+        )
+    })
+}
+
+/// Raw little-endian values (f32, or i32 token ids read as u32).
+pub fn read_le<T: From4>(name: &str) -> Vec<T> {
+    read_file(name)
+        .chunks_exact(4)
+        .map(|b| T::from4([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// An element read from four little-endian bytes.
+pub trait From4: Copy {
+    /// Whether this is a token id (an int32 input of the ONNX model).
+    const TOKEN_ID: bool;
+    /// The value.
+    fn from4(b: [u8; 4]) -> Self;
+}
+impl From4 for f32 {
+    const TOKEN_ID: bool = false;
+    fn from4(b: [u8; 4]) -> Self {
+        f32::from_le_bytes(b)
+    }
+}
+impl From4 for u32 {
+    const TOKEN_ID: bool = true;
+    fn from4(b: [u8; 4]) -> Self {
+        u32::from_le_bytes(b)
+    }
+}
+
+/// Largest `|a − b| / max(1, |b|)`.
+pub fn max_error(got: &[f32], want: &[f32]) -> f32 {
+    assert_eq!(got.len(), want.len(), "output lengths differ");
+    got.iter()
+        .zip(want)
+        .map(|(g, w)| (g - w).abs() / w.abs().max(1.0))
+        .fold(0.0, f32::max)
+}
+
+
+/// The model `name` with Keras's weights.
+// TEMPORARY until the Keras-file loader lands: weights dumped by Python into target/.
+pub fn load<M: Model + Default>(name: &str) -> M {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../target/bench-weights/{name}.w.bin"));
+    let bytes = std::fs::read(&path).expect("weights");
+    let mut m = M::default();
+    static_keras::load_le_bytes(&mut m, &bytes).expect("weights fit");
+    m
+}

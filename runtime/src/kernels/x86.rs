@@ -1,0 +1,557 @@
+//! SIMD versions of the matrix kernels for x86_64, chosen at run time by [`super::simd`]: AVX-512
+//! where the CPU has it, AVX2 + FMA otherwise. One generic implementation over [`Vector`]
+//! (8 lanes in a `__m256`, 16 in a `__m512`), compiled once per instruction set.
+//!
+//! Column-major throughout. A register tile of `MV` vectors of rows × `NR` columns of `C` stays
+//! in registers for the whole pass over `k`: per `k`, `MV` loads from a column of `A`, `NR`
+//! broadcasts from `B` and `MV·NR` fused multiply-adds. `C`'s last rows, when `m` is not a
+//! multiple of the lane count, go through masked loads and stores, so every row takes the same
+//! path.
+//!
+//! Fused multiply-adds round once where the portable kernels round twice, so results differ from
+//! theirs in the last bits (well inside Keras's 1e-5); the portable path is the one that gives
+//! the same bits on every target.
+
+use core::arch::x86_64::*;
+
+/// A SIMD register of f32 lanes and the operations the kernels need. Every method is
+/// `#[inline(always)]` without target features of its own: it is only ever inlined into a
+/// function compiled with them.
+pub(crate) trait Vector: Copy {
+    /// Lanes per register.
+    const LANES: usize;
+    /// Which lanes a masked load or store touches.
+    type Mask: Copy;
+    /// Columns of `C` per register tile (with two vectors of rows).
+    const NR: usize;
+    fn zero() -> Self;
+    /// Lanes `0..rows` (`rows ≤ LANES`).
+    fn mask(rows: usize) -> Self::Mask;
+    /// # Safety
+    /// `p` holds `LANES` values.
+    unsafe fn load(p: *const f32) -> Self;
+    /// # Safety
+    /// `p` holds `LANES` values.
+    unsafe fn store(p: *mut f32, v: Self);
+    /// # Safety
+    /// `p` holds the values of the mask's lanes (the others read as zero).
+    unsafe fn load_masked(p: *const f32, m: Self::Mask) -> Self;
+    /// # Safety
+    /// `p` holds the values of the mask's lanes.
+    unsafe fn store_masked(p: *mut f32, m: Self::Mask, v: Self);
+    /// # Safety
+    /// `p` points to one value.
+    unsafe fn broadcast(p: *const f32) -> Self;
+    /// `a·b + c`, rounded once.
+    fn fmadd(a: Self, b: Self, c: Self) -> Self;
+    fn add(a: Self, b: Self) -> Self;
+}
+
+/// AVX2 + FMA: 8 lanes.
+#[derive(Clone, Copy)]
+pub(crate) struct Avx2(__m256);
+
+/// AVX-512: 16 lanes.
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512(__m512);
+
+// SAFETY (every `unsafe` block in these impls): the intrinsics need AVX2 + FMA (resp. AVX-512F),
+// which every function these are inlined into enables; pointers are the caller's promise.
+impl Vector for Avx2 {
+    const LANES: usize = 8;
+    type Mask = __m256i;
+    const NR: usize = 6;
+    #[inline(always)]
+    fn zero() -> Self {
+        Self(unsafe { _mm256_setzero_ps() })
+    }
+    #[inline(always)]
+    fn mask(rows: usize) -> __m256i {
+        unsafe {
+            _mm256_cmpgt_epi32(
+                _mm256_set1_epi32(rows as i32),
+                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+            )
+        }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        Self(unsafe { _mm256_loadu_ps(p) })
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: Self) {
+        unsafe { _mm256_storeu_ps(p, v.0) }
+    }
+    #[inline(always)]
+    unsafe fn load_masked(p: *const f32, m: __m256i) -> Self {
+        Self(unsafe { _mm256_maskload_ps(p, m) })
+    }
+    #[inline(always)]
+    unsafe fn store_masked(p: *mut f32, m: __m256i, v: Self) {
+        unsafe { _mm256_maskstore_ps(p, m, v.0) }
+    }
+    #[inline(always)]
+    unsafe fn broadcast(p: *const f32) -> Self {
+        Self(unsafe { _mm256_broadcast_ss(&*p) })
+    }
+    #[inline(always)]
+    fn fmadd(a: Self, b: Self, c: Self) -> Self {
+        Self(unsafe { _mm256_fmadd_ps(a.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn add(a: Self, b: Self) -> Self {
+        Self(unsafe { _mm256_add_ps(a.0, b.0) })
+    }
+}
+
+impl Vector for Avx512 {
+    const LANES: usize = 16;
+    type Mask = __mmask16;
+    const NR: usize = 12;
+    #[inline(always)]
+    fn zero() -> Self {
+        Self(unsafe { _mm512_setzero_ps() })
+    }
+    #[inline(always)]
+    fn mask(rows: usize) -> __mmask16 {
+        ((1u32 << rows) - 1) as __mmask16
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        Self(unsafe { _mm512_loadu_ps(p) })
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: Self) {
+        unsafe { _mm512_storeu_ps(p, v.0) }
+    }
+    #[inline(always)]
+    unsafe fn load_masked(p: *const f32, m: __mmask16) -> Self {
+        Self(unsafe { _mm512_maskz_loadu_ps(m, p) })
+    }
+    #[inline(always)]
+    unsafe fn store_masked(p: *mut f32, m: __mmask16, v: Self) {
+        unsafe { _mm512_mask_storeu_ps(p, m, v.0) }
+    }
+    #[inline(always)]
+    unsafe fn broadcast(p: *const f32) -> Self {
+        Self(unsafe { _mm512_set1_ps(*p) })
+    }
+    #[inline(always)]
+    fn fmadd(a: Self, b: Self, c: Self) -> Self {
+        Self(unsafe { _mm512_fmadd_ps(a.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn add(a: Self, b: Self) -> Self {
+        Self(unsafe { _mm512_add_ps(a.0, b.0) })
+    }
+}
+
+/// Which instruction set the SIMD kernels use on this CPU, if any.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Isa {
+    Avx2,
+    Avx512,
+}
+
+/// The best instruction set of this CPU for the kernels (checked once, then cached by std).
+#[inline]
+pub(crate) fn isa() -> Option<Isa> {
+    if std::is_x86_feature_detected!("avx512f") {
+        Some(Isa::Avx512)
+    } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        Some(Isa::Avx2)
+    } else {
+        None
+    }
+}
+
+/// `c (m×n, ldc) = a (m×k, lda) · b (k×n, ldb) + (c if accumulate)`.
+///
+/// # Safety
+/// The CPU supports `isa`; `a`, `b`, `c` hold the matrices their sizes and strides say
+/// (`lda, ldc ≥ m`, `ldb ≥ k`; the last column needs only `m` or `k` values).
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn gemm(
+    isa: Isa,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: *const f32,
+    lda: usize,
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+    accumulate: bool,
+) {
+    let g = Gemm {
+        k,
+        a,
+        lda,
+        b,
+        ldb,
+        c,
+        ldc,
+        accumulate,
+    };
+    // SAFETY: the CPU has the instruction set (the caller's promise).
+    unsafe {
+        match isa {
+            Isa::Avx2 => gemm_avx2(&g, m, n),
+            Isa::Avx512 => gemm_avx512(&g, m, n),
+        }
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemm_avx2(g: &Gemm, m: usize, n: usize) {
+    // SAFETY: as for `gemm`.
+    unsafe { g.run::<Avx2>(m, n) }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn gemm_avx512(g: &Gemm, m: usize, n: usize) {
+    // SAFETY: as for `gemm`.
+    unsafe { g.run::<Avx512>(m, n) }
+}
+
+#[derive(Clone, Copy)]
+struct Gemm {
+    k: usize,
+    a: *const f32,
+    lda: usize,
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+    accumulate: bool,
+}
+
+impl Gemm {
+    /// The whole product: blocks of `V::NR` columns, then the rest.
+    #[inline(always)]
+    unsafe fn run<V: Vector>(&self, m: usize, n: usize) {
+        // SAFETY (every call below): tiles stay inside the rows `0..m` and columns `0..n` the
+        // caller vouched for.
+        unsafe {
+            if n == 1 {
+                return self.column::<V>(m, 0);
+            }
+            let mut j = 0;
+            while j + V::NR <= n {
+                if V::NR == 12 {
+                    self.columns::<V, 12>(m, j);
+                } else {
+                    self.columns::<V, 6>(m, j);
+                }
+                j += V::NR;
+            }
+            match n - j {
+                0 => {}
+                1 => self.column::<V>(m, j),
+                2 => self.columns::<V, 2>(m, j),
+                3 => self.columns::<V, 3>(m, j),
+                4 => self.columns::<V, 4>(m, j),
+                5 => self.columns::<V, 5>(m, j),
+                6 => self.columns::<V, 6>(m, j),
+                7 => self.columns::<V, 7>(m, j),
+                8 => self.columns::<V, 8>(m, j),
+                9 => self.columns::<V, 9>(m, j),
+                10 => self.columns::<V, 10>(m, j),
+                _ => self.columns::<V, 11>(m, j),
+            }
+        }
+    }
+
+    /// Columns `j..j + NR` of `C`, in tiles of two vectors of rows (then one, then a masked
+    /// rest).
+    #[inline(always)]
+    unsafe fn columns<V: Vector, const NR: usize>(&self, m: usize, j: usize) {
+        let l = V::LANES;
+        let mut i = 0;
+        // SAFETY: each tile covers rows inside `0..m`.
+        unsafe {
+            while i + 2 * l <= m {
+                self.tile::<V, 2, NR, false>(i, j, l);
+                i += 2 * l;
+            }
+            let r = m - i;
+            if r > l {
+                self.tile::<V, 2, NR, true>(i, j, r - l);
+            } else if r == l {
+                self.tile::<V, 1, NR, false>(i, j, l);
+            } else if r > 0 {
+                self.tile::<V, 1, NR, true>(i, j, r);
+            }
+        }
+    }
+
+    /// Rows `i..i + MV·LANES` (the last vector holding `last` rows when `TAIL`), columns
+    /// `j..j + NR`.
+    #[inline(always)]
+    unsafe fn tile<V: Vector, const MV: usize, const NR: usize, const TAIL: bool>(
+        &self,
+        i: usize,
+        j: usize,
+        last: usize,
+    ) {
+        let mk = V::mask(last);
+        let l = V::LANES;
+        // SAFETY: rows i.. and columns j.. are inside the matrices (see `gemm`).
+        unsafe {
+            let mut acc = [[V::zero(); MV]; NR];
+            let mut a = self.a.add(i);
+            let b = self.b.add(j * self.ldb);
+            for p in 0..self.k {
+                let mut av = [V::zero(); MV];
+                for (v, av) in av.iter_mut().enumerate() {
+                    *av = if TAIL && v + 1 == MV {
+                        V::load_masked(a.add(l * v), mk)
+                    } else {
+                        V::load(a.add(l * v))
+                    };
+                }
+                for (jj, acc) in acc.iter_mut().enumerate() {
+                    let x = V::broadcast(b.add(jj * self.ldb + p));
+                    for (acc, &av) in acc.iter_mut().zip(&av) {
+                        *acc = V::fmadd(av, x, *acc);
+                    }
+                }
+                a = a.add(self.lda);
+            }
+            for (jj, acc) in acc.iter().enumerate() {
+                let c = self.c.add((j + jj) * self.ldc + i);
+                for (v, &sum) in acc.iter().enumerate() {
+                    self.store::<V, TAIL>(c.add(l * v), v + 1 == MV, mk, sum);
+                }
+            }
+        }
+    }
+
+    /// Writes (or adds, when accumulating) one vector of `C`; masked if it is the tail.
+    #[inline(always)]
+    unsafe fn store<V: Vector, const TAIL: bool>(
+        &self,
+        p: *mut f32,
+        last: bool,
+        mk: V::Mask,
+        sum: V,
+    ) {
+        // SAFETY: `p` is inside `C` for the lanes written (see `tile`).
+        unsafe {
+            if TAIL && last {
+                let sum = if self.accumulate {
+                    V::add(V::load_masked(p, mk), sum)
+                } else {
+                    sum
+                };
+                V::store_masked(p, mk, sum);
+            } else {
+                let sum = if self.accumulate {
+                    V::add(V::load(p), sum)
+                } else {
+                    sum
+                };
+                V::store(p, sum);
+            }
+        }
+    }
+
+    /// Column `j` of `C` (a matrix-vector product): 8 vectors of rows per pass, and for short
+    /// columns several partial sums over `k`, so at least 8 independent sums are in flight
+    /// either way.
+    #[inline(always)]
+    unsafe fn column<V: Vector>(&self, m: usize, j: usize) {
+        let l = V::LANES;
+        let mut i = 0;
+        // SAFETY: each tile covers rows inside `0..m`.
+        unsafe {
+            while i + 8 * l <= m {
+                self.column_tile::<V, 8, 1, false>(i, j, l);
+                i += 8 * l;
+            }
+            let rest = m - i;
+            if rest == 0 {
+                return;
+            }
+            let vectors = rest.div_ceil(l);
+            let last = rest - l * (vectors - 1);
+            match vectors {
+                1 if last == l => self.column_tile::<V, 1, 8, false>(i, j, l),
+                1 => self.column_tile::<V, 1, 8, true>(i, j, last),
+                2 => self.column_tile::<V, 2, 4, true>(i, j, last),
+                3 => self.column_tile::<V, 3, 2, true>(i, j, last),
+                4 => self.column_tile::<V, 4, 2, true>(i, j, last),
+                5 => self.column_tile::<V, 5, 1, true>(i, j, last),
+                6 => self.column_tile::<V, 6, 1, true>(i, j, last),
+                7 => self.column_tile::<V, 7, 1, true>(i, j, last),
+                _ => self.column_tile::<V, 8, 1, true>(i, j, last),
+            }
+        }
+    }
+
+    /// Rows `i..i + MV·LANES` of column `j`, with `U` partial sums over `k` (`p mod U`) added at
+    /// the end. A full last vector through the masked path costs little: masks are all set.
+    #[inline(always)]
+    unsafe fn column_tile<V: Vector, const MV: usize, const U: usize, const TAIL: bool>(
+        &self,
+        i: usize,
+        j: usize,
+        last: usize,
+    ) {
+        let mk = V::mask(last);
+        let l = V::LANES;
+        // SAFETY: rows i.. of column j are inside the matrices (see `gemm`).
+        unsafe {
+            let mut acc = [[V::zero(); MV]; U];
+            let a0 = self.a.add(i);
+            let b = self.b.add(j * self.ldb);
+            let load = |a: *const f32, v: usize| {
+                if TAIL && v + 1 == MV {
+                    V::load_masked(a.add(l * v), mk)
+                } else {
+                    V::load(a.add(l * v))
+                }
+            };
+            let mut p = 0;
+            while p + U <= self.k {
+                for (u, acc) in acc.iter_mut().enumerate() {
+                    let a = a0.add((p + u) * self.lda);
+                    let x = V::broadcast(b.add(p + u));
+                    for (v, acc) in acc.iter_mut().enumerate() {
+                        *acc = V::fmadd(load(a, v), x, *acc);
+                    }
+                }
+                p += U;
+            }
+            while p < self.k {
+                let a = a0.add(p * self.lda);
+                let x = V::broadcast(b.add(p));
+                for (v, acc) in acc[0].iter_mut().enumerate() {
+                    *acc = V::fmadd(load(a, v), x, *acc);
+                }
+                p += 1;
+            }
+            let c = self.c.add(j * self.ldc + i);
+            for v in 0..MV {
+                let mut sum = acc[0][v];
+                for acc in &acc[1..] {
+                    sum = V::add(sum, acc[v]);
+                }
+                self.store::<V, TAIL>(c.add(l * v), v + 1 == MV, mk, sum);
+            }
+        }
+    }
+}
+
+/// Lanes `0..rows` set (`rows ≤ 8`), for the activations' tails.
+#[inline(always)]
+fn mask(rows: usize) -> __m256i {
+    Avx2::mask(rows)
+}
+
+/// `exp` on 8 lanes: Cody–Waite reduction `x = n·ln 2 + r`, |r| ≤ ln 2 / 2, and Cephes's degree-6
+/// polynomial for `e^r` (about 1 ulp); inputs are clamped to ±88 (no overflow to infinity).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn exp8(x: __m256) -> __m256 {
+    let x = _mm256_min_ps(
+        _mm256_max_ps(x, _mm256_set1_ps(-88.0)),
+        _mm256_set1_ps(88.0),
+    );
+    let n = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
+        x,
+        _mm256_set1_ps(core::f32::consts::LOG2_E),
+    ));
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_359_4), x);
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.121_944_4e-4), r);
+    let mut p = _mm256_set1_ps(1.987_569_2e-4);
+    for c in [1.398_2e-3, 8.333_452e-3, 4.166_579_6e-2, 0.166_666_65, 0.5] {
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
+    }
+    let p = _mm256_add_ps(
+        _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r),
+        _mm256_set1_ps(1.0),
+    );
+    let scale = _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(
+        _mm256_cvtps_epi32(n),
+        _mm256_set1_epi32(127),
+    )));
+    _mm256_mul_ps(p, scale)
+}
+
+/// `1 / (1 + e^−x)`, as JAX's `lax.logistic`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn sigmoid8(x: __m256) -> __m256 {
+    let one = _mm256_set1_ps(1.0);
+    let e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), x));
+    _mm256_div_ps(one, _mm256_add_ps(one, e))
+}
+
+/// `tanh`: Cephes's odd polynomial below |x| = 0.625, `1 − 2 / (e^{2|x|} + 1)` with the sign of
+/// `x` above (|x| clamped to 9, where tanh is 1 in f32).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn tanh8(x: __m256) -> __m256 {
+    let sign = _mm256_set1_ps(-0.0);
+    let a = _mm256_andnot_ps(sign, x);
+    let z = _mm256_mul_ps(x, x);
+    let mut p = _mm256_set1_ps(-5.704_988_7e-3);
+    for c in [2.063_909e-2, -5.373_971_6e-2, 0.133_314_42, -0.333_332_8] {
+        p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(c));
+    }
+    let small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+    let one = _mm256_set1_ps(1.0);
+    let e = exp8(_mm256_add_ps(
+        _mm256_min_ps(a, _mm256_set1_ps(9.0)),
+        _mm256_min_ps(a, _mm256_set1_ps(9.0)),
+    ));
+    let large = _mm256_sub_ps(
+        one,
+        _mm256_div_ps(_mm256_set1_ps(2.0), _mm256_add_ps(e, one)),
+    );
+    let large = _mm256_or_ps(large, _mm256_and_ps(sign, x));
+    let is_small = _mm256_cmp_ps::<_CMP_LT_OQ>(a, _mm256_set1_ps(0.625));
+    _mm256_blendv_ps(large, small, is_small)
+}
+
+/// Applies `$f` to every value of `$values`, 8 at a time, the last few through masked loads and
+/// stores. (A macro, not a function taking a closure: a closure's call would not inherit the
+/// target features, and its intrinsics would not be inlined.)
+macro_rules! map8 {
+    ($values:expr, $f:ident) => {{
+        let values: &mut [f32] = $values;
+        let mut chunks = values.chunks_exact_mut(8);
+        // SAFETY: each pointer holds 8 values, or `rest` values with the mask of `rest` lanes.
+        unsafe {
+            for c in &mut chunks {
+                _mm256_storeu_ps(c.as_mut_ptr(), $f(_mm256_loadu_ps(c.as_ptr())));
+            }
+            let rest = chunks.into_remainder();
+            if !rest.is_empty() {
+                let m = mask(rest.len());
+                let v = $f(_mm256_maskload_ps(rest.as_ptr(), m));
+                _mm256_maskstore_ps(rest.as_mut_ptr(), m, v);
+            }
+        }
+    }};
+}
+
+/// The logistic sigmoid of every value.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn sigmoid(values: &mut [f32]) {
+    map8!(values, sigmoid8);
+}
+
+/// `tanh` of every value.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn tanh(values: &mut [f32]) {
+    map8!(values, tanh8);
+}
