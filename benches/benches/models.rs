@@ -161,7 +161,10 @@ where
             flat
         };
         let err = max_error(&flat(&outputs), &want);
-        assert!(err <= 1e-5, "{name} batch {batch}: predict differs from Keras by {err}");
+        assert!(
+            err <= 1e-5,
+            "{name} batch {batch}: predict differs from Keras by {err}"
+        );
         model.predict_batch(&inputs, &mut outputs);
         let err_batch = max_error(&flat(&outputs), &want);
         assert!(
@@ -174,7 +177,10 @@ where
         let mut state = tract_plan(name, &shape, ids);
         let tin = tract_input(name, batch, &shape, ids);
         let terr = max_error(&tract_output(&tract_run(&mut state, &tin)), &want);
-        assert!(terr <= 1e-4, "{name} batch {batch}: tract differs from Keras by {terr}");
+        assert!(
+            terr <= 1e-4,
+            "{name} batch {batch}: tract differs from Keras by {terr}"
+        );
         println!(
             "{name} batch {batch}: max error vs Keras: predict {err:.1e}, predict_batch \
              {err_batch:.1e}, tract {terr:.1e}"
@@ -255,7 +261,9 @@ where
 /// FLOPs per sample from the manifest (a tiny search, to need no JSON parser).
 fn manifest_flops(name: &str) -> f64 {
     let text = String::from_utf8(read_file("manifest.json")).expect("manifest is UTF-8");
-    let at = text.find(&format!("\"{name}\"")).expect("model in manifest");
+    let at = text
+        .find(&format!("\"{name}\""))
+        .expect("model in manifest");
     let key = "\"flops_per_sample\":";
     let from = at + text[at..].find(key).expect("flops in manifest") + key.len();
     let digits: String = text[from..]
@@ -268,7 +276,10 @@ fn manifest_flops(name: &str) -> f64 {
 
 fn main() {
     // `cargo bench -- FILTER`; cargo also passes `--bench`.
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     let mut rows = Vec::new();
     if wanted("m1_mlp") {

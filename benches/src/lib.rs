@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-
 use static_keras::{keras_model, Model};
 
 keras_model! {
@@ -146,14 +145,34 @@ pub fn max_error(got: &[f32], want: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
+/// A benchmark model that loads from its `.keras` file.
+pub trait FromKeras: Model + Sized {
+    /// The model with the file's weights, checked against the declaration.
+    fn from_keras(path: &Path) -> Result<Self, String>;
+}
 
-/// The model `name` with Keras's weights.
-// TEMPORARY until the Keras-file loader lands: weights dumped by Python into target/.
-pub fn load<M: Model + Default>(name: &str) -> M {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../target/bench-weights/{name}.w.bin"));
-    let bytes = std::fs::read(&path).expect("weights");
-    let mut m = M::default();
-    static_keras::load_le_bytes(&mut m, &bytes).expect("weights fit");
-    m
+macro_rules! from_keras {
+    ($($ty:ty),*) => {$(
+        impl FromKeras for $ty {
+            fn from_keras(path: &Path) -> Result<Self, String> {
+                <$ty>::from_keras_file(path).map_err(|e| e.to_string())
+            }
+        }
+    )*};
+}
+from_keras!(M1Mlp, M2Cnn, M3Lstm, M4Gru, M5Conv1d, M6Conv3d);
+
+/// The model `name` with Keras's weights, from `NAME.keras`; stops with a clear message when the
+/// file is missing or does not fit the declaration.
+pub fn load<M: FromKeras>(name: &str) -> M {
+    let path = models_dir().join(format!("{name}.keras"));
+    if !path.exists() {
+        panic!(
+            "missing benchmark model {}\n(the benchmark models live in shared/bench-models \
+             beside the repository; set STATIC_KERAS_BENCH_MODELS to their folder to use another \
+             place)",
+            path.display()
+        );
+    }
+    M::from_keras(&path).unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()))
 }
