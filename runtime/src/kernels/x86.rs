@@ -367,7 +367,12 @@ impl Gemm {
         // SAFETY: each tile covers rows inside `0..m`.
         unsafe {
             while i + 8 * l <= m {
-                self.column_tile::<V, 8, 1, false>(i, j, l);
+                // AVX-512 has the registers for two partial sums of 8 vectors.
+                if l == 16 {
+                    self.column_tile::<V, 8, 2, false>(i, j, l);
+                } else {
+                    self.column_tile::<V, 8, 1, false>(i, j, l);
+                }
                 i += 8 * l;
             }
             let rest = m - i;

@@ -97,6 +97,25 @@ trait Micro<const N: usize> {
         first: bool,
         bias: Option<&[f32]>,
     );
+
+    /// Whether [`Micro::pair`] runs two full blocks at once.
+    const PAIRS: bool = false;
+
+    /// [`Micro::block`] for two full blocks of `MR` filters (`a0` then `a1`), when
+    /// [`Micro::PAIRS`].
+    #[allow(clippy::too_many_arguments)]
+    fn pair(
+        _a0: &[f32],
+        _a1: &[f32],
+        _b: &[[f32; N]],
+        _n: usize,
+        _y: &mut [f32],
+        _f: usize,
+        _first: bool,
+        _bias: Option<&[f32]>,
+    ) {
+        unreachable!("no pairs on this path")
+    }
 }
 
 /// The portable register tile ([`micro`]), products and sums in a fixed order.
@@ -150,13 +169,24 @@ fn conv_tiled<K: Micro<N>, const N: usize>(
                 let b = &mut panel[..kb];
                 pack(g, x, &at, n, grp, k0, b);
                 let (first, last) = (k0 == 0, k0 + kb == depth);
-                for f0 in (0..f_g).step_by(MR) {
-                    let m = MR.min(f_g - f0);
+                let mut f0 = 0;
+                while f0 < f_g {
                     let ch = grp * f_g + f0;
+                    let bias_of = |m: usize| bias.filter(|_| last).map(|b| &b[ch..ch + m]);
+                    if K::PAIRS && f_g - f0 >= 2 * MR {
+                        // Two full blocks at once: twice the filters per broadcast.
+                        let a0 = &kernel[ch * depth + k0 * MR..][..kb * MR];
+                        let a1 = &kernel[(ch + MR) * depth + k0 * MR..][..kb * MR];
+                        let out = &mut y[p0 * f + ch..][..(n - 1) * f + 2 * MR];
+                        K::pair(a0, a1, b, n, out, f, first, bias_of(2 * MR));
+                        f0 += 2 * MR;
+                        continue;
+                    }
+                    let m = MR.min(f_g - f0);
                     let a = &kernel[ch * depth + k0 * m..][..kb * m];
-                    let bias = bias.filter(|_| last).map(|b| &b[ch..ch + m]);
                     let out = &mut y[p0 * f + ch..][..(n - 1) * f + m];
-                    K::block(a, m, b, n, out, f, first, bias);
+                    K::block(a, m, b, n, out, f, first, bias_of(m));
+                    f0 += MR;
                 }
             }
         }
@@ -403,6 +433,33 @@ mod simd {
     struct Simd<V>(V);
 
     impl<V: Vector, const N: usize> Micro<N> for Simd<V> {
+        /// AVX-512 has the registers for 2 × 12 tiles (AVX2 would need 4 × 6).
+        const PAIRS: bool = V::LANES == MR;
+
+        #[inline(always)]
+        fn pair(
+            a0: &[f32],
+            a1: &[f32],
+            b: &[[f32; N]],
+            n: usize,
+            y: &mut [f32],
+            f: usize,
+            first: bool,
+            bias: Option<&[f32]>,
+        ) {
+            assert!(
+                V::LANES == MR
+                    && a0.len() == b.len() * MR
+                    && a1.len() == b.len() * MR
+                    && n <= N
+                    && n > 0
+                    && y.len() >= (n - 1) * f + 2 * MR
+                    && bias.is_none_or(|b| b.len() == 2 * MR)
+            );
+            // SAFETY: lengths checked above.
+            unsafe { tile_pair::<V, N>(a0, a1, b, n, y, f, first, bias) }
+        }
+
         #[inline(always)]
         fn block(
             a: &[f32],
@@ -439,6 +496,50 @@ mod simd {
                     tile::<V, 1, N, false>(a, m, b, n, y, f, first, bias, l);
                 } else {
                     tile::<V, 1, N, true>(a, m, b, n, y, f, first, bias, m);
+                }
+            }
+        }
+    }
+
+    /// Two full blocks of 16 filters (one AVX-512 register each) × `N` positions: per row, two
+    /// loads and `N` broadcasts feed `2·N` fused multiply-adds.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile_pair<V: Vector, const N: usize>(
+        a0: &[f32],
+        a1: &[f32],
+        b: &[[f32; N]],
+        n: usize,
+        y: &mut [f32],
+        f: usize,
+        first: bool,
+        bias: Option<&[f32]>,
+    ) {
+        let l = V::LANES;
+        // SAFETY: see `Micro::pair`: row `k` of `a0` and `a1` holds `l` values each, `y` holds
+        // `2·l` outputs at each of the `n` positions, `bias` `2·l` values.
+        unsafe {
+            let mut acc = [[V::zero(); 2]; N];
+            let (mut p0, mut p1) = (a0.as_ptr(), a1.as_ptr());
+            for row in b {
+                let av = [V::load(p0), V::load(p1)];
+                for (acc, x) in acc.iter_mut().zip(row) {
+                    let x = V::broadcast(x);
+                    acc[0] = V::fmadd(av[0], x, acc[0]);
+                    acc[1] = V::fmadd(av[1], x, acc[1]);
+                }
+                p0 = p0.add(l);
+                p1 = p1.add(l);
+            }
+            let yp = y.as_mut_ptr();
+            for (j, acc) in acc.iter().enumerate().take(n) {
+                for (v, &sum) in acc.iter().enumerate() {
+                    let p = yp.add(j * f + v * l);
+                    let mut sum = if first { sum } else { V::add(V::load(p), sum) };
+                    if let Some(b) = bias {
+                        sum = V::add(sum, V::load(b.as_ptr().add(v * l)));
+                    }
+                    V::store(p, sum);
                 }
             }
         }
@@ -567,7 +668,7 @@ mod tests {
     fn matches_the_definition() {
         let x: [f32; 8192] = core::array::from_fn(|i| ((i * 37) % 23) as f32 * 0.25 - 2.0);
         let w: [f32; 8192] = core::array::from_fn(|i| ((i * 11) % 19) as f32 * 0.125 - 1.0);
-        let b: [f32; 32] = core::array::from_fn(|i| i as f32 * 0.5 - 3.0);
+        let b: [f32; 64] = core::array::from_fn(|i| i as f32 * 0.5 - 3.0);
         let ax = |n, k, s, d, p| AxisGeometry::resolve(n, k, s, d, p).unwrap();
         let one = ax(1, 1, 1, 1, Padding::Valid);
         let cases = [
@@ -615,6 +716,18 @@ mod tests {
                 8,
                 1,
             ),
+            // Pairs of full 16-filter blocks, then a short block; per group too.
+            (
+                [
+                    one,
+                    ax(5, 3, 1, 1, Padding::Same),
+                    ax(6, 3, 1, 1, Padding::Valid),
+                ],
+                5,
+                40,
+                1,
+            ),
+            ([one, one, ax(9, 3, 1, 1, Padding::Valid)], 4, 64, 2),
             // 9 taps × 70 channels = 630 rows: more than one panel (KB).
             ([one, one, ax(12, 9, 1, 1, Padding::Same)], 70, 9, 1),
             (

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""The "Host speed" table of BENCHMARKS.md: static-keras and tract (the Rust benchmark in
+benches/) beside onnxruntime, Keras and JAX (XLA) when this Python has them.
+
+    python3 -m venv target/peers
+    target/peers/bin/pip install onnxruntime keras==3.15.1 "jax[cpu]" numpy h5py
+    target/peers/bin/python tools/bench_peers.py            # every model
+    target/peers/bin/python tools/bench_peers.py m1 m3      # models whose name contains m1 or m3
+
+Everything runs on one CPU (this process and the Rust benchmark it starts are pinned to the same
+core; onnxruntime and XLA are told to use one thread). For each model the Python engines are
+timed before and after the Rust benchmark's run of the same model, so the columns come from the
+same few seconds. Each engine's figure is the median over rounds of blocks of calls, per sample,
+in on-CPU time of the whole process (XLA computes on threads of its own; a wait for the core is
+not counted, as in the Rust benchmark); every engine's outputs are first checked against Keras's
+(`NAME.yB.bin`). The last column is static-keras's time divided by the best peer's.
+
+The benchmark models live in shared/bench-models beside the repository (or
+STATIC_KERAS_BENCH_MODELS).
+"""
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = Path(os.environ.get("STATIC_KERAS_BENCH_MODELS", ROOT.parent / "shared" / "bench-models"))
+ROUNDS = 9
+BLOCK_S = 0.06
+
+# One thread everywhere, set before XLA or onnxruntime start.
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+CPU = sorted(os.sched_getaffinity(0))[-1]
+os.sched_setaffinity(0, {CPU})
+
+import numpy as np  # noqa: E402
+
+
+def load_data(name, info, batch):
+    dtype = np.int32 if info["input_dtype"] == "int32" else np.float32
+    x = np.fromfile(MODELS / f"{name}.x{batch}.bin", dtype="<i4" if dtype == np.int32 else "<f4")
+    y = np.fromfile(MODELS / f"{name}.y{batch}.bin", dtype="<f4")
+    return x.reshape(info[f"x{batch}_shape"]).astype(dtype), y.reshape(info[f"y{batch}_shape"])
+
+
+def max_error(got, want):
+    got = np.asarray(got, dtype=np.float32).reshape(want.shape)
+    return float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want))))
+
+
+def time_engines(engines, batch):
+    """Per-sample µs of each engine (median over interleaved rounds)."""
+    calls = {}
+    for name, run in engines.items():
+        run()
+        t0, n = time.process_time(), 0
+        while time.process_time() - t0 < 0.05:
+            run()
+            n += 1
+        calls[name] = max(1, int(BLOCK_S / ((time.process_time() - t0) / n)))
+    per_sample = {name: [] for name in engines}
+    for _ in range(ROUNDS):
+        for name, run in engines.items():
+            t0 = time.process_time()
+            for _ in range(calls[name]):
+                run()
+            per_sample[name].append((time.process_time() - t0) / (calls[name] * batch) * 1e6)
+    return {name: statistics.median(v) for name, v in per_sample.items()}
+
+
+def python_engines(name, x, want):
+    """The Python peers available here, each checked against Keras's outputs first."""
+    engines, notes = {}, []
+    try:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        sess = ort.InferenceSession(str(MODELS / f"{name}.onnx"), opts, providers=["CPUExecutionProvider"])
+        feed = {sess.get_inputs()[0].name: x}
+        err = max_error(sess.run(None, feed)[0], want)
+        assert err <= 1e-4, f"onnxruntime differs from Keras by {err}"
+        engines["onnxruntime"] = lambda: sess.run(None, feed)
+        notes.append(f"onnxruntime {ort.__version__}")
+    except ImportError:
+        pass
+    try:
+        import jax
+        import keras
+
+        model = keras.saving.load_model(MODELS / f"{name}.keras")
+        err = max_error(model.predict_on_batch(x), want)
+        assert err <= 1e-5, f"Keras differs from its own outputs by {err}"
+        engines["Keras"] = lambda: model.predict_on_batch(x)
+        # Copies: Keras's own calls may donate the variables' buffers.
+        tv = [jax.numpy.array(v.value, copy=True) for v in model.trainable_variables]
+        ntv = [jax.numpy.array(v.value, copy=True) for v in model.non_trainable_variables]
+        fn = jax.jit(lambda tv, ntv, x: model.stateless_call(tv, ntv, x, training=False)[0])
+        xj = jax.numpy.asarray(x)
+        err = max_error(np.asarray(fn(tv, ntv, xj)), want)
+        assert err <= 1e-4, f"JAX jit differs from Keras by {err}"
+        engines["JAX jit"] = lambda: fn(tv, ntv, xj).block_until_ready()
+        notes.append(f"Keras {keras.__version__}, JAX {jax.__version__}")
+    except ImportError:
+        pass
+    return engines, notes
+
+
+def rust_bench(name):
+    """static-keras and tract per-sample µs at batch 1 and 64, from the Rust benchmark."""
+    out = subprocess.run(
+        ["cargo", "bench", "-q", "--", name],
+        cwd=ROOT / "benches",
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rows = {}
+    for line in out.splitlines():
+        m = re.match(rf"\| {name} \| (\d+) \| ([\d.]+) \| ([\d.]+) \|", line)
+        if m:
+            rows[int(m.group(1))] = {"static-keras": float(m.group(2)), "tract": float(m.group(3))}
+    return rows
+
+
+def sgemm_rate(n=2048):
+    """Single-core sgemm GFLOP/s of numpy's BLAS (n³, median of 5)."""
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    b = np.random.default_rng(1).random((n, n), dtype=np.float32)
+    a @ b
+    times = []
+    for _ in range(5):
+        t0 = time.process_time()
+        a @ b
+        times.append(time.process_time() - t0)
+    return 2 * n**3 / statistics.median(times) * 1e-9
+
+
+def main():
+    manifest = json.loads((MODELS / "manifest.json").read_text())["models"]
+    wanted = sys.argv[1:]
+    names = [n for n in manifest if not wanted or any(w in n for w in wanted)]
+    # Build the Rust benchmark first, so its compilation is not timed against anything.
+    subprocess.run(["cargo", "bench", "--no-run", "-q"], cwd=ROOT / "benches", check=True)
+    columns = ["static-keras", "tract", "onnxruntime", "JAX jit", "Keras"]
+    lines = []
+    versions = set()
+    for name in names:
+        info = manifest[name]
+        data = {b: load_data(name, info, b) for b in (1, 64)}
+        engines = {b: python_engines(name, *data[b]) for b in (1, 64)}
+        for b in (1, 64):
+            versions.update(engines[b][1])
+        before = {b: time_engines(engines[b][0], b) for b in (1, 64)}
+        rust = rust_bench(name)
+        after = {b: time_engines(engines[b][0], b) for b in (1, 64)}
+        for b in (1, 64):
+            t = dict(rust[b])
+            for eng in before[b]:
+                t[eng] = (before[b][eng] + after[b][eng]) / 2
+            peers = {k: v for k, v in t.items() if k != "static-keras"}
+            best = min(peers, key=peers.get)
+            ours = t["static-keras"]
+            gflops = info["flops_per_sample"] / ours * 1e-3
+            cells = [f"{t[c]:.2f}" if c in t else "—" for c in columns]
+            lines.append(
+                f"| {name} | {b} | " + " | ".join(cells)
+                + f" | {gflops:.1f} | {best} | ×{ours / peers[best]:.2f} |"
+            )
+            print(lines[-1], flush=True)
+    print()
+    print(f"CPU {CPU}; " + "; ".join(sorted(versions)))
+    print(f"numpy sgemm 2048³, one thread: {sgemm_rate():.1f} GFLOP/s")
+    print()
+    print("| model | batch | " + " | ".join(columns) + " | static-keras GFLOP/s | best peer | static-keras ÷ best |")
+    print("|---|--:|" + "--:|" * len(columns) + "--:|---|--:|")
+    for line in lines:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
