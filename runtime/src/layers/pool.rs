@@ -106,32 +106,41 @@ const fn axes<D: Window, H: Window, W: Window>(pin: usize, pout: usize) -> [Axis
     axes
 }
 
-/// Reduces every window of `x` into `y` (channels_last, `channels` values per position).
-fn pool(axes: &[AxisGeometry; 3], channels: usize, x: &[f32], y: &mut [f32], max: bool) {
+/// Reduces every window of `x` into `y` (channels_last, `C` values per position).
+fn pool<const C: usize>(axes: &[AxisGeometry; 3], x: &[f32], y: &mut [f32], max: bool) {
     let [ad, ah, aw] = *axes;
-    let mut outputs = y.chunks_exact_mut(channels);
+    // The taps of output `o` inside the input, without the divisions of
+    // `AxisGeometry::taps_inside` (pooling windows have dilation 1).
+    let inside = |a: AxisGeometry, o: usize| {
+        let start = o * a.stride;
+        let lo = a.before.saturating_sub(start);
+        let hi = (a.n + a.before).saturating_sub(start).min(a.k);
+        (lo, hi.max(lo))
+    };
+    let (columns, rest) = x.as_chunks::<C>();
+    let (outputs, tail) = y.as_chunks_mut::<C>();
+    assert!(rest.is_empty() && tail.is_empty() && outputs.len() == ad.out * ah.out * aw.out);
+    let mut outputs = outputs.iter_mut();
     for od in 0..ad.out {
-        let (d0, d1) = ad.taps_inside(od);
+        let (d0, d1) = inside(ad, od);
         for oh in 0..ah.out {
-            let (h0, h1) = ah.taps_inside(oh);
+            let (h0, h1) = inside(ah, oh);
             for ow in 0..aw.out {
-                let (w0, w1) = aw.taps_inside(ow);
-                let out = outputs.next().expect("y holds every output position");
-                out.fill(if max { f32::NEG_INFINITY } else { 0.0 });
+                let (w0, w1) = inside(aw, ow);
+                let mut acc = [if max { f32::NEG_INFINITY } else { 0.0 }; C];
                 for kd in d0..d1 {
                     let id = od * ad.stride + kd - ad.before;
                     for kh in h0..h1 {
                         let ih = oh * ah.stride + kh - ah.before;
-                        for kw in w0..w1 {
-                            let iw = ow * aw.stride + kw - aw.before;
-                            let at = ((id * ah.n + ih) * aw.n + iw) * channels;
-                            let column = &x[at..at + channels];
+                        let row = (id * ah.n + ih) * aw.n;
+                        let first = row + ow * aw.stride + w0 - aw.before;
+                        for column in &columns[first..first + (w1 - w0)] {
                             if max {
-                                for (o, &v) in out.iter_mut().zip(column) {
+                                for (o, &v) in acc.iter_mut().zip(column) {
                                     *o = if v > *o { v } else { *o };
                                 }
                             } else {
-                                for (o, &v) in out.iter_mut().zip(column) {
+                                for (o, &v) in acc.iter_mut().zip(column) {
                                     *o += v;
                                 }
                             }
@@ -142,8 +151,9 @@ fn pool(axes: &[AxisGeometry; 3], channels: usize, x: &[f32], y: &mut [f32], max
                     // Real elements only: with "same", padding is not counted (Keras divides
                     // by a window count); with "valid" this is the pool volume.
                     let count = ((d1 - d0) * (h1 - h0) * (w1 - w0)) as f32;
-                    out.iter_mut().for_each(|o| *o /= count);
+                    acc.iter_mut().for_each(|o| *o /= count);
                 }
+                *outputs.next().expect("y holds every output position") = acc;
             }
         }
     }
@@ -156,7 +166,7 @@ impl<const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const P
     fn forward(&self, x: &Tensor<C, PIN>) -> Tensor<C, POUT> {
         let axes = const { axes::<D, H, W>(PIN, POUT) };
         let mut y = Tensor::<C, POUT>::zeros();
-        pool(&axes, C, x.as_slice(), y.as_mut_slice(), true);
+        pool::<C>(&axes, x.as_slice(), y.as_mut_slice(), true);
         y
     }
 }
@@ -168,7 +178,7 @@ impl<const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const P
     fn forward(&self, x: &Tensor<C, PIN>) -> Tensor<C, POUT> {
         let axes = const { axes::<D, H, W>(PIN, POUT) };
         let mut y = Tensor::<C, POUT>::zeros();
-        pool(&axes, C, x.as_slice(), y.as_mut_slice(), false);
+        pool::<C>(&axes, x.as_slice(), y.as_mut_slice(), false);
         y
     }
 }

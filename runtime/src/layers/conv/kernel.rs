@@ -5,7 +5,10 @@
 //! of `B` is the input window of output position `p` (im2col). `B` is never built whole: for
 //! `NR` output positions at a time, a bounded panel of at most `KB` rows is packed on the stack
 //! (padding as zeros), and every block of `MR` filters runs a register-tiled micro-kernel over
-//! it. The kernel (`A`) is stored pre-packed (see [`panel_index`]): each block of `MR` filters
+//! it. The panel has two layouts ([`Panel`]). Position by position, where a position's window is a
+//! few contiguous runs of the input (one per kernel row when the taps of a row are adjacent), so
+//! packing is a handful of copies rather than a gather per value; or row by row when there is one
+//! input channel and stride 1, where a row of consecutive positions is contiguous instead. The kernel (`A`) is stored pre-packed (see [`panel_index`]): each block of `MR` filters
 //! holds its weights for every tap and channel contiguously, so the micro-kernel streams through
 //! both operands. Groups pack their own channels and use their own filter blocks: nothing is
 //! copied per group beyond the panel.
@@ -34,6 +37,24 @@ const NR: usize = 4;
 const KB: usize = 256;
 #[cfg(not(target_arch = "arm"))]
 const KB: usize = 512;
+/// The stride between the positions of a panel: `KB` plus a cache line, so that the `N`
+/// positions' rows do not all fall into the same two L1 sets.
+const KBS: usize = KB + 16;
+
+/// The storage of a packed panel of `N` positions: row `k` (tap × channel) of position `j`'s
+/// window is at `j·sj + k·sk` of it flattened, with `(sj, sk)` = [`strides`].
+type Panel<const N: usize> = [[f32; KBS]; N];
+
+/// The panel's strides `(position, row)`: row-major (`KM`, each row holds the `N` positions) or
+/// position-major (each position holds its `KBS` rows).
+#[inline(always)]
+const fn strides<const N: usize, const KM: bool>() -> (usize, usize) {
+    if KM {
+        (1, N)
+    } else {
+        (KBS, 1)
+    }
+}
 
 /// Where the Keras kernel value of row `kk` (tap × channel within the group, `0..depth`) and
 /// filter `f` lives in the packed kernel: filters come in blocks of `MR` within each group (the
@@ -77,20 +98,34 @@ pub fn conv(g: &ConvGeometry, x: &[f32], kernel: &[f32], bias: Option<&[f32]>, y
         Some(simd::Isa::Avx2) => return unsafe { simd::conv_avx2(g, x, kernel, bias, y) },
         None => {}
     }
-    conv_tiled::<Portable, NR>(g, x, kernel, bias, y);
+    if row_major(g) {
+        conv_tiled::<Portable, NR, true>(g, x, kernel, bias, y);
+    } else {
+        conv_tiled::<Portable, NR, false>(g, x, kernel, bias, y);
+    }
+}
+
+/// Whether the panel is packed row by row: with one input channel and stride 1, a row of the
+/// panel (one tap, consecutive positions of an output row) is a contiguous run of the input, while
+/// a position's window is `kernel_size` short pieces.
+fn row_major(g: &ConvGeometry) -> bool {
+    g.cin == 1 && g.axes[2].stride == 1
 }
 
 /// What runs one block of at most `MR` filters over one packed panel of `N` positions and
 /// writes (or adds to) the outputs: the register tile.
 trait Micro<const N: usize> {
-    /// `a`: `b.len()` rows of `m` packed filter weights; `y`: the outputs of the block's first
-    /// filter at the tile's first position, positions `f` apart; `n ≤ N` positions are real.
-    /// The first chunk of the reduction writes, later ones add; the bias comes with the last.
+    /// `a`: `kb` rows of `m` packed filter weights; `b`: the panel (laid out as `KM` says, see
+    /// [`strides`]), rows `0..kb` used; `y`: the
+    /// outputs of the block's first filter at the tile's first position, positions `f` apart;
+    /// `n ≤ N` positions are real. The first chunk of the reduction writes, later ones add; the
+    /// bias comes with the last.
     #[allow(clippy::too_many_arguments)]
-    fn block(
+    fn block<const KM: bool>(
         a: &[f32],
         m: usize,
-        b: &[[f32; N]],
+        b: &[f32],
+        kb: usize,
         n: usize,
         y: &mut [f32],
         f: usize,
@@ -101,13 +136,47 @@ trait Micro<const N: usize> {
     /// Whether [`Micro::pair`] runs two full blocks at once.
     const PAIRS: bool = false;
 
+    /// [`Micro::block`] reading B from the input: row `k` of position `j` is `x[offs[k] + j]`
+    /// (`offs.len()` rows). Only where [`conv_rows`] runs.
+    #[allow(clippy::too_many_arguments)]
+    fn block_direct(
+        _a: &[f32],
+        _m: usize,
+        _x: &[f32],
+        _offs: &[usize],
+        _n: usize,
+        _y: &mut [f32],
+        _f: usize,
+        _first: bool,
+        _bias: Option<&[f32]>,
+    ) {
+        unreachable!("no direct tiles on this path")
+    }
+
+    /// [`Micro::pair`] reading B from the input, as [`Micro::block_direct`].
+    #[allow(clippy::too_many_arguments)]
+    fn pair_direct(
+        _a0: &[f32],
+        _a1: &[f32],
+        _x: &[f32],
+        _offs: &[usize],
+        _n: usize,
+        _y: &mut [f32],
+        _f: usize,
+        _first: bool,
+        _bias: Option<&[f32]>,
+    ) {
+        unreachable!("no direct tiles on this path")
+    }
+
     /// [`Micro::block`] for two full blocks of `MR` filters (`a0` then `a1`), when
     /// [`Micro::PAIRS`].
     #[allow(clippy::too_many_arguments)]
-    fn pair(
+    fn pair<const KM: bool>(
         _a0: &[f32],
         _a1: &[f32],
-        _b: &[[f32; N]],
+        _b: &[f32],
+        _kb: usize,
         _n: usize,
         _y: &mut [f32],
         _f: usize,
@@ -123,17 +192,18 @@ struct Portable;
 
 impl<const N: usize> Micro<N> for Portable {
     #[inline(always)]
-    fn block(
+    fn block<const KM: bool>(
         a: &[f32],
         m: usize,
-        b: &[[f32; N]],
+        b: &[f32],
+        kb: usize,
         n: usize,
         y: &mut [f32],
         f: usize,
         first: bool,
         bias: Option<&[f32]>,
     ) {
-        let acc = micro(a, b, m);
+        let acc = micro::<N, KM>(a, b, kb, m);
         for (j, acc) in acc.iter().enumerate().take(n) {
             store(&mut y[j * f..][..m], &acc[..m], first, bias);
         }
@@ -141,7 +211,7 @@ impl<const N: usize> Micro<N> for Portable {
 }
 
 #[inline(always)]
-fn conv_tiled<K: Micro<N>, const N: usize>(
+fn conv_tiled<K: Micro<N>, const N: usize, const KM: bool>(
     g: &ConvGeometry,
     x: &[f32],
     kernel: &[f32],
@@ -149,10 +219,10 @@ fn conv_tiled<K: Micro<N>, const N: usize>(
     y: &mut [f32],
 ) {
     let [ad, ah, aw] = g.axes;
-    let (cin_g, f_g, f) = (g.cin / g.groups, g.filters / g.groups, g.filters);
+    let cin_g = g.cin / g.groups;
     let depth = ad.k * ah.k * aw.k * cin_g; // rows of A per group
     let positions = ad.out * ah.out * aw.out;
-    let mut panel = [[0.0f32; N]; KB];
+    let mut panel: Panel<N> = [[0.0f32; KBS]; N];
     // (od, oh, ow) of the next output position, stepped without divisions.
     let mut cursor = [0usize; 3];
     for p0 in (0..positions).step_by(N) {
@@ -166,28 +236,134 @@ fn conv_tiled<K: Micro<N>, const N: usize>(
         for grp in 0..g.groups {
             for k0 in (0..depth).step_by(KB) {
                 let kb = KB.min(depth - k0);
-                let b = &mut panel[..kb];
-                pack(g, x, &at, n, grp, k0, b);
-                let (first, last) = (k0 == 0, k0 + kb == depth);
-                let mut f0 = 0;
-                while f0 < f_g {
-                    let ch = grp * f_g + f0;
-                    let bias_of = |m: usize| bias.filter(|_| last).map(|b| &b[ch..ch + m]);
-                    if K::PAIRS && f_g - f0 >= 2 * MR {
-                        // Two full blocks at once: twice the filters per broadcast.
-                        let a0 = &kernel[ch * depth + k0 * MR..][..kb * MR];
-                        let a1 = &kernel[(ch + MR) * depth + k0 * MR..][..kb * MR];
-                        let out = &mut y[p0 * f + ch..][..(n - 1) * f + 2 * MR];
-                        K::pair(a0, a1, b, n, out, f, first, bias_of(2 * MR));
-                        f0 += 2 * MR;
-                        continue;
-                    }
-                    let m = MR.min(f_g - f0);
-                    let a = &kernel[ch * depth + k0 * m..][..kb * m];
-                    let out = &mut y[p0 * f + ch..][..(n - 1) * f + m];
-                    K::block(a, m, b, n, out, f, first, bias_of(m));
-                    f0 += MR;
+                pack::<N, KM>(g, x, &at, n, grp, k0, kb, panel.as_flattened_mut());
+                let tile = Tile {
+                    p0,
+                    n,
+                    grp,
+                    k0,
+                    kb,
+                    depth,
+                };
+                run_blocks::<K, N, KM>(g, &tile, kernel, bias, y, panel.as_flattened(), None);
+            }
+        }
+    }
+}
+
+/// Where one tile's products go: output positions `p0..p0 + n`, group `grp`, reduction rows
+/// `k0..k0 + kb` of `depth`.
+struct Tile {
+    p0: usize,
+    n: usize,
+    grp: usize,
+    k0: usize,
+    kb: usize,
+    depth: usize,
+}
+
+/// Runs every block of filters of the tile's group over its rows of B: the packed panel `b`, or,
+/// with `direct`, the input itself (`b` starting at the tile's first position, row `k` of
+/// position `j` at `direct[k] + j`).
+#[inline(always)]
+fn run_blocks<K: Micro<N>, const N: usize, const KM: bool>(
+    g: &ConvGeometry,
+    t: &Tile,
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    b: &[f32],
+    direct: Option<&[usize]>,
+) {
+    let (f_g, f) = (g.filters / g.groups, g.filters);
+    let (n, depth, k0, kb) = (t.n, t.depth, t.k0, t.kb);
+    let (first, last) = (k0 == 0, k0 + kb == depth);
+    let mut f0 = 0;
+    while f0 < f_g {
+        let ch = t.grp * f_g + f0;
+        let bias_of = |m: usize| bias.filter(|_| last).map(|b| &b[ch..ch + m]);
+        if K::PAIRS && f_g - f0 >= 2 * MR {
+            // Two full blocks at once: twice the filters per broadcast.
+            let a0 = &kernel[ch * depth + k0 * MR..][..kb * MR];
+            let a1 = &kernel[(ch + MR) * depth + k0 * MR..][..kb * MR];
+            let out = &mut y[t.p0 * f + ch..][..(n - 1) * f + 2 * MR];
+            match direct {
+                Some(offs) => K::pair_direct(a0, a1, b, offs, n, out, f, first, bias_of(2 * MR)),
+                None => K::pair::<KM>(a0, a1, b, kb, n, out, f, first, bias_of(2 * MR)),
+            }
+            f0 += 2 * MR;
+            continue;
+        }
+        let m = MR.min(f_g - f0);
+        let a = &kernel[ch * depth + k0 * m..][..kb * m];
+        let out = &mut y[t.p0 * f + ch..][..(n - 1) * f + m];
+        match direct {
+            Some(offs) => K::block_direct(a, m, b, offs, n, out, f, first, bias_of(m)),
+            None => K::block::<KM>(a, m, b, kb, n, out, f, first, bias_of(m)),
+        }
+        f0 += MR;
+    }
+}
+
+/// The convolution for one input channel and stride 1 ([`row_major`]) on the SIMD path, with
+/// the whole reduction in one panel (`depth ≤ KB`): tiles of up to `N` consecutive positions of
+/// one output row. A tile whose windows lie inside the input reads its rows straight from the
+/// input (row `k` of position `j` is `x[base + offs[k] + j]`), with no panel at all; the others
+/// (at the padding) are packed.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+fn conv_rows<K: Micro<N>, const N: usize>(
+    g: &ConvGeometry,
+    x: &[f32],
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+) {
+    let [ad, ah, aw] = g.axes;
+    let depth = ad.k * ah.k * aw.k;
+    assert!(row_major(g) && g.groups == 1 && depth <= KB);
+    // The input offset of each tap from the window's first value, increasing with the tap.
+    let mut offsets = [0usize; KB];
+    let mut taps = [0usize; 3];
+    for o in offsets.iter_mut().take(depth) {
+        let [kd, kh, kw] = taps;
+        *o = (kd * ad.dilation * ah.n + kh * ah.dilation) * aw.n + kw * aw.dilation;
+        step(&mut taps, [ad.k, ah.k, aw.k]);
+    }
+    let offs = &offsets[..depth];
+    let reach = offs[depth - 1] + N;
+    let mut panel: Panel<N> = [[0.0f32; KBS]; N];
+    let mut p0 = 0;
+    for od in 0..ad.out {
+        for oh in 0..ah.out {
+            for ow0 in (0..aw.out).step_by(N) {
+                let n = N.min(aw.out - ow0);
+                let mut at = [[od, oh, ow0]; N];
+                for (j, a) in at.iter_mut().enumerate().take(n) {
+                    a[2] = ow0 + j;
                 }
+                let tile = Tile {
+                    p0,
+                    n,
+                    grp: 0,
+                    k0: 0,
+                    kb: depth,
+                    depth,
+                };
+                let base = interior(g, &at, n, 0)
+                    .map(|bases| bases[0])
+                    .filter(|&b0| b0 + reach <= x.len());
+                match base {
+                    Some(b0) => {
+                        run_blocks::<K, N, true>(g, &tile, kernel, bias, y, &x[b0..], Some(offs))
+                    }
+                    None => {
+                        pack::<N, true>(g, x, &at, n, 0, 0, depth, panel.as_flattened_mut());
+                        let b = panel.as_flattened();
+                        run_blocks::<K, N, true>(g, &tile, kernel, bias, y, b, None);
+                    }
+                }
+                p0 += n;
             }
         }
     }
@@ -231,25 +407,27 @@ fn store(out: &mut [f32], acc: &[f32], first: bool, bias: Option<&[f32]>) {
     }
 }
 
-/// Packs rows `k0..k0 + b.len()` of the im2col matrix of group `grp` for the tile's positions:
-/// row `tap·cin_g + c`, column `j` is channel `c` of the input that position `j` reads at `tap`,
-/// or zero in the padding (and for the unused columns of a last, short tile).
+/// Packs rows `k0..k0 + kb` of the im2col matrix of group `grp` for the tile's positions: row
+/// `r` = `tap·cin_g + c` of position `j` is channel `c` of the input that position `j` reads at
+/// `tap`, or zero in the padding (and for the unused positions of a last, short tile).
 ///
 /// Rows go in runs: without dilation and groups along the last axis, the taps `kw..KW` of one
 /// position read consecutive input values, so a run is one contiguous copy (the part of it that
 /// falls in the padding is zeros); otherwise a run is one tap.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn pack<const N: usize>(
+fn pack<const N: usize, const KM: bool>(
     g: &ConvGeometry,
     x: &[f32],
     at: &[[usize; 3]; N],
     n: usize,
     grp: usize,
     k0: usize,
-    b: &mut [[f32; N]],
+    kb: usize,
+    b: &mut [f32],
 ) {
     if let Some(bases) = interior(g, at, n, grp) {
-        return pack_interior(g, x, &bases, n, k0, b);
+        return pack_interior::<N, KM>(g, x, &bases, n, k0, kb, b);
     }
     let [ad, ah, aw] = g.axes;
     let cin_g = g.cin / g.groups;
@@ -259,11 +437,10 @@ fn pack<const N: usize>(
     // Offset of the run's first value within its (kd, kh) slab of `aw.k · cin_g` rows.
     let mut e0 = taps[2] * cin_g + c0;
     let mut row = 0;
-    while row < b.len() {
+    while row < kb {
         let [kd, kh, kw] = taps;
         let run_end = if runs { aw.k * cin_g } else { (kw + 1) * cin_g };
-        let len = (run_end - e0).min(b.len() - row);
-        let rows = &mut b[row..row + len];
+        let len = (run_end - e0).min(kb - row);
         for (j, &[od, oh, ow]) in at.iter().enumerate() {
             // The part of this run that reads the input (not padding), as slab offsets, and
             // the input index of its first value.
@@ -287,21 +464,23 @@ fn pack<const N: usize>(
                 }
                 _ => (0..0, 0),
             };
-            if valid.is_empty() {
-                rows.iter_mut().for_each(|r| r[j] = 0.0);
-                continue;
+            let (zeros_before, src) = if valid.is_empty() {
+                (len, &x[..0])
+            } else {
+                (valid.start - e0, &x[source..source + valid.len()])
+            };
+            let copied = src.len();
+            if !KM {
+                let col = &mut b[j * KBS + row..][..len];
+                col[..zeros_before].fill(0.0);
+                copy_run(&mut col[zeros_before..zeros_before + copied], src);
+                col[zeros_before + copied..].fill(0.0);
+            } else {
+                for r in 0..len {
+                    let v = r.checked_sub(zeros_before).and_then(|i| src.get(i));
+                    b[(row + r) * N + j] = v.copied().unwrap_or(0.0);
+                }
             }
-            let (zeros_before, copied) = (valid.start - e0, valid.len());
-            rows[..zeros_before].iter_mut().for_each(|r| r[j] = 0.0);
-            for (r, &v) in rows[zeros_before..]
-                .iter_mut()
-                .zip(&x[source..source + copied])
-            {
-                r[j] = v;
-            }
-            rows[zeros_before + copied..]
-                .iter_mut()
-                .for_each(|r| r[j] = 0.0);
         }
         row += len;
         e0 += len;
@@ -312,6 +491,24 @@ fn pack<const N: usize>(
             step(&mut taps, [ad.k, ah.k, aw.k]);
             e0 = taps[2] * cin_g;
         }
+    }
+}
+
+/// `dst.copy_from_slice(src)` without a call to `memcpy` for the short runs a window is made of:
+/// blocks of 8 values, then single values.
+#[inline(always)]
+fn copy_run(dst: &mut [f32], src: &[f32]) {
+    if dst.len() >= 64 {
+        return dst.copy_from_slice(src);
+    }
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        let d: &mut [f32; 8] = d.try_into().unwrap();
+        *d = *<&[f32; 8]>::try_from(s).unwrap();
+    }
+    for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *d = *s;
     }
 }
 
@@ -339,54 +536,97 @@ fn interior<const N: usize>(
 }
 
 /// [`pack`] for a tile whose windows are all inside the input: row `tap·cin_g + c` reads
-/// `x[base + offset(tap, c)]` for every position, one gather per row without any padding test.
+/// `x[base + offset(tap, c)]` for every position, in runs of contiguous rows (a kernel row's taps
+/// when they are adjacent, otherwise one tap's channels), without any padding test.
 #[inline(always)]
-fn pack_interior<const N: usize>(
+fn pack_interior<const N: usize, const KM: bool>(
     g: &ConvGeometry,
     x: &[f32],
     bases: &[usize; N],
     n: usize,
     k0: usize,
-    b: &mut [[f32; N]],
+    kb: usize,
+    b: &mut [f32],
 ) {
     let [ad, ah, aw] = g.axes;
     let cin_g = g.cin / g.groups;
+    // Row by row, each row is one tap: a copy for each stretch of positions that read adjacent
+    // input values (an output row's positions, with stride 1 and one channel).
+    let runs = !KM && aw.dilation == 1 && g.groups == 1;
+    let mut stretches = [(0usize, 0usize); N];
+    let mut count = 0;
+    if KM {
+        let mut j0 = 0;
+        for j in 1..=n {
+            if j == n || bases[j] != bases[j - 1] + 1 {
+                stretches[count] = (j0, j);
+                count += 1;
+                j0 = j;
+            }
+        }
+    }
+    // The first row's tap and channel; later runs start at channel 0 of the next tap (or of the
+    // next kernel row), stepped without divisions.
     let (tap, mut c) = (k0 / cin_g, k0 % cin_g);
     let mut taps = [tap / (ah.k * aw.k), (tap / aw.k) % ah.k, tap % aw.k];
-    let offset = |[kd, kh, kw]: [usize; 3]| {
-        ((kd * ad.dilation * ah.n + kh * ah.dilation) * aw.n + kw * aw.dilation) * g.cin
-    };
-    let mut tap_offset = offset(taps);
-    for row in b.iter_mut() {
-        let off = tap_offset + c;
-        for (v, &base) in row.iter_mut().zip(bases).take(n) {
-            *v = x[base + off];
+    let mut row = 0;
+    while row < kb {
+        let [kd, kh, kw] = taps;
+        let left = if runs {
+            (aw.k - kw) * cin_g - c
+        } else {
+            cin_g - c
+        };
+        let len = left.min(kb - row);
+        let off =
+            ((kd * ad.dilation * ah.n + kh * ah.dilation) * aw.n + kw * aw.dilation) * g.cin + c;
+        if KM {
+            for r in 0..len {
+                let panel_row = &mut b[(row + r) * N..][..N];
+                for &(j0, j1) in &stretches[..count] {
+                    let src = &x[bases[j0] + off + r..][..j1 - j0];
+                    copy_run(&mut panel_row[j0..j1], src);
+                }
+            }
+        } else {
+            for (j, &base) in bases.iter().enumerate().take(n) {
+                let src = &x[base + off..base + off + len];
+                copy_run(&mut b[j * KBS + row..][..len], src);
+            }
         }
-        row[n..].iter_mut().for_each(|v| *v = 0.0);
-        c += 1;
-        if c == cin_g {
-            c = 0;
-            step(&mut taps, [ad.k, ah.k, aw.k]);
-            tap_offset = offset(taps);
+        row += len;
+        c = 0;
+        if runs {
+            taps[2] = aw.k - 1;
         }
+        step(&mut taps, [ad.k, ah.k, aw.k]);
     }
 }
 
-/// The register tile: `acc[j][i] = Σ_k a[k·m + i] · b[k][j]` for a panel of `m ≤ MR` filters.
+/// The register tile: `acc[j][i] = Σ_k a[k·m + i] · b[j][k]` for a panel of `m ≤ MR` filters
+/// and `kb` rows, summed in the order of `k`.
 #[inline(always)]
-fn micro<const N: usize>(a: &[f32], b: &[[f32; N]], m: usize) -> [[f32; MR]; N] {
+fn micro<const N: usize, const KM: bool>(
+    a: &[f32],
+    b: &[f32],
+    kb: usize,
+    m: usize,
+) -> [[f32; MR]; N] {
+    let (sj, sk) = strides::<N, KM>();
     let mut acc = [[0.0f32; MR]; N];
     if m == MR {
-        for (a, b) in a.chunks_exact(MR).zip(b) {
-            for j in 0..N {
+        for (k, a) in a.chunks_exact(MR).take(kb).enumerate() {
+            for (j, acc) in acc.iter_mut().enumerate() {
+                let b = b[j * sj + k * sk];
                 for i in 0..MR {
-                    acc[j][i] += a[i] * b[j];
+                    acc[i] += a[i] * b;
                 }
             }
         }
     } else {
-        for (a, b) in a.chunks_exact(m).zip(b) {
-            for (acc, &b) in acc.iter_mut().zip(b) {
+        for (k, a) in a.chunks_exact(m).take(kb).enumerate() {
+            for (j, acc) in acc.iter_mut().enumerate() {
+                let b = b[j * sj + k * sk];
                 for (t, &w) in acc.iter_mut().zip(a) {
                     *t += w * b;
                 }
@@ -400,7 +640,13 @@ fn micro<const N: usize>(a: &[f32], b: &[[f32; N]], m: usize) -> [[f32; MR]; N] 
 /// 6) positions per tile, fused multiply-adds.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod simd {
-    use super::{conv_tiled, ConvGeometry, Micro, MR};
+    use super::{conv_rows, conv_tiled, row_major, strides, ConvGeometry, Micro, KB, KBS, MR};
+
+    /// Whether [`conv_rows`] holds the whole reduction in one panel.
+    fn direct_fits(g: &ConvGeometry) -> bool {
+        let [ad, ah, aw] = g.axes;
+        ad.k * ah.k * aw.k <= KB
+    }
     pub(super) use crate::kernels::x86::Isa;
     use crate::kernels::x86::{Avx2, Avx512, Vector};
 
@@ -414,7 +660,13 @@ mod simd {
         bias: Option<&[f32]>,
         y: &mut [f32],
     ) {
-        conv_tiled::<Simd<Avx512>, 12>(g, x, kernel, bias, y);
+        if row_major(g) && direct_fits(g) {
+            conv_rows::<Simd<Avx512>, 12>(g, x, kernel, bias, y);
+        } else if row_major(g) {
+            conv_tiled::<Simd<Avx512>, 12, true>(g, x, kernel, bias, y);
+        } else {
+            conv_tiled::<Simd<Avx512>, 12, false>(g, x, kernel, bias, y);
+        }
     }
 
     /// # Safety
@@ -427,7 +679,13 @@ mod simd {
         bias: Option<&[f32]>,
         y: &mut [f32],
     ) {
-        conv_tiled::<Simd<Avx2>, 6>(g, x, kernel, bias, y);
+        if row_major(g) && direct_fits(g) {
+            conv_rows::<Simd<Avx2>, 6>(g, x, kernel, bias, y);
+        } else if row_major(g) {
+            conv_tiled::<Simd<Avx2>, 6, true>(g, x, kernel, bias, y);
+        } else {
+            conv_tiled::<Simd<Avx2>, 6, false>(g, x, kernel, bias, y);
+        }
     }
 
     struct Simd<V>(V);
@@ -437,10 +695,11 @@ mod simd {
         const PAIRS: bool = V::LANES == MR;
 
         #[inline(always)]
-        fn pair(
+        fn pair<const KM: bool>(
             a0: &[f32],
             a1: &[f32],
-            b: &[[f32; N]],
+            b: &[f32],
+            kb: usize,
             n: usize,
             y: &mut [f32],
             f: usize,
@@ -449,22 +708,119 @@ mod simd {
         ) {
             assert!(
                 V::LANES == MR
-                    && a0.len() == b.len() * MR
-                    && a1.len() == b.len() * MR
+                    && kb <= KBS
+                    && b.len() == N * KBS
+                    && a0.len() == kb * MR
+                    && a1.len() == kb * MR
                     && n <= N
                     && n > 0
                     && y.len() >= (n - 1) * f + 2 * MR
                     && bias.is_none_or(|b| b.len() == 2 * MR)
             );
             // SAFETY: lengths checked above.
-            unsafe { tile_pair::<V, N>(a0, a1, b, n, y, f, first, bias) }
+            unsafe {
+                tile_pair::<V, N, KM, false>(a0, a1, b.as_ptr(), &[], kb, n, y, f, first, bias)
+            }
         }
 
         #[inline(always)]
-        fn block(
+        fn pair_direct(
+            a0: &[f32],
+            a1: &[f32],
+            x: &[f32],
+            offs: &[usize],
+            n: usize,
+            y: &mut [f32],
+            f: usize,
+            first: bool,
+            bias: Option<&[f32]>,
+        ) {
+            let kb = offs.len();
+            let reach = offs.iter().fold(0, |r, &o| r.max(o)) + N;
+            assert!(
+                V::LANES == MR
+                    && kb > 0
+                    && x.len() >= reach
+                    && a0.len() == kb * MR
+                    && a1.len() == kb * MR
+                    && n <= N
+                    && n > 0
+                    && y.len() >= (n - 1) * f + 2 * MR
+                    && bias.is_none_or(|b| b.len() == 2 * MR)
+            );
+            // SAFETY: lengths checked above; every row read, `x[offs[k] + j]` for `j < N`, is
+            // inside `x`.
+            unsafe {
+                tile_pair::<V, N, true, true>(a0, a1, x.as_ptr(), offs, kb, n, y, f, first, bias)
+            }
+        }
+
+        #[inline(always)]
+        fn block_direct(
             a: &[f32],
             m: usize,
-            b: &[[f32; N]],
+            x: &[f32],
+            offs: &[usize],
+            n: usize,
+            y: &mut [f32],
+            f: usize,
+            first: bool,
+            bias: Option<&[f32]>,
+        ) {
+            let kb = offs.len();
+            let reach = offs.iter().fold(0, |r, &o| r.max(o)) + N;
+            assert!(
+                m <= MR
+                    && kb > 0
+                    && x.len() >= reach
+                    && a.len() == kb * m
+                    && n <= N
+                    && n > 0
+                    && y.len() >= (n - 1) * f + m
+                    && bias.is_none_or(|b| b.len() == m)
+            );
+            let l = V::LANES;
+            let b = x.as_ptr();
+            // SAFETY: as `block`, with the rows read from `x` (checked above).
+            unsafe {
+                if m == MR {
+                    if l == 16 {
+                        tile::<V, 1, N, false, true, true>(
+                            a, m, b, offs, kb, n, y, f, first, bias, l,
+                        );
+                    } else {
+                        tile::<V, 2, N, false, true, true>(
+                            a, m, b, offs, kb, n, y, f, first, bias, l,
+                        );
+                    }
+                } else if m > l {
+                    tile::<V, 2, N, true, true, true>(
+                        a,
+                        m,
+                        b,
+                        offs,
+                        kb,
+                        n,
+                        y,
+                        f,
+                        first,
+                        bias,
+                        m - l,
+                    );
+                } else if m == l {
+                    tile::<V, 1, N, false, true, true>(a, m, b, offs, kb, n, y, f, first, bias, l);
+                } else {
+                    tile::<V, 1, N, true, true, true>(a, m, b, offs, kb, n, y, f, first, bias, m);
+                }
+            }
+        }
+
+        #[inline(always)]
+        fn block<const KM: bool>(
+            a: &[f32],
+            m: usize,
+            b: &[f32],
+            kb: usize,
             n: usize,
             y: &mut [f32],
             f: usize,
@@ -474,7 +830,9 @@ mod simd {
             const { assert!(MR == 16) };
             assert!(
                 m <= MR
-                    && a.len() == b.len() * m
+                    && kb <= KBS
+                    && b.len() == N * KBS
+                    && a.len() == kb * m
                     && n <= N
                     && n > 0
                     && y.len() >= (n - 1) * f + m
@@ -486,16 +844,76 @@ mod simd {
             unsafe {
                 if m == MR {
                     if l == 16 {
-                        tile::<V, 1, N, false>(a, m, b, n, y, f, first, bias, l);
+                        tile::<V, 1, N, false, KM, false>(
+                            a,
+                            m,
+                            b.as_ptr(),
+                            &[],
+                            kb,
+                            n,
+                            y,
+                            f,
+                            first,
+                            bias,
+                            l,
+                        );
                     } else {
-                        tile::<V, 2, N, false>(a, m, b, n, y, f, first, bias, l);
+                        tile::<V, 2, N, false, KM, false>(
+                            a,
+                            m,
+                            b.as_ptr(),
+                            &[],
+                            kb,
+                            n,
+                            y,
+                            f,
+                            first,
+                            bias,
+                            l,
+                        );
                     }
                 } else if m > l {
-                    tile::<V, 2, N, true>(a, m, b, n, y, f, first, bias, m - l);
+                    tile::<V, 2, N, true, KM, false>(
+                        a,
+                        m,
+                        b.as_ptr(),
+                        &[],
+                        kb,
+                        n,
+                        y,
+                        f,
+                        first,
+                        bias,
+                        m - l,
+                    );
                 } else if m == l {
-                    tile::<V, 1, N, false>(a, m, b, n, y, f, first, bias, l);
+                    tile::<V, 1, N, false, KM, false>(
+                        a,
+                        m,
+                        b.as_ptr(),
+                        &[],
+                        kb,
+                        n,
+                        y,
+                        f,
+                        first,
+                        bias,
+                        l,
+                    );
                 } else {
-                    tile::<V, 1, N, true>(a, m, b, n, y, f, first, bias, m);
+                    tile::<V, 1, N, true, KM, false>(
+                        a,
+                        m,
+                        b.as_ptr(),
+                        &[],
+                        kb,
+                        n,
+                        y,
+                        f,
+                        first,
+                        bias,
+                        m,
+                    );
                 }
             }
         }
@@ -505,10 +923,12 @@ mod simd {
     /// loads and `N` broadcasts feed `2·N` fused multiply-adds.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn tile_pair<V: Vector, const N: usize>(
+    unsafe fn tile_pair<V: Vector, const N: usize, const KM: bool, const DIRECT: bool>(
         a0: &[f32],
         a1: &[f32],
-        b: &[[f32; N]],
+        b: *const f32,
+        offs: &[usize],
+        kb: usize,
         n: usize,
         y: &mut [f32],
         f: usize,
@@ -521,10 +941,19 @@ mod simd {
         unsafe {
             let mut acc = [[V::zero(); 2]; N];
             let (mut p0, mut p1) = (a0.as_ptr(), a1.as_ptr());
-            for row in b {
+            // Row k of position j is at `bp + j·sj` once `bp` has moved k rows: constant
+            // displacements.
+            let (sj, sk) = strides::<N, KM>();
+            for k in 0..kb {
+                // Direct: row k at its offset in the input; a panel: k rows on.
+                let bp = if DIRECT {
+                    b.add(*offs.get_unchecked(k))
+                } else {
+                    b.add(k * sk)
+                };
                 let av = [V::load(p0), V::load(p1)];
-                for (acc, x) in acc.iter_mut().zip(row) {
-                    let x = V::broadcast(x);
+                for (j, acc) in acc.iter_mut().enumerate() {
+                    let x = V::broadcast(bp.add(j * sj));
                     acc[0] = V::fmadd(av[0], x, acc[0]);
                     acc[1] = V::fmadd(av[1], x, acc[1]);
                 }
@@ -548,10 +977,19 @@ mod simd {
     /// `MV` vectors of filters (the last holding `last` when `TAIL`) × `N` positions.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn tile<V: Vector, const MV: usize, const N: usize, const TAIL: bool>(
+    unsafe fn tile<
+        V: Vector,
+        const MV: usize,
+        const N: usize,
+        const TAIL: bool,
+        const KM: bool,
+        const DIRECT: bool,
+    >(
         a: &[f32],
         m: usize,
-        b: &[[f32; N]],
+        b: *const f32,
+        offs: &[usize],
+        kb: usize,
         n: usize,
         y: &mut [f32],
         f: usize,
@@ -571,14 +1009,20 @@ mod simd {
                 }
             };
             let mut acc = [[V::zero(); MV]; N];
+            let (sj, sk) = strides::<N, KM>();
             let mut ap = a.as_ptr();
-            for row in b {
+            for k in 0..kb {
+                let bp = if DIRECT {
+                    b.add(*offs.get_unchecked(k))
+                } else {
+                    b.add(k * sk)
+                };
                 let mut av = [V::zero(); MV];
                 for (v, av) in av.iter_mut().enumerate() {
                     *av = load(ap.add(v * l), v);
                 }
-                for (acc, x) in acc.iter_mut().zip(row) {
-                    let x = V::broadcast(x);
+                for (j, acc) in acc.iter_mut().enumerate() {
+                    let x = V::broadcast(bp.add(j * sj));
                     for (acc, &av) in acc.iter_mut().zip(&av) {
                         *acc = V::fmadd(av, x, *acc);
                     }
@@ -728,6 +1172,38 @@ mod tests {
                 1,
             ),
             ([one, one, ax(9, 3, 1, 1, Padding::Valid)], 4, 64, 2),
+            // One channel, stride 1: rows read straight from the input on the SIMD path (pairs
+            // and a short block; dilation; padding packed; a 3D window).
+            (
+                [
+                    one,
+                    ax(6, 3, 1, 1, Padding::Valid),
+                    ax(16, 3, 1, 1, Padding::Valid),
+                ],
+                1,
+                36,
+                1,
+            ),
+            (
+                [
+                    one,
+                    ax(9, 3, 1, 2, Padding::Same),
+                    ax(20, 3, 1, 2, Padding::Valid),
+                ],
+                1,
+                9,
+                1,
+            ),
+            (
+                [
+                    ax(4, 2, 1, 1, Padding::Valid),
+                    ax(5, 3, 1, 1, Padding::Same),
+                    ax(15, 3, 1, 1, Padding::Valid),
+                ],
+                1,
+                8,
+                1,
+            ),
             // 9 taps × 70 channels = 630 rows: more than one panel (KB).
             ([one, one, ax(12, 9, 1, 1, Padding::Same)], 70, 9, 1),
             (
@@ -777,15 +1253,31 @@ mod tests {
             let mut y = [7.0f32; 4096];
             // Both tile widths of the portable path compute the same bits.
             let mut portable = [7.0f32; 4096];
-            conv_tiled::<Portable, 4>(
+            conv_tiled::<Portable, 4, false>(
                 &g,
                 &x[..xl],
                 &w[..kl],
                 Some(&b[..filters]),
                 &mut portable[..yl],
             );
-            conv_tiled::<Portable, 8>(&g, &x[..xl], &w[..kl], Some(&b[..filters]), &mut y[..yl]);
+            conv_tiled::<Portable, 8, false>(
+                &g,
+                &x[..xl],
+                &w[..kl],
+                Some(&b[..filters]),
+                &mut y[..yl],
+            );
             assert_eq!(y[..yl], portable[..yl]);
+            // Both panel layouts too.
+            let mut rows = [7.0f32; 4096];
+            conv_tiled::<Portable, 4, true>(
+                &g,
+                &x[..xl],
+                &w[..kl],
+                Some(&b[..filters]),
+                &mut rows[..yl],
+            );
+            assert_eq!(rows[..yl], portable[..yl]);
             for (i, (got, want)) in portable[..yl].iter().zip(&want[..yl]).enumerate() {
                 assert!(
                     (got - want).abs() <= 1e-4 * want.abs().max(1.0),
