@@ -302,7 +302,15 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
         };
         // Spanned on the layer: if the checker ever got a shape wrong, rustc's own type error
         // points at the user's layer rather than at the macro.
-        steps.push(quote_spanned!(layer.span=> let #binding: #out_ty = #forward;));
+        if spec.forward_into() && mask.is_none() && !is_last {
+            // In place: no copy of a large returned activation.
+            let x = &current;
+            let call = quote!(#rt::Layer::forward_into(&self.#field, #x, &mut #binding));
+            steps.push(quote_spanned!(layer.span=> let mut #binding: #out_ty = #rt::zeros();));
+            steps.push(quote!(#call;));
+        } else {
+            steps.push(quote_spanned!(layer.span=> let #binding: #out_ty = #forward;));
+        }
         mask = mask_out.map(|expr| {
             let m = format_ident!("__m{}", i + 1);
             let positions = lit(dims(output).1);
@@ -560,6 +568,8 @@ fn predict_batch(
         .map(|l| l.output.iter().product::<usize>())
         .sum();
     let chunk = lit((BATCH_STACK_VALUES / values.max(1)).clamp(1, MAX_CHUNK));
+    // The chunk's activations, set up once per call (every layer overwrites its output).
+    let mut buffers = Vec::new();
     let mut steps = Vec::new();
     let mut x = quote!(__xs);
     let last_forward = &last.forward;
@@ -571,8 +581,8 @@ fn predict_batch(
         if k == 0 {
             steps.push(quote!(let __n = __xs.len();));
         }
+        buffers.push(quote!(let mut #b = [#rt::zeros::<#f, #p>(); __CHUNK];));
         steps.push(quote! {
-            let mut #b = [#rt::zeros::<#f, #p>(); __CHUNK];
             {
                 let (__in, __out) = (#x, &mut #b[..__n]);
                 #forward
@@ -585,6 +595,7 @@ fn predict_batch(
             ::core::assert_eq!(inputs.len(), outputs.len(), "predict_batch: as many outputs as inputs");
             const __CHUNK: usize = #chunk;
             #rt::split_batch(inputs, outputs, &|inputs: &[#input_ty], outputs: &mut [#output_ty]| {
+                #(#buffers)*
                 for (__xs, __ys) in inputs.chunks(__CHUNK).zip(outputs.chunks_mut(__CHUNK)) {
                     #(#steps)*
                     let (__in, __out) = (#x, __ys);

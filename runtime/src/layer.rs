@@ -30,8 +30,17 @@ pub trait Layer<In> {
     fn forward_batch(&self, inputs: &[In], outputs: &mut [Self::Output]) {
         assert_eq!(inputs.len(), outputs.len(), "as many outputs as inputs");
         for (x, y) in inputs.iter().zip(outputs) {
-            *y = self.forward(x);
+            self.forward_into(x, y);
         }
+    }
+
+    /// Runs the layer into `output`, `*output = forward(input)`. Never allocates.
+    ///
+    /// Layers with large outputs (convolutions, pooling) override this to write in place, so
+    /// that a chain of layers keeps every activation where it is, with no copy of a returned
+    /// value; by default it assigns [`Layer::forward`]'s result.
+    fn forward_into(&self, input: &In, output: &mut Self::Output) {
+        *output = self.forward(input);
     }
 }
 

@@ -351,6 +351,15 @@ impl Conv {
 }
 
 impl LayerSpec for Conv {
+    // `forward` is the runtime layer's own, except that a `glu` activation follows it.
+    fn batch_forward(&self) -> bool {
+        matches!(self.activation, Act::Fn(_))
+    }
+
+    fn forward_into(&self) -> bool {
+        matches!(self.activation, Act::Fn(_))
+    }
+
     fn class(&self) -> &'static str {
         ["Conv1D", "Conv2D", "Conv3D"][self.rank - 1]
     }

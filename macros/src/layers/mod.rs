@@ -109,6 +109,14 @@ pub trait LayerSpec {
         false
     }
 
+    /// Whether [`LayerSpec::forward`] is `Layer::forward(&field, x)` itself and the runtime
+    /// layer writes its output in place with `Layer::forward_into`: `predict` then keeps the
+    /// activation in its own binding rather than copying a returned value (large outputs:
+    /// convolutions, pooling). Such a layer takes no mask and no state.
+    fn forward_into(&self) -> bool {
+        false
+    }
+
     /// The forward pass of this layer as an expression over `x` (a reference to the input).
     fn forward(
         &self,

@@ -94,6 +94,14 @@ fn build(args: &Args, rank: usize, max: bool) -> Option<Box<dyn LayerSpec>> {
 }
 
 impl LayerSpec for Pool {
+    fn batch_forward(&self) -> bool {
+        true
+    }
+
+    fn forward_into(&self) -> bool {
+        true
+    }
+
     fn class(&self) -> &'static str {
         let classes = if self.max {
             ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D"]

@@ -45,6 +45,8 @@ pub(crate) trait Vector: Copy {
     /// `a·b + c`, rounded once.
     fn fmadd(a: Self, b: Self, c: Self) -> Self;
     fn add(a: Self, b: Self) -> Self;
+    /// `a > b ? a : b` per lane (so `b` where `a` is NaN), as `maxps`.
+    fn max(a: Self, b: Self) -> Self;
 }
 
 /// AVX2 + FMA: 8 lanes.
@@ -102,6 +104,11 @@ impl Vector for Avx2 {
     fn add(a: Self, b: Self) -> Self {
         Self(unsafe { _mm256_add_ps(a.0, b.0) })
     }
+    #[inline(always)]
+    fn max(a: Self, b: Self) -> Self {
+        // SAFETY: as `add`.
+        Self(unsafe { _mm256_max_ps(a.0, b.0) })
+    }
 }
 
 impl Vector for Avx512 {
@@ -143,6 +150,11 @@ impl Vector for Avx512 {
     #[inline(always)]
     fn add(a: Self, b: Self) -> Self {
         Self(unsafe { _mm512_add_ps(a.0, b.0) })
+    }
+    #[inline(always)]
+    fn max(a: Self, b: Self) -> Self {
+        // SAFETY: as `add`.
+        Self(unsafe { _mm512_max_ps(a.0, b.0) })
     }
 }
 

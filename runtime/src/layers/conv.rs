@@ -263,6 +263,12 @@ impl<
     type Output = Tensor<F, POUT>;
 
     fn forward(&self, x: &Tensor<CIN, PIN>) -> Tensor<F, POUT> {
+        let mut y = Tensor::<F, POUT>::zeros();
+        self.forward_into(x, &mut y);
+        y
+    }
+
+    fn forward_into(&self, x: &Tensor<CIN, PIN>, y: &mut Tensor<F, POUT>) {
         let geometry = const {
             assert!(
                 PIN == D::AXIS.n * H::AXIS.n * W::AXIS.n,
@@ -270,16 +276,20 @@ impl<
             );
             Self::GEOMETRY
         };
-        let mut y = Tensor::<F, POUT>::zeros();
+        // The kernel writes every output (the first chunk of the reduction stores, later ones
+        // add). A ReLU is fused into the kernel's last store; other activations make a pass.
+        let relu = self.activation == Activation::Relu;
         kernel::conv(
             &geometry,
             x.as_slice(),
             self.kernel.as_slice(),
             BIAS.then_some(self.bias.as_slice()),
+            relu,
             y.as_mut_slice(),
         );
-        self.activation.apply(y.as_mut_slice(), F);
-        y
+        if !relu {
+            self.activation.apply(y.as_mut_slice(), F);
+        }
     }
 }
 

@@ -164,10 +164,14 @@ impl<const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const P
 {
     type Output = Tensor<C, POUT>;
     fn forward(&self, x: &Tensor<C, PIN>) -> Tensor<C, POUT> {
-        let axes = const { axes::<D, H, W>(PIN, POUT) };
         let mut y = Tensor::<C, POUT>::zeros();
-        pool::<C>(&axes, x.as_slice(), y.as_mut_slice(), true);
+        self.forward_into(x, &mut y);
         y
+    }
+
+    fn forward_into(&self, x: &Tensor<C, PIN>, y: &mut Tensor<C, POUT>) {
+        let axes = const { axes::<D, H, W>(PIN, POUT) };
+        pool::<C>(&axes, x.as_slice(), y.as_mut_slice(), true);
     }
 }
 
@@ -176,10 +180,14 @@ impl<const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const P
 {
     type Output = Tensor<C, POUT>;
     fn forward(&self, x: &Tensor<C, PIN>) -> Tensor<C, POUT> {
-        let axes = const { axes::<D, H, W>(PIN, POUT) };
         let mut y = Tensor::<C, POUT>::zeros();
-        pool::<C>(&axes, x.as_slice(), y.as_mut_slice(), false);
+        self.forward_into(x, &mut y);
         y
+    }
+
+    fn forward_into(&self, x: &Tensor<C, PIN>, y: &mut Tensor<C, POUT>) {
+        let axes = const { axes::<D, H, W>(PIN, POUT) };
+        pool::<C>(&axes, x.as_slice(), y.as_mut_slice(), false);
     }
 }
 

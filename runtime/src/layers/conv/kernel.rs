@@ -82,7 +82,14 @@ pub struct ConvGeometry {
 
 /// `y = conv(x, kernel) + bias`, in Keras's channels_last row-major order; `kernel` is the Keras
 /// kernel `(*kernel_size, cin / groups, filters)` packed by [`panel_index`].
-pub fn conv(g: &ConvGeometry, x: &[f32], kernel: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+pub fn conv(
+    g: &ConvGeometry,
+    x: &[f32],
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    relu: bool,
+    y: &mut [f32],
+) {
     let [ad, ah, aw] = g.axes;
     assert!(
         g.groups > 0
@@ -94,14 +101,16 @@ pub fn conv(g: &ConvGeometry, x: &[f32], kernel: &[f32], bias: Option<&[f32]>, y
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     match crate::kernels::simd_isa() {
         // SAFETY: the CPU has the instruction set (checked by `simd_isa`).
-        Some(simd::Isa::Avx512) => return unsafe { simd::conv_avx512(g, x, kernel, bias, y) },
-        Some(simd::Isa::Avx2) => return unsafe { simd::conv_avx2(g, x, kernel, bias, y) },
+        Some(simd::Isa::Avx512) => {
+            return unsafe { simd::conv_avx512(g, x, kernel, bias, relu, y) }
+        }
+        Some(simd::Isa::Avx2) => return unsafe { simd::conv_avx2(g, x, kernel, bias, relu, y) },
         None => {}
     }
     if row_major(g) {
-        conv_tiled::<Portable, NR, true>(g, x, kernel, bias, y);
+        conv_tiled::<Portable, NR, true>(g, x, kernel, bias, relu, y);
     } else {
-        conv_tiled::<Portable, NR, false>(g, x, kernel, bias, y);
+        conv_tiled::<Portable, NR, false>(g, x, kernel, bias, relu, y);
     }
 }
 
@@ -130,7 +139,7 @@ trait Micro<const N: usize> {
         y: &mut [f32],
         f: usize,
         first: bool,
-        bias: Option<&[f32]>,
+        bias: Option<Finish<'_>>,
     );
 
     /// Whether [`Micro::pair`] runs two full blocks at once.
@@ -148,7 +157,7 @@ trait Micro<const N: usize> {
         _y: &mut [f32],
         _f: usize,
         _first: bool,
-        _bias: Option<&[f32]>,
+        _bias: Option<Finish<'_>>,
     ) {
         unreachable!("no direct tiles on this path")
     }
@@ -164,7 +173,7 @@ trait Micro<const N: usize> {
         _y: &mut [f32],
         _f: usize,
         _first: bool,
-        _bias: Option<&[f32]>,
+        _bias: Option<Finish<'_>>,
     ) {
         unreachable!("no direct tiles on this path")
     }
@@ -181,7 +190,7 @@ trait Micro<const N: usize> {
         _y: &mut [f32],
         _f: usize,
         _first: bool,
-        _bias: Option<&[f32]>,
+        _bias: Option<Finish<'_>>,
     ) {
         unreachable!("no pairs on this path")
     }
@@ -201,7 +210,7 @@ impl<const N: usize> Micro<N> for Portable {
         y: &mut [f32],
         f: usize,
         first: bool,
-        bias: Option<&[f32]>,
+        bias: Option<Finish<'_>>,
     ) {
         let acc = micro::<N, KM>(a, b, kb, m);
         for (j, acc) in acc.iter().enumerate().take(n) {
@@ -216,6 +225,7 @@ fn conv_tiled<K: Micro<N>, const N: usize, const KM: bool>(
     x: &[f32],
     kernel: &[f32],
     bias: Option<&[f32]>,
+    relu: bool,
     y: &mut [f32],
 ) {
     let [ad, ah, aw] = g.axes;
@@ -245,7 +255,7 @@ fn conv_tiled<K: Micro<N>, const N: usize, const KM: bool>(
                     kb,
                     depth,
                 };
-                run_blocks::<K, N, KM>(g, &tile, kernel, bias, y, panel.as_flattened(), None);
+                run_blocks::<K, N, KM>(g, &tile, kernel, bias, relu, y, panel.as_flattened(), None);
             }
         }
     }
@@ -271,6 +281,7 @@ fn run_blocks<K: Micro<N>, const N: usize, const KM: bool>(
     t: &Tile,
     kernel: &[f32],
     bias: Option<&[f32]>,
+    relu: bool,
     y: &mut [f32],
     b: &[f32],
     direct: Option<&[usize]>,
@@ -281,7 +292,12 @@ fn run_blocks<K: Micro<N>, const N: usize, const KM: bool>(
     let mut f0 = 0;
     while f0 < f_g {
         let ch = t.grp * f_g + f0;
-        let bias_of = |m: usize| bias.filter(|_| last).map(|b| &b[ch..ch + m]);
+        let bias_of = |m: usize| {
+            last.then(|| Finish {
+                bias: bias.map(|b| &b[ch..ch + m]),
+                relu,
+            })
+        };
         if K::PAIRS && f_g - f0 >= 2 * MR {
             // Two full blocks at once: twice the filters per broadcast.
             let a0 = &kernel[ch * depth + k0 * MR..][..kb * MR];
@@ -317,6 +333,7 @@ fn conv_rows<K: Micro<N>, const N: usize>(
     x: &[f32],
     kernel: &[f32],
     bias: Option<&[f32]>,
+    relu: bool,
     y: &mut [f32],
 ) {
     let [ad, ah, aw] = g.axes;
@@ -354,13 +371,20 @@ fn conv_rows<K: Micro<N>, const N: usize>(
                     .map(|bases| bases[0])
                     .filter(|&b0| b0 + reach <= x.len());
                 match base {
-                    Some(b0) => {
-                        run_blocks::<K, N, true>(g, &tile, kernel, bias, y, &x[b0..], Some(offs))
-                    }
+                    Some(b0) => run_blocks::<K, N, true>(
+                        g,
+                        &tile,
+                        kernel,
+                        bias,
+                        relu,
+                        y,
+                        &x[b0..],
+                        Some(offs),
+                    ),
                     None => {
                         pack::<N, true>(g, x, &at, n, 0, 0, depth, panel.as_flattened_mut());
                         let b = panel.as_flattened();
-                        run_blocks::<K, N, true>(g, &tile, kernel, bias, y, b, None);
+                        run_blocks::<K, N, true>(g, &tile, kernel, bias, relu, y, b, None);
                     }
                 }
                 p0 += n;
@@ -386,7 +410,8 @@ fn step(at: &mut [usize; 3], out: [usize; 3]) {
 /// Writes one column of a tile: chunks of the reduction add up in the output, and the bias comes
 /// with the last one, as Keras adds it to the finished convolution.
 #[inline(always)]
-fn store(out: &mut [f32], acc: &[f32], first: bool, bias: Option<&[f32]>) {
+fn store(out: &mut [f32], acc: &[f32], first: bool, fin: Option<Finish<'_>>) {
+    let bias = fin.and_then(|e| e.bias);
     match (first, bias) {
         (true, None) => out.copy_from_slice(acc),
         (true, Some(b)) => {
@@ -405,6 +430,19 @@ fn store(out: &mut [f32], acc: &[f32], first: bool, bias: Option<&[f32]>) {
             }
         }
     }
+    if fin.is_some_and(|e| e.relu) {
+        // Keras's relu, `max(x, 0)`: zero for x ≤ 0 and NaN, as `Activation::Relu`.
+        out.iter_mut()
+            .for_each(|o| *o = if *o > 0.0 { *o } else { 0.0 });
+    }
+}
+
+/// What the last chunk of the reduction does before its store: add the bias (of the block's
+/// filters) and apply a ReLU, which fused here saves a pass over the output.
+#[derive(Clone, Copy)]
+struct Finish<'a> {
+    bias: Option<&'a [f32]>,
+    relu: bool,
 }
 
 /// Packs rows `k0..k0 + kb` of the im2col matrix of group `grp` for the tile's positions: row
@@ -495,21 +533,46 @@ fn pack<const N: usize, const KM: bool>(
 }
 
 /// `dst.copy_from_slice(src)` without a call to `memcpy` for the short runs a window is made of:
-/// blocks of 8 values, then single values.
+/// blocks of 16 values, then at most one block each of 8, 4, 2 and 1 (no loop a compiler would
+/// turn back into a `memcpy` call).
 #[inline(always)]
 fn copy_run(dst: &mut [f32], src: &[f32]) {
-    if dst.len() >= 64 {
-        return dst.copy_from_slice(src);
+    assert_eq!(dst.len(), src.len());
+    let (mut d, mut s) = (dst, src);
+    while d.len() >= 16 {
+        let (dh, dt) = d.split_at_mut(16);
+        let (sh, st) = s.split_at(16);
+        copy_block::<16>(dh, sh);
+        (d, s) = (dt, st);
     }
-    let mut d = dst.chunks_exact_mut(8);
-    let mut s = src.chunks_exact(8);
-    for (d, s) in (&mut d).zip(&mut s) {
-        let d: &mut [f32; 8] = d.try_into().unwrap();
-        *d = *<&[f32; 8]>::try_from(s).unwrap();
+    if d.len() >= 8 {
+        let (dh, dt) = d.split_at_mut(8);
+        let (sh, st) = s.split_at(8);
+        copy_block::<8>(dh, sh);
+        (d, s) = (dt, st);
     }
-    for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+    if d.len() >= 4 {
+        let (dh, dt) = d.split_at_mut(4);
+        let (sh, st) = s.split_at(4);
+        copy_block::<4>(dh, sh);
+        (d, s) = (dt, st);
+    }
+    if d.len() >= 2 {
+        let (dh, dt) = d.split_at_mut(2);
+        let (sh, st) = s.split_at(2);
+        copy_block::<2>(dh, sh);
+        (d, s) = (dt, st);
+    }
+    if let (Some(d), Some(s)) = (d.first_mut(), s.first()) {
         *d = *s;
     }
+}
+
+/// Copies exactly `L` values (one or two vector moves).
+#[inline(always)]
+fn copy_block<const L: usize>(dst: &mut [f32], src: &[f32]) {
+    let d: &mut [f32; L] = dst.try_into().expect("a block of L values");
+    *d = *<&[f32; L]>::try_from(src).expect("a block of L values");
 }
 
 /// Where each of the tile's positions reads tap 0, channel 0 of group `grp`, if every window of
@@ -640,7 +703,9 @@ fn micro<const N: usize, const KM: bool>(
 /// 6) positions per tile, fused multiply-adds.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod simd {
-    use super::{conv_rows, conv_tiled, row_major, strides, ConvGeometry, Micro, KB, KBS, MR};
+    use super::{
+        conv_rows, conv_tiled, row_major, strides, ConvGeometry, Finish, Micro, KB, KBS, MR,
+    };
 
     /// Whether [`conv_rows`] holds the whole reduction in one panel.
     fn direct_fits(g: &ConvGeometry) -> bool {
@@ -658,14 +723,15 @@ mod simd {
         x: &[f32],
         kernel: &[f32],
         bias: Option<&[f32]>,
+        relu: bool,
         y: &mut [f32],
     ) {
         if row_major(g) && direct_fits(g) {
-            conv_rows::<Simd<Avx512>, 12>(g, x, kernel, bias, y);
+            conv_rows::<Simd<Avx512>, 12>(g, x, kernel, bias, relu, y);
         } else if row_major(g) {
-            conv_tiled::<Simd<Avx512>, 12, true>(g, x, kernel, bias, y);
+            conv_tiled::<Simd<Avx512>, 12, true>(g, x, kernel, bias, relu, y);
         } else {
-            conv_tiled::<Simd<Avx512>, 12, false>(g, x, kernel, bias, y);
+            conv_tiled::<Simd<Avx512>, 12, false>(g, x, kernel, bias, relu, y);
         }
     }
 
@@ -677,14 +743,15 @@ mod simd {
         x: &[f32],
         kernel: &[f32],
         bias: Option<&[f32]>,
+        relu: bool,
         y: &mut [f32],
     ) {
         if row_major(g) && direct_fits(g) {
-            conv_rows::<Simd<Avx2>, 6>(g, x, kernel, bias, y);
+            conv_rows::<Simd<Avx2>, 6>(g, x, kernel, bias, relu, y);
         } else if row_major(g) {
-            conv_tiled::<Simd<Avx2>, 6, true>(g, x, kernel, bias, y);
+            conv_tiled::<Simd<Avx2>, 6, true>(g, x, kernel, bias, relu, y);
         } else {
-            conv_tiled::<Simd<Avx2>, 6, false>(g, x, kernel, bias, y);
+            conv_tiled::<Simd<Avx2>, 6, false>(g, x, kernel, bias, relu, y);
         }
     }
 
@@ -704,7 +771,7 @@ mod simd {
             y: &mut [f32],
             f: usize,
             first: bool,
-            bias: Option<&[f32]>,
+            bias: Option<Finish<'_>>,
         ) {
             assert!(
                 V::LANES == MR
@@ -715,7 +782,7 @@ mod simd {
                     && n <= N
                     && n > 0
                     && y.len() >= (n - 1) * f + 2 * MR
-                    && bias.is_none_or(|b| b.len() == 2 * MR)
+                    && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == 2 * MR))
             );
             // SAFETY: lengths checked above.
             unsafe {
@@ -733,7 +800,7 @@ mod simd {
             y: &mut [f32],
             f: usize,
             first: bool,
-            bias: Option<&[f32]>,
+            bias: Option<Finish<'_>>,
         ) {
             let kb = offs.len();
             let reach = offs.iter().fold(0, |r, &o| r.max(o)) + N;
@@ -746,7 +813,7 @@ mod simd {
                     && n <= N
                     && n > 0
                     && y.len() >= (n - 1) * f + 2 * MR
-                    && bias.is_none_or(|b| b.len() == 2 * MR)
+                    && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == 2 * MR))
             );
             // SAFETY: lengths checked above; every row read, `x[offs[k] + j]` for `j < N`, is
             // inside `x`.
@@ -765,7 +832,7 @@ mod simd {
             y: &mut [f32],
             f: usize,
             first: bool,
-            bias: Option<&[f32]>,
+            bias: Option<Finish<'_>>,
         ) {
             let kb = offs.len();
             let reach = offs.iter().fold(0, |r, &o| r.max(o)) + N;
@@ -777,7 +844,7 @@ mod simd {
                     && n <= N
                     && n > 0
                     && y.len() >= (n - 1) * f + m
-                    && bias.is_none_or(|b| b.len() == m)
+                    && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m))
             );
             let l = V::LANES;
             let b = x.as_ptr();
@@ -825,7 +892,7 @@ mod simd {
             y: &mut [f32],
             f: usize,
             first: bool,
-            bias: Option<&[f32]>,
+            bias: Option<Finish<'_>>,
         ) {
             const { assert!(MR == 16) };
             assert!(
@@ -836,7 +903,7 @@ mod simd {
                     && n <= N
                     && n > 0
                     && y.len() >= (n - 1) * f + m
-                    && bias.is_none_or(|b| b.len() == m)
+                    && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m))
             );
             let l = V::LANES;
             // SAFETY: every pointer the tile forms stays inside `a`, `b`, `y` and `bias`
@@ -933,7 +1000,7 @@ mod simd {
         y: &mut [f32],
         f: usize,
         first: bool,
-        bias: Option<&[f32]>,
+        bias: Option<Finish<'_>>,
     ) {
         let l = V::LANES;
         // SAFETY: see `Micro::pair`: row `k` of `a0` and `a1` holds `l` values each, `y` holds
@@ -965,8 +1032,13 @@ mod simd {
                 for (v, &sum) in acc.iter().enumerate() {
                     let p = yp.add(j * f + v * l);
                     let mut sum = if first { sum } else { V::add(V::load(p), sum) };
-                    if let Some(b) = bias {
-                        sum = V::add(sum, V::load(b.as_ptr().add(v * l)));
+                    if let Some(e) = bias {
+                        if let Some(b) = e.bias {
+                            sum = V::add(sum, V::load(b.as_ptr().add(v * l)));
+                        }
+                        if e.relu {
+                            sum = V::max(sum, V::zero());
+                        }
                     }
                     V::store(p, sum);
                 }
@@ -994,7 +1066,7 @@ mod simd {
         y: &mut [f32],
         f: usize,
         first: bool,
-        bias: Option<&[f32]>,
+        bias: Option<Finish<'_>>,
         last: usize,
     ) {
         let l = V::LANES;
@@ -1034,8 +1106,13 @@ mod simd {
                 for (v, &sum) in acc.iter().enumerate() {
                     let p = yp.add(j * f + v * l);
                     let mut sum = if first { sum } else { V::add(load(p, v), sum) };
-                    if let Some(b) = bias {
-                        sum = V::add(sum, load(b.as_ptr().add(v * l), v));
+                    if let Some(e) = bias {
+                        if let Some(b) = e.bias {
+                            sum = V::add(sum, load(b.as_ptr().add(v * l), v));
+                        }
+                        if e.relu {
+                            sum = V::max(sum, V::zero());
+                        }
                     }
                     if TAIL && v + 1 == MV {
                         V::store_masked(p, mk, sum);
@@ -1217,7 +1294,10 @@ mod tests {
                 2,
             ),
         ];
-        for (axes, cin, filters, groups) in cases {
+        // Every case runs without and with the fused ReLU.
+        for ((axes, cin, filters, groups), relu) in
+            cases.into_iter().flat_map(|c| [(c, false), (c, true)])
+        {
             let g = ConvGeometry {
                 axes,
                 cin,
@@ -1228,7 +1308,10 @@ mod tests {
             let xl = ad.n * ah.n * aw.n * cin;
             let kl = ad.k * ah.k * aw.k * cin / groups * filters;
             let yl = ad.out * ah.out * aw.out * filters;
-            let want = naive(&g, &x, &w, &b);
+            let mut want = naive(&g, &x, &w, &b);
+            if relu {
+                want.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
             let depth = kl / filters;
             let mut packed = [0.0f32; 8192];
             for (i, &v) in w[..kl].iter().enumerate() {
@@ -1242,6 +1325,7 @@ mod tests {
                 &x[..xl],
                 &w[..kl],
                 Some(&b[..filters]),
+                relu,
                 &mut first[..yl],
             );
             for (i, (got, want)) in first[..yl].iter().zip(&want[..yl]).enumerate() {
@@ -1258,6 +1342,7 @@ mod tests {
                 &x[..xl],
                 &w[..kl],
                 Some(&b[..filters]),
+                relu,
                 &mut portable[..yl],
             );
             conv_tiled::<Portable, 8, false>(
@@ -1265,6 +1350,7 @@ mod tests {
                 &x[..xl],
                 &w[..kl],
                 Some(&b[..filters]),
+                relu,
                 &mut y[..yl],
             );
             assert_eq!(y[..yl], portable[..yl]);
@@ -1275,6 +1361,7 @@ mod tests {
                 &x[..xl],
                 &w[..kl],
                 Some(&b[..filters]),
+                relu,
                 &mut rows[..yl],
             );
             assert_eq!(rows[..yl], portable[..yl]);
@@ -1302,8 +1389,8 @@ mod tests {
                 // SAFETY: the CPU has the instruction set (checked above).
                 unsafe {
                     match isa {
-                        simd::Isa::Avx2 => simd::conv_avx2(&g, xs, ws, bs, ys),
-                        simd::Isa::Avx512 => simd::conv_avx512(&g, xs, ws, bs, ys),
+                        simd::Isa::Avx2 => simd::conv_avx2(&g, xs, ws, bs, relu, ys),
+                        simd::Isa::Avx512 => simd::conv_avx512(&g, xs, ws, bs, relu, ys),
                     }
                 }
                 for (i, (got, want)) in y[..yl].iter().zip(&want[..yl]).enumerate() {
