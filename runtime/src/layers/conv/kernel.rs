@@ -220,7 +220,7 @@ impl<const N: usize> Micro<N> for Portable {
 }
 
 #[inline(always)]
-fn conv_tiled<K: Micro<N>, const N: usize, const KM: bool>(
+fn conv_tiled<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
     g: &ConvGeometry,
     x: &[f32],
     kernel: &[f32],
@@ -276,7 +276,33 @@ struct Tile {
 /// with `direct`, the input itself (`b` starting at the tile's first position, row `k` of
 /// position `j` at `direct[k] + j`).
 #[inline(always)]
-fn run_blocks<K: Micro<N>, const N: usize, const KM: bool>(
+fn run_blocks<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
+    g: &ConvGeometry,
+    t: &Tile,
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    relu: bool,
+    y: &mut [f32],
+    b: &[f32],
+    direct: Option<&[usize]>,
+) {
+    // A short tile (the last of a row, or of the layer) runs on a narrow register tile rather
+    // than computing `N` columns for a few: where its rows do not depend on `N` (a
+    // position-major panel, or the input itself).
+    if N >= 2 * NS && t.n <= NS && (direct.is_some() || !KM) {
+        let b = if direct.is_some() { b } else { &b[..NS * KBS] };
+        return run_blocks_n::<K, NS, KM>(g, t, kernel, bias, relu, y, b, direct);
+    }
+    run_blocks_n::<K, N, KM>(g, t, kernel, bias, relu, y, b, direct);
+}
+
+/// Positions of the narrow register tile for short tiles.
+const NS: usize = 4;
+
+/// [`run_blocks`] with register tiles of `N` positions.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn run_blocks_n<K: Micro<N>, const N: usize, const KM: bool>(
     g: &ConvGeometry,
     t: &Tile,
     kernel: &[f32],
@@ -328,7 +354,7 @@ fn run_blocks<K: Micro<N>, const N: usize, const KM: bool>(
 /// (at the padding) are packed.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline(always)]
-fn conv_rows<K: Micro<N>, const N: usize>(
+fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
     g: &ConvGeometry,
     x: &[f32],
     kernel: &[f32],
