@@ -8,7 +8,7 @@
 //! The weights are deterministic pseudo-random values (the model is not trained); the example
 //! prints the summary and one prediction.
 
-use static_keras::{keras_model, Model};
+use static_keras::keras_model;
 
 keras_model! {
     /// Thirty layers: a 1D convolutional front end, two recurrent layers and a dense head.
