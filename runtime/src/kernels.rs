@@ -106,7 +106,9 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], a
     gemm_portable(m, k, n, a, b, c, accumulate);
 }
 
-/// [`gemm`] without SIMD: the same bits on every target.
+/// [`gemm`] without SIMD: the same bits on every target. Inlined, so that a layer's constant
+/// sizes shape the loops (on a microcontroller this is the only path).
+#[inline]
 pub fn gemm_portable(
     m: usize,
     k: usize,
@@ -220,7 +222,8 @@ pub fn gemv(m: usize, k: usize, a: &[f32], lda: usize, x: &[f32], y: &mut [f32])
     gemv_portable(m, k, a, lda, x, y);
 }
 
-/// [`gemv`] without SIMD: the same bits on every target.
+/// [`gemv`] without SIMD: the same bits on every target, inlined as [`gemm_portable`].
+#[inline]
 pub fn gemv_portable(m: usize, k: usize, a: &[f32], lda: usize, x: &[f32], y: &mut [f32]) {
     assert!(lda >= m && x.len() == k && y.len() == m);
     if k == 0 {

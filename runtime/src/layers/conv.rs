@@ -277,9 +277,10 @@ impl<
             Self::GEOMETRY
         };
         // The kernel writes every output (the first chunk of the reduction stores, later ones
-        // add). A ReLU is fused into the kernel's last store; other activations make a pass.
+        // add). The SIMD kernels fuse a ReLU into their last store; otherwise the activation makes a
+        // pass.
         let relu = self.activation == Activation::Relu;
-        kernel::conv(
+        let fused = kernel::conv(
             &geometry,
             x.as_slice(),
             self.kernel.as_slice(),
@@ -287,7 +288,7 @@ impl<
             relu,
             y.as_mut_slice(),
         );
-        if !relu {
+        if !fused {
             self.activation.apply(y.as_mut_slice(), F);
         }
     }

@@ -82,6 +82,10 @@ pub struct ConvGeometry {
 
 /// `y = conv(x, kernel) + bias`, in Keras's channels_last row-major order; `kernel` is the Keras
 /// kernel `(*kernel_size, cin / groups, filters)` packed by [`panel_index`].
+///
+/// With `relu`, the SIMD kernels apply a ReLU in their last store and return `true`; the
+/// portable kernel leaves it to the caller and returns `false` (a separate pass is cheaper there
+/// than a test in every store).
 pub fn conv(
     g: &ConvGeometry,
     x: &[f32],
@@ -89,7 +93,7 @@ pub fn conv(
     bias: Option<&[f32]>,
     relu: bool,
     y: &mut [f32],
-) {
+) -> bool {
     let [ad, ah, aw] = g.axes;
     assert!(
         g.groups > 0
@@ -102,16 +106,18 @@ pub fn conv(
     match crate::kernels::simd_isa() {
         // SAFETY: the CPU has the instruction set (checked by `simd_isa`).
         Some(simd::Isa::Avx512) => {
-            return unsafe { simd::conv_avx512(g, x, kernel, bias, relu, y) }
+            unsafe { simd::conv_avx512(g, x, kernel, bias, relu, y) };
+            return relu;
         }
-        Some(simd::Isa::Avx2) => return unsafe { simd::conv_avx2(g, x, kernel, bias, relu, y) },
+        Some(simd::Isa::Avx2) => {
+            unsafe { simd::conv_avx2(g, x, kernel, bias, relu, y) };
+            return relu;
+        }
         None => {}
     }
-    if row_major(g) {
-        conv_tiled::<Portable, NR, true>(g, x, kernel, bias, relu, y);
-    } else {
-        conv_tiled::<Portable, NR, false>(g, x, kernel, bias, relu, y);
-    }
+    let _ = relu;
+    conv_tiled::<Portable, NR, false>(g, x, kernel, bias, false, y);
+    false
 }
 
 /// Whether the panel is packed row by row: with one input channel and stride 1, a row of the
@@ -703,6 +709,11 @@ fn micro<const N: usize, const KM: bool>(
 ) -> [[f32; MR]; N] {
     let (sj, sk) = strides::<N, KM>();
     let mut acc = [[0.0f32; MR]; N];
+    if kb == 0 {
+        return acc;
+    }
+    // Lets the compiler drop the bounds checks of the loops below.
+    assert!(a.len() >= kb * m && b.len() > (N - 1) * sj + (kb - 1) * sk);
     if m == MR {
         for (k, a) in a.chunks_exact(MR).take(kb).enumerate() {
             for (j, acc) in acc.iter_mut().enumerate() {
@@ -1346,7 +1357,7 @@ mod tests {
             let w = packed;
             // The dispatching entry point and both tile widths compute the same bits.
             let mut first = [7.0f32; 4096];
-            conv(
+            let fused = conv(
                 &g,
                 &x[..xl],
                 &w[..kl],
@@ -1354,6 +1365,9 @@ mod tests {
                 relu,
                 &mut first[..yl],
             );
+            if relu && !fused {
+                first[..yl].iter_mut().for_each(|v| *v = v.max(0.0));
+            }
             for (i, (got, want)) in first[..yl].iter().zip(&want[..yl]).enumerate() {
                 assert!(
                     (got - want).abs() <= 1e-4 * want.abs().max(1.0),
