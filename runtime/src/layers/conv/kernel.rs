@@ -120,9 +120,11 @@ pub fn conv(
     false
 }
 
-/// Whether the panel is packed row by row: with one input channel and stride 1, a row of the
+/// Whether the SIMD path packs the panel row by row (or reads the input directly, [`conv_rows`]):
+/// with one input channel and stride 1, a row of the
 /// panel (one tap, consecutive positions of an output row) is a contiguous run of the input, while
 /// a position's window is `kernel_size` short pieces.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
 fn row_major(g: &ConvGeometry) -> bool {
     g.cin == 1 && g.axes[2].stride == 1
 }
@@ -282,6 +284,7 @@ struct Tile {
 /// with `direct`, the input itself (`b` starting at the tile's first position, row `k` of
 /// position `j` at `direct[k] + j`).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn run_blocks<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
     g: &ConvGeometry,
     t: &Tile,
