@@ -121,9 +121,9 @@ pub fn conv(
 }
 
 /// Whether the SIMD path packs the panel row by row (or reads the input directly, [`conv_rows`]):
-/// with one input channel and stride 1, a row of the
-/// panel (one tap, consecutive positions of an output row) is a contiguous run of the input, while
-/// a position's window is `kernel_size` short pieces.
+/// with one input channel and stride 1, a row of the panel (one tap, consecutive positions of an
+/// output row) is a contiguous run of the input, while a position's window is `kernel_size` short
+/// pieces.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 fn row_major(g: &ConvGeometry) -> bool {
     g.cin == 1 && g.axes[2].stride == 1
