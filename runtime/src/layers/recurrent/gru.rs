@@ -4,7 +4,7 @@
 use core::marker::PhantomData;
 
 use super::{project, run, run_batch, Cell, ReturnLast, ReturnMode};
-use crate::kernels::gemv;
+use crate::kernels::{gates_simd, gemv, gemv_sweep_simd, gru_gates_simd};
 use crate::layer::{Layer, Variable, Weights};
 use crate::tensor::fill_from_le_bytes;
 use crate::{Activation, Tensor};
@@ -153,6 +153,15 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Gru<IN, UNITS, R,
         self
     }
 
+    /// Whether a step runs as fused SIMD kernels: `reset_after` with Keras's default activations,
+    /// where they run.
+    fn fused(&self) -> bool {
+        self.reset_after
+            && self.activation == Activation::Tanh
+            && self.recurrent_activation == Activation::Sigmoid
+            && gates_simd()
+    }
+
     /// The bias values Keras stores: both rows with `reset_after`, the input row without.
     fn keras_bias_len(&self) -> usize {
         if self.reset_after {
@@ -214,8 +223,29 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
         );
     }
 
-    fn step(&self, xw: &[[f32; UNITS]; 3], state: &mut Tensor<UNITS, 1>) {
+    fn step(&self, xw: &[[f32; UNITS]; 3], state: &mut Tensor<UNITS, 1>, odd: bool) {
         let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
+        if self.fused() {
+            let mut inner = [[0.0f32; UNITS]; 3];
+            let h = state.as_mut_slice();
+            let done = gemv_sweep_simd(
+                3 * UNITS,
+                UNITS,
+                recurrent,
+                3 * UNITS,
+                h,
+                inner.as_flattened_mut(),
+                odd,
+            ) && gru_gates_simd(
+                xw.as_flattened(),
+                inner.as_flattened(),
+                BIAS.then_some(self.bias[1].as_flattened()),
+                h,
+            );
+            if done {
+                return;
+            }
+        }
         // [rz, rr, rh]: h·U; rh waits for the reset gate without reset_after.
         let mut inner = [[0.0f32; UNITS]; 3];
         let rows = if self.reset_after { 3 } else { 2 };
@@ -247,6 +277,16 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
         state: &mut Tensor<UNITS, 1>,
     ) {
         let h = state.as_mut_slice();
+        if self.fused()
+            && gru_gates_simd(
+                xw.as_flattened(),
+                inner.as_flattened(),
+                BIAS.then_some(self.bias[1].as_flattened()),
+                h,
+            )
+        {
+            return;
+        }
         let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
         let [xz, xr, xh] = xw;
         if BIAS && self.reset_after {

@@ -3,7 +3,7 @@
 use core::marker::PhantomData;
 
 use super::{project, run, run_batch, Cell, ReturnLast, ReturnMode};
-use crate::kernels::gemv;
+use crate::kernels::{gates_simd, gemv, gemv_sweep_simd, lstm_gates_simd};
 use crate::layer::{Layer, Variable, Weights};
 use crate::tensor::fill_from_le_bytes;
 use crate::{Activation, Tensor};
@@ -200,9 +200,24 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
         );
     }
 
-    fn step(&self, xw: &[[f32; UNITS]; 4], state: &mut LstmState<UNITS>) {
-        let mut z = [[0.0f32; UNITS]; 4];
+    fn step(&self, xw: &[[f32; UNITS]; 4], state: &mut LstmState<UNITS>, odd: bool) {
         let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
+        if self.fused() {
+            let mut z = [[0.0f32; UNITS]; 4];
+            let done = gemv_sweep_simd(
+                4 * UNITS,
+                UNITS,
+                recurrent,
+                4 * UNITS,
+                state.h.as_slice(),
+                z.as_flattened_mut(),
+                odd,
+            ) && self.fused_gates(xw, &z, state);
+            if done {
+                return;
+            }
+        }
+        let mut z = [[0.0f32; UNITS]; 4];
         gemv(
             4 * UNITS,
             UNITS,
@@ -228,6 +243,9 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
         z: &mut [[f32; UNITS]; 4],
         state: &mut LstmState<UNITS>,
     ) {
+        if self.fused() && self.fused_gates(xw, z, state) {
+            return;
+        }
         for ((z, x), b) in z.iter_mut().zip(xw).zip(&self.bias) {
             for j in 0..UNITS {
                 z[j] += x[j];
@@ -236,6 +254,38 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
                 }
             }
         }
+        self.gates(z, state);
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Lstm<IN, UNITS, R, BIAS> {
+    /// Whether a step runs as fused SIMD kernels: Keras's default activations, where they run.
+    fn fused(&self) -> bool {
+        self.activation == Activation::Tanh
+            && self.recurrent_activation == Activation::Sigmoid
+            && gates_simd()
+    }
+
+    /// The rest of a step after `z = U·h` as one fused SIMD kernel (`false` when it does not
+    /// run).
+    fn fused_gates(
+        &self,
+        xw: &[[f32; UNITS]; 4],
+        z: &[[f32; UNITS]; 4],
+        state: &mut LstmState<UNITS>,
+    ) -> bool {
+        lstm_gates_simd(
+            z.as_flattened(),
+            Some(xw.as_flattened()),
+            BIAS.then_some(self.bias.as_flattened()),
+            state.c.as_mut_slice(),
+            state.h.as_mut_slice(),
+        )
+    }
+
+    /// The rest of a step once `z` holds the sums of all four gates: activations and the new
+    /// state.
+    fn gates(&self, z: &mut [[f32; UNITS]; 4], state: &mut LstmState<UNITS>) {
         let [i, f, g, o] = z;
         self.recurrent_activation.apply(i, UNITS);
         self.recurrent_activation.apply(f, UNITS);
