@@ -813,32 +813,50 @@ pub(super) unsafe fn lstm_gates(
     c: *mut f32,
     h: *mut f32,
 ) {
+    // Blocks of 4 vectors, each phase over the whole block: 4 independent chains of
+    // activations in flight rather than one (the gates' latency, not their count, bounds a step).
     let mut j = 0;
-    // SAFETY: every access is inside the lanes `j..j + 16` of the mask, within `units`.
+    // SAFETY: every access is inside the lanes of its mask, within `units` (a vector past the end
+    // has an empty mask).
     unsafe {
         let at = |p: *const f32, i: usize| if p.is_null() { p } else { p.add(i) };
         while j < units {
-            let mk = ((1u32 << (units - j).min(16)) - 1) as __mmask16;
-            let sum = |g: usize| {
-                let i = g * units + j;
-                let v = load_sum(mk, z.add(i), at(xw, i));
-                if bias.is_null() {
-                    v
-                } else {
-                    _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, bias.add(i)))
-                }
-            };
-            let i = sigmoid16(sum(0));
-            let f = sigmoid16(sum(1));
-            let g = tanh16(sum(2));
-            let o = sigmoid16(sum(3));
-            let c_new =
-                _mm512_fmadd_ps(f, _mm512_maskz_loadu_ps(mk, c.add(j)), _mm512_mul_ps(i, g));
-            _mm512_mask_storeu_ps(c.add(j), mk, c_new);
-            _mm512_mask_storeu_ps(h.add(j), mk, _mm512_mul_ps(o, tanh16(c_new)));
-            j += 16;
+            let mut o = [_mm512_setzero_ps(); 4];
+            let mut c_new = [_mm512_setzero_ps(); 4];
+            for b in 0..4 {
+                let jb = j + 16 * b;
+                let mk = lanes(units, jb);
+                let sum = |g: usize| {
+                    let i = g * units + jb;
+                    let v = load_sum(mk, z.add(i), at(xw, i));
+                    if bias.is_null() {
+                        v
+                    } else {
+                        _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, bias.add(i)))
+                    }
+                };
+                let i = sigmoid16(sum(0));
+                let f = sigmoid16(sum(1));
+                let g = tanh16(sum(2));
+                o[b] = sigmoid16(sum(3));
+                c_new[b] =
+                    _mm512_fmadd_ps(f, _mm512_maskz_loadu_ps(mk, c.add(jb)), _mm512_mul_ps(i, g));
+            }
+            for b in 0..4 {
+                let jb = j + 16 * b;
+                let mk = lanes(units, jb);
+                _mm512_mask_storeu_ps(c.add(jb), mk, c_new[b]);
+                _mm512_mask_storeu_ps(h.add(jb), mk, _mm512_mul_ps(o[b], tanh16(c_new[b])));
+            }
+            j += 64;
         }
     }
+}
+
+/// The lanes of the vector of 16 values from `j` that are below `units` (none past the end).
+#[inline(always)]
+fn lanes(units: usize, j: usize) -> __mmask16 {
+    ((1u32 << units.saturating_sub(j).min(16)) - 1) as __mmask16
 }
 
 /// The rest of a GRU step (`reset_after`) with sigmoid gates and a tanh candidate, in one pass:
@@ -857,28 +875,36 @@ pub(super) unsafe fn gru_gates(
     bias: *const f32,
     h: *mut f32,
 ) {
+    // Blocks of 4 vectors, each phase over the whole block, as in `lstm_gates`.
     let mut j = 0;
-    // SAFETY: every access is inside the lanes `j..j + 16` of the mask, within `units`.
+    // SAFETY: every access is inside the lanes of its mask, within `units` (a vector past the end
+    // has an empty mask).
     unsafe {
         let at = |p: *const f32, i: usize| if p.is_null() { p } else { p.add(i) };
         while j < units {
-            let mk = ((1u32 << (units - j).min(16)) - 1) as __mmask16;
-            let (iz, ir, ih) = (j, units + j, 2 * units + j);
-            let rz = load_sum(mk, rec.add(iz), at(bias, iz));
-            let rr = load_sum(mk, rec.add(ir), at(bias, ir));
-            let rh = load_sum(mk, rec.add(ih), at(bias, ih));
-            let z = sigmoid16(_mm512_add_ps(_mm512_maskz_loadu_ps(mk, xw.add(iz)), rz));
-            let r = sigmoid16(_mm512_add_ps(_mm512_maskz_loadu_ps(mk, xw.add(ir)), rr));
-            let candidate = tanh16(_mm512_fmadd_ps(
-                r,
-                rh,
-                _mm512_maskz_loadu_ps(mk, xw.add(ih)),
-            ));
-            // z·h + (1 − z)·h̃ = h̃ + z·(h − h̃)
-            let h_old = _mm512_maskz_loadu_ps(mk, h.add(j));
-            let h_new = _mm512_fmadd_ps(z, _mm512_sub_ps(h_old, candidate), candidate);
-            _mm512_mask_storeu_ps(h.add(j), mk, h_new);
-            j += 16;
+            let mut z = [_mm512_setzero_ps(); 4];
+            let mut pre = [_mm512_setzero_ps(); 4];
+            for b in 0..4 {
+                let jb = j + 16 * b;
+                let mk = lanes(units, jb);
+                let (iz, ir, ih) = (jb, units + jb, 2 * units + jb);
+                let rz = load_sum(mk, rec.add(iz), at(bias, iz));
+                let rr = load_sum(mk, rec.add(ir), at(bias, ir));
+                let rh = load_sum(mk, rec.add(ih), at(bias, ih));
+                z[b] = sigmoid16(_mm512_add_ps(_mm512_maskz_loadu_ps(mk, xw.add(iz)), rz));
+                let r = sigmoid16(_mm512_add_ps(_mm512_maskz_loadu_ps(mk, xw.add(ir)), rr));
+                pre[b] = _mm512_fmadd_ps(r, rh, _mm512_maskz_loadu_ps(mk, xw.add(ih)));
+            }
+            for b in 0..4 {
+                let jb = j + 16 * b;
+                let mk = lanes(units, jb);
+                let candidate = tanh16(pre[b]);
+                // z·h + (1 − z)·h̃ = h̃ + z·(h − h̃)
+                let h_old = _mm512_maskz_loadu_ps(mk, h.add(jb));
+                let h_new = _mm512_fmadd_ps(z[b], _mm512_sub_ps(h_old, candidate), candidate);
+                _mm512_mask_storeu_ps(h.add(jb), mk, h_new);
+            }
+            j += 64;
         }
     }
 }
