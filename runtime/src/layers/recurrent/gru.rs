@@ -3,7 +3,7 @@
 
 use core::marker::PhantomData;
 
-use super::{project, run, run_batch, Cell, ReturnLast, ReturnMode};
+use super::{project, run, run_batch, Aligned, Cell, ReturnLast, ReturnMode};
 use crate::kernels::{gates_simd, gemv, gemv_sweep_simd, gru_gates_simd};
 use crate::layer::{Layer, Variable, Weights};
 use crate::tensor::fill_from_le_bytes;
@@ -43,9 +43,9 @@ use crate::{Activation, Tensor};
 pub struct Gru<const IN: usize, const UNITS: usize, R = ReturnLast, const BIAS: bool = true> {
     /// The Keras kernel `(IN, 3·UNITS)` as stored: row `p` holds input `p`'s three gate blocks,
     /// which makes it the column-major `3·UNITS × IN` matrix `W` with `W·x`.
-    pub kernel: [[[f32; UNITS]; 3]; IN],
+    pub kernel: Aligned<[[[f32; UNITS]; 3]; IN]>,
     /// The Keras recurrent kernel `(UNITS, 3·UNITS)`, laid out like `kernel`.
-    pub recurrent_kernel: [[[f32; UNITS]; 3]; UNITS],
+    pub recurrent_kernel: Aligned<[[[f32; UNITS]; 3]; UNITS]>,
     /// The input bias (row 0) and, with `reset_after`, the recurrent bias (row 1); zeros and
     /// unused when `BIAS` is false.
     pub bias: [[[f32; UNITS]; 3]; 2],
@@ -94,8 +94,8 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Gru<IN, UNITS, R,
         reset_after: bool,
     ) -> Self {
         Self {
-            kernel: [[[0.0; UNITS]; 3]; IN],
-            recurrent_kernel: [[[0.0; UNITS]; 3]; UNITS],
+            kernel: Aligned([[[0.0; UNITS]; 3]; IN]),
+            recurrent_kernel: Aligned([[[0.0; UNITS]; 3]; UNITS]),
             bias: [[[0.0; UNITS]; 3]; 2],
             activation,
             recurrent_activation,
@@ -130,9 +130,13 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Gru<IN, UNITS, R,
         );
         let (kernel, rest) = bytes.split_at(4 * IN * 3 * UNITS);
         let (recurrent, bias) = rest.split_at(4 * UNITS * 3 * UNITS);
-        fill_from_le_bytes(layer.kernel.as_flattened_mut().as_flattened_mut(), kernel);
+        fill_from_le_bytes(layer.kernel.0.as_flattened_mut().as_flattened_mut(), kernel);
         fill_from_le_bytes(
-            layer.recurrent_kernel.as_flattened_mut().as_flattened_mut(),
+            layer
+                .recurrent_kernel
+                .0
+                .as_flattened_mut()
+                .as_flattened_mut(),
             recurrent,
         );
         let all_bias = layer.bias.as_flattened_mut().as_flattened_mut();
@@ -226,7 +230,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
     fn step(&self, xw: &[[f32; UNITS]; 3], state: &mut Tensor<UNITS, 1>, odd: bool) {
         let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
         if self.fused() {
-            let mut inner = [[0.0f32; UNITS]; 3];
+            let mut inner = Aligned([[0.0f32; UNITS]; 3]);
             let h = state.as_mut_slice();
             let done = gemv_sweep_simd(
                 3 * UNITS,

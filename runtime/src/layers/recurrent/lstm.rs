@@ -2,7 +2,7 @@
 
 use core::marker::PhantomData;
 
-use super::{project, run, run_batch, Cell, ReturnLast, ReturnMode};
+use super::{project, run, run_batch, Aligned, Cell, ReturnLast, ReturnMode};
 use crate::kernels::{gates_simd, gemv, gemv_sweep_simd, lstm_gates_simd};
 use crate::layer::{Layer, Variable, Weights};
 use crate::tensor::fill_from_le_bytes;
@@ -57,9 +57,9 @@ impl<const UNITS: usize> Default for LstmState<UNITS> {
 pub struct Lstm<const IN: usize, const UNITS: usize, R = ReturnLast, const BIAS: bool = true> {
     /// The Keras kernel `(IN, 4·UNITS)` as stored: row `p` holds input `p`'s four gate blocks,
     /// which makes it the column-major `4·UNITS × IN` matrix `W` with `W·x`.
-    pub kernel: [[[f32; UNITS]; 4]; IN],
+    pub kernel: Aligned<[[[f32; UNITS]; 4]; IN]>,
     /// The Keras recurrent kernel `(UNITS, 4·UNITS)`, laid out like `kernel`.
-    pub recurrent_kernel: [[[f32; UNITS]; 4]; UNITS],
+    pub recurrent_kernel: Aligned<[[[f32; UNITS]; 4]; UNITS]>,
     /// The bias, gate blocks i, f, c, o (zeros and unused when `BIAS` is false).
     pub bias: [[f32; UNITS]; 4],
     /// `act`: applied to the candidate and to the cell state.
@@ -92,8 +92,8 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Lstm<IN, UNITS, R
     /// A layer with zero weights, processing forwards.
     pub const fn new(activation: Activation, recurrent_activation: Activation) -> Self {
         Self {
-            kernel: [[[0.0; UNITS]; 4]; IN],
-            recurrent_kernel: [[[0.0; UNITS]; 4]; UNITS],
+            kernel: Aligned([[[0.0; UNITS]; 4]; IN]),
+            recurrent_kernel: Aligned([[[0.0; UNITS]; 4]; UNITS]),
             bias: [[0.0; UNITS]; 4],
             activation,
             recurrent_activation,
@@ -118,9 +118,13 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Lstm<IN, UNITS, R
         );
         let (kernel, rest) = bytes.split_at(4 * IN * 4 * UNITS);
         let (recurrent, bias) = rest.split_at(4 * UNITS * 4 * UNITS);
-        fill_from_le_bytes(layer.kernel.as_flattened_mut().as_flattened_mut(), kernel);
+        fill_from_le_bytes(layer.kernel.0.as_flattened_mut().as_flattened_mut(), kernel);
         fill_from_le_bytes(
-            layer.recurrent_kernel.as_flattened_mut().as_flattened_mut(),
+            layer
+                .recurrent_kernel
+                .0
+                .as_flattened_mut()
+                .as_flattened_mut(),
             recurrent,
         );
         if BIAS {
@@ -203,7 +207,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
     fn step(&self, xw: &[[f32; UNITS]; 4], state: &mut LstmState<UNITS>, odd: bool) {
         let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
         if self.fused() {
-            let mut z = [[0.0f32; UNITS]; 4];
+            let mut z = Aligned([[0.0f32; UNITS]; 4]);
             let done = gemv_sweep_simd(
                 4 * UNITS,
                 UNITS,
