@@ -306,20 +306,36 @@ pub(crate) fn lstm_gates_simd(
 }
 
 /// The rest of a GRU step (`reset_after`, sigmoid gates, tanh candidate) fused into one SIMD
-/// pass: `xw` holds the input projections `[xz, xr, xh]` (with their bias), `rec` the recurrent
-/// products `[rz, rr, rh]`, to which `bias` (the recurrent bias) is added when given; `h`
-/// becomes the new state. Returns `false` (nothing done) where no fused kernel runs (see
-/// [`gates_simd`]).
+/// pass: `xw` holds the input projections `[xz, xr, xh]`, to which `bias_in` (the input bias) is
+/// added when given, `rec` the recurrent products `[rz, rr, rh]`, to which `bias_rec` (the
+/// recurrent bias) is added when given; `h` becomes the new state. Returns `false` (nothing
+/// done) where no fused kernel runs (see [`gates_simd`]).
 #[inline]
-pub(crate) fn gru_gates_simd(xw: &[f32], rec: &[f32], bias: Option<&[f32]>, h: &mut [f32]) -> bool {
+pub(crate) fn gru_gates_simd(
+    xw: &[f32],
+    bias_in: Option<&[f32]>,
+    rec: &[f32],
+    bias_rec: Option<&[f32]>,
+    h: &mut [f32],
+) -> bool {
     let units = h.len();
     assert!(xw.len() == 3 * units && rec.len() == 3 * units);
-    assert!(bias.is_none_or(|v| v.len() == 3 * units));
+    assert!(bias_in.is_none_or(|v| v.len() == 3 * units));
+    assert!(bias_rec.is_none_or(|v| v.len() == 3 * units));
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if gates_simd() {
-        let bias = bias.map_or(core::ptr::null(), <[f32]>::as_ptr);
+        let ptr = |v: Option<&[f32]>| v.map_or(core::ptr::null(), <[f32]>::as_ptr);
         // SAFETY: the CPU has AVX-512F (just checked); the lengths are checked above.
-        unsafe { x86::gru_gates(units, xw.as_ptr(), rec.as_ptr(), bias, h.as_mut_ptr()) };
+        unsafe {
+            x86::gru_gates(
+                units,
+                xw.as_ptr(),
+                ptr(bias_in),
+                rec.as_ptr(),
+                ptr(bias_rec),
+                h.as_mut_ptr(),
+            )
+        };
         return true;
     }
     false
@@ -617,6 +633,7 @@ mod simd_tests {
                 values(3 * units, 15),
                 values(3 * units, 16),
             );
+            let bias_in = values(3 * units, 18);
             let mut h = values(units, 17);
             let h_old = h.clone();
             // SAFETY: as above.
@@ -624,11 +641,13 @@ mod simd_tests {
                 x86::gru_gates(
                     units,
                     xw.as_ptr(),
+                    bias_in.as_ptr(),
                     rec.as_ptr(),
                     bias.as_ptr(),
                     h.as_mut_ptr(),
                 )
             };
+            let xw: Vec<f32> = xw.iter().zip(&bias_in).map(|(x, b)| x + b).collect();
             for j in 0..units {
                 let r = |i: usize| rec[i * units + j] + bias[i * units + j];
                 let z = sigmoid(xw[j] + r(0));

@@ -860,19 +860,20 @@ fn lanes(units: usize, j: usize) -> __mmask16 {
 }
 
 /// The rest of a GRU step (`reset_after`) with sigmoid gates and a tanh candidate, in one pass:
-/// `xw` holds the input projections `[xz, xr, xh]` (with their bias), `rec` the recurrent
-/// products `[rz, rr, rh]`, to which `bias` (the recurrent bias) is added unless it is null; `h`
-/// is updated.
+/// `xw` holds the input projections `[xz, xr, xh]`, to which `bias_in` is added unless it is
+/// null, `rec` the recurrent products `[rz, rr, rh]`, to which `bias_rec` is added unless it is
+/// null; `h` is updated.
 ///
 /// # Safety
-/// The CPU supports AVX-512F; `xw`, `rec` (and `bias` unless null) hold `3·units` values, `h`
-/// `units`.
+/// The CPU supports AVX-512F; `xw`, `rec` (and the biases unless null) hold `3·units` values,
+/// `h` `units`.
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn gru_gates(
     units: usize,
     xw: *const f32,
+    bias_in: *const f32,
     rec: *const f32,
-    bias: *const f32,
+    bias_rec: *const f32,
     h: *mut f32,
 ) {
     // Blocks of 4 vectors, each phase over the whole block, as in `lstm_gates`.
@@ -888,12 +889,15 @@ pub(super) unsafe fn gru_gates(
                 let jb = j + 16 * b;
                 let mk = lanes(units, jb);
                 let (iz, ir, ih) = (jb, units + jb, 2 * units + jb);
-                let rz = load_sum(mk, rec.add(iz), at(bias, iz));
-                let rr = load_sum(mk, rec.add(ir), at(bias, ir));
-                let rh = load_sum(mk, rec.add(ih), at(bias, ih));
-                z[b] = sigmoid16(_mm512_add_ps(_mm512_maskz_loadu_ps(mk, xw.add(iz)), rz));
-                let r = sigmoid16(_mm512_add_ps(_mm512_maskz_loadu_ps(mk, xw.add(ir)), rr));
-                pre[b] = _mm512_fmadd_ps(r, rh, _mm512_maskz_loadu_ps(mk, xw.add(ih)));
+                let rz = load_sum(mk, rec.add(iz), at(bias_rec, iz));
+                let rr = load_sum(mk, rec.add(ir), at(bias_rec, ir));
+                let rh = load_sum(mk, rec.add(ih), at(bias_rec, ih));
+                let xz = load_sum(mk, xw.add(iz), at(bias_in, iz));
+                let xr = load_sum(mk, xw.add(ir), at(bias_in, ir));
+                let xh = load_sum(mk, xw.add(ih), at(bias_in, ih));
+                z[b] = sigmoid16(_mm512_add_ps(xz, rz));
+                let r = sigmoid16(_mm512_add_ps(xr, rr));
+                pre[b] = _mm512_fmadd_ps(r, rh, xh);
             }
             for b in 0..4 {
                 let jb = j + 16 * b;

@@ -215,13 +215,14 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
     }
 
     fn project(&self, x: &[f32], out: &mut [[[f32; UNITS]; 3]]) {
+        // The input bias is added in `finish` (first thing, so the sums are the same), or by the
+        // fused SIMD kernels, which save a pass over the projections that way.
         let kernel = self.kernel.as_flattened().as_flattened();
-        let bias = BIAS.then_some(self.bias[0].as_flattened());
         project(
             3 * UNITS,
             IN,
             kernel,
-            bias,
+            None,
             x,
             out.as_flattened_mut().as_flattened_mut(),
         );
@@ -242,6 +243,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
                 odd,
             ) && gru_gates_simd(
                 xw.as_flattened(),
+                BIAS.then_some(self.bias[0].as_flattened()),
                 inner.as_flattened(),
                 BIAS.then_some(self.bias[1].as_flattened()),
                 h,
@@ -284,6 +286,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
         if self.fused()
             && gru_gates_simd(
                 xw.as_flattened(),
+                BIAS.then_some(self.bias[0].as_flattened()),
                 inner.as_flattened(),
                 BIAS.then_some(self.bias[1].as_flattened()),
                 h,
@@ -291,8 +294,19 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
         {
             return;
         }
+        // The input projection plus its bias, as Keras computes it (`x·W + b_in`).
+        let mut xw = *xw;
+        if BIAS {
+            for (v, b) in xw
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(self.bias[0].as_flattened())
+            {
+                *v += b;
+            }
+        }
         let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
-        let [xz, xr, xh] = xw;
+        let [xz, xr, xh] = &xw;
         if BIAS && self.reset_after {
             for (v, b) in inner
                 .as_flattened_mut()
