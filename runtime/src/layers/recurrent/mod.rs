@@ -24,6 +24,19 @@
 //! (dot-product) layout for 16–256 units, so loading stays a straight copy. The input
 //! projections of [`CHUNK`] steps are one matrix product, so the kernel is read once per
 //! `CHUNK` steps while the stack scratch stays bounded whatever the sequence length.
+//!
+//! With the SIMD kernels (results differ from the portable path's in the last bits only;
+//! without them every step is the portable one, the same bits on every target):
+//! - one sample (`predict`), on an AVX-512 CPU, LSTM and GRU (`reset_after`) with Keras's
+//!   default activations: each step's recurrent product reads the whole kernel as one stream
+//!   ([`crate::kernels::gemv_sweep_simd`]), alternately forwards and backwards, so that the part
+//!   of a kernel larger than the L1 cache that one step read last is still cached for the next;
+//!   then one fused pass does the gates and the state update;
+//! - a batch (`predict_batch`): up to [`LOCKSTEP`] samples in equal groups, each step's input
+//!   projections and recurrent products as two matrix products over the group (gates fused as
+//!   above where they can be);
+//! - LSTM and GRU kernels and the scratch are [`Aligned`] to 64 bytes (a misaligned kernel split
+//!   every vector load across two cache lines, which made a step up to twice as slow).
 
 mod gru;
 mod lstm;
