@@ -222,6 +222,127 @@ pub fn gemv(m: usize, k: usize, a: &[f32], lda: usize, x: &[f32], y: &mut [f32])
     gemv_portable(m, k, a, lda, x, y);
 }
 
+/// `y (m) += a (m×k) · x (k)` with the SIMD kernels, for one recurrent step: `a` column-major
+/// with leading dimension `lda`, read as one stream, its columns in reverse order when `reverse`
+/// (consecutive steps alternating keep part of a kernel larger than the L1 cache cached).
+/// Returns `false` (nothing done) when the SIMD kernels do not run; the caller then uses
+/// [`gemv`].
+#[inline]
+pub fn gemv_sweep_simd(
+    m: usize,
+    k: usize,
+    a: &[f32],
+    lda: usize,
+    x: &[f32],
+    y: &mut [f32],
+    reverse: bool,
+) -> bool {
+    assert!(lda >= m && x.len() == k && y.len() == m);
+    assert!(k == 0 || a.len() >= (k - 1) * lda + m);
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if let Some(isa) = simd_isa() {
+        // SAFETY: the CPU has the instruction set (just checked); the sizes are checked above.
+        unsafe {
+            x86::gemv_sweep(
+                isa,
+                m,
+                k,
+                a.as_ptr(),
+                lda,
+                x.as_ptr(),
+                y.as_mut_ptr(),
+                reverse,
+            )
+        };
+        return true;
+    }
+    let _ = (a, x, y, reverse);
+    false
+}
+
+/// Whether [`lstm_gates_simd`] and [`gru_gates_simd`] run (SIMD allowed, AVX-512).
+#[inline]
+pub(crate) fn gates_simd() -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        simd_isa() == Some(x86::Isa::Avx512)
+    }
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    {
+        false
+    }
+}
+
+/// The rest of an LSTM step with Keras's default activations (sigmoid gates, tanh), fused into
+/// one SIMD pass: the sums of the gates i, f, c, o (`c.len()` values each) are `z` plus `xw` and
+/// `bias` when given; `c` and `h` become the new state. Returns `false` (nothing done) where no
+/// fused kernel runs (see [`gates_simd`]); the caller then takes the step apart itself.
+#[inline]
+pub(crate) fn lstm_gates_simd(
+    z: &[f32],
+    xw: Option<&[f32]>,
+    bias: Option<&[f32]>,
+    c: &mut [f32],
+    h: &mut [f32],
+) -> bool {
+    let units = c.len();
+    assert!(z.len() == 4 * units && h.len() == units);
+    assert!(xw.is_none_or(|v| v.len() == 4 * units) && bias.is_none_or(|v| v.len() == 4 * units));
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if gates_simd() {
+        let ptr = |v: Option<&[f32]>| v.map_or(core::ptr::null(), <[f32]>::as_ptr);
+        // SAFETY: the CPU has AVX-512F (just checked); the lengths are checked above.
+        unsafe {
+            x86::lstm_gates(
+                units,
+                z.as_ptr(),
+                ptr(xw),
+                ptr(bias),
+                c.as_mut_ptr(),
+                h.as_mut_ptr(),
+            )
+        };
+        return true;
+    }
+    false
+}
+
+/// The rest of a GRU step (`reset_after`, sigmoid gates, tanh candidate) fused into one SIMD
+/// pass: `xw` holds the input projections `[xz, xr, xh]`, to which `bias_in` (the input bias) is
+/// added when given, `rec` the recurrent products `[rz, rr, rh]`, to which `bias_rec` (the
+/// recurrent bias) is added when given; `h` becomes the new state. Returns `false` (nothing
+/// done) where no fused kernel runs (see [`gates_simd`]).
+#[inline]
+pub(crate) fn gru_gates_simd(
+    xw: &[f32],
+    bias_in: Option<&[f32]>,
+    rec: &[f32],
+    bias_rec: Option<&[f32]>,
+    h: &mut [f32],
+) -> bool {
+    let units = h.len();
+    assert!(xw.len() == 3 * units && rec.len() == 3 * units);
+    assert!(bias_in.is_none_or(|v| v.len() == 3 * units));
+    assert!(bias_rec.is_none_or(|v| v.len() == 3 * units));
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if gates_simd() {
+        let ptr = |v: Option<&[f32]>| v.map_or(core::ptr::null(), <[f32]>::as_ptr);
+        // SAFETY: the CPU has AVX-512F (just checked); the lengths are checked above.
+        unsafe {
+            x86::gru_gates(
+                units,
+                xw.as_ptr(),
+                ptr(bias_in),
+                rec.as_ptr(),
+                ptr(bias_rec),
+                h.as_mut_ptr(),
+            )
+        };
+        return true;
+    }
+    false
+}
+
 /// [`gemv`] without SIMD: the same bits on every target, inlined as [`gemm_portable`].
 #[inline]
 pub fn gemv_portable(m: usize, k: usize, a: &[f32], lda: usize, x: &[f32], y: &mut [f32]) {
@@ -415,6 +536,129 @@ mod simd_tests {
                 (t - wt).abs() <= 2.5e-7 * wt.abs().max(1e-30),
                 "tanh({x}) = {t}, not {wt}"
             );
+        }
+    }
+
+    #[test]
+    fn sweeps_match_the_portable_gemv_both_ways() {
+        if !simd() {
+            return;
+        }
+        for &m in &[1usize, 5, 16, 17, 64, 100, 192, 256, 257, 300, 520] {
+            for &k in &[1usize, 3, 64] {
+                let lda = m + 3;
+                let (a, x) = (values(k * lda, 7), values(k, 8));
+                let mut want = values(m, 9);
+                gemv_portable(m, k, &a, lda, &x, &mut want);
+                for (isa, reverse) in isas().into_iter().flat_map(|i| [(i, false), (i, true)]) {
+                    let mut got = values(m, 9);
+                    // SAFETY: the CPU has `isa`; the sizes are right.
+                    unsafe {
+                        x86::gemv_sweep(
+                            isa,
+                            m,
+                            k,
+                            a.as_ptr(),
+                            lda,
+                            x.as_ptr(),
+                            got.as_mut_ptr(),
+                            reverse,
+                        )
+                    };
+                    close(&got, &want, k);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sigmoid_and_tanh_on_16_lanes_match_libm() {
+        if !std::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        let xs: Vec<f32> = (-6400..=6400)
+            .map(|i| i as f32 / 64.0)
+            .chain([0.0, -0.0, 1e-8, -1e-8, 0.624_999, 0.625, 9.0, 1e30, -1e30])
+            .collect();
+        let (mut s, mut t) = (xs.clone(), xs.clone());
+        // SAFETY: the CPU has AVX-512F (just checked).
+        unsafe {
+            x86::map16(&mut s, false);
+            x86::map16(&mut t, true);
+        }
+        for ((&x, &s), &t) in xs.iter().zip(&s).zip(&t) {
+            let (ws, wt) = (1.0 / (1.0 + libm::expf(-x)), libm::tanhf(x));
+            assert!(
+                (s - ws).abs() <= 2.5e-7 * ws.abs().max(1e-30) + 1e-37,
+                "sigmoid({x}) = {s}, not {ws}"
+            );
+            assert!(
+                (t - wt).abs() <= 2.5e-7 * wt.abs().max(1e-30),
+                "tanh({x}) = {t}, not {wt}"
+            );
+        }
+    }
+
+    #[test]
+    fn fused_gates_match_the_formulas() {
+        if !std::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        let sigmoid = |x: f32| 1.0 / (1.0 + libm::expf(-x));
+        for units in [1usize, 7, 16, 20, 64] {
+            let (z, xw, bias) = (
+                values(4 * units, 10),
+                values(4 * units, 11),
+                values(4 * units, 12),
+            );
+            let (mut c, mut h) = (values(units, 13), values(units, 0));
+            let c_old = c.clone();
+            // SAFETY: the CPU has AVX-512F (just checked); the lengths are right.
+            unsafe {
+                x86::lstm_gates(
+                    units,
+                    z.as_ptr(),
+                    xw.as_ptr(),
+                    bias.as_ptr(),
+                    c.as_mut_ptr(),
+                    h.as_mut_ptr(),
+                )
+            };
+            for j in 0..units {
+                let g = |i: usize| z[i * units + j] + xw[i * units + j] + bias[i * units + j];
+                let c_want = sigmoid(g(1)) * c_old[j] + sigmoid(g(0)) * libm::tanhf(g(2));
+                let h_want = sigmoid(g(3)) * libm::tanhf(c_want);
+                assert!((c[j] - c_want).abs() < 1e-6, "c {} vs {c_want}", c[j]);
+                assert!((h[j] - h_want).abs() < 1e-6, "h {} vs {h_want}", h[j]);
+            }
+            let (xw, rec, bias) = (
+                values(3 * units, 14),
+                values(3 * units, 15),
+                values(3 * units, 16),
+            );
+            let bias_in = values(3 * units, 18);
+            let mut h = values(units, 17);
+            let h_old = h.clone();
+            // SAFETY: as above.
+            unsafe {
+                x86::gru_gates(
+                    units,
+                    xw.as_ptr(),
+                    bias_in.as_ptr(),
+                    rec.as_ptr(),
+                    bias.as_ptr(),
+                    h.as_mut_ptr(),
+                )
+            };
+            let xw: Vec<f32> = xw.iter().zip(&bias_in).map(|(x, b)| x + b).collect();
+            for j in 0..units {
+                let r = |i: usize| rec[i * units + j] + bias[i * units + j];
+                let z = sigmoid(xw[j] + r(0));
+                let reset = sigmoid(xw[units + j] + r(1));
+                let candidate = libm::tanhf(xw[2 * units + j] + reset * r(2));
+                let want = z * h_old[j] + (1.0 - z) * candidate;
+                assert!((h[j] - want).abs() < 1e-6, "h {} vs {want}", h[j]);
+            }
         }
     }
 

@@ -572,3 +572,373 @@ pub(super) unsafe fn sigmoid(values: &mut [f32]) {
 pub(super) unsafe fn tanh(values: &mut [f32]) {
     map8!(values, tanh8);
 }
+
+/// `y (m) += a (m×k, lda) · x (k)` for a recurrent step: every row of a block of up to 16
+/// vectors (12 with AVX2's 16 registers) per column, so a kernel of up to 256 rows is read as
+/// one sequential stream; columns in the order `0..k`, or `k−1..0` with `reverse`. A recurrent
+/// kernel a little larger than the L1 cache is then read alternately forwards and backwards by
+/// consecutive steps, and the part read last by one step is still cached for the next.
+///
+/// # Safety
+/// The CPU supports `isa`; `a` holds `k` columns of `m` values `lda` apart, `x` `k` values, `y`
+/// `m` values.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn gemv_sweep(
+    isa: Isa,
+    m: usize,
+    k: usize,
+    a: *const f32,
+    lda: usize,
+    x: *const f32,
+    y: *mut f32,
+    reverse: bool,
+) {
+    // SAFETY: the CPU has the instruction set (the caller's promise).
+    unsafe {
+        match isa {
+            Isa::Avx2 => sweep_avx2(m, k, a, lda, x, y, reverse),
+            Isa::Avx512 => sweep_avx512(m, k, a, lda, x, y, reverse),
+        }
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sweep_avx2(
+    m: usize,
+    k: usize,
+    a: *const f32,
+    lda: usize,
+    x: *const f32,
+    y: *mut f32,
+    reverse: bool,
+) {
+    // SAFETY: as for `gemv_sweep`.
+    unsafe { sweep::<Avx2>(m, k, a, lda, x, y, reverse) }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn sweep_avx512(
+    m: usize,
+    k: usize,
+    a: *const f32,
+    lda: usize,
+    x: *const f32,
+    y: *mut f32,
+    reverse: bool,
+) {
+    // SAFETY: as for `gemv_sweep`.
+    unsafe { sweep::<Avx512>(m, k, a, lda, x, y, reverse) }
+}
+
+/// [`gemv_sweep`] in blocks of rows.
+#[inline(always)]
+unsafe fn sweep<V: Vector>(
+    m: usize,
+    k: usize,
+    a: *const f32,
+    lda: usize,
+    x: *const f32,
+    y: *mut f32,
+    reverse: bool,
+) {
+    let l = V::LANES;
+    let most = if l == 16 { 16 } else { 12 };
+    let mut i = 0;
+    // SAFETY: each block covers rows inside `0..m`.
+    unsafe {
+        while i < m {
+            let vectors = (m - i).div_ceil(l).min(most);
+            let rows = (m - i).min(vectors * l);
+            let last = rows - (vectors - 1) * l;
+            let (a, y) = (a.add(i), y.add(i));
+            match vectors {
+                1 => sweep_block::<V, 1>(k, a, lda, x, y, reverse, last),
+                2 => sweep_block::<V, 2>(k, a, lda, x, y, reverse, last),
+                3 => sweep_block::<V, 3>(k, a, lda, x, y, reverse, last),
+                4 => sweep_block::<V, 4>(k, a, lda, x, y, reverse, last),
+                5 => sweep_block::<V, 5>(k, a, lda, x, y, reverse, last),
+                6 => sweep_block::<V, 6>(k, a, lda, x, y, reverse, last),
+                7 => sweep_block::<V, 7>(k, a, lda, x, y, reverse, last),
+                8 => sweep_block::<V, 8>(k, a, lda, x, y, reverse, last),
+                9 => sweep_block::<V, 9>(k, a, lda, x, y, reverse, last),
+                10 => sweep_block::<V, 10>(k, a, lda, x, y, reverse, last),
+                11 => sweep_block::<V, 11>(k, a, lda, x, y, reverse, last),
+                12 => sweep_block::<V, 12>(k, a, lda, x, y, reverse, last),
+                13 => sweep_block::<V, 13>(k, a, lda, x, y, reverse, last),
+                14 => sweep_block::<V, 14>(k, a, lda, x, y, reverse, last),
+                15 => sweep_block::<V, 15>(k, a, lda, x, y, reverse, last),
+                _ => sweep_block::<V, 16>(k, a, lda, x, y, reverse, last),
+            }
+            i += rows;
+        }
+    }
+}
+
+/// `MV` vectors of rows (the last holding `last` rows) of [`gemv_sweep`], summed in registers.
+#[inline(always)]
+unsafe fn sweep_block<V: Vector, const MV: usize>(
+    k: usize,
+    a: *const f32,
+    lda: usize,
+    x: *const f32,
+    y: *mut f32,
+    reverse: bool,
+    last: usize,
+) {
+    let l = V::LANES;
+    let mk = V::mask(last);
+    // SAFETY: the block's rows of every column are inside `a`, its rows inside `y`.
+    unsafe {
+        let mut acc = [V::zero(); MV];
+        for (v, acc) in acc.iter_mut().enumerate() {
+            *acc = if v + 1 == MV {
+                V::load_masked(y.add(l * v), mk)
+            } else {
+                V::load(y.add(l * v))
+            };
+        }
+        // Column by column, forwards or backwards (the pointers step past the end only after
+        // the last column, without being read).
+        let (mut col, mut xp, step) = if reverse && k > 0 {
+            (a.add((k - 1) * lda), x.add(k - 1), -1isize)
+        } else {
+            (a, x, 1isize)
+        };
+        for _ in 0..k {
+            let xv = V::broadcast(xp);
+            for (v, acc) in acc.iter_mut().enumerate() {
+                let w = if v + 1 == MV {
+                    V::load_masked(col.add(l * v), mk)
+                } else {
+                    V::load(col.add(l * v))
+                };
+                *acc = V::fmadd(w, xv, *acc);
+            }
+            col = col.wrapping_offset(step * lda as isize);
+            xp = xp.wrapping_offset(step);
+        }
+        for (v, &acc) in acc.iter().enumerate() {
+            if v + 1 == MV {
+                V::store_masked(y.add(l * v), mk, acc);
+            } else {
+                V::store(y.add(l * v), acc);
+            }
+        }
+    }
+}
+
+/// `exp` on 16 lanes, as [`exp8`] (the same reduction and polynomial), scaled by `2^n` with
+/// `vscalefps`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn exp16(x: __m512) -> __m512 {
+    let x = _mm512_min_ps(
+        _mm512_max_ps(x, _mm512_set1_ps(-88.0)),
+        _mm512_set1_ps(88.0),
+    );
+    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+        _mm512_mul_ps(x, _mm512_set1_ps(core::f32::consts::LOG2_E)),
+    );
+    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693_359_4), x);
+    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.121_944_4e-4), r);
+    let mut p = _mm512_set1_ps(1.987_569_2e-4);
+    for c in [1.398_2e-3, 8.333_452e-3, 4.166_579_6e-2, 0.166_666_65, 0.5] {
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+    }
+    let p = _mm512_add_ps(
+        _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r),
+        _mm512_set1_ps(1.0),
+    );
+    _mm512_scalef_ps(p, n)
+}
+
+/// `1 / d` for `d ≥ 1`: the 14-bit estimate and one Newton step (within about 1 ulp).
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn recip16(d: __m512) -> __m512 {
+    let r = _mm512_rcp14_ps(d);
+    _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.0)), r)
+}
+
+/// `1 / (1 + e^−x)` on 16 lanes.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn sigmoid16(x: __m512) -> __m512 {
+    let e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), x));
+    recip16(_mm512_add_ps(_mm512_set1_ps(1.0), e))
+}
+
+/// `tanh` on 16 lanes, as [`tanh8`].
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn tanh16(x: __m512) -> __m512 {
+    let a = _mm512_abs_ps(x);
+    let z = _mm512_mul_ps(x, x);
+    let mut p = _mm512_set1_ps(-5.704_988_7e-3);
+    for c in [2.063_909e-2, -5.373_971_6e-2, 0.133_314_42, -0.333_332_8] {
+        p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(c));
+    }
+    let small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
+    let one = _mm512_set1_ps(1.0);
+    let a9 = _mm512_min_ps(a, _mm512_set1_ps(9.0));
+    let e = exp16(_mm512_add_ps(a9, a9));
+    let q = recip16(_mm512_add_ps(e, one));
+    let large = _mm512_fnmadd_ps(_mm512_set1_ps(2.0), q, one);
+    // The sign of x on |tanh x|.
+    let sign = _mm512_set1_epi32(i32::MIN);
+    let large = _mm512_castsi512_ps(_mm512_or_si512(
+        _mm512_castps_si512(large),
+        _mm512_and_si512(_mm512_castps_si512(x), sign),
+    ));
+    let is_small = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(a, _mm512_set1_ps(0.625));
+    _mm512_mask_blend_ps(is_small, large, small)
+}
+
+/// Loads `mk`'s lanes of `p` plus those of `q` unless it is null.
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn load_sum(mk: __mmask16, p: *const f32, q: *const f32) -> __m512 {
+    // SAFETY: the caller's pointers hold the mask's lanes.
+    unsafe {
+        let v = _mm512_maskz_loadu_ps(mk, p);
+        if q.is_null() {
+            v
+        } else {
+            _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, q))
+        }
+    }
+}
+
+/// The rest of an LSTM step with sigmoid gates and tanh activations, in one pass: the sums of
+/// the gates i, f, c, o (`units` values each) are `z`, plus `xw` and `bias` where not null;
+/// `c` and `h` are updated.
+///
+/// # Safety
+/// The CPU supports AVX-512F; `z` (and `xw`, `bias` unless null) hold `4·units` values, `c` and
+/// `h` `units` each.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn lstm_gates(
+    units: usize,
+    z: *const f32,
+    xw: *const f32,
+    bias: *const f32,
+    c: *mut f32,
+    h: *mut f32,
+) {
+    // Blocks of 4 vectors, each phase over the whole block: 4 independent chains of
+    // activations in flight rather than one (the gates' latency, not their count, bounds a step).
+    let mut j = 0;
+    // SAFETY: every access is inside the lanes of its mask, within `units` (a vector past the end
+    // has an empty mask).
+    unsafe {
+        let at = |p: *const f32, i: usize| if p.is_null() { p } else { p.add(i) };
+        while j < units {
+            let mut o = [_mm512_setzero_ps(); 4];
+            let mut c_new = [_mm512_setzero_ps(); 4];
+            for b in 0..4 {
+                let jb = j + 16 * b;
+                let mk = lanes(units, jb);
+                let sum = |g: usize| {
+                    let i = g * units + jb;
+                    let v = load_sum(mk, z.add(i), at(xw, i));
+                    if bias.is_null() {
+                        v
+                    } else {
+                        _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, bias.add(i)))
+                    }
+                };
+                let i = sigmoid16(sum(0));
+                let f = sigmoid16(sum(1));
+                let g = tanh16(sum(2));
+                o[b] = sigmoid16(sum(3));
+                c_new[b] =
+                    _mm512_fmadd_ps(f, _mm512_maskz_loadu_ps(mk, c.add(jb)), _mm512_mul_ps(i, g));
+            }
+            for b in 0..4 {
+                let jb = j + 16 * b;
+                let mk = lanes(units, jb);
+                _mm512_mask_storeu_ps(c.add(jb), mk, c_new[b]);
+                _mm512_mask_storeu_ps(h.add(jb), mk, _mm512_mul_ps(o[b], tanh16(c_new[b])));
+            }
+            j += 64;
+        }
+    }
+}
+
+/// The lanes of the vector of 16 values from `j` that are below `units` (none past the end).
+#[inline(always)]
+fn lanes(units: usize, j: usize) -> __mmask16 {
+    ((1u32 << units.saturating_sub(j).min(16)) - 1) as __mmask16
+}
+
+/// The rest of a GRU step (`reset_after`) with sigmoid gates and a tanh candidate, in one pass:
+/// `xw` holds the input projections `[xz, xr, xh]`, to which `bias_in` is added unless it is
+/// null, `rec` the recurrent products `[rz, rr, rh]`, to which `bias_rec` is added unless it is
+/// null; `h` is updated.
+///
+/// # Safety
+/// The CPU supports AVX-512F; `xw`, `rec` (and the biases unless null) hold `3·units` values,
+/// `h` `units`.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn gru_gates(
+    units: usize,
+    xw: *const f32,
+    bias_in: *const f32,
+    rec: *const f32,
+    bias_rec: *const f32,
+    h: *mut f32,
+) {
+    // Blocks of 4 vectors, each phase over the whole block, as in `lstm_gates`.
+    let mut j = 0;
+    // SAFETY: every access is inside the lanes of its mask, within `units` (a vector past the end
+    // has an empty mask).
+    unsafe {
+        let at = |p: *const f32, i: usize| if p.is_null() { p } else { p.add(i) };
+        while j < units {
+            let mut z = [_mm512_setzero_ps(); 4];
+            let mut pre = [_mm512_setzero_ps(); 4];
+            for b in 0..4 {
+                let jb = j + 16 * b;
+                let mk = lanes(units, jb);
+                let (iz, ir, ih) = (jb, units + jb, 2 * units + jb);
+                let rz = load_sum(mk, rec.add(iz), at(bias_rec, iz));
+                let rr = load_sum(mk, rec.add(ir), at(bias_rec, ir));
+                let rh = load_sum(mk, rec.add(ih), at(bias_rec, ih));
+                let xz = load_sum(mk, xw.add(iz), at(bias_in, iz));
+                let xr = load_sum(mk, xw.add(ir), at(bias_in, ir));
+                let xh = load_sum(mk, xw.add(ih), at(bias_in, ih));
+                z[b] = sigmoid16(_mm512_add_ps(xz, rz));
+                let r = sigmoid16(_mm512_add_ps(xr, rr));
+                pre[b] = _mm512_fmadd_ps(r, rh, xh);
+            }
+            for b in 0..4 {
+                let jb = j + 16 * b;
+                let mk = lanes(units, jb);
+                let candidate = tanh16(pre[b]);
+                // z·h + (1 − z)·h̃ = h̃ + z·(h − h̃)
+                let h_old = _mm512_maskz_loadu_ps(mk, h.add(jb));
+                let h_new = _mm512_fmadd_ps(z[b], _mm512_sub_ps(h_old, candidate), candidate);
+                _mm512_mask_storeu_ps(h.add(jb), mk, h_new);
+            }
+            j += 64;
+        }
+    }
+}
+
+/// The 16-lane sigmoid (`tanh` with `tanh`) of every value, for the tests.
+///
+/// # Safety
+/// The CPU supports AVX-512F.
+#[cfg(test)]
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn map16(values: &mut [f32], tanh: bool) {
+    for chunk in values.chunks_mut(16) {
+        let mk = ((1u32 << chunk.len()) - 1) as __mmask16;
+        // SAFETY: the mask covers the chunk's values.
+        unsafe {
+            let v = _mm512_maskz_loadu_ps(mk, chunk.as_ptr());
+            let v = if tanh { tanh16(v) } else { sigmoid16(v) };
+            _mm512_mask_storeu_ps(chunk.as_mut_ptr(), mk, v);
+        }
+    }
+}

@@ -3,8 +3,8 @@
 
 use core::marker::PhantomData;
 
-use super::{project, run, run_batch, Cell, ReturnLast, ReturnMode};
-use crate::kernels::gemv;
+use super::{project, run, run_batch, Aligned, Cell, ReturnLast, ReturnMode};
+use crate::kernels::{gates_simd, gemv, gemv_sweep_simd, gru_gates_simd};
 use crate::layer::{Layer, Variable, Weights};
 use crate::tensor::fill_from_le_bytes;
 use crate::{Activation, Tensor};
@@ -43,9 +43,9 @@ use crate::{Activation, Tensor};
 pub struct Gru<const IN: usize, const UNITS: usize, R = ReturnLast, const BIAS: bool = true> {
     /// The Keras kernel `(IN, 3·UNITS)` as stored: row `p` holds input `p`'s three gate blocks,
     /// which makes it the column-major `3·UNITS × IN` matrix `W` with `W·x`.
-    pub kernel: [[[f32; UNITS]; 3]; IN],
+    pub kernel: Aligned<[[[f32; UNITS]; 3]; IN]>,
     /// The Keras recurrent kernel `(UNITS, 3·UNITS)`, laid out like `kernel`.
-    pub recurrent_kernel: [[[f32; UNITS]; 3]; UNITS],
+    pub recurrent_kernel: Aligned<[[[f32; UNITS]; 3]; UNITS]>,
     /// The input bias (row 0) and, with `reset_after`, the recurrent bias (row 1); zeros and
     /// unused when `BIAS` is false.
     pub bias: [[[f32; UNITS]; 3]; 2],
@@ -94,8 +94,8 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Gru<IN, UNITS, R,
         reset_after: bool,
     ) -> Self {
         Self {
-            kernel: [[[0.0; UNITS]; 3]; IN],
-            recurrent_kernel: [[[0.0; UNITS]; 3]; UNITS],
+            kernel: Aligned([[[0.0; UNITS]; 3]; IN]),
+            recurrent_kernel: Aligned([[[0.0; UNITS]; 3]; UNITS]),
             bias: [[[0.0; UNITS]; 3]; 2],
             activation,
             recurrent_activation,
@@ -130,9 +130,13 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Gru<IN, UNITS, R,
         );
         let (kernel, rest) = bytes.split_at(4 * IN * 3 * UNITS);
         let (recurrent, bias) = rest.split_at(4 * UNITS * 3 * UNITS);
-        fill_from_le_bytes(layer.kernel.as_flattened_mut().as_flattened_mut(), kernel);
+        fill_from_le_bytes(layer.kernel.0.as_flattened_mut().as_flattened_mut(), kernel);
         fill_from_le_bytes(
-            layer.recurrent_kernel.as_flattened_mut().as_flattened_mut(),
+            layer
+                .recurrent_kernel
+                .0
+                .as_flattened_mut()
+                .as_flattened_mut(),
             recurrent,
         );
         let all_bias = layer.bias.as_flattened_mut().as_flattened_mut();
@@ -151,6 +155,15 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Gru<IN, UNITS, R,
     pub const fn with_zero_output_for_mask(mut self, zero: bool) -> Self {
         self.zero_output_for_mask = zero;
         self
+    }
+
+    /// Whether a step runs as fused SIMD kernels: `reset_after` with Keras's default activations,
+    /// where they run.
+    fn fused(&self) -> bool {
+        self.reset_after
+            && self.activation == Activation::Tanh
+            && self.recurrent_activation == Activation::Sigmoid
+            && gates_simd()
     }
 
     /// The bias values Keras stores: both rows with `reset_after`, the input row without.
@@ -202,20 +215,43 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
     }
 
     fn project(&self, x: &[f32], out: &mut [[[f32; UNITS]; 3]]) {
+        // The input bias is added in `finish` (first thing, so the sums are the same), or by the
+        // fused SIMD kernels, which save a pass over the projections that way.
         let kernel = self.kernel.as_flattened().as_flattened();
-        let bias = BIAS.then_some(self.bias[0].as_flattened());
         project(
             3 * UNITS,
             IN,
             kernel,
-            bias,
+            None,
             x,
             out.as_flattened_mut().as_flattened_mut(),
         );
     }
 
-    fn step(&self, xw: &[[f32; UNITS]; 3], state: &mut Tensor<UNITS, 1>) {
+    fn step(&self, xw: &[[f32; UNITS]; 3], state: &mut Tensor<UNITS, 1>, odd: bool) {
         let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
+        if self.fused() {
+            let mut inner = Aligned([[0.0f32; UNITS]; 3]);
+            let h = state.as_mut_slice();
+            let done = gemv_sweep_simd(
+                3 * UNITS,
+                UNITS,
+                recurrent,
+                3 * UNITS,
+                h,
+                inner.as_flattened_mut(),
+                odd,
+            ) && gru_gates_simd(
+                xw.as_flattened(),
+                BIAS.then_some(self.bias[0].as_flattened()),
+                inner.as_flattened(),
+                BIAS.then_some(self.bias[1].as_flattened()),
+                h,
+            );
+            if done {
+                return;
+            }
+        }
         // [rz, rr, rh]: h·U; rh waits for the reset gate without reset_after.
         let mut inner = [[0.0f32; UNITS]; 3];
         let rows = if self.reset_after { 3 } else { 2 };
@@ -247,8 +283,30 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
         state: &mut Tensor<UNITS, 1>,
     ) {
         let h = state.as_mut_slice();
+        if self.fused()
+            && gru_gates_simd(
+                xw.as_flattened(),
+                BIAS.then_some(self.bias[0].as_flattened()),
+                inner.as_flattened(),
+                BIAS.then_some(self.bias[1].as_flattened()),
+                h,
+            )
+        {
+            return;
+        }
+        // The input projection plus its bias, as Keras computes it (`x·W + b_in`).
+        let mut xw = *xw;
+        if BIAS {
+            for (v, b) in xw
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(self.bias[0].as_flattened())
+            {
+                *v += b;
+            }
+        }
         let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
-        let [xz, xr, xh] = xw;
+        let [xz, xr, xh] = &xw;
         if BIAS && self.reset_after {
             for (v, b) in inner
                 .as_flattened_mut()

@@ -2,8 +2,8 @@
 
 use core::marker::PhantomData;
 
-use super::{project, run, run_batch, Cell, ReturnLast, ReturnMode};
-use crate::kernels::gemv;
+use super::{project, run, run_batch, Aligned, Cell, ReturnLast, ReturnMode};
+use crate::kernels::{gates_simd, gemv, gemv_sweep_simd, lstm_gates_simd};
 use crate::layer::{Layer, Variable, Weights};
 use crate::tensor::fill_from_le_bytes;
 use crate::{Activation, Tensor};
@@ -57,9 +57,9 @@ impl<const UNITS: usize> Default for LstmState<UNITS> {
 pub struct Lstm<const IN: usize, const UNITS: usize, R = ReturnLast, const BIAS: bool = true> {
     /// The Keras kernel `(IN, 4·UNITS)` as stored: row `p` holds input `p`'s four gate blocks,
     /// which makes it the column-major `4·UNITS × IN` matrix `W` with `W·x`.
-    pub kernel: [[[f32; UNITS]; 4]; IN],
+    pub kernel: Aligned<[[[f32; UNITS]; 4]; IN]>,
     /// The Keras recurrent kernel `(UNITS, 4·UNITS)`, laid out like `kernel`.
-    pub recurrent_kernel: [[[f32; UNITS]; 4]; UNITS],
+    pub recurrent_kernel: Aligned<[[[f32; UNITS]; 4]; UNITS]>,
     /// The bias, gate blocks i, f, c, o (zeros and unused when `BIAS` is false).
     pub bias: [[f32; UNITS]; 4],
     /// `act`: applied to the candidate and to the cell state.
@@ -92,8 +92,8 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Lstm<IN, UNITS, R
     /// A layer with zero weights, processing forwards.
     pub const fn new(activation: Activation, recurrent_activation: Activation) -> Self {
         Self {
-            kernel: [[[0.0; UNITS]; 4]; IN],
-            recurrent_kernel: [[[0.0; UNITS]; 4]; UNITS],
+            kernel: Aligned([[[0.0; UNITS]; 4]; IN]),
+            recurrent_kernel: Aligned([[[0.0; UNITS]; 4]; UNITS]),
             bias: [[0.0; UNITS]; 4],
             activation,
             recurrent_activation,
@@ -118,9 +118,13 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Lstm<IN, UNITS, R
         );
         let (kernel, rest) = bytes.split_at(4 * IN * 4 * UNITS);
         let (recurrent, bias) = rest.split_at(4 * UNITS * 4 * UNITS);
-        fill_from_le_bytes(layer.kernel.as_flattened_mut().as_flattened_mut(), kernel);
+        fill_from_le_bytes(layer.kernel.0.as_flattened_mut().as_flattened_mut(), kernel);
         fill_from_le_bytes(
-            layer.recurrent_kernel.as_flattened_mut().as_flattened_mut(),
+            layer
+                .recurrent_kernel
+                .0
+                .as_flattened_mut()
+                .as_flattened_mut(),
             recurrent,
         );
         if BIAS {
@@ -200,9 +204,24 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
         );
     }
 
-    fn step(&self, xw: &[[f32; UNITS]; 4], state: &mut LstmState<UNITS>) {
-        let mut z = [[0.0f32; UNITS]; 4];
+    fn step(&self, xw: &[[f32; UNITS]; 4], state: &mut LstmState<UNITS>, odd: bool) {
         let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
+        if self.fused() {
+            let mut z = Aligned([[0.0f32; UNITS]; 4]);
+            let done = gemv_sweep_simd(
+                4 * UNITS,
+                UNITS,
+                recurrent,
+                4 * UNITS,
+                state.h.as_slice(),
+                z.as_flattened_mut(),
+                odd,
+            ) && self.fused_gates(xw, &z, state);
+            if done {
+                return;
+            }
+        }
+        let mut z = [[0.0f32; UNITS]; 4];
         gemv(
             4 * UNITS,
             UNITS,
@@ -228,6 +247,9 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
         z: &mut [[f32; UNITS]; 4],
         state: &mut LstmState<UNITS>,
     ) {
+        if self.fused() && self.fused_gates(xw, z, state) {
+            return;
+        }
         for ((z, x), b) in z.iter_mut().zip(xw).zip(&self.bias) {
             for j in 0..UNITS {
                 z[j] += x[j];
@@ -236,6 +258,38 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
                 }
             }
         }
+        self.gates(z, state);
+    }
+}
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Lstm<IN, UNITS, R, BIAS> {
+    /// Whether a step runs as fused SIMD kernels: Keras's default activations, where they run.
+    fn fused(&self) -> bool {
+        self.activation == Activation::Tanh
+            && self.recurrent_activation == Activation::Sigmoid
+            && gates_simd()
+    }
+
+    /// The rest of a step after `z = U·h` as one fused SIMD kernel (`false` when it does not
+    /// run).
+    fn fused_gates(
+        &self,
+        xw: &[[f32; UNITS]; 4],
+        z: &[[f32; UNITS]; 4],
+        state: &mut LstmState<UNITS>,
+    ) -> bool {
+        lstm_gates_simd(
+            z.as_flattened(),
+            Some(xw.as_flattened()),
+            BIAS.then_some(self.bias.as_flattened()),
+            state.c.as_mut_slice(),
+            state.h.as_mut_slice(),
+        )
+    }
+
+    /// The rest of a step once `z` holds the sums of all four gates: activations and the new
+    /// state.
+    fn gates(&self, z: &mut [[f32; UNITS]; 4], state: &mut LstmState<UNITS>) {
         let [i, f, g, o] = z;
         self.recurrent_activation.apply(i, UNITS);
         self.recurrent_activation.apply(f, UNITS);

@@ -24,6 +24,19 @@
 //! (dot-product) layout for 16–256 units, so loading stays a straight copy. The input
 //! projections of [`CHUNK`] steps are one matrix product, so the kernel is read once per
 //! `CHUNK` steps while the stack scratch stays bounded whatever the sequence length.
+//!
+//! With the SIMD kernels (results differ from the portable path's in the last bits only;
+//! without them every step is the portable one, the same bits on every target):
+//! - one sample (`predict`), on an AVX-512 CPU, LSTM and GRU (`reset_after`) with Keras's
+//!   default activations: each step's recurrent product reads the whole kernel as one stream
+//!   ([`crate::kernels::gemv_sweep_simd`]), alternately forwards and backwards, so that the part
+//!   of a kernel larger than the L1 cache that one step read last is still cached for the next;
+//!   then one fused pass does the gates and the state update;
+//! - a batch (`predict_batch`): up to [`LOCKSTEP`] samples in equal groups, each step's input
+//!   projections and recurrent products as two matrix products over the group (gates fused as
+//!   above where they can be);
+//! - LSTM and GRU kernels and the scratch are [`Aligned`] to 64 bytes (a misaligned kernel split
+//!   every vector load across two cache lines, which made a step up to twice as slow).
 
 mod gru;
 mod lstm;
@@ -33,11 +46,37 @@ pub use gru::Gru;
 pub use lstm::{Lstm, LstmState};
 pub use simple_rnn::SimpleRnn;
 
-use crate::kernels::gemm;
+use crate::kernels::{gemm, simd};
 use crate::Tensor;
 
-/// Time steps whose input projections are computed by one matrix product.
+/// Weights or scratch aligned to a 64-byte cache line, so that no vector load of a SIMD kernel
+/// straddles two lines (a recurrent product over a misaligned kernel measured up to twice as
+/// slow). Dereferences to the value it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[repr(C, align(64))]
+pub struct Aligned<T>(pub T);
+
+impl<T> core::ops::Deref for Aligned<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> core::ops::DerefMut for Aligned<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+/// Time steps whose input projections are computed by one matrix product (a microcontroller's
+/// stack is small).
+#[cfg(target_arch = "arm")]
 pub const CHUNK: usize = 4;
+/// Time steps whose input projections are computed by one matrix product.
+#[cfg(not(target_arch = "arm"))]
+pub const CHUNK: usize = 32;
 
 /// Whether a recurrent layer returns its last output or the whole sequence (Keras
 /// `return_sequences`). A type rather than a flag, because the two give different output types.
@@ -112,8 +151,10 @@ pub(crate) trait Cell<const IN: usize, const UNITS: usize> {
     /// The input projections of consecutive steps `x` (`IN` values per step), one per `out` item.
     fn project(&self, x: &[f32], out: &mut [Self::Gates]);
 
-    /// Advances `state` by one step whose input projection is `xw`.
-    fn step(&self, xw: &Self::Gates, state: &mut Self::State);
+    /// Advances `state` by one step whose input projection is `xw`. `odd` (every other step)
+    /// lets a SIMD product read the recurrent kernel backwards, so the part of it the previous
+    /// step read last is read first while it is still cached.
+    fn step(&self, xw: &Self::Gates, state: &mut Self::State, odd: bool);
 
     /// The recurrent kernel as a column-major `rows × UNITS` matrix whose product `z = U·h`
     /// (as gates) [`Cell::finish`] completes into a step, or `None` when a step needs more than
@@ -133,13 +174,14 @@ pub(crate) trait Cell<const IN: usize, const UNITS: usize> {
 #[cfg(target_arch = "arm")]
 pub const LOCKSTEP: usize = 1;
 /// Samples a batch advances in lockstep, their recurrent products one matrix-matrix product per
-/// step.
+/// step. (Twelve columns are the AVX-512 product's widest register tile.)
 #[cfg(not(target_arch = "arm"))]
-pub const LOCKSTEP: usize = 16;
+pub const LOCKSTEP: usize = 12;
 
-/// [`run`] over a batch without masks, from zero states: `LOCKSTEP` samples at a time, each
-/// step's recurrent products as one matrix product (the recurrent kernel is read once per step
-/// for all of them instead of once per sample).
+/// [`run`] over a batch without masks, from zero states. With the SIMD kernels, `LOCKSTEP`
+/// samples at a time, each step's input projections and recurrent products as two matrix
+/// products over the samples (each kernel is read once per step for all of them instead of once
+/// per sample); otherwise each sample alone, which gives the same bits as [`run`].
 pub(crate) fn run_batch<C, R, const IN: usize, const U: usize, const T: usize>(
     cell: &C,
     go_backwards: bool,
@@ -150,50 +192,52 @@ pub(crate) fn run_batch<C, R, const IN: usize, const U: usize, const T: usize>(
     R: ReturnMode,
 {
     assert_eq!(xs.len(), outs.len(), "as many outputs as inputs");
-    let Some(recurrent) = cell.fused_recurrent() else {
-        for (x, out) in xs.iter().zip(outs) {
-            let mut state = C::ZERO;
-            *out = run::<C, R, IN, U, T>(cell, go_backwards, false, x, None, &mut state);
+    let recurrent = match cell.fused_recurrent() {
+        Some(recurrent) if LOCKSTEP > 1 && simd() => recurrent,
+        _ => {
+            for (x, out) in xs.iter().zip(outs) {
+                let mut state = C::ZERO;
+                *out = run::<C, R, IN, U, T>(cell, go_backwards, false, x, None, &mut state);
+            }
+            return;
         }
-        return;
     };
     let rows = recurrent.len() / U.max(1);
-    let mut xw = [[C::NO_GATES; CHUNK]; LOCKSTEP];
-    let mut h = [[0.0f32; U]; LOCKSTEP];
-    let mut z = [C::NO_GATES; LOCKSTEP];
-    for (xs, outs) in xs.chunks(LOCKSTEP).zip(outs.chunks_mut(LOCKSTEP)) {
+    // This step's inputs and outputs of the samples, one column each.
+    let mut x = Aligned([[0.0f32; IN]; LOCKSTEP]);
+    let mut h = Aligned([[0.0f32; U]; LOCKSTEP]);
+    let mut xw = Aligned([C::NO_GATES; LOCKSTEP]);
+    let mut z = Aligned([C::NO_GATES; LOCKSTEP]);
+    // Groups of equal size (64 samples: 6 of 11 or less, not 5 of 12 and one of 4), as a
+    // product over few columns reads the kernel as often for less work.
+    let group = xs.len().div_ceil(xs.len().div_ceil(LOCKSTEP).max(1));
+    for (xs, outs) in xs.chunks(group.max(1)).zip(outs.chunks_mut(group.max(1))) {
         let s = xs.len();
         let mut states = [C::ZERO; LOCKSTEP];
-        let mut done = 0;
-        while done < T {
-            let n = CHUNK.min(T - done);
-            let first = if go_backwards { T - done - n } else { done };
-            for (x, xw) in xs.iter().zip(&mut xw) {
-                cell.project(&x.as_slice()[first * IN..(first + n) * IN], &mut xw[..n]);
+        for i in 0..T {
+            let t = if go_backwards { T - 1 - i } else { i };
+            for ((x, h), (sample, state)) in
+                x.iter_mut().zip(h.iter_mut()).zip(xs.iter().zip(&states))
+            {
+                x.copy_from_slice(&sample.as_slice()[t * IN..(t + 1) * IN]);
+                h.copy_from_slice(C::output(state));
             }
-            for i in done..done + n {
-                let t = if go_backwards { T - 1 - i } else { i };
-                for (h, state) in h.iter_mut().zip(&states[..s]) {
-                    h.copy_from_slice(C::output(state));
-                }
-                let z_flat = C::gates_flat(&mut z[..s]);
-                gemm(
-                    rows,
-                    U,
-                    s,
-                    recurrent,
-                    &h.as_flattened()[..s * U],
-                    z_flat,
-                    false,
-                );
-                for k in 0..s {
-                    cell.finish(&xw[k][t - first], &mut z[k], &mut states[k]);
-                    if let Some(slot) = R::slot::<U, T>(&mut outs[k], i) {
-                        slot.copy_from_slice(C::output(&states[k]));
-                    }
+            cell.project(&x.as_flattened()[..s * IN], &mut xw[..s]);
+            gemm(
+                rows,
+                U,
+                s,
+                recurrent,
+                &h.as_flattened()[..s * U],
+                C::gates_flat(&mut z[..s]),
+                false,
+            );
+            for k in 0..s {
+                cell.finish(&xw[k], &mut z[k], &mut states[k]);
+                if let Some(slot) = R::slot::<U, T>(&mut outs[k], i) {
+                    slot.copy_from_slice(C::output(&states[k]));
                 }
             }
-            done += n;
         }
     }
 }
@@ -212,7 +256,7 @@ where
     R: ReturnMode,
 {
     let mut out = R::zeros::<U, T>();
-    let mut xw = [C::NO_GATES; CHUNK];
+    let mut xw = Aligned([C::NO_GATES; CHUNK]);
     let mut done = 0;
     while done < T {
         let n = CHUNK.min(T - done);
@@ -223,7 +267,7 @@ where
             let t = if go_backwards { T - 1 - i } else { i };
             let live = mask.is_none_or(|m| m[t]);
             if live {
-                cell.step(&xw[t - first], state);
+                cell.step(&xw[t - first], state, i % 2 == 1);
             }
             if let Some(slot) = R::slot::<U, T>(&mut out, i) {
                 if live || !zero_output_for_mask {

@@ -165,7 +165,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Cell<IN, UNITS>
         );
     }
 
-    fn step(&self, xw: &[f32; UNITS], h: &mut Tensor<UNITS, 1>) {
+    fn step(&self, xw: &[f32; UNITS], h: &mut Tensor<UNITS, 1>, _odd: bool) {
         let mut z = [0.0f32; UNITS];
         gemv(
             UNITS,
