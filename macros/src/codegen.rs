@@ -302,11 +302,14 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
         };
         // Spanned on the layer: if the checker ever got a shape wrong, rustc's own type error
         // points at the user's layer rather than at the macro.
-        if spec.forward_into() && mask.is_none() && !is_last {
-            // In place: no copy of a large returned activation.
+        let in_place = spec.forward_into() && mask.is_none() && !is_last;
+        if in_place {
+            // In place, with no copy of a large returned activation, and aligned to a cache line
+            // for the vector stores that write it and the loads that read it.
             let x = &current;
-            let call = quote!(#rt::Layer::forward_into(&self.#field, #x, &mut #binding));
-            steps.push(quote_spanned!(layer.span=> let mut #binding: #out_ty = #rt::zeros();));
+            let call = quote!(#rt::Layer::forward_into(&self.#field, #x, &mut #binding.0));
+            steps.push(quote_spanned!(layer.span=>
+                let mut #binding: #rt::Aligned<#out_ty> = #rt::Aligned(#rt::zeros());));
             steps.push(quote!(#call;));
         } else {
             steps.push(quote_spanned!(layer.span=> let #binding: #out_ty = #forward;));
@@ -317,7 +320,11 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
             steps.push(quote_spanned!(layer.span=> let #m: &[bool; #positions] = #expr;));
             quote!(#m)
         });
-        current = quote!(&#binding);
+        current = if in_place {
+            quote!(&#binding.0)
+        } else {
+            quote!(&#binding)
+        };
     }
     let summary = summary::render(&ident.to_string(), &rows);
     let predict_batch = (states.is_empty() && extras.is_empty() && !any_mask)

@@ -40,7 +40,9 @@ pub use layer::{
     Variable, Weights,
 };
 pub use layers::*;
-pub use tensor::{fill_from_le_bytes, flat, flat_mut, tensor_from_le_bytes, zeros, Tensor};
+pub use tensor::{
+    fill_from_le_bytes, flat, flat_mut, tensor_from_le_bytes, zeros, Aligned, Tensor,
+};
 
 /// Everything generated code and integrations need, re-exported in one place.
 pub mod prelude {

@@ -68,7 +68,7 @@ pub struct Conv<
     /// The Keras kernel `(*kernel_size, CIN / GROUPS, F)`, packed for the matrix kernel: blocks
     /// of a few filters, each holding its weights for every tap and channel contiguously. Read
     /// and write it in Keras's order through [`Weights`].
-    kernel: Tensor<F, KC>,
+    kernel: crate::Aligned<Tensor<F, KC>>,
     /// The bias (zeros and unused when `BIAS` is false).
     pub bias: Tensor<F, 1>,
     /// Applied after the bias.
@@ -195,7 +195,7 @@ impl<
     /// A layer with zero weights and the given activation.
     pub const fn new(activation: Activation) -> Self {
         Self {
-            kernel: crate::zeros(),
+            kernel: crate::Aligned(crate::zeros()),
             bias: crate::zeros(),
             activation,
             axes: PhantomData,
@@ -211,7 +211,7 @@ impl<
             "Conv: weight byte count does not match"
         );
         let (kernel_bytes, bias_bytes) = bytes.split_at(4 * KC * F);
-        let kernel = layer.kernel.data.0.as_flattened_mut();
+        let kernel = layer.kernel.0.data.0.as_flattened_mut();
         let mut i = 0;
         while i < KC * F {
             let b = 4 * i;

@@ -2,7 +2,7 @@
 
 use crate::kernels::gemm;
 use crate::layer::{Layer, Variable, Weights};
-use crate::{tensor_from_le_bytes, zeros, Activation, Tensor};
+use crate::{tensor_from_le_bytes, zeros, Activation, Aligned, Tensor};
 
 /// A densely connected layer, Keras `Dense(units, activation=None, use_bias=True)`.
 ///
@@ -24,8 +24,9 @@ use crate::{tensor_from_le_bytes, zeros, Activation, Tensor};
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dense<const IN: usize, const UNITS: usize, const BIAS: bool = true> {
-    /// `W` with `y = W·x`: the Keras kernel `(IN, UNITS)` read in its row-major order.
-    pub kernel: Tensor<UNITS, IN>,
+    /// `W` with `y = W·x`: the Keras kernel `(IN, UNITS)` read in its row-major order, aligned to
+    /// a cache line for the SIMD products.
+    pub kernel: Aligned<Tensor<UNITS, IN>>,
     /// The bias (zeros and unused when `BIAS` is false).
     pub bias: Tensor<UNITS, 1>,
     /// Applied after the bias.
@@ -51,7 +52,7 @@ impl<const IN: usize, const UNITS: usize, const BIAS: bool> Dense<IN, UNITS, BIA
     /// A layer with zero weights and the given activation.
     pub const fn new(activation: Activation) -> Self {
         Self {
-            kernel: zeros(),
+            kernel: Aligned(zeros()),
             bias: zeros(),
             activation,
         }
@@ -66,7 +67,7 @@ impl<const IN: usize, const UNITS: usize, const BIAS: bool> Dense<IN, UNITS, BIA
         );
         let (kernel, bias) = bytes.split_at(4 * IN * UNITS);
         Self {
-            kernel: tensor_from_le_bytes(kernel),
+            kernel: Aligned(tensor_from_le_bytes(kernel)),
             bias: if BIAS {
                 tensor_from_le_bytes(bias)
             } else {

@@ -49,26 +49,7 @@ pub use simple_rnn::SimpleRnn;
 use crate::kernels::{gemm, simd};
 use crate::Tensor;
 
-/// Weights or scratch aligned to a 64-byte cache line, so that no vector load of a SIMD kernel
-/// straddles two lines (a recurrent product over a misaligned kernel measured up to twice as
-/// slow). Dereferences to the value it holds.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[repr(C, align(64))]
-pub struct Aligned<T>(pub T);
-
-impl<T> core::ops::Deref for Aligned<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> core::ops::DerefMut for Aligned<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.0
-    }
-}
+pub use crate::Aligned;
 
 /// Time steps whose input projections are computed by one matrix product (a microcontroller's
 /// stack is small).
