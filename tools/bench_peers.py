@@ -8,9 +8,9 @@ benches/) beside onnxruntime, Keras and JAX (XLA) when this Python has them.
     target/peers/bin/python tools/bench_peers.py m1 m3      # models whose name contains m1 or m3
 
 Everything runs on one CPU (this process and the Rust benchmark it starts are pinned to the same
-core; onnxruntime and XLA are told to use one thread). For each model the Python engines are
-timed before and after the Rust benchmark's run of the same model, so the columns come from the
-same few seconds. Each engine's figure is the median over rounds of blocks of calls, per sample,
+core; onnxruntime and XLA are told to use one thread). For each model the Python engines and
+the Rust benchmark take turns (Python, Rust, Python, Rust, Python, Rust, Python), so every
+column is sampled across the same stretch of time, and each cell is the median of its samples. Each engine's figure is the median over rounds of blocks of calls, per sample,
 in on-CPU time of the whole process (XLA computes on threads of its own; a wait for the core is
 not counted, as in the Rust benchmark); every engine's outputs are first checked against Keras's
 (`NAME.yB.bin`). The last column is static-keras's time divided by the best peer's.
@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = Path(os.environ.get("STATIC_KERAS_BENCH_MODELS", ROOT.parent / "shared" / "bench-models"))
 ROUNDS = 9
+# Runs of the Rust benchmark per model, each between two timings of the Python engines.
+REPEATS = 3
 BLOCK_S = 0.06
 
 # One thread everywhere, set before XLA or onnxruntime start.
@@ -162,13 +164,24 @@ def main():
         engines = {b: python_engines(name, *data[b]) for b in (1, 64)}
         for b in (1, 64):
             versions.update(engines[b][1])
-        before = {b: time_engines(engines[b][0], b) for b in (1, 64)}
-        rust = rust_bench(name)
-        after = {b: time_engines(engines[b][0], b) for b in (1, 64)}
+        # Python engines, then the Rust benchmark, REPEATS times, then the Python engines once
+        # more: every engine is timed in each stretch of the run; each cell is the median.
+        samples = {b: {} for b in (1, 64)}
+
+        def add(b, times):
+            for eng, v in times.items():
+                samples[b].setdefault(eng, []).append(v)
+
+        for _ in range(REPEATS):
+            for b in (1, 64):
+                add(b, time_engines(engines[b][0], b))
+            rust = rust_bench(name)
+            for b in (1, 64):
+                add(b, rust[b])
         for b in (1, 64):
-            t = dict(rust[b])
-            for eng in before[b]:
-                t[eng] = (before[b][eng] + after[b][eng]) / 2
+            add(b, time_engines(engines[b][0], b))
+        for b in (1, 64):
+            t = {eng: statistics.median(v) for eng, v in samples[b].items()}
             peers = {k: v for k, v in t.items() if k != "static-keras"}
             best = min(peers, key=peers.get)
             ours = t["static-keras"]

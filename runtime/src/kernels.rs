@@ -483,7 +483,8 @@ mod simd_tests {
         ];
         for &m in &sizes {
             for &n in &[1usize, 2, 3, 4, 5, 6, 7, 12, 13] {
-                for &k in &[1usize, 2, 3, 9, 17, 64] {
+                // Long reductions too (the Dense layers of the benchmark models have 784, 1600).
+                for &k in &[1usize, 2, 3, 9, 17, 64, 300, 600] {
                     let (a, b) = (values(m * k, 1), values(k * n, 2));
                     for accumulate in [false, true] {
                         let mut want = values(m * n, 3);
