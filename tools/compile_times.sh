@@ -29,7 +29,7 @@ echo "|---|--:|"
 echo "| debug, cold (every dependency) | $(seconds cargo build --example deep) |"
 edit 16 17
 echo "| debug, after a one-line change | $(seconds cargo build --example deep) |"
-echo "| release, cold (dependencies built in debug are not reused) | $(seconds cargo build --release --example deep) |"
+echo "| release, cold (after the debug build: build scripts and proc-macros are reused) | $(seconds cargo build --release --example deep) |"
 edit 17 16
 echo "| release, after a one-line change | $(seconds cargo build --release --example deep) |"
 echo "| test suite, \`cargo test --workspace --no-run\` (dependencies already built) | $(seconds cargo test --workspace --no-run) |"
