@@ -48,7 +48,10 @@ where
         calls += 10;
     }
     let per_sample = (cpu_seconds() - start) / (calls as f64 * batch as f64);
-    println!("{name} batch {batch}: {:.2} µs per sample (on-CPU time)", per_sample * 1e6);
+    println!(
+        "{name} batch {batch}: {:.2} µs per sample (on-CPU time)",
+        per_sample * 1e6
+    );
 }
 
 fn main() {
