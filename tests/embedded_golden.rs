@@ -98,6 +98,9 @@ fn digits_mlp_bits_equal_the_firmware_golden() {
 /// Built by the compiler, the static model equals the one loaded at run time.
 #[test]
 fn const_construction_equals_run_time_loading() {
+    // Other tests of this file switch the SIMD kernels off for the whole process while this one
+    // may be running: both predictions must run on the same kernels.
+    static_keras::set_simd(false);
     let loaded =
         SineModel::from_le_bytes(include_bytes!("../examples/data/sine.weights.bin")).unwrap();
     for x in parity::read_f32(SINE_X) {
