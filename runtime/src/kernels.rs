@@ -682,8 +682,8 @@ mod simd_tests {
             gemv(m, k, &a, lda, &x, &mut got);
             close(&got, &want, k);
         }
-        set_simd(false);
-        assert!(!simd());
-        set_simd(true);
+        // `set_simd(false)` is tested in its own process (tests/embedded_golden.rs, whose bit
+        // comparisons fail if it does not take effect): switching it here would race with the
+        // exact comparisons of this crate's other tests.
     }
 }
