@@ -88,9 +88,11 @@ pub fn flat_mut<const F: usize, const P: usize>(tensors: &mut [Tensor<F, P>]) ->
 
 /// Weights or scratch aligned to a 64-byte cache line, so that no vector load of a SIMD kernel
 /// straddles two lines (a recurrent product over a misaligned kernel measured up to twice as
-/// slow). Dereferences to the value it holds.
+/// slow). Dereferences to the value it holds. On 32-bit Arm (microcontrollers, which have no data
+/// cache to line up with) it adds no alignment, so it costs no stack there.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[repr(C, align(64))]
+#[cfg_attr(not(target_arch = "arm"), repr(C, align(64)))]
+#[cfg_attr(target_arch = "arm", repr(C))]
 pub struct Aligned<T>(pub T);
 
 impl<T> core::ops::Deref for Aligned<T> {
