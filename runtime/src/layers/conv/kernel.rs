@@ -886,39 +886,9 @@ mod simd {
                     && y.len() >= (n - 1) * f + m
                     && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m))
             );
-            let l = V::LANES;
-            let b = x.as_ptr();
             // SAFETY: as `block`, with the rows read from `x` (checked above).
             unsafe {
-                if m == MR {
-                    if l == 16 {
-                        tile::<V, 1, N, false, true, true>(
-                            a, m, b, offs, kb, n, y, f, first, bias, l,
-                        );
-                    } else {
-                        tile::<V, 2, N, false, true, true>(
-                            a, m, b, offs, kb, n, y, f, first, bias, l,
-                        );
-                    }
-                } else if m > l {
-                    tile::<V, 2, N, true, true, true>(
-                        a,
-                        m,
-                        b,
-                        offs,
-                        kb,
-                        n,
-                        y,
-                        f,
-                        first,
-                        bias,
-                        m - l,
-                    );
-                } else if m == l {
-                    tile::<V, 1, N, false, true, true>(a, m, b, offs, kb, n, y, f, first, bias, l);
-                } else {
-                    tile::<V, 1, N, true, true, true>(a, m, b, offs, kb, n, y, f, first, bias, m);
-                }
+                tile_any::<V, N, true, true>(a, m, x.as_ptr(), offs, kb, n, y, f, first, bias)
             }
         }
 
@@ -945,83 +915,44 @@ mod simd {
                     && y.len() >= (n - 1) * f + m
                     && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m))
             );
-            let l = V::LANES;
             // SAFETY: every pointer the tile forms stays inside `a`, `b`, `y` and `bias`
             // (lengths checked above; masked lanes beyond `m` are not touched).
-            unsafe {
-                if m == MR {
-                    if l == 16 {
-                        tile::<V, 1, N, false, KM, false>(
-                            a,
-                            m,
-                            b.as_ptr(),
-                            &[],
-                            kb,
-                            n,
-                            y,
-                            f,
-                            first,
-                            bias,
-                            l,
-                        );
-                    } else {
-                        tile::<V, 2, N, false, KM, false>(
-                            a,
-                            m,
-                            b.as_ptr(),
-                            &[],
-                            kb,
-                            n,
-                            y,
-                            f,
-                            first,
-                            bias,
-                            l,
-                        );
-                    }
-                } else if m > l {
-                    tile::<V, 2, N, true, KM, false>(
-                        a,
-                        m,
-                        b.as_ptr(),
-                        &[],
-                        kb,
-                        n,
-                        y,
-                        f,
-                        first,
-                        bias,
-                        m - l,
-                    );
-                } else if m == l {
-                    tile::<V, 1, N, false, KM, false>(
-                        a,
-                        m,
-                        b.as_ptr(),
-                        &[],
-                        kb,
-                        n,
-                        y,
-                        f,
-                        first,
-                        bias,
-                        l,
-                    );
-                } else {
-                    tile::<V, 1, N, true, KM, false>(
-                        a,
-                        m,
-                        b.as_ptr(),
-                        &[],
-                        kb,
-                        n,
-                        y,
-                        f,
-                        first,
-                        bias,
-                        m,
-                    );
-                }
+            unsafe { tile_any::<V, N, KM, false>(a, m, b.as_ptr(), &[], kb, n, y, f, first, bias) }
+        }
+    }
+
+    /// A block of `m ≤ MR` filters: the register tile for its width (one or two vectors, the
+    /// last masked when `m` is not a whole number of vectors).
+    ///
+    /// # Safety
+    /// As [`tile`], for `m` filters.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile_any<V: Vector, const N: usize, const KM: bool, const DIRECT: bool>(
+        a: &[f32],
+        m: usize,
+        b: *const f32,
+        offs: &[usize],
+        kb: usize,
+        n: usize,
+        y: &mut [f32],
+        f: usize,
+        first: bool,
+        bias: Option<Finish<'_>>,
+    ) {
+        let l = V::LANES;
+        // SAFETY: the caller's promise.
+        unsafe {
+            if m == MR && l == 16 {
+                tile::<V, 1, N, false, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, l);
+            } else if m == MR {
+                tile::<V, 2, N, false, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, l);
+            } else if m > l {
+                tile::<V, 2, N, true, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, m - l);
+            } else if m == l {
+                tile::<V, 1, N, false, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, l);
+            } else {
+                tile::<V, 1, N, true, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, m);
             }
         }
     }
