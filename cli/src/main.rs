@@ -1,43 +1,14 @@
 //! `static-keras inspect model.keras`: what a Keras file holds, as `model.summary()` prints it,
 //! and the `keras_model!` declaration that matches it, ready to paste.
 //!
-//! The declaration is produced and checked by the macro's own pipeline (its source files are
-//! compiled into this binary below), so what is printed is exactly what `keras_model!` accepts
+//! The declaration is produced and checked by the macro's own pipeline (the `static-keras-dsl`
+//! library), so what is printed is exactly what `keras_model!` accepts
 //! and builds — including its errors for layers or options static-keras does not support.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use static_keras_file::KerasFile;
-
-// The macro crate's stages, compiled here as plain Rust (they only need syn/quote/proc-macro2).
-#[allow(dead_code)]
-#[path = "../../macros/src/args.rs"]
-mod args;
-#[allow(dead_code)]
-#[path = "../../macros/src/check.rs"]
-mod check;
-#[allow(dead_code)]
-#[path = "../../macros/src/ctxt.rs"]
-mod ctxt;
-#[allow(dead_code)]
-#[path = "../../macros/src/import.rs"]
-mod import;
-#[allow(dead_code)]
-#[path = "../../macros/src/layers/mod.rs"]
-mod layers;
-#[allow(dead_code)]
-#[path = "../../macros/src/model.rs"]
-mod model;
-#[allow(dead_code)]
-#[path = "../../macros/src/parse.rs"]
-mod parse;
-#[allow(dead_code)]
-#[path = "../../macros/src/suggest.rs"]
-mod suggest;
-#[allow(dead_code)]
-#[path = "../../macros/src/summary.rs"]
-mod summary;
 
 const USAGE: &str = "\
 Usage: static-keras inspect <FILE> [--name <StructName>]
@@ -79,16 +50,15 @@ fn inspect(path: &Path, name: Option<&str>) -> Result<String, Vec<String>> {
                 the loader checks every shape against the declaration.\n";
         return Ok(out);
     };
-    let translation = import::translate(config)?;
-    let (model, shapes) = translation.analyse(config)?;
     let ident = name.map_or_else(
         || struct_name(config.name.as_deref().unwrap_or("model")),
         str::to_string,
     );
-    out += &summary::render(&ident, &import::rows(&model, &shapes));
+    let inspection = static_keras_dsl::inspect(config, &ident)?;
+    out += &inspection.summary;
     out += "\n\nThe declaration (paste into your code):\n\n";
     out += "use static_keras::keras_model;\n\n";
-    out += &translation.declaration("pub ", &ident);
+    out += &inspection.declaration;
     out += &format!(
         "\nload its weights with `let net = {ident}::from_keras_file(\"{shown}\")?;`\n\n\
          Or let the macro read the file at compile time (path relative to Cargo.toml), with the\n\
