@@ -12,7 +12,7 @@ pub use static_keras_macros::keras_model;
 pub use static_keras_runtime::kernels::set_simd;
 pub use static_keras_runtime::{
     activation, layers, load_le_bytes, load_le_bytes_checked, shape, Activation, ConfigValue,
-    Error, Layer, LayerInfo, Model, StatefulModel, Tensor, TokenIds, Variable, Weights,
+    Error, Layer, LayerInfo, Model, Source, StatefulModel, Tensor, TokenIds, Variable, Weights,
 };
 
 /// Reading what Keras saves: `.keras` archives, `.weights.h5` and legacy `.h5` (feature

@@ -250,7 +250,15 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
             .config()
             .into_iter()
             .map(|(key, value)| quote!((#key, #value)));
-        let info = quote!(#rt::LayerInfo { name: #name, class: #class, config: &[#(#config),*] });
+        // A chain: each layer reads the output of the one before it.
+        let source = match i {
+            0 => quote!(#rt::Source::Input(0)),
+            _ => {
+                let prev = i - 1;
+                quote!(#rt::Source::Layer { layer: #prev, call: 0, output: 0 })
+            }
+        };
+        let info = quote!(#rt::LayerInfo { name: #name, class: #class, config: &[#(#config),*], calls: &[&[#source]] });
         visits.push(quote!(f(#info, &self.#field);));
         visits_mut.push(quote!(f(#info, &mut self.#field)?;));
         let is_last = i + 1 == layers.len();

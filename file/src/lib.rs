@@ -18,6 +18,7 @@
 mod check;
 mod config;
 mod error;
+pub mod graph;
 mod h5;
 mod weights;
 mod zip;

@@ -131,6 +131,27 @@ pub struct LayerInfo {
     /// (e.g. `("units", Int(10))`, `("activation", Str("relu"))`, `("kernel_size", Ints(&[3, 3]))`),
     /// so a loader can check a saved `config.json` against the declaration.
     pub config: &'static [(&'static str, ConfigValue)],
+    /// Each call of the layer in the model (a shared layer has several; a Sequential layer one),
+    /// with the tensors it reads in argument order: how the layer is wired, which a loader
+    /// checks against a saved functional config.
+    pub calls: &'static [&'static [Source]],
+}
+
+/// Where a layer call reads one of its input tensors from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The model's input number `0, 1, …` (in the order of the model's inputs).
+    Input(usize),
+    /// Output `output` of call `call` of the model's layer number `layer` (in the order
+    /// [`Model::visit_layers`] visits them, which is Keras's `model.layers` order).
+    Layer {
+        /// The producing layer's index.
+        layer: usize,
+        /// Which call of that layer (0 unless it is shared).
+        call: usize,
+        /// Which of the call's outputs (0 unless it returns several, e.g. `return_state`).
+        output: usize,
+    },
 }
 
 /// A value of a layer's Keras config.
@@ -159,8 +180,10 @@ pub trait Model {
     type InputElem: Copy;
     /// What `predict` returns for one sample.
     type Output;
-    /// The Keras input shape without the batch axis.
+    /// The Keras input shape without the batch axis (the first input's, when there are several).
     const INPUT_SHAPE: &'static [usize];
+    /// The shapes of every input, in the order of the model's inputs.
+    const INPUT_SHAPES: &'static [&'static [usize]] = &[Self::INPUT_SHAPE];
     /// The Keras output shape without the batch axis (the first output's, when a recurrent last
     /// layer has `return_state = True`).
     const OUTPUT_SHAPE: &'static [usize];
