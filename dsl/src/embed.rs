@@ -85,28 +85,26 @@ fn expand_checked(decl: &FileDecl) -> Result<TokenStream, Vec<String>> {
     ));
 
     if decl.embed {
-        let keys: Vec<LayerKey> = model
-            .layers
+        // The weights in the model's layer order (Keras's), as `from_le_bytes` reads them.
+        let plan = crate::codegen::Plan::new(&model, &shapes);
+        let keys: Vec<LayerKey> = plan
+            .order
             .iter()
-            .enumerate()
-            .map(|(i, layer)| LayerKey {
-                class: layer.spec.as_ref().map_or("", |s| s.class()),
-                weighted: layer
-                    .spec
-                    .as_ref()
-                    .is_some_and(|s| s.params(&shapes[i]) > 0),
+            .map(|&l| LayerKey {
+                class: plan.spec(l).class(),
+                weighted: plan.layers[l].params > 0,
             })
             .collect();
         let arrays = file.read_weights(&keys).map_err(|e| vec![e.to_string()])?;
         let mut bytes = Vec::new();
         let mut var_shapes = Vec::new();
-        for (i, (layer, arrays)) in model.layers.iter().zip(&arrays).enumerate() {
-            let params = layer.spec.as_ref().map_or(0, |s| s.params(&shapes[i]));
+        for (i, (&l, arrays)) in plan.order.iter().zip(&arrays).enumerate() {
+            let params = plan.layers[l].params;
             let stored: usize = arrays.iter().map(|a| a.values.len()).sum();
             if stored != params {
                 return Err(vec![format!(
                     "layer {i} `{}`: the file stores {stored} weight values for it but the layer has {params} parameters",
-                    layer.name
+                    model.layers[l].name
                 )]);
             }
             for array in arrays {

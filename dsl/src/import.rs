@@ -18,6 +18,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, LitStr, Token, Visibility};
 
 use crate::args::{Args, Kind};
+use crate::check::Shapes;
 use crate::ctxt::Ctxt;
 use crate::layers;
 use crate::model::{self, Model};
@@ -270,12 +271,16 @@ impl Translation {
 
     /// Checks the translated model with the macro's own rules. Each layer's arguments are
     /// checked on their own first, so a message can name the saved layer it is about.
-    pub fn analyse(&self, config: &ModelConfig) -> Result<(Model, Vec<Vec<usize>>), Vec<String>> {
+    pub fn analyse(&self, config: &ModelConfig) -> Result<(Model, Shapes), Vec<String>> {
         let input = self
             .model_input(Span::call_site())
             .map_err(|e| vec![e.to_string()])?;
         let mut errors = Vec::new();
-        for (index, (call, saved)) in input.layers.iter().zip(&config.layers).enumerate() {
+        let calls: &[crate::parse::LayerCall] = match &input.body {
+            crate::parse::Body::Sequential(seq) => &seq.layers,
+            crate::parse::Body::Functional(_) => &[],
+        };
+        for (index, (call, saved)) in calls.iter().zip(&config.layers).enumerate() {
             let Some(entry) = layers::lookup(&call.class.to_string()) else {
                 continue;
             };
@@ -306,28 +311,8 @@ impl Translation {
 }
 
 /// The rows of the model's summary table.
-#[allow(dead_code)] // used by the command-line tool, which compiles this module too
-pub fn rows(model: &Model, shapes: &[Vec<usize>]) -> Vec<Row> {
-    model
-        .layers
-        .iter()
-        .enumerate()
-        .filter_map(|(i, layer)| {
-            let spec = layer.spec.as_ref()?;
-            let is_last = i + 1 == model.layers.len();
-            Some(Row {
-                name: layer.name.clone(),
-                class: spec.class(),
-                output: shapes[i + 1].clone(),
-                extra: if is_last {
-                    spec.extra_outputs()
-                } else {
-                    Vec::new()
-                },
-                params: spec.params(&shapes[i]),
-            })
-        })
-        .collect()
+pub fn rows(model: &Model, shapes: &Shapes) -> Vec<Row> {
+    crate::codegen::rows(&crate::codegen::Plan::new(model, shapes))
 }
 
 #[cfg(test)]
@@ -360,7 +345,7 @@ mod tests {
         );
         let (model, shapes) = t.analyse(&c).unwrap();
         assert_eq!(model.layers.len(), 3);
-        assert_eq!(shapes.last().unwrap(), &vec![4, 2]);
+        assert_eq!(shapes.calls.last().unwrap()[0], vec![4, 2]);
     }
 
     #[test]

@@ -8,6 +8,11 @@ pub struct Row {
     /// Further outputs (a recurrent layer's states with `return_state`).
     pub extra: Vec<Vec<usize>>,
     pub params: usize,
+    /// How many of `params` are non-trainable (moving statistics, frozen layers).
+    pub non_trainable: usize,
+    /// The "Connected to" column of a functional model's summary (`c1[0][0], re_lu[0][0]`, or
+    /// `-` for an input); `None` in a Sequential-like summary.
+    pub connected: Option<String>,
 }
 
 /// `(None, 4)`, or `[(None, 4), (None, 4)]` for several outputs, as Keras prints them.
@@ -32,9 +37,10 @@ fn shapes(row: &Row) -> String {
     format!("[{}]", all.join(", "))
 }
 
-// Inner widths of Keras 3's three columns for a Sequential model at its default line length
-// (88, what `model.summary()` prints on a terminal of 92 columns or more).
-const WIDTHS: [usize; 3] = [36, 27, 15];
+// Inner widths of Keras 3's columns at its default line lengths, what `model.summary()` prints
+// on a wide terminal: 88 for a Sequential-like model (three columns), 108 with "Connected to".
+const WIDTHS: &[usize] = &[36, 27, 15];
+const WIDTHS_FUNCTIONAL: &[usize] = &[29, 25, 15, 26];
 
 fn thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -81,10 +87,10 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-fn rule(left: char, fill: char, mid: char, right: char) -> String {
+fn rule(widths: &[usize], left: char, fill: char, mid: char, right: char) -> String {
     let mut s = String::new();
     s.push(left);
-    for (i, w) in WIDTHS.iter().enumerate() {
+    for (i, w) in widths.iter().enumerate() {
         if i > 0 {
             s.push(mid);
         }
@@ -103,38 +109,56 @@ fn pad(text: &str, width: usize, right_align: bool) -> String {
     }
 }
 
+/// One table line from its cells, the third (parameter counts) right-aligned.
+fn line(widths: &[usize], edge: char, cells: &[&str]) -> String {
+    let cells: Vec<String> = cells
+        .iter()
+        .zip(widths)
+        .enumerate()
+        .map(|(i, (c, &w))| pad(c, w, i == 2))
+        .collect();
+    format!("{edge} {} {edge}", cells.join(&format!(" {edge} ")))
+}
+
 pub fn render(model: &str, rows: &[Row]) -> String {
+    let functional = rows.iter().any(|r| r.connected.is_some());
+    let widths = if functional {
+        WIDTHS_FUNCTIONAL
+    } else {
+        WIDTHS
+    };
+    let mut header = vec!["Layer (type)", "Output Shape", "Param #"];
+    if functional {
+        header.push("Connected to");
+    }
     let mut out = vec![format!("Model: \"{model}\"")];
-    out.push(rule('┏', '━', '┳', '┓'));
-    out.push(format!(
-        "┃ {} ┃ {} ┃ {} ┃",
-        pad("Layer (type)", WIDTHS[0], false),
-        pad("Output Shape", WIDTHS[1], false),
-        pad("Param #", WIDTHS[2], true)
-    ));
-    out.push(rule('┡', '━', '╇', '┩'));
+    out.push(rule(widths, '┏', '━', '┳', '┓'));
+    out.push(line(widths, '┃', &header));
+    out.push(rule(widths, '┡', '━', '╇', '┩'));
     for (i, row) in rows.iter().enumerate() {
         if i > 0 {
-            out.push(rule('├', '─', '┼', '┤'));
+            out.push(rule(widths, '├', '─', '┼', '┤'));
         }
-        let names = wrap(&format!("{} ({})", row.name, row.class), WIDTHS[0]);
-        let shapes = wrap(&shapes(row), WIDTHS[1]);
-        for j in 0..names.len().max(shapes.len()) {
-            let params = if j == 0 {
-                thousands(row.params)
-            } else {
-                String::new()
-            };
-            out.push(format!(
-                "│ {} │ {} │ {} │",
-                pad(names.get(j).map_or("", String::as_str), WIDTHS[0], false),
-                pad(shapes.get(j).map_or("", String::as_str), WIDTHS[1], false),
-                pad(&params, WIDTHS[2], true)
-            ));
+        let mut columns = vec![
+            wrap(&format!("{} ({})", row.name, row.class), widths[0]),
+            wrap(&shapes(row), widths[1]),
+            vec![thousands(row.params)],
+        ];
+        if functional {
+            columns.push(wrap(row.connected.as_deref().unwrap_or("-"), widths[3]));
+        }
+        let height = columns.iter().map(Vec::len).max().unwrap_or(1);
+        for j in 0..height {
+            let cells: Vec<&str> = columns
+                .iter()
+                .map(|c| c.get(j).map_or("", String::as_str))
+                .collect();
+            out.push(line(widths, '│', &cells));
         }
     }
-    out.push(rule('└', '─', '┴', '┘'));
+    out.push(rule(widths, '└', '─', '┴', '┘'));
     let total: usize = rows.iter().map(|r| r.params).sum();
+    let frozen: usize = rows.iter().map(|r| r.non_trainable).sum();
     out.push(format!(
         " Total params: {} ({})",
         thousands(total),
@@ -142,10 +166,14 @@ pub fn render(model: &str, rows: &[Row]) -> String {
     ));
     out.push(format!(
         " Trainable params: {} ({})",
-        thousands(total),
-        memory(total * 4)
+        thousands(total - frozen),
+        memory((total - frozen) * 4)
     ));
-    out.push(" Non-trainable params: 0 (0.00 B)".to_string());
+    out.push(format!(
+        " Non-trainable params: {} ({})",
+        thousands(frozen),
+        memory(frozen * 4)
+    ));
     out.join("\n")
 }
 
@@ -171,6 +199,8 @@ mod tests {
             output: vec![3],
             extra: vec![vec![3], vec![3]],
             params: 84,
+            non_trainable: 0,
+            connected: None,
         };
         let text = render("m", &[row]);
         // As Keras 3.15 prints an LSTM with return_state=True.

@@ -47,6 +47,12 @@ pub enum Error {
         /// The embedding's `input_dim`: ids must be below it.
         input_dim: usize,
     },
+    /// A token id given as a float (the flat input of a model with several inputs) that is not a
+    /// whole number `>= 0`.
+    TokenNotWhole {
+        /// Position of the offending value in the input it belongs to.
+        position: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -77,6 +83,10 @@ impl fmt::Display for Error {
             Error::TokenOutOfRange { position, id, input_dim } => write!(
                 f,
                 "token id {id} at position {position} is out of range: Embedding input_dim is {input_dim}"
+            ),
+            Error::TokenNotWhole { position } => write!(
+                f,
+                "the value at position {position} of a token-id input is not a whole number >= 0"
             ),
         }
     }

@@ -41,6 +41,13 @@ impl ShapeError {
     }
 }
 
+/// One input of a merge layer: its shape and where it came from, for messages.
+pub struct Operand {
+    pub shape: Vec<usize>,
+    /// "the output of `conv2d`", "the model input `image`".
+    pub origin: String,
+}
+
 /// What codegen hands a layer's forward pass beyond its field and input (see
 /// [`LayerSpec::forward_full`]).
 pub struct Forward<'a> {
@@ -67,6 +74,37 @@ pub trait LayerSpec {
     /// Number of parameters for this input (Keras `count_params()`).
     fn params(&self, _input: &[usize]) -> usize {
         0
+    }
+
+    /// How many of [`LayerSpec::params`] are non-trainable variables (BatchNormalization's
+    /// moving statistics), which Keras's summary counts apart.
+    fn non_trainable_params(&self, _input: &[usize]) -> usize {
+        0
+    }
+
+    // --- Merge layers (`Add`, `Concatenate`, …) take their inputs as one list. The defaults fit
+    // --- every other layer.
+
+    /// Whether the layer merges a list of tensors.
+    fn merge(&self) -> bool {
+        false
+    }
+
+    /// A merge layer's output shape for its inputs, or why they do not fit together (the
+    /// message names each offending input's shape and origin).
+    fn merge_shape(&self, _inputs: &[Operand], span: Span) -> Result<Vec<usize>, ShapeError> {
+        Err(ShapeError::new(span, "not a merge layer"))
+    }
+
+    /// A merge layer's forward pass: an expression over `xs` (references to the inputs).
+    fn forward_merge(
+        &self,
+        _field: TokenStream,
+        _xs: &[TokenStream],
+        _inputs: &[Vec<usize>],
+        _output: &[usize],
+    ) -> TokenStream {
+        quote!(::core::unreachable!())
     }
 
     /// The runtime type of the layer's field.

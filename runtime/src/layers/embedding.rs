@@ -45,6 +45,25 @@ impl<const N: usize, const VOCAB: usize> TokenIds<N, VOCAB> {
         Ok(Self { ids: out })
     }
 
+    /// The ids given as floats (part of the flat `f32` input of a model with several inputs):
+    /// each must be a whole number `>= 0` below `VOCAB`.
+    pub fn from_f32(values: &[f32]) -> Result<Self, Error> {
+        if values.len() != N {
+            return Err(Error::InputLength {
+                expected: N,
+                actual: values.len(),
+            });
+        }
+        let mut ids = [0u32; N];
+        for (position, (id, &v)) in ids.iter_mut().zip(values).enumerate() {
+            if !(v >= 0.0 && v <= u32::MAX as f32 && v == libm::truncf(v)) {
+                return Err(Error::TokenNotWhole { position });
+            }
+            *id = v as u32;
+        }
+        Self::new(&ids)
+    }
+
     /// The ids.
     pub fn ids(&self) -> &[u32; N] {
         &self.ids

@@ -1,0 +1,311 @@
+//! The per-layer plan every emitter reads: for each layer its field, runtime type, constructors,
+//! parameters and config; for each call how its forward pass runs (the one place that decides
+//! it, so the batched, in-place and per-sample paths cannot disagree with `forward`); the
+//! layers in Keras's `model.layers` order (fields, visit order, weight order).
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use static_keras_file::graph::{keras_layer_order, Call as GraphCall};
+
+use crate::check::Shapes;
+use crate::layers::{dims, lit, rt, Cfg, LayerSpec};
+use crate::model::{Model, Value};
+
+/// How one call's forward pass runs.
+pub enum Kernel {
+    /// The layer passes its input on unchanged at inference (Dropout and friends): no code.
+    Identity,
+    /// `Layer::forward(&field, x)`: a batch may run `Layer::forward_batch` on a whole chunk.
+    Call,
+    /// As `Call`, and the layer writes in place with `Layer::forward_into`: `predict` keeps the
+    /// activation in its own aligned binding rather than copying a returned value.
+    CallInto,
+    /// Any other expression over the input(s): a batch loops over its samples.
+    Expr,
+}
+
+pub struct LayerPlan {
+    pub field: Ident,
+    pub ty: TokenStream,
+    pub init: TokenStream,
+    /// The shapes of the layer's first call, which size its weights.
+    pub input: Vec<usize>,
+    pub output: Vec<usize>,
+    pub params: usize,
+    pub non_trainable: usize,
+    pub config: Vec<(&'static str, Cfg)>,
+    /// The runtime type of the state a stateful layer carries between `predict_stateful` calls.
+    pub state: Option<TokenStream>,
+}
+
+pub struct InputPlan {
+    /// `Tensor<F, P>`, or `TokenIds<N, VOCAB>` for the ids an Embedding reads.
+    pub ty: TokenStream,
+    /// `f32`, or `u32` for token ids.
+    pub elem: TokenStream,
+    pub len: usize,
+}
+
+/// A row of Keras's `model.layers` (a functional model lists its inputs as layers too).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Input(usize),
+    Layer(usize),
+}
+
+pub struct Plan<'a> {
+    pub model: &'a Model,
+    pub shapes: &'a Shapes,
+    /// Keras's `model.layers` order (functional models: inputs included).
+    pub entries: Vec<Entry>,
+    /// The layers alone in that order: struct fields, `visit_layers`, weight order.
+    pub order: Vec<usize>,
+    pub layers: Vec<LayerPlan>,
+    pub inputs: Vec<InputPlan>,
+    pub kernels: Vec<Kernel>,
+    /// Keras prints this model's summary without the "Connected to" column.
+    pub sequential_like: bool,
+}
+
+/// `Tensor<F, P>` for a Keras shape.
+pub fn tensor(shape: &[usize]) -> TokenStream {
+    let rt = rt();
+    let (f, p) = dims(shape);
+    let (f, p) = (lit(f), lit(p));
+    quote!(#rt::Tensor<#f, #p>)
+}
+
+impl<'a> Plan<'a> {
+    pub fn new(model: &'a Model, shapes: &'a Shapes) -> Self {
+        let (entries, sequential_like) = keras_order(model);
+        let order = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Layer(l) => Some(*l),
+                Entry::Input(_) => None,
+            })
+            .collect();
+        let layers = (0..model.layers.len())
+            .map(|l| layer_plan(model, shapes, l))
+            .collect();
+        let inputs = (0..model.inputs.len())
+            .map(|i| input_plan(model, shapes, i))
+            .collect();
+        let kernels = model
+            .calls
+            .iter()
+            .map(|call| kernel(model.spec(call.layer)))
+            .collect();
+        Plan {
+            model,
+            shapes,
+            entries,
+            order,
+            layers,
+            inputs,
+            kernels,
+            sequential_like,
+        }
+    }
+
+    pub fn spec(&self, layer: usize) -> &dyn LayerSpec {
+        self.model.spec(layer)
+    }
+
+    /// The shapes of the model's outputs, in order.
+    pub fn output_shapes(&self) -> Vec<&[usize]> {
+        self.model
+            .outputs
+            .iter()
+            .map(|&v| self.shapes.of(v))
+            .collect()
+    }
+
+    /// `Input`: one tensor, or a tuple of them.
+    pub fn input_ty(&self) -> TokenStream {
+        match self.inputs.as_slice() {
+            [one] => one.ty.clone(),
+            many => {
+                let tys = many.iter().map(|i| &i.ty);
+                quote!((#(#tys,)*))
+            }
+        }
+    }
+
+    /// The element type of `input_from_slice`: the input's, or `f32` for several inputs.
+    pub fn input_elem(&self) -> TokenStream {
+        match self.inputs.as_slice() {
+            [one] => one.elem.clone(),
+            _ => quote!(f32),
+        }
+    }
+
+    /// `Output`: one tensor, or a tuple of them.
+    pub fn output_ty(&self) -> TokenStream {
+        match self.output_shapes().as_slice() {
+            [one] => tensor(one),
+            many => {
+                let tys = many.iter().map(|s| tensor(s));
+                quote!((#(#tys,)*))
+            }
+        }
+    }
+
+    /// The type of a value inside the forward pass.
+    pub fn value_ty(&self, value: Value) -> TokenStream {
+        match value {
+            Value::Input(i) => self.inputs[i].ty.clone(),
+            Value::Call { .. } => tensor(self.shapes.of(value)),
+        }
+    }
+
+    /// Whether any layer carries state between calls (the model is then a `StatefulModel`).
+    pub fn stateful(&self) -> bool {
+        self.layers.iter().any(|l| l.state.is_some())
+    }
+
+    pub fn params(&self) -> usize {
+        self.layers.iter().map(|l| l.params).sum()
+    }
+}
+
+fn kernel(spec: &dyn LayerSpec) -> Kernel {
+    if spec.merge() {
+        Kernel::Expr
+    } else if spec.identity() {
+        Kernel::Identity
+    } else if spec.forward_into() {
+        Kernel::CallInto
+    } else if spec.batch_forward() {
+        Kernel::Call
+    } else {
+        Kernel::Expr
+    }
+}
+
+fn layer_plan(model: &Model, shapes: &Shapes, l: usize) -> LayerPlan {
+    let layer = &model.layers[l];
+    let spec = model.spec(l);
+    let first = model
+        .calls
+        .iter()
+        .position(|c| c.layer == l)
+        .expect("every layer is called (checked)");
+    let input = shapes.input_of(model, first);
+    let output = shapes.output_of(first);
+    let params = spec.params(input);
+    let non_trainable = if layer.trainable {
+        spec.non_trainable_params(input)
+    } else {
+        params
+    };
+    LayerPlan {
+        field: layer.field.clone(),
+        ty: spec.field_type(input, output),
+        init: spec.init(input, output),
+        input: input.to_vec(),
+        output: output.to_vec(),
+        params,
+        non_trainable,
+        config: spec.config(),
+        state: spec.state_type(),
+    }
+}
+
+fn input_plan(model: &Model, shapes: &Shapes, i: usize) -> InputPlan {
+    let rt = rt();
+    let shape = &shapes.inputs[i];
+    let len = shape.iter().product();
+    // The vocabulary of the Embedding reading these ids (the checker allows no other reader).
+    let vocab = model.calls.iter().find_map(|c| {
+        (c.inputs.first() == Some(&Value::Input(i)))
+            .then(|| model.spec(c.layer).token_input())
+            .flatten()
+    });
+    match vocab {
+        Some(vocab) if model.inputs[i].ids => {
+            let n = lit(len);
+            InputPlan {
+                ty: quote!(#rt::TokenIds<#n, #vocab>),
+                elem: quote!(u32),
+                len,
+            }
+        }
+        _ => InputPlan {
+            ty: tensor(shape),
+            elem: quote!(f32),
+            len,
+        },
+    }
+}
+
+/// Keras's `model.layers` order for the graph, and whether Keras prints its summary as a
+/// Sequential's (no "Connected to" column).
+fn keras_order(model: &Model) -> (Vec<Entry>, bool) {
+    let ni = model.inputs.len();
+    let mut calls: Vec<GraphCall> = (0..ni)
+        .map(|i| GraphCall {
+            layer: i,
+            inputs: Vec::new(),
+        })
+        .collect();
+    let node = |v: &Value| match *v {
+        Value::Input(i) => i,
+        Value::Call { call, .. } => ni + call,
+    };
+    for call in &model.calls {
+        calls.push(GraphCall {
+            layer: ni + call.layer,
+            inputs: call.inputs.iter().map(node).collect(),
+        });
+    }
+    let outputs: Vec<usize> = model.outputs.iter().map(node).collect();
+    let inputs: Vec<usize> = (0..ni).collect();
+    let order = keras_layer_order(&calls, &outputs, &inputs)
+        .expect("a declaration cannot express a cycle: every name is bound above its use");
+    let mut entries: Vec<Entry> = order
+        .into_iter()
+        .map(|l| {
+            if l < ni {
+                Entry::Input(l)
+            } else {
+                Entry::Layer(l - ni)
+            }
+        })
+        .collect();
+    if !model.functional {
+        // A Sequential model's `model.layers` has no InputLayer.
+        entries.retain(|e| matches!(e, Entry::Layer(_)));
+        return (entries, true);
+    }
+    (entries, sequential_like(model, &calls, &outputs))
+}
+
+/// Keras's test in `summary_utils.print_summary`: no depth of the graph holds more than one call,
+/// no call reads more than one tensor, and no layer is called twice.
+fn sequential_like(model: &Model, calls: &[GraphCall], outputs: &[usize]) -> bool {
+    if calls.iter().any(|c| c.inputs.len() > 1) {
+        return false;
+    }
+    for l in 0..model.layers.len() {
+        if model.calls.iter().filter(|c| c.layer == l).count() > 1 {
+            return false;
+        }
+    }
+    // Call depths as `map_graph` computes them: 0 for the outputs' calls, 1 + the deepest
+    // consumer for the others.
+    let mut depth: Vec<Option<usize>> = vec![None; calls.len()];
+    let mut stack: Vec<(usize, usize)> = outputs.iter().map(|&o| (o, 0)).collect();
+    while let Some((c, d)) = stack.pop() {
+        if depth[c].is_some_and(|old| old >= d) {
+            continue;
+        }
+        depth[c] = Some(d);
+        for &p in &calls[c].inputs {
+            stack.push((p, d + 1));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    depth.into_iter().flatten().all(|d| seen.insert(d))
+}
