@@ -31,6 +31,11 @@ impl Ctxt {
         self.errors.borrow_mut().push(error);
     }
 
+    /// Whether any error was recorded so far.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.borrow().is_empty()
+    }
+
     /// All errors combined into one, if any.
     pub fn check(self) -> Result<(), syn::Error> {
         let mut errors = self.errors.into_inner().into_iter();

@@ -38,6 +38,8 @@ pub struct Input {
     pub name: String,
     /// The DSL name it was bound to, for messages (`image`); `None` for a Sequential input.
     pub binding: Option<String>,
+    /// The name was given (`name = "…"`), not automatic.
+    pub named: bool,
     /// `None` when it was not given (an error already reported, or a Sequential model whose
     /// shape is missing).
     pub shape: Option<Vec<usize>>,
@@ -121,11 +123,11 @@ impl Model {
             Value::Input(i) => {
                 let input = &self.inputs[i];
                 match &input.binding {
-                    Some(b) if *b != input.name => {
-                        format!("the model input `{b}` (`{}`)", input.name)
+                    Some(b) if input.named && *b != input.name => {
+                        format!("the model input `{b}` (named \"{}\")", input.name)
                     }
-                    _ if self.functional => format!("the model input `{}`", input.name),
-                    _ => "the model input".to_string(),
+                    Some(b) => format!("the model input `{b}`"),
+                    None => "the model input".to_string(),
                 }
             }
             Value::Call { call, output } => {
@@ -349,6 +351,7 @@ fn build_sequential(model: &mut Model, seq: parse::Sequential, cx: &Ctxt) {
     model.inputs.push(Input {
         name: "input_layer".into(),
         binding: None,
+        named: false,
         shape: input_shape,
         ids,
         span: model.ident.span(),
@@ -495,6 +498,10 @@ impl<'m> Functional<'m> {
                 self.bind(t, Binding::Tensors(vec![v]));
             }
         } else {
+            for t in &st.targets {
+                self.scope
+                    .insert(t.to_string(), (Binding::Tensors(Vec::new()), t.span()));
+            }
             cx.error_spanned_by(
                 &st.value,
                 format!(
@@ -611,6 +618,7 @@ impl<'m> Functional<'m> {
                 "an Input needs its shape without the batch axis: `Input(shape = (28, 28, 1))`",
             );
         }
+        let named = name.is_some();
         let name = name.unwrap_or_else(|| loop {
             let n = self.names.auto("input_layer");
             if !self.names.taken.contains(&n) {
@@ -621,6 +629,7 @@ impl<'m> Functional<'m> {
         self.model.inputs.push(Input {
             name,
             binding: Some(binding.to_string()),
+            named,
             shape,
             ids,
             span: call.span(),
@@ -1008,6 +1017,9 @@ impl<'m> Functional<'m> {
             );
             return;
         };
+        // Unused inputs, layers and values are often the echo of an earlier error (a call that
+        // failed reads nothing): report them only on an otherwise clean declaration.
+        let echo = cx.has_errors();
         // Inputs in the order the model line lists them.
         for (i, input) in self.model.inputs.iter().enumerate() {
             if !self.listed.contains(&i) {
@@ -1030,7 +1042,7 @@ impl<'m> Functional<'m> {
             })
             .collect();
         for (i, input) in self.model.inputs.iter().enumerate() {
-            if !used[i] {
+            if !used[i] && !echo {
                 cx.error_at(
                     input.span,
                     format!(
@@ -1041,7 +1053,7 @@ impl<'m> Functional<'m> {
             }
         }
         for (l, uses) in self.layer_uses.iter().enumerate() {
-            if *uses == 0 {
+            if *uses == 0 && !echo {
                 cx.error_at(
                     self.model.layers[l].span,
                     format!(
@@ -1067,7 +1079,7 @@ impl<'m> Functional<'m> {
             for v in values {
                 let read =
                     self.reads.get(&v).copied().unwrap_or(0) > 0 || self.model.outputs.contains(&v);
-                if !read && matches!(v, Value::Call { .. }) && !reported.contains(&v) {
+                if !read && !echo && matches!(v, Value::Call { .. }) && !reported.contains(&v) {
                     reported.push(v);
                     cx.error_at(
                         span,

@@ -155,7 +155,8 @@ fn parse_functional(content: ParseStream) -> syn::Result<Functional> {
         } else {
             Vec::new()
         };
-        let value: Expr = content.parse()?;
+        let mut value: Expr = content.parse()?;
+        desugar(&mut value);
         if !content.is_empty() {
             content.parse::<Token![;]>().map_err(|e| {
                 syn::Error::new(
@@ -199,7 +200,8 @@ fn parse_targets(input: ParseStream) -> syn::Result<Vec<Ident>> {
     Ok(names)
 }
 
-fn parse_layers(value: Expr, errors: &mut Vec<syn::Error>) -> Vec<LayerCall> {
+fn parse_layers(mut value: Expr, errors: &mut Vec<syn::Error>) -> Vec<LayerCall> {
+    desugar(&mut value);
     let Expr::Array(array) = value else {
         errors.push(syn::Error::new_spanned(
             value,
@@ -218,6 +220,51 @@ fn parse_layers(value: Expr, errors: &mut Vec<syn::Error>) -> Vec<LayerCall> {
             }
         })
         .collect()
+}
+
+/// Rewrites Python's module paths, which Rust reads as method calls (`layers.Dense(2)`,
+/// `keras.layers.Dense(2)`, `keras.Input(…)`), into plain calls of the last name, so every later
+/// stage sees `Dense(2)`.
+pub fn desugar(expr: &mut Expr) {
+    match expr {
+        Expr::MethodCall(m) if is_module_path(&m.receiver) => {
+            let mut args = m.args.clone();
+            args.iter_mut().for_each(desugar);
+            let func: Expr = Expr::Path(syn::ExprPath {
+                attrs: Vec::new(),
+                qself: None,
+                path: m.method.clone().into(),
+            });
+            *expr = Expr::Call(syn::ExprCall {
+                attrs: m.attrs.clone(),
+                func: Box::new(func),
+                paren_token: m.paren_token,
+                args,
+            });
+        }
+        Expr::Call(c) => {
+            desugar(&mut c.func);
+            c.args.iter_mut().for_each(desugar);
+        }
+        Expr::Array(a) => a.elems.iter_mut().for_each(desugar),
+        Expr::Tuple(t) => t.elems.iter_mut().for_each(desugar),
+        Expr::Paren(p) => desugar(&mut p.expr),
+        Expr::Group(g) => desugar(&mut g.expr),
+        Expr::Assign(a) => desugar(&mut a.right),
+        Expr::Index(i) => desugar(&mut i.expr),
+        _ => {}
+    }
+}
+
+/// `layers`, `keras`, `keras.layers`, `tf.keras.layers`: a module, not a value.
+fn is_module_path(expr: &Expr) -> bool {
+    match expr {
+        Expr::Path(p) => p.path.get_ident().is_some_and(|i| {
+            matches!(i.to_string().as_str(), "layers" | "keras" | "models" | "tf")
+        }),
+        Expr::Field(f) => is_module_path(&f.base),
+        _ => false,
+    }
 }
 
 /// The callee's last name: `Dense`, `layers.Dense` and `keras.layers.Dense` all name `Dense`.

@@ -82,7 +82,7 @@ impl Report {
         weights: &[u8],
         x: &[u8],
         y: &[u8],
-        output_shape: &[usize],
+        output_shapes: &[&[usize]],
         params: usize,
     ) where
         M::InputElem: FixtureElem,
@@ -94,10 +94,10 @@ impl Report {
             ));
             return;
         }
-        if M::OUTPUT_SHAPE != output_shape {
+        if M::OUTPUT_SHAPES != output_shapes {
             self.failures.push(format!(
-                "{name}: OUTPUT_SHAPE {:?} but Keras {output_shape:?}",
-                M::OUTPUT_SHAPE
+                "{name}: OUTPUT_SHAPES {:?} but Keras {output_shapes:?}",
+                M::OUTPUT_SHAPES
             ));
             return;
         }
@@ -107,7 +107,11 @@ impl Report {
             return;
         }
         let (x, y) = (read_elems::<M::InputElem>(x), read_f32(y));
-        let in_len = M::INPUT_SHAPE.iter().product::<usize>();
+        // Several inputs: their values one after the other, as `input_from_slice` takes them.
+        let in_len: usize = M::INPUT_SHAPES
+            .iter()
+            .map(|s| s.iter().product::<usize>())
+            .sum();
         let batch = x.len() / in_len;
         assert_eq!(
             y.len(),
@@ -138,6 +142,17 @@ impl Report {
             self.failures.push(format!(
                 "{name}: error {:.3e} at output {} (got {}, Keras {})",
                 worst.0, worst.1, worst.2, worst.3
+            ));
+        }
+    }
+
+    /// Compares the model's `summary()` (without its first line, which names the model) with
+    /// the one Keras printed.
+    pub fn summary(&mut self, name: &str, ours: &str, keras: &str) {
+        let ours = ours.split_once('\n').map_or("", |(_, rest)| rest);
+        if ours.trim_end() != keras.trim_end() {
+            self.failures.push(format!(
+                "{name}: summary differs from Keras's:\n--- ours\n{ours}\n--- Keras\n{keras}"
             ));
         }
     }
@@ -190,8 +205,40 @@ macro_rules! parity_suite {
                     include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".w.bin")),
                     include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".x.bin")),
                     include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".y.bin")),
-                    &[$($out),*],
+                    &[&[$($out),*]],
                     $params,
+                );
+            })*
+            report.finish();
+        }
+    };
+    // Functional models: the case's text is the model's body, as Keras ran it.
+    (
+        suite: $suite:literal,
+        keras: $keras:literal,
+        graphs: [ $(
+            $name:ident { graph: { $($body:tt)* }, output_shapes: [$([$($out:literal),*]),*], params: $params:literal $(,)? }
+        ),* $(,)? ],
+    ) => {
+        #[test]
+        fn keras_parity() {
+            let mut report = parity::Report::new($suite, $keras);
+            $({
+                static_keras::keras_model! {
+                    struct Case { $($body)* }
+                }
+                report.case::<Case>(
+                    stringify!($name),
+                    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".w.bin")),
+                    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".x.bin")),
+                    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".y.bin")),
+                    &[$(&[$($out),*]),*],
+                    $params,
+                );
+                report.summary(
+                    stringify!($name),
+                    Case::summary(),
+                    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".summary.txt")),
                 );
             })*
             report.finish();

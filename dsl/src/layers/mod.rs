@@ -7,6 +7,7 @@ mod conv;
 mod dense;
 mod dropout;
 mod embedding;
+mod merge;
 mod pool;
 mod recurrent;
 mod reshape;
@@ -282,6 +283,14 @@ pub const LAYERS: &[Entry] = &[
     pool::AVERAGE_POOLING1D,
     pool::AVERAGE_POOLING2D,
     pool::AVERAGE_POOLING3D,
+    merge::ADD,
+    merge::SUBTRACT,
+    merge::MULTIPLY,
+    merge::AVERAGE,
+    merge::MAXIMUM,
+    merge::MINIMUM,
+    merge::CONCATENATE,
+    merge::DOT,
 ];
 
 pub fn lookup(class: &str) -> Option<&'static Entry> {
