@@ -31,6 +31,7 @@ mod layer;
 pub mod layers;
 pub mod shape;
 mod tensor;
+pub mod train;
 
 pub use activation::Activation;
 pub use batch::split_batch;
