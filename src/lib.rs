@@ -10,6 +10,13 @@ pub use static_keras_macros::keras_model;
 /// run time; `std` only). Forbidden, every product and activation runs the portable code,
 /// which computes the same bits on every target, a microcontroller included.
 pub use static_keras_runtime::kernels::set_simd;
+/// Training in Rust: `net.compile(optimizer, loss)` gives a [`train::Trainer`]
+/// (`train_on_batch`, `fit`, `evaluate`).
+pub use static_keras_runtime::train;
+/// Keras's losses (`losses::CategoricalCrossentropy`, …).
+pub use static_keras_runtime::train::losses;
+/// Keras's optimizers (`optimizers::Adam`, …).
+pub use static_keras_runtime::train::optimizers;
 pub use static_keras_runtime::{
     activation, layers, load_le_bytes, load_le_bytes_checked, shape, Activation, ConfigValue,
     Error, Layer, LayerInfo, Model, Source, StatefulModel, Tensor, TokenIds, Variable, Weights,
@@ -39,6 +46,23 @@ pub mod __private {
         pub use static_keras_file::{load, Error};
         pub use std::path::Path;
     }
+}
+
+/// Expands its input only with the `std` feature, so generated code can offer what needs an
+/// allocator (`compile`, whose trainer owns its buffers) without knowing the facade's features.
+#[cfg(feature = "std")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_std {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// Expands its input only with the `std` feature (here it is off: nothing).
+#[cfg(not(feature = "std"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_std {
+    ($($item:tt)*) => {};
 }
 
 /// Expands its input only when the `keras-file` feature is on, so generated code can offer

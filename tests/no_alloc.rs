@@ -252,3 +252,34 @@ fn predict_batch_does_not_allocate() {
         .collect();
     check_batch(&net, &inputs);
 }
+
+keras_model! {
+    struct Trainee {
+        x = Input(shape = (6,));
+        h = Dense(8, activation = "tanh")(x);
+        s = Dense(8)(x);
+        h = Dropout(0.25)(Activation("relu")(Add()([h, s])));
+        y = Dense(3, activation = "softmax")(Concatenate()([h, s]));
+        model = Model(x, y);
+    }
+}
+
+#[test]
+fn train_on_batch_does_not_allocate() {
+    use static_keras::losses::MeanSquaredError;
+    use static_keras::optimizers::Sgd;
+    let mut net = Trainee::from_le_bytes(&some_weights(Trainee::PARAMS)).unwrap();
+    let xs: Vec<_> = (0..7)
+        .map(|s| Trainee::input_from_slice(&[0.1 * s as f32; 6]).unwrap())
+        .collect();
+    let ys = vec![static_keras::Tensor::<3, 1>::zeros(); 7];
+    let mut trainer = net.compile(Sgd::default(), MeanSquaredError::default());
+    trainer.train_on_batch(&xs, &ys); // sizes the workspace for a batch of 7
+    let n = allocations_during(|| {
+        for _ in 0..3 {
+            trainer.train_on_batch(&xs, &ys);
+            trainer.train_on_batch(&xs[..4], &ys[..4]);
+        }
+    });
+    assert_eq!(n, 0, "train_on_batch allocated {n} times");
+}

@@ -189,6 +189,171 @@ impl Activation {
     }
 }
 
+impl Activation {
+    /// The backward pass: `dx = ∂loss/∂x` from `dy = ∂loss/∂y`, given the input `x` and the
+    /// output `y = activation(x)` (every slice of one length, a multiple of `axis`). Each
+    /// derivative is JAX's derivative of Keras's expression, conventions at kinks included:
+    /// `relu` has slope 0 at 0, `leaky_relu` slope 1, `relu6` and `hard_sigmoid` slope 0 at
+    /// both corners, a `clip` or `maximum` at exactly its bound passes half the gradient.
+    /// `dx` is overwritten.
+    pub fn backward(self, x: &[f32], y: &[f32], dy: &[f32], dx: &mut [f32], axis: usize) {
+        let each = |dx: &mut [f32], f: &dyn Fn(f32, f32) -> f32| {
+            for ((d, (&x, &y)), &g) in dx.iter_mut().zip(x.iter().zip(y)).zip(dy) {
+                *d = g * f(x, y);
+            }
+        };
+        match self {
+            Activation::Linear => dx.copy_from_slice(dy),
+            Activation::Softmax => {
+                for ((d, y), g) in dx
+                    .chunks_exact_mut(axis)
+                    .zip(y.chunks_exact(axis))
+                    .zip(dy.chunks_exact(axis))
+                {
+                    let dot: f32 = y.iter().zip(g).map(|(y, g)| y * g).sum();
+                    for ((d, &y), &g) in d.iter_mut().zip(y).zip(g) {
+                        *d = y * (g - dot);
+                    }
+                }
+            }
+            Activation::LogSoftmax => {
+                for ((d, y), g) in dx
+                    .chunks_exact_mut(axis)
+                    .zip(y.chunks_exact(axis))
+                    .zip(dy.chunks_exact(axis))
+                {
+                    let sum: f32 = g.iter().sum();
+                    for ((d, &y), &g) in d.iter_mut().zip(y).zip(g) {
+                        *d = g - expf(y) * sum;
+                    }
+                }
+            }
+            Activation::Sparsemax => {
+                for ((d, x), g) in dx
+                    .chunks_exact_mut(axis)
+                    .zip(x.chunks_exact(axis))
+                    .zip(dy.chunks_exact(axis))
+                {
+                    sparsemax_backward(x, g, d);
+                }
+            }
+            Activation::Relu => each(dx, &|x, _| if x > 0.0 { 1.0 } else { 0.0 }),
+            Activation::Relu6 => each(dx, &|x, _| if x > 0.0 && x < 6.0 { 1.0 } else { 0.0 }),
+            Activation::LeakyRelu => each(dx, &|x, _| if x >= 0.0 { 1.0 } else { 0.2 }),
+            Activation::Elu => each(dx, &|x, _| if x > 0.0 { 1.0 } else { expf(x) }),
+            Activation::Selu => each(dx, &|x, _| {
+                SELU_SCALE * if x > 0.0 { 1.0 } else { SELU_ALPHA * expf(x) }
+            }),
+            Activation::Celu => each(dx, &|x, _| if x > 0.0 { 1.0 } else { expf(x) }),
+            Activation::Sigmoid => each(dx, &|_, y| y * (1.0 - y)),
+            Activation::Tanh => each(dx, &|_, y| 1.0 - y * y),
+            Activation::Softplus => each(dx, &|x, _| sigmoid(x)),
+            Activation::Softsign => each(dx, &|x, _| {
+                let d = 1.0 + x.abs();
+                1.0 / (d * d)
+            }),
+            Activation::Silu => each(dx, &|x, _| {
+                let s = sigmoid(x);
+                s * (1.0 + x * (1.0 - s))
+            }),
+            Activation::Gelu => each(dx, &|x, _| {
+                0.5 * erfcf(-x * core::f32::consts::FRAC_1_SQRT_2)
+                    + x * expf(-0.5 * x * x) * 0.398_942_3
+            }),
+            Activation::HardSigmoid => each(dx, &|x, _| hard_sigmoid_slope(x)),
+            Activation::HardSilu => each(dx, &|x, _| hard_sigmoid(x) + x * hard_sigmoid_slope(x)),
+            Activation::HardTanh => each(dx, &|x, _| if x.abs() <= 1.0 { 1.0 } else { 0.0 }),
+            Activation::Exponential => each(dx, &|_, y| y),
+            Activation::Mish => each(dx, &|x, _| {
+                let t = tanhf(softplus(x));
+                t + x * (1.0 - t * t) * sigmoid(x)
+            }),
+            Activation::LogSigmoid => each(dx, &|x, _| sigmoid(-x)),
+            Activation::TanhShrink => each(dx, &|x, _| {
+                let t = tanhf(x);
+                t * t
+            }),
+            Activation::SoftShrink | Activation::HardShrink => {
+                each(dx, &|x, _| if x.abs() > 0.5 { 1.0 } else { 0.0 })
+            }
+            Activation::Squareplus => each(dx, &|x, _| (1.0 + x / sqrtf(x * x + 4.0)) / 2.0),
+            Activation::SparsePlus => each(dx, &|x, _| {
+                if x <= -1.0 {
+                    0.0
+                } else if x >= 1.0 {
+                    1.0
+                } else {
+                    (x + 1.0) / 2.0
+                }
+            }),
+            // `0.5 · clip(x + 1, 0, 2)`: a clip at exactly its bound passes half the gradient.
+            Activation::SparseSigmoid => each(dx, &|x, _| {
+                let v = x + 1.0;
+                if v > 0.0 && v < 2.0 {
+                    0.5
+                } else if v == 0.0 || v == 2.0 {
+                    0.25
+                } else {
+                    0.0
+                }
+            }),
+        }
+    }
+}
+
+/// `d hard_sigmoid / dx`: `relu6(x + 3) / 6` has slope 1/6 strictly inside its ramp.
+#[inline(always)]
+fn hard_sigmoid_slope(x: f32) -> f32 {
+    let v = x + 3.0;
+    if v > 0.0 && v < 6.0 {
+        1.0 / 6.0
+    } else {
+        0.0
+    }
+}
+
+/// The backward pass of Keras 3.15's sparsemax (see [`sparsemax`]): with `τ` built from the
+/// cumulative sums over the support, `∂τ/∂z_(r) = (k − r + 1)/k` for the element of descending
+/// rank `r ≤ k`, and the output `max(z − τ, 0)` passes the gradient where `z > τ` (half of it
+/// where `z == τ`, as JAX's `maximum` does at a tie).
+fn sparsemax_backward(x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    let n = x.len();
+    let k = x.iter().filter(|&&z| in_support(x, z)).count().max(1);
+    // τ as the forward pass computes it.
+    let mut weighted = 0.0f32;
+    let rank = |i: usize| {
+        let z = x[i];
+        x.iter()
+            .enumerate()
+            .filter(|&(j, &v)| v > z || (v == z && j < i))
+            .count()
+    };
+    for i in 0..n {
+        if in_support(x, x[i]) {
+            weighted += (k - rank(i)) as f32 * x[i];
+        }
+    }
+    let tau = (weighted - 1.0) / k as f32;
+    let pass = |z: f32| {
+        if z > tau {
+            1.0
+        } else if z == tau {
+            0.5
+        } else {
+            0.0
+        }
+    };
+    let through: f32 = x.iter().zip(dy).map(|(&z, &g)| g * pass(z)).sum();
+    for i in 0..n {
+        let slope = if in_support(x, x[i]) {
+            (k - rank(i)) as f32 / k as f32
+        } else {
+            0.0
+        };
+        dx[i] = dy[i] * pass(x[i]) - through * slope;
+    }
+}
+
 #[inline(always)]
 fn map(values: &mut [f32], f: impl Fn(f32) -> f32) {
     for v in values {

@@ -151,6 +151,42 @@ pub fn gemm_portable(
     }
 }
 
+/// `c (m×n) += aᵀ · b` with `a` (k×m) and `b` (k×n), all column-major and contiguous: the
+/// products of backward passes that send a gradient back through a weight matrix
+/// (`∂x = Wᵀ·∂y`). Each output is a dot product down two contiguous columns.
+pub fn gemm_tn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    assert!(a.len() == k * m && b.len() == k * n && c.len() == m * n);
+    if k == 0 {
+        return;
+    }
+    for (c_col, b_col) in c.chunks_exact_mut(m).zip(b.chunks_exact(k)) {
+        for (c, a_col) in c_col.iter_mut().zip(a.chunks_exact(k)) {
+            let mut sum = 0.0f32;
+            for (x, y) in a_col.iter().zip(b_col) {
+                sum += x * y;
+            }
+            *c += sum;
+        }
+    }
+}
+
+/// `c (m×n) += a · bᵀ` with `a` (m×k) and `b` (n×k), all column-major and contiguous: the
+/// products of weight gradients (`∂W = ∂y·xᵀ` summed over positions and samples). Runs as
+/// axpys down contiguous columns of `c`.
+pub fn gemm_nt(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    assert!(a.len() == m * k && b.len() == n * k && c.len() == m * n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    for (a_col, b_col) in a.chunks_exact(m).zip(b.chunks_exact(n)) {
+        for (c_col, &w) in c.chunks_exact_mut(m).zip(b_col) {
+            for (c, &x) in c_col.iter_mut().zip(a_col) {
+                *c += x * w;
+            }
+        }
+    }
+}
+
 /// `c (m) += a (m×k) · b (k)`: one column, as every `Dense` on a vector needs.
 ///
 /// Rows go in blocks whose sums stay in registers for the whole pass over `k` (an axpy loop would

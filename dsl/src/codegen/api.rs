@@ -411,6 +411,7 @@ pub fn generate(plan: &Plan) -> TokenStream {
     } else {
         (forward::body(plan, false), TokenStream::new())
     };
+    let trainable = super::train::trainable(plan);
     let input_doc = format!(
         " What `{ident}::predict` takes: {}.",
         if plan.inputs.len() == 1 {
@@ -558,5 +559,7 @@ pub fn generate(plan: &Plan) -> TokenStream {
         }
 
         #stateful
+
+        #trainable
     }
 }

@@ -6,6 +6,7 @@ mod api;
 mod batch;
 mod forward;
 mod plan;
+mod train;
 
 use proc_macro2::TokenStream;
 use quote::quote;

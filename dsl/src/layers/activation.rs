@@ -127,6 +127,10 @@ impl LayerSpec for ActivationSpec {
         "Activation"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         self.act.output_shape(input, self.span, "its input")
     }

@@ -53,6 +53,13 @@ impl LayerSpec for Dense {
         "Dense"
     }
 
+    fn training(&self) -> Result<(), String> {
+        match self.activation {
+            Act::Glu => Err("Dense(activation = \"glu\") has no training path yet: write Dense(units) then Activation(\"glu\")".into()),
+            Act::Fn(_) => Ok(()),
+        }
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         let mut out = input.to_vec();
         *out.last_mut().expect("shapes have rank >= 1") = self.units;

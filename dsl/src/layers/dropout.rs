@@ -51,6 +51,10 @@ impl LayerSpec for Dropout {
         "Dropout"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         // noise_shape includes the batch axis, as in Keras.
         if let Some((len, span)) = self.noise_shape {

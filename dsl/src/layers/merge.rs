@@ -5,7 +5,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use super::{dims, fmt_shape, lit, rt, Cfg, Entry, LayerSpec, Operand, ShapeError};
+use super::{dims, fmt_shape, lit, rt, Cfg, Entry, LayerSpec, MergeBackward, Operand, ShapeError};
 use crate::args::{int_value, opt, req, tuple_items};
 
 /// `(8, 8, 16) (the output of `conv2d`)`.
@@ -118,6 +118,57 @@ impl LayerSpec for Elementwise {
     ) -> TokenStream {
         quote!(#field.merge(&[#(#xs),*]))
     }
+
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn backward_merge(&self, b: MergeBackward) -> TokenStream {
+        let MergeBackward {
+            field,
+            xs,
+            y,
+            dy,
+            dxs,
+            inputs,
+            ..
+        } = b;
+        scratch_backward(
+            inputs,
+            dxs,
+            |gs| quote!(#field.backward(&[#((#xs).as_slice()),*], (#y).as_slice(), (#dy).as_slice(), &mut [#(#gs),*]);),
+        )
+    }
+}
+
+/// Runs a merge's backward into zeroed scratch gradients (one per input, so that a tensor given
+/// twice, `Multiply()([x, x])`, is no aliasing problem), then adds each into its input's
+/// gradient where one is wanted. `call` gets the scratch slices (`&mut [f32]` expressions).
+fn scratch_backward(
+    inputs: &[Vec<usize>],
+    dxs: &[Option<TokenStream>],
+    call: impl FnOnce(&[TokenStream]) -> TokenStream,
+) -> TokenStream {
+    let rt = rt();
+    let names: Vec<syn::Ident> = (0..inputs.len())
+        .map(|i| quote::format_ident!("__g{}", i))
+        .collect();
+    let decls = names.iter().zip(inputs).map(|(n, shape)| {
+        let (f, p) = dims(shape);
+        let (f, p) = (lit(f), lit(p));
+        quote!(let mut #n = #rt::zeros::<#f, #p>();)
+    });
+    let slices: Vec<TokenStream> = names.iter().map(|n| quote!(#n.as_mut_slice())).collect();
+    let body = call(&slices);
+    let adds = names.iter().zip(dxs).filter_map(|(n, dx)| {
+        dx.as_ref()
+            .map(|dx| quote!(#rt::train::add_into((#dx).as_mut_slice(), #n.as_slice());))
+    });
+    quote!({
+        #(#decls)*
+        #body
+        #(#adds)*
+    })
 }
 
 struct Concatenate {
@@ -256,6 +307,31 @@ impl LayerSpec for Concatenate {
             #field.merge_into(&[#(#parts),*], __y.as_mut_slice());
             __y
         })
+    }
+
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn backward_merge(&self, b: MergeBackward) -> TokenStream {
+        let MergeBackward {
+            field,
+            dy,
+            dxs,
+            inputs,
+            output,
+            ..
+        } = b;
+        let axis = self.axis(output.len()).unwrap_or(0);
+        let runs: Vec<proc_macro2::Literal> = inputs
+            .iter()
+            .map(|shape| lit(shape[axis..].iter().product()))
+            .collect();
+        scratch_backward(
+            inputs,
+            dxs,
+            |gs| quote!(#field.backward((#dy).as_slice(), &mut [#((#gs, #runs)),*]);),
+        )
     }
 }
 
@@ -444,6 +520,22 @@ impl LayerSpec for Dot {
             let mut __y = #rt::zeros::<#f, #p>();
             #field.merge_into::<#(#g),*>((#a).as_slice(), (#b).as_slice(), __y.as_mut_slice());
             __y
+        })
+    }
+
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn backward_merge(&self, m: MergeBackward) -> TokenStream {
+        let (field, dy) = (&m.field, &m.dy);
+        let (ra, ca, xa) = self.view(0, &m.inputs[0]);
+        let (rb, cb, xb) = self.view(1, &m.inputs[1]);
+        let g = [ra, ca, rb, cb, xa, xb].map(lit);
+        let (a, b) = (&m.xs[0], &m.xs[1]);
+        scratch_backward(m.inputs, m.dxs, |gs| {
+            let (ga, gb) = (&gs[0], &gs[1]);
+            quote!(#field.backward::<#(#g),*>((#a).as_slice(), (#b).as_slice(), (#dy).as_slice(), #ga, #gb);)
         })
     }
 }

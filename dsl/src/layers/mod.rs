@@ -49,6 +49,22 @@ pub struct Operand {
     pub origin: String,
 }
 
+/// What codegen hands a merge layer's backward pass (see [`LayerSpec::backward_merge`]).
+pub struct MergeBackward<'a> {
+    /// The layer's field, `self.name`.
+    pub field: TokenStream,
+    /// References to the inputs.
+    pub xs: &'a [TokenStream],
+    /// A reference to the output.
+    pub y: TokenStream,
+    /// A reference to the output's gradient.
+    pub dy: TokenStream,
+    /// `&mut` expressions of each input's gradient, `None` where none is wanted.
+    pub dxs: &'a [Option<TokenStream>],
+    pub inputs: &'a [Vec<usize>],
+    pub output: &'a [usize],
+}
+
 /// What codegen hands a layer's forward pass beyond its field and input (see
 /// [`LayerSpec::forward_full`]).
 pub struct Forward<'a> {
@@ -106,6 +122,20 @@ pub trait LayerSpec {
         _output: &[usize],
     ) -> TokenStream {
         quote!(::core::unreachable!())
+    }
+
+    /// Whether the layer trains (`Net::compile`): its runtime type implements the runtime's
+    /// `Train` (merge layers: [`LayerSpec::backward_merge`]). `Err` says why not; a model with
+    /// such a layer has no training step, and calling `compile` on it is a compile error with
+    /// that message.
+    fn training(&self) -> Result<(), String> {
+        Err(format!("{} has no training path yet", self.class()))
+    }
+
+    /// A merge layer's backward pass for one sample: statements adding `∂loss/∂input_i` into
+    /// `b.dxs[i]` where one is wanted.
+    fn backward_merge(&self, _b: MergeBackward) -> TokenStream {
+        quote!(::core::unreachable!();)
     }
 
     /// The runtime type of the layer's field.

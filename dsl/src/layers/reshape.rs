@@ -53,6 +53,10 @@ impl LayerSpec for Flatten {
         "Flatten"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         if let Some(span) = self.channels_first {
             if input.len() > 2 {
@@ -116,6 +120,10 @@ pub const RESHAPE: Entry = Entry {
 impl LayerSpec for Reshape {
     fn class(&self) -> &'static str {
         "Reshape"
+    }
+
+    fn training(&self) -> Result<(), String> {
+        Ok(())
     }
 
     fn config(&self) -> Vec<(&'static str, Cfg)> {

@@ -2,6 +2,7 @@
 
 use crate::activation::sigmoid;
 use crate::layer::{no_weights, Layer, Weights};
+use crate::train::{add_into, no_params, Params, Train, TrainCtx};
 use crate::{Activation, Tensor};
 
 /// Keras `Activation(name)`: applies an activation to every value (softmax-like ones along the
@@ -74,3 +75,76 @@ impl<const IN: usize, const OUT: usize, const P: usize> Layer<Tensor<IN, P>> for
 }
 
 no_weights!(<const IN: usize, const OUT: usize> Weights for Glu<IN, OUT>);
+
+impl<const F: usize, const P: usize> Train<Tensor<F, P>> for ActivationLayer {
+    type Cache = ();
+
+    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), _: &mut TrainCtx) {
+        *y = self.forward(x);
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<F, P>,
+        y: &Tensor<F, P>,
+        _: &mut (),
+        dy: &Tensor<F, P>,
+        dx: Option<&mut Tensor<F, P>>,
+        _: Option<&mut Self>,
+    ) {
+        if let Some(dx) = dx {
+            let mut d = Tensor::<F, P>::zeros();
+            self.activation.backward(
+                x.as_slice(),
+                y.as_slice(),
+                dy.as_slice(),
+                d.as_mut_slice(),
+                F,
+            );
+            add_into(dx.as_mut_slice(), d.as_slice());
+        }
+    }
+}
+
+no_params!(Params for ActivationLayer);
+
+/// `∂a = ∂y·σ(b)`, `∂b = ∂y·a·σ(b)·(1 − σ(b))`.
+impl<const IN: usize, const OUT: usize, const P: usize> Train<Tensor<IN, P>> for Glu<IN, OUT> {
+    type Cache = ();
+
+    fn forward_train(
+        &self,
+        x: &Tensor<IN, P>,
+        y: &mut Tensor<OUT, P>,
+        _: &mut (),
+        _: &mut TrainCtx,
+    ) {
+        *y = self.forward(x);
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<IN, P>,
+        _y: &Tensor<OUT, P>,
+        _: &mut (),
+        dy: &Tensor<OUT, P>,
+        dx: Option<&mut Tensor<IN, P>>,
+        _: Option<&mut Self>,
+    ) {
+        let Some(dx) = dx else { return };
+        for ((dx, x), dy) in dx
+            .as_mut_slice()
+            .chunks_exact_mut(IN)
+            .zip(x.as_slice().chunks_exact(IN))
+            .zip(dy.as_slice().chunks_exact(OUT))
+        {
+            for i in 0..OUT {
+                let s = sigmoid(x[OUT + i]);
+                dx[i] += dy[i] * s;
+                dx[OUT + i] += dy[i] * x[i] * s * (1.0 - s);
+            }
+        }
+    }
+}
+
+no_params!(<const IN: usize, const OUT: usize> Params for Glu<IN, OUT>);

@@ -33,6 +33,14 @@ macro_rules! elementwise {
             }
         }
 
+        impl $name {
+            /// The backward pass for one sample: adds `∂loss/∂x_i` into each `dxs[i]` (of the
+            /// inputs' length), given the inputs, the output and its gradient `dy`.
+            pub fn backward(&self, xs: &[&[f32]], y: &[f32], dy: &[f32], dxs: &mut [&mut [f32]]) {
+                elementwise_backward(stringify!($name), xs, y, dy, dxs);
+            }
+        }
+
         impl<const F: usize, const P: usize> Layer<(Tensor<F, P>, Tensor<F, P>)> for $name {
             type Output = Tensor<F, P>;
             fn forward(&self, (a, b): &(Tensor<F, P>, Tensor<F, P>)) -> Tensor<F, P> {
@@ -42,6 +50,61 @@ macro_rules! elementwise {
 
         no_weights!(Weights for $name);
     };
+}
+
+/// The backward pass of a left-to-right fold `y = ((x0 ∘ x1) ∘ x2) …`, as JAX differentiates
+/// it: `∂` of a product goes to the other factors, of a maximum or minimum to the operand that
+/// won each step (half to each at a tie).
+fn elementwise_backward(op: &str, xs: &[&[f32]], _y: &[f32], dy: &[f32], dxs: &mut [&mut [f32]]) {
+    let n = xs.len();
+    for e in 0..dy.len() {
+        let g = dy[e];
+        match op {
+            "Add" => dxs.iter_mut().for_each(|d| d[e] += g),
+            "Subtract" => {
+                dxs[0][e] += g;
+                dxs[1][e] -= g;
+            }
+            "Multiply" => {
+                // ∂/∂x_i of the fold: the product of the others.
+                for (i, d) in dxs.iter_mut().enumerate() {
+                    let mut p = g;
+                    for (j, x) in xs.iter().enumerate() {
+                        if j != i {
+                            p *= x[e];
+                        }
+                    }
+                    d[e] += p;
+                }
+            }
+            _ => {
+                // Maximum / Minimum: walk the fold backwards, sending the gradient to the winner
+                // of each step (split at ties, as JAX's max/min do).
+                let wins = |a: f32, b: f32| if op == "Maximum" { a > b } else { a < b };
+                let mut acc = [0.0f32; 64];
+                assert!(n <= 64, "a merge of more than 64 tensors");
+                acc[0] = xs[0][e];
+                for i in 1..n {
+                    let (a, b) = (acc[i - 1], xs[i][e]);
+                    acc[i] = if wins(b, a) || a.is_nan() { b } else { a };
+                }
+                let mut carry = g;
+                for i in (1..n).rev() {
+                    let (a, b) = (acc[i - 1], xs[i][e]);
+                    let (to_acc, to_x) = if a == b {
+                        (0.5, 0.5)
+                    } else if wins(b, a) || a.is_nan() {
+                        (0.0, 1.0)
+                    } else {
+                        (1.0, 0.0)
+                    };
+                    dxs[i][e] += carry * to_x;
+                    carry *= to_acc;
+                }
+                dxs[0][e] += carry;
+            }
+        }
+    }
 }
 
 elementwise!(
@@ -116,6 +179,18 @@ impl Average {
     }
 }
 
+impl Average {
+    /// The backward pass for one sample: each input gets `∂y / n`.
+    pub fn backward(&self, xs: &[&[f32]], _y: &[f32], dy: &[f32], dxs: &mut [&mut [f32]]) {
+        let n = xs.len() as f32;
+        for d in dxs.iter_mut() {
+            for (d, g) in d.iter_mut().zip(dy) {
+                *d += g / n;
+            }
+        }
+    }
+}
+
 impl<const F: usize, const P: usize> Layer<(Tensor<F, P>, Tensor<F, P>)> for Average {
     type Output = Tensor<F, P>;
     fn forward(&self, (a, b): &(Tensor<F, P>, Tensor<F, P>)) -> Tensor<F, P> {
@@ -162,6 +237,22 @@ impl<const OUTER: usize> Concatenate<OUTER> {
         for o in 0..OUTER {
             for &(x, run) in inputs {
                 out[at..at + run].copy_from_slice(&x[o * run..(o + 1) * run]);
+                at += run;
+            }
+        }
+    }
+}
+
+impl<const OUTER: usize> Concatenate<OUTER> {
+    /// The backward pass for one sample: each input's runs of `dy` added into its gradient.
+    pub fn backward(&self, dy: &[f32], dxs: &mut [(&mut [f32], usize)]) {
+        let mut at = 0;
+        for o in 0..OUTER {
+            for (d, run) in dxs.iter_mut() {
+                let run = *run;
+                for (d, g) in d[o * run..(o + 1) * run].iter_mut().zip(&dy[at..at + run]) {
+                    *d += g;
+                }
                 at += run;
             }
         }
@@ -267,6 +358,63 @@ impl Dot {
                     acc += (a[i * sa_i + k * sa_k] * na) * (b[j * sb_i + k * sb_k] * nb);
                 }
                 out[i * rb + j] = acc;
+            }
+        }
+    }
+}
+
+impl Dot {
+    /// The backward pass for one sample: adds `∂loss/∂a` and `∂loss/∂b` into `da` and `db`
+    /// (the geometry as [`Dot::merge_into`]), through the normalisation when there is one.
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward<
+        const RA: usize,
+        const CA: usize,
+        const RB: usize,
+        const CB: usize,
+        const AXIS_A: usize,
+        const AXIS_B: usize,
+    >(
+        &self,
+        a: &[f32],
+        b: &[f32],
+        dy: &[f32],
+        da: &mut [f32],
+        db: &mut [f32],
+    ) {
+        let (ra, ka, sa_i, sa_k) = view(RA, CA, AXIS_A);
+        let (rb, _, sb_i, sb_k) = view(RB, CB, AXIS_B);
+        for i in 0..ra {
+            let na = self.scale(a, i, sa_i, sa_k, ka);
+            for j in 0..rb {
+                let nb = self.scale(b, j, sb_i, sb_k, ka);
+                let g = dy[i * rb + j];
+                // y = Σ_k (a_k·na)(b_k·nb): ∂ through the normalised vectors first.
+                let mut dot = 0.0f32;
+                for k in 0..ka {
+                    dot += (a[i * sa_i + k * sa_k] * na) * (b[j * sb_i + k * sb_k] * nb);
+                }
+                for k in 0..ka {
+                    let (x, w) = (a[i * sa_i + k * sa_k], b[j * sb_i + k * sb_k]);
+                    // ∂(x·n)/∂x_l = n·δ − x·x_l·n³ while the norm is not clamped.
+                    let an = x * na;
+                    let bn = w * nb;
+                    da[i * sa_i + k * sa_k] += g * bn * na;
+                    db[j * sb_i + k * sb_k] += g * an * nb;
+                }
+                if self.normalize {
+                    // The normalisation's own term: −n²·x·(Σ_k x̂_k·ŷ_k) per vector.
+                    let clamp_a = na >= 1e7;
+                    let clamp_b = nb >= 1e7;
+                    for k in 0..ka {
+                        if !clamp_a {
+                            da[i * sa_i + k * sa_k] -= g * dot * a[i * sa_i + k * sa_k] * na * na;
+                        }
+                        if !clamp_b {
+                            db[j * sb_i + k * sb_k] -= g * dot * b[j * sb_i + k * sb_k] * nb * nb;
+                        }
+                    }
+                }
             }
         }
     }

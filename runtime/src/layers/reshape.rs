@@ -1,6 +1,7 @@
 //! `Reshape` and `Flatten`: a new shape over the same row-major values.
 
 use crate::layer::{no_weights, Layer, Weights};
+use crate::train::{add_into, no_params, Params, Train, TrainCtx};
 use crate::Tensor;
 
 /// Keras `Reshape(target_shape)`: the same values in row-major order under a new shape.
@@ -50,3 +51,36 @@ impl<const IF: usize, const IP: usize, const OF: usize, const OP: usize> Layer<T
 }
 
 no_weights!(<const IF: usize, const IP: usize, const OF: usize, const OP: usize> Weights for Reshape<IF, IP, OF, OP>);
+
+/// The gradient passes through under the input's shape.
+impl<const IF: usize, const IP: usize, const OF: usize, const OP: usize> Train<Tensor<IF, IP>>
+    for Reshape<IF, IP, OF, OP>
+{
+    type Cache = ();
+
+    fn forward_train(
+        &self,
+        x: &Tensor<IF, IP>,
+        y: &mut Tensor<OF, OP>,
+        _: &mut (),
+        _: &mut TrainCtx,
+    ) {
+        *y = self.forward(x);
+    }
+
+    fn backward(
+        &self,
+        _x: &Tensor<IF, IP>,
+        _y: &Tensor<OF, OP>,
+        _: &mut (),
+        dy: &Tensor<OF, OP>,
+        dx: Option<&mut Tensor<IF, IP>>,
+        _: Option<&mut Self>,
+    ) {
+        if let Some(dx) = dx {
+            add_into(dx.as_mut_slice(), dy.as_slice());
+        }
+    }
+}
+
+no_params!(<const IF: usize, const IP: usize, const OF: usize, const OP: usize> Params for Reshape<IF, IP, OF, OP>);

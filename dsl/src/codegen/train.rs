@@ -1,0 +1,350 @@
+//! The training step (`impl Trainable`): every call over the batch in training mode, the loss,
+//! every call backwards where a trainable layer needs it, each layer's state update; the
+//! gradients struct; `compile`. Buffers come from one workspace carved into typed slices.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::forward::any_mask;
+use super::plan::Plan;
+use crate::layers::{lit, rt, MergeBackward};
+use crate::model::Value;
+
+/// Why the model cannot train, if it cannot.
+fn unsupported(plan: &Plan) -> Option<String> {
+    let model = plan.model;
+    for &l in &plan.order {
+        if let Err(why) = plan.spec(l).training() {
+            return Some(format!("layer `{}`: {why}", model.layers[l].name));
+        }
+    }
+    if plan.inputs.len() != 1 || model.outputs.len() != 1 {
+        return Some("training supports models with one input and one output".into());
+    }
+    if plan.inputs[0].elem.to_string() != "f32" {
+        return Some("training a model that reads token ids is not supported yet".into());
+    }
+    if model.calls.iter().any(|c| c.outputs > 1) {
+        return Some("training through layers returning several tensors (`return_state`) is not supported yet".into());
+    }
+    if plan.stateful() {
+        return Some("stateful layers cannot be trained".into());
+    }
+    if any_mask(plan) {
+        return Some("training with masks is not supported yet".into());
+    }
+    if matches!(model.outputs[0], Value::Input(_)) {
+        return Some("the model's output is its input".into());
+    }
+    None
+}
+
+fn grads_ident(model: &syn::Ident) -> syn::Ident {
+    format_ident!("{}Grads", model)
+}
+
+/// The trainable items of the model, or a `compile` that fails to build with the reason.
+pub fn trainable(plan: &Plan) -> TokenStream {
+    let rt = rt();
+    let model = plan.model;
+    let (vis, ident) = (&model.vis, &model.ident);
+    if let Some(why) = unsupported(plan) {
+        let message = format!("`{ident}` cannot be trained: {why}");
+        return quote! {
+            ::static_keras::__with_std! {
+                #[allow(clippy::all, dead_code)]
+                impl #ident {
+                    /// Not available: see the compile error for why this model cannot train.
+                    pub fn compile<O, L>(&mut self, optimizer: O, loss: L) -> ! {
+                        const { ::core::assert!(::core::mem::size_of::<O>() == usize::MAX, #message) };
+                        let _ = (optimizer, loss);
+                        ::core::unreachable!()
+                    }
+                }
+            }
+        };
+    }
+    let grads = grads_ident(ident);
+    // Layers that train: trainable, with parameters. Frozen ones get no gradient buffers.
+    let trains: Vec<bool> = (0..model.layers.len())
+        .map(|l| model.layers[l].trainable && plan.layers[l].params > 0)
+        .collect();
+    let grad_layers: Vec<usize> = plan.order.iter().copied().filter(|&l| trains[l]).collect();
+    let grad_fields = grad_layers.iter().map(|&l| {
+        let (f, ty) = (&plan.layers[l].field, &plan.layers[l].ty);
+        let doc = format!(" The gradients of `{}`.", model.layers[l].name);
+        quote!(#[doc = #doc] pub #f: #ty)
+    });
+    let grad_inits = grad_layers.iter().map(|&l| {
+        let (f, init) = (&plan.layers[l].field, &plan.layers[l].init);
+        quote!(#f: #init)
+    });
+    let grad_clears = grad_layers.iter().map(|&l| {
+        let f = &plan.layers[l].field;
+        quote!(#rt::train::Params::trainable_mut(&mut grads.#f, &mut |s| s.fill(0.0));)
+    });
+    let trainable_params: usize = plan.layers.iter().map(|l| l.params - l.non_trainable).sum();
+    let max_vars = lit(8 * grad_layers.len().max(1));
+
+    // Which values need a gradient: those produced by a training layer, or by any layer
+    // reading one that does.
+    let mut wants = vec![false; model.calls.len()];
+    for (k, call) in model.calls.iter().enumerate() {
+        wants[k] = trains[call.layer]
+            || call.inputs.iter().any(|v| match v {
+                Value::Call { call, .. } => wants[*call],
+                Value::Input(_) => false,
+            });
+    }
+
+    let mut carves = Vec::new();
+    let mut sizes = Vec::new();
+    let mut forward = Vec::new();
+    let mut backward = Vec::new();
+    let mut updates = Vec::new();
+    let value_ty = |v: Value| plan.value_ty(v);
+    // Place expressions of each value's batch slice, and of its gradient's.
+    let slice = |v: Value| match v {
+        Value::Input(_) => quote!(inputs[..]),
+        Value::Call { call, .. } => {
+            let b = format_ident!("__v{}", call);
+            quote!(#b[..])
+        }
+    };
+    let grad_slice = |v: Value| match v {
+        Value::Input(_) => None,
+        Value::Call { call, .. } => {
+            let b = format_ident!("__d{}", call);
+            Some(quote!(#b[..]))
+        }
+    };
+    let output = model.outputs[0];
+    for (k, call) in model.calls.iter().enumerate() {
+        let spec = plan.spec(call.layer);
+        let out = Value::Call { call: k, output: 0 };
+        let out_ty = value_ty(out);
+        let field_ty = &plan.layers[call.layer].ty;
+        let field = &plan.layers[call.layer].field;
+        let in_ty = value_ty(call.inputs[0]);
+        let (v, c, d) = (
+            format_ident!("__v{}", k),
+            format_ident!("__c{}", k),
+            format_ident!("__d{}", k),
+        );
+        carves.push(quote!(let (#v, __ws) = #rt::train::carve::<#out_ty>(__ws, __n);));
+        sizes.push(quote!(#rt::train::words::<#out_ty>(n)));
+        let needs_grad = wants[k] || out == output;
+        if needs_grad {
+            carves.push(quote!(let (#d, __ws) = #rt::train::carve::<#out_ty>(__ws, __n);));
+            sizes.push(quote!(#rt::train::words::<#out_ty>(n)));
+            if out != output {
+                carves.push(quote!(#rt::train::zero(&mut #d[..]);));
+            }
+        }
+        let grads_arg = if trains[call.layer] {
+            quote!(::core::option::Option::Some(&mut grads.#field))
+        } else {
+            quote!(::core::option::Option::None)
+        };
+        if spec.merge() {
+            let shapes: Vec<Vec<usize>> = call
+                .inputs
+                .iter()
+                .map(|&v| plan.shapes.of(v).to_vec())
+                .collect();
+            let xs: Vec<TokenStream> = call
+                .inputs
+                .iter()
+                .map(|&v| {
+                    let s = slice(v);
+                    quote!(&(#s)[__s])
+                })
+                .collect();
+            let expr = spec.forward_merge(quote!(self.#field), &xs, &shapes, plan.shapes.of(out));
+            forward.push(quote! {
+                for __s in 0..__n {
+                    #v[__s] = #expr;
+                }
+            });
+            if wants[k] {
+                let dxs: Vec<Option<TokenStream>> = call
+                    .inputs
+                    .iter()
+                    .map(|&v| match v {
+                        Value::Call { call: j, .. } if wants[j] => {
+                            let d = grad_slice(v).expect("a call's value");
+                            Some(quote!(&mut (#d)[__s]))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                let body = spec.backward_merge(MergeBackward {
+                    field: quote!(self.#field),
+                    xs: &xs,
+                    y: quote!(&#v[__s]),
+                    dy: quote!(&#d[__s]),
+                    dxs: &dxs,
+                    inputs: &shapes,
+                    output: plan.shapes.of(out),
+                });
+                backward.push(quote! {
+                    for __s in 0..__n {
+                        #body
+                    }
+                });
+            }
+            continue;
+        }
+        let cache_ty = quote!(<#field_ty as #rt::train::Train<#in_ty>>::Cache);
+        carves.push(quote!(let (#c, __ws) = #rt::train::carve::<#cache_ty>(__ws, __n);));
+        sizes.push(quote!(#rt::train::words::<#cache_ty>(n)));
+        let x = slice(call.inputs[0]);
+        forward.push(quote! {
+            #rt::train::Train::forward_train_batch(&self.#field, &#x, &mut #v[..], &mut #c[..], ctx);
+        });
+        if wants[k] {
+            let dx = match call.inputs[0] {
+                Value::Call { call: j, .. } if wants[j] => {
+                    let d = grad_slice(call.inputs[0]).expect("a call's value");
+                    quote!(::core::option::Option::Some(&mut #d))
+                }
+                _ => quote!(::core::option::Option::None),
+            };
+            backward.push(quote! {
+                #rt::train::Train::backward_batch(&self.#field, &#x, &#v[..], &mut #c[..], &#d[..], #dx, #grads_arg);
+            });
+        }
+        updates.push(quote!(#rt::train::Train::<#in_ty>::update_state(&mut self.#field, &#c[..]);));
+    }
+    backward.reverse();
+    let Value::Call { call: out_call, .. } = output else {
+        unreachable!("checked: the output is a call's")
+    };
+    let (v_out, d_out) = (
+        format_ident!("__v{}", out_call),
+        format_ident!("__d{}", out_call),
+    );
+    let last = lit(plan.shapes.of(output).last().copied().unwrap_or(1));
+
+    let visits = grad_layers.iter().map(|&l| {
+        let f = &plan.layers[l].field;
+        quote! {{
+            let mut __w: [&mut [f32]; 8] = ::core::default::Default::default();
+            let mut __nw = 0usize;
+            #rt::train::Params::trainable_mut(&mut self.#f, &mut |s| { __w[__nw] = s; __nw += 1; });
+            let mut __g: [&mut [f32]; 8] = ::core::default::Default::default();
+            let mut __ng = 0usize;
+            #rt::train::Params::trainable_mut(&mut grads.#f, &mut |s| { __g[__ng] = s; __ng += 1; });
+            ::core::debug_assert_eq!(__nw, __ng);
+            for (__w, __g) in __w.into_iter().zip(__g).take(__nw) {
+                f(__w, __g);
+            }
+        }}
+    });
+    let keras_order = grad_layers.iter().map(|&l| {
+        let f = &plan.layers[l].field;
+        quote! {
+            for __i in 0..#rt::train::Params::trainable_count(&grads.#f) {
+                #rt::Weights::store_variable(&grads.#f, __i, out);
+            }
+        }
+    });
+    let grads_doc = format!(
+        " The gradients of `{ident}`'s trainable layers (one value of each layer's own type), for \
+         its training step. Frozen layers (`trainable = False`) and layers without parameters \
+         have none."
+    );
+    let trainable_params = lit(trainable_params);
+    quote! {
+        #[doc = #grads_doc]
+        #[derive(Clone, Debug)]
+        #vis struct #grads {
+            #(#grad_fields,)*
+        }
+
+        impl #rt::train::Trainable for #ident {
+            type Grads = #grads;
+            const TRAINABLE_PARAMS: usize = #trainable_params;
+
+            fn zero_grads() -> #grads {
+                #grads { #(#grad_inits,)* }
+            }
+
+            fn clear_grads(grads: &mut #grads) {
+                let _ = &grads;
+                #(#grad_clears)*
+            }
+
+            fn workspace_words(n: usize) -> usize {
+                0 #(+ #sizes)*
+            }
+
+            fn train_batch<L: #rt::train::losses::Loss>(
+                &mut self,
+                inputs: &[Self::Input],
+                targets: &[L::Target],
+                loss: &L,
+                grads: &mut #grads,
+                workspace: &mut [f32],
+                ctx: &mut #rt::train::TrainCtx,
+            ) -> f32 {
+                let __n = inputs.len();
+                <Self as #rt::train::Trainable>::clear_grads(grads);
+                let __ws = workspace;
+                #(#carves)*
+                let _ = __ws;
+                #(#forward)*
+                let __loss = #rt::train::losses::Loss::compute(
+                    loss,
+                    targets,
+                    #rt::flat(&#v_out[..]),
+                    #last,
+                    ::core::option::Option::Some(#rt::flat_mut(&mut #d_out[..])),
+                );
+                #(#backward)*
+                #(#updates)*
+                __loss
+            }
+
+            fn apply_optimizer<O: #rt::train::optimizers::Optimizer>(
+                &mut self,
+                grads: &mut #grads,
+                slots: &mut [f32],
+                optimizer: &O,
+                state: &mut #rt::train::optimizers::OptimizerState,
+            ) {
+                #rt::train::apply_vars::<Self, O, #max_vars>(self, grads, slots, optimizer, state);
+            }
+
+            fn grads_in_keras_order(grads: &#grads, out: &mut dyn FnMut(f32)) {
+                let _ = (&grads, &out);
+                #(#keras_order)*
+            }
+
+            fn trainable_vars<'a>(
+                &'a mut self,
+                grads: &'a mut #grads,
+                f: &mut dyn FnMut(&'a mut [f32], &'a mut [f32]),
+            ) {
+                let _ = (&grads, &f);
+                #(#visits)*
+            }
+        }
+
+        ::static_keras::__with_std! {
+            #[allow(clippy::all)]
+            impl #ident {
+                /// Prepares the model for training with `optimizer` and `loss`, as Keras's
+                /// `model.compile(optimizer, loss)`: the trainer owns the gradients, optimizer
+                /// slots and workspace, so `train_on_batch` never allocates.
+                pub fn compile<O, L>(&mut self, optimizer: O, loss: L) -> #rt::train::Trainer<'_, Self, O, L>
+                where
+                    O: #rt::train::optimizers::Optimizer,
+                    L: #rt::train::losses::Loss,
+                {
+                    #rt::train::Trainer::new(self, optimizer, loss)
+                }
+            }
+        }
+    }
+}

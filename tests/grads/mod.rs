@@ -1,0 +1,206 @@
+//! Gradient parity: the loss and `∂loss/∂w` of every trainable variable against `jax.grad` over
+//! Keras's own `stateless_call(..., training=True)` (fixtures from `tools/gen_grads.py`).
+#![allow(dead_code)]
+
+use std::io::Write;
+
+use static_keras::train::losses::Loss;
+use static_keras::train::{TrainCtx, Trainable};
+
+/// Absolute error, relative above magnitude 1.
+pub const TOLERANCE: f32 = 1e-5;
+
+fn error(got: f32, want: f32) -> f32 {
+    if got == want {
+        return 0.0;
+    }
+    (got - want).abs() / want.abs().max(1.0)
+}
+
+pub fn f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// A target element as the fixture stores it.
+pub trait TargetElem: Copy {
+    fn read(bytes: &[u8]) -> Vec<Self>;
+}
+
+impl TargetElem for f32 {
+    fn read(bytes: &[u8]) -> Vec<Self> {
+        f32s(bytes)
+    }
+}
+
+impl TargetElem for u32 {
+    fn read(bytes: &[u8]) -> Vec<Self> {
+        bytes
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    }
+}
+
+pub struct Report {
+    suite: &'static str,
+    keras: &'static str,
+    lines: Vec<String>,
+    failures: Vec<String>,
+    worst: (f32, String),
+}
+
+impl Report {
+    pub fn new(suite: &'static str, keras: &'static str) -> Self {
+        Self {
+            suite,
+            keras,
+            lines: Vec::new(),
+            failures: Vec::new(),
+            worst: (0.0, String::new()),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn case<M, L>(
+        &mut self,
+        name: &str,
+        w: &[u8],
+        x: &[u8],
+        t: &[u8],
+        g: &[u8],
+        loss: L,
+        value: f32,
+    ) where
+        M: Trainable + Default,
+        M::InputElem: From<f32>,
+        L: Loss,
+        L::Target: TargetElem,
+    {
+        let mut model = M::default();
+        if let Err(e) = static_keras::load_le_bytes(&mut model, w) {
+            self.failures.push(format!("{name}: weights: {e}"));
+            return;
+        }
+        let x = f32s(x);
+        let in_len: usize = M::INPUT_SHAPE.iter().product();
+        let inputs: Vec<M::Input> = x
+            .chunks_exact(in_len)
+            .map(|s| {
+                let s: Vec<M::InputElem> = s.iter().map(|&v| v.into()).collect();
+                M::input_from_slice(&s).expect("fixture input has the model's size")
+            })
+            .collect();
+        let targets = L::Target::read(t);
+        let mut grads = M::zero_grads();
+        let mut workspace = vec![0.0f32; M::workspace_words(inputs.len())];
+        let got = model.train_batch(
+            &inputs,
+            &targets,
+            &loss,
+            &mut grads,
+            &mut workspace,
+            &mut TrainCtx::new(0),
+        );
+        let mut ours = Vec::new();
+        M::grads_in_keras_order(&grads, &mut |v| ours.push(v));
+        let want = f32s(g);
+        let mut worst = (error(got, value), "loss".to_string(), got, value);
+        if ours.len() != want.len() {
+            self.failures.push(format!(
+                "{name}: {} gradient values but Keras has {}",
+                ours.len(),
+                want.len()
+            ));
+            return;
+        }
+        for (i, (&a, &b)) in ours.iter().zip(&want).enumerate() {
+            let e = error(a, b);
+            if e > worst.0 || e.is_nan() {
+                worst = (
+                    if e.is_nan() { f32::INFINITY } else { e },
+                    format!("gradient {i}"),
+                    a,
+                    b,
+                );
+            }
+        }
+        self.lines.push(format!(
+            "{name:<32} {:>5} gradients  loss {got:>10.6}  max error {:.2e}",
+            want.len(),
+            worst.0
+        ));
+        if worst.0 > self.worst.0 {
+            self.worst = (worst.0, name.to_string());
+        }
+        if worst.0.is_nan() || worst.0 > TOLERANCE {
+            self.failures.push(format!(
+                "{name}: error {:.3e} at {} (got {}, Keras {})",
+                worst.0, worst.1, worst.2, worst.3
+            ));
+        }
+    }
+
+    pub fn finish(self) {
+        let mut text = format!(
+            "\nKeras gradient parity, suite \"{}\" (jax.grad, Keras {}):\n",
+            self.suite, self.keras
+        );
+        for line in &self.lines {
+            text += &format!("  {line}\n");
+        }
+        text += &format!(
+            "  {} cases, worst error {:.2e} ({}), tolerance {:.0e}\n",
+            self.lines.len(),
+            self.worst.0,
+            self.worst.1,
+            TOLERANCE
+        );
+        let _ = std::io::stderr().write_all(text.as_bytes());
+        assert!(
+            self.failures.is_empty(),
+            "gradient parity failures:\n{}",
+            self.failures.join("\n")
+        );
+    }
+}
+
+/// Declares the gradient test of one suite; the generator writes its invocation.
+macro_rules! grads_suite {
+    (
+        suite: $suite:literal,
+        keras: $keras:literal,
+        cases: [ $(
+            $name:ident { model: { $($body:tt)* }, loss: $loss:expr, value: $value:literal $(,)? }
+        ),* $(,)? ],
+    ) => {
+        #[test]
+        fn keras_gradients() {
+            #[allow(unused_imports)]
+            use static_keras::losses::*;
+            let mut report = grads::Report::new($suite, $keras);
+            $({
+                static_keras::keras_model! {
+                    struct Case { $($body)* }
+                }
+                macro_rules! file {
+                    ($ext:literal) => {
+                        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".", $ext, ".bin"))
+                    };
+                }
+                report.case::<Case, _>(
+                    stringify!($name),
+                    file!("w"),
+                    file!("x"),
+                    file!("t"),
+                    file!("g"),
+                    $loss,
+                    $value,
+                );
+            })*
+            report.finish();
+        }
+    };
+}
