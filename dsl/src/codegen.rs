@@ -163,7 +163,7 @@ fn generate(model: &Model, shapes: &[Vec<usize>]) -> TokenStream {
                         actual: values.len(),
                     });
                 }
-                ::core::result::Result::Ok(<#ty>::from_column_slice(values))
+                ::core::result::Result::Ok(<#ty>::from_slice(values))
             };
             (ty, quote!(f32), body)
         }
