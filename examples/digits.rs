@@ -35,16 +35,6 @@ fn read_f32(path: &Path) -> Result<Vec<f32>, Box<dyn Error>> {
         .collect())
 }
 
-fn argmax(values: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, v) in values.iter().enumerate() {
-        if *v > values[best] {
-            best = i;
-        }
-    }
-    best
-}
-
 fn main() -> Result<(), Box<dyn Error>> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
     // The archive Keras's `model.save("digits_cnn.keras")` wrote: its config is checked against
@@ -58,7 +48,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     for (i, (image, &label)) in pixels.chunks_exact(64).zip(&labels).enumerate() {
         let x = DigitsCnn::input_from_slice(image)?;
         let y = net.predict(&x);
-        let predicted = argmax(y.as_slice());
+        let predicted = y.argmax(); // the most probable class
         correct += usize::from(predicted == usize::from(label));
         if i < 5 {
             println!(

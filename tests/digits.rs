@@ -38,11 +38,11 @@ fn probabilities_and_accuracy_equal_keras() {
             worst = worst.max(parity::error(g, w));
         }
         assert_eq!(
-            argmax(y.as_slice()),
+            y.argmax(),
             argmax(want),
             "the predicted class differs from Keras's"
         );
-        ours_correct += usize::from(argmax(y.as_slice()) == usize::from(label));
+        ours_correct += usize::from(y.argmax() == usize::from(label));
         keras_correct += usize::from(argmax(want) == usize::from(label));
     }
     assert!(worst <= parity::TOLERANCE, "worst error {worst:e}");

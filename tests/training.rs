@@ -32,7 +32,7 @@ fn the_loss_falls_and_frozen_layers_stay() {
     // A target the model can fit: a smooth function of the inputs.
     let ys: Vec<Tensor<1, 1>> = xs
         .iter()
-        .map(|x| Tensor::<1, 1>::from_column_slice(&[x.as_slice()[0] - 0.5 * x.as_slice()[2]]))
+        .map(|x| Tensor::<1, 1>::from_slice(&[x.as_slice()[0] - 0.5 * x.as_slice()[2]]))
         .collect();
     let mut trainer = net.compile(Sgd { learning_rate: 0.1 }, MeanSquaredError::default());
     let first = trainer.train_on_batch(&xs, &ys);

@@ -5,6 +5,11 @@
 //! has its size fixed at compile time, and transcendental functions come from `libm` on every target
 //! so that a host and a microcontroller compute the same bits.
 //!
+//! Every activation is a [`Tensor<F, P>`](Tensor): a Keras tensor `(d0, …, F)` with its last axis
+//! `F` and the product `P` of the others, its values in Keras's row-major order. It is indexed in
+//! Keras's order, `t[[position, feature]]`, or flat, `t[i]`; nalgebra, the engine the kernels run
+//! on, shows only in its [`as_matrix`](Tensor::as_matrix) view.
+//!
 //! Layers compose through the [`Layer`] trait, whose input type decides which layers may follow which:
 //!
 //! ```
@@ -12,9 +17,9 @@
 //!
 //! let hidden: Dense<4, 8> = Dense::new(Activation::Relu);
 //! let out: Dense<8, 2> = Dense::new(Activation::Softmax);
-//! let x = Tensor::<4, 1>::from_column_slice(&[1.0, 2.0, 3.0, 4.0]);
+//! let x = Tensor::<4, 1>::from_slice(&[1.0, 2.0, 3.0, 4.0]);
 //! let y = (hidden, out).forward(&x); // a chain of two layers is a layer
-//! assert!((y.sum() - 1.0).abs() < 1e-6);
+//! assert!((y.iter().sum::<f32>() - 1.0).abs() < 1e-6);
 //! ```
 #![no_std]
 #![deny(missing_docs)]

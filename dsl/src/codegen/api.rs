@@ -136,7 +136,7 @@ fn input_body(plan: &Plan) -> TokenStream {
                         actual: __values.len(),
                     });
                 }
-                <#ty>::from_column_slice(__values)
+                <#ty>::from_slice(__values)
             })
         }
     };
@@ -202,7 +202,7 @@ fn inputs_from_slices(plan: &Plan) -> TokenStream {
                         actual: #n.len(),
                     });
                 }
-                <#ty>::from_column_slice(#n)
+                <#ty>::from_slice(#n)
             })
         }
     });

@@ -87,14 +87,13 @@ pub fn compare<const FI: usize, const PI: usize, const FO: usize, const PO: usiz
     for sample in 0..samples {
         let y = predict(&input(x, sample));
         let want = |i: usize| f32_at(keras, sample * FO * PO + i);
-        let (mut ours, mut theirs) = (0, 0);
-        for (i, &v) in y.as_slice().iter().enumerate() {
+        let mut theirs = 0;
+        for (i, &v) in y.iter().enumerate() {
             worst = worst.max(error(v, want(i)));
             hash.push(v);
-            ours = if v > y.as_slice()[ours] { i } else { ours };
             theirs = if want(i) > want(theirs) { i } else { theirs };
         }
-        same_argmax += usize::from(ours == theirs);
+        same_argmax += usize::from(y.argmax() == theirs);
     }
     Outcome {
         samples,
@@ -106,7 +105,11 @@ pub fn compare<const FI: usize, const PI: usize, const FO: usize, const PO: usiz
 
 /// Sample `sample` of a fixture of `F·P` little-endian f32 values per sample, as a tensor.
 pub fn input<const F: usize, const P: usize>(bytes: &[u8], sample: usize) -> Tensor<F, P> {
-    Tensor::from_fn(|f, p| f32_at(bytes, sample * F * P + p * F + f))
+    let mut t = Tensor::zeros();
+    for (i, v) in t.iter_mut().enumerate() {
+        *v = f32_at(bytes, sample * F * P + i);
+    }
+    t
 }
 
 /// `N` little-endian f32 values from `bytes`, starting at value `start`, at compile time: a bench
@@ -231,7 +234,7 @@ macro_rules! bench_main {
         #[$crate::cortex_m_rt::entry]
         fn main() -> ! {
             // Opaque to the optimiser, so the inference is not evaluated at compile time.
-            let input = ::core::hint::black_box($crate::Tensor::from_column_slice($input));
+            let input = ::core::hint::black_box($crate::Tensor::from_slice($input));
             $crate::bench_begin();
             let output = ($run)(&input);
             $crate::bench_end();

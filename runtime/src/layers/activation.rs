@@ -14,7 +14,7 @@ use crate::{Activation, Tensor};
 /// ```
 /// use static_keras_runtime::{Activation, ActivationLayer, Layer, Tensor};
 /// let layer = ActivationLayer::new(Activation::Softmax);
-/// let y = layer.forward(&Tensor::<2, 1>::new(1.0, 1.0));
+/// let y = layer.forward(&Tensor::<2, 1>::from_slice(&[1.0, 1.0]));
 /// assert_eq!(y.as_slice(), &[0.5, 0.5]);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,7 +49,7 @@ no_weights!(Weights for ActivationLayer);
 ///
 /// ```
 /// use static_keras_runtime::{Glu, Layer, Tensor};
-/// let y = Glu::<4, 2>.forward(&Tensor::<4, 1>::new(1.0, 2.0, 0.0, 0.0));
+/// let y = Glu::<4, 2>.forward(&Tensor::<4, 1>::from_slice(&[1.0, 2.0, 0.0, 0.0]));
 /// assert_eq!(y.as_slice(), &[0.5, 1.0]);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,7 +65,11 @@ impl<const IN: usize, const OUT: usize, const P: usize> Layer<Tensor<IN, P>> for
             )
         };
         let mut y = Tensor::<OUT, P>::zeros();
-        for (out, input) in y.column_iter_mut().zip(x.column_iter()) {
+        for (out, input) in y
+            .as_matrix_mut()
+            .column_iter_mut()
+            .zip(x.as_matrix().column_iter())
+        {
             for (i, o) in out.into_iter().enumerate() {
                 *o = input[i] * sigmoid(input[OUT + i]);
             }

@@ -38,7 +38,7 @@ use kernel::{panel_index, ConvGeometry};
 ///     Conv2d::new(Activation::Linear);
 /// conv.load_variable(0, &mut [1.0, 2.0, 3.0, 4.0].into_iter()); // kernel (2, 2, 1, 1)
 /// conv.load_variable(1, &mut [0.5].into_iter());
-/// let x = Tensor::<1, 4>::from_column_slice(&[1.0, 1.0, 1.0, 1.0]);
+/// let x = Tensor::<1, 4>::from_slice(&[1.0, 1.0, 1.0, 1.0]);
 /// // The odd pad goes at the end (bottom/right): the window of (0, 0) covers the whole input.
 /// assert_eq!(conv.forward(&x).as_slice(), &[10.5, 4.5, 3.5, 1.5]);
 /// ```
@@ -85,7 +85,7 @@ pub struct Conv<
 /// let mut conv: Conv1d<1, 1, 1, Axis<3, 2, 1, 1, Causal>, 2, 3, false> =
 ///     Conv1d::new(Activation::Linear);
 /// conv.load_variable(0, &mut [10.0, 1.0].into_iter());
-/// let y = conv.forward(&Tensor::<1, 3>::from_column_slice(&[1.0, 2.0, 3.0]));
+/// let y = conv.forward(&Tensor::<1, 3>::from_slice(&[1.0, 2.0, 3.0]));
 /// assert_eq!(y.as_slice(), &[1.0, 12.0, 23.0]);
 /// ```
 pub type Conv1d<
@@ -120,7 +120,7 @@ pub type Conv2d<
 /// type One = Axis<1, 1, 1, 1, Valid>;
 /// let mut conv: Conv3d<1, 2, 1, Z, One, One, 2, 1> = Conv3d::new(Activation::Relu);
 /// conv.load_variable(0, &mut [1.0, -1.0, 1.0, -1.0].into_iter()); // kernel (2, 1, 1, 1, 2)
-/// let y = conv.forward(&Tensor::<1, 2>::from_column_slice(&[3.0, 4.0]));
+/// let y = conv.forward(&Tensor::<1, 2>::from_slice(&[3.0, 4.0]));
 /// assert_eq!(y.as_slice(), &[7.0, 0.0]);
 /// ```
 pub type Conv3d<
@@ -211,7 +211,7 @@ impl<
             "Conv: weight byte count does not match"
         );
         let (kernel_bytes, bias_bytes) = bytes.split_at(4 * KC * F);
-        let kernel = layer.kernel.0.data.0.as_flattened_mut();
+        let kernel = layer.kernel.0.as_mut_slice();
         let mut i = 0;
         while i < KC * F {
             let b = 4 * i;
@@ -224,7 +224,7 @@ impl<
             i += 1;
         }
         if BIAS {
-            crate::fill_from_le_bytes(layer.bias.data.0.as_flattened_mut(), bias_bytes);
+            crate::fill_from_le_bytes(layer.bias.as_mut_slice(), bias_bytes);
         }
         layer
     }
@@ -385,7 +385,7 @@ mod tests {
         // filters 2-3 see channel 1.
         let mut c: Conv1d<2, 4, 2, Axis<1, 1, 1, 1, Valid>, 1, 1, false> = Conv1d::default();
         c.load_variable(0, &mut [1.0, 2.0, 3.0, 4.0].into_iter()); // kernel (1, 1, 4)
-        let y = c.forward(&Tensor::<2, 1>::new(1.0, 10.0));
+        let y = c.forward(&Tensor::<2, 1>::from_slice(&[1.0, 10.0]));
         assert_eq!(y.as_slice(), &[1.0, 2.0, 30.0, 40.0]);
         let mut back = [0.0; 4];
         let mut i = 0;

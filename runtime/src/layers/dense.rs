@@ -20,13 +20,15 @@ use crate::{tensor_from_le_bytes, zeros, Activation, Aligned, Tensor};
 /// let mut dense: Dense<2, 1> = Dense::new(Activation::Relu);
 /// dense.load_variable(0, &mut [2.0, -1.0].into_iter()); // kernel (2, 1)
 /// dense.load_variable(1, &mut [0.5].into_iter()); // bias (1,)
-/// let y = dense.forward(&Tensor::<2, 1>::new(3.0, 1.0));
+/// assert_eq!(dense.kernel[[1, 0]], -1.0); // Keras's kernel[1, 0]
+/// let y = dense.forward(&Tensor::<2, 1>::from_slice(&[3.0, 1.0]));
 /// assert_eq!(y[0], 5.5); // relu(3·2 + 1·(−1) + 0.5)
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dense<const IN: usize, const UNITS: usize, const BIAS: bool = true> {
-    /// `W` with `y = W·x`: the Keras kernel `(IN, UNITS)` read in its row-major order, aligned to
-    /// a cache line for the SIMD products.
+    /// The Keras kernel `(IN, UNITS)` in its row-major order (`kernel[[i, u]]` is Keras's
+    /// `kernel[i, u]`), which is the column-major matrix `W` with `y = W·x`; aligned to a cache
+    /// line for the SIMD products.
     pub kernel: Aligned<Tensor<UNITS, IN>>,
     /// The bias (zeros and unused when `BIAS` is false).
     pub bias: Tensor<UNITS, 1>,
@@ -93,8 +95,8 @@ impl<const IN: usize, const UNITS: usize, const BIAS: bool, const P: usize> Laye
     fn forward(&self, x: &Tensor<IN, P>) -> Tensor<UNITS, P> {
         let mut y = Tensor::<UNITS, P>::zeros();
         if BIAS {
-            for mut column in y.column_iter_mut() {
-                column.copy_from(&self.bias);
+            for mut column in y.as_matrix_mut().column_iter_mut() {
+                column.copy_from(self.bias.as_matrix());
             }
         }
         gemm(
@@ -305,7 +307,7 @@ mod tests {
         d.load_variable(0, &mut [1.0, 2.0, 3.0, 4.0, 5.0, 6.0].into_iter());
         d.load_variable(1, &mut [0.5, 0.0, -0.5].into_iter());
         // (T=2, F=2): [[1, 0], [0, 1]]
-        let x = Tensor::<2, 2>::from_column_slice(&[1.0, 0.0, 0.0, 1.0]);
+        let x = Tensor::<2, 2>::from_slice(&[1.0, 0.0, 0.0, 1.0]);
         let y = d.forward(&x);
         assert_eq!(y.as_slice(), &[1.5, 2.0, 2.5, 4.5, 5.0, 5.5]);
         assert_eq!(d.param_count(), 9);
@@ -332,8 +334,10 @@ mod tests {
         let mut d: Dense<3, 2> = Dense::new(Activation::Softmax);
         d.load_variable(0, &mut [1.0, -2.0, 0.5, 3.0, -1.0, 0.25].into_iter());
         d.load_variable(1, &mut [0.1, -0.1].into_iter());
-        let xs: [Tensor<3, 2>; 3] =
-            core::array::from_fn(|s| Tensor::from_fn(|f, p| (s * 6 + p * 3 + f) as f32 * 0.1));
+        let xs: [Tensor<3, 2>; 3] = core::array::from_fn(|s| {
+            let values: [f32; 6] = core::array::from_fn(|i| (s * 6 + i) as f32 * 0.1);
+            Tensor::from_slice(&values)
+        });
         let mut ys = [Tensor::<2, 2>::zeros(); 3];
         d.forward_batch(&xs, &mut ys);
         for (x, y) in xs.iter().zip(&ys) {

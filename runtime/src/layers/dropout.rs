@@ -12,7 +12,7 @@ use crate::Tensor;
 ///
 /// ```
 /// use static_keras_runtime::{Dropout, Layer, Tensor};
-/// let x = Tensor::<3, 1>::new(1.0, 2.0, 3.0);
+/// let x = Tensor::<3, 1>::from_slice(&[1.0, 2.0, 3.0]);
 /// assert_eq!(Dropout::new(0.5).forward(&x), x);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

@@ -95,7 +95,8 @@ impl<const N: usize, const VOCAB: usize> TokenIds<N, VOCAB> {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Embedding<const VOCAB: usize, const DIM: usize> {
-    /// Column `id` is the vector of token `id`: the Keras `(VOCAB, DIM)` matrix read row-major.
+    /// The Keras `(VOCAB, DIM)` matrix read row-major: `embeddings[[id, d]]` is Keras's
+    /// `embeddings[id, d]`, and position `id` holds the vector of token `id`.
     pub embeddings: Tensor<DIM, VOCAB>,
 }
 
@@ -134,9 +135,9 @@ impl<const VOCAB: usize, const DIM: usize, const N: usize> Layer<TokenIds<N, VOC
 
     fn forward(&self, ids: &TokenIds<N, VOCAB>) -> Tensor<DIM, N> {
         let mut y = Tensor::<DIM, N>::zeros();
-        for (mut column, &id) in y.column_iter_mut().zip(ids.ids()) {
+        for (mut column, &id) in y.as_matrix_mut().column_iter_mut().zip(ids.ids()) {
             // In range by construction of `TokenIds`.
-            column.copy_from(&self.embeddings.column(id as usize));
+            column.copy_from(&self.embeddings.as_matrix().column(id as usize));
         }
         y
     }
@@ -173,7 +174,7 @@ mod tests {
         assert!(TokenIds::<2, 5>::new(&[4, 0]).is_ok());
         let emb = Embedding::<5, 3>::default();
         assert_eq!(emb.param_count(), 15);
-        let y = emb.forward(&TokenIds::<4, 5>::new(&[0, 1, 2, 4]).unwrap());
-        assert_eq!(y.shape(), (3, 4));
+        let y: Tensor<3, 4> = emb.forward(&TokenIds::<4, 5>::new(&[0, 1, 2, 4]).unwrap());
+        assert_eq!(y.len(), 12);
     }
 }

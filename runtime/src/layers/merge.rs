@@ -116,8 +116,8 @@ elementwise!(
     ///
     /// ```
     /// use static_keras_runtime::{Add, Layer, Tensor};
-    /// let a = Tensor::<2, 1>::from_column_slice(&[1.0, 2.0]);
-    /// let b = Tensor::<2, 1>::from_column_slice(&[10.0, 20.0]);
+    /// let a = Tensor::<2, 1>::from_slice(&[1.0, 2.0]);
+    /// let b = Tensor::<2, 1>::from_slice(&[10.0, 20.0]);
     /// assert_eq!(Add.forward(&(a, b)).as_slice(), &[11.0, 22.0]);
     /// ```
     Add, "Add", |a, b| a + b
@@ -159,8 +159,8 @@ elementwise!(
 ///
 /// ```
 /// use static_keras_runtime::{Average, Tensor};
-/// let a = Tensor::<2, 1>::from_column_slice(&[1.0, 2.0]);
-/// let b = Tensor::<2, 1>::from_column_slice(&[2.0, 6.0]);
+/// let a = Tensor::<2, 1>::from_slice(&[1.0, 2.0]);
+/// let b = Tensor::<2, 1>::from_slice(&[2.0, 6.0]);
 /// assert_eq!(Average.merge(&[&a, &b]).as_slice(), &[1.5, 4.0]);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -213,8 +213,8 @@ no_weights!(Weights for Average);
 /// ```
 /// use static_keras_runtime::{Concatenate, Tensor};
 /// // Keras: Concatenate()([a, b]) of (2, 1) and (2, 2): the last axis.
-/// let a = Tensor::<1, 2>::from_column_slice(&[1.0, 2.0]);
-/// let b = Tensor::<2, 2>::from_column_slice(&[10.0, 11.0, 20.0, 21.0]);
+/// let a = Tensor::<1, 2>::from_slice(&[1.0, 2.0]);
+/// let b = Tensor::<2, 2>::from_slice(&[10.0, 11.0, 20.0, 21.0]);
 /// let mut y = Tensor::<3, 2>::zeros();
 /// Concatenate::<2>.merge_into(&[(a.as_slice(), 1), (b.as_slice(), 2)], y.as_mut_slice());
 /// assert_eq!(y.as_slice(), &[1.0, 10.0, 11.0, 2.0, 20.0, 21.0]);

@@ -22,7 +22,7 @@ use crate::Tensor;
 /// use static_keras_runtime::{Layer, MaxPool1d, Tensor};
 /// // Keras: MaxPooling1D(2, strides=2, padding="same") on [-1, -2, -3, -4, -5].
 /// let pool = MaxPool1d::<1, Axis<5, 2, 2, 1, Same>, 3>::default();
-/// let y = pool.forward(&Tensor::<1, 5>::from_column_slice(&[-1.0, -2.0, -3.0, -4.0, -5.0]));
+/// let y = pool.forward(&Tensor::<1, 5>::from_slice(&[-1.0, -2.0, -3.0, -4.0, -5.0]));
 /// assert_eq!(y.as_slice(), &[-1.0, -3.0, -5.0]);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,7 +49,7 @@ impl<const C: usize, D, H, W, const POUT: usize> MaxPool<C, D, H, W, POUT> {
 /// use static_keras_runtime::{AvgPool1d, Layer, Tensor};
 /// // Keras: AveragePooling1D(3, strides=1, padding="same") on [1, 2, 3, 4, 5].
 /// let pool = AvgPool1d::<1, Axis<5, 3, 1, 1, Same>, 5>::default();
-/// let y = pool.forward(&Tensor::<1, 5>::from_column_slice(&[1.0, 2.0, 3.0, 4.0, 5.0]));
+/// let y = pool.forward(&Tensor::<1, 5>::from_slice(&[1.0, 2.0, 3.0, 4.0, 5.0]));
 /// assert_eq!(y.as_slice(), &[1.5, 2.0, 3.0, 4.0, 4.5]);
 /// ```
 ///
@@ -241,13 +241,11 @@ mod tests {
     fn two_d_windows_over_the_edge() {
         // (3, 3, 2): channel 0 = 1..9, channel 1 = -(1..9); 2x2 windows, stride 2, "same":
         // output (2, 2), the bottom/right windows hang over the edge.
-        let x: Tensor<2, 9> = Tensor::from_fn(|c, p| {
-            if c == 0 {
-                p as f32 + 1.0
-            } else {
-                -(p as f32) - 1.0
-            }
-        });
+        let mut x = Tensor::<2, 9>::zeros();
+        for p in 0..9 {
+            x[[p, 0]] = p as f32 + 1.0;
+            x[[p, 1]] = -(p as f32) - 1.0;
+        }
         type A = Axis<3, 2, 2, 1, Same>;
         let max = MaxPool2d::<2, A, A, 4>::default().forward(&x);
         assert_eq!(

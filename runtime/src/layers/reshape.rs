@@ -15,9 +15,9 @@ use crate::Tensor;
 /// ```
 /// use static_keras_runtime::{Layer, Reshape, Tensor};
 /// // Keras: Reshape((2, 3)) on an input of shape (6,)
-/// let x = Tensor::<6, 1>::from_column_slice(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// let x = Tensor::<6, 1>::from_slice(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
 /// let y: Tensor<3, 2> = Reshape::<6, 1, 3, 2>.forward(&x);
-/// assert_eq!(y[(0, 1)], 4.0);
+/// assert_eq!(y[[1, 0]], 4.0); // Keras y[1, 0]
 /// ```
 ///
 /// A reshape that changes the number of values does not build:
@@ -33,7 +33,7 @@ pub struct Reshape<const IF: usize, const IP: usize, const OF: usize, const OP: 
 ///
 /// ```
 /// use static_keras_runtime::{Flatten, Layer, Tensor};
-/// let x = Tensor::<2, 2>::from_column_slice(&[1.0, 2.0, 3.0, 4.0]); // Keras (2, 2)
+/// let x = Tensor::<2, 2>::from_slice(&[1.0, 2.0, 3.0, 4.0]); // Keras (2, 2)
 /// let y = Flatten::<2, 2, 4>::default().forward(&x);
 /// assert_eq!(y.as_slice(), &[1.0, 2.0, 3.0, 4.0]);
 /// ```
@@ -46,7 +46,7 @@ impl<const IF: usize, const IP: usize, const OF: usize, const OP: usize> Layer<T
     #[inline]
     fn forward(&self, x: &Tensor<IF, IP>) -> Tensor<OF, OP> {
         const { assert!(IF * IP == OF * OP, "Reshape must keep the number of values") };
-        Tensor::<OF, OP>::from_column_slice(x.as_slice())
+        Tensor::<OF, OP>::from_slice(x.as_slice())
     }
 }
 

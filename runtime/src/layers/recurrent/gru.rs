@@ -36,7 +36,7 @@ use crate::{Activation, Tensor};
 /// gru.load_variable(0, &mut [0.0, 0.0, 1.0].into_iter()); // kernel: x feeds the candidate only
 /// // Bias (2, 3): the update gate shut (z ≈ 0), so h follows the candidate.
 /// gru.load_variable(2, &mut [-20.0, 0.0, 0.0, 0.0, 0.0, 0.0].into_iter());
-/// let y = gru.forward(&Tensor::<1, 2>::from_column_slice(&[3.0, 0.5]));
+/// let y = gru.forward(&Tensor::<1, 2>::from_slice(&[3.0, 0.5]));
 /// assert!((y[0] - 0.462_117_16).abs() < 1e-6); // tanh(0.5)
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -429,7 +429,7 @@ mod tests {
             let cand = tanhf(x * W[2] + b[2] + r * (h * U[2] + b[5]));
             h = z * h + (1.0 - z) * cand;
         }
-        let y = gru(true, &b).forward(&Tensor::<1, 3>::from_column_slice(&XS));
+        let y = gru(true, &b).forward(&Tensor::<1, 3>::from_slice(&XS));
         assert!((y[0] - h).abs() < 1e-6, "{} {h}", y[0]);
     }
 
@@ -444,7 +444,7 @@ mod tests {
             h = z * h + (1.0 - z) * cand;
         }
         let layer = gru(false, &b);
-        let y = layer.forward(&Tensor::<1, 3>::from_column_slice(&XS));
+        let y = layer.forward(&Tensor::<1, 3>::from_slice(&XS));
         assert!((y[0] - h).abs() < 1e-6, "{} {h}", y[0]);
         assert_eq!(layer.variables()[2].shape, &[3]);
         assert_eq!(layer.param_count(), 9);

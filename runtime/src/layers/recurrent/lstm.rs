@@ -49,7 +49,7 @@ impl<const UNITS: usize> Default for LstmState<UNITS> {
 /// let mut lstm: Lstm<1, 1> = Lstm::new(Activation::Tanh, Activation::Sigmoid);
 /// lstm.load_variable(0, &mut [0.0, 0.0, 1.0, 0.0].into_iter()); // kernel: x feeds the candidate only
 /// lstm.load_variable(2, &mut [9.0, -9.0, 0.0, 9.0].into_iter()); // input and output gates open
-/// let y = lstm.forward(&Tensor::<1, 2>::from_column_slice(&[0.5, 0.5]));
+/// let y = lstm.forward(&Tensor::<1, 2>::from_slice(&[0.5, 0.5]));
 /// // The forget gate is shut, so only the last step counts: h ≈ tanh(tanh(0.5)).
 /// assert!((y[0] - 0.4318).abs() < 1e-3);
 /// ```
@@ -375,10 +375,10 @@ mod tests {
             h = sigmoid(z[3]) * libm::tanhf(c);
         }
         let mut state = LstmState::default();
-        let y = lstm.forward_with(&Tensor::<1, 2>::from_column_slice(&xs), None, &mut state);
+        let y = lstm.forward_with(&Tensor::<1, 2>::from_slice(&xs), None, &mut state);
         assert!(
             (y[0] - h).abs() < 1e-6 && (state.c[0] - c).abs() < 1e-6,
-            "{y} {h}"
+            "{y:?} {h}"
         );
         assert_eq!(lstm.param_count(), 12);
         assert_eq!(

@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn sequences_come_out_in_processing_order() {
-        let x = Tensor::<1, 6>::from_column_slice(&X);
+        let x = Tensor::<1, 6>::from_slice(&X);
         let forward: Tensor<1, 6> = accumulator::<ReturnSequences>(1.0).forward(&x);
         assert_eq!(forward.as_slice(), &[1.0, 3.0, 6.0, 10.0, 15.0, 21.0]);
         let backward = accumulator::<ReturnSequences>(1.0).with_go_backwards(true);
@@ -319,7 +319,7 @@ mod tests {
 
     #[test]
     fn masked_steps_repeat_the_previous_output_and_freeze_the_state() {
-        let x = Tensor::<1, 6>::from_column_slice(&X);
+        let x = Tensor::<1, 6>::from_slice(&X);
         let mask = [false, true, true, false, true, false];
         let rnn = accumulator::<ReturnSequences>(1.0);
         let y = rnn.forward_with(&x, Some(&mask), &mut Tensor::zeros());
@@ -338,7 +338,7 @@ mod tests {
             0.0
         );
         // A fully masked row outputs the initial state.
-        let mut state = Tensor::<1, 1>::new(7.0);
+        let mut state = Tensor::<1, 1>::from_slice(&[7.0]);
         let y = rnn.forward_with(&x, Some(&[false; 6]), &mut state);
         assert_eq!(y.as_slice(), &[7.0; 6]);
         assert_eq!(state[0], 7.0);
@@ -347,18 +347,10 @@ mod tests {
     #[test]
     fn the_state_carries_over_chunks() {
         let rnn = accumulator::<ReturnSequences>(0.5);
-        let whole: Tensor<1, 6> = rnn.forward(&Tensor::from_column_slice(&X));
+        let whole: Tensor<1, 6> = rnn.forward(&Tensor::from_slice(&X));
         let mut state = Tensor::zeros();
-        let a = rnn.forward_with(
-            &Tensor::<1, 4>::from_column_slice(&X[..4]),
-            None,
-            &mut state,
-        );
-        let b = rnn.forward_with(
-            &Tensor::<1, 2>::from_column_slice(&X[4..]),
-            None,
-            &mut state,
-        );
+        let a = rnn.forward_with(&Tensor::<1, 4>::from_slice(&X[..4]), None, &mut state);
+        let b = rnn.forward_with(&Tensor::<1, 2>::from_slice(&X[4..]), None, &mut state);
         assert_eq!(&whole.as_slice()[..4], a.as_slice());
         assert_eq!(&whole.as_slice()[4..], b.as_slice());
         assert_eq!(state[0], whole[5]);

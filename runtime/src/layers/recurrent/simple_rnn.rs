@@ -29,7 +29,7 @@ use crate::{Activation, Tensor};
 /// rnn.load_variable(0, &mut [1.0].into_iter()); // kernel
 /// rnn.load_variable(1, &mut [0.5].into_iter()); // recurrent kernel
 /// rnn.load_variable(2, &mut [0.0].into_iter()); // bias
-/// let y = rnn.forward(&Tensor::<1, 3>::from_column_slice(&[4.0, 2.0, 1.0]));
+/// let y = rnn.forward(&Tensor::<1, 3>::from_slice(&[4.0, 2.0, 1.0]));
 /// assert_eq!(y[0], 1.0 + 0.5 * (2.0 + 0.5 * 4.0));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -249,7 +249,7 @@ mod tests {
         rnn.load_variable(0, &mut [1.0, 2.0, 3.0, 4.0].into_iter());
         rnn.load_variable(1, &mut [0.5, 0.0, 0.0, -1.0].into_iter());
         rnn.load_variable(2, &mut [0.1, 0.2].into_iter());
-        let x = Tensor::<2, 2>::from_column_slice(&[1.0, 0.0, 0.0, 1.0]);
+        let x = Tensor::<2, 2>::from_slice(&[1.0, 0.0, 0.0, 1.0]);
         let y = rnn.forward(&x);
         // t0: x·W + b = [1.1, 2.2]; t1: [3, 4] + [0.1, 0.2] + [0.55, -2.2].
         let want = [1.1f32, 2.2, 3.1 + 0.55, 4.2 - 2.2];
