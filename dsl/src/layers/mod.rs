@@ -7,9 +7,12 @@ mod conv;
 mod dense;
 mod dropout;
 mod embedding;
+mod global_pool;
+mod padding;
 mod pool;
 mod recurrent;
 mod reshape;
+mod upsampling;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -244,6 +247,21 @@ pub const LAYERS: &[Entry] = &[
     pool::AVERAGE_POOLING1D,
     pool::AVERAGE_POOLING2D,
     pool::AVERAGE_POOLING3D,
+    global_pool::GLOBAL_AVERAGE_POOLING1D,
+    global_pool::GLOBAL_AVERAGE_POOLING2D,
+    global_pool::GLOBAL_AVERAGE_POOLING3D,
+    global_pool::GLOBAL_MAX_POOLING1D,
+    global_pool::GLOBAL_MAX_POOLING2D,
+    global_pool::GLOBAL_MAX_POOLING3D,
+    padding::ZERO_PADDING1D,
+    padding::ZERO_PADDING2D,
+    padding::ZERO_PADDING3D,
+    padding::CROPPING1D,
+    padding::CROPPING2D,
+    padding::CROPPING3D,
+    upsampling::UP_SAMPLING1D,
+    upsampling::UP_SAMPLING2D,
+    upsampling::UP_SAMPLING3D,
 ];
 
 pub fn lookup(class: &str) -> Option<&'static Entry> {
