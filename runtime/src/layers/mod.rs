@@ -19,7 +19,7 @@ pub use dropout::Dropout;
 pub use embedding::{Embedding, TokenIds};
 pub use global_pool::{GlobalAvgPool, GlobalMaxPool};
 pub use padding::{
-    Border, Crop, Crop1d, Crop2d, Crop3d, Edges, ZeroPad, ZeroPad1d, ZeroPad2d, ZeroPad3d,
+    Crop, Crop1d, Crop2d, Crop3d, EdgeAxis, Edges, ZeroPad, ZeroPad1d, ZeroPad2d, ZeroPad3d,
 };
 pub use pool::{
     AvgPool, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool, MaxPool1d, MaxPool2d, MaxPool3d,
@@ -27,5 +27,5 @@ pub use pool::{
 pub use recurrent::{Gru, Lstm, LstmState, ReturnLast, ReturnMode, ReturnSequences, SimpleRnn};
 pub use reshape::{Flatten, Reshape};
 pub use upsampling::{
-    Factor, Scale, UpSample, UpSample1d, UpSample2d, UpSample3d, UpSampleBilinear2d,
+    Factor, FactorAxis, UpSample, UpSample1d, UpSample2d, UpSample3d, UpSampleBilinear2d,
 };

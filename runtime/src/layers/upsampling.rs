@@ -9,7 +9,7 @@ use crate::Tensor;
 
 /// One spatial axis of an up-sampling layer, as a type: its lengths are constants the compiler
 /// checks.
-pub trait Scale {
+pub trait FactorAxis {
     /// Whether the axis exists in Keras's shape ([`NoAxis`] fills the leading axes of the
     /// lower-rank layers, so that one kernel serves 1D, 2D and 3D).
     const PRESENT: bool;
@@ -22,20 +22,20 @@ pub trait Scale {
 /// A spatial axis of input length `N` enlarged `SIZE` times.
 ///
 /// ```
-/// use static_keras_runtime::{Factor, Scale};
+/// use static_keras_runtime::{Factor, FactorAxis};
 /// type Cols = Factor<5, 3>; // UpSampling2D(size=(…, 3)) along 5 columns: 15 out
 /// assert_eq!(Cols::N * Cols::SIZE, 15);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Factor<const N: usize, const SIZE: usize>;
 
-impl<const N: usize, const SIZE: usize> Scale for Factor<N, SIZE> {
+impl<const N: usize, const SIZE: usize> FactorAxis for Factor<N, SIZE> {
     const PRESENT: bool = true;
     const N: usize = N;
     const SIZE: usize = SIZE;
 }
 
-impl Scale for NoAxis {
+impl FactorAxis for NoAxis {
     const PRESENT: bool = false;
     const N: usize = 1;
     const SIZE: usize = 1;
@@ -116,7 +116,7 @@ struct Axis {
     size: usize,
 }
 
-const fn axis<A: Scale>() -> Axis {
+const fn axis<A: FactorAxis>() -> Axis {
     assert!(A::N > 0, "a spatial axis has at least one element");
     assert!(A::SIZE > 0, "an up-sampling factor is positive");
     Axis {
@@ -126,7 +126,10 @@ const fn axis<A: Scale>() -> Axis {
 }
 
 /// The axes of an up-sampling layer, checked: absent axes first, `PIN` and `POUT` right.
-const fn axes<const C: usize, D: Scale, H: Scale, W: Scale>(pin: usize, pout: usize) -> [Axis; 3] {
+const fn axes<const C: usize, D: FactorAxis, H: FactorAxis, W: FactorAxis>(
+    pin: usize,
+    pout: usize,
+) -> [Axis; 3] {
     assert!(C > 0, "a tensor has at least one channel");
     assert!(
         W::PRESENT && (H::PRESENT || !D::PRESENT),
@@ -219,8 +222,14 @@ fn bilinear<const C: usize>(ah: Axis, aw: Axis, x: &[f32], y: &mut [f32]) {
     }
 }
 
-impl<const C: usize, D: Scale, H: Scale, W: Scale, const POUT: usize, const PIN: usize>
-    Layer<Tensor<C, PIN>> for UpSample<C, D, H, W, POUT>
+impl<
+        const C: usize,
+        D: FactorAxis,
+        H: FactorAxis,
+        W: FactorAxis,
+        const POUT: usize,
+        const PIN: usize,
+    > Layer<Tensor<C, PIN>> for UpSample<C, D, H, W, POUT>
 {
     type Output = Tensor<C, POUT>;
     fn forward(&self, x: &Tensor<C, PIN>) -> Tensor<C, POUT> {
@@ -235,8 +244,8 @@ impl<const C: usize, D: Scale, H: Scale, W: Scale, const POUT: usize, const PIN:
     }
 }
 
-impl<const C: usize, H: Scale, W: Scale, const POUT: usize, const PIN: usize> Layer<Tensor<C, PIN>>
-    for UpSampleBilinear2d<C, H, W, POUT>
+impl<const C: usize, H: FactorAxis, W: FactorAxis, const POUT: usize, const PIN: usize>
+    Layer<Tensor<C, PIN>> for UpSampleBilinear2d<C, H, W, POUT>
 {
     type Output = Tensor<C, POUT>;
     fn forward(&self, x: &Tensor<C, PIN>) -> Tensor<C, POUT> {
