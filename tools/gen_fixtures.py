@@ -352,10 +352,17 @@ ALLOWED_LAYERS += gen_rnn.LAYERS
 INPUT_GENERATORS.update(gen_rnn.INPUT_GENERATORS)
 RNN_CASES = gen_rnn.cases(Case)
 
+import gen_spatial  # noqa: E402  (global pooling, padding, cropping, up-sampling, tools/gen_spatial.py)
+
+ALLOWED_LAYERS += gen_spatial.LAYERS
+INPUT_GENERATORS.update(gen_spatial.INPUT_GENERATORS)
+SPATIAL_CASES = gen_spatial.cases(Case)
+
 SUITES = [
     Suite("core", CORE_CASES),
     Suite("conv", CONV_CASES),
     Suite("rnn", RNN_CASES),
+    Suite("spatial", SPATIAL_CASES),
 ]
 
 

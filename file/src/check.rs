@@ -155,6 +155,15 @@ pub fn same(key: &str, ours: &ConfigValue, saved: &Value) -> bool {
         },
         ConfigValue::Ints(v) => match saved {
             Value::Array(items) => {
+                // Pairs per axis (ZeroPadding2D's `((top, bottom), (left, right))`) are
+                // declared flattened.
+                let items: Vec<&Value> = items
+                    .iter()
+                    .flat_map(|item| match item {
+                        Value::Array(pair) => pair.iter().collect(),
+                        single => vec![single],
+                    })
+                    .collect();
                 items.len() == v.len()
                     && items
                         .iter()
@@ -227,5 +236,20 @@ mod tests {
         ));
         assert!(same("seed", &ConfigValue::None, &json!(null)));
         assert!(same("units", &ConfigValue::Int(10), &json!(10.0)));
+        assert!(same(
+            "padding",
+            &ConfigValue::Ints(&[1, 2, 0, 3]),
+            &json!([[1, 2], [0, 3]])
+        ));
+        assert!(!same(
+            "padding",
+            &ConfigValue::Ints(&[1, 2, 0, 3]),
+            &json!([[1, 2], [3, 0]])
+        ));
+        assert!(!same(
+            "padding",
+            &ConfigValue::Ints(&[1, 1, 1, 1]),
+            &json!([[1, 1], [1, 1], [1, 1]])
+        ));
     }
 }

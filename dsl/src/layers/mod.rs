@@ -8,9 +8,12 @@ mod dense;
 mod dropout;
 mod embedding;
 mod merge;
+mod global_pool;
+mod padding;
 mod pool;
 mod recurrent;
 mod reshape;
+mod upsampling;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -321,6 +324,21 @@ pub const LAYERS: &[Entry] = &[
     merge::MINIMUM,
     merge::CONCATENATE,
     merge::DOT,
+    global_pool::GLOBAL_AVERAGE_POOLING1D,
+    global_pool::GLOBAL_AVERAGE_POOLING2D,
+    global_pool::GLOBAL_AVERAGE_POOLING3D,
+    global_pool::GLOBAL_MAX_POOLING1D,
+    global_pool::GLOBAL_MAX_POOLING2D,
+    global_pool::GLOBAL_MAX_POOLING3D,
+    padding::ZERO_PADDING1D,
+    padding::ZERO_PADDING2D,
+    padding::ZERO_PADDING3D,
+    padding::CROPPING1D,
+    padding::CROPPING2D,
+    padding::CROPPING3D,
+    upsampling::UP_SAMPLING1D,
+    upsampling::UP_SAMPLING2D,
+    upsampling::UP_SAMPLING3D,
 ];
 
 pub fn lookup(class: &str) -> Option<&'static Entry> {

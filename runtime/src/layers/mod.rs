@@ -6,9 +6,12 @@ mod dense;
 mod dropout;
 mod embedding;
 mod merge;
+mod global_pool;
+mod padding;
 mod pool;
 pub mod recurrent;
 mod reshape;
+mod upsampling;
 
 pub use activation::{ActivationLayer, Glu};
 pub use conv::{Conv, Conv1d, Conv2d, Conv3d};
@@ -16,8 +19,15 @@ pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::{Embedding, TokenIds};
 pub use merge::{Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract};
+pub use global_pool::{GlobalAvgPool, GlobalMaxPool};
+pub use padding::{
+    Crop, Crop1d, Crop2d, Crop3d, EdgeAxis, Edges, ZeroPad, ZeroPad1d, ZeroPad2d, ZeroPad3d,
+};
 pub use pool::{
     AvgPool, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool, MaxPool1d, MaxPool2d, MaxPool3d,
 };
 pub use recurrent::{Gru, Lstm, LstmState, ReturnLast, ReturnMode, ReturnSequences, SimpleRnn};
 pub use reshape::{Flatten, Reshape};
+pub use upsampling::{
+    Factor, FactorAxis, UpSample, UpSample1d, UpSample2d, UpSample3d, UpSampleBilinear2d,
+};

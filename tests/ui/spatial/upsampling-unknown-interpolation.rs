@@ -1,0 +1,11 @@
+// A misspelled interpolation.
+use static_keras::keras_model;
+
+keras_model! {
+    pub struct Net {
+        input_shape: (6, 6, 3),
+        layers: [UpSampling2D(2, interpolation = "bilinaer")],
+    }
+}
+
+fn main() {}
