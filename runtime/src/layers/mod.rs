@@ -5,6 +5,7 @@ mod conv;
 mod dense;
 mod dropout;
 mod embedding;
+pub mod norm;
 mod pool;
 pub mod recurrent;
 mod reshape;
@@ -14,6 +15,10 @@ pub use conv::{Conv, Conv1d, Conv2d, Conv3d};
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::{Embedding, TokenIds};
+pub use norm::{
+    BatchNorm, Dims0, Dims1, Dims2, Dims3, Dims4, GroupNorm, LayerNorm, Normalization, Rescaling,
+    VarShape,
+};
 pub use pool::{
     AvgPool, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool, MaxPool1d, MaxPool2d, MaxPool3d,
 };
