@@ -352,10 +352,21 @@ ALLOWED_LAYERS += gen_rnn.LAYERS
 INPUT_GENERATORS.update(gen_rnn.INPUT_GENERATORS)
 RNN_CASES = gen_rnn.cases(Case)
 
+import gen_norm  # noqa: E402  (normalization layers, tools/gen_norm.py)
+
+ALLOWED_LAYERS += gen_norm.LAYERS
+INPUT_GENERATORS.update(gen_norm.INPUT_GENERATORS)
+NORM_CASES = gen_norm.cases(Case)
+# Functions (variable, rng) -> bool that set a variable the default draw does not fit.
+WEIGHT_HOOKS = [gen_norm.weight_hook]
+# Functions (model) run after the weights are set (e.g. layers that cache state derived from them).
+MODEL_HOOKS = [gen_norm.after_weights]
+
 SUITES = [
     Suite("core", CORE_CASES),
     Suite("conv", CONV_CASES),
     Suite("rnn", RNN_CASES),
+    Suite("norm", NORM_CASES),
 ]
 
 
@@ -401,7 +412,11 @@ def _concat_outputs(y, batch):
 
 def randomise_weights(model, rng):
     for v in model.weights:
+        if any(hook(v, rng) for hook in WEIGHT_HOOKS):
+            continue
         v.assign((rng.standard_normal(tuple(v.shape)) * WEIGHT_SCALE).astype(np.float32))
+    for hook in MODEL_HOOKS:
+        hook(model)
 
 
 def _f32_bytes(a):

@@ -7,6 +7,7 @@ mod conv;
 mod dense;
 mod dropout;
 mod embedding;
+mod norm;
 mod pool;
 mod recurrent;
 mod reshape;
@@ -201,6 +202,9 @@ pub enum Cfg {
     Bool(bool),
     Str(String),
     None,
+    /// Axis indices and the rank of the input (batch axis included).
+    Axes(Vec<i64>, usize),
+    Floats(Vec<f64>),
 }
 
 impl quote::ToTokens for Cfg {
@@ -213,6 +217,10 @@ impl quote::ToTokens for Cfg {
             Cfg::Bool(v) => quote!(#rt::ConfigValue::Bool(#v)),
             Cfg::Str(v) => quote!(#rt::ConfigValue::Str(#v)),
             Cfg::None => quote!(#rt::ConfigValue::None),
+            Cfg::Axes(axes, rank) => {
+                quote!(#rt::ConfigValue::Axes { axes: &[#(#axes),*], rank: #rank })
+            }
+            Cfg::Floats(v) => quote!(#rt::ConfigValue::Floats(&[#(#v),*])),
         });
     }
 }
@@ -244,6 +252,11 @@ pub const LAYERS: &[Entry] = &[
     pool::AVERAGE_POOLING1D,
     pool::AVERAGE_POOLING2D,
     pool::AVERAGE_POOLING3D,
+    norm::BATCH_NORMALIZATION,
+    norm::LAYER_NORMALIZATION,
+    norm::GROUP_NORMALIZATION,
+    norm::NORMALIZATION,
+    norm::RESCALING,
 ];
 
 pub fn lookup(class: &str) -> Option<&'static Entry> {
