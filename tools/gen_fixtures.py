@@ -709,6 +709,7 @@ def main(argv):
     if keras.backend.backend() != "jax":
         sys.exit("run with KERAS_BACKEND=jax")
     examples = {"digits": gen_digits, "digits_cnn": gen_digits_cnn, **gen_rnn.EXAMPLES}
+    examples.update(gen_norm.EXAMPLES)
     wanted = set(argv) or {s.name for s in SUITES} | set(examples)
     unknown = wanted - {s.name for s in SUITES} - set(examples)
     if unknown:

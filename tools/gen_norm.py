@@ -143,3 +143,46 @@ def cases(Case):
       'Rescaling(1.0 / 255), Conv2D(4, 3), BatchNormalization(), Activation("relu")',
       inputs="pixels")
     return out
+
+
+# --- Saved files for the loader (tests/keras_files_norm.rs) -------------------------------
+
+FILE_SHAPE = (6, 6, 3)
+FILE_LAYERS = (
+    'Rescaling(1.0 / 4, offset=-0.5), Conv2D(4, 3, padding="same"), BatchNormalization(), '
+    'Activation("relu"), Conv2D(6, 3), BatchNormalization(center=False, axis=3), '
+    "GroupNormalization(groups=3), LayerNormalization(axis=(1, 2, 3)), Flatten(), Dense(5), "
+    "LayerNormalization(rms_scaling=True), Normalization(), "
+    "Normalization(mean=(0.5, -0.5, 1.0, 0.0, 2.0), variance=(1.0, 2.0, 0.5, 1.0, 4.0), invert=True)"
+)
+
+
+def gen_files():
+    """``tests/fixtures/norm_files/``: one model with every normalization layer, saved by Keras
+    as ``.keras``, ``.weights.h5`` and legacy ``.h5``, with its input and Keras's predictions."""
+    from pathlib import Path
+
+    import keras
+
+    import gen_fixtures as gf
+
+    out = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "norm_files"
+    out.mkdir(parents=True, exist_ok=True)
+    case = gf.Case("norm_file", FILE_SHAPE, FILE_LAYERS, batch=3, inputs="pixels")
+    rng = np.random.default_rng(gf._seed("norm_files", case.name))
+    model = gf.build_model(case)
+    gf.randomise_weights(model, rng)
+    x = INPUT_GENERATORS["pixels"](rng, (case.batch, *FILE_SHAPE)).astype(np.float32)
+    y = np.asarray(model.predict(x, verbose=0))
+    gf._write_if_changed(out / "norm.x.bin", gf._f32_bytes(x))
+    gf._write_if_changed(out / "norm.y.bin", gf._f32_bytes(y))
+    gf._write_if_changed(out / "norm.w.bin", b"".join(
+        gf._f32_bytes(np.asarray(v.numpy())) for v in model.weights))
+    model.save(out / "norm.keras")
+    model.save_weights(out / "norm.weights.h5")
+    model.save(out / "norm.h5")
+    print(f"norm_files: {model.count_params()} params, "
+          f"{[(v.path, str(v.dtype)) for v in model.weights if 'count' in v.path]}")
+
+
+EXAMPLES = {"norm_files": gen_files}

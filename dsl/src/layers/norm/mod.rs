@@ -252,3 +252,35 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod import_tests {
+    use static_keras_file::ModelConfig;
+
+    use crate::import::translate;
+
+    #[test]
+    fn tf_keras_2_configs_translate_and_check() {
+        // What tf.keras 2.14 wrote: BatchNormalization's axis as a list, `"scale": 1`.
+        let c = ModelConfig::parse(
+            r#"{"class_name": "Sequential", "config": {"name": "m", "layers": [
+            {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 3], "name": "in"}},
+            {"class_name": "BatchNormalization", "config": {"name": "batch_normalization", "axis": [3],
+                "momentum": 0.99, "epsilon": 0.001, "center": true, "scale": 1,
+                "beta_initializer": {"class_name": "Zeros", "config": {}}, "renorm": false}},
+            {"class_name": "LayerNormalization", "config": {"name": "ln", "axis": [-1], "epsilon": 0.001,
+                "center": true, "scale": true, "rms_scaling": false}},
+            {"class_name": "Rescaling", "config": {"name": "r", "scale": 0.00392156862745098, "offset": 0.0}}]}}"#,
+            "test",
+        )
+        .unwrap();
+        let t = translate(&c).unwrap();
+        assert_eq!(
+            t.layers[0],
+            r#"BatchNormalization(axis = (3,), momentum = 0.99, epsilon = 0.001, center = True, scale = 1, renorm = False, name = "batch_normalization")"#
+        );
+        let (model, shapes) = t.analyse(&c).unwrap();
+        assert_eq!(model.layers.len(), 3);
+        assert_eq!(shapes.last().unwrap(), &vec![4, 4, 3]);
+    }
+}
