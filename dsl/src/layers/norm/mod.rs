@@ -137,6 +137,12 @@ pub fn read_axes(args: &Args, default: i64, form: AxisForm) -> Option<(Vec<i64>,
     }
 }
 
+/// `(batch, 4, 5)`: the input's shape as Keras numbers its axes.
+fn with_batch(input: &[usize]) -> String {
+    let dims: Vec<String> = input.iter().map(usize::to_string).collect();
+    format!("(batch, {})", dims.join(", "))
+}
+
 /// The positions in `input` (no batch axis) that `axes` name, sorted; negative axes count from
 /// the end of `(batch, *input)`, as in Keras.
 pub fn resolve_axes(
@@ -147,13 +153,14 @@ pub fn resolve_axes(
 ) -> Result<Vec<usize>, ShapeError> {
     let rank = input.len() as i64 + 1;
     let shape = fmt_shape(input);
+    let batched = with_batch(input);
     let mut positions = Vec::new();
     for &a in axes {
         if a < -rank || a >= rank {
             return Err(ShapeError::new(
                 span,
                 format!(
-                    "{class} axis {a} is out of range for its rank-{rank} input (batch, *{shape}); use -{rank} <= axis < {rank}"
+                    "{class} axis {a} is out of range for its rank-{rank} input {batched}; use -{rank} <= axis < {rank}"
                 ),
             ));
         }
@@ -162,14 +169,14 @@ pub fn resolve_axes(
             return Err(ShapeError::new(
                 span,
                 format!(
-                    "{class} axis {a} is the batch axis of its input (batch, *{shape}); static-keras runs one sample at a time, so normalize along an axis of {shape}"
+                    "{class} axis {a} is the batch axis of its input {batched}; static-keras runs one sample at a time, so normalize along an axis of {shape}"
                 ),
             ));
         }
         if positions.contains(&(resolved - 1)) {
             return Err(ShapeError::new(
                 span,
-                format!("{class} axis names axis {resolved} of its input (batch, *{shape}) twice"),
+                format!("{class} axis names axis {resolved} of its input {batched} twice"),
             ));
         }
         positions.push(resolved - 1);
@@ -194,9 +201,9 @@ pub fn block(
         return Err(ShapeError::new(
             span,
             format!(
-                "{class} over axes ({}) of its input (batch, *{}): static-keras needs the normalized axes to be adjacent",
+                "{class} over axes ({}) of its input {}: static-keras needs the normalized axes to be adjacent",
                 axes.join(", "),
-                fmt_shape(input)
+                with_batch(input)
             ),
         ));
     }
