@@ -19,6 +19,9 @@ struct Stats {
     span: Span,
 }
 
+/// The mean and variance, one value per kept index.
+type Broadcast = (Vec<f64>, Vec<f64>);
+
 struct Normalization {
     axes: Vec<i64>,
     stats: Option<Stats>,
@@ -117,7 +120,7 @@ impl Normalization {
 
     /// The constructor's statistics broadcast to the `K` kept values, as Keras broadcasts them
     /// (a vector lines up with the last kept axis).
-    fn broadcast(&self, input: &[usize]) -> Result<Option<(Vec<f64>, Vec<f64>)>, ShapeError> {
+    fn broadcast(&self, input: &[usize]) -> Result<Option<Broadcast>, ShapeError> {
         let Some(stats) = &self.stats else {
             return Ok(None);
         };
