@@ -192,7 +192,7 @@ fn weights_only_files_are_checked_by_shape() {
 #[test]
 fn what_static_keras_cannot_load_is_named() {
     let m = message(load::<Four>(path("unsupported_layer.keras")));
-    assert!(m.contains("layer 1 is a LayerNormalization (`layer_normalization`) in the file but an Activation (`activation`) in the declaration"), "{m}");
+    assert!(m.contains("layer 1 is a Lambda (`lambda`) in the file but an Activation (`activation`) in the declaration"), "{m}");
     let m = message(load::<Mlp>(path("branches.keras")));
     assert!(m.contains("not a single chain"), "{m}");
 }

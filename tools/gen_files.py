@@ -219,7 +219,7 @@ def keras3():
     # Files the loader must refuse, with a message: a layer static-keras does not have, and a
     # Functional model with two branches.
     keras.backend.clear_session()
-    model = keras.Sequential([keras.Input((4,)), L.Dense(3), L.LayerNormalization()], name="unsupported")
+    model = keras.Sequential([keras.Input((4,)), L.Dense(3), L.Lambda(lambda x: x * 2.0)], name="unsupported")
     model.save(OUT / "unsupported_layer.keras")
     keras.backend.clear_session()
     inp = keras.Input((4,))

@@ -357,12 +357,22 @@ import gen_spatial  # noqa: E402  (global pooling, padding, cropping, up-samplin
 ALLOWED_LAYERS += gen_spatial.LAYERS
 INPUT_GENERATORS.update(gen_spatial.INPUT_GENERATORS)
 SPATIAL_CASES = gen_spatial.cases(Case)
+import gen_norm  # noqa: E402  (normalization layers, tools/gen_norm.py)
+
+ALLOWED_LAYERS += gen_norm.LAYERS
+INPUT_GENERATORS.update(gen_norm.INPUT_GENERATORS)
+NORM_CASES = gen_norm.cases(Case)
+# Functions (variable, rng) -> bool that set a variable the default draw does not fit.
+WEIGHT_HOOKS = [gen_norm.weight_hook]
+# Functions (model) run after the weights are set (e.g. layers that cache state derived from them).
+MODEL_HOOKS = [gen_norm.after_weights]
 
 SUITES = [
     Suite("core", CORE_CASES),
     Suite("conv", CONV_CASES),
     Suite("rnn", RNN_CASES),
     Suite("spatial", SPATIAL_CASES),
+    Suite("norm", NORM_CASES),
 ]
 
 
@@ -408,7 +418,11 @@ def _concat_outputs(y, batch):
 
 def randomise_weights(model, rng):
     for v in model.weights:
+        if any(hook(v, rng) for hook in WEIGHT_HOOKS):
+            continue
         v.assign((rng.standard_normal(tuple(v.shape)) * WEIGHT_SCALE).astype(np.float32))
+    for hook in MODEL_HOOKS:
+        hook(model)
 
 
 def _f32_bytes(a):
@@ -701,6 +715,7 @@ def main(argv):
     if keras.backend.backend() != "jax":
         sys.exit("run with KERAS_BACKEND=jax")
     examples = {"digits": gen_digits, "digits_cnn": gen_digits_cnn, **gen_rnn.EXAMPLES}
+    examples.update(gen_norm.EXAMPLES)
     wanted = set(argv) or {s.name for s in SUITES} | set(examples)
     unknown = wanted - {s.name for s in SUITES} - set(examples)
     if unknown:

@@ -161,7 +161,7 @@ mod tests {
         let e = errors("unsupported_layer.keras");
         assert!(
             e.len() == 1
-                && e[0].starts_with("layer 1 `layer_normalization` (LayerNormalization): static-keras has no LayerNormalization layer (it supports Dense, "),
+                && e[0].starts_with("layer 1 `lambda` (Lambda): static-keras has no Lambda layer (it supports Dense, "),
             "{e:?}"
         );
     }

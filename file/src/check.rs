@@ -112,7 +112,60 @@ pub fn show(value: &ConfigValue) -> String {
         ConfigValue::Bool(false) => "False".into(),
         ConfigValue::Str(s) => format!("\"{s}\""),
         ConfigValue::None => "None".into(),
+        ConfigValue::Axes { axes, .. } => match axes {
+            [one] => one.to_string(),
+            _ => format!(
+                "[{}]",
+                axes.iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+        ConfigValue::Floats(v) => format!(
+            "[{}]",
+            v.iter()
+                .map(|f| format!("{f:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
+}
+
+/// The axes a saved int or list of ints names in an input of `rank` axes, negative ones
+/// resolved, sorted; `None` for anything else or an axis out of range.
+fn axis_set(saved: &Value, rank: usize) -> Option<Vec<usize>> {
+    let items = match saved {
+        Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let rank = i64::try_from(rank).ok()?;
+    let mut axes = items
+        .into_iter()
+        .map(|v| {
+            let a = int_of(v)?;
+            let a = if a < 0 { a + rank } else { a };
+            (0..rank).contains(&a).then_some(a as usize)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    axes.sort_unstable();
+    axes.dedup();
+    Some(axes)
+}
+
+/// The values of a saved float list: a number, a flat list, or a nested list whose outer
+/// levels hold one item each (`[[1.0, 2.0]]` broadcasts as `[1.0, 2.0]`; `[[1.0], [2.0]]` does
+/// not).
+fn float_list(saved: &Value) -> Option<Vec<f64>> {
+    match saved {
+        Value::Array(items) if items.len() == 1 && items[0].is_array() => float_list(&items[0]),
+        Value::Array(items) => items.iter().map(Value::as_f64).collect(),
+        other => other.as_f64().map(|f| vec![f]),
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-6 * a.abs().max(1.0)
 }
 
 /// An activation entry as a name: a string, `null` (linear), or a serialized function
@@ -172,11 +225,20 @@ pub fn same(key: &str, ours: &ConfigValue, saved: &Value) -> bool {
             }
             _ => int_of(saved).is_some_and(|s| v.iter().all(|&o| o == s)),
         },
-        ConfigValue::Float(v) => saved
-            .as_f64()
-            .is_some_and(|s| (s - v).abs() <= 1e-6 * v.abs().max(1.0)),
-        ConfigValue::Bool(v) => saved.as_bool() == Some(*v),
+        ConfigValue::Float(v) => saved.as_f64().is_some_and(|s| close(*v, s)),
+        // tf.keras 2.14 wrote some booleans as integers (`"scale": 1`).
+        ConfigValue::Bool(v) => {
+            saved.as_bool() == Some(*v) || saved.as_i64().is_some_and(|i| (i != 0) == *v)
+        }
         ConfigValue::None => saved.is_null(),
+        // An int or a list (tf.keras 2 wrote BatchNormalization's axis as `[3]`), negative or not.
+        ConfigValue::Axes { axes, rank } => {
+            let ours = axes.iter().map(|&a| serde_json::json!(a)).collect();
+            axis_set(saved, *rank).is_some_and(|s| Some(s) == axis_set(&Value::Array(ours), *rank))
+        }
+        ConfigValue::Floats(v) => float_list(saved).is_some_and(|s| {
+            s.len() == v.len() && s.iter().zip(v.iter()).all(|(s, o)| close(*o, *s))
+        }),
     }
 }
 
@@ -251,5 +313,55 @@ mod tests {
             &ConfigValue::Ints(&[1, 1, 1, 1]),
             &json!([[1, 1], [1, 1], [1, 1]])
         ));
+    }
+
+    #[test]
+    fn tf_keras_2_quirks_are_equal() {
+        // tf.keras 2.14 wrote `"scale": 1`.
+        assert!(same("scale", &ConfigValue::Bool(true), &json!(1)));
+        assert!(same("center", &ConfigValue::Bool(false), &json!(0)));
+        assert!(!same("scale", &ConfigValue::Bool(false), &json!(1)));
+        // BatchNormalization's axis as a list, positive, on a rank-4 input.
+        let last = ConfigValue::Axes {
+            axes: &[-1],
+            rank: 4,
+        };
+        for saved in [json!(-1), json!(3), json!([3]), json!([-1])] {
+            assert!(same("axis", &last, &saved), "{saved}");
+        }
+        for saved in [
+            json!(1),
+            json!([2]),
+            json!([3, 1]),
+            json!(4),
+            json!("x"),
+            json!(null),
+        ] {
+            assert!(!same("axis", &last, &saved), "{saved}");
+        }
+        // LayerNormalization's list of axes, in any order and sign.
+        let block = ConfigValue::Axes {
+            axes: &[1, 2],
+            rank: 3,
+        };
+        assert!(same("axis", &block, &json!([-2, -1])));
+        assert!(same("axis", &block, &json!([2, 1])));
+        assert!(!same("axis", &block, &json!([-1])));
+        // Normalization(axis=None) keeps no axis.
+        let none = ConfigValue::Axes { axes: &[], rank: 3 };
+        assert!(same("axis", &none, &json!([])));
+        assert!(!same("axis", &none, &json!([-1])));
+    }
+
+    #[test]
+    fn float_lists() {
+        let v = ConfigValue::Floats(&[0.5, 2.0]);
+        assert!(same("mean", &v, &json!([0.5, 2.0])));
+        assert!(same("mean", &v, &json!([[0.5, 2.0]])));
+        assert!(!same("mean", &v, &json!([[0.5], [2.0]])));
+        assert!(!same("mean", &v, &json!([0.5, 2.5])));
+        assert!(!same("mean", &v, &json!([0.5])));
+        assert!(same("mean", &ConfigValue::Floats(&[3.0]), &json!(3)));
+        assert!(!same("mean", &v, &json!(null)));
     }
 }

@@ -156,7 +156,7 @@ impl fmt::Display for Error {
             ),
             Error::Dtype { path, found } => write!(
                 f,
-                "weight {path} has type {found}; expected float16, bfloat16, float32 or float64"
+                "weight {path} has type {found}; expected float16, bfloat16, float32, float64 or an integer"
             ),
             Error::Unsupported { message } => write!(f, "unsupported: {message}"),
         }

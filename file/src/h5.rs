@@ -1,6 +1,7 @@
 //! The HDF5 side: a thin layer over `hdf5-reader` that navigates groups without confusing
 //! "absent" with "corrupt", reads string attributes of either string kind, and reads any float
-//! dataset Keras writes (float16, bfloat16, float32, float64) as f32.
+//! dataset Keras writes (float16, bfloat16, float32, float64, and integers such as Normalization's
+//! `count`) as f32.
 //!
 //! Every call into the reader goes through [`guard`], the one place that turns its errors (and,
 //! should it ever panic on corrupt input, its panics) into this crate's [`Error`].
@@ -99,6 +100,12 @@ impl H5 {
                 Element::Float(*size, *byte_order)
             }
             Datatype::Opaque { size: 2, .. } if is_bfloat16(ds) => Element::BFloat16,
+            // Integer variables (Normalization's `count`), converted as Keras's `float(...)`.
+            Datatype::FixedPoint {
+                size,
+                signed,
+                byte_order,
+            } if matches!(size, 1 | 2 | 4 | 8) => Element::Int(*size, *signed, *byte_order),
             other => {
                 return Err(Error::Dtype {
                     path: path.to_string(),
@@ -198,18 +205,23 @@ fn is_bfloat16(ds: &Dataset) -> bool {
 enum Element {
     Float(u8, ByteOrder),
     BFloat16,
+    /// Size in bytes, signed.
+    Int(u8, bool, ByteOrder),
 }
 
 impl Element {
     fn size(&self) -> usize {
         match self {
-            Element::Float(size, _) => usize::from(*size),
+            Element::Float(size, _) | Element::Int(size, _, _) => usize::from(*size),
             Element::BFloat16 => 2,
         }
     }
 
     fn decode(&self, raw: &[u8]) -> Vec<f32> {
-        let little = !matches!(self, Element::Float(_, ByteOrder::BigEndian));
+        let little = !matches!(
+            self,
+            Element::Float(_, ByteOrder::BigEndian) | Element::Int(_, _, ByteOrder::BigEndian)
+        );
         let word = |b: &[u8]| -> u64 {
             let mut v = 0u64;
             for (i, &byte) in b.iter().enumerate() {
@@ -228,6 +240,12 @@ impl Element {
                     Element::Float(_, _) => f64::from_bits(bits) as f32,
                     // bfloat16 is the upper half of an f32.
                     Element::BFloat16 => f32::from_bits((bits as u32) << 16),
+                    Element::Int(_, false, _) => bits as f32,
+                    Element::Int(size, true, _) => {
+                        // Sign-extend from `size` bytes.
+                        let shift = 64 - 8 * u32::from(*size);
+                        (((bits << shift) as i64) >> shift) as f32
+                    }
                 }
             })
             .collect()

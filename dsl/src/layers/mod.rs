@@ -7,8 +7,9 @@ mod conv;
 mod dense;
 mod dropout;
 mod embedding;
-mod merge;
 mod global_pool;
+mod merge;
+mod norm;
 mod padding;
 mod pool;
 mod recurrent;
@@ -273,6 +274,9 @@ pub enum Cfg {
     Bool(bool),
     Str(String),
     None,
+    /// Axis indices and the rank of the input (batch axis included).
+    Axes(Vec<i64>, usize),
+    Floats(Vec<f64>),
 }
 
 impl quote::ToTokens for Cfg {
@@ -285,6 +289,10 @@ impl quote::ToTokens for Cfg {
             Cfg::Bool(v) => quote!(#rt::ConfigValue::Bool(#v)),
             Cfg::Str(v) => quote!(#rt::ConfigValue::Str(#v)),
             Cfg::None => quote!(#rt::ConfigValue::None),
+            Cfg::Axes(axes, rank) => {
+                quote!(#rt::ConfigValue::Axes { axes: &[#(#axes),*], rank: #rank })
+            }
+            Cfg::Floats(v) => quote!(#rt::ConfigValue::Floats(&[#(#v),*])),
         });
     }
 }
@@ -339,6 +347,11 @@ pub const LAYERS: &[Entry] = &[
     upsampling::UP_SAMPLING1D,
     upsampling::UP_SAMPLING2D,
     upsampling::UP_SAMPLING3D,
+    norm::BATCH_NORMALIZATION,
+    norm::LAYER_NORMALIZATION,
+    norm::GROUP_NORMALIZATION,
+    norm::NORMALIZATION,
+    norm::RESCALING,
 ];
 
 pub fn lookup(class: &str) -> Option<&'static Entry> {

@@ -5,8 +5,9 @@ mod conv;
 mod dense;
 mod dropout;
 mod embedding;
-mod merge;
 mod global_pool;
+mod merge;
+pub mod norm;
 mod padding;
 mod pool;
 pub mod recurrent;
@@ -18,8 +19,12 @@ pub use conv::{Conv, Conv1d, Conv2d, Conv3d};
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::{Embedding, TokenIds};
-pub use merge::{Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract};
 pub use global_pool::{GlobalAvgPool, GlobalMaxPool};
+pub use merge::{Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract};
+pub use norm::{
+    BatchNorm, Dims0, Dims1, Dims2, Dims3, Dims4, GroupNorm, LayerNorm, Normalization, Rescaling,
+    VarShape,
+};
 pub use padding::{
     Crop, Crop1d, Crop2d, Crop3d, EdgeAxis, Edges, ZeroPad, ZeroPad1d, ZeroPad2d, ZeroPad3d,
 };

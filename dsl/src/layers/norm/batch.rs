@@ -1,0 +1,140 @@
+//! `BatchNormalization(axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, …)`.
+
+use std::cell::Cell;
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+
+use super::{block, epsilon, f32_lit, flag, read_axes, resolve_axes, AxisForm};
+use crate::args::{ignored, opt};
+use crate::layers::{lit, rt, Cfg, Entry, LayerSpec, ShapeError};
+
+struct BatchNorm {
+    axis: i64,
+    epsilon: f64,
+    center: bool,
+    scale: bool,
+    axis_span: Span,
+    /// The input's rank with the batch axis, known once the shape rule ran (for `config`).
+    rank: Cell<usize>,
+}
+
+pub const BATCH_NORMALIZATION: Entry = Entry {
+    class: "BatchNormalization",
+    signature: &[
+        opt("axis"),
+        // Training only, but positional before epsilon: read (it must be a number) and unused.
+        opt("momentum"),
+        opt("epsilon"),
+        opt("center"),
+        opt("scale"),
+        ignored("beta_initializer"),
+        ignored("gamma_initializer"),
+        ignored("moving_mean_initializer"),
+        ignored("moving_variance_initializer"),
+        ignored("beta_regularizer"),
+        ignored("gamma_regularizer"),
+        ignored("beta_constraint"),
+        ignored("gamma_constraint"),
+        opt("renorm"),
+        ignored("renorm_clipping"),
+        ignored("renorm_momentum"),
+        ignored("synchronized"),
+    ],
+    build: |args| {
+        let axis = read_axes(args, -1, AxisForm::One);
+        let momentum = args.float("momentum", Some(0.99));
+        let epsilon = epsilon(args);
+        let (center, scale) = (flag(args, "center", true), flag(args, "scale", true));
+        if flag(args, "renorm", false) {
+            args.cx.error_at(
+                args.span_of("renorm"),
+                "BatchNormalization(renorm=True) is not supported: batch renormalization adds three variables (moving_stddev, renorm_mean, renorm_stddev) that static-keras does not load",
+            );
+            return None;
+        }
+        momentum?;
+        let (axes, axis_span) = axis?;
+        Some(Box::new(BatchNorm {
+            axis: axes[0],
+            epsilon: epsilon?,
+            center,
+            scale,
+            axis_span,
+            rank: Cell::new(0),
+        }))
+    },
+};
+
+impl BatchNorm {
+    /// `(C, INNER)` for this input.
+    fn layout(&self, input: &[usize]) -> Result<(usize, usize), ShapeError> {
+        let class = self.class();
+        let positions = resolve_axes(class, &[self.axis], input, self.axis_span)?;
+        block(class, &positions, input, self.axis_span)
+    }
+}
+
+impl LayerSpec for BatchNorm {
+    fn class(&self) -> &'static str {
+        "BatchNormalization"
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
+        self.layout(input)?;
+        self.rank.set(input.len() + 1);
+        Ok(input.to_vec())
+    }
+
+    fn params(&self, input: &[usize]) -> usize {
+        let (c, _) = self.layout(input).unwrap_or_default();
+        (2 + self.center as usize + self.scale as usize) * c
+    }
+
+    fn config(&self) -> Vec<(&'static str, Cfg)> {
+        vec![
+            ("axis", Cfg::Axes(vec![self.axis], self.rank.get())),
+            ("epsilon", Cfg::Float(self.epsilon)),
+            ("center", Cfg::Bool(self.center)),
+            ("scale", Cfg::Bool(self.scale)),
+            ("renorm", Cfg::Bool(false)),
+        ]
+    }
+
+    /// Keras passes the mask through (`supports_masking = True`).
+    fn output_mask(&self, _x: &TokenStream, mask: Option<&TokenStream>) -> Option<TokenStream> {
+        mask.cloned()
+    }
+
+    fn field_type(&self, input: &[usize], _output: &[usize]) -> TokenStream {
+        let rt = rt();
+        let (c, inner) = self.layout(input).unwrap_or((1, 1));
+        let (c, inner, center, scale) = (lit(c), lit(inner), self.center, self.scale);
+        quote!(#rt::BatchNorm<#c, #inner, #center, #scale>)
+    }
+
+    fn init(&self, input: &[usize], output: &[usize]) -> TokenStream {
+        let ty = self.field_type(input, output);
+        let eps = f32_lit(self.epsilon);
+        quote!(<#ty>::new(#eps))
+    }
+
+    fn init_const(
+        &self,
+        input: &[usize],
+        output: &[usize],
+        weights: TokenStream,
+    ) -> Option<TokenStream> {
+        let ty = self.field_type(input, output);
+        let eps = f32_lit(self.epsilon);
+        Some(quote!(<#ty>::from_le_bytes_const(#weights, #eps)))
+    }
+
+    fn batch_forward(&self) -> bool {
+        true
+    }
+
+    fn forward_into(&self) -> bool {
+        true
+    }
+}

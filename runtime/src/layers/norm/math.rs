@@ -1,0 +1,246 @@
+//! Square roots usable in `const` context, and the sums the normalization statistics share.
+//!
+//! `f32::sqrt` is not `const` and `libm` is not either, but the per-channel factors of a
+//! BatchNormalization built by `from_le_bytes_const` must be computed by the compiler. These
+//! functions use only `f64` arithmetic, which is `const`, and every caller (const or not) goes
+//! through them, so a model built at compile time and one loaded at run time hold the same bits
+//! on every target.
+
+/// `1/√x` for an f64 `x > 0`, by Newton's method from the classic bit-level first guess
+/// (about 3.4% off); six steps reach the f64 rounding error.
+const fn rsqrt_f64(x: f64) -> f64 {
+    let mut y = f64::from_bits(0x5FE6_EB50_C7B5_37A9 - (x.to_bits() >> 1));
+    let half = 0.5 * x;
+    let mut i = 0;
+    while i < 6 {
+        y *= 1.5 - half * y * y;
+        i += 1;
+    }
+    y
+}
+
+/// `1/√x` rounded once to f32 (Keras's `rsqrt`): computed in f64 to about 1e-16 and then
+/// rounded, so it is the correctly rounded value except, at worst, within 1e-16 of a rounding
+/// boundary. (XLA's CPU `rsqrt` is a refined hardware estimate: it matches this value in about
+/// 86% of cases and is otherwise one ulp away.)
+pub const fn rsqrt(x: f32) -> f32 {
+    if x.is_nan() || x < 0.0 {
+        return f32::NAN;
+    }
+    if x == 0.0 {
+        // ±0 → ±∞, as 1/√±0.
+        return 1.0 / x;
+    }
+    if x == f32::INFINITY {
+        return 0.0;
+    }
+    rsqrt_f64(x as f64) as f32
+}
+
+/// `√x`, correctly rounded to f32 (what `sqrtf` and the hardware square root give).
+pub const fn sqrt(x: f32) -> f32 {
+    if x.is_nan() || x < 0.0 {
+        return f32::NAN;
+    }
+    if x == 0.0 || x == f32::INFINITY {
+        return x;
+    }
+    let d = x as f64;
+    let mut s = (d * rsqrt_f64(d)) as f32;
+    // Exact fix-up: a midpoint between two f32 neighbours has at most 26 significant bits, so
+    // its square is exact in f64 and compares exactly with `d`. (√x is never exactly on a
+    // midpoint.) `s` is positive and finite, so its neighbours are one bit pattern away.
+    let up = f32::from_bits(s.to_bits() + 1);
+    let mid = (s as f64 + up as f64) * 0.5;
+    if mid * mid < d {
+        s = up;
+    } else {
+        let down = f32::from_bits(s.to_bits() - 1);
+        let mid = (s as f64 + down as f64) * 0.5;
+        if mid * mid > d {
+            s = down;
+        }
+    }
+    s
+}
+
+/// `round(m·a + c)` with one rounding (a fused multiply-add, as XLA contracts Keras's
+/// `-mean * inv + beta`): the product of two f32 is exact in f64, so only the sum rounds
+/// twice, which changes the result only in rare near-tie cases. For factors computed once per
+/// channel, where the cost does not matter.
+pub const fn fma(m: f32, a: f32, c: f32) -> f32 {
+    (m as f64 * a as f64 + c as f64) as f32
+}
+
+/// The sum of `values`, in eight interleaved partial sums (what the compiler vectorises, and
+/// more accurate than one running sum on long rows).
+#[inline]
+pub fn sum(values: &[f32]) -> f32 {
+    let (chunks, rest) = values.as_chunks::<8>();
+    let mut acc = [0.0f32; 8];
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a += v;
+        }
+    }
+    let mut total =
+        ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for &v in rest {
+        total += v;
+    }
+    total
+}
+
+/// `Σ (v − mean)²` over `values`, as [`sum`] adds.
+#[inline]
+pub fn sum_sq_dev(values: &[f32], mean: f32) -> f32 {
+    let (chunks, rest) = values.as_chunks::<8>();
+    let mut acc = [0.0f32; 8];
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            let d = v - mean;
+            *a += d * d;
+        }
+    }
+    let mut total =
+        ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for &v in rest {
+        let d = v - mean;
+        total += d * d;
+    }
+    total
+}
+
+/// `y = x·a[c] + b[c]` for the channel `c` of every value, the tensor seen as `(outer, C, INNER)`
+/// (`INNER = 1` when the channel axis is the last one).
+#[inline(always)]
+pub fn affine<const C: usize, const INNER: usize>(
+    x: &[f32],
+    y: &mut [f32],
+    a: &[f32; C],
+    b: &[f32; C],
+) {
+    if INNER == 1 {
+        let (xs, _) = x.as_chunks::<C>();
+        let (ys, _) = y.as_chunks_mut::<C>();
+        for (xs, ys) in xs.iter().zip(ys) {
+            for c in 0..C {
+                ys[c] = xs[c] * a[c] + b[c];
+            }
+        }
+    } else {
+        for (xs, ys) in x.chunks_exact(C * INNER).zip(y.chunks_exact_mut(C * INNER)) {
+            for c in 0..C {
+                let (a, b) = (a[c], b[c]);
+                let range = c * INNER..(c + 1) * INNER;
+                for (y, &x) in ys[range.clone()].iter_mut().zip(&xs[range]) {
+                    *y = x * a + b;
+                }
+            }
+        }
+    }
+}
+
+/// [`affine`] with the widest vectors the CPU has (AVX-512 or AVX2 where the SIMD kernels run):
+/// the same operations per value, so the same bits.
+pub fn affine_dispatch<const C: usize, const INNER: usize>(
+    x: &[f32],
+    y: &mut [f32],
+    a: &[f32; C],
+    b: &[f32; C],
+) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    match crate::kernels::simd_isa() {
+        // SAFETY: the CPU has the instruction set (checked by `simd_isa`).
+        Some(crate::kernels::x86::Isa::Avx512) => {
+            return unsafe { affine_avx512::<C, INNER>(x, y, a, b) }
+        }
+        Some(crate::kernels::x86::Isa::Avx2) => {
+            return unsafe { affine_avx2::<C, INNER>(x, y, a, b) }
+        }
+        None => {}
+    }
+    affine::<C, INNER>(x, y, a, b)
+}
+
+/// # Safety
+/// The CPU has AVX-512F.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn affine_avx512<const C: usize, const INNER: usize>(
+    x: &[f32],
+    y: &mut [f32],
+    a: &[f32; C],
+    b: &[f32; C],
+) {
+    affine::<C, INNER>(x, y, a, b)
+}
+
+/// # Safety
+/// The CPU has AVX2.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2")]
+unsafe fn affine_avx2<const C: usize, const INNER: usize>(
+    x: &[f32],
+    y: &mut [f32],
+    a: &[f32; C],
+    b: &[f32; C],
+) {
+    affine::<C, INNER>(x, y, a, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic spread of f32 values over many binades (xorshift bits).
+    fn samples(n: usize) -> impl Iterator<Item = f32> {
+        let mut s = 0x9E37_79B9u32;
+        (0..n).map(move |_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            // Positive, exponent from 2^-126 up to 2^127.
+            f32::from_bits(s & 0x7F7F_FFFF)
+        })
+    }
+
+    #[test]
+    fn sqrt_is_correctly_rounded() {
+        for x in samples(2_000_000).chain([1.0, 2.0, 4.0, 1e-3, 0.5, f32::MAX, f32::MIN_POSITIVE]) {
+            assert_eq!(sqrt(x).to_bits(), libm::sqrtf(x).to_bits(), "sqrt({x:e})");
+        }
+        // Subnormals too.
+        for bits in [1u32, 2, 3, 0x7F_FFFF, 0x40_0000] {
+            let x = f32::from_bits(bits);
+            assert_eq!(sqrt(x).to_bits(), libm::sqrtf(x).to_bits(), "sqrt({x:e})");
+        }
+        assert_eq!(sqrt(0.0), 0.0);
+        assert_eq!(sqrt(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert!(sqrt(-1.0).is_nan());
+        assert_eq!(sqrt(f32::INFINITY), f32::INFINITY);
+    }
+
+    #[test]
+    fn rsqrt_is_the_f64_value_rounded() {
+        for x in samples(2_000_000) {
+            let exact = (1.0 / libm::sqrt(x as f64)) as f32;
+            assert_eq!(rsqrt(x).to_bits(), exact.to_bits(), "rsqrt({x:e})");
+        }
+        assert_eq!(rsqrt(4.0), 0.5);
+        assert_eq!(rsqrt(0.0), f32::INFINITY);
+        assert_eq!(rsqrt(f32::INFINITY), 0.0);
+        assert!(rsqrt(-1.0).is_nan());
+        // Usable by the compiler.
+        const R: f32 = rsqrt(0.25);
+        assert_eq!(R, 2.0);
+    }
+
+    #[test]
+    fn sums() {
+        let v: [f32; 11] = core::array::from_fn(|i| i as f32);
+        assert_eq!(sum(&v), 55.0);
+        assert_eq!(sum_sq_dev(&v, 5.0), 110.0);
+        assert_eq!(fma(2.0, 3.0, -1.0), 5.0);
+    }
+}

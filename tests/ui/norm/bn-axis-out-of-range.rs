@@ -1,0 +1,11 @@
+// An axis beyond the input's rank (batch axis included) is an error.
+use static_keras::keras_model;
+
+keras_model! {
+    pub struct Net {
+        input_shape: (4, 5),
+        layers: [BatchNormalization(axis = 3)],
+    }
+}
+
+fn main() {}
