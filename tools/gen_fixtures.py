@@ -352,10 +352,16 @@ ALLOWED_LAYERS += gen_rnn.LAYERS
 INPUT_GENERATORS.update(gen_rnn.INPUT_GENERATORS)
 RNN_CASES = gen_rnn.cases(Case)
 
+import gen_convx  # noqa: E402  (depthwise, separable, transposed convolutions, tools/gen_convx.py)
+
+ALLOWED_LAYERS += gen_convx.LAYERS
+CONVX_CASES = gen_convx.cases(Case)
+
 SUITES = [
     Suite("core", CORE_CASES),
     Suite("conv", CONV_CASES),
     Suite("rnn", RNN_CASES),
+    Suite("convx", CONVX_CASES),
 ]
 
 
