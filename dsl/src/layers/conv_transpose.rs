@@ -3,7 +3,7 @@
 //! and `Conv3DTranspose`, whose `data_format` comes before `output_padding`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 use static_keras_runtime::shape::{transposed_output_len, Padding};
 use static_keras_runtime::Activation;
 use syn::spanned::Spanned;
@@ -98,7 +98,10 @@ fn read_output_padding(
     let Some(values) = values.filter(|v| v.iter().all(|&p| p >= 0)) else {
         args.cx.error_at(
             expr.span(),
-            format!("`output_padding` of {class} expects {expected}"),
+            format!(
+                "`output_padding` of {class} expects {expected}, found `{}`",
+                expr.to_token_stream()
+            ),
         );
         return Err(());
     };

@@ -162,7 +162,11 @@ fn build(args: &Args, rank: usize, separable: bool) -> Option<Box<dyn LayerSpec>
     let kernel = args.int_tuple("kernel_size", rank, None);
     let strides = args.int_tuple("strides", rank, Some(1));
     let dilation = args.int_tuple("dilation_rate", rank, Some(1));
-    let multiplier = args.positive("depth_multiplier", Some(1));
+    let multiplier = if multiplier_given {
+        args.positive("depth_multiplier", Some(1))
+    } else {
+        None
+    };
     let padding = read_padding(args, false);
     let data_format = check_data_format(args);
     let groups = check_groups_one(args, "every input channel is filtered on its own");
@@ -343,6 +347,41 @@ impl LayerSpec for Depthwise {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use static_keras_file::ModelConfig;
+
+    /// A tf.keras 2 `model_config` with one DepthwiseConv2D whose config has `groups`.
+    fn tf2_config(groups: i64) -> ModelConfig {
+        let text = format!(
+            r#"{{"class_name": "Functional", "config": {{"name": "model", "layers": [
+            {{"class_name": "InputLayer", "config": {{"batch_input_shape": [null, 6, 6, 4], "name": "input_1"}}, "name": "input_1", "inbound_nodes": []}},
+            {{"class_name": "DepthwiseConv2D", "config": {{"name": "dw", "kernel_size": [3, 3], "strides": [1, 1],
+                "padding": "same", "data_format": "channels_last", "dilation_rate": [1, 1], "groups": {groups},
+                "activation": "linear", "use_bias": true, "depth_multiplier": 1,
+                "depthwise_initializer": {{"class_name": "GlorotUniform", "config": {{"seed": null}}}},
+                "depthwise_regularizer": null}}, "name": "dw", "inbound_nodes": [[["input_1", 0, 0, {{}}]]]}}],
+            "input_layers": [["input_1", 0, 0]], "output_layers": [["dw", 0, 0]]}}}}"#
+        );
+        ModelConfig::parse(&text, "test").unwrap()
+    }
+
+    #[test]
+    fn tf_keras2_groups_one_translates_and_other_values_are_refused() {
+        let c = tf2_config(1);
+        let t = crate::import::translate(&c).unwrap();
+        assert!(t.layers[0].contains("groups = 1"), "{}", t.layers[0]);
+        let (_, shapes) = t.analyse(&c).unwrap();
+        assert_eq!(shapes.last().unwrap(), &vec![6, 6, 4]);
+        let c = tf2_config(2);
+        let Err(errors) = crate::import::translate(&c).unwrap().analyse(&c) else {
+            panic!("groups=2 must be refused")
+        };
+        assert!(
+            errors[0].starts_with(
+                "layer 0 `dw` (DepthwiseConv2D): DepthwiseConv2D has no `groups` argument"
+            ),
+            "{errors:?}"
+        );
+    }
 
     #[test]
     fn rank_hints_name_only_layers_that_exist() {
