@@ -366,6 +366,10 @@ NORM_CASES = gen_norm.cases(Case)
 WEIGHT_HOOKS = [gen_norm.weight_hook]
 # Functions (model) run after the weights are set (e.g. layers that cache state derived from them).
 MODEL_HOOKS = [gen_norm.after_weights]
+import gen_convx  # noqa: E402  (depthwise, separable, transposed convolutions, tools/gen_convx.py)
+
+ALLOWED_LAYERS += gen_convx.LAYERS
+CONVX_CASES = gen_convx.cases(Case)
 
 SUITES = [
     Suite("core", CORE_CASES),
@@ -373,6 +377,7 @@ SUITES = [
     Suite("rnn", RNN_CASES),
     Suite("spatial", SPATIAL_CASES),
     Suite("norm", NORM_CASES),
+    Suite("convx", CONVX_CASES),
 ]
 
 

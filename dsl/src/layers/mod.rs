@@ -4,7 +4,9 @@
 
 mod activation;
 mod conv;
+mod conv_transpose;
 mod dense;
+mod depthwise;
 mod dropout;
 mod embedding;
 mod global_pool;
@@ -352,6 +354,13 @@ pub const LAYERS: &[Entry] = &[
     norm::GROUP_NORMALIZATION,
     norm::NORMALIZATION,
     norm::RESCALING,
+    depthwise::DEPTHWISE_CONV1D,
+    depthwise::DEPTHWISE_CONV2D,
+    depthwise::SEPARABLE_CONV1D,
+    depthwise::SEPARABLE_CONV2D,
+    conv_transpose::CONV1D_TRANSPOSE,
+    conv_transpose::CONV2D_TRANSPOSE,
+    conv_transpose::CONV3D_TRANSPOSE,
 ];
 
 pub fn lookup(class: &str) -> Option<&'static Entry> {

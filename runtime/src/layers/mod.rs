@@ -2,7 +2,9 @@
 
 mod activation;
 mod conv;
+mod conv_transpose;
 mod dense;
+mod depthwise;
 mod dropout;
 mod embedding;
 mod global_pool;
@@ -16,7 +18,12 @@ mod upsampling;
 
 pub use activation::{ActivationLayer, Glu};
 pub use conv::{Conv, Conv1d, Conv2d, Conv3d};
+pub use conv_transpose::{Conv1dTranspose, Conv2dTranspose, Conv3dTranspose, ConvTranspose};
 pub use dense::Dense;
+pub use depthwise::{
+    DepthwiseConv, DepthwiseConv1d, DepthwiseConv2d, SeparableConv, SeparableConv1d,
+    SeparableConv2d,
+};
 pub use dropout::Dropout;
 pub use embedding::{Embedding, TokenIds};
 pub use global_pool::{GlobalAvgPool, GlobalMaxPool};

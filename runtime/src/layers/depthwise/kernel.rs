@@ -1,0 +1,418 @@
+//! The depthwise kernel shared by `DepthwiseConv1D/2D` and the depthwise step of
+//! `SeparableConv1D/2D` (1-D runs with a rows axis of length 1).
+//!
+//! Each output position is computed a block of channels at a time: the block's sums stay in
+//! registers over every tap of the window, and the innermost loop runs over contiguous channels
+//! of the input and of the kernel, so the compiler vectorises it. Positions whose window lies
+//! inside the input (the interior) run without padding tests, and 3×3 and 5×5 windows with
+//! their tap loops unrolled; border positions clip their tap ranges instead.
+//!
+//! Products and sums are separate operations in a fixed order (no fused multiply-add), so every
+//! target computes the same bits. On x86_64 with `std` and AVX2, the same code is compiled a
+//! second time with AVX2 enabled (twice the vector width) and chosen at run time; as it adds no
+//! fused operations, its results are bit for bit those of the portable build.
+
+use crate::shape::AxisGeometry;
+
+/// Channels per register block: eight 4-wide registers (or four AVX ones) of sums; on a
+/// Cortex-M4F, eight of its 32 single-precision registers.
+#[cfg(target_arch = "arm")]
+const BLOCK: usize = 8;
+#[cfg(not(target_arch = "arm"))]
+const BLOCK: usize = 32;
+
+/// A depthwise convolution's geometry, resolved at compile time by the layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DepthwiseGeometry {
+    /// The rows axis (length 1, window 1 for 1-D layers).
+    pub rows: AxisGeometry,
+    /// The columns (1-D: steps) axis.
+    pub cols: AxisGeometry,
+    /// Input channels.
+    pub channels: usize,
+    /// Keras `depth_multiplier`: outputs per input channel.
+    pub multiplier: usize,
+}
+
+/// The layout the kernel takes the Keras kernel `(*kernel_size, channels, multiplier)` in:
+/// per tap, the multipliers' rows of contiguous channels (`[tap][m][c]`), so that one multiplier's
+/// weights for a block of channels are contiguous. Where Keras's flat index `i` goes.
+pub(crate) const fn packed_index(i: usize, channels: usize, multiplier: usize) -> usize {
+    let width = channels * multiplier;
+    let (tap, q) = (i / width, i % width); // q = c·M + m
+    tap * width + (q % multiplier) * channels + q / multiplier
+}
+
+/// Output positions `p0..p0 + n` (flattened row-major) of a depthwise convolution, for input
+/// channels `c0..c1`, written to `out` in Keras's channel order (`c·M + m`, position after
+/// position, `(c1 − c0)·M` values each); `bias` (packed like one tap of the kernel) is added
+/// when given.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn depthwise(
+    g: &DepthwiseGeometry,
+    x: &[f32],
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    p0: usize,
+    n: usize,
+    (c0, c1): (usize, usize),
+    out: &mut [f32],
+) {
+    let width = g.channels * g.multiplier;
+    assert!(
+        x.len() == g.rows.n * g.cols.n * g.channels
+            && kernel.len() == g.rows.k * g.cols.k * width
+            && bias.is_none_or(|b| b.len() == width)
+            && p0 + n <= g.rows.out * g.cols.out
+            && c0 <= c1
+            && c1 <= g.channels
+            && out.len() == n * (c1 - c0) * g.multiplier
+    );
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if crate::kernels::simd() {
+        // SAFETY: the CPU has AVX2 (checked by `simd`).
+        unsafe { depthwise_avx2(g, x, kernel, bias, p0, n, (c0, c1), out) };
+        return;
+    }
+    depthwise_body(g, x, kernel, bias, p0, n, (c0, c1), out);
+}
+
+/// [`depthwise_body`] compiled for AVX2.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+fn depthwise_avx2(
+    g: &DepthwiseGeometry,
+    x: &[f32],
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    p0: usize,
+    n: usize,
+    channels: (usize, usize),
+    out: &mut [f32],
+) {
+    depthwise_body(g, x, kernel, bias, p0, n, channels, out);
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn depthwise_body(
+    g: &DepthwiseGeometry,
+    x: &[f32],
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    p0: usize,
+    n: usize,
+    (c0, c1): (usize, usize),
+    out: &mut [f32],
+) {
+    let (rows, cols) = (g.rows, g.cols);
+    let stride = (c1 - c0) * g.multiplier;
+    let (r0, r1) = rows.interior();
+    let (k0, k1) = cols.interior();
+    let (mut oh, mut ow) = (p0 / cols.out, p0 % cols.out);
+    let mut done = 0;
+    while done < n {
+        // The rest of the current output row.
+        let run = (n - done).min(cols.out - ow);
+        let row_inside = r0 <= oh && oh < r1;
+        let (i0, i1) = rows.taps_inside(oh);
+        for w in ow..ow + run {
+            let dst = &mut out[(done + w - ow) * stride..][..stride];
+            let at = Position {
+                g,
+                x,
+                kernel,
+                bias,
+                oh,
+                ow: w,
+            };
+            if row_inside && k0 <= w && w < k1 {
+                match (rows.k, cols.k) {
+                    (3, 3) => at.run((0, 3), (0, 3), 3, (c0, c1), dst),
+                    (5, 5) => at.run((0, 5), (0, 5), 5, (c0, c1), dst),
+                    (1, 3) => at.run((0, 1), (0, 3), 3, (c0, c1), dst),
+                    (kh, kw) => at.run((0, kh), (0, kw), kw, (c0, c1), dst),
+                }
+            } else {
+                at.run((i0, i1), cols.taps_inside(w), cols.k, (c0, c1), dst);
+            }
+        }
+        done += run;
+        ow = 0;
+        oh += 1;
+    }
+}
+
+/// One output position and what it reads.
+struct Position<'a> {
+    g: &'a DepthwiseGeometry,
+    x: &'a [f32],
+    kernel: &'a [f32],
+    bias: Option<&'a [f32]>,
+    oh: usize,
+    ow: usize,
+}
+
+impl Position<'_> {
+    /// Channels `c0..c1` of every multiplier over taps `i0..i1` × `j0..j1` (the taps that read
+    /// the input; `kw` is the kernel's width), into `dst` in Keras's channel order.
+    #[inline(always)]
+    fn run(
+        &self,
+        (i0, i1): (usize, usize),
+        (j0, j1): (usize, usize),
+        kw: usize,
+        (c0, c1): (usize, usize),
+        dst: &mut [f32],
+    ) {
+        for m in 0..self.g.multiplier {
+            let mut c = c0;
+            while c + BLOCK <= c1 {
+                self.block::<BLOCK>((i0, i1), (j0, j1), kw, m, c, c0, dst);
+                c += BLOCK;
+            }
+            if BLOCK > 8 {
+                while c + 8 <= c1 {
+                    self.block::<8>((i0, i1), (j0, j1), kw, m, c, c0, dst);
+                    c += 8;
+                }
+            }
+            while c < c1 {
+                self.block::<1>((i0, i1), (j0, j1), kw, m, c, c0, dst);
+                c += 1;
+            }
+        }
+    }
+
+    /// Channels `c..c + B` of multiplier `m`: `B` sums kept in registers over the taps.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn block<const B: usize>(
+        &self,
+        (i0, i1): (usize, usize),
+        (j0, j1): (usize, usize),
+        kw: usize,
+        m: usize,
+        c: usize,
+        c0: usize,
+        dst: &mut [f32],
+    ) {
+        let g = self.g;
+        let (rows, cols) = (g.rows, g.cols);
+        let channels = g.channels;
+        let width = channels * g.multiplier;
+        let lane = m * channels + c; // this block's offset within one tap of the kernel
+        let mut acc = [0.0f32; B];
+        for i in i0..i1 {
+            let ih = self.oh * rows.stride + i * rows.dilation - rows.before;
+            for j in j0..j1 {
+                let iw = self.ow * cols.stride + j * cols.dilation - cols.before;
+                let xs: &[f32; B] = self.x[(ih * cols.n + iw) * channels + c..][..B]
+                    .try_into()
+                    .expect("B values");
+                let ks: &[f32; B] = self.kernel[(i * kw + j) * width + lane..][..B]
+                    .try_into()
+                    .expect("B values");
+                for b in 0..B {
+                    acc[b] += xs[b] * ks[b];
+                }
+            }
+        }
+        if let Some(bias) = self.bias {
+            let bs: &[f32; B] = bias[lane..][..B].try_into().expect("B values");
+            for b in 0..B {
+                acc[b] += bs[b];
+            }
+        }
+        let multiplier = g.multiplier;
+        if multiplier == 1 {
+            dst[c - c0..][..B].copy_from_slice(&acc);
+        } else {
+            for (b, v) in acc.into_iter().enumerate() {
+                dst[(c - c0 + b) * multiplier + m] = v;
+            }
+        }
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use crate::shape::Padding;
+    use std::{vec, vec::Vec};
+
+    /// The definition, one value at a time: `y[o, c·M + m] = Σ x[o·s + t·d − pad, c]·K[t, c, m]`.
+    fn reference(g: &DepthwiseGeometry, x: &[f32], keras_kernel: &[f32], bias: &[f32]) -> Vec<f32> {
+        let (rows, cols, ch, mult) = (g.rows, g.cols, g.channels, g.multiplier);
+        let mut y = Vec::new();
+        for oh in 0..rows.out {
+            for ow in 0..cols.out {
+                for c in 0..ch {
+                    for m in 0..mult {
+                        let mut s = 0.0f64;
+                        for i in 0..rows.k {
+                            for j in 0..cols.k {
+                                if let (Some(ih), Some(iw)) =
+                                    (rows.input_index(oh, i), cols.input_index(ow, j))
+                                {
+                                    let k = ((i * cols.k + j) * ch + c) * mult + m;
+                                    s += f64::from(x[(ih * cols.n + iw) * ch + c])
+                                        * f64::from(keras_kernel[k]);
+                                }
+                            }
+                        }
+                        y.push((s + f64::from(bias[c * mult + m])) as f32);
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    fn check(rows: AxisGeometry, cols: AxisGeometry, channels: usize, multiplier: usize) {
+        let g = DepthwiseGeometry {
+            rows,
+            cols,
+            channels,
+            multiplier,
+        };
+        let width = channels * multiplier;
+        let value = |i: usize, salt: usize| ((i * 37 + salt * 11) % 23) as f32 / 8.0 - 1.3;
+        let x: Vec<f32> = (0..rows.n * cols.n * channels)
+            .map(|i| value(i, 1))
+            .collect();
+        let keras: Vec<f32> = (0..rows.k * cols.k * width).map(|i| value(i, 2)).collect();
+        let bias: Vec<f32> = (0..width).map(|i| value(i, 3)).collect();
+        let mut kernel = vec![0.0; keras.len()];
+        for (i, &v) in keras.iter().enumerate() {
+            kernel[packed_index(i, channels, multiplier)] = v;
+        }
+        let mut packed_bias = vec![0.0; width];
+        for (i, &v) in bias.iter().enumerate() {
+            packed_bias[packed_index(i, channels, multiplier)] = v;
+        }
+        let want = reference(&g, &x, &keras, &bias);
+        let positions = rows.out * cols.out;
+        let mut got = vec![0.0; positions * width];
+        depthwise(
+            &g,
+            &x,
+            &kernel,
+            Some(&packed_bias),
+            0,
+            positions,
+            (0, channels),
+            &mut got,
+        );
+        for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                "{g:?} value {i}: {a} vs {b}"
+            );
+        }
+        // In pieces: a few positions at a time, for a slab of channels.
+        let (c0, c1) = (channels / 3, channels);
+        let piece = (c1 - c0) * multiplier;
+        for p0 in (0..positions).step_by(3) {
+            let n = 3.min(positions - p0);
+            let mut part = vec![0.0; n * piece];
+            depthwise(
+                &g,
+                &x,
+                &kernel,
+                Some(&packed_bias),
+                p0,
+                n,
+                (c0, c1),
+                &mut part,
+            );
+            for j in 0..n {
+                let whole = &got[(p0 + j) * width + c0 * multiplier..][..piece];
+                assert_eq!(
+                    &part[j * piece..][..piece],
+                    whole,
+                    "{g:?} position {}",
+                    p0 + j
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_definition() {
+        let axis = |n, k, s, d, p| AxisGeometry::resolve(n, k, s, d, p).unwrap();
+        let one = axis(1, 1, 1, 1, Padding::Valid);
+        // Channel counts that exercise every block width (32, 8, 1) and their remainders.
+        for channels in [1, 3, 8, 13, 45] {
+            check(
+                axis(7, 3, 1, 1, Padding::Same),
+                axis(6, 3, 1, 1, Padding::Same),
+                channels,
+                1,
+            );
+        }
+        check(
+            axis(7, 3, 2, 1, Padding::Same),
+            axis(8, 3, 2, 1, Padding::Same),
+            16,
+            1,
+        );
+        check(
+            axis(9, 5, 1, 1, Padding::Same),
+            axis(7, 5, 2, 1, Padding::Same),
+            10,
+            2,
+        );
+        check(
+            axis(9, 3, 2, 2, Padding::Valid),
+            axis(9, 3, 1, 2, Padding::Same),
+            5,
+            3,
+        );
+        check(
+            axis(6, 2, 1, 1, Padding::Same),
+            axis(5, 4, 1, 1, Padding::Same),
+            9,
+            1,
+        );
+        check(
+            axis(2, 5, 1, 1, Padding::Same),
+            axis(3, 5, 1, 1, Padding::Same),
+            33,
+            1,
+        );
+        check(one, axis(11, 3, 1, 1, Padding::Same), 40, 1);
+        check(one, axis(11, 4, 3, 1, Padding::Valid), 7, 2);
+    }
+
+    /// The AVX2 build adds no fused operations: the same bits as the portable one.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_build_computes_the_same_bits() {
+        if !std::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let axis = |n, k, s, d| AxisGeometry::resolve(n, k, s, d, Padding::Same).unwrap();
+        for (channels, multiplier) in [(45, 1), (13, 2)] {
+            let g = DepthwiseGeometry {
+                rows: axis(7, 3, 1, 1),
+                cols: axis(9, 3, 2, 1),
+                channels,
+                multiplier,
+            };
+            let width = channels * multiplier;
+            let value = |i: usize| ((i * 7919) % 1000) as f32 / 333.0 - 1.5;
+            let x: Vec<f32> = (0..7 * 9 * channels).map(value).collect();
+            let kernel: Vec<f32> = (0..9 * width).map(|i| value(i + 5)).collect();
+            let bias: Vec<f32> = (0..width).map(|i| value(i + 9)).collect();
+            let positions = g.rows.out * g.cols.out;
+            let (mut a, mut b) = (vec![0.0; positions * width], vec![0.0; positions * width]);
+            let all = (0, channels);
+            depthwise_body(&g, &x, &kernel, Some(&bias), 0, positions, all, &mut a);
+            // SAFETY: the CPU has AVX2 (checked above).
+            unsafe { depthwise_avx2(&g, &x, &kernel, Some(&bias), 0, positions, all, &mut b) };
+            assert!(a.iter().zip(&b).all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
+    }
+}
