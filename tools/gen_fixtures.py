@@ -352,10 +352,17 @@ ALLOWED_LAYERS += gen_rnn.LAYERS
 INPUT_GENERATORS.update(gen_rnn.INPUT_GENERATORS)
 RNN_CASES = gen_rnn.cases(Case)
 
+import gen_act  # noqa: E402  (activation, shape and identity layers, Masking, aliases: tools/gen_act.py)
+
+ALLOWED_LAYERS += gen_act.LAYERS
+INPUT_GENERATORS.update(gen_act.INPUT_GENERATORS)
+ACT_CASES = gen_act.cases(Case)
+
 SUITES = [
     Suite("core", CORE_CASES),
     Suite("conv", CONV_CASES),
     Suite("rnn", RNN_CASES),
+    Suite("act", ACT_CASES),
 ]
 
 
@@ -694,6 +701,7 @@ def main(argv):
     if keras.backend.backend() != "jax":
         sys.exit("run with KERAS_BACKEND=jax")
     examples = {"digits": gen_digits, "digits_cnn": gen_digits_cnn, **gen_rnn.EXAMPLES}
+    examples.update(gen_act.EXAMPLES)
     wanted = set(argv) or {s.name for s in SUITES} | set(examples)
     unknown = wanted - {s.name for s in SUITES} - set(examples)
     if unknown:
