@@ -370,6 +370,11 @@ import gen_convx  # noqa: E402  (depthwise, separable, transposed convolutions, 
 
 ALLOWED_LAYERS += gen_convx.LAYERS
 CONVX_CASES = gen_convx.cases(Case)
+import gen_act  # noqa: E402  (activation, shape and identity layers, Masking, aliases: tools/gen_act.py)
+
+ALLOWED_LAYERS += gen_act.LAYERS
+INPUT_GENERATORS.update(gen_act.INPUT_GENERATORS)
+ACT_CASES = gen_act.cases(Case)
 
 SUITES = [
     Suite("core", CORE_CASES),
@@ -378,6 +383,7 @@ SUITES = [
     Suite("spatial", SPATIAL_CASES),
     Suite("norm", NORM_CASES),
     Suite("convx", CONVX_CASES),
+    Suite("act", ACT_CASES),
 ]
 
 
@@ -721,6 +727,7 @@ def main(argv):
         sys.exit("run with KERAS_BACKEND=jax")
     examples = {"digits": gen_digits, "digits_cnn": gen_digits_cnn, **gen_rnn.EXAMPLES}
     examples.update(gen_norm.EXAMPLES)
+    examples.update(gen_act.EXAMPLES)
     wanted = set(argv) or {s.name for s in SUITES} | set(examples)
     unknown = wanted - {s.name for s in SUITES} - set(examples)
     if unknown:

@@ -3,6 +3,8 @@
 //! rule, its parameter count, and the runtime type and code it becomes.
 
 mod activation;
+mod advanced_activation;
+mod axes;
 mod conv;
 mod conv_transpose;
 mod dense;
@@ -10,6 +12,8 @@ mod depthwise;
 mod dropout;
 mod embedding;
 mod global_pool;
+mod identity;
+mod masking;
 mod merge;
 mod norm;
 mod padding;
@@ -361,9 +365,63 @@ pub const LAYERS: &[Entry] = &[
     conv_transpose::CONV1D_TRANSPOSE,
     conv_transpose::CONV2D_TRANSPOSE,
     conv_transpose::CONV3D_TRANSPOSE,
+    advanced_activation::RELU,
+    advanced_activation::LEAKY_RELU,
+    advanced_activation::PRELU,
+    advanced_activation::ELU,
+    advanced_activation::SOFTMAX,
+    axes::REPEAT_VECTOR,
+    axes::PERMUTE,
+    masking::MASKING,
+    identity::IDENTITY,
+    identity::SPATIAL_DROPOUT1D,
+    identity::SPATIAL_DROPOUT2D,
+    identity::SPATIAL_DROPOUT3D,
+    identity::GAUSSIAN_NOISE,
+    identity::GAUSSIAN_DROPOUT,
+    identity::ALPHA_DROPOUT,
 ];
 
+/// The other names `keras.layers` exports for a class, `(alias, class)`: in Keras 3
+/// `keras.layers.Convolution2D is keras.layers.Conv2D`, the same class object. An alias builds
+/// exactly the class's layer, so automatic names (`conv2d`), the summary, the saved config's
+/// `class_name` and the weight groups are the class's. A family adds its aliases here, one row
+/// each (checked against `dir(keras.layers)` of Keras 3.15).
+pub const ALIASES: &[(&str, &str)] = &[
+    ("Convolution1D", "Conv1D"),
+    ("Convolution2D", "Conv2D"),
+    ("Convolution3D", "Conv3D"),
+    ("MaxPool1D", "MaxPooling1D"),
+    ("MaxPool2D", "MaxPooling2D"),
+    ("MaxPool3D", "MaxPooling3D"),
+    ("AvgPool1D", "AveragePooling1D"),
+    ("AvgPool2D", "AveragePooling2D"),
+    ("AvgPool3D", "AveragePooling3D"),
+];
+
+/// The Keras class an alias stands for, or `name` itself.
+pub fn canonical(name: &str) -> &str {
+    ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, class)| class)
+}
+
+/// Every layer name the DSL accepts: the classes, then the aliases of the classes it has. The
+/// candidates of "did you mean" for an unknown layer (`Convolution2d` finds `Convolution2D`).
+#[allow(dead_code)] // for the unknown-layer error of `model.rs`, which the graph rewrite owns
+pub fn layer_names() -> impl Iterator<Item = &'static str> {
+    LAYERS.iter().map(|e| e.class).chain(
+        ALIASES
+            .iter()
+            .filter(|(_, class)| LAYERS.iter().any(|e| e.class == *class))
+            .map(|(alias, _)| *alias),
+    )
+}
+
+/// The layer a name stands for: a Keras class, or one of its aliases ([`ALIASES`]).
 pub fn lookup(class: &str) -> Option<&'static Entry> {
+    let class = canonical(class);
     LAYERS.iter().find(|e| e.class == class)
 }
 
@@ -398,4 +456,39 @@ pub fn fmt_shape(shape: &[usize]) -> String {
 /// An integer literal without a type suffix, for const generic arguments.
 pub fn lit(n: usize) -> proc_macro2::Literal {
     proc_macro2::Literal::usize_unsuffixed(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_name_classes_and_are_not_classes() {
+        for (alias, class) in ALIASES {
+            let entry = lookup(alias).unwrap_or_else(|| panic!("{alias}: no layer {class}"));
+            assert_eq!(entry.class, *class);
+            assert!(
+                LAYERS.iter().all(|e| e.class != *alias),
+                "{alias} is a class"
+            );
+        }
+        assert_eq!(lookup("Conv2D").map(|e| e.class), Some("Conv2D"));
+        assert!(lookup("Convolution4D").is_none());
+    }
+
+    #[test]
+    fn suggestions_know_the_aliases() {
+        let did_you_mean_layer = |name| crate::suggest::did_you_mean(name, layer_names());
+        assert_eq!(
+            did_you_mean_layer("Convolution2d"),
+            "; did you mean `Convolution2D`?"
+        );
+        assert_eq!(
+            did_you_mean_layer("AvgPool2"),
+            "; did you mean `AvgPool2D`?"
+        );
+        assert_eq!(did_you_mean_layer("Rellu"), "; did you mean `ReLU`?");
+        let names: Vec<&str> = layer_names().collect();
+        assert!(names.contains(&"MaxPool3D") && names.contains(&"Dense"));
+    }
 }

@@ -1,6 +1,8 @@
 //! The layers, one file per Keras layer family (mirrored by the macro's `layers` module).
 
 mod activation;
+mod advanced_activation;
+mod axes;
 mod conv;
 mod conv_transpose;
 mod dense;
@@ -8,6 +10,8 @@ mod depthwise;
 mod dropout;
 mod embedding;
 mod global_pool;
+mod identity;
+mod masking;
 mod merge;
 pub mod norm;
 mod padding;
@@ -17,6 +21,8 @@ mod reshape;
 mod upsampling;
 
 pub use activation::{ActivationLayer, Glu};
+pub use advanced_activation::{Elu, LeakyRelu, PRelu, Relu, Softmax};
+pub use axes::{Permute, RepeatVector, MAX_RANK};
 pub use conv::{Conv, Conv1d, Conv2d, Conv3d};
 pub use conv_transpose::{Conv1dTranspose, Conv2dTranspose, Conv3dTranspose, ConvTranspose};
 pub use dense::Dense;
@@ -27,6 +33,8 @@ pub use depthwise::{
 pub use dropout::Dropout;
 pub use embedding::{Embedding, TokenIds};
 pub use global_pool::{GlobalAvgPool, GlobalMaxPool};
+pub use identity::{AlphaDropout, GaussianDropout, GaussianNoise, Identity, SpatialDropout};
+pub use masking::Masking;
 pub use merge::{Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract};
 pub use norm::{
     BatchNorm, Dims0, Dims1, Dims2, Dims3, Dims4, GroupNorm, LayerNorm, Normalization, Rescaling,

@@ -1,0 +1,249 @@
+//! The activation layers with arguments of their own: `ReLU`, `LeakyReLU`, `ELU`, `PReLU` (whose
+//! slopes are weights) and `Softmax` (along any axes).
+
+mod prelu;
+mod softmax;
+
+pub use prelu::PRelu;
+pub use softmax::Softmax;
+
+use libm::expm1f;
+
+use crate::layer::{no_weights, Layer, Weights};
+use crate::{zeros, Tensor};
+
+/// `y = f(x)` for every value: the copy and the loop the compiler vectorises.
+#[inline(always)]
+fn map<const F: usize, const P: usize>(x: &Tensor<F, P>, f: impl Fn(f32) -> f32) -> Tensor<F, P> {
+    let mut y = zeros::<F, P>();
+    for (y, &x) in y.as_mut_slice().iter_mut().zip(x.as_slice()) {
+        *y = f(x);
+    }
+    y
+}
+
+/// Keras `ReLU(max_value=None, negative_slope=0.0, threshold=0.0)`: `x` from the threshold up
+/// (clipped at `max_value`), `negative_slope · (x − threshold)` below it.
+///
+/// The value is computed as Keras computes it, step by step in f32: `x` if `x > threshold`
+/// (plain `max(x, 0)` when the threshold is 0), clipped to `[0, max_value]`, minus
+/// `negative_slope · max(threshold − x, 0)`. `ReLU(6.0)` is `relu6`. Keras rejects negative
+/// arguments (so does `keras_model!`); here any value computes that formula.
+///
+/// # Shapes
+/// - input and output: `Tensor<F, P>`, any shape.
+///
+/// ```
+/// use static_keras_runtime::{zeros, Layer, Relu};
+/// let mut x = zeros::<4, 1>();
+/// x.as_mut_slice().copy_from_slice(&[-2.0, 0.5, 3.0, 8.0]);
+/// // Keras: ReLU(max_value=6.0, negative_slope=0.5, threshold=1.0)
+/// let y = Relu::new(Some(6.0), 0.5, 1.0).forward(&x);
+/// assert_eq!(y.as_slice(), &[-1.5, -0.25, 3.0, 6.0]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Relu {
+    /// The largest output (`None`: unbounded).
+    pub max_value: Option<f32>,
+    /// The slope below the threshold.
+    pub negative_slope: f32,
+    /// Where the linear part starts.
+    pub threshold: f32,
+}
+
+impl Relu {
+    /// A layer with Keras's arguments.
+    pub const fn new(max_value: Option<f32>, negative_slope: f32, threshold: f32) -> Self {
+        Self {
+            max_value,
+            negative_slope,
+            threshold,
+        }
+    }
+
+    /// Keras's `ReLU` operation on one value (`keras.activations.relu`, step by step).
+    #[inline(always)]
+    fn general(self, x: f32) -> f32 {
+        let (slope, threshold) = (self.negative_slope, self.threshold);
+        let mut y = if threshold != 0.0 {
+            if x > threshold {
+                x
+            } else {
+                0.0
+            }
+        } else {
+            x.max(0.0)
+        };
+        if let Some(max) = self.max_value {
+            y = y.max(0.0).min(max);
+        }
+        if slope != 0.0 {
+            y -= slope * (-x + threshold).max(0.0);
+        }
+        y
+    }
+}
+
+impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for Relu {
+    type Output = Tensor<F, P>;
+
+    fn forward(&self, x: &Tensor<F, P>) -> Tensor<F, P> {
+        // The common forms (relu, relu6, a clipped relu) as loops of min/max that vectorise.
+        match (
+            self.max_value,
+            self.negative_slope == 0.0,
+            self.threshold == 0.0,
+        ) {
+            (None, true, true) => map(x, |x| x.max(0.0)),
+            (Some(max), true, true) => map(x, |x| x.max(0.0).min(max)),
+            _ => {
+                let this = *self;
+                map(x, |x| this.general(x))
+            }
+        }
+    }
+}
+
+no_weights!(Weights for Relu);
+
+/// Keras `LeakyReLU(negative_slope=0.3)`: `x` for `x ≥ 0`, `negative_slope · x` below.
+///
+/// # Shapes
+/// - input and output: `Tensor<F, P>`, any shape.
+///
+/// ```
+/// use static_keras_runtime::{zeros, Layer, LeakyRelu};
+/// let mut x = zeros::<3, 1>();
+/// x.as_mut_slice().copy_from_slice(&[-2.0, 0.0, 3.0]);
+/// let y = LeakyRelu::new(0.25).forward(&x);
+/// assert_eq!(y.as_slice(), &[-0.5, 0.0, 3.0]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LeakyRelu {
+    /// The slope below zero.
+    pub negative_slope: f32,
+}
+
+impl LeakyRelu {
+    /// A layer with the given slope below zero.
+    pub const fn new(negative_slope: f32) -> Self {
+        Self { negative_slope }
+    }
+}
+
+impl Default for LeakyRelu {
+    /// Keras's default slope, 0.3.
+    fn default() -> Self {
+        Self::new(0.3)
+    }
+}
+
+impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for LeakyRelu {
+    type Output = Tensor<F, P>;
+
+    fn forward(&self, x: &Tensor<F, P>) -> Tensor<F, P> {
+        let slope = self.negative_slope;
+        map(x, |x| if x >= 0.0 { x } else { slope * x })
+    }
+}
+
+no_weights!(Weights for LeakyRelu);
+
+/// Keras `ELU(alpha=1.0)`: `x` for `x > 0`, `alpha · (eˣ − 1)` otherwise.
+///
+/// # Shapes
+/// - input and output: `Tensor<F, P>`, any shape.
+///
+/// ```
+/// use static_keras_runtime::{zeros, Elu, Layer};
+/// let mut x = zeros::<2, 1>();
+/// x.as_mut_slice().copy_from_slice(&[2.0, 0.0]);
+/// let y = Elu::new(0.5).forward(&x);
+/// assert_eq!(y.as_slice(), &[2.0, 0.0]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Elu {
+    /// The scale of the negative part.
+    pub alpha: f32,
+}
+
+impl Elu {
+    /// A layer with the given `alpha`.
+    pub const fn new(alpha: f32) -> Self {
+        Self { alpha }
+    }
+}
+
+impl Default for Elu {
+    /// Keras's default `alpha`, 1.0.
+    fn default() -> Self {
+        Self::new(1.0)
+    }
+}
+
+impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for Elu {
+    type Output = Tensor<F, P>;
+
+    fn forward(&self, x: &Tensor<F, P>) -> Tensor<F, P> {
+        let alpha = self.alpha;
+        map(x, |x| if x > 0.0 { x } else { alpha * expm1f(x) })
+    }
+}
+
+no_weights!(Weights for Elu);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tensor<const F: usize>(values: [f32; F]) -> Tensor<F, 1> {
+        let mut t = zeros::<F, 1>();
+        t.as_mut_slice().copy_from_slice(&values);
+        t
+    }
+
+    const X: [f32; 9] = [-10.0, -5.0, -1.0, 0.0, 0.5, 1.0, 5.0, 6.0, 10.0];
+
+    #[test]
+    fn relu_follows_the_keras_docstring() {
+        // keras.activations.relu's own examples on [-10, -5, 0, 5, 10].
+        let x = tensor([-10.0, -5.0, 0.0, 5.0, 10.0]);
+        let relu = |m, s, t| Relu::new(m, s, t).forward(&x);
+        assert_eq!(relu(None, 0.0, 0.0).as_slice(), &[0.0, 0.0, 0.0, 5.0, 10.0]);
+        assert_eq!(
+            relu(None, 0.5, 0.0).as_slice(),
+            &[-5.0, -2.5, 0.0, 5.0, 10.0]
+        );
+        assert_eq!(
+            relu(Some(5.0), 0.0, 0.0).as_slice(),
+            &[0.0, 0.0, 0.0, 5.0, 5.0]
+        );
+        assert_eq!(relu(None, 0.0, 5.0).as_slice(), &[0.0, 0.0, 0.0, 0.0, 10.0]);
+    }
+
+    #[test]
+    fn relu_combines_every_argument() {
+        let y = Relu::new(Some(6.0), 0.5, 1.0).forward(&tensor(X));
+        // below the threshold 1: 0.5·(x − 1); above: min(x, 6).
+        assert_eq!(
+            y.as_slice(),
+            &[-5.5, -3.0, -1.0, -0.5, -0.25, 0.0, 5.0, 6.0, 6.0]
+        );
+        // relu6 through the fast path, and a clip below the threshold value.
+        let y = Relu::new(Some(6.0), 0.0, 0.0).forward(&tensor(X));
+        assert_eq!(y.as_slice(), &[0.0, 0.0, 0.0, 0.0, 0.5, 1.0, 5.0, 6.0, 6.0]);
+        let y = Relu::new(Some(0.5), 0.0, 2.0).forward(&tensor(X));
+        assert_eq!(y.as_slice(), &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.5]);
+    }
+
+    #[test]
+    fn leaky_relu_and_elu() {
+        let y = LeakyRelu::default().forward(&tensor([-10.0, 0.0, 2.0]));
+        assert_eq!(y.as_slice(), &[-3.0, 0.0, 2.0]);
+        let y = Elu::default().forward(&tensor([-1.0, 0.0, 2.0]));
+        assert_eq!(y.as_slice(), &[expm1f(-1.0), 0.0, 2.0]);
+        assert!((y.as_slice()[0] + 0.632_120_56).abs() < 1e-7);
+        let y = Elu::new(0.5).forward(&tensor([-1.0]));
+        assert_eq!(y.as_slice(), &[0.5 * expm1f(-1.0)]);
+    }
+}
