@@ -10,6 +10,7 @@ pub use static_keras_macros::keras_model;
 /// run time; `std` only). Forbidden, every product and activation runs the portable code,
 /// which computes the same bits on every target, a microcontroller included.
 pub use static_keras_runtime::kernels::set_simd;
+pub use static_keras_runtime::train;
 pub use static_keras_runtime::{
     activation, layers, load_le_bytes, load_le_bytes_checked, shape, Activation, ConfigValue,
     Error, Layer, LayerInfo, Model, Source, StatefulModel, Tensor, TokenIds, Variable, Weights,
