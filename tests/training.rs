@@ -34,7 +34,13 @@ fn the_loss_falls_and_frozen_layers_stay() {
         .iter()
         .map(|x| Tensor::<1, 1>::from_slice(&[x.as_slice()[0] - 0.5 * x.as_slice()[2]]))
         .collect();
-    let mut trainer = net.compile(Sgd { learning_rate: 0.1 }, MeanSquaredError::default());
+    let mut trainer = net.compile(
+        Sgd {
+            learning_rate: 0.1,
+            ..Default::default()
+        },
+        MeanSquaredError::default(),
+    );
     let first = trainer.train_on_batch(&xs, &ys);
     let mut last = first;
     for _ in 0..200 {

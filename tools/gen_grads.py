@@ -41,8 +41,32 @@ from gen_fixtures import (  # noqa: E402
 from gen_graphs import namespace, randomise  # noqa: E402
 
 # Loss name -> (Keras object, the same loss in Rust, whether targets are class ids).
+L = keras.losses
 LOSSES = {
-    "mse": (lambda: keras.losses.MeanSquaredError(), "MeanSquaredError::default()", False),
+    "mse": (lambda: L.MeanSquaredError(), "MeanSquaredError::default()", False),
+    "mae": (lambda: L.MeanAbsoluteError(), "MeanAbsoluteError::default()", False),
+    "bce": (lambda: L.BinaryCrossentropy(), "BinaryCrossentropy::default()", False),
+    "bce_logits": (lambda: L.BinaryCrossentropy(from_logits=True),
+                   "BinaryCrossentropy { from_logits: true, ..Default::default() }", False),
+    "bce_smooth": (lambda: L.BinaryCrossentropy(label_smoothing=0.1),
+                   "BinaryCrossentropy { label_smoothing: 0.1, ..Default::default() }", False),
+    "cce": (lambda: L.CategoricalCrossentropy(), "CategoricalCrossentropy::default()", False),
+    "cce_logits": (lambda: L.CategoricalCrossentropy(from_logits=True),
+                   "CategoricalCrossentropy { from_logits: true, ..Default::default() }", False),
+    "cce_smooth": (lambda: L.CategoricalCrossentropy(label_smoothing=0.2),
+                   "CategoricalCrossentropy { label_smoothing: 0.2, ..Default::default() }", False),
+    "scce": (lambda: L.SparseCategoricalCrossentropy(),
+             "SparseCategoricalCrossentropy::default()", True),
+    "scce_logits": (lambda: L.SparseCategoricalCrossentropy(from_logits=True),
+                    "SparseCategoricalCrossentropy { from_logits: true, ..Default::default() }", True),
+    "huber": (lambda: L.Huber(), "Huber::default()", False),
+    "huber_half": (lambda: L.Huber(delta=0.5), "Huber { delta: 0.5, ..Default::default() }", False),
+    "log_cosh": (lambda: L.LogCosh(), "LogCosh::default()", False),
+    "kld": (lambda: L.KLDivergence(), "KlDivergence::default()", False),
+    "hinge": (lambda: L.Hinge(), "Hinge::default()", False),
+    "squared_hinge": (lambda: L.SquaredHinge(), "SquaredHinge::default()", False),
+    "poisson": (lambda: L.Poisson(), "Poisson::default()", False),
+    "cosine": (lambda: L.CosineSimilarity(), "CosineSimilarity::default()", False),
 }
 
 
@@ -222,6 +246,31 @@ def core_cases():
             h = Dense(4, trainable=False)(h);
             model = Model(x, Dense(2)(h))"""),
     ]
+    # Every loss on a head that fits it (probabilities, logits, positive rates, ±1 margins).
+    head = {"probs": "softmax", "binary": "sigmoid", "normal": "linear"}
+    loss_cases = [
+        ("mse", "linear", "normal"), ("mae", "linear", "normal"),
+        ("bce", "sigmoid", "binary"), ("bce_logits", "linear", "binary"),
+        ("bce_smooth", "sigmoid", "binary"),
+        ("cce", "softmax", "probs"), ("cce_logits", "linear", "probs"),
+        ("cce_smooth", "softmax", "probs"),
+        ("scce", "softmax", "ids"), ("scce_logits", "linear", "ids"),
+        ("huber", "linear", "normal"), ("huber_half", "linear", "normal"),
+        ("log_cosh", "linear", "normal"), ("kld", "softmax", "probs"),
+        ("hinge", "tanh", "binary"), ("squared_hinge", "linear", "binary"),
+        ("poisson", "softplus", "probs"), ("cosine", "linear", "normal"),
+    ]
+    del head
+    for loss, act, targets in loss_cases:
+        cases.append(C(f"loss_{loss}", f"""
+            x = Input(shape=(6,));
+            h = Dense(5, activation="tanh")(x);
+            model = Model(x, Dense(4, activation="{act}")(h))""", loss=loss, targets=targets))
+        # The same loss over a sequence output (B, T, D): reduced over the batch and the steps.
+        cases.append(C(f"seq_{loss}", f"""
+            x = Input(shape=(3, 6));
+            model = Model(x, Dense(4, activation="{act}")(Dense(5, activation="tanh")(x)))""",
+                       loss=loss, targets=targets))
     for act in ACTIVATIONS:
         cases.append(C(f"act_{act}", f"""
             x = Input(shape=(6,));

@@ -53,6 +53,186 @@ grads_suite! {
             loss: MeanSquaredError::default(),
             value: 1.0871431,
         },
+        loss_mse {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="linear")(h)) },
+            loss: MeanSquaredError::default(),
+            value: 1.7133524,
+        },
+        seq_mse {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="linear")(Dense(5, activation="tanh")(x))) },
+            loss: MeanSquaredError::default(),
+            value: 1.1791492,
+        },
+        loss_mae {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="linear")(h)) },
+            loss: MeanAbsoluteError::default(),
+            value: 1.2496693,
+        },
+        seq_mae {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="linear")(Dense(5, activation="tanh")(x))) },
+            loss: MeanAbsoluteError::default(),
+            value: 1.1773918,
+        },
+        loss_bce {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="sigmoid")(h)) },
+            loss: BinaryCrossentropy::default(),
+            value: 0.81513405,
+        },
+        seq_bce {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="sigmoid")(Dense(5, activation="tanh")(x))) },
+            loss: BinaryCrossentropy::default(),
+            value: 0.77962816,
+        },
+        loss_bce_logits {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="linear")(h)) },
+            loss: BinaryCrossentropy { from_logits: true, ..Default::default() },
+            value: 0.82730645,
+        },
+        seq_bce_logits {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="linear")(Dense(5, activation="tanh")(x))) },
+            loss: BinaryCrossentropy { from_logits: true, ..Default::default() },
+            value: 0.75053036,
+        },
+        loss_bce_smooth {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="sigmoid")(h)) },
+            loss: BinaryCrossentropy { label_smoothing: 0.1, ..Default::default() },
+            value: 0.93804395,
+        },
+        seq_bce_smooth {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="sigmoid")(Dense(5, activation="tanh")(x))) },
+            loss: BinaryCrossentropy { label_smoothing: 0.1, ..Default::default() },
+            value: 0.82151073,
+        },
+        loss_cce {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="softmax")(h)) },
+            loss: CategoricalCrossentropy::default(),
+            value: 1.6451811,
+        },
+        seq_cce {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="softmax")(Dense(5, activation="tanh")(x))) },
+            loss: CategoricalCrossentropy::default(),
+            value: 1.8228692,
+        },
+        loss_cce_logits {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="linear")(h)) },
+            loss: CategoricalCrossentropy { from_logits: true, ..Default::default() },
+            value: 1.5519395,
+        },
+        seq_cce_logits {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="linear")(Dense(5, activation="tanh")(x))) },
+            loss: CategoricalCrossentropy { from_logits: true, ..Default::default() },
+            value: 1.7053028,
+        },
+        loss_cce_smooth {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="softmax")(h)) },
+            loss: CategoricalCrossentropy { label_smoothing: 0.2, ..Default::default() },
+            value: 1.5384314,
+        },
+        seq_cce_smooth {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="softmax")(Dense(5, activation="tanh")(x))) },
+            loss: CategoricalCrossentropy { label_smoothing: 0.2, ..Default::default() },
+            value: 1.5225092,
+        },
+        loss_scce {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="softmax")(h)) },
+            loss: SparseCategoricalCrossentropy::default(),
+            value: 1.5390266,
+        },
+        seq_scce {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="softmax")(Dense(5, activation="tanh")(x))) },
+            loss: SparseCategoricalCrossentropy::default(),
+            value: 1.616297,
+        },
+        loss_scce_logits {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="linear")(h)) },
+            loss: SparseCategoricalCrossentropy { from_logits: true, ..Default::default() },
+            value: 1.694157,
+        },
+        seq_scce_logits {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="linear")(Dense(5, activation="tanh")(x))) },
+            loss: SparseCategoricalCrossentropy { from_logits: true, ..Default::default() },
+            value: 1.6546986,
+        },
+        loss_huber {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="linear")(h)) },
+            loss: Huber::default(),
+            value: 0.38593453,
+        },
+        seq_huber {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="linear")(Dense(5, activation="tanh")(x))) },
+            loss: Huber::default(),
+            value: 0.9304684,
+        },
+        loss_huber_half {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="linear")(h)) },
+            loss: Huber { delta: 0.5, ..Default::default() },
+            value: 0.47164917,
+        },
+        seq_huber_half {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="linear")(Dense(5, activation="tanh")(x))) },
+            loss: Huber { delta: 0.5, ..Default::default() },
+            value: 0.4363107,
+        },
+        loss_log_cosh {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="linear")(h)) },
+            loss: LogCosh::default(),
+            value: 0.2965901,
+        },
+        seq_log_cosh {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="linear")(Dense(5, activation="tanh")(x))) },
+            loss: LogCosh::default(),
+            value: 0.6017797,
+        },
+        loss_kld {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="softmax")(h)) },
+            loss: KlDivergence::default(),
+            value: 0.38049644,
+        },
+        seq_kld {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="softmax")(Dense(5, activation="tanh")(x))) },
+            loss: KlDivergence::default(),
+            value: 0.44624332,
+        },
+        loss_hinge {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="tanh")(h)) },
+            loss: Hinge::default(),
+            value: 1.1345369,
+        },
+        seq_hinge {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="tanh")(Dense(5, activation="tanh")(x))) },
+            loss: Hinge::default(),
+            value: 0.9471365,
+        },
+        loss_squared_hinge {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="linear")(h)) },
+            loss: SquaredHinge::default(),
+            value: 1.3021762,
+        },
+        seq_squared_hinge {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="linear")(Dense(5, activation="tanh")(x))) },
+            loss: SquaredHinge::default(),
+            value: 1.3626901,
+        },
+        loss_poisson {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="softplus")(h)) },
+            loss: Poisson::default(),
+            value: 0.7724404,
+        },
+        seq_poisson {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="softplus")(Dense(5, activation="tanh")(x))) },
+            loss: Poisson::default(),
+            value: 0.9506393,
+        },
+        loss_cosine {
+            model: { x = Input(shape=(6,)); h = Dense(5, activation="tanh")(x); model = Model(x, Dense(4, activation="linear")(h)) },
+            loss: CosineSimilarity::default(),
+            value: 0.03443849,
+        },
+        seq_cosine {
+            model: { x = Input(shape=(3, 6)); model = Model(x, Dense(4, activation="linear")(Dense(5, activation="tanh")(x))) },
+            loss: CosineSimilarity::default(),
+            value: 0.07480851,
+        },
         act_linear {
             model: { x = Input(shape=(6,)); h = Activation("linear")(Dense(6)(x)); model = Model(x, Dense(2, activation="linear")(h)) },
             loss: MeanSquaredError::default(),

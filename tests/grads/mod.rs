@@ -96,14 +96,20 @@ impl Report {
         let targets = L::Target::read(t);
         let mut grads = M::zero_grads();
         let mut workspace = vec![0.0f32; M::workspace_words(inputs.len())];
-        let got = model.train_batch(
+        let got = match model.train_batch(
             &inputs,
             &targets,
             &loss,
             &mut grads,
             &mut workspace,
             &mut TrainCtx::new(0),
-        );
+        ) {
+            Ok(loss) => loss,
+            Err(e) => {
+                self.failures.push(format!("{name}: loss: {e}"));
+                return;
+            }
+        };
         let mut ours = Vec::new();
         M::grads_in_keras_order(&grads, &mut |v| ours.push(v));
         let want = f32s(g);

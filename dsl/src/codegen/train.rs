@@ -287,7 +287,7 @@ pub fn trainable(plan: &Plan) -> TokenStream {
                 grads: &mut #grads,
                 workspace: &mut [f32],
                 ctx: &mut #rt::train::TrainCtx,
-            ) -> f32 {
+            ) -> ::core::result::Result<f32, #rt::train::BatchError> {
                 let __n = inputs.len();
                 <Self as #rt::train::Trainable>::clear_grads(grads);
                 let __ws = workspace;
@@ -296,14 +296,12 @@ pub fn trainable(plan: &Plan) -> TokenStream {
                 #(#forward)*
                 let __loss = #rt::train::losses::Loss::compute(
                     loss,
-                    targets,
-                    #rt::flat(&#v_out[..]),
-                    #last,
+                    &#rt::train::Batch::new(targets, #rt::flat(&#v_out[..]), #last),
                     ::core::option::Option::Some(#rt::flat_mut(&mut #d_out[..])),
-                );
+                )?;
                 #(#backward)*
                 #(#updates)*
-                __loss
+                ::core::result::Result::Ok(__loss)
             }
 
             fn apply_optimizer<O: #rt::train::optimizers::Optimizer>(

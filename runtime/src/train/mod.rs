@@ -19,12 +19,14 @@
 mod rng;
 pub mod trainer;
 
+mod batch;
 pub mod losses;
 pub mod metrics;
 pub mod optimizers;
 
 use core::mem::{align_of, size_of};
 
+pub use batch::{Batch, BatchError};
 pub use rng::Rng;
 pub use trainer::{apply_vars, Targets, Trainer, Workspace};
 
@@ -228,6 +230,10 @@ pub trait Trainable: crate::Model + Sized {
     /// `grads` (which it first zeroes). `targets` holds the batch's targets one sample after
     /// another (`L::Target` values, the output's layout); `workspace` has at least
     /// [`Trainable::workspace_words`] words. Updates BatchNormalization's moving statistics.
+    ///
+    /// # Errors
+    /// The loss's [`BatchError`] when the targets do not fit (a class id out of range, a wrong
+    /// length); nothing is updated then.
     fn train_batch<L: losses::Loss>(
         &mut self,
         inputs: &[Self::Input],
@@ -236,7 +242,7 @@ pub trait Trainable: crate::Model + Sized {
         grads: &mut Self::Grads,
         workspace: &mut [f32],
         ctx: &mut TrainCtx,
-    ) -> f32;
+    ) -> Result<f32, BatchError>;
 
     /// One optimizer step: calls [`trainer::apply_vars`] with the model's number of trainable
     /// variables.

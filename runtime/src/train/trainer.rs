@@ -3,7 +3,7 @@
 
 use super::losses::Loss;
 use super::optimizers::{Optimizer, OptimizerState, Var};
-use super::{carve, Plain, TrainCtx, Trainable};
+use super::{carve, Batch, BatchError, Plain, TrainCtx, Trainable};
 
 /// Storage the trainer either owns (on a host) or borrows (on a microcontroller, from `static`
 /// buffers).
@@ -87,8 +87,15 @@ pub const DEFAULT_BATCH: usize = 32;
 impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
     /// A trainer owning its buffers, sized for batches of up to [`DEFAULT_BATCH`] samples (a
     /// larger batch grows the workspace once).
+    ///
+    /// # Panics
+    /// When the optimizer's arguments are invalid (Keras's constructor raises then: two clip
+    /// options, AdamW without weight decay, …), with Keras's reason.
     #[cfg(feature = "std")]
     pub fn new(model: &'m mut M, optimizer: O, loss: L) -> Self {
+        if let Err(e) = optimizer.validate() {
+            panic!("invalid optimizer: {e}");
+        }
         let slots = Self::initial_slots(&optimizer);
         Self::assemble(
             model,
@@ -108,17 +115,12 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
         slots
     }
 
-    /// Slot `s` of every variable starts at the optimizer's initial value (slot-major per
-    /// variable: the variables' lengths are only known while visiting them, so all slots of one
-    /// kind share the value, which holds for every Keras optimizer).
+    /// Every slot starts at the optimizer's initial value. Keras's optimizers start all their
+    /// slots of one optimizer at one value (0, or Adagrad's accumulator, its only slot), which
+    /// is checked here, so the variables' lengths are not needed.
     fn fill_slots(optimizer: &O, slots: &mut [f32]) {
-        let k = optimizer.slots_per_param().max(1);
-        let n = slots.len() / k;
-        let _ = n;
-        // Every slot kind of one optimizer starts at the same value except Adagrad's single
-        // accumulator; a per-kind fill needs the variable lengths, done in `apply_step`'s first
-        // call instead when they differ.
         let init = optimizer.slot_initial(0);
+        debug_assert!((0..optimizer.slots_per_param()).all(|k| optimizer.slot_initial(k) == init));
         slots.iter_mut().for_each(|s| *s = init);
     }
 
@@ -128,7 +130,7 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
     /// batch it will see.
     ///
     /// # Panics
-    /// When `slots` has the wrong length.
+    /// When `slots` has the wrong length, or the optimizer's arguments are invalid.
     pub fn with_buffers(
         model: &'m mut M,
         optimizer: O,
@@ -142,6 +144,9 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
             optimizer.slots_per_param() * M::TRAINABLE_PARAMS,
             "slots must hold slots_per_param() × TRAINABLE_PARAMS values"
         );
+        if let Err(e) = optimizer.validate() {
+            panic!("invalid optimizer: {e}");
+        }
         Self::fill_slots(&optimizer, slots);
         Self::assemble(
             model,
@@ -213,11 +218,17 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
 
     /// The loss of the batch (before the update) and the gradients, without updating anything
     /// but BatchNormalization's moving statistics (as Keras's forward pass does).
+    ///
+    /// # Errors
+    /// When the targets do not fit the loss (a class id out of range); nothing changes then.
+    ///
+    /// # Panics
+    /// When `inputs` and `targets` differ in length, or a borrowed workspace is too small.
     pub fn compute_gradients<Y: Targets<L::Target>>(
         &mut self,
         inputs: &[M::Input],
         targets: &[Y],
-    ) -> f32 {
+    ) -> Result<f32, BatchError> {
         assert_eq!(
             inputs.len(),
             targets.len(),
@@ -239,15 +250,30 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
     /// fits the batch (a host trainer grows it the first time a larger batch comes).
     ///
     /// # Panics
-    /// When `inputs` and `targets` differ in length, or a borrowed workspace is too small.
+    /// When the targets do not fit the loss (see [`Trainer::try_train_on_batch`], which
+    /// returns the error instead), when `inputs` and `targets` differ in length, or a borrowed
+    /// workspace is too small.
     pub fn train_on_batch<Y: Targets<L::Target>>(
         &mut self,
         inputs: &[M::Input],
         targets: &[Y],
     ) -> f32 {
-        let loss = self.compute_gradients(inputs, targets);
+        match self.try_train_on_batch(inputs, targets) {
+            Ok(loss) => loss,
+            Err(e) => panic!("train_on_batch: {e}"),
+        }
+    }
+
+    /// [`Trainer::train_on_batch`], returning the loss's error (a class id out of range, …)
+    /// instead of panicking; the model is unchanged then.
+    pub fn try_train_on_batch<Y: Targets<L::Target>>(
+        &mut self,
+        inputs: &[M::Input],
+        targets: &[Y],
+    ) -> Result<f32, BatchError> {
+        let loss = self.compute_gradients(inputs, targets)?;
         self.apply_gradients();
-        loss
+        Ok(loss)
     }
 
     /// One optimizer step with the gradients of [`Trainer::compute_gradients`].
@@ -260,13 +286,16 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
         );
     }
 
-    /// The loss of a batch in inference mode (Keras `evaluate` on one batch), without
-    /// changing anything.
+    /// The loss of a batch in inference mode (Keras `test_on_batch`), without changing
+    /// anything.
+    ///
+    /// # Errors
+    /// When the targets do not fit the loss.
     pub fn test_on_batch<Y: Targets<L::Target>>(
         &mut self,
         inputs: &[M::Input],
         targets: &[Y],
-    ) -> f32
+    ) -> Result<f32, BatchError>
     where
         M::Output: Plain,
     {
@@ -280,7 +309,8 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
         self.model.predict_batch(inputs, outputs);
         let flat = flat_outputs::<M>(outputs);
         let last = M::OUTPUT_SHAPE.last().copied().unwrap_or(1);
-        self.loss.compute(Y::flat(targets), flat, last, None)
+        self.loss
+            .compute(&Batch::new(Y::flat(targets), flat, last), None)
     }
 }
 
@@ -325,5 +355,8 @@ pub fn apply_vars<M: Trainable, O: Optimizer, const N: usize>(
         };
         count += 1;
     });
-    optimizer.apply(state, &mut vars[..count]);
+    if let Err(e) = optimizer.apply(state, &mut vars[..count]) {
+        // The trainer validated the optimizer and sized every buffer from the model.
+        panic!("optimizer step failed: {e}");
+    }
 }
