@@ -527,4 +527,106 @@ mod tests {
         assert!(same("seed", &ConfigValue::None, &json!(null)));
         assert!(same("units", &ConfigValue::Int(10), &json!(10.0)));
     }
+
+    #[test]
+    fn tf_keras2_quirks_are_equal() {
+        // tf.keras 2.14 wrote booleans as integers.
+        assert!(same("scale", &ConfigValue::Bool(true), &json!(1)));
+        assert!(same("center", &ConfigValue::Bool(false), &json!(0)));
+        assert!(!same("scale", &ConfigValue::Bool(true), &json!(0)));
+        assert!(!same("scale", &ConfigValue::Bool(true), &json!(2)));
+        assert!(same("groups", &ConfigValue::Int(1), &json!(true)));
+        // tf.keras 2 wrote BatchNormalization's axis as a list.
+        assert!(same("axis", &ConfigValue::Int(3), &json!([3])));
+        assert!(same("axis", &ConfigValue::Int(-1), &json!(-1)));
+        assert!(same("axis", &ConfigValue::Int(-1), &json!([-1])));
+        assert!(!same("axis", &ConfigValue::Int(-1), &json!("x")));
+        // -1 and 3 are the same axis of a rank-4 input only; without the rank, not equal.
+        assert!(!same("axis", &ConfigValue::Int(-1), &json!([3])));
+        assert!(same_at("axis", &ConfigValue::Int(-1), &json!([3]), Some(4)));
+        assert!(!same_at(
+            "axis",
+            &ConfigValue::Int(-1),
+            &json!([3]),
+            Some(3)
+        ));
+        assert!(same_at("axis", &ConfigValue::Int(1), &json!(-3), Some(4)));
+        assert!(same_at(
+            "axis",
+            &ConfigValue::Ints(&[1, 2]),
+            &json!([-2, -1]),
+            Some(3)
+        ));
+        assert!(!same_at(
+            "axis",
+            &ConfigValue::Ints(&[1, 2]),
+            &json!([1]),
+            Some(3)
+        ));
+    }
+
+    #[test]
+    fn ranks_follow_the_graph() {
+        // tf.keras 2 writes no tensor shapes: ranks come from the input through the layers.
+        let entry = |class: &str, name: &str, from: &str, extra: &str| {
+            format!(
+                r#"{{"class_name": "{class}", "name": "{name}", "config": {{"name": "{name}", "trainable": true, "dtype": "float32"{extra}}},
+                    "inbound_nodes": [[["{from}", 0, 0, {{}}]]]}}"#
+            )
+        };
+        let text = format!(
+            r#"{{"class_name": "Functional", "config": {{"name": "m", "input_layers": [["in", 0, 0]], "output_layers": [["bn2", 0, 0]], "layers": [
+                {{"class_name": "InputLayer", "name": "in", "config": {{"name": "in", "batch_input_shape": [null, 8, 8, 2]}}, "inbound_nodes": []}},
+                {}, {}, {}, {}, {}]}}}}"#,
+            entry("Conv2D", "conv", "in", r#", "filters": 3"#),
+            entry("BatchNormalization", "bn", "conv", r#", "axis": [3]"#),
+            entry("Flatten", "flat", "bn", ""),
+            entry("Dense", "dense", "flat", r#", "units": 4"#),
+            entry("BatchNormalization", "bn2", "dense", r#", "axis": [1]"#),
+        );
+        let file = ModelConfig::parse(&text, "test").unwrap();
+        assert_eq!(
+            input_ranks(&file),
+            [Some(4), Some(4), Some(4), Some(2), Some(2)]
+        );
+        const AXIS: &[(&str, ConfigValue)] = &[("axis", ConfigValue::Int(-1))];
+        const fn after(layer: usize) -> &'static [&'static [Source]] {
+            match layer {
+                0 => &[&[Source::Layer {
+                    layer: 0,
+                    call: 0,
+                    output: 0,
+                }]],
+                1 => &[&[Source::Layer {
+                    layer: 1,
+                    call: 0,
+                    output: 0,
+                }]],
+                2 => &[&[Source::Layer {
+                    layer: 2,
+                    call: 0,
+                    output: 0,
+                }]],
+                _ => &[&[Source::Layer {
+                    layer: 3,
+                    call: 0,
+                    output: 0,
+                }]],
+            }
+        }
+        let info = |name, class, config, calls| LayerInfo {
+            name,
+            class,
+            config,
+            calls,
+        };
+        let declared = [
+            info("conv", "Conv2D", &[], &[&[Source::Input(0)]]),
+            info("bn", "BatchNormalization", AXIS, after(0)),
+            info("flat", "Flatten", &[], after(1)),
+            info("dense", "Dense", &[], after(2)),
+            info("bn2", "BatchNormalization", AXIS, after(3)),
+        ];
+        architecture(&declared, &[&[8, 8, 2]], 1, &file).unwrap();
+    }
 }

@@ -187,11 +187,65 @@ fn assign(
             {
                 return Err(layout(format!(
                     "`{name}` in {root}/{top} could belong to `{}` or `{}`",
-                    layers[first.3].name, layers[second.3].name
+                    layers[first.3].weights.legacy.join("/"),
+                    layers[second.3].weights.legacy.join("/")
                 )))
             }
             [first, ..] => owner.push(Some(first.3)),
         }
     }
     Ok(owner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::WeightLocation;
+
+    fn layer(path: &[&str]) -> LayerConfig {
+        LayerConfig {
+            class: "Dense".into(),
+            name: path.last().unwrap().to_string(),
+            config: Default::default(),
+            calls: Vec::new(),
+            weights: WeightLocation {
+                keras3: Vec::new(),
+                legacy: path.iter().map(|s| s.to_string()).collect(),
+            },
+            input_rank: None,
+        }
+    }
+
+    #[test]
+    fn nested_legacy_weights_belong_to_the_layer_they_name() {
+        let layers = [
+            layer(&["inner", "dense"]),
+            layer(&["inner", "seq", "dense"]),
+            layer(&["inner", "lstm"]),
+            layer(&["inner", "mha"]),
+            layer(&["inner", "query"]),
+            layer(&["other"]),
+        ];
+        let names: Vec<String> = [
+            "dense/kernel",            // Keras 3: built outside any model
+            "seq/dense/kernel",        // Keras 3: built inside `seq`
+            "lstm/lstm_cell/kernel:0", // a recurrent cell's scope
+            "mha/query/kernel",        // a sublayer named like another layer
+            "query/bias",
+        ]
+        .map(String::from)
+        .to_vec();
+        let owners = assign("model_weights", "inner", &names, &layers).unwrap();
+        assert_eq!(owners, [Some(0), Some(1), Some(2), Some(3), Some(4)]);
+        let e = assign("model_weights", "inner", &["nobody/kernel".into()], &layers)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`nobody/kernel` in model_weights/inner names none of the layers of the nested model `inner`"), "{e}");
+        // Two layers of the same name at one level of nesting each: ambiguous.
+        let twins = [layer(&["inner", "a", "d"]), layer(&["inner", "b", "d"])];
+        let e = assign("model_weights", "inner", &["d/kernel:0".into()], &twins)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("could belong to `inner/a/d` or `inner/b/d`"), "{e}");
+    }
 }

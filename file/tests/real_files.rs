@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use static_keras_file::{Format, KerasFile, ModelConfig, Source};
+use static_keras_runtime::{ConfigValue, LayerInfo, Model, Variable, Weights};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/files/real/");
 
@@ -176,4 +177,161 @@ fn anomaly_detection_autoencoder_graph_and_weights() {
     let names = check("ad01");
     assert_eq!(names.len(), 28);
     assert_eq!(names.last().map(String::as_str), Some("dense_9"));
+}
+
+/// A declaration of the ResNet-8 graph as a user would write it — every BatchNormalization with
+/// Keras 3's default `axis = -1` where the tf.keras 2 file says `[3]`, `center`/`scale` true —
+/// built from Keras's own description of the model (the manifest), loads the real file; its
+/// weights are Keras's.
+#[test]
+fn resnet8_loads_into_a_declared_graph() {
+    let (file, manifest) = open("pretrainedResnet");
+    let keras: Vec<(String, String)> = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l[0].as_str().unwrap().into(), l[1].as_str().unwrap().into()))
+        .filter(|(_, class)| class != "InputLayer")
+        .collect();
+    let index = |name: &str| keras.iter().position(|(n, _)| n == name);
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    let mut layers = Vec::new();
+    for (name, class) in &keras {
+        let calls: Vec<&'static [Source]> = manifest["wiring"][name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|call| {
+                let sources: Vec<Source> = call
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| match index(t[0].as_str().unwrap()) {
+                        Some(layer) => Source::Layer {
+                            layer,
+                            call: t[1].as_u64().unwrap() as usize,
+                            output: t[2].as_u64().unwrap() as usize,
+                        },
+                        None => Source::Input(0),
+                    })
+                    .collect();
+                &*Box::leak(sources.into_boxed_slice())
+            })
+            .collect();
+        let config: &'static [(&'static str, ConfigValue)] = match class.as_str() {
+            "BatchNormalization" => &[
+                ("axis", ConfigValue::Int(-1)),
+                ("epsilon", ConfigValue::Float(1e-3)),
+                ("center", ConfigValue::Bool(true)),
+                ("scale", ConfigValue::Bool(true)),
+            ],
+            "Dense" => &[("units", ConfigValue::Int(10))],
+            _ => &[],
+        };
+        let vars: Vec<Variable> = manifest["weights"][name]
+            .as_array()
+            .map(|w| {
+                w.iter()
+                    .map(|v| Variable {
+                        name: leak(v[0].as_str().unwrap().rsplit('/').next().unwrap()),
+                        shape: Box::leak(
+                            serde_json::from_value::<Vec<usize>>(v[1].clone())
+                                .unwrap()
+                                .into_boxed_slice(),
+                        ),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        layers.push(Held {
+            info: LayerInfo {
+                name: leak(name),
+                class: leak(class),
+                config,
+                calls: Box::leak(calls.into_boxed_slice()),
+            },
+            vars: Box::leak(vars.into_boxed_slice()),
+            values: Vec::new(),
+        });
+    }
+    let mut net = Declared(layers);
+    file.load_into(&mut net).unwrap();
+    let loaded: Vec<f32> = net
+        .0
+        .iter()
+        .flat_map(|l| l.values.iter().flatten().copied())
+        .collect();
+    let from_file: Vec<f32> = file
+        .layer_weights()
+        .unwrap()
+        .into_iter()
+        .flatten()
+        .flat_map(|a| a.values)
+        .collect();
+    assert_eq!(loaded.len(), 78_666);
+    assert!(loaded
+        .iter()
+        .zip(&from_file)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+
+    // The axis is still checked: 1 is not the channel axis of these rank-4 tensors.
+    let bn = net
+        .0
+        .iter()
+        .position(|l| l.info.class == "BatchNormalization")
+        .unwrap();
+    net.0[bn].info.config = &[("axis", ConfigValue::Int(1))];
+    let e = file.load_into(&mut net).unwrap_err().to_string();
+    assert_eq!(e, "the file's model differs from the declared one: layer 1 `batch_normalization` (BatchNormalization): `axis` is [3] in the file but 1 in the declaration");
+}
+
+/// A test double of a generated model, built at run time: the loader sees `visit_layers` only.
+struct Declared(Vec<Held>);
+
+struct Held {
+    info: LayerInfo,
+    vars: &'static [Variable],
+    values: Vec<Vec<f32>>,
+}
+
+impl Weights for Held {
+    fn variables(&self) -> &'static [Variable] {
+        self.vars
+    }
+    fn load_variable(&mut self, index: usize, values: &mut dyn Iterator<Item = f32>) {
+        self.values.resize(self.vars.len(), Vec::new());
+        self.values[index] = values.collect();
+    }
+    fn store_variable(&self, index: usize, out: &mut dyn FnMut(f32)) {
+        self.values[index].iter().for_each(|&v| out(v));
+    }
+}
+
+impl Model for Declared {
+    type Input = ();
+    type InputElem = f32;
+    type Output = ();
+    const INPUT_SHAPE: &'static [usize] = &[32, 32, 3];
+    const OUTPUT_SHAPE: &'static [usize] = &[10];
+    const PARAMS: usize = 78_666;
+    const OUTPUT_LEN: usize = 10;
+    fn input_from_slice(_: &[f32]) -> Result<(), static_keras_runtime::Error> {
+        Ok(())
+    }
+    fn output_to_slice(_: &(), _: &mut [f32]) {}
+    fn predict(&self, _: &()) {}
+    fn visit_layers_mut(
+        &mut self,
+        f: &mut dyn FnMut(LayerInfo, &mut dyn Weights) -> Result<(), static_keras_runtime::Error>,
+    ) -> Result<(), static_keras_runtime::Error> {
+        for layer in &mut self.0 {
+            f(layer.info, layer)?;
+        }
+        Ok(())
+    }
+    fn visit_layers(&self, f: &mut dyn FnMut(LayerInfo, &dyn Weights)) {
+        for layer in &self.0 {
+            f(layer.info, layer);
+        }
+    }
 }

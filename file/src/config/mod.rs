@@ -485,6 +485,116 @@ mod tests {
         assert_eq!(keys, ["dense_1", "dense", "dense_2", "add"]);
     }
 
+    fn error(text: &str) -> String {
+        ModelConfig::parse(text, "test").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn malformed_graphs_are_errors_that_say_where() {
+        let one =
+            |layers: &[String], outputs: &str| functional(layers, r#"[["in", 0, 0]]"#, outputs);
+        let e = error(&one(
+            &[input("in"), dense("a", r#"[[["nope", 0, 0, {}]]]"#)],
+            r#"[["a", 0, 0]]"#,
+        ));
+        assert!(
+            e.contains("layer `a` reads `nope`, which is not a layer of model `f`"),
+            "{e}"
+        );
+        let e = error(&one(
+            &[input("in"), dense("a", r#"[[["in", 0, 0, {}]]]"#)],
+            r#"[["a", 1, 0]]"#,
+        ));
+        assert!(
+            e.contains(
+                "model `f` reads `a` node 1 tensor 0: the layer is called 1 time(s) in the model"
+            ),
+            "{e}"
+        );
+        let e = error(&one(
+            &[
+                input("in"),
+                dense("a", r#"[[["b", 0, 0, {}]]]"#),
+                dense("b", r#"[[["a", 0, 0, {}]]]"#),
+            ],
+            r#"[["b", 0, 0]]"#,
+        ));
+        assert!(
+            e.contains("call 0 of layer `a` in model `f` reads a tensor that is never computed"),
+            "{e}"
+        );
+        let e = error(&one(&[input("in"), dense("in", "[]")], r#"[["in", 0, 0]]"#));
+        assert!(e.contains("two layers are named `in` in model `f`"), "{e}");
+        let e = error(&functional(
+            &[input("in"), dense("a", r#"[[["in", 0, 0, {}]]]"#)],
+            r#"[["a", 0, 0]]"#,
+            r#"[["a", 0, 0]]"#,
+        ));
+        assert!(e.contains("`input_layers` of model `f` names `a` (node 0, tensor 0), which is not an InputLayer's output"), "{e}");
+        let e = error(&one(
+            &[
+                input("in"),
+                input("other"),
+                dense("a", r#"[[["other", 0, 0, {}]]]"#),
+            ],
+            r#"[["a", 0, 0]]"#,
+        ));
+        assert!(
+            e.contains("the InputLayer is not one of the model's inputs"),
+            "{e}"
+        );
+        let e = error(&one(
+            &[input("in"), dense("a", r#"{"args": 3}"#)],
+            r#"[["a", 0, 0]]"#,
+        ));
+        assert!(
+            e.contains("the `inbound_nodes` of layer `a` are not a list"),
+            "{e}"
+        );
+        let e = error(&one(&[input("in")], r#""in""#));
+        assert!(e.contains("`output_layers` holds \"in\""), "{e}");
+        let e = error(r#"{"class_name": "Custom", "config": {}}"#);
+        assert_eq!(e, "unsupported: the file holds a `Custom` model; static-keras loads Sequential and Functional models");
+    }
+
+    #[test]
+    fn keras2_keyword_tensors_and_nested_models_counting_from_one() {
+        // tf.keras 2: a tensor passed by keyword sits in the kwargs; a nested Sequential that
+        // starts with an InputLayer is referenced from node 1.
+        let text = functional(
+            &[
+                input("in"),
+                dense("v", r#"[[["in", 0, 0, {}]]]"#),
+                r#"{"class_name": "Attention", "name": "att", "config": {"name": "att", "trainable": true, "dtype": "float32"},
+                    "inbound_nodes": [[["in", 0, 0, {"value": ["v", 0, 0], "mask": null}]]]}"#
+                    .to_string(),
+                r#"{"class_name": "Sequential", "name": "sub", "config": {"name": "sub", "layers": [
+                    {"class_name": "InputLayer", "config": {"name": "sub_in", "batch_input_shape": [null, 2]}},
+                    {"class_name": "Dense", "config": {"name": "d1", "units": 2, "trainable": true, "dtype": "float32"}},
+                    {"class_name": "Dense", "config": {"name": "d2", "units": 2, "trainable": true, "dtype": "float32"}}]},
+                    "inbound_nodes": [[["att", 0, 0, {}]]]}"#
+                    .to_string(),
+            ],
+            r#"[["in", 0, 0]]"#,
+            r#"[["sub", 1, 0]]"#,
+        );
+        let m = ModelConfig::parse(&text, "test").unwrap();
+        assert_eq!(
+            wiring(&m),
+            ["v <- in", "att <- in+v", "d1 <- att", "d2 <- d1"]
+        );
+        let d2 = &m.layers[3];
+        assert_eq!(d2.weights.keras3, ["sequential", "dense_1"]);
+        assert_eq!(
+            d2.weights.keras3_group("layers"),
+            "layers/sequential/layers/dense_1"
+        );
+        assert_eq!(d2.weights.legacy, ["sub", "d2"]);
+        assert!(!m.is_chain());
+        let e = m.require_chain().unwrap_err().to_string();
+        assert_eq!(e, "unsupported: the Functional model is not a single chain of layers (layer 1 `att` does not read the layer before it alone); static-keras declares layer stacks from files");
+    }
+
     #[test]
     fn garbage_is_an_error() {
         for text in [
