@@ -7,7 +7,15 @@
 //! * Keras 3 weights (`model.save_weights("m.weights.h5")`): weights only.
 //! * Legacy HDF5 (`model.save("m.h5")` of tf.keras 2 and Keras 3, and Keras 2's
 //!   `save_weights("w.h5")`): the `model_config` attribute (checked like `config.json`) and the
-//!   `model_weights` group, read by layer order as Keras does.
+//!   `model_weights` group.
+//!
+//! A saved architecture is read as a graph ([`ModelConfig`]): Sequential and Functional models of
+//! any shape, nested models flattened, layers in Keras's `model.layers` order
+//! ([`graph::keras_layer_order`]). Loading pairs the declared layers with the saved ones by
+//! position in that order, checks classes, configs, the wiring of every call, the inputs and the
+//! number of outputs, and reads each layer's variables from where the saved architecture puts
+//! them. Files without one are matched as Keras matches them: by class and count (Keras 3), or
+//! weighted layers in order (legacy).
 //!
 //! float16, bfloat16 and float64 weights are converted to f32. Every variable's shape is checked
 //! before anything is written into the model, so a failed load leaves it untouched.
@@ -223,8 +231,7 @@ impl KerasFile {
         model.visit_layers(&mut |info, layer| declared.push((info, layer.variables())));
         let slots = match &self.config {
             Some(config) => {
-                let infos: Vec<LayerInfo> = declared.iter().map(|(i, _)| *i).collect();
-                check::architecture(&infos, M::INPUT_SHAPES, M::OUTPUT_SHAPES.len(), config)?;
+                check_architecture(model, config)?;
                 self.layout.config_slots(&self.h5, config)?
             }
             None => {
@@ -367,6 +374,15 @@ impl KerasFile {
             })
             .collect()
     }
+}
+
+/// Checks a saved architecture against a declared model, as [`KerasFile::load_into`] does before
+/// reading any weight: the inputs' shapes, each layer's class and inference-relevant config in
+/// Keras's order, how each call of each layer is wired, and the number of outputs.
+pub fn check_architecture<M: Model>(model: &M, config: &ModelConfig) -> Result<(), Error> {
+    let mut declared = Vec::new();
+    model.visit_layers(&mut |info, _| declared.push(info));
+    check::architecture(&declared, M::INPUT_SHAPES, M::OUTPUT_SHAPES.len(), config)
 }
 
 /// A model of type `M` with its weights from the Keras file at `path` (`.keras`, `.weights.h5`,

@@ -246,6 +246,9 @@ mod tests {
         let e = assign("model_weights", "inner", &["d/kernel:0".into()], &twins)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("could belong to `inner/a/d` or `inner/b/d`"), "{e}");
+        assert!(
+            e.contains("could belong to `inner/a/d` or `inner/b/d`"),
+            "{e}"
+        );
     }
 }

@@ -61,6 +61,10 @@ pub(super) struct Flat {
     pub outputs: Vec<Tensor>,
 }
 
+/// More layer calls than this in the flattened graph is refused: nested models called several
+/// times multiply their calls, and a crafted file could ask for billions.
+const MAX_CALLS: usize = 1 << 16;
+
 /// Classes that are models (when their config has a `layers` list).
 const MODEL_CLASSES: &[&str] = &["Sequential", "Functional", "Model"];
 /// tf.keras 2 wrappers of raw TensorFlow operations.
@@ -121,7 +125,8 @@ struct Ref {
 
 struct Reader<'a> {
     flat: Flat,
-    form: Form,
+    /// The document's node form; `None` if no layer has an inbound node.
+    form: Option<Form>,
     context: &'a str,
 }
 
@@ -241,20 +246,19 @@ pub(super) fn read(class: &str, config: &Value, context: &str) -> Result<Flat, E
             ))
         }
     };
-    let form = nodes::detect_form(layers);
     let mut reader = Reader {
         flat: Flat::default(),
-        form: form.unwrap_or(Form::Keras3),
+        form: nodes::detect_form(layers),
         context,
     };
     let top = match class {
         "Sequential" => {
-            let (def, input) = reader.sequential(layers, config, Place::default(), form)?;
+            let (def, input) = reader.sequential(layers, config, Place::default())?;
             reader.flat.inputs.push(input);
             Def::Sequential(def)
         }
         _ => {
-            let def = reader.functional(layers, config, Place::default(), form)?;
+            let def = reader.functional(layers, config, Place::default())?;
             for &entry in &def.inputs {
                 reader
                     .flat
@@ -300,7 +304,6 @@ impl Reader<'_> {
         entry: &Value,
         head: &EntryHead,
         place: Place,
-        form: Option<Form>,
     ) -> Result<(Def, bool), Error> {
         let layers = head
             .config
@@ -314,10 +317,10 @@ impl Reader<'_> {
                 .first()
                 .and_then(|l| l.get("class_name"))
                 .is_some_and(|c| c == "InputLayer");
-            let (def, _) = self.sequential(layers, config, place, form)?;
+            let (def, _) = self.sequential(layers, config, place)?;
             Ok((Def::Sequential(def), starts_with_input))
         } else {
-            let def = self.functional(layers, config, place, form)?;
+            let def = self.functional(layers, config, place)?;
             Ok((Def::Functional(def), true))
         }
     }
@@ -327,7 +330,6 @@ impl Reader<'_> {
         layers: &[Value],
         config: &Value,
         place: Place,
-        form: Option<Form>,
     ) -> Result<Functional, Error> {
         let context = self.context;
         let name = config
@@ -340,7 +342,7 @@ impl Reader<'_> {
         let mut by_name: HashMap<String, usize> = HashMap::new();
         for (index, entry) in layers.iter().enumerate() {
             let head = head(entry, index, context)?;
-            refuse_op(entry, &head, form)?;
+            refuse_op(entry, &head, self.form)?;
             if by_name.insert(head.name.clone(), index).is_some() {
                 return Err(bad(
                     context,
@@ -353,8 +355,7 @@ impl Reader<'_> {
                 Kind::Input
             } else if is_model(&head) {
                 let key = counters.key(&head.class);
-                let (def, skip_first) =
-                    self.nested(entry, &head, place.child(key, &head.name), form)?;
+                let (def, skip_first) = self.nested(entry, &head, place.child(key, &head.name))?;
                 Kind::Model {
                     def: Box::new(def),
                     skip_first,
@@ -388,9 +389,9 @@ impl Reader<'_> {
         };
         for (index, entry) in layers.iter().enumerate() {
             let what = format!("layer `{}`", entries[index].name);
-            let raw = match entry.get("inbound_nodes") {
-                None | Some(Value::Null) => Vec::new(),
-                Some(Value::Array(raw)) => raw.clone(),
+            let raw: &[Value] = match entry.get("inbound_nodes") {
+                None | Some(Value::Null) => &[],
+                Some(Value::Array(raw)) => raw,
                 Some(other) => {
                     return Err(bad(
                         context,
@@ -398,7 +399,7 @@ impl Reader<'_> {
                     ))
                 }
             };
-            for node in &raw {
+            for node in raw {
                 let RawNode { inputs, rank } = nodes::node(node, &what, context)?;
                 let inputs = inputs
                     .into_iter()
@@ -448,7 +449,6 @@ impl Reader<'_> {
         layers: &[Value],
         config: &Value,
         place: Place,
-        form: Option<Form>,
     ) -> Result<(Sequential, InputConfig), Error> {
         let context = self.context;
         let name = config
@@ -461,7 +461,7 @@ impl Reader<'_> {
         let mut input: Option<InputConfig> = None;
         for (index, entry) in layers.iter().enumerate() {
             let head = head(entry, index, context)?;
-            refuse_op(entry, &head, form)?;
+            refuse_op(entry, &head, self.form)?;
             if head.class == "InputLayer" {
                 if index != 0 {
                     return Err(Error::Unsupported {
@@ -486,7 +486,7 @@ impl Reader<'_> {
             }
             let key = counters.key(&head.class);
             if is_model(&head) {
-                let (def, _) = self.nested(entry, &head, place.child(key, &head.name), form)?;
+                let (def, _) = self.nested(entry, &head, place.child(key, &head.name))?;
                 items.push(Item::Model(Box::new(def)));
             } else {
                 let child = place.child(key, &head.name);
@@ -509,11 +509,23 @@ impl Reader<'_> {
     }
 
     /// Records a call of `leaf`; returns its index.
-    fn call(&mut self, leaf: usize, inputs: Vec<Tensor>, rank: Option<usize>) -> usize {
+    fn call(
+        &mut self,
+        leaf: usize,
+        inputs: Vec<Tensor>,
+        rank: Option<usize>,
+    ) -> Result<usize, Error> {
         let call = self.flat.calls.len();
+        if call == MAX_CALLS {
+            return Err(Error::Unsupported {
+                message: format!(
+                    "the model, its nested models flattened, makes more than {MAX_CALLS} layer calls"
+                ),
+            });
+        }
         self.flat.calls.push(Call { leaf, inputs, rank });
         self.flat.leaves[leaf].calls.push(call);
-        call
+        Ok(call)
     }
 
     /// Runs a model definition on `args`; returns its output tensors.
@@ -537,7 +549,7 @@ impl Reader<'_> {
         for item in &def.items {
             x = match item {
                 Item::Leaf(leaf) => Tensor::Call {
-                    call: self.call(*leaf, vec![x], None),
+                    call: self.call(*leaf, vec![x], None)?,
                     output: 0,
                 },
                 Item::Model(inner) => match self.instantiate(inner, &[x])?.as_slice() {
@@ -575,7 +587,7 @@ impl Reader<'_> {
         for (&entry, &arg) in def.inputs.iter().zip(args) {
             bound[entry] = Some(arg);
         }
-        let form = self.form;
+        let form = self.form.unwrap_or(Form::Keras3);
         // Keras's `functional_from_config`: process each layer's nodes in order as far as their
         // inputs exist, and repeat until no node is left.
         loop {
@@ -600,7 +612,7 @@ impl Reader<'_> {
                                 format!("the InputLayer `{}` has an inbound node", entry.name),
                             ))
                         }
-                        Kind::Leaf(leaf) => Produced::Call(self.call(*leaf, inputs, node.rank)),
+                        Kind::Leaf(leaf) => Produced::Call(self.call(*leaf, inputs, node.rank)?),
                         Kind::Model { def: inner, .. } => {
                             Produced::Outputs(self.instantiate(inner, &inputs)?)
                         }

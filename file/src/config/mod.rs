@@ -595,6 +595,29 @@ mod tests {
         assert_eq!(e, "unsupported: the Functional model is not a single chain of layers (layer 1 `att` does not read the layer before it alone); static-keras declares layer stacks from files");
     }
 
+    /// Nested models called several times multiply their calls: 17 levels of a model calling the
+    /// one inside it twice would flatten to 2^17 Dense calls; that is refused, not attempted.
+    #[test]
+    fn exponential_nesting_is_refused() {
+        let mut model = format!(
+            r#"{{"class_name": "Functional", "config": {{"name": "m", "layers": [{}, {}],
+                "input_layers": [["i", 0, 0]], "output_layers": [["d", 0, 0]]}}}}"#,
+            input("i"),
+            dense("d", r#"[[["i", 0, 0, {}]]]"#)
+        );
+        for _ in 0..17 {
+            let nested = model.strip_suffix('}').unwrap().to_string()
+                + r#", "name": "m", "inbound_nodes": [[["i", 0, 0, {}]], [["m", 1, 0, {}]]]}"#;
+            model = format!(
+                r#"{{"class_name": "Functional", "config": {{"name": "m", "layers": [{}, {nested}],
+                    "input_layers": [["i", 0, 0]], "output_layers": [["m", 2, 0]]}}}}"#,
+                input("i")
+            );
+        }
+        let e = error(&model);
+        assert_eq!(e, "unsupported: the model, its nested models flattened, makes more than 65536 layer calls");
+    }
+
     #[test]
     fn garbage_is_an_error() {
         for text in [
