@@ -309,3 +309,91 @@ fn raw_operations_are_refused_by_name() {
         );
     }
 }
+
+/// A bounded, deterministic version of the fuzz targets on the graph fixtures: truncated files
+/// are errors, bit flips and edited configs give results or errors, never a panic.
+#[test]
+fn damaged_graph_files_give_errors_not_panics() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize % n.max(1)
+    };
+    let mut runs = 0;
+    for file in [
+        "two_in.tf2.h5",
+        "nested_fn.k3151.keras",
+        "nested_fn.k333.h5",
+    ] {
+        let bytes = std::fs::read(path(file)).unwrap();
+        let n = bytes.len();
+        for cut in (0..n).step_by(n / 300) {
+            runs += 1;
+            let got = KerasFile::from_bytes(bytes[..cut].to_vec()).and_then(|f| f.layer_weights());
+            assert!(got.is_err(), "{file} truncated to {cut} of {n} bytes read");
+        }
+        for _ in 0..600 {
+            let mut damaged = bytes.clone();
+            damaged[next(n)] ^= 1 << next(8);
+            runs += 1;
+            let _ = KerasFile::from_bytes(damaged).and_then(|f| f.layer_weights());
+        }
+    }
+    // Configs edited where the graph lives: node and tensor indices, names, brackets.
+    for file in ["nested_fn.tf2.h5", "two_in.k3151.h5", "lstm_state.k333.h5"] {
+        let text = model_config(file);
+        ModelConfig::parse(&text, file).unwrap();
+        let bytes = text.as_bytes();
+        for _ in 0..1500 {
+            let mut edited = bytes.to_vec();
+            let at = next(edited.len());
+            match next(4) {
+                0 => edited[at] = b"0123456789"[next(10)],
+                1 => edited[at] = b"[]{},\""[next(6)],
+                2 => {
+                    edited.remove(at);
+                }
+                _ => {
+                    let from = next(edited.len());
+                    let piece: Vec<u8> = edited[from..(from + 12).min(edited.len())].to_vec();
+                    edited.splice(at..at, piece);
+                }
+            }
+            runs += 1;
+            if let Ok(text) = String::from_utf8(edited) {
+                let _ = ModelConfig::parse(&text, "edited");
+            }
+        }
+    }
+    eprintln!("{runs} damaged graph files and configs, no panic");
+}
+
+/// The `model_config` attribute of a legacy file: stored uncompressed, it is the JSON object
+/// in the file's bytes that starts with the model's class.
+fn model_config(file: &str) -> String {
+    let bytes = std::fs::read(path(file)).unwrap();
+    let start = find(&bytes, b"{\"class_name\": \"Functional\"").expect("model_config");
+    let (mut depth, mut in_string, mut escaped) = (0, false, false);
+    for (i, &b) in bytes[start..].iter().enumerate() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            b'{' if !in_string => depth += 1,
+            b'}' if !in_string => {
+                depth -= 1;
+                if depth == 0 {
+                    return String::from_utf8(bytes[start..=start + i].to_vec()).unwrap();
+                }
+            }
+            _ => {}
+        }
+    }
+    panic!("{file}: no complete model_config")
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
