@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{LayerConfig, ModelConfig};
 use crate::error::{layout, Error};
 use crate::h5::{self, H5};
-use crate::weights::{numbered, slot, under, vars_path, LayerSlots, Layout};
+use crate::weights::{numbered, slot, vars_path, LayerSlots, Layout};
 
 impl Layout {
     /// The variables of every layer of `config` (in its order), where the config says they are;
@@ -116,7 +116,7 @@ fn legacy(
         let slots = mine
             .into_iter()
             .map(|w| {
-                let path = under(root, &format!("{top}/{w}"));
+                let path = format!("{root}/{top}/{w}");
                 slot(h5, path.clone())?.ok_or_else(|| {
                     layout(format!(
                         "`weight_names` of {root}/{top} lists `{w}` but there is no dataset {path}"
@@ -124,12 +124,12 @@ fn legacy(
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let place = under(root, top);
+        let place = format!("{root}/{top}");
         out.push(LayerSlots { place, slots });
     }
     if let Some((name, weights)) = groups.iter().find(|(n, _)| !used.contains(n.as_str())) {
         return Err(Error::ExtraWeights {
-            path: under(root, name),
+            path: format!("{root}/{name}"),
             message: format!(
                 "the saved architecture has no layer `{name}`, yet the file stores {} variable(s) for it",
                 weights.len()

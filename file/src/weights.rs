@@ -155,7 +155,7 @@ impl Layout {
             Layout::Legacy { root, layers } => {
                 for (name, weights) in layers {
                     for w in weights {
-                        let path = under(root, &format!("{name}/{w}"));
+                        let path = format!("{root}/{name}/{w}");
                         if let Some(s) = slot(h5, path.clone())? {
                             out.push((s.path, s.shape));
                         }
@@ -173,16 +173,6 @@ impl Layout {
             Layout::Keras3 { prefix } => keras3_slots(h5, prefix, model),
             Layout::Legacy { root, layers } => legacy_slots(h5, root, layers, model),
         }
-    }
-}
-
-/// `path` inside the legacy root group (`model_weights`, or the file's root for weights-only
-/// files).
-pub(crate) fn under(root: &str, path: &str) -> String {
-    if root.is_empty() {
-        path.to_string()
-    } else {
-        format!("{root}/{path}")
     }
 }
 
@@ -370,14 +360,14 @@ fn legacy_slots(
         let slots = weights
             .iter()
             .map(|w| {
-                let path = under(root, &format!("{name}/{w}"));
+                let path = format!("{root}/{name}/{w}");
                 slot(h5, path.clone())?.ok_or_else(|| {
                     layout(format!("`weight_names` of {root}/{name} lists `{w}` but there is no dataset {path}"))
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
         out.push(LayerSlots {
-            place: under(root, name),
+            place: format!("{root}/{name}"),
             slots,
         });
     }
