@@ -177,6 +177,8 @@ fn layer_call(layer: &LayerConfig, index: usize) -> Result<String, String> {
 
 /// Translates a saved architecture; the errors name each layer at fault.
 pub fn translate(config: &ModelConfig) -> Result<Translation, Vec<String>> {
+    // The file crate now reads any functional graph; the translation declares layer stacks.
+    config.require_chain().map_err(|e| vec![e.to_string()])?;
     let mut errors = Vec::new();
     let input_shape = match &config.input_shape {
         None => {

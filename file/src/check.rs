@@ -1,12 +1,14 @@
-//! The saved architecture against the declared one: input shape, layer classes in order, and
-//! every inference-relevant config entry the declaration resolved (`LayerInfo::config`), with
-//! Keras's equivalent spellings treated as equal (`3` and `[3, 3]`, `"VALID"` and `"valid"`,
-//! activation aliases such as `swish`/`silu`, `null` and `"linear"` for an activation).
+//! The saved architecture against the declared one: the inputs, layer classes in Keras's order,
+//! how every call of every layer is wired, every inference-relevant config entry the
+//! declaration resolved (`LayerInfo::config`), and the number of outputs. Keras's equivalent
+//! spellings are treated as equal (`3` and `[3, 3]`, `"VALID"` and `"valid"`, activation aliases
+//! such as `swish`/`silu`, `null` and `"linear"` for an activation, tf.keras 2's `1` for `true`
+//! and `[3]` for an `axis`, and a negative `axis` for the positive one it counts back to).
 
 use serde_json::Value;
-use static_keras_runtime::{Activation, ConfigValue, LayerInfo};
+use static_keras_runtime::{Activation, ConfigValue, LayerInfo, Source};
 
-use crate::config::ModelConfig;
+use crate::config::{LayerConfig, ModelConfig};
 use crate::error::Error;
 
 fn mismatch(message: String) -> Error {
@@ -26,32 +28,25 @@ fn fmt_dims(dims: &[String]) -> String {
     }
 }
 
-/// Checks `file` against the declared layers and input shape; the error names the first
-/// difference.
+/// "`a`", "`a` and `b`", "`a`, `b` and `c`".
+fn list(items: &[String]) -> String {
+    match items {
+        [] => "nothing".into(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Checks `file` against the declared layers, input shapes and number of outputs; the error
+/// names the first difference.
 pub fn architecture(
     declared: &[LayerInfo],
-    input_shape: &[usize],
+    input_shapes: &[&[usize]],
+    outputs: usize,
     file: &ModelConfig,
 ) -> Result<(), Error> {
-    if let Some(saved) = &file.input_shape {
-        let fits = saved.len() == input_shape.len()
-            && saved
-                .iter()
-                .zip(input_shape)
-                .all(|(s, d)| s.is_none_or(|s| s == *d));
-        if !fits {
-            let saved: Vec<String> = saved
-                .iter()
-                .map(|d| d.map_or_else(|| "None".to_string(), |d| d.to_string()))
-                .collect();
-            let declared: Vec<String> = input_shape.iter().map(usize::to_string).collect();
-            return Err(mismatch(format!(
-                "the input shape is {} in the file but {} in the declaration",
-                fmt_dims(&saved),
-                fmt_dims(&declared)
-            )));
-        }
-    }
+    inputs(input_shapes, file)?;
+    let ranks = input_ranks(file);
     for (index, (ours, theirs)) in declared.iter().zip(&file.layers).enumerate() {
         if ours.class != theirs.class {
             return Err(mismatch(format!(
@@ -62,13 +57,14 @@ pub fn architecture(
                 ours.name
             )));
         }
+        wiring(index, ours, theirs, declared, file)?;
         for (key, value) in ours.config {
             let Some(saved) = theirs.config.get(*key) else {
                 // Written by every Keras version for the keys layers declare; an older file
                 // without it cannot be checked on this entry.
                 continue;
             };
-            if !same(key, value, saved) {
+            if !same_at(key, value, saved, ranks[index]) {
                 return Err(mismatch(format!(
                     "layer {index} `{}` ({}): `{key}` is {} in the file but {} in the declaration",
                     ours.name,
@@ -80,18 +76,18 @@ pub fn architecture(
         }
     }
     if declared.len() != file.layers.len() {
-        let list = |names: Vec<String>| names.join(", ");
+        let names = |names: Vec<String>| names.join(", ");
         return Err(mismatch(format!(
             "the file has {} layers ({}) but the declaration {} ({})",
             file.layers.len(),
-            list(
+            names(
                 file.layers
                     .iter()
                     .map(|l| format!("{} `{}`", l.class, l.name))
                     .collect()
             ),
             declared.len(),
-            list(
+            names(
                 declared
                     .iter()
                     .map(|l| format!("{} `{}`", l.class, l.name))
@@ -99,7 +95,270 @@ pub fn architecture(
             ),
         )));
     }
+    // A Sequential's output is its last layer's, however many that layer returns.
+    if file.class != "Sequential" && file.outputs.len() != outputs {
+        return Err(mismatch(format!(
+            "the model has {} output(s) in the file but {outputs} in the declaration",
+            file.outputs.len()
+        )));
+    }
     Ok(())
+}
+
+fn inputs(input_shapes: &[&[usize]], file: &ModelConfig) -> Result<(), Error> {
+    if file.inputs.len() != input_shapes.len() {
+        return Err(mismatch(format!(
+            "the model has {} input(s) in the file ({}) but {} in the declaration",
+            file.inputs.len(),
+            list(
+                &file
+                    .inputs
+                    .iter()
+                    .map(|i| format!("`{}`", i.name))
+                    .collect::<Vec<_>>()
+            ),
+            input_shapes.len()
+        )));
+    }
+    for (i, (input, declared)) in file.inputs.iter().zip(input_shapes).enumerate() {
+        let Some(saved) = &input.shape else { continue };
+        let fits = saved.len() == declared.len()
+            && saved
+                .iter()
+                .zip(declared.iter())
+                .all(|(s, d)| s.is_none_or(|s| s == *d));
+        if !fits {
+            let saved: Vec<String> = saved
+                .iter()
+                .map(|d| d.map_or_else(|| "None".to_string(), |d| d.to_string()))
+                .collect();
+            let declared: Vec<String> = declared.iter().map(usize::to_string).collect();
+            let what = if input_shapes.len() == 1 {
+                "the input shape is".to_string()
+            } else {
+                format!("input {i} `{}` has shape", input.name)
+            };
+            return Err(mismatch(format!(
+                "{what} {} in the file but {} in the declaration",
+                fmt_dims(&saved),
+                fmt_dims(&declared)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Each call of layer `index` reads the same tensors in the file as in the declaration.
+fn wiring(
+    index: usize,
+    ours: &LayerInfo,
+    theirs: &LayerConfig,
+    declared: &[LayerInfo],
+    file: &ModelConfig,
+) -> Result<(), Error> {
+    let what = format!("layer {index} `{}` ({})", ours.name, ours.class);
+    if ours.calls.len() != theirs.calls.len() {
+        return Err(mismatch(format!(
+            "{what} is called {} time(s) in the file but {} in the declaration",
+            theirs.calls.len(),
+            ours.calls.len()
+        )));
+    }
+    let several = ours.calls.len() > 1;
+    for (call, (our, their)) in ours.calls.iter().zip(&theirs.calls).enumerate() {
+        if *our == their.as_slice() {
+            continue;
+        }
+        let name_in_file = |layer: usize| file.layers.get(layer).map(|l| l.name.as_str());
+        let name_declared = |layer: usize| declared.get(layer).map(|l| l.name);
+        let file_side: Vec<String> = their
+            .iter()
+            .map(|s| {
+                describe(s, name_in_file, |i| {
+                    file.inputs.get(i).map(|i| i.name.as_str())
+                })
+            })
+            .collect();
+        let declared_side: Vec<String> = our
+            .iter()
+            .map(|s| describe(s, name_declared, |_| None))
+            .collect();
+        return Err(mismatch(format!(
+            "{what}{} reads {} in the file but {} in the declaration",
+            if several {
+                format!(", call {call},")
+            } else {
+                String::new()
+            },
+            list(&file_side),
+            list(&declared_side)
+        )));
+    }
+    Ok(())
+}
+
+/// A tensor as a message shows it: "`conv2d`", "`shared` (call 1)", "`lstm` output 2",
+/// "input 0 `img`".
+fn describe<'a>(
+    source: &Source,
+    layer_name: impl Fn(usize) -> Option<&'a str>,
+    input_name: impl Fn(usize) -> Option<&'a str>,
+) -> String {
+    match *source {
+        Source::Input(i) => match input_name(i) {
+            Some(name) => format!("input {i} `{name}`"),
+            None => format!("input {i}"),
+        },
+        Source::Layer {
+            layer,
+            call,
+            output,
+        } => {
+            let mut text = match layer_name(layer) {
+                Some(name) => format!("`{name}`"),
+                None => format!("layer {layer}"),
+            };
+            if call > 0 {
+                text += &format!(" (call {call})");
+            }
+            if output > 0 {
+                text += &format!(" output {output}");
+            }
+            text
+        }
+    }
+}
+
+/// The rank (batch axis included) of each layer's first input, where known: written by Keras 3,
+/// or carried from the inputs through layers whose output rank follows from their config.
+fn input_ranks(file: &ModelConfig) -> Vec<Option<usize>> {
+    let mut input: Vec<Option<usize>> = file.layers.iter().map(|l| l.input_rank).collect();
+    let mut output: Vec<Option<usize>> = vec![None; file.layers.len()];
+    // Keras's order is topological except around shared layers: repeat until nothing changes.
+    for _ in 0..=file.layers.len() {
+        let mut changed = false;
+        for (i, layer) in file.layers.iter().enumerate() {
+            if input[i].is_none() {
+                input[i] = match layer.calls.first().and_then(|c| c.first()) {
+                    Some(Source::Input(k)) => file
+                        .inputs
+                        .get(*k)
+                        .and_then(|i| i.shape.as_ref())
+                        .map(|s| s.len() + 1),
+                    Some(Source::Layer {
+                        layer: l,
+                        call: 0,
+                        output: 0,
+                    }) => output.get(*l).copied().flatten(),
+                    _ => None,
+                };
+            }
+            let out = input[i].and_then(|r| output_rank(&layer.class, layer, r));
+            if out != output[i] {
+                output[i] = out;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    input
+}
+
+/// Classes whose output has the rank of their (first) input.
+const SAME_RANK: &[&str] = &[
+    "Dense",
+    "EinsumDense",
+    "Conv1D",
+    "Conv2D",
+    "Conv3D",
+    "Conv1DTranspose",
+    "Conv2DTranspose",
+    "Conv3DTranspose",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConv2D",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "MaxPooling3D",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AveragePooling3D",
+    "BatchNormalization",
+    "LayerNormalization",
+    "GroupNormalization",
+    "Normalization",
+    "UnitNormalization",
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+    "PReLU",
+    "ELU",
+    "Softmax",
+    "ThresholdedReLU",
+    "Dropout",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "GaussianNoise",
+    "GaussianDropout",
+    "AlphaDropout",
+    "ActivityRegularization",
+    "Add",
+    "Subtract",
+    "Multiply",
+    "Average",
+    "Maximum",
+    "Minimum",
+    "Concatenate",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
+    "Cropping1D",
+    "Cropping2D",
+    "Cropping3D",
+    "UpSampling1D",
+    "UpSampling2D",
+    "UpSampling3D",
+    "Rescaling",
+    "Masking",
+    "Identity",
+    "Permute",
+    "Resizing",
+    "CenterCrop",
+];
+
+fn output_rank(class: &str, layer: &LayerConfig, input: usize) -> Option<usize> {
+    let flag = |key: &str| {
+        layer
+            .config
+            .get(key)
+            .is_some_and(|v| v.as_bool() == Some(true) || v.as_i64() == Some(1))
+    };
+    match class {
+        c if SAME_RANK.contains(&c) => Some(input),
+        "Flatten" => Some(2),
+        "RepeatVector" => Some(3),
+        "Embedding" => input.checked_add(1),
+        "Reshape" => layer
+            .config
+            .get("target_shape")
+            .and_then(Value::as_array)
+            .and_then(|t| t.len().checked_add(1)),
+        c if c.starts_with("Global") && c.contains("Pooling") => {
+            Some(if flag("keepdims") { input } else { 2 })
+        }
+        "SimpleRNN" | "LSTM" | "GRU" => {
+            if flag("return_sequences") {
+                Some(input)
+            } else {
+                input.checked_sub(1)
+            }
+        }
+        _ => None,
+    }
 }
 
 /// A declared value as Keras would print it.
@@ -199,11 +458,49 @@ fn int_of(v: &Value) -> Option<i64> {
 
 /// Whether a declared value and a saved one mean the same thing to Keras.
 pub fn same(key: &str, ours: &ConfigValue, saved: &Value) -> bool {
+    same_at(key, ours, saved, None)
+}
+
+/// An `axis` as a list of ints: `3`, `[3]`, `[1, 2]`.
+fn axes_of(v: &Value) -> Option<Vec<i64>> {
+    match v {
+        Value::Array(items) => items.iter().map(int_of).collect(),
+        v => int_of(v).map(|a| vec![a]),
+    }
+}
+
+/// Like [`same`], knowing the rank (batch axis included) of the layer's input if `rank` is
+/// given: an `axis` of `-1` is then the same as `3` on a rank-4 input, as Keras's layers resolve
+/// it.
+fn same_at(key: &str, ours: &ConfigValue, saved: &Value, rank: Option<usize>) -> bool {
+    // An axis given as a plain int (Concatenate, Softmax, …); a layer that knows its input's
+    // rank declares `ConfigValue::Axes` instead, compared below.
+    let plain_axis = matches!(ours, ConfigValue::Int(_) | ConfigValue::Ints(_));
+    if key == "axis" && plain_axis {
+        let declared = match ours {
+            ConfigValue::Int(v) => vec![*v],
+            ConfigValue::Ints(v) => v.to_vec(),
+            _ => unreachable!("checked above"),
+        };
+        let Some(saved) = axes_of(saved) else {
+            return false;
+        };
+        let resolve = |a: i64| match rank.and_then(|r| i64::try_from(r).ok()) {
+            Some(r) if a < 0 => a + r,
+            _ => a,
+        };
+        return declared.len() == saved.len()
+            && declared
+                .iter()
+                .zip(&saved)
+                .all(|(&d, &s)| d == s || resolve(d) == resolve(s));
+    }
     match ours {
         ConfigValue::Str(s) if key.ends_with("activation") => same_activation(s, saved),
         ConfigValue::Str(s) => saved.as_str().is_some_and(|t| t.eq_ignore_ascii_case(s)),
         ConfigValue::Int(v) => match saved {
             Value::Array(items) => items.len() == 1 && int_of(&items[0]) == Some(*v),
+            Value::Bool(b) => i64::from(*b) == *v,
             _ => int_of(saved) == Some(*v),
         },
         ConfigValue::Ints(v) => match saved {
@@ -226,10 +523,12 @@ pub fn same(key: &str, ours: &ConfigValue, saved: &Value) -> bool {
             _ => int_of(saved).is_some_and(|s| v.iter().all(|&o| o == s)),
         },
         ConfigValue::Float(v) => saved.as_f64().is_some_and(|s| close(*v, s)),
-        // tf.keras 2.14 wrote some booleans as integers (`"scale": 1`).
-        ConfigValue::Bool(v) => {
-            saved.as_bool() == Some(*v) || saved.as_i64().is_some_and(|i| (i != 0) == *v)
-        }
+        // tf.keras 2.14 wrote some booleans as integers (`"scale": 1`); Python's `1 == True`.
+        ConfigValue::Bool(v) => match saved {
+            Value::Bool(b) => b == v,
+            Value::Number(_) => int_of(saved) == Some(i64::from(*v)),
+            _ => false,
+        },
         ConfigValue::None => saved.is_null(),
         // An int or a list (tf.keras 2 wrote BatchNormalization's axis as `[3]`), negative or not.
         ConfigValue::Axes { axes, rank } => {
@@ -363,5 +662,107 @@ mod tests {
         assert!(!same("mean", &v, &json!([0.5])));
         assert!(same("mean", &ConfigValue::Floats(&[3.0]), &json!(3)));
         assert!(!same("mean", &v, &json!(null)));
+    }
+
+    #[test]
+    fn tf_keras2_quirks_are_equal() {
+        // tf.keras 2.14 wrote booleans as integers.
+        assert!(same("scale", &ConfigValue::Bool(true), &json!(1)));
+        assert!(same("center", &ConfigValue::Bool(false), &json!(0)));
+        assert!(!same("scale", &ConfigValue::Bool(true), &json!(0)));
+        assert!(!same("scale", &ConfigValue::Bool(true), &json!(2)));
+        assert!(same("groups", &ConfigValue::Int(1), &json!(true)));
+        // tf.keras 2 wrote BatchNormalization's axis as a list.
+        assert!(same("axis", &ConfigValue::Int(3), &json!([3])));
+        assert!(same("axis", &ConfigValue::Int(-1), &json!(-1)));
+        assert!(same("axis", &ConfigValue::Int(-1), &json!([-1])));
+        assert!(!same("axis", &ConfigValue::Int(-1), &json!("x")));
+        // -1 and 3 are the same axis of a rank-4 input only; without the rank, not equal.
+        assert!(!same("axis", &ConfigValue::Int(-1), &json!([3])));
+        assert!(same_at("axis", &ConfigValue::Int(-1), &json!([3]), Some(4)));
+        assert!(!same_at(
+            "axis",
+            &ConfigValue::Int(-1),
+            &json!([3]),
+            Some(3)
+        ));
+        assert!(same_at("axis", &ConfigValue::Int(1), &json!(-3), Some(4)));
+        assert!(same_at(
+            "axis",
+            &ConfigValue::Ints(&[1, 2]),
+            &json!([-2, -1]),
+            Some(3)
+        ));
+        assert!(!same_at(
+            "axis",
+            &ConfigValue::Ints(&[1, 2]),
+            &json!([1]),
+            Some(3)
+        ));
+    }
+
+    #[test]
+    fn ranks_follow_the_graph() {
+        // tf.keras 2 writes no tensor shapes: ranks come from the input through the layers.
+        let entry = |class: &str, name: &str, from: &str, extra: &str| {
+            format!(
+                r#"{{"class_name": "{class}", "name": "{name}", "config": {{"name": "{name}", "trainable": true, "dtype": "float32"{extra}}},
+                    "inbound_nodes": [[["{from}", 0, 0, {{}}]]]}}"#
+            )
+        };
+        let text = format!(
+            r#"{{"class_name": "Functional", "config": {{"name": "m", "input_layers": [["in", 0, 0]], "output_layers": [["bn2", 0, 0]], "layers": [
+                {{"class_name": "InputLayer", "name": "in", "config": {{"name": "in", "batch_input_shape": [null, 8, 8, 2]}}, "inbound_nodes": []}},
+                {}, {}, {}, {}, {}]}}}}"#,
+            entry("Conv2D", "conv", "in", r#", "filters": 3"#),
+            entry("BatchNormalization", "bn", "conv", r#", "axis": [3]"#),
+            entry("Flatten", "flat", "bn", ""),
+            entry("Dense", "dense", "flat", r#", "units": 4"#),
+            entry("BatchNormalization", "bn2", "dense", r#", "axis": [1]"#),
+        );
+        let file = ModelConfig::parse(&text, "test").unwrap();
+        assert_eq!(
+            input_ranks(&file),
+            [Some(4), Some(4), Some(4), Some(2), Some(2)]
+        );
+        const AXIS: &[(&str, ConfigValue)] = &[("axis", ConfigValue::Int(-1))];
+        const fn after(layer: usize) -> &'static [&'static [Source]] {
+            match layer {
+                0 => &[&[Source::Layer {
+                    layer: 0,
+                    call: 0,
+                    output: 0,
+                }]],
+                1 => &[&[Source::Layer {
+                    layer: 1,
+                    call: 0,
+                    output: 0,
+                }]],
+                2 => &[&[Source::Layer {
+                    layer: 2,
+                    call: 0,
+                    output: 0,
+                }]],
+                _ => &[&[Source::Layer {
+                    layer: 3,
+                    call: 0,
+                    output: 0,
+                }]],
+            }
+        }
+        let info = |name, class, config, calls| LayerInfo {
+            name,
+            class,
+            config,
+            calls,
+        };
+        let declared = [
+            info("conv", "Conv2D", &[], &[&[Source::Input(0)]]),
+            info("bn", "BatchNormalization", AXIS, after(0)),
+            info("flat", "Flatten", &[], after(1)),
+            info("dense", "Dense", &[], after(2)),
+            info("bn2", "BatchNormalization", AXIS, after(3)),
+        ];
+        architecture(&declared, &[&[8, 8, 2]], 1, &file).unwrap();
     }
 }

@@ -7,7 +7,15 @@
 //! * Keras 3 weights (`model.save_weights("m.weights.h5")`): weights only.
 //! * Legacy HDF5 (`model.save("m.h5")` of tf.keras 2 and Keras 3, and Keras 2's
 //!   `save_weights("w.h5")`): the `model_config` attribute (checked like `config.json`) and the
-//!   `model_weights` group, read by layer order as Keras does.
+//!   `model_weights` group.
+//!
+//! A saved architecture is read as a graph ([`ModelConfig`]): Sequential and Functional models of
+//! any shape, nested models flattened, layers in Keras's `model.layers` order
+//! ([`graph::keras_layer_order`]). Loading pairs the declared layers with the saved ones by
+//! position in that order, checks classes, configs, the wiring of every call, the inputs and the
+//! number of outputs, and reads each layer's variables from where the saved architecture puts
+//! them. Files without one are matched as Keras matches them: by class and count (Keras 3), or
+//! weighted layers in order (legacy).
 //!
 //! float16, bfloat16 and float64 weights are converted to f32. Every variable's shape is checked
 //! before anything is written into the model, so a failed load leaves it untouched.
@@ -20,6 +28,7 @@ mod config;
 mod error;
 pub mod graph;
 mod h5;
+mod locate;
 mod weights;
 mod zip;
 
@@ -28,7 +37,7 @@ use std::path::Path;
 use static_keras_runtime::{LayerInfo, Model, Variable};
 
 pub use check::{same as same_config_value, show as show_config_value};
-pub use config::{LayerConfig, ModelConfig};
+pub use config::{InputConfig, LayerConfig, ModelConfig, Source, WeightLocation};
 pub use error::Error;
 pub use weights::{snake_case, LayerKey, CELL_CLASSES};
 
@@ -210,21 +219,32 @@ impl KerasFile {
 
     /// Checks the file against `model` (architecture, if saved; every variable's shape) and
     /// fills the model's weights. On error the model is left as it was.
+    ///
+    /// With a saved architecture, the declared layers (in Keras's `model.layers` order, which
+    /// `visit_layers` follows) are paired by position with the file's (in the same order, nested
+    /// models flattened); classes, configs, the wiring of every call, the inputs and the number
+    /// of outputs must agree, and each layer's variables are read from where the file's own
+    /// architecture says they are. Without one (a weights-only file), layers are matched as
+    /// Keras matches them: by class and count (Keras 3), or weighted layers in order (legacy).
     pub fn load_into<M: Model>(&self, model: &mut M) -> Result<(), Error> {
         let mut declared: Vec<(LayerInfo, &'static [Variable])> = Vec::new();
         model.visit_layers(&mut |info, layer| declared.push((info, layer.variables())));
-        if let Some(config) = &self.config {
-            let infos: Vec<LayerInfo> = declared.iter().map(|(i, _)| *i).collect();
-            check::architecture(&infos, M::INPUT_SHAPE, config)?;
-        }
-        let keys: Vec<LayerKey> = declared
-            .iter()
-            .map(|(info, vars)| LayerKey {
-                class: info.class,
-                weighted: !vars.is_empty(),
-            })
-            .collect();
-        let slots = self.layout.slots(&self.h5, &keys)?;
+        let slots = match &self.config {
+            Some(config) => {
+                check_architecture(model, config)?;
+                self.layout.config_slots(&self.h5, config)?
+            }
+            None => {
+                let keys: Vec<LayerKey> = declared
+                    .iter()
+                    .map(|(info, vars)| LayerKey {
+                        class: info.class,
+                        weighted: !vars.is_empty(),
+                    })
+                    .collect();
+                self.layout.slots(&self.h5, &keys)?
+            }
+        };
         let mut values: Vec<Vec<Vec<f32>>> = Vec::with_capacity(declared.len());
         for (index, ((info, vars), found)) in declared.iter().zip(slots).enumerate() {
             let slots = found.slots;
@@ -296,11 +316,47 @@ impl KerasFile {
         self.layout.weight_shapes(&self.h5)
     }
 
-    /// Reads every variable of the given layers (classes in model order), without a declared
-    /// model to check shapes against: what the compile-time import embeds.
+    /// Reads every variable of the given layers (classes in Keras order), without a declared
+    /// model to check shapes against: what the compile-time import embeds. With a saved
+    /// architecture the layers must be its layers (same classes, same order) and are read from
+    /// where it says; otherwise they are matched as Keras does (see [`KerasFile::load_into`]).
     pub fn read_weights(&self, layers: &[LayerKey<'_>]) -> Result<Vec<Vec<Array>>, Error> {
-        self.layout
-            .slots(&self.h5, layers)?
+        let slots = match &self.config {
+            Some(config) => {
+                let saved: Vec<&str> = config.layers.iter().map(|l| l.class.as_str()).collect();
+                let asked: Vec<&str> = layers.iter().map(|l| l.class).collect();
+                if saved != asked {
+                    return Err(Error::Architecture {
+                        message: format!(
+                            "the file's layers are [{}], not [{}]",
+                            saved.join(", "),
+                            asked.join(", ")
+                        ),
+                    });
+                }
+                self.layout.config_slots(&self.h5, config)?
+            }
+            None => self.layout.slots(&self.h5, layers)?,
+        };
+        self.read_slots(slots)
+    }
+
+    /// Reads every variable of every layer of the saved architecture (in [`ModelConfig::layers`]
+    /// order), each from where the architecture says it is.
+    pub fn layer_weights(&self) -> Result<Vec<Vec<Array>>, Error> {
+        let Some(config) = &self.config else {
+            return Err(Error::Unsupported {
+                message: format!(
+                    "this {} holds weights only, no architecture to locate them by",
+                    self.format.describe()
+                ),
+            });
+        };
+        self.read_slots(self.layout.config_slots(&self.h5, config)?)
+    }
+
+    fn read_slots(&self, slots: Vec<weights::LayerSlots>) -> Result<Vec<Vec<Array>>, Error> {
+        slots
             .into_iter()
             .map(|found| {
                 found
@@ -318,6 +374,15 @@ impl KerasFile {
             })
             .collect()
     }
+}
+
+/// Checks a saved architecture against a declared model, as [`KerasFile::load_into`] does before
+/// reading any weight: the inputs' shapes, each layer's class and inference-relevant config in
+/// Keras's order, how each call of each layer is wired, and the number of outputs.
+pub fn check_architecture<M: Model>(model: &M, config: &ModelConfig) -> Result<(), Error> {
+    let mut declared = Vec::new();
+    model.visit_layers(&mut |info, _| declared.push(info));
+    check::architecture(&declared, M::INPUT_SHAPES, M::OUTPUT_SHAPES.len(), config)
 }
 
 /// A model of type `M` with its weights from the Keras file at `path` (`.keras`, `.weights.h5`,

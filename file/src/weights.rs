@@ -147,30 +147,10 @@ impl Layout {
         let mut out = Vec::new();
         match self {
             Layout::Keras3 { prefix } => {
-                let group = h5
-                    .group(prefix)?
-                    .ok_or_else(|| layout(format!("no `{prefix}` group")))?;
-                let (mut keys, _) = h5::members(&group, prefix)?;
-                let natural = |k: &String| {
-                    let (stem, n) = match k.rsplit_once('_') {
-                        Some((stem, n)) if n.parse::<usize>().is_ok() => {
-                            (stem.to_string(), n.parse().unwrap_or(0) + 1)
-                        }
-                        _ => (k.clone(), 0usize),
-                    };
-                    (stem, n)
-                };
-                keys.sort_by_key(natural);
-                for key in keys {
-                    for vars in [
-                        format!("{prefix}/{key}/vars"),
-                        format!("{prefix}/{key}/cell/vars"),
-                    ] {
-                        for slot in numbered(h5, &vars)? {
-                            out.push((slot.path, slot.shape));
-                        }
-                    }
+                if h5.group(prefix)?.is_none() {
+                    return Err(layout(format!("no `{prefix}` group")));
                 }
+                keras3_shapes(h5, prefix, prefix, 0, &mut out)?;
             }
             Layout::Legacy { root, layers } => {
                 for (name, weights) in layers {
@@ -186,7 +166,8 @@ impl Layout {
         Ok(out)
     }
 
-    /// The variables of each layer of `model`, in Keras order, located and with their shapes.
+    /// The variables of each layer of `model` (classes in Keras order; no saved architecture),
+    /// located and with their shapes.
     pub fn slots(&self, h5: &H5, model: &[LayerKey<'_>]) -> Result<Vec<LayerSlots>, Error> {
         match self {
             Layout::Keras3 { prefix } => keras3_slots(h5, prefix, model),
@@ -195,7 +176,52 @@ impl Layout {
     }
 }
 
-fn slot(h5: &H5, path: String) -> Result<Option<Slot>, Error> {
+/// Nested models deeper than this are not listed (HDF5 groups can link in cycles).
+const MAX_NESTING: usize = 16;
+
+/// Lists `level`'s layer groups in natural order (`dense_2` before `dense_10`), each one's
+/// variables, then the layers of the models nested in it.
+fn keras3_shapes(
+    h5: &H5,
+    prefix: &str,
+    level: &str,
+    depth: usize,
+    out: &mut Vec<(String, Vec<u64>)>,
+) -> Result<(), Error> {
+    let Some(group) = h5.group(level)? else {
+        return Ok(());
+    };
+    let (mut keys, _) = h5::members(&group, level)?;
+    let natural = |k: &String| match k.rsplit_once('_') {
+        Some((stem, n)) if n.parse::<usize>().is_ok() => {
+            (stem.to_string(), n.parse().unwrap_or(0) + 1)
+        }
+        _ => (k.clone(), 0usize),
+    };
+    keys.sort_by_key(natural);
+    for key in keys {
+        for vars in [
+            format!("{level}/{key}/vars"),
+            format!("{level}/{key}/cell/vars"),
+        ] {
+            for slot in numbered(h5, &vars)? {
+                out.push((slot.path, slot.shape));
+            }
+        }
+        if depth < MAX_NESTING {
+            keras3_shapes(
+                h5,
+                prefix,
+                &format!("{level}/{key}/{prefix}"),
+                depth + 1,
+                out,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn slot(h5: &H5, path: String) -> Result<Option<Slot>, Error> {
     Ok(h5.dataset(&path)?.map(|dataset| Slot {
         path,
         shape: dataset.shape().to_vec(),
@@ -204,7 +230,7 @@ fn slot(h5: &H5, path: String) -> Result<Option<Slot>, Error> {
 }
 
 /// The datasets of a `vars` group in index order; they must be named `0`, `1`, … without gaps.
-fn numbered(h5: &H5, vars: &str) -> Result<Vec<Slot>, Error> {
+pub(crate) fn numbered(h5: &H5, vars: &str) -> Result<Vec<Slot>, Error> {
     let Some(group) = h5.group(vars)? else {
         return Ok(Vec::new());
     };
@@ -232,11 +258,12 @@ fn numbered(h5: &H5, vars: &str) -> Result<Vec<Slot>, Error> {
         .collect()
 }
 
-fn vars_path(prefix: &str, key: &str, class: &str) -> String {
+/// Where a layer stored in the group `group` keeps its variables.
+pub(crate) fn vars_path(group: &str, class: &str) -> String {
     if CELL_CLASSES.contains(&class) {
-        format!("{prefix}/{key}/cell/vars")
+        format!("{group}/cell/vars")
     } else {
-        format!("{prefix}/{key}/vars")
+        format!("{group}/vars")
     }
 }
 
@@ -257,7 +284,7 @@ fn keras3_slots(h5: &H5, prefix: &str, model: &[LayerKey<'_>]) -> Result<Vec<Lay
             }
         };
         let key = if n == 0 { base } else { format!("{base}_{n}") };
-        let place = vars_path(prefix, &key, layer.class);
+        let place = vars_path(&format!("{prefix}/{key}"), layer.class);
         let slots = numbered(h5, &place)?;
         out.push(LayerSlots { place, slots });
         used.push(key);
@@ -285,6 +312,17 @@ fn keras3_slots(h5: &H5, prefix: &str, model: &[LayerKey<'_>]) -> Result<Vec<Lay
                     });
                 }
             }
+        }
+        let nested = format!("{prefix}/{key}/{prefix}");
+        let mut inside = Vec::new();
+        keras3_shapes(h5, prefix, &nested, 1, &mut inside)?;
+        if let Some((path, _)) = inside.first() {
+            return Err(Error::ExtraWeights {
+                path: path.clone(),
+                message: format!(
+                    "`{key}` is a nested model, whose layers a weights-only file cannot match to the declaration: load the .keras or .h5 file that has the architecture"
+                ),
+            });
         }
     }
     Ok(out)
