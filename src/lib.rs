@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![no_std]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "std")]
 extern crate std;
@@ -29,6 +30,7 @@ pub use static_keras_runtime::{
 /// [`keras_file::load`]; [`KerasFile`](keras_file::KerasFile) gives access to a file's saved
 /// architecture and weights.
 #[cfg(feature = "keras-file")]
+#[cfg_attr(docsrs, doc(cfg(feature = "keras-file")))]
 pub mod keras_file {
     pub use static_keras_file::{
         load, load_bytes, Array, Error, Format, KerasFile, LayerConfig, LayerKey, ModelConfig,
@@ -43,8 +45,9 @@ pub mod __private {
     /// The file loader, for `from_keras_file`.
     #[cfg(feature = "keras-file")]
     pub mod keras_file {
-        pub use static_keras_file::{load, Error};
+        pub use static_keras_file::{load, load_bytes, Error};
         pub use std::path::Path;
+        pub use std::vec::Vec;
     }
 }
 

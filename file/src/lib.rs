@@ -21,6 +21,7 @@
 //! before anything is written into the model, so a failed load leaves it untouched.
 //!
 //! Most users reach this through the facade: `Net::from_keras_file("net.keras")?`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 mod check;

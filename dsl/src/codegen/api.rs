@@ -511,6 +511,15 @@ pub fn generate(plan: &Plan) -> TokenStream {
                 ) -> ::core::result::Result<Self, #rt::keras_file::Error> {
                     #rt::keras_file::load(path)
                 }
+
+                /// [`from_keras_file`](Self::from_keras_file) on a file's bytes (a `.keras`
+                /// archive, a `.weights.h5` or a legacy `.h5`, told apart by their first bytes):
+                /// for a file that never touches a disk, such as one a web page was given.
+                pub fn from_keras_bytes<B: ::core::convert::Into<#rt::keras_file::Vec<u8>>>(
+                    bytes: B,
+                ) -> ::core::result::Result<Self, #rt::keras_file::Error> {
+                    #rt::keras_file::load_bytes(bytes.into())
+                }
             }
         }
 
