@@ -7,7 +7,7 @@ computed in WebAssembly, and compares them with the host's `predict` on the same
 (the first must give the embedded model's numbers, the second a clear error), and reports the
 `.wasm` size and the time per inference in the browser beside native.
 
-    python3 examples/web/browser_test.py [--screenshot examples/web/screenshot.png]
+    python3 examples/web/browser_test.py [--scalar] [--screenshot examples/web/screenshot.png]
 
 Needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver); only the
 Python standard library.
@@ -130,7 +130,7 @@ def close(a, b):
 
 def main():
     screenshot = sys.argv[sys.argv.index("--screenshot") + 1] if "--screenshot" in sys.argv else None
-    wasm_size = serve.build()
+    wasm_size = serve.build(simd128="--scalar" not in sys.argv)
     httpd = serve.server(0)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
