@@ -904,4 +904,188 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn gradients_with_dropout_masks() {
+        // The masks are drawn from `TrainCtx::new(0)` on every pass, so finite differences see
+        // the same masks as backward.
+        let mut rnn: SimpleRnn<3, 4, ReturnSequences> =
+            SimpleRnn::new(Activation::Tanh).with_dropout(0.3, 0.4);
+        fill(&mut rnn, 1);
+        check::<_, 3, 5>(&rnn, MASK, 1);
+        for rec in [0.0, 0.25] {
+            let mut lstm: Lstm<3, 4, ReturnSequences> =
+                Lstm::new(Activation::Tanh, Activation::Sigmoid).with_dropout(0.3, rec);
+            fill(&mut lstm, 2);
+            check::<_, 3, 5>(&lstm, MASK, 2);
+            for reset_after in [true, false] {
+                let mut gru: Gru<3, 4, ReturnLast> =
+                    Gru::new(Activation::Tanh, Activation::Sigmoid, reset_after)
+                        .with_dropout(0.3, rec);
+                fill(&mut gru, 3);
+                check::<_, 3, 5>(&gru, ALL, 1);
+            }
+        }
+    }
+
+    /// Runs the training forward pass of `layer` over `xs`, returning outputs and caches.
+    fn run_batch<L, const IN: usize, const T: usize>(
+        layer: &L,
+        xs: &[Tensor<IN, T>],
+        masks: Option<&[bool]>,
+        seed: u64,
+    ) -> (std::vec::Vec<L::Output>, std::vec::Vec<L::Cache>)
+    where
+        L: MaskedTrain<Tensor<IN, T>, MaskedCache = <L as Train<Tensor<IN, T>>>::Cache>,
+        L::Output: Plain,
+    {
+        let mut ys = std::vec![zeroed::<L::Output>(); xs.len()];
+        let mut caches = std::vec![zeroed::<L::Cache>(); xs.len()];
+        let mut ctx = TrainCtx::new(seed);
+        match masks {
+            Some(m) => layer.forward_train_masked(xs, m, &mut ys, &mut caches, &mut ctx),
+            None => layer.forward_train_batch(xs, &mut ys, &mut caches, &mut ctx),
+        }
+        (ys, caches)
+    }
+
+    #[test]
+    fn dropout_masks_are_scaled_fixed_over_time_and_binomial() {
+        // A linear SimpleRNN with W = I and U = 0 outputs x_t ⊙ m at every step.
+        const N: usize = 300;
+        let mut rnn: SimpleRnn<8, 8, ReturnSequences, false> =
+            SimpleRnn::new(Activation::Linear).with_dropout(0.3, 0.0);
+        for i in 0..8 {
+            rnn.kernel[i][i] = 1.0;
+        }
+        let mut rng = Rng::new(9);
+        let xs: std::vec::Vec<Tensor<8, 6>> = (0..N)
+            .map(|_| {
+                let mut x = Tensor::zeros();
+                x.iter_mut().for_each(|v| *v = rng.uniform() + 0.5);
+                x
+            })
+            .collect();
+        let (ys, _) = run_batch(&rnn, &xs, None, 11);
+        let kept_scale = 1.0f32 / 0.7f32;
+        let mut kept = 0usize;
+        for (x, y) in xs.iter().zip(&ys) {
+            for j in 0..8 {
+                let first = y[[0, j]] != 0.0;
+                for t in 0..6 {
+                    let (x, y) = (x[[t, j]], y[[t, j]]);
+                    // Constant over time, and exactly Keras's `x · (1 / f32(1 − rate))`.
+                    assert_eq!(y != 0.0, first, "the mask changed over time");
+                    if first {
+                        assert_eq!(y, x * kept_scale);
+                    }
+                }
+                kept += usize::from(first);
+            }
+        }
+        // 2400 Bernoulli(0.7) draws: mean 1680, σ ≈ 22.4; 5σ bounds.
+        let (mean, sd) = (2400.0 * 0.7, (2400.0f64 * 0.7 * 0.3).sqrt());
+        assert!(
+            (kept as f64 - mean).abs() < 5.0 * sd,
+            "kept {kept} of 2400 at rate 0.3"
+        );
+    }
+
+    #[test]
+    fn lstm_and_gru_draw_one_shared_or_one_mask_per_gate() {
+        let xs = [Tensor::<6, 3>::zeros(); 40];
+        let distinct = |masks: &[f32], len: usize, gates: usize| {
+            (1..gates).any(|g| masks[g * len..(g + 1) * len] != masks[..len])
+        };
+        let shared: Lstm<6, 6, ReturnLast> = Lstm::default().with_dropout(0.5, 0.0);
+        let (_, caches) = run_batch(&shared, &xs, None, 1);
+        for c in &caches {
+            let m = floats(core::slice::from_ref(&c.in_mask));
+            // One input mask (block 0); the other blocks are unused ones.
+            assert!(m[6..].iter().all(|&v| v == 1.0));
+            assert!(floats(core::slice::from_ref(&c.rec_mask)).iter().all(|&v| v == 1.0));
+        }
+        let per_gate: Lstm<6, 6, ReturnLast> = Lstm::default().with_dropout(0.5, 0.5);
+        let (_, caches) = run_batch(&per_gate, &xs, None, 1);
+        assert!(caches.iter().any(|c| distinct(floats(core::slice::from_ref(&c.in_mask)), 6, 4)));
+        assert!(caches.iter().any(|c| distinct(floats(core::slice::from_ref(&c.rec_mask)), 6, 4)));
+        let gru: Gru<6, 6, ReturnLast> = Gru::default().with_dropout(0.5, 0.5);
+        let (_, caches) = run_batch(&gru, &xs, None, 1);
+        assert!(caches.iter().any(|c| distinct(floats(core::slice::from_ref(&c.in_mask)), 6, 3)));
+        // Rate 0: nothing drawn, the training output equals the inference output.
+        let plain: Gru<6, 6, ReturnLast> = Gru::default();
+        let (_, caches) = run_batch(&plain, &xs, None, 1);
+        assert!(caches
+            .iter()
+            .all(|c| floats(core::slice::from_ref(&c.in_mask)).iter().all(|&v| v == 1.0)));
+    }
+
+    /// The batched pass (samples in lockstep groups) gives what each sample gives alone, and the
+    /// training forward pass what inference gives.
+    fn batch_matches_samples<L>(layer: &L)
+    where
+        L: MaskedTrain<Tensor<3, 5>, MaskedCache = <L as Train<Tensor<3, 5>>>::Cache>
+            + crate::Layer<Tensor<3, 5>>
+            + Clone,
+        L::Output: Plain + PartialEq + core::fmt::Debug,
+    {
+        const N: usize = LOCKSTEP + 3;
+        let mut rng = Rng::new(5);
+        let xs: std::vec::Vec<Tensor<3, 5>> = (0..N)
+            .map(|_| {
+                let mut x = Tensor::zeros();
+                x.iter_mut().for_each(|v| *v = rng.uniform() - 0.5);
+                x
+            })
+            .collect();
+        let masks: std::vec::Vec<bool> = (0..N * 5).map(|i| i % 3 != 1).collect();
+        let (ys, mut caches) = run_batch(layer, &xs, Some(&masks), 0);
+        let mut dys = std::vec![zeroed::<L::Output>(); N];
+        for d in &mut dys {
+            floats_mut(core::slice::from_mut(d))
+                .iter_mut()
+                .for_each(|v| *v = rng.uniform() - 0.5);
+        }
+        let mut dxs = std::vec![Tensor::<3, 5>::zeros(); N];
+        layer.backward_masked(&xs, &masks, &ys, &mut caches, &dys, Some(&mut dxs), None);
+        for s in 0..N {
+            let m = &masks[s * 5..(s + 1) * 5];
+            let (y, mut cache) = run_batch(layer, &xs[s..=s], Some(m), 0);
+            let close = |a: &[f32], b: &[f32]| {
+                a.iter().zip(b).all(|(a, b)| (a - b).abs() <= 1e-5 * a.abs().max(1.0))
+            };
+            let (a, b) = (floats(&y[..]), floats(core::slice::from_ref(&ys[s])));
+            assert!(close(a, b), "sample {s}: {a:?} / {b:?}");
+            let mut dx = [Tensor::<3, 5>::zeros()];
+            layer.backward_masked(
+                &xs[s..=s],
+                m,
+                &y,
+                &mut cache,
+                &dys[s..=s],
+                Some(&mut dx),
+                None,
+            );
+            assert!(close(dx[0].as_slice(), dxs[s].as_slice()), "sample {s}");
+            let (y, _) = run_batch(layer, &xs[s..=s], None, 0);
+            let inference = layer.forward(&xs[s]);
+            assert!(close(floats(&y[..]), floats(core::slice::from_ref(&inference))));
+        }
+    }
+
+    #[test]
+    fn a_batch_gives_what_each_sample_gives() {
+        let mut rnn: SimpleRnn<3, 4, ReturnSequences> = SimpleRnn::default();
+        fill(&mut rnn, 1);
+        batch_matches_samples(&rnn);
+        let mut lstm: Lstm<3, 4, ReturnLast> = Lstm::default().with_go_backwards(true);
+        fill(&mut lstm, 2);
+        batch_matches_samples(&lstm);
+        for reset_after in [true, false] {
+            let mut gru: Gru<3, 4, ReturnSequences> =
+                Gru::new(Activation::Tanh, Activation::Sigmoid, reset_after);
+            fill(&mut gru, 3);
+            batch_matches_samples(&gru);
+        }
+    }
 }
