@@ -349,7 +349,7 @@ def rnn_cases():
             model = Model(x, Add()([Dense(2)(Flatten()(s)), Dense(2)(h)]))"""),
         C("simple_rnn_state_only", """
             x = Input(shape=(5, 3));
-            o, h = SimpleRNN(4, return_state=True)(x);
+            _o, h = SimpleRNN(4, return_state=True)(x);
             model = Model(x, Dense(2)(h))"""),
         # Stacks.
         C("lstm_gru_stack", """

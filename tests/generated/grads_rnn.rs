@@ -154,7 +154,7 @@ grads_suite! {
             value: 3.4974666,
         },
         simple_rnn_state_only {
-            model: { x = Input(shape=(5, 3)); o, h = SimpleRNN(4, return_state=True)(x); model = Model(x, Dense(2)(h)) },
+            model: { x = Input(shape=(5, 3)); _o, h = SimpleRNN(4, return_state=True)(x); model = Model(x, Dense(2)(h)) },
             loss: MeanSquaredError::default(),
             value: 1.2590209,
         },
