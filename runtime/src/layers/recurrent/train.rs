@@ -936,7 +936,8 @@ mod tests {
         seed: u64,
     ) -> (std::vec::Vec<L::Output>, std::vec::Vec<L::Cache>)
     where
-        L: MaskedTrain<Tensor<IN, T>, MaskedCache = <L as Train<Tensor<IN, T>>>::Cache>,
+        L: Train<Tensor<IN, T>>
+            + MaskedTrain<Tensor<IN, T>, MaskedCache = <L as Train<Tensor<IN, T>>>::Cache>,
         L::Output: Plain,
     {
         let mut ys = std::vec![zeroed::<L::Output>(); xs.len()];
@@ -1024,8 +1025,8 @@ mod tests {
     /// training forward pass what inference gives.
     fn batch_matches_samples<L>(layer: &L)
     where
-        L: MaskedTrain<Tensor<3, 5>, MaskedCache = <L as Train<Tensor<3, 5>>>::Cache>
-            + crate::Layer<Tensor<3, 5>>
+        L: Train<Tensor<3, 5>>
+            + MaskedTrain<Tensor<3, 5>, MaskedCache = <L as Train<Tensor<3, 5>>>::Cache>
             + Clone,
         L::Output: Plain + PartialEq + core::fmt::Debug,
     {
