@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::plan::Plan;
-use crate::layers::{dims, lit, rt, MergeBackward};
+use crate::layers::{dims, lit, rt, Forward, MergeBackward};
 use crate::model::Value;
 
 /// Which values carry a Keras mask (`true` per call: its main output does), as the inference
@@ -48,6 +48,35 @@ fn unsupported(plan: &Plan) -> Option<String> {
         }
         if let Err(why) = spec.training() {
             return Some(format!("layer `{}`: {why}", model.layers[l].name));
+        }
+    }
+    // A layer whose inference pass reads its input's mask must read it in training too: one
+    // without a masked training path would silently train on the masked steps.
+    for (k, call) in model.calls.iter().enumerate() {
+        let spec = plan.spec(call.layer);
+        if spec.merge()
+            || !input_masked(&masked, call.inputs[0])
+            || spec.masked_training()
+            || plan.layers[call.layer].state.is_some()
+        {
+            continue;
+        }
+        let forward = |mask: Option<TokenStream>| {
+            spec.forward_full(Forward {
+                field: quote!(self.__layer),
+                x: quote!(__x),
+                mask,
+                state: None,
+                input: plan.shapes.of(call.inputs[0]),
+                output: plan.shapes.output_of(k),
+            })
+            .to_string()
+        };
+        if forward(Some(quote!(__m))) != forward(None) {
+            return Some(format!(
+                "layer `{}` reads its input's mask, which its training path does not support yet",
+                model.layers[call.layer].name
+            ));
         }
     }
     if plan.inputs.len() != 1 || model.outputs.len() != 1 {
@@ -256,7 +285,9 @@ pub fn trainable(plan: &Plan) -> TokenStream {
         let states = quote!(<#field_ty as #rt::train::TrainStates<#in_ty>>);
         let mut state_grads = Vec::new();
         for &o in &outs[1..] {
-            let Value::Call { output: i, .. } = o else { unreachable!() };
+            let Value::Call { output: i, .. } = o else {
+                unreachable!()
+            };
             let i = lit(i - 1);
             let vo = value_ident("v", o);
             forward.push(quote! {
@@ -284,7 +315,9 @@ pub fn trainable(plan: &Plan) -> TokenStream {
                 _ => {
                     let m = format_ident!("__m{}", k);
                     let positions = lit(dims(plan.shapes.of(out)).1);
-                    carves.push(quote!(let (#m, __ws) = #rt::train::carve_masks::<#positions>(__ws, __n);));
+                    carves.push(
+                        quote!(let (#m, __ws) = #rt::train::carve_masks::<#positions>(__ws, __n);),
+                    );
                     sizes.push(quote!(#rt::train::mask_words::<#positions>(n)));
                     forward.push(quote! {
                         for __s in 0..__n {
@@ -317,7 +350,9 @@ pub fn trainable(plan: &Plan) -> TokenStream {
             });
         }
         if masked.is_none() {
-            updates.push(quote!(#rt::train::Train::<#in_ty>::update_state(&mut self.#field, &#c[..]);));
+            updates.push(
+                quote!(#rt::train::Train::<#in_ty>::update_state(&mut self.#field, &#c[..]);),
+            );
         }
     }
     backward.reverse();

@@ -260,7 +260,8 @@ pub fn carve_masks<const P: usize>(
     zero(head);
     // SAFETY: `head` holds at least `P·n` bytes, all zero (a valid `false`); `bool` has
     // alignment 1 and no padding in arrays; the new slice borrows `head` mutably for its lifetime.
-    let masks = unsafe { core::slice::from_raw_parts_mut(head.as_mut_ptr().cast::<[bool; P]>(), n) };
+    let masks =
+        unsafe { core::slice::from_raw_parts_mut(head.as_mut_ptr().cast::<[bool; P]>(), n) };
     (masks, rest)
 }
 

@@ -501,7 +501,11 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> TrainCell<IN, UNI
         } else {
             let per_gate = TrainCell::per_gate(self);
             for j in 0..UNITS {
-                let h = if per_gate { h_prev[j] * rec_mask[2][j] } else { h_prev[j] };
+                let h = if per_gate {
+                    h_prev[j] * rec_mask[2][j]
+                } else {
+                    h_prev[j]
+                };
                 aux[1][j] = post[1][j] * h;
             }
             let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
@@ -543,7 +547,8 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> TrainCell<IN, UNI
             dh[j] *= zg[j];
         }
         let mut da_h = [0.0f32; UNITS];
-        self.activation.backward(&pre[2], hh, &dhh, &mut da_h, UNITS);
+        self.activation
+            .backward(&pre[2], hh, &dhh, &mut da_h, UNITS);
         let mut dr = [0.0f32; UNITS];
         if self.reset_after {
             for j in 0..UNITS {
@@ -591,7 +596,10 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> TrainCell<IN, UNI
                 for t in 0..T {
                     for g in 0..3 {
                         let d = drec(t, g);
-                        for (b, d) in bias[gu + g * UNITS..gu + (g + 1) * UNITS].iter_mut().zip(&d) {
+                        for (b, d) in bias[gu + g * UNITS..gu + (g + 1) * UNITS]
+                            .iter_mut()
+                            .zip(&d)
+                        {
                             *b += d;
                         }
                     }
@@ -600,7 +608,12 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> TrainCell<IN, UNI
         } else {
             recurrent_products(cache, 0..2, gu, per_gate, |t, g| cache.pre[t][g], rec);
             for t in 0..T {
-                outer(&mut rec[2 * UNITS..], gu, &cache.pre[t][2], &cache.aux[t][1]);
+                outer(
+                    &mut rec[2 * UNITS..],
+                    gu,
+                    &cache.pre[t][2],
+                    &cache.aux[t][1],
+                );
             }
         }
     }
@@ -615,13 +628,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> TrainCell<IN, UNI
     }
 }
 
-train_impls!(
-    Gru,
-    [[f32; UNITS]; 3],
-    [[f32; IN]; 3],
-    [[f32; UNITS]; 3],
-    1
-);
+train_impls!(Gru, [[f32; UNITS]; 3], [[f32; IN]; 3], [[f32; UNITS]; 3], 1);
 
 impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Params for Gru<IN, UNITS, R, BIAS> {
     fn trainable_count(&self) -> usize {

@@ -2,9 +2,7 @@
 
 use core::marker::PhantomData;
 
-use super::train::{
-    recurrent_product_all, recurrent_products, train_impls, RnnCache, TrainCell,
-};
+use super::train::{recurrent_product_all, recurrent_products, train_impls, RnnCache, TrainCell};
 use super::{project, run, run_batch, Aligned, Cell, ReturnLast, ReturnMode};
 use crate::kernels::{gates_simd, gemv, gemv_sweep_simd, lstm_gates_simd};
 use crate::layer::{Layer, Variable, Weights};
@@ -468,7 +466,8 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> TrainCell<IN, UNI
             through[j] = dh[j] * o[j];
         }
         let mut dcc = [0.0f32; UNITS];
-        self.activation.backward(c, act_c, &through, &mut dcc, UNITS);
+        self.activation
+            .backward(c, act_c, &through, &mut dcc, UNITS);
         let mut d_post = [[0.0f32; UNITS]; 4];
         for j in 0..UNITS {
             let dc_j = dc[j] + dcc[j];
@@ -485,7 +484,13 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> TrainCell<IN, UNI
             } else {
                 self.recurrent_activation
             };
-            act.backward(&pre[gate], &post[gate], &d_post[gate], &mut drec[gate], UNITS);
+            act.backward(
+                &pre[gate],
+                &post[gate],
+                &d_post[gate],
+                &mut drec[gate],
+                UNITS,
+            );
         }
         *pre = *drec;
     }

@@ -348,7 +348,13 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> TrainCell<IN, UNI
     }
 }
 
-train_impls!(SimpleRnn, [f32; UNITS], [[f32; IN]; 1], [[f32; UNITS]; 1], 1);
+train_impls!(
+    SimpleRnn,
+    [f32; UNITS],
+    [[f32; IN]; 1],
+    [[f32; UNITS]; 1],
+    1
+);
 
 impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Params
     for SimpleRnn<IN, UNITS, R, BIAS>

@@ -587,8 +587,13 @@ pub(crate) fn recurrent_product_all<Gx: Plain, Mi, Mr, const U: usize, const T: 
 /// layer's type, its gate blocks, input and recurrent dropout masks, and its state count.
 macro_rules! train_impls {
     ($name:ident, $gx:ty, $mi:ty, $mr:ty, $states:literal) => {
-        impl<const IN: usize, const UNITS: usize, const T: usize, R: ReturnMode, const BIAS: bool>
-            crate::train::Train<Tensor<IN, T>> for $name<IN, UNITS, R, BIAS>
+        impl<
+                const IN: usize,
+                const UNITS: usize,
+                const T: usize,
+                R: ReturnMode,
+                const BIAS: bool,
+            > crate::train::Train<Tensor<IN, T>> for $name<IN, UNITS, R, BIAS>
         {
             type Cache = RnnCache<$gx, $mi, $mr, UNITS, T>;
 
@@ -654,8 +659,13 @@ macro_rules! train_impls {
         }
 
         /// Masked steps carry the output and state over; their gradient passes straight through.
-        impl<const IN: usize, const UNITS: usize, const T: usize, R: ReturnMode, const BIAS: bool>
-            crate::train::MaskedTrain<Tensor<IN, T>> for $name<IN, UNITS, R, BIAS>
+        impl<
+                const IN: usize,
+                const UNITS: usize,
+                const T: usize,
+                R: ReturnMode,
+                const BIAS: bool,
+            > crate::train::MaskedTrain<Tensor<IN, T>> for $name<IN, UNITS, R, BIAS>
         {
             type MaskedCache = RnnCache<$gx, $mi, $mr, UNITS, T>;
 
@@ -702,8 +712,13 @@ macro_rules! train_impls {
         }
 
         /// The final states: `h`, then `c` for LSTM (Keras's `return_state` order).
-        impl<const IN: usize, const UNITS: usize, const T: usize, R: ReturnMode, const BIAS: bool>
-            crate::train::TrainStates<Tensor<IN, T>> for $name<IN, UNITS, R, BIAS>
+        impl<
+                const IN: usize,
+                const UNITS: usize,
+                const T: usize,
+                R: ReturnMode,
+                const BIAS: bool,
+            > crate::train::TrainStates<Tensor<IN, T>> for $name<IN, UNITS, R, BIAS>
         {
             fn state(cache: &Self::Cache, i: usize) -> &[f32] {
                 assert!(i < $states, "no state {i}");
@@ -815,7 +830,10 @@ mod tests {
         let h = 1e-2f32;
         let close = |analytic: f32, numeric: f64, what: &str| {
             let err = (f64::from(analytic) - numeric).abs() / numeric.abs().max(1.0);
-            assert!(err < 2e-3, "{what}: backward {analytic}, differences {numeric}");
+            assert!(
+                err < 2e-3,
+                "{what}: backward {analytic}, differences {numeric}"
+            );
         };
         for i in 0..IN * T {
             let (mut plus, mut minus) = (x, x);
@@ -1004,21 +1022,31 @@ mod tests {
             let m = floats(core::slice::from_ref(&c.in_mask));
             // One input mask (block 0); the other blocks are unused ones.
             assert!(m[6..].iter().all(|&v| v == 1.0));
-            assert!(floats(core::slice::from_ref(&c.rec_mask)).iter().all(|&v| v == 1.0));
+            assert!(floats(core::slice::from_ref(&c.rec_mask))
+                .iter()
+                .all(|&v| v == 1.0));
         }
         let per_gate: Lstm<6, 6, ReturnLast> = Lstm::default().with_dropout(0.5, 0.5);
         let (_, caches) = run_batch(&per_gate, &xs, None, 1);
-        assert!(caches.iter().any(|c| distinct(floats(core::slice::from_ref(&c.in_mask)), 6, 4)));
-        assert!(caches.iter().any(|c| distinct(floats(core::slice::from_ref(&c.rec_mask)), 6, 4)));
+        assert!(caches
+            .iter()
+            .any(|c| distinct(floats(core::slice::from_ref(&c.in_mask)), 6, 4)));
+        assert!(caches
+            .iter()
+            .any(|c| distinct(floats(core::slice::from_ref(&c.rec_mask)), 6, 4)));
         let gru: Gru<6, 6, ReturnLast> = Gru::default().with_dropout(0.5, 0.5);
         let (_, caches) = run_batch(&gru, &xs, None, 1);
-        assert!(caches.iter().any(|c| distinct(floats(core::slice::from_ref(&c.in_mask)), 6, 3)));
+        assert!(caches
+            .iter()
+            .any(|c| distinct(floats(core::slice::from_ref(&c.in_mask)), 6, 3)));
         // Rate 0: nothing drawn, the training output equals the inference output.
         let plain: Gru<6, 6, ReturnLast> = Gru::default();
         let (_, caches) = run_batch(&plain, &xs, None, 1);
         assert!(caches
             .iter()
-            .all(|c| floats(core::slice::from_ref(&c.in_mask)).iter().all(|&v| v == 1.0)));
+            .all(|c| floats(core::slice::from_ref(&c.in_mask))
+                .iter()
+                .all(|&v| v == 1.0)));
     }
 
     /// The batched pass (samples in lockstep groups) gives what each sample gives alone, and the
@@ -1053,7 +1081,9 @@ mod tests {
             let m = &masks[s * 5..(s + 1) * 5];
             let (y, mut cache) = run_batch(layer, &xs[s..=s], Some(m), 0);
             let close = |a: &[f32], b: &[f32]| {
-                a.iter().zip(b).all(|(a, b)| (a - b).abs() <= 1e-5 * a.abs().max(1.0))
+                a.iter()
+                    .zip(b)
+                    .all(|(a, b)| (a - b).abs() <= 1e-5 * a.abs().max(1.0))
             };
             let (a, b) = (floats(&y[..]), floats(core::slice::from_ref(&ys[s])));
             assert!(close(a, b), "sample {s}: {a:?} / {b:?}");
@@ -1070,7 +1100,10 @@ mod tests {
             assert!(close(dx[0].as_slice(), dxs[s].as_slice()), "sample {s}");
             let (y, _) = run_batch(layer, &xs[s..=s], None, 0);
             let inference = layer.forward(&xs[s]);
-            assert!(close(floats(&y[..]), floats(core::slice::from_ref(&inference))));
+            assert!(close(
+                floats(&y[..]),
+                floats(core::slice::from_ref(&inference))
+            ));
         }
     }
 
