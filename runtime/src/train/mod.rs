@@ -273,8 +273,8 @@ pub const fn mask_words<const P: usize>(n: usize) -> usize {
 /// Plain values as the `f32` words they are made of (the layers' caches are arrays of
 /// `f32`-sized values; views of them feed the matrix products).
 pub fn floats<T: Plain>(values: &[T]) -> &[f32] {
-    const { assert!(size_of::<T>() % 4 == 0 && align_of::<T>() <= 4) };
-    let len = size_of::<T>() * values.len() / 4;
+    const { assert!(size_of::<T>().is_multiple_of(4) && align_of::<T>() <= 4) };
+    let len = core::mem::size_of_val(values) / 4;
     if len == 0 {
         return &[];
     }
@@ -286,8 +286,8 @@ pub fn floats<T: Plain>(values: &[T]) -> &[f32] {
 
 /// [`floats`], mutably: writing any `f32` bits leaves a valid `T` (`Plain`).
 pub fn floats_mut<T: Plain>(values: &mut [T]) -> &mut [f32] {
-    const { assert!(size_of::<T>() % 4 == 0 && align_of::<T>() <= 4) };
-    let len = size_of::<T>() * values.len() / 4;
+    const { assert!(size_of::<T>().is_multiple_of(4) && align_of::<T>() <= 4) };
+    let len = core::mem::size_of_val(values) / 4;
     if len == 0 {
         return &mut [];
     }
