@@ -92,7 +92,23 @@ def run_case(suite, case, out_dir):
     model = build(case)
     randomise(model, rng)
     (inp,) = model.inputs
-    x = rng.standard_normal((case.batch, *inp.shape[1:])).astype(np.float32)
+    shape = (case.batch, *inp.shape[1:])
+    if case.inputs.startswith("ids:"):
+        # Token ids; "ids:V:pad" sets about a third of them to the padding id 0 (never a whole
+        # sample, whose masked mean would be 0/0).
+        _, vocab, *pad = case.inputs.split(":")
+        x = rng.integers(1, int(vocab), size=shape)
+        if pad:
+            x = np.where(rng.uniform(size=shape) < 0.35, 0, x)
+            x[:, -1] = np.where((x != 0).any(axis=1), x[:, -1], 1)
+        x = x.astype(np.int32)
+    else:
+        x = rng.standard_normal(shape).astype(np.float32)
+        if case.inputs == "masked":
+            # Whole steps at Masking's value 0 (about a third, never a whole sample).
+            gone = rng.uniform(size=shape[:2]) < 0.35
+            gone[:, -1] = False
+            x[gone] = 0.0
     # The real output shape (Keras's symbolic one is wrong after `glu`).
     out_shape = tuple(np.asarray(model(x, training=False)).shape)
     make_loss, rust_loss, sparse = LOSSES[case.loss]
@@ -120,7 +136,7 @@ def run_case(suite, case, out_dir):
             raise ValueError(f"{case.name}: non-finite gradient")
     weights = b"".join(_f32_bytes(np.asarray(v.numpy())) for v in model.weights)
     _write_if_changed(out_dir / f"{case.name}.w.bin", weights)
-    _write_if_changed(out_dir / f"{case.name}.x.bin", _f32_bytes(x))
+    _write_if_changed(out_dir / f"{case.name}.x.bin", _f32_bytes(x.astype(np.float32)))
     t_bytes = t.astype("<u4").tobytes() if sparse else _f32_bytes(t)
     _write_if_changed(out_dir / f"{case.name}.t.bin", t_bytes)
     _write_if_changed(out_dir / f"{case.name}.g.bin", b"".join(_f32_bytes(g) for g in grads))
@@ -279,7 +295,132 @@ def core_cases():
     return cases
 
 
-SUITES = {"grads": core_cases}
+def rnn_cases():
+    """Recurrent layers (every option), Embedding, Masking, masks through the graph to the loss."""
+    C = Case
+    cases = []
+    cells = {
+        "simple_rnn": "SimpleRNN(4{})",
+        "lstm": "LSTM(4{})",
+        "gru": "GRU(4{})",
+        "gru_before": "GRU(4, reset_after=False{})",
+    }
+    options = {
+        "last": "",
+        "seq": ", return_sequences=True",
+        "back": ", go_backwards=True",
+        "seq_back": ", return_sequences=True, go_backwards=True",
+        "no_bias": ", use_bias=False, return_sequences=True",
+        "dropout0": ", dropout=0.0, recurrent_dropout=0.0",
+    }
+    for cell, layer in cells.items():
+        for opt, args in options.items():
+            head = "Flatten()(h)" if "return_sequences" in args else "h"
+            cases.append(C(f"{cell}_{opt}", f"""
+                x = Input(shape=(5, 3));
+                h = {layer.format(args)}(x);
+                model = Model(x, Dense(2)({head}))"""))
+    # Activations other than Keras's defaults (the fused inference kernels do not apply).
+    cases += [
+        C("simple_rnn_acts", """
+            x = Input(shape=(4, 3));
+            h = SimpleRNN(5, activation="sigmoid", return_sequences=True)(x);
+            model = Model(x, Dense(2)(Flatten()(h)))"""),
+        C("lstm_acts", """
+            x = Input(shape=(4, 3));
+            h = LSTM(3, activation="softsign", recurrent_activation="hard_sigmoid")(x);
+            model = Model(x, Dense(2)(h))"""),
+        C("gru_acts", """
+            x = Input(shape=(4, 3));
+            h = GRU(3, activation="relu", recurrent_activation="tanh", return_sequences=True)(x);
+            model = Model(x, Dense(2)(Flatten()(h)))"""),
+        C("gru_before_acts", """
+            x = Input(shape=(4, 3));
+            h = GRU(3, activation="elu", recurrent_activation="softsign", reset_after=False)(x);
+            model = Model(x, Dense(2)(h))"""),
+        # return_state used downstream: the states' gradients flow back too.
+        C("lstm_return_state", """
+            x = Input(shape=(5, 3));
+            o, h, c = LSTM(4, return_state=True)(x);
+            model = Model(x, Dense(2)(Concatenate()([o, h, Dense(3)(c)])))"""),
+        C("gru_return_state_seq", """
+            x = Input(shape=(5, 3));
+            s, h = GRU(4, return_sequences=True, return_state=True, go_backwards=True)(x);
+            model = Model(x, Add()([Dense(2)(Flatten()(s)), Dense(2)(h)]))"""),
+        C("simple_rnn_state_only", """
+            x = Input(shape=(5, 3));
+            _o, h = SimpleRNN(4, return_state=True)(x);
+            model = Model(x, Dense(2)(h))"""),
+        # Stacks.
+        C("lstm_gru_stack", """
+            x = Input(shape=(6, 3));
+            h = LSTM(5, return_sequences=True)(x);
+            h = GRU(4, return_sequences=True, go_backwards=True)(h);
+            model = Model(x, Dense(2)(SimpleRNN(3)(h)))"""),
+        C("rnn_sequence_head", """
+            x = Input(shape=(5, 3));
+            h = GRU(4, return_sequences=True)(x);
+            model = Model(x, Dense(3, activation="softmax")(h))""", targets="probs", loss="cce"),
+        # Embedding: token ids in, the table's rows get the gradients of the positions reading them.
+        C("embedding_dense", """
+            x = Input(shape=(6,), dtype="int32");
+            h = Embedding(7, 3)(x);
+            model = Model(x, Dense(2)(Flatten()(h)))""", inputs="ids:7"),
+        C("embedding_lstm", """
+            x = Input(shape=(6,), dtype="int32");
+            h = Embedding(9, 4)(x);
+            model = Model(x, Dense(2)(LSTM(3)(h)))""", inputs="ids:9"),
+        # Masks (Embedding(mask_zero=True), Masking) through recurrent layers to the loss.
+        C("mask_simple_rnn", """
+            x = Input(shape=(6,), dtype="int32");
+            h = Embedding(8, 3, mask_zero=True)(x);
+            model = Model(x, Dense(2)(SimpleRNN(4)(h)))""", inputs="ids:8:pad"),
+        C("mask_lstm_seq_scce", """
+            x = Input(shape=(6,), dtype="int32");
+            h = Embedding(8, 3, mask_zero=True)(x);
+            h = LSTM(4, return_sequences=True)(h);
+            model = Model(x, Dense(3)(h))""", inputs="ids:8:pad", loss="scce_logits"),
+        C("mask_gru_back_zero_output", """
+            x = Input(shape=(6,), dtype="int32");
+            h = Embedding(8, 3, mask_zero=True)(x);
+            h = GRU(4, return_sequences=True, go_backwards=True, zero_output_for_mask=True)(h);
+            model = Model(x, Dense(3, activation="softmax")(h))""", inputs="ids:8:pad", loss="scce"),
+        C("mask_gru_before_last", """
+            x = Input(shape=(6,), dtype="int32");
+            h = Embedding(8, 3, mask_zero=True)(x);
+            h = GRU(4, reset_after=False, zero_output_for_mask=True)(h);
+            model = Model(x, Dense(2)(h))""", inputs="ids:8:pad"),
+        C("mask_through_dense_dropout_gap", """
+            x = Input(shape=(6,), dtype="int32");
+            h = Embedding(8, 4, mask_zero=True)(x);
+            h = LSTM(5, return_sequences=True)(h);
+            h = Dropout(0.0)(Dense(4, activation="tanh")(h));
+            model = Model(x, Dense(2)(GlobalAveragePooling1D()(h)))""", inputs="ids:8:pad"),
+        C("mask_stack_return_state", """
+            x = Input(shape=(6,), dtype="int32");
+            h = Embedding(8, 3, mask_zero=True)(x);
+            h = SimpleRNN(4, return_sequences=True, zero_output_for_mask=True)(h);
+            o, hs, c = LSTM(3, return_state=True, go_backwards=True)(h);
+            model = Model(x, Dense(2)(Concatenate()([o, hs, c])))""", inputs="ids:8:pad"),
+        C("masking_gru_seq", """
+            x = Input(shape=(5, 3));
+            h = Masking()(x);
+            h = GRU(4, return_sequences=True, go_backwards=True)(h);
+            model = Model(x, Dense(2)(h))""", inputs="masked"),
+        C("masking_lstm_gap", """
+            x = Input(shape=(5, 3));
+            h = Masking(mask_value=0.0)(Dense(3, use_bias=False)(x));
+            h = LSTM(4, return_sequences=True)(h);
+            model = Model(x, Dense(2)(GlobalAveragePooling1D()(h)))""", inputs="masked"),
+        C("masked_sequence_mse", """
+            x = Input(shape=(6,), dtype="int32");
+            h = Embedding(8, 3, mask_zero=True)(x);
+            model = Model(x, Dense(2)(Dense(4, activation="relu")(h)))""", inputs="ids:8:pad"),
+    ]
+    return cases
+
+
+SUITES = {"grads": core_cases, "grads_rnn": rnn_cases}
 
 
 def main(argv):

@@ -24,6 +24,24 @@ pub fn f32s(bytes: &[u8]) -> Vec<f32> {
         .collect()
 }
 
+/// An input element from the fixture's f32 (token ids are stored as whole floats).
+pub trait InputElem: Copy {
+    fn from_f32(v: f32) -> Self;
+}
+
+impl InputElem for f32 {
+    fn from_f32(v: f32) -> Self {
+        v
+    }
+}
+
+impl InputElem for u32 {
+    fn from_f32(v: f32) -> Self {
+        assert!(v >= 0.0 && v == v.trunc(), "a token id: {v}");
+        v as u32
+    }
+}
+
 /// A target element as the fixture stores it.
 pub trait TargetElem: Copy {
     fn read(bytes: &[u8]) -> Vec<Self>;
@@ -75,7 +93,7 @@ impl Report {
         value: f32,
     ) where
         M: Trainable + Default,
-        M::InputElem: From<f32>,
+        M::InputElem: InputElem,
         L: Loss,
         L::Target: TargetElem,
     {
@@ -89,7 +107,7 @@ impl Report {
         let inputs: Vec<M::Input> = x
             .chunks_exact(in_len)
             .map(|s| {
-                let s: Vec<M::InputElem> = s.iter().map(|&v| v.into()).collect();
+                let s: Vec<M::InputElem> = s.iter().map(|&v| InputElem::from_f32(v)).collect();
                 M::input_from_slice(&s).expect("fixture input has the model's size")
             })
             .collect();

@@ -5,33 +5,85 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::forward::any_mask;
 use super::plan::Plan;
-use crate::layers::{lit, rt, MergeBackward};
+use crate::layers::{dims, lit, rt, Forward, MergeBackward};
 use crate::model::Value;
+
+/// Which values carry a Keras mask (`true` per call: its main output does), as the inference
+/// path decides (`codegen/forward.rs`): merges drop masks, other layers give
+/// [`LayerSpec::output_mask`](crate::layers::LayerSpec::output_mask).
+fn masked_calls(plan: &Plan) -> Vec<bool> {
+    let model = plan.model;
+    let mut masked = vec![false; model.calls.len()];
+    for (k, call) in model.calls.iter().enumerate() {
+        let spec = plan.spec(call.layer);
+        if spec.merge() {
+            continue;
+        }
+        let input = input_masked(&masked, call.inputs[0]).then(|| quote!(__m));
+        masked[k] = spec.output_mask(&quote!(__x), input.as_ref()).is_some();
+    }
+    masked
+}
+
+/// Whether `value` carries a mask, given [`masked_calls`].
+fn input_masked(masked: &[bool], value: Value) -> bool {
+    matches!(value, Value::Call { call, output: 0 } if masked[call])
+}
 
 /// Why the model cannot train, if it cannot.
 fn unsupported(plan: &Plan) -> Option<String> {
     let model = plan.model;
+    let masked = masked_calls(plan);
     for &l in &plan.order {
-        if let Err(why) = plan.spec(l).training() {
+        let spec = plan.spec(l);
+        // A layer trains through `Train`, or, on a masked input, `MaskedTrain` if it has one.
+        let all_masked = model
+            .calls
+            .iter()
+            .filter(|c| c.layer == l)
+            .all(|c| !spec.merge() && input_masked(&masked, c.inputs[0]));
+        if all_masked && spec.masked_training() {
+            continue;
+        }
+        if let Err(why) = spec.training() {
             return Some(format!("layer `{}`: {why}", model.layers[l].name));
+        }
+    }
+    // A layer whose inference pass reads its input's mask must read it in training too: one
+    // without a masked training path would silently train on the masked steps.
+    for (k, call) in model.calls.iter().enumerate() {
+        let spec = plan.spec(call.layer);
+        if spec.merge()
+            || !input_masked(&masked, call.inputs[0])
+            || spec.masked_training()
+            || plan.layers[call.layer].state.is_some()
+        {
+            continue;
+        }
+        let forward = |mask: Option<TokenStream>| {
+            spec.forward_full(Forward {
+                field: quote!(self.__layer),
+                x: quote!(__x),
+                mask,
+                state: None,
+                input: plan.shapes.of(call.inputs[0]),
+                output: plan.shapes.output_of(k),
+            })
+            .to_string()
+        };
+        if forward(Some(quote!(__m))) != forward(None) {
+            return Some(format!(
+                "layer `{}` reads its input's mask, which its training path does not support yet",
+                model.layers[call.layer].name
+            ));
         }
     }
     if plan.inputs.len() != 1 || model.outputs.len() != 1 {
         return Some("training supports models with one input and one output".into());
     }
-    if plan.inputs[0].elem.to_string() != "f32" {
-        return Some("training a model that reads token ids is not supported yet".into());
-    }
-    if model.calls.iter().any(|c| c.outputs > 1) {
-        return Some("training through layers returning several tensors (`return_state`) is not supported yet".into());
-    }
     if plan.stateful() {
         return Some("stateful layers cannot be trained".into());
-    }
-    if any_mask(plan) {
-        return Some("training with masks is not supported yet".into());
     }
     if matches!(model.outputs[0], Value::Input(_)) {
         return Some("the model's output is its input".into());
@@ -104,26 +156,36 @@ pub fn trainable(plan: &Plan) -> TokenStream {
     let mut backward = Vec::new();
     let mut updates = Vec::new();
     let value_ty = |v: Value| plan.value_ty(v);
-    // Place expressions of each value's batch slice, and of its gradient's.
+    // The binding of a value's batch, and of its gradient's.
+    let value_ident = |prefix: &str, v: Value| match v {
+        Value::Call { call, output: 0 } => format_ident!("__{}{}", prefix, call),
+        Value::Call { call, output } => format_ident!("__{}{}_{}", prefix, call, output),
+        Value::Input(_) => unreachable!("inputs are `inputs`"),
+    };
     let slice = |v: Value| match v {
         Value::Input(_) => quote!(inputs[..]),
-        Value::Call { call, .. } => {
-            let b = format_ident!("__v{}", call);
+        Value::Call { .. } => {
+            let b = value_ident("v", v);
             quote!(#b[..])
         }
     };
     let grad_slice = |v: Value| match v {
         Value::Input(_) => None,
-        Value::Call { call, .. } => {
-            let b = format_ident!("__d{}", call);
+        Value::Call { .. } => {
+            let b = value_ident("d", v);
             Some(quote!(#b[..]))
         }
     };
+    // The workspace binding of each masked value's masks (`[[bool; P]]`, one per sample); a
+    // layer passing its input's mask on shares its binding.
+    let mut masks: std::collections::HashMap<Value, syn::Ident> = std::collections::HashMap::new();
     let output = model.outputs[0];
     for (k, call) in model.calls.iter().enumerate() {
         let spec = plan.spec(call.layer);
-        let out = Value::Call { call: k, output: 0 };
-        let out_ty = value_ty(out);
+        let outs: Vec<Value> = (0..call.outputs)
+            .map(|o| Value::Call { call: k, output: o })
+            .collect();
+        let out = outs[0];
         let field_ty = &plan.layers[call.layer].ty;
         let field = &plan.layers[call.layer].field;
         let in_ty = value_ty(call.inputs[0]);
@@ -132,14 +194,19 @@ pub fn trainable(plan: &Plan) -> TokenStream {
             format_ident!("__c{}", k),
             format_ident!("__d{}", k),
         );
-        carves.push(quote!(let (#v, __ws) = #rt::train::carve::<#out_ty>(__ws, __n);));
-        sizes.push(quote!(#rt::train::words::<#out_ty>(n)));
-        let needs_grad = wants[k] || out == output;
-        if needs_grad {
-            carves.push(quote!(let (#d, __ws) = #rt::train::carve::<#out_ty>(__ws, __n);));
-            sizes.push(quote!(#rt::train::words::<#out_ty>(n)));
-            if out != output {
-                carves.push(quote!(#rt::train::zero(&mut #d[..]);));
+        let needs_grad = wants[k] || outs.contains(&output);
+        for &o in &outs {
+            let ty = value_ty(o);
+            let vo = value_ident("v", o);
+            carves.push(quote!(let (#vo, __ws) = #rt::train::carve::<#ty>(__ws, __n);));
+            sizes.push(quote!(#rt::train::words::<#ty>(n)));
+            if needs_grad {
+                let dout = value_ident("d", o);
+                carves.push(quote!(let (#dout, __ws) = #rt::train::carve::<#ty>(__ws, __n);));
+                sizes.push(quote!(#rt::train::words::<#ty>(n)));
+                if o != output {
+                    carves.push(quote!(#rt::train::zero(&mut #dout[..]);));
+                }
             }
         }
         let grads_arg = if trains[call.layer] {
@@ -196,13 +263,71 @@ pub fn trainable(plan: &Plan) -> TokenStream {
             }
             continue;
         }
-        let cache_ty = quote!(<#field_ty as #rt::train::Train<#in_ty>>::Cache);
+        let x = slice(call.inputs[0]);
+        let mask_in = masks.get(&call.inputs[0]).cloned();
+        let masked = mask_in.as_ref().filter(|_| spec.masked_training());
+        let cache_ty = match masked {
+            Some(_) => quote!(<#field_ty as #rt::train::MaskedTrain<#in_ty>>::MaskedCache),
+            None => quote!(<#field_ty as #rt::train::Train<#in_ty>>::Cache),
+        };
         carves.push(quote!(let (#c, __ws) = #rt::train::carve::<#cache_ty>(__ws, __n);));
         sizes.push(quote!(#rt::train::words::<#cache_ty>(n)));
-        let x = slice(call.inputs[0]);
-        forward.push(quote! {
-            #rt::train::Train::forward_train_batch(&self.#field, &#x, &mut #v[..], &mut #c[..], ctx);
+        forward.push(match masked {
+            Some(m) => quote! {
+                #rt::train::MaskedTrain::forward_train_masked(&self.#field, &#x, #m.as_flattened(), &mut #v[..], &mut #c[..], ctx);
+            },
+            None => quote! {
+                #rt::train::Train::forward_train_batch(&self.#field, &#x, &mut #v[..], &mut #c[..], ctx);
+            },
         });
+        // Extra outputs (`return_state`): the final states the cache holds; their gradients go
+        // back into it before backward.
+        let states = quote!(<#field_ty as #rt::train::TrainStates<#in_ty>>);
+        let mut state_grads = Vec::new();
+        for &o in &outs[1..] {
+            let Value::Call { output: i, .. } = o else {
+                unreachable!()
+            };
+            let i = lit(i - 1);
+            let vo = value_ident("v", o);
+            forward.push(quote! {
+                for __s in 0..__n {
+                    #vo[__s].as_mut_slice().copy_from_slice(#states::state(&#c[__s], #i));
+                }
+            });
+            if needs_grad {
+                let dout = value_ident("d", o);
+                state_grads.push(quote! {
+                    for __s in 0..__n {
+                        #rt::train::add_into(#states::state_grad(&mut #c[__s], #i), #dout[__s].as_slice());
+                    }
+                });
+            }
+        }
+        // The mask of the main output (Keras `compute_mask`), per sample.
+        let x_s = quote!(&(#x)[__s]);
+        let mask_s = mask_in.as_ref().map(|m| quote!(&#m[__s]));
+        if let Some(expr) = spec.output_mask(&x_s, mask_s.as_ref()) {
+            match (&mask_in, &mask_s) {
+                (Some(m), Some(ms)) if expr.to_string() == ms.to_string() => {
+                    masks.insert(out, m.clone());
+                }
+                _ => {
+                    let m = format_ident!("__m{}", k);
+                    let positions = lit(dims(plan.shapes.of(out)).1);
+                    carves.push(
+                        quote!(let (#m, __ws) = #rt::train::carve_masks::<#positions>(__ws, __n);),
+                    );
+                    sizes.push(quote!(#rt::train::mask_words::<#positions>(n)));
+                    forward.push(quote! {
+                        for __s in 0..__n {
+                            #m[__s] = *(#expr);
+                        }
+                    });
+                    masks.insert(out, m);
+                }
+            }
+        }
         if wants[k] {
             let dx = match call.inputs[0] {
                 Value::Call { call: j, .. } if wants[j] => {
@@ -211,20 +336,31 @@ pub fn trainable(plan: &Plan) -> TokenStream {
                 }
                 _ => quote!(::core::option::Option::None),
             };
+            let call_backward = match masked {
+                Some(m) => quote! {
+                    #rt::train::MaskedTrain::backward_masked(&self.#field, &#x, #m.as_flattened(), &#v[..], &mut #c[..], &#d[..], #dx, #grads_arg);
+                },
+                None => quote! {
+                    #rt::train::Train::backward_batch(&self.#field, &#x, &#v[..], &mut #c[..], &#d[..], #dx, #grads_arg);
+                },
+            };
             backward.push(quote! {
-                #rt::train::Train::backward_batch(&self.#field, &#x, &#v[..], &mut #c[..], &#d[..], #dx, #grads_arg);
+                #(#state_grads)*
+                #call_backward
             });
         }
-        updates.push(quote!(#rt::train::Train::<#in_ty>::update_state(&mut self.#field, &#c[..]);));
+        if masked.is_none() {
+            updates.push(
+                quote!(#rt::train::Train::<#in_ty>::update_state(&mut self.#field, &#c[..]);),
+            );
+        }
     }
     backward.reverse();
-    let Value::Call { call: out_call, .. } = output else {
-        unreachable!("checked: the output is a call's")
-    };
-    let (v_out, d_out) = (
-        format_ident!("__v{}", out_call),
-        format_ident!("__d{}", out_call),
-    );
+    let (v_out, d_out) = (value_ident("v", output), value_ident("d", output));
+    // A masked output reduces over its valid positions only (Keras's loss mask).
+    let with_mask = masks
+        .get(&output)
+        .map(|m| quote!(.with_mask(#m.as_flattened())));
     let last = lit(plan.shapes.of(output).last().copied().unwrap_or(1));
 
     let visits = grad_layers.iter().map(|&l| {
@@ -297,7 +433,7 @@ pub fn trainable(plan: &Plan) -> TokenStream {
                 #(#forward)*
                 let __loss = #rt::train::losses::Loss::compute(
                     loss,
-                    &#rt::train::Batch::new(targets, #rt::flat(&#v_out[..]), #last),
+                    &#rt::train::Batch::new(targets, #rt::flat(&#v_out[..]), #last) #with_mask,
                     ::core::option::Option::Some(#rt::flat_mut(&mut #d_out[..])),
                 )?;
                 #(#backward)*

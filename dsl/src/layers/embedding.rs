@@ -54,6 +54,10 @@ impl LayerSpec for Embedding {
         "Embedding"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         Ok(input.iter().copied().chain([self.output_dim]).collect())
     }

@@ -119,6 +119,11 @@ impl LayerSpec for GlobalPool {
         Some(quote!(#ty))
     }
 
+    /// Under a mask, `GlobalAveragePooling1D` trains as its masked mean (`MaskedTrain`).
+    fn masked_training(&self) -> bool {
+        !self.max && self.rank == 1
+    }
+
     /// Keras's `GlobalAveragePooling1D` averages the unmasked steps only; the other global
     /// pools do not support masking and ignore the mask.
     fn forward_full(&self, f: Forward) -> TokenStream {

@@ -142,6 +142,15 @@ pub trait LayerSpec {
         Err(format!("{} has no training path yet", self.class()))
     }
 
+    /// Whether the layer's training pass reads its input's Keras mask: its runtime type
+    /// implements the runtime's `MaskedTrain`, which the training step calls for a call whose
+    /// input has a mask (a call without one trains through `Train`, per
+    /// [`LayerSpec::training`]). Recurrent layers skip masked steps; `GlobalAveragePooling1D`
+    /// averages the kept ones.
+    fn masked_training(&self) -> bool {
+        false
+    }
+
     /// A merge layer's backward pass for one sample: statements adding `∂loss/∂input_i` into
     /// `b.dxs[i]` where one is wanted.
     fn backward_merge(&self, _b: MergeBackward) -> TokenStream {

@@ -27,6 +27,9 @@ struct Recurrent {
     go_backwards: bool,
     stateful: bool,
     zero_output_for_mask: bool,
+    /// Keras `dropout` and `recurrent_dropout`, clamped to [0, 1] as Keras does (training only).
+    dropout: f64,
+    recurrent_dropout: f64,
     /// The whole call.
     span: Span,
 }
@@ -118,10 +121,9 @@ fn build(args: &Args, cell: Cell) -> Option<Box<dyn LayerSpec>> {
         Cell::SimpleRnn => Some(Activation::Linear),
         _ => activation(args, "recurrent_activation", Activation::Sigmoid),
     };
-    // Read for their types only: they do nothing at inference.
-    for name in ["dropout", "recurrent_dropout"] {
-        args.float(name, None);
-    }
+    // Training only (the identity at inference), clamped as Keras's cells clamp them.
+    let rate = |name| args.float(name, Some(0.0)).map(|r| r.clamp(0.0, 1.0));
+    let (dropout, recurrent_dropout) = (rate("dropout"), rate("recurrent_dropout"));
     args.bool("unroll", false);
     let return_state = args.bool("return_state", false);
     Some(Box::new(Recurrent {
@@ -135,6 +137,8 @@ fn build(args: &Args, cell: Cell) -> Option<Box<dyn LayerSpec>> {
         go_backwards: args.bool("go_backwards", false),
         stateful: args.bool("stateful", false),
         zero_output_for_mask: args.bool("zero_output_for_mask", false),
+        dropout: dropout?,
+        recurrent_dropout: recurrent_dropout?,
         span: args.call.span(),
     }))
 }
@@ -161,6 +165,22 @@ impl Recurrent {
         }
     }
 
+    /// `init` with the options that are not type parameters: `go_backwards`,
+    /// `zero_output_for_mask`, the dropout rates.
+    fn with_options(&self, mut init: TokenStream) -> TokenStream {
+        if self.go_backwards {
+            init = quote!(#init.with_go_backwards(true));
+        }
+        if self.zero_output_for_mask {
+            init = quote!(#init.with_zero_output_for_mask(true));
+        }
+        if self.dropout > 0.0 || self.recurrent_dropout > 0.0 {
+            let (d, r) = (self.dropout as f32, self.recurrent_dropout as f32);
+            init = quote!(#init.with_dropout(#d, #r));
+        }
+        init
+    }
+
     /// The runtime type of the carried state.
     fn state_ty(&self) -> TokenStream {
         let rt = rt();
@@ -179,6 +199,16 @@ impl LayerSpec for Recurrent {
             Cell::Lstm => "LSTM",
             Cell::Gru { .. } => "GRU",
         }
+    }
+
+    /// Backpropagation through time, masks, dropout and `return_state` included (a stateful
+    /// layer carries state between calls, which training refuses for the whole model).
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn masked_training(&self) -> bool {
+        true
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
@@ -251,18 +281,12 @@ impl LayerSpec for Recurrent {
             act_tokens(self.activation),
             act_tokens(self.recurrent_activation),
         );
-        let mut init = match self.cell {
+        let init = match self.cell {
             Cell::SimpleRnn => quote!(<#ty>::new(#act)),
             Cell::Lstm => quote!(<#ty>::new(#act, #rec)),
             Cell::Gru { reset_after } => quote!(<#ty>::new(#act, #rec, #reset_after)),
         };
-        if self.go_backwards {
-            init = quote!(#init.with_go_backwards(true));
-        }
-        if self.zero_output_for_mask {
-            init = quote!(#init.with_zero_output_for_mask(true));
-        }
-        init
+        self.with_options(init)
     }
 
     fn init_const(
@@ -276,20 +300,14 @@ impl LayerSpec for Recurrent {
             act_tokens(self.activation),
             act_tokens(self.recurrent_activation),
         );
-        let mut init = match self.cell {
+        let init = match self.cell {
             Cell::SimpleRnn => quote!(<#ty>::from_le_bytes_const(#weights, #act)),
             Cell::Lstm => quote!(<#ty>::from_le_bytes_const(#weights, #act, #rec)),
             Cell::Gru { reset_after } => {
                 quote!(<#ty>::from_le_bytes_const(#weights, #act, #rec, #reset_after))
             }
         };
-        if self.go_backwards {
-            init = quote!(#init.with_go_backwards(true));
-        }
-        if self.zero_output_for_mask {
-            init = quote!(#init.with_zero_output_for_mask(true));
-        }
-        Some(init)
+        Some(self.with_options(init))
     }
 
     /// Without masks, states or `return_state` (a model with any of them loops over samples),

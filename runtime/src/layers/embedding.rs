@@ -1,6 +1,7 @@
 //! `Embedding`: token ids to vectors, and the checked token-id input it reads.
 
 use crate::layer::{Layer, Variable, Weights};
+use crate::train::{Params, Train, TrainCtx};
 use crate::{Error, Tensor};
 
 /// `N` token ids, each known to be below `VOCAB`: the input of a model that starts with
@@ -158,6 +159,57 @@ impl<const VOCAB: usize, const DIM: usize> Weights for Embedding<VOCAB, DIM> {
     }
 }
 
+/// Training: the lookup; backwards, the gradient of each looked-up row is the sum of the output
+/// gradients of the positions that read it (a scatter-add into the dense table, as the gradient
+/// of Keras's `take` on JAX is). Ids are not differentiable: there is no input gradient.
+impl<const VOCAB: usize, const DIM: usize, const N: usize> Train<TokenIds<N, VOCAB>>
+    for Embedding<VOCAB, DIM>
+{
+    type Cache = ();
+
+    fn forward_train(
+        &self,
+        ids: &TokenIds<N, VOCAB>,
+        y: &mut Tensor<DIM, N>,
+        _cache: &mut (),
+        _ctx: &mut TrainCtx,
+    ) {
+        for (row, &id) in y.as_mut_slice().chunks_exact_mut(DIM).zip(ids.ids()) {
+            let id = id as usize;
+            row.copy_from_slice(&self.embeddings.as_slice()[id * DIM..(id + 1) * DIM]);
+        }
+    }
+
+    fn backward(
+        &self,
+        ids: &TokenIds<N, VOCAB>,
+        _y: &Tensor<DIM, N>,
+        _cache: &mut (),
+        dy: &Tensor<DIM, N>,
+        _dx: Option<&mut TokenIds<N, VOCAB>>,
+        grads: Option<&mut Self>,
+    ) {
+        let Some(grads) = grads else { return };
+        let table = grads.embeddings.as_mut_slice();
+        for (d, &id) in dy.as_slice().chunks_exact(DIM).zip(ids.ids()) {
+            let id = id as usize;
+            for (g, d) in table[id * DIM..(id + 1) * DIM].iter_mut().zip(d) {
+                *g += d;
+            }
+        }
+    }
+}
+
+impl<const VOCAB: usize, const DIM: usize> Params for Embedding<VOCAB, DIM> {
+    fn trainable_count(&self) -> usize {
+        1
+    }
+
+    fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
+        f(self.embeddings.as_mut_slice());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +228,23 @@ mod tests {
         assert_eq!(emb.param_count(), 15);
         let y: Tensor<3, 4> = emb.forward(&TokenIds::<4, 5>::new(&[0, 1, 2, 4]).unwrap());
         assert_eq!(y.len(), 12);
+    }
+
+    #[test]
+    fn gradients_scatter_into_the_rows_read() {
+        let mut emb = Embedding::<4, 2>::default();
+        emb.load_variable(0, &mut (0..8).map(|v| v as f32));
+        let ids = TokenIds::<3, 4>::new(&[2, 0, 2]).unwrap();
+        let mut y = Tensor::<2, 3>::zeros();
+        emb.forward_train(&ids, &mut y, &mut (), &mut TrainCtx::new(0));
+        assert_eq!(y, emb.forward(&ids));
+        let dy = Tensor::<2, 3>::from_slice(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let mut grads = Embedding::<4, 2>::default();
+        emb.backward(&ids, &y, &mut (), &dy, None, Some(&mut grads));
+        // Row 2 is read twice: its gradient is the sum of both positions'.
+        assert_eq!(
+            grads.embeddings.as_slice(),
+            &[3.0, 4.0, 0.0, 0.0, 6.0, 8.0, 0.0, 0.0]
+        );
     }
 }

@@ -86,6 +86,48 @@ impl GlobalAvgPool {
     }
 }
 
+/// Training under a mask (`GlobalAveragePooling1D` after a masking layer): the mean over the
+/// kept steps; backwards each kept step receives `∂y / count`, masked steps nothing.
+impl<const C: usize, const P: usize> crate::train::MaskedTrain<Tensor<C, P>> for GlobalAvgPool {
+    type MaskedCache = ();
+
+    fn forward_train_masked(
+        &self,
+        xs: &[Tensor<C, P>],
+        masks: &[bool],
+        ys: &mut [Tensor<C, 1>],
+        _caches: &mut [()],
+        _ctx: &mut crate::train::TrainCtx,
+    ) {
+        for ((x, y), mask) in xs.iter().zip(ys).zip(masks.chunks_exact(P)) {
+            *y = self.forward_masked(x, mask.try_into().expect("P entries"));
+        }
+    }
+
+    fn backward_masked(
+        &self,
+        _xs: &[Tensor<C, P>],
+        masks: &[bool],
+        _ys: &[Tensor<C, 1>],
+        _caches: &mut [()],
+        dys: &[Tensor<C, 1>],
+        dxs: Option<&mut [Tensor<C, P>]>,
+        _grads: Option<&mut Self>,
+    ) {
+        let Some(dxs) = dxs else { return };
+        for ((dx, dy), mask) in dxs.iter_mut().zip(dys).zip(masks.chunks_exact(P)) {
+            let count = mask.iter().filter(|&&m| m).count() as f32;
+            for (d, &m) in dx.as_mut_slice().chunks_exact_mut(C).zip(mask) {
+                if m {
+                    for (d, g) in d.iter_mut().zip(dy.as_slice()) {
+                        *d += g / count;
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl<const C: usize, const P: usize> Layer<Tensor<C, P>> for GlobalAvgPool {
     type Output = Tensor<C, 1>;
     fn forward(&self, x: &Tensor<C, P>) -> Tensor<C, 1> {

@@ -1,6 +1,7 @@
 //! `Masking`: marks the steps whose features all equal a padding value, for recurrent layers.
 
 use crate::layer::{no_weights, Layer, Weights};
+use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::{zeros, Tensor};
 
 /// Keras `Masking(mask_value=0.0)`: a step (a position of the input) whose features all equal
@@ -64,6 +65,47 @@ impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for Masking {
 
 no_weights!(Weights for Masking);
 
+/// Training: the forward pass as at inference; the gradient passes to the kept steps and not to
+/// the masked ones (whose output is the constant 0).
+impl<const F: usize, const P: usize> Train<Tensor<F, P>> for Masking {
+    type Cache = ();
+
+    fn forward_train(
+        &self,
+        x: &Tensor<F, P>,
+        y: &mut Tensor<F, P>,
+        _cache: &mut (),
+        _ctx: &mut TrainCtx,
+    ) {
+        *y = self.forward(x);
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<F, P>,
+        _y: &Tensor<F, P>,
+        _cache: &mut (),
+        dy: &Tensor<F, P>,
+        dx: Option<&mut Tensor<F, P>>,
+        _grads: Option<&mut Self>,
+    ) {
+        let Some(dx) = dx else { return };
+        let kept = self.mask(x);
+        for ((d, g), kept) in dx
+            .as_mut_slice()
+            .chunks_exact_mut(F)
+            .zip(dy.as_slice().chunks_exact(F))
+            .zip(kept)
+        {
+            if kept {
+                crate::train::add_into(d, g);
+            }
+        }
+    }
+}
+
+no_params!(Params for Masking);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +128,18 @@ mod tests {
         let fives = Masking::new(5.0);
         assert_eq!(fives.mask(&x), [true, true, true, false]);
         assert_eq!(&fives.forward(&x).as_slice()[9..], &[0.0; 3]);
+    }
+
+    #[test]
+    fn the_gradient_skips_masked_steps() {
+        let x = Tensor::<2, 3>::from_slice(&[1.0, 0.0, 0.0, 0.0, 0.0, 2.0]);
+        let dy = Tensor::<2, 3>::from_slice(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let mut dx = Tensor::<2, 3>::zeros();
+        let mut y = Tensor::<2, 3>::zeros();
+        let masking = Masking::default();
+        masking.forward_train(&x, &mut y, &mut (), &mut TrainCtx::new(0));
+        assert_eq!(y, masking.forward(&x));
+        masking.backward(&x, &y, &mut (), &dy, Some(&mut dx), None);
+        assert_eq!(dx.as_slice(), &[1.0, 2.0, 0.0, 0.0, 5.0, 6.0]);
     }
 }

@@ -126,6 +126,53 @@ pub trait Train<In>: Layer<In> + Sized {
     fn update_state(&mut self, _caches: &[Self::Cache]) {}
 }
 
+/// The training path of a layer that reads its input's Keras mask (recurrent layers skip masked
+/// steps; `GlobalAveragePooling1D` averages the unmasked ones). The generated training step calls
+/// it in place of [`Train`] for a call whose input carries a mask; other layers ignore masks in
+/// training as they do at inference.
+///
+/// `masks` holds the batch's masks one sample after another, one entry per position of the
+/// input (`P` positions: `T` steps of a sequence), `true` where the position is kept. The
+/// trainer keeps them in its workspace ([`carve_masks`]).
+pub trait MaskedTrain<In>: Layer<In> + Sized {
+    /// What the masked training forward pass keeps for backward, per sample.
+    type MaskedCache: Plain;
+
+    /// [`Train::forward_train_batch`] under the input's mask.
+    fn forward_train_masked(
+        &self,
+        xs: &[In],
+        masks: &[bool],
+        ys: &mut [Self::Output],
+        caches: &mut [Self::MaskedCache],
+        ctx: &mut TrainCtx,
+    );
+
+    /// [`Train::backward_batch`] under the mask the forward pass had.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_masked(
+        &self,
+        xs: &[In],
+        masks: &[bool],
+        ys: &[Self::Output],
+        caches: &mut [Self::MaskedCache],
+        dys: &[Self::Output],
+        dxs: Option<&mut [In]>,
+        grads: Option<&mut Self>,
+    );
+}
+
+/// A layer returning its final states as extra outputs (Keras `return_state = True`): the
+/// training forward pass leaves them in the cache, and the gradients of those outputs go back
+/// into the cache before backward.
+pub trait TrainStates<In>: Train<In> {
+    /// The `i`-th final state (`h`, then `c` for LSTM) the forward pass left in `cache`.
+    fn state(cache: &Self::Cache, i: usize) -> &[f32];
+
+    /// Where `∂loss/∂(state i)` goes before backward (zeroed by the forward pass; callers add).
+    fn state_grad(cache: &mut Self::Cache, i: usize) -> &mut [f32];
+}
+
 /// A layer's trainable variables (Keras's `trainable_variables`), as mutable slices in the
 /// layer's internal layout. Non-trainable variables (moving statistics) are left out.
 pub trait Params {
@@ -197,6 +244,55 @@ pub fn carve<T: Plain>(workspace: &mut [f32], n: usize) -> (&mut [T], &mut [f32]
     // new slice borrows `head` mutably for its lifetime, so nothing else aliases it.
     let values = unsafe { core::slice::from_raw_parts_mut(head.as_mut_ptr().cast::<T>(), n) };
     (values, rest)
+}
+
+/// Splits off `n` masks of `P` positions each (Keras masks, `true` = kept) from the workspace,
+/// all `false`. (`bool` is not [`Plain`]: not every byte is a valid `bool`, so the bytes are
+/// zeroed, which is `false`, before they are seen as `bool`s.)
+///
+/// # Panics
+/// When the workspace is too short (see [`mask_words`]).
+pub fn carve_masks<const P: usize>(
+    workspace: &mut [f32],
+    n: usize,
+) -> (&mut [[bool; P]], &mut [f32]) {
+    let (head, rest) = workspace.split_at_mut(mask_words::<P>(n));
+    zero(head);
+    // SAFETY: `head` holds at least `P·n` bytes, all zero (a valid `false`); `bool` has
+    // alignment 1 and no padding in arrays; the new slice borrows `head` mutably for its lifetime.
+    let masks =
+        unsafe { core::slice::from_raw_parts_mut(head.as_mut_ptr().cast::<[bool; P]>(), n) };
+    (masks, rest)
+}
+
+/// How many `f32` words [`carve_masks`] takes for `n` masks of `P` positions.
+pub const fn mask_words<const P: usize>(n: usize) -> usize {
+    (P * n).div_ceil(4)
+}
+
+/// Plain values as the `f32` words they are made of (the layers' caches are arrays of
+/// `f32`-sized values; views of them feed the matrix products).
+pub fn floats<T: Plain>(values: &[T]) -> &[f32] {
+    const { assert!(size_of::<T>().is_multiple_of(4) && align_of::<T>() <= 4) };
+    let len = core::mem::size_of_val(values) / 4;
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: `T` is made of 4-byte plain values without padding (`Plain`, size a multiple of
+    // 4), so its bytes are `len` words, each a valid `f32` (every bit pattern is), and a
+    // non-zero-sized `T` made of them is 4-aligned.
+    unsafe { core::slice::from_raw_parts(values.as_ptr().cast::<f32>(), len) }
+}
+
+/// [`floats`], mutably: writing any `f32` bits leaves a valid `T` (`Plain`).
+pub fn floats_mut<T: Plain>(values: &mut [T]) -> &mut [f32] {
+    const { assert!(size_of::<T>().is_multiple_of(4) && align_of::<T>() <= 4) };
+    let len = core::mem::size_of_val(values) / 4;
+    if len == 0 {
+        return &mut [];
+    }
+    // SAFETY: as in `floats`; every bit pattern is a valid `T`, so any write keeps it valid.
+    unsafe { core::slice::from_raw_parts_mut(values.as_mut_ptr().cast::<f32>(), len) }
 }
 
 /// Zeroes a slice of plain values (gradient accumulators).

@@ -3,10 +3,12 @@
 
 use core::marker::PhantomData;
 
+use super::train::{dot_t, outer, recurrent_products, train_impls, RnnCache, TrainCell};
 use super::{project, run, run_batch, Aligned, Cell, ReturnLast, ReturnMode};
 use crate::kernels::{gates_simd, gemv, gemv_sweep_simd, gru_gates_simd};
 use crate::layer::{Layer, Variable, Weights};
 use crate::tensor::fill_from_le_bytes;
+use crate::train::Params;
 use crate::{Activation, Tensor};
 
 /// Gated recurrent unit, Keras `GRU(units, activation="tanh", recurrent_activation="sigmoid",
@@ -60,6 +62,10 @@ pub struct Gru<const IN: usize, const UNITS: usize, R = ReturnLast, const BIAS: 
     pub go_backwards: bool,
     /// Keras `zero_output_for_mask`.
     pub zero_output_for_mask: bool,
+    /// Keras `dropout`: the fraction of the inputs dropped in training (clamped to [0, 1]).
+    pub dropout: f32,
+    /// Keras `recurrent_dropout`: the fraction of the state dropped in training.
+    pub recurrent_dropout: f32,
     mode: PhantomData<R>,
 }
 
@@ -102,6 +108,8 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Gru<IN, UNITS, R,
             reset_after,
             go_backwards: false,
             zero_output_for_mask: false,
+            dropout: 0.0,
+            recurrent_dropout: 0.0,
             mode: PhantomData,
         }
     }
@@ -154,6 +162,14 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Gru<IN, UNITS, R,
     /// The same layer with Keras's `zero_output_for_mask` set.
     pub const fn with_zero_output_for_mask(mut self, zero: bool) -> Self {
         self.zero_output_for_mask = zero;
+        self
+    }
+
+    /// The same layer with Keras's `dropout` and `recurrent_dropout` (training only; clamped to
+    /// [0, 1] as Keras does).
+    pub const fn with_dropout(mut self, dropout: f32, recurrent_dropout: f32) -> Self {
+        self.dropout = dropout.clamp(0.0, 1.0);
+        self.recurrent_dropout = recurrent_dropout.clamp(0.0, 1.0);
         self
     }
 
@@ -398,6 +414,234 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Weights for Gru<I
             _ => &self.bias.as_flattened().as_flattened()[..self.keras_bias_len()],
         };
         source.iter().for_each(|&v| out(v));
+    }
+}
+
+/// Training: each step keeps the gates' pre-activations and activations `z`, `r`, `h̃`, the state
+/// before it and the candidate's recurrent term (`r`'s factor with `reset_after`, `r·h` without).
+/// Backwards `∂z = ∂h·(h_{t−1} − h̃)`, `∂h̃ = ∂h·(1 − z)`, `∂h_{t−1} = ∂h·z + …`, and the reset
+/// gate's gradient through the candidate. With `reset_after` the candidate's recurrent gradient
+/// is `r·∂a_h` (its bias row sums it); without, `∂(r·h) = U_hᵀ·∂a_h`. Dropout as for LSTM.
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> TrainCell<IN, UNITS>
+    for Gru<IN, UNITS, R, BIAS>
+{
+    type Gx = [[f32; UNITS]; 3];
+    type Mi = [[f32; IN]; 3];
+    type Mr = [[f32; UNITS]; 3];
+    const G: usize = 3;
+
+    fn dropout_rates(&self) -> (f32, f32) {
+        let active = |r: f32| if r > 0.0 && r < 1.0 { r } else { 0.0 };
+        (active(self.dropout), active(self.recurrent_dropout))
+    }
+
+    fn per_gate(&self) -> bool {
+        self.recurrent_dropout != 0.0
+    }
+
+    fn kernel(&self) -> &[f32] {
+        self.kernel.as_flattened().as_flattened()
+    }
+
+    fn recurrent(&self) -> &[f32] {
+        self.recurrent_kernel.as_flattened().as_flattened()
+    }
+
+    fn input_bias(&self) -> Option<&[f32]> {
+        BIAS.then_some(self.bias[0].as_flattened())
+    }
+
+    fn product_gates(&self) -> usize {
+        if self.reset_after {
+            3
+        } else {
+            2
+        }
+    }
+
+    fn go_backwards(&self) -> bool {
+        self.go_backwards
+    }
+
+    fn zero_output_for_mask(&self) -> bool {
+        self.zero_output_for_mask
+    }
+
+    fn step(
+        &self,
+        pre: &mut [[f32; UNITS]; 3],
+        z: &[[f32; UNITS]; 3],
+        state: &mut [[f32; UNITS]; 2],
+        post: &mut [[f32; UNITS]; 3],
+        aux: &mut [[f32; UNITS]; 3],
+        rec_mask: &[[f32; UNITS]; 3],
+    ) {
+        let mut rec = *z;
+        if BIAS && self.reset_after {
+            for (r, b) in rec.iter_mut().zip(&self.bias[1]) {
+                for j in 0..UNITS {
+                    r[j] += b[j];
+                }
+            }
+        }
+        for gate in 0..2 {
+            for j in 0..UNITS {
+                pre[gate][j] += rec[gate][j];
+            }
+            post[gate] = pre[gate];
+            self.recurrent_activation.apply(&mut post[gate], UNITS);
+        }
+        let h_prev = state[0];
+        aux[0] = h_prev;
+        if self.reset_after {
+            aux[1] = rec[2];
+            for j in 0..UNITS {
+                pre[2][j] += post[1][j] * rec[2][j];
+            }
+        } else {
+            let per_gate = TrainCell::per_gate(self);
+            for j in 0..UNITS {
+                let h = if per_gate {
+                    h_prev[j] * rec_mask[2][j]
+                } else {
+                    h_prev[j]
+                };
+                aux[1][j] = post[1][j] * h;
+            }
+            let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
+            gemv(
+                UNITS,
+                UNITS,
+                &recurrent[2 * UNITS..],
+                3 * UNITS,
+                &aux[1],
+                &mut pre[2],
+            );
+        }
+        post[2] = pre[2];
+        self.activation.apply(&mut post[2], UNITS);
+        let [zg, _, hh] = &*post;
+        for j in 0..UNITS {
+            state[0][j] = zg[j] * h_prev[j] + (1.0 - zg[j]) * hh[j];
+        }
+    }
+
+    fn step_backward(
+        &self,
+        pre: &mut [[f32; UNITS]; 3],
+        post: &[[f32; UNITS]; 3],
+        aux: &mut [[f32; UNITS]; 3],
+        _h_in: &[f32; UNITS],
+        carry: &mut [[f32; UNITS]; 2],
+        drec: &mut [[f32; UNITS]; 3],
+        rec_mask: &[[f32; UNITS]; 3],
+    ) {
+        let [zg, r, hh] = post;
+        let h_prev = aux[0];
+        let dh = &mut carry[0];
+        let mut dz = [0.0f32; UNITS];
+        let mut dhh = [0.0f32; UNITS];
+        for j in 0..UNITS {
+            dz[j] = dh[j] * (h_prev[j] - hh[j]);
+            dhh[j] = dh[j] * (1.0 - zg[j]);
+            dh[j] *= zg[j];
+        }
+        let mut da_h = [0.0f32; UNITS];
+        self.activation
+            .backward(&pre[2], hh, &dhh, &mut da_h, UNITS);
+        let mut dr = [0.0f32; UNITS];
+        if self.reset_after {
+            for j in 0..UNITS {
+                dr[j] = da_h[j] * aux[1][j];
+                drec[2][j] = da_h[j] * r[j];
+            }
+            aux[2] = drec[2];
+        } else {
+            let recurrent = self.recurrent_kernel.as_flattened().as_flattened();
+            let mut drh = [0.0f32; UNITS];
+            dot_t(&recurrent[2 * UNITS..], 3 * UNITS, &da_h, &mut drh);
+            let per_gate = TrainCell::per_gate(self);
+            for j in 0..UNITS {
+                let m = if per_gate { rec_mask[2][j] } else { 1.0 };
+                dr[j] = drh[j] * h_prev[j] * m;
+                dh[j] += drh[j] * r[j] * m;
+            }
+            drec[2] = [0.0; UNITS];
+        }
+        self.recurrent_activation
+            .backward(&pre[0], zg, &dz, &mut drec[0], UNITS);
+        self.recurrent_activation
+            .backward(&pre[1], r, &dr, &mut drec[1], UNITS);
+        *pre = [drec[0], drec[1], da_h];
+    }
+
+    fn recurrent_grads<const T: usize>(
+        &self,
+        cache: &RnnCache<[[f32; UNITS]; 3], [[f32; IN]; 3], [[f32; UNITS]; 3], UNITS, T>,
+        rec: &mut [f32],
+        bias: &mut [f32],
+    ) {
+        let per_gate = TrainCell::per_gate(self);
+        let gu = 3 * UNITS;
+        if self.reset_after {
+            let drec = |t: usize, g: usize| {
+                if g < 2 {
+                    cache.pre[t][g]
+                } else {
+                    cache.aux[t][2]
+                }
+            };
+            recurrent_products(cache, 0..3, gu, per_gate, drec, rec);
+            if !bias.is_empty() {
+                for t in 0..T {
+                    for g in 0..3 {
+                        let d = drec(t, g);
+                        for (b, d) in bias[gu + g * UNITS..gu + (g + 1) * UNITS]
+                            .iter_mut()
+                            .zip(&d)
+                        {
+                            *b += d;
+                        }
+                    }
+                }
+            }
+        } else {
+            recurrent_products(cache, 0..2, gu, per_gate, |t, g| cache.pre[t][g], rec);
+            for t in 0..T {
+                outer(
+                    &mut rec[2 * UNITS..],
+                    gu,
+                    &cache.pre[t][2],
+                    &cache.aux[t][1],
+                );
+            }
+        }
+    }
+
+    fn grad_parts(g: &mut Self) -> (&mut [f32], &mut [f32], &mut [f32]) {
+        let len = if BIAS { g.keras_bias_len() } else { 0 };
+        (
+            g.kernel.as_flattened_mut().as_flattened_mut(),
+            g.recurrent_kernel.as_flattened_mut().as_flattened_mut(),
+            &mut g.bias.as_flattened_mut().as_flattened_mut()[..len],
+        )
+    }
+}
+
+train_impls!(Gru, [[f32; UNITS]; 3], [[f32; IN]; 3], [[f32; UNITS]; 3], 1);
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Params for Gru<IN, UNITS, R, BIAS> {
+    fn trainable_count(&self) -> usize {
+        2 + usize::from(BIAS)
+    }
+
+    fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
+        let len = self.keras_bias_len();
+        f(self.kernel.as_flattened_mut().as_flattened_mut());
+        f(self.recurrent_kernel.as_flattened_mut().as_flattened_mut());
+        if BIAS {
+            f(&mut self.bias.as_flattened_mut().as_flattened_mut()[..len]);
+        }
     }
 }
 

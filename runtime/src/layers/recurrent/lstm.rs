@@ -2,10 +2,12 @@
 
 use core::marker::PhantomData;
 
+use super::train::{recurrent_product_all, recurrent_products, train_impls, RnnCache, TrainCell};
 use super::{project, run, run_batch, Aligned, Cell, ReturnLast, ReturnMode};
 use crate::kernels::{gates_simd, gemv, gemv_sweep_simd, lstm_gates_simd};
 use crate::layer::{Layer, Variable, Weights};
 use crate::tensor::fill_from_le_bytes;
+use crate::train::Params;
 use crate::{Activation, Tensor};
 
 /// The state an [`Lstm`] carries from step to step: the output `h` and the cell (carry) `c`.
@@ -70,6 +72,10 @@ pub struct Lstm<const IN: usize, const UNITS: usize, R = ReturnLast, const BIAS:
     pub go_backwards: bool,
     /// Keras `zero_output_for_mask`.
     pub zero_output_for_mask: bool,
+    /// Keras `dropout`: the fraction of the inputs dropped in training (clamped to [0, 1]).
+    pub dropout: f32,
+    /// Keras `recurrent_dropout`: the fraction of the state dropped in training.
+    pub recurrent_dropout: f32,
     mode: PhantomData<R>,
 }
 
@@ -99,6 +105,8 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Lstm<IN, UNITS, R
             recurrent_activation,
             go_backwards: false,
             zero_output_for_mask: false,
+            dropout: 0.0,
+            recurrent_dropout: 0.0,
             mode: PhantomData,
         }
     }
@@ -142,6 +150,14 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Lstm<IN, UNITS, R
     /// The same layer with Keras's `zero_output_for_mask` set.
     pub const fn with_zero_output_for_mask(mut self, zero: bool) -> Self {
         self.zero_output_for_mask = zero;
+        self
+    }
+
+    /// The same layer with Keras's `dropout` and `recurrent_dropout` (training only; clamped to
+    /// [0, 1] as Keras does).
+    pub const fn with_dropout(mut self, dropout: f32, recurrent_dropout: f32) -> Self {
+        self.dropout = dropout.clamp(0.0, 1.0);
+        self.recurrent_dropout = recurrent_dropout.clamp(0.0, 1.0);
         self
     }
 }
@@ -347,6 +363,184 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Weights
             _ => self.bias.as_flattened(),
         };
         source.iter().for_each(|&v| out(v));
+    }
+}
+
+/// Training: each step keeps the gates' pre-activations and activations and `c_{t−1}`, `c_t`,
+/// `act(c_t)`. Backwards, with `∂c` carried: `∂c += act'(c)·(∂h·o)`, then
+/// `∂i = ∂c·g`, `∂f = ∂c·c_{t−1}`, `∂g = ∂c·i`, `∂o = ∂h·act(c)`, `∂c_{t−1} = ∂c·f`, each through
+/// its activation. Keras's cell applies a rate strictly between 0 and 1; any non-zero
+/// `recurrent_dropout` gives each gate its own masks (Keras's implementation 1).
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> TrainCell<IN, UNITS>
+    for Lstm<IN, UNITS, R, BIAS>
+{
+    type Gx = [[f32; UNITS]; 4];
+    type Mi = [[f32; IN]; 4];
+    type Mr = [[f32; UNITS]; 4];
+    const G: usize = 4;
+
+    fn dropout_rates(&self) -> (f32, f32) {
+        let active = |r: f32| if r > 0.0 && r < 1.0 { r } else { 0.0 };
+        (active(self.dropout), active(self.recurrent_dropout))
+    }
+
+    fn per_gate(&self) -> bool {
+        self.recurrent_dropout != 0.0
+    }
+
+    fn kernel(&self) -> &[f32] {
+        self.kernel.as_flattened().as_flattened()
+    }
+
+    fn recurrent(&self) -> &[f32] {
+        self.recurrent_kernel.as_flattened().as_flattened()
+    }
+
+    fn input_bias(&self) -> Option<&[f32]> {
+        None
+    }
+
+    fn product_gates(&self) -> usize {
+        4
+    }
+
+    fn go_backwards(&self) -> bool {
+        self.go_backwards
+    }
+
+    fn zero_output_for_mask(&self) -> bool {
+        self.zero_output_for_mask
+    }
+
+    fn step(
+        &self,
+        pre: &mut [[f32; UNITS]; 4],
+        z: &[[f32; UNITS]; 4],
+        state: &mut [[f32; UNITS]; 2],
+        post: &mut [[f32; UNITS]; 4],
+        aux: &mut [[f32; UNITS]; 3],
+        _rec_mask: &[[f32; UNITS]; 4],
+    ) {
+        for ((p, z), b) in pre.iter_mut().zip(z).zip(&self.bias) {
+            for j in 0..UNITS {
+                p[j] += z[j];
+                if BIAS {
+                    p[j] += b[j];
+                }
+            }
+        }
+        *post = *pre;
+        let [i, f, g, o] = post;
+        self.recurrent_activation.apply(i, UNITS);
+        self.recurrent_activation.apply(f, UNITS);
+        self.activation.apply(g, UNITS);
+        self.recurrent_activation.apply(o, UNITS);
+        let [c_prev, c, act_c] = aux;
+        *c_prev = state[1];
+        for j in 0..UNITS {
+            c[j] = f[j] * c_prev[j] + i[j] * g[j];
+        }
+        *act_c = *c;
+        self.activation.apply(act_c, UNITS);
+        for j in 0..UNITS {
+            state[0][j] = o[j] * act_c[j];
+        }
+        state[1] = *c;
+    }
+
+    fn step_backward(
+        &self,
+        pre: &mut [[f32; UNITS]; 4],
+        post: &[[f32; UNITS]; 4],
+        aux: &mut [[f32; UNITS]; 3],
+        _h_in: &[f32; UNITS],
+        carry: &mut [[f32; UNITS]; 2],
+        drec: &mut [[f32; UNITS]; 4],
+        _rec_mask: &[[f32; UNITS]; 4],
+    ) {
+        let [i, f, g, o] = post;
+        let [c_prev, c, act_c] = aux;
+        let [dh, dc] = carry;
+        let mut through = [0.0f32; UNITS];
+        for j in 0..UNITS {
+            through[j] = dh[j] * o[j];
+        }
+        let mut dcc = [0.0f32; UNITS];
+        self.activation
+            .backward(c, act_c, &through, &mut dcc, UNITS);
+        let mut d_post = [[0.0f32; UNITS]; 4];
+        for j in 0..UNITS {
+            let dc_j = dc[j] + dcc[j];
+            d_post[0][j] = dc_j * g[j];
+            d_post[1][j] = dc_j * c_prev[j];
+            d_post[2][j] = dc_j * i[j];
+            d_post[3][j] = dh[j] * act_c[j];
+            dc[j] = dc_j * f[j];
+        }
+        *dh = [0.0; UNITS];
+        for gate in 0..4 {
+            let act = if gate == 2 {
+                self.activation
+            } else {
+                self.recurrent_activation
+            };
+            act.backward(
+                &pre[gate],
+                &post[gate],
+                &d_post[gate],
+                &mut drec[gate],
+                UNITS,
+            );
+        }
+        *pre = *drec;
+    }
+
+    fn recurrent_grads<const T: usize>(
+        &self,
+        cache: &RnnCache<[[f32; UNITS]; 4], [[f32; IN]; 4], [[f32; UNITS]; 4], UNITS, T>,
+        rec: &mut [f32],
+        _bias: &mut [f32],
+    ) {
+        if TrainCell::per_gate(self) {
+            recurrent_products(cache, 0..4, 4 * UNITS, true, |t, g| cache.pre[t][g], rec);
+        } else {
+            recurrent_product_all(cache, 4 * UNITS, rec);
+        }
+    }
+
+    fn grad_parts(g: &mut Self) -> (&mut [f32], &mut [f32], &mut [f32]) {
+        let bias: &mut [f32] = if BIAS {
+            g.bias.as_flattened_mut()
+        } else {
+            &mut []
+        };
+        (
+            g.kernel.as_flattened_mut().as_flattened_mut(),
+            g.recurrent_kernel.as_flattened_mut().as_flattened_mut(),
+            bias,
+        )
+    }
+}
+
+train_impls!(
+    Lstm,
+    [[f32; UNITS]; 4],
+    [[f32; IN]; 4],
+    [[f32; UNITS]; 4],
+    2
+);
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Params for Lstm<IN, UNITS, R, BIAS> {
+    fn trainable_count(&self) -> usize {
+        2 + usize::from(BIAS)
+    }
+
+    fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
+        f(self.kernel.as_flattened_mut().as_flattened_mut());
+        f(self.recurrent_kernel.as_flattened_mut().as_flattened_mut());
+        if BIAS {
+            f(self.bias.as_flattened_mut());
+        }
     }
 }
 

@@ -41,10 +41,12 @@
 mod gru;
 mod lstm;
 mod simple_rnn;
+mod train;
 
 pub use gru::Gru;
 pub use lstm::{Lstm, LstmState};
 pub use simple_rnn::SimpleRnn;
+pub use train::RnnCache;
 
 use crate::kernels::{gemm, simd};
 use crate::Tensor;
@@ -73,6 +75,12 @@ pub trait ReturnMode {
         out: &mut Self::Output<U, T>,
         i: usize,
     ) -> Option<&mut [f32]>;
+
+    /// [`ReturnMode::slot`], to read (the gradient of a step's output in training).
+    fn slot_ref<const U: usize, const T: usize>(
+        out: &Self::Output<U, T>,
+        i: usize,
+    ) -> Option<&[f32]>;
 }
 
 /// `return_sequences = False`: the output after the last processed step, `Tensor<U, 1>`
@@ -98,6 +106,10 @@ impl ReturnMode for ReturnLast {
     ) -> Option<&mut [f32]> {
         (i + 1 == T).then(|| out.as_mut_slice())
     }
+
+    fn slot_ref<const U: usize, const T: usize>(out: &Tensor<U, 1>, i: usize) -> Option<&[f32]> {
+        (i + 1 == T).then(|| out.as_slice())
+    }
 }
 
 impl ReturnMode for ReturnSequences {
@@ -112,6 +124,10 @@ impl ReturnMode for ReturnSequences {
         i: usize,
     ) -> Option<&mut [f32]> {
         Some(&mut out.as_mut_slice()[i * U..(i + 1) * U])
+    }
+
+    fn slot_ref<const U: usize, const T: usize>(out: &Tensor<U, T>, i: usize) -> Option<&[f32]> {
+        Some(&out.as_slice()[i * U..(i + 1) * U])
     }
 }
 

@@ -2,10 +2,12 @@
 
 use core::marker::PhantomData;
 
+use super::train::{recurrent_product_all, train_impls, RnnCache, TrainCell};
 use super::{project, run, run_batch, Cell, ReturnLast, ReturnMode};
 use crate::kernels::gemv;
 use crate::layer::{Layer, Variable, Weights};
 use crate::tensor::fill_from_le_bytes;
+use crate::train::Params;
 use crate::{Activation, Tensor};
 
 /// A fully connected recurrent layer, Keras `SimpleRNN(units, activation="tanh", use_bias=True,
@@ -47,6 +49,10 @@ pub struct SimpleRnn<const IN: usize, const UNITS: usize, R = ReturnLast, const 
     pub go_backwards: bool,
     /// Keras `zero_output_for_mask`.
     pub zero_output_for_mask: bool,
+    /// Keras `dropout`: the fraction of the inputs dropped in training (clamped to [0, 1]).
+    pub dropout: f32,
+    /// Keras `recurrent_dropout`: the fraction of the state dropped in training.
+    pub recurrent_dropout: f32,
     mode: PhantomData<R>,
 }
 
@@ -75,6 +81,8 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> SimpleRnn<IN, UNI
             activation,
             go_backwards: false,
             zero_output_for_mask: false,
+            dropout: 0.0,
+            recurrent_dropout: 0.0,
             mode: PhantomData,
         }
     }
@@ -107,6 +115,14 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> SimpleRnn<IN, UNI
     /// The same layer with Keras's `zero_output_for_mask` set.
     pub const fn with_zero_output_for_mask(mut self, zero: bool) -> Self {
         self.zero_output_for_mask = zero;
+        self
+    }
+
+    /// The same layer with Keras's `dropout` and `recurrent_dropout` (training only; clamped to
+    /// [0, 1] as Keras does).
+    pub const fn with_dropout(mut self, dropout: f32, recurrent_dropout: f32) -> Self {
+        self.dropout = dropout.clamp(0.0, 1.0);
+        self.recurrent_dropout = recurrent_dropout.clamp(0.0, 1.0);
         self
     }
 }
@@ -234,6 +250,125 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Weights
             _ => &self.bias[..],
         };
         source.iter().for_each(|&v| out(v));
+    }
+}
+
+/// Training: `a_t = x_t·W + b + h_{t−1}·U` is kept with `h_t = act(a_t)`; backwards
+/// `∂a = act'(a)·∂h`, which is the gradient of both products. A dropout rate above 0 draws a mask
+/// (SimpleRNN's cell applies any positive rate; 1 drops everything).
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> TrainCell<IN, UNITS>
+    for SimpleRnn<IN, UNITS, R, BIAS>
+{
+    type Gx = [f32; UNITS];
+    type Mi = [[f32; IN]; 1];
+    type Mr = [[f32; UNITS]; 1];
+    const G: usize = 1;
+
+    fn dropout_rates(&self) -> (f32, f32) {
+        (self.dropout, self.recurrent_dropout)
+    }
+
+    fn per_gate(&self) -> bool {
+        false
+    }
+
+    fn kernel(&self) -> &[f32] {
+        self.kernel.as_flattened()
+    }
+
+    fn recurrent(&self) -> &[f32] {
+        self.recurrent_kernel.as_flattened()
+    }
+
+    fn input_bias(&self) -> Option<&[f32]> {
+        BIAS.then_some(&self.bias[..])
+    }
+
+    fn product_gates(&self) -> usize {
+        1
+    }
+
+    fn go_backwards(&self) -> bool {
+        self.go_backwards
+    }
+
+    fn zero_output_for_mask(&self) -> bool {
+        self.zero_output_for_mask
+    }
+
+    fn step(
+        &self,
+        pre: &mut [f32; UNITS],
+        z: &[f32; UNITS],
+        state: &mut [[f32; UNITS]; 2],
+        post: &mut [f32; UNITS],
+        _aux: &mut [[f32; UNITS]; 3],
+        _rec_mask: &[[f32; UNITS]; 1],
+    ) {
+        for (p, z) in pre.iter_mut().zip(z) {
+            *p += z;
+        }
+        *post = *pre;
+        self.activation.apply(post, UNITS);
+        state[0] = *post;
+    }
+
+    fn step_backward(
+        &self,
+        pre: &mut [f32; UNITS],
+        post: &[f32; UNITS],
+        _aux: &mut [[f32; UNITS]; 3],
+        _h_in: &[f32; UNITS],
+        carry: &mut [[f32; UNITS]; 2],
+        drec: &mut [f32; UNITS],
+        _rec_mask: &[[f32; UNITS]; 1],
+    ) {
+        self.activation
+            .backward(&pre[..], post, &carry[0], drec, UNITS);
+        *pre = *drec;
+        carry[0] = [0.0; UNITS];
+    }
+
+    fn recurrent_grads<const T: usize>(
+        &self,
+        cache: &RnnCache<[f32; UNITS], [[f32; IN]; 1], [[f32; UNITS]; 1], UNITS, T>,
+        rec: &mut [f32],
+        _bias: &mut [f32],
+    ) {
+        recurrent_product_all(cache, UNITS, rec);
+    }
+
+    fn grad_parts(g: &mut Self) -> (&mut [f32], &mut [f32], &mut [f32]) {
+        let bias: &mut [f32] = if BIAS { &mut g.bias[..] } else { &mut [] };
+        (
+            g.kernel.as_flattened_mut(),
+            g.recurrent_kernel.as_flattened_mut(),
+            bias,
+        )
+    }
+}
+
+train_impls!(
+    SimpleRnn,
+    [f32; UNITS],
+    [[f32; IN]; 1],
+    [[f32; UNITS]; 1],
+    1
+);
+
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Params
+    for SimpleRnn<IN, UNITS, R, BIAS>
+{
+    fn trainable_count(&self) -> usize {
+        2 + usize::from(BIAS)
+    }
+
+    fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
+        f(self.kernel.as_flattened_mut());
+        f(self.recurrent_kernel.as_flattened_mut());
+        if BIAS {
+            f(&mut self.bias[..]);
+        }
     }
 }
 
