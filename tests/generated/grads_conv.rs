@@ -94,19 +94,34 @@ grads_suite! {
             value: 1.586062,
         },
         maxpool_ties {
-            model: { x = Input(shape=(4, 3, 2)); h = UpSampling2D(2)(Conv2D(3, 2, padding="same", activation="relu")(x)); h = MaxPooling2D(3, strides=1, padding="same")(h); model = Model(x, Conv2D(2, 2, strides=2)(h)) },
+            model: { x = Input(shape=(5, 4, 2)); h = Conv2D(3, 1, name="flat")(x); h = MaxPooling2D(3, strides=(2, 1), padding="same")(h); model = Model(x, Conv2D(2, 2)(h)) },
             loss: MeanSquaredError::default(),
-            value: 9.080853,
+            value: 0.95456,
         },
         maxpool1d_ties {
-            model: { x = Input(shape=(5, 2)); h = UpSampling1D(3)(Conv1D(3, 2, padding="same")(x)); model = Model(x, Conv1D(2, 3)(MaxPooling1D(4, strides=1)(h))) },
+            model: { x = Input(shape=(7, 2)); h = Conv1D(3, 1, name="flat")(x); model = Model(x, Conv1D(2, 2)(MaxPooling1D(3, strides=1)(h))) },
             loss: MeanSquaredError::default(),
-            value: 3.0294547,
+            value: 1.7477051,
+        },
+        maxpool3d_ties {
+            model: { x = Input(shape=(3, 4, 3, 2)); h = Conv3D(2, 1, name="flat")(x); model = Model(x, Conv3D(2, 1)(MaxPooling3D(2, padding="same")(h))) },
+            loss: MeanSquaredError::default(),
+            value: 1.0596608,
         },
         global_max_ties {
-            model: { x = Input(shape=(3, 3, 2)); h = UpSampling2D(2)(Conv2D(4, 2, activation="tanh")(x)); model = Model(x, Dense(3)(GlobalMaxPooling2D()(h))) },
+            model: { x = Input(shape=(3, 4, 2)); h = Conv2D(4, 1, name="flat")(x); model = Model(x, Dense(3)(GlobalMaxPooling2D()(h))) },
             loss: MeanSquaredError::default(),
-            value: 0.9147542,
+            value: 1.6239703,
+        },
+        global_max_ties_1d {
+            model: { x = Input(shape=(6, 2)); h = Conv1D(3, 1, name="flat")(x); model = Model(x, Dense(2)(GlobalMaxPooling1D()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 3.1249204,
+        },
+        upsampled_max {
+            model: { x = Input(shape=(4, 3, 2)); h = UpSampling2D(2)(Conv2D(3, 2, padding="same", activation="tanh")(x)); h = MaxPooling2D(3, strides=1, padding="same")(h); model = Model(x, Conv2D(2, 2, strides=2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 3.2099195,
         },
         global_pool_1d {
             model: { x = Input(shape=(7, 3)); h = Conv1D(4, 2, activation="tanh")(x); a = GlobalAveragePooling1D()(h); m = GlobalMaxPooling1D()(h); model = Model(x, Dense(2)(Concatenate()([a, m]))) },
@@ -249,24 +264,24 @@ grads_suite! {
             value: 0.7985686,
         },
         conv_act_0 {
-            model: { x = Input(shape=(4, 3, 2)); h = Conv2D(3, 2, padding="same")(x); b0 = Conv2D(3, 2, padding="same", activation="linear")(h);b1 = Conv2D(3, 2, padding="same", activation="relu")(h);b2 = Conv2D(3, 2, padding="same", activation="relu6")(h);b3 = Conv2D(3, 2, padding="same", activation="leaky_relu")(h);b4 = Conv2D(3, 2, padding="same", activation="elu")(h);b5 = Conv2D(3, 2, padding="same", activation="selu")(h);b6 = Conv2D(3, 2, padding="same", activation="celu")(h); model = Model(x, Conv2D(2, 1)(Concatenate()([b0, b1, b2, b3, b4, b5, b6]))) },
+            model: { x = Input(shape=(4, 3, 2)); h = Conv2D(3, 2, padding="same")(x); b0 = Conv2D(3, 1, activation="linear")(h);b1 = Conv2D(3, 1, activation="relu")(h);b2 = Conv2D(3, 1, activation="relu6")(h);b3 = Conv2D(3, 1, activation="leaky_relu")(h);b4 = Conv2D(3, 1, activation="elu")(h);b5 = Conv2D(3, 1, activation="selu")(h);b6 = Conv2D(3, 1, activation="celu")(h); model = Model(x, Conv2D(2, 1)(Concatenate()([b0, b1, b2, b3, b4, b5, b6]))) },
             loss: MeanSquaredError::default(),
-            value: 11.754817,
+            value: 6.4121904,
         },
         conv_act_1 {
-            model: { x = Input(shape=(4, 3, 2)); h = Conv2D(3, 2, padding="same")(x); b0 = Conv2D(3, 2, padding="same", activation="sigmoid")(h);b1 = Conv2D(3, 2, padding="same", activation="tanh")(h);b2 = Conv2D(3, 2, padding="same", activation="softmax")(h);b3 = Conv2D(3, 2, padding="same", activation="log_softmax")(h);b4 = Conv2D(3, 2, padding="same", activation="softplus")(h);b5 = Conv2D(3, 2, padding="same", activation="softsign")(h);b6 = Conv2D(3, 2, padding="same", activation="silu")(h); model = Model(x, Conv2D(2, 1)(Concatenate()([b0, b1, b2, b3, b4, b5, b6]))) },
+            model: { x = Input(shape=(4, 3, 2)); h = Conv2D(3, 2, padding="same")(x); b0 = Conv2D(3, 1, activation="sigmoid")(h);b1 = Conv2D(3, 1, activation="tanh")(h);b2 = Conv2D(3, 1, activation="softmax")(h);b3 = Conv2D(3, 1, activation="log_softmax")(h);b4 = Conv2D(3, 1, activation="softplus")(h);b5 = Conv2D(3, 1, activation="softsign")(h);b6 = Conv2D(3, 1, activation="silu")(h); model = Model(x, Conv2D(2, 1)(Concatenate()([b0, b1, b2, b3, b4, b5, b6]))) },
             loss: MeanSquaredError::default(),
-            value: 3.76144,
+            value: 6.7568927,
         },
         conv_act_2 {
-            model: { x = Input(shape=(4, 3, 2)); h = Conv2D(3, 2, padding="same")(x); b0 = Conv2D(3, 2, padding="same", activation="gelu")(h);b1 = Conv2D(3, 2, padding="same", activation="hard_sigmoid")(h);b2 = Conv2D(3, 2, padding="same", activation="hard_silu")(h);b3 = Conv2D(3, 2, padding="same", activation="hard_tanh")(h);b4 = Conv2D(3, 2, padding="same", activation="exponential")(h);b5 = Conv2D(3, 2, padding="same", activation="mish")(h);b6 = Conv2D(3, 2, padding="same", activation="log_sigmoid")(h); model = Model(x, Conv2D(2, 1)(Concatenate()([b0, b1, b2, b3, b4, b5, b6]))) },
+            model: { x = Input(shape=(4, 3, 2)); h = Conv2D(3, 2, padding="same")(x); b0 = Conv2D(3, 1, activation="gelu")(h);b1 = Conv2D(3, 1, activation="hard_sigmoid")(h);b2 = Conv2D(3, 1, activation="hard_silu")(h);b3 = Conv2D(3, 1, activation="hard_tanh")(h);b4 = Conv2D(3, 1, activation="exponential")(h);b5 = Conv2D(3, 1, activation="mish")(h);b6 = Conv2D(3, 1, activation="log_sigmoid")(h); model = Model(x, Conv2D(2, 1)(Concatenate()([b0, b1, b2, b3, b4, b5, b6]))) },
             loss: MeanSquaredError::default(),
-            value: 490.83493,
+            value: 9.340708,
         },
         conv_act_3 {
-            model: { x = Input(shape=(4, 3, 2)); h = Conv2D(3, 2, padding="same")(x); b0 = Conv2D(3, 2, padding="same", activation="tanh_shrink")(h);b1 = Conv2D(3, 2, padding="same", activation="soft_shrink")(h);b2 = Conv2D(3, 2, padding="same", activation="hard_shrink")(h);b3 = Conv2D(3, 2, padding="same", activation="squareplus")(h);b4 = Conv2D(3, 2, padding="same", activation="sparse_plus")(h);b5 = Conv2D(3, 2, padding="same", activation="sparse_sigmoid")(h);b6 = Conv2D(3, 2, padding="same", activation="sparsemax")(h); model = Model(x, Conv2D(2, 1)(Concatenate()([b0, b1, b2, b3, b4, b5, b6]))) },
+            model: { x = Input(shape=(4, 3, 2)); h = Conv2D(3, 2, padding="same")(x); b0 = Conv2D(3, 1, activation="tanh_shrink")(h);b1 = Conv2D(3, 1, activation="soft_shrink")(h);b2 = Conv2D(3, 1, activation="hard_shrink")(h);b3 = Conv2D(3, 1, activation="squareplus")(h);b4 = Conv2D(3, 1, activation="sparse_plus")(h);b5 = Conv2D(3, 1, activation="sparse_sigmoid")(h);b6 = Conv2D(3, 1, activation="sparsemax")(h); model = Model(x, Conv2D(2, 1)(Concatenate()([b0, b1, b2, b3, b4, b5, b6]))) },
             loss: MeanSquaredError::default(),
-            value: 11.772254,
+            value: 3.796266,
         },
     ],
 }

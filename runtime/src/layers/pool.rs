@@ -237,7 +237,8 @@ fn inside(a: AxisGeometry, o: usize) -> (usize, usize) {
 
 /// Adds `∂x` of [`pool`] given `dy` into `dx`. Max: each output's gradient goes to the first
 /// maximum of its window in row-major window order, as the JAX backend's `reduce_window` max
-/// gradient (XLA's select-and-scatter with `>=`) sends it; overlapping windows add up. Average:
+/// gradient (XLA's select-and-scatter keeping the selected element while it is `>=` the next)
+/// sends it; overlapping windows add up. Average:
 /// spread evenly over the window's real (non-padding) elements.
 fn pool_backward<const C: usize>(
     axes: &[AxisGeometry; 3],
@@ -270,7 +271,7 @@ fn pool_backward<const C: usize>(
                             if max {
                                 for c in 0..C {
                                     let v = columns[p][c];
-                                    if at[c] == usize::MAX || v >= best[c] {
+                                    if at[c] == usize::MAX || v > best[c] {
                                         (best[c], at[c]) = (v, p);
                                     }
                                 }
