@@ -71,13 +71,17 @@ LOSSES = {
 
 
 class Case:
-    def __init__(self, name, text, loss="mse", batch=5, inputs="normal", targets="normal"):
+    def __init__(self, name, text, loss="mse", batch=5, inputs="normal", targets="normal",
+                 zeros=()):
         self.name = name
         self.text = " ".join(text.split())
         self.loss = loss
         self.batch = batch
         self.inputs = inputs
         self.targets = targets
+        # Paths of variables set to zero after the random weights are drawn (a zero kernel
+        # makes a layer's output its bias at every position: exact ties for max pooling).
+        self.zeros = zeros
 
 
 def build(case):
@@ -91,6 +95,10 @@ def run_case(suite, case, out_dir):
     rng = np.random.default_rng(_seed(suite, case.name))
     model = build(case)
     randomise(model, rng)
+    for v in model.weights:
+        if v.path in case.zeros:
+            v.assign(np.zeros(tuple(v.shape), np.float32))
+    assert all(any(v.path == p for v in model.weights) for p in case.zeros), case.zeros
     (inp,) = model.inputs
     shape = (case.batch, *inp.shape[1:])
     if case.inputs.startswith("ids:"):
@@ -420,7 +428,310 @@ def rnn_cases():
     return cases
 
 
-SUITES = {"grads": core_cases, "grads_rnn": rnn_cases}
+def conv_cases():
+    """Convolutions, pooling, padding, cropping and up-sampling: every layer and option, each
+    behind a trainable layer so that its input gradient is checked too."""
+    C = Case
+    cases = [
+        # Conv1D: valid, same with strides on an odd length, causal with dilation, groups.
+        C("conv1d_valid", """
+            x = Input(shape=(9, 3));
+            h = Conv1D(4, 3, activation="tanh")(x);
+            model = Model(x, Conv1D(2, 2)(h))"""),
+        C("conv1d_same_strides", """
+            x = Input(shape=(11, 2));
+            h = Conv1D(5, 4, strides=2, padding="same", activation="sigmoid")(x);
+            model = Model(x, Conv1D(3, 3, strides=2, padding="same")(h))"""),
+        C("conv1d_causal_dilation", """
+            x = Input(shape=(10, 3));
+            h = Conv1D(4, 3, padding="causal", dilation_rate=2, activation="relu")(x);
+            model = Model(x, Conv1D(2, 2, padding="causal", dilation_rate=3)(h))"""),
+        C("conv1d_groups", """
+            x = Input(shape=(8, 6));
+            h = Conv1D(6, 3, groups=3, activation="elu")(x);
+            model = Model(x, Conv1D(4, 2, groups=2, use_bias=False)(h))"""),
+        # Conv2D: odd sizes, rectangular kernels and strides, dilation, groups, no bias.
+        C("conv2d_same_strides", """
+            x = Input(shape=(7, 6, 2));
+            h = Conv2D(4, 3, strides=2, padding="same", activation="relu")(x);
+            model = Model(x, Conv2D(3, 2, padding="same")(h))"""),
+        C("conv2d_valid_rect", """
+            x = Input(shape=(8, 7, 3));
+            h = Conv2D(4, (3, 2), strides=(2, 1), activation="tanh")(x);
+            model = Model(x, Conv2D(2, (2, 3), strides=(1, 2))(h))"""),
+        C("conv2d_dilation", """
+            x = Input(shape=(9, 8, 2));
+            h = Conv2D(3, 3, dilation_rate=(2, 1), padding="same", activation="silu")(x);
+            model = Model(x, Conv2D(2, (2, 3), dilation_rate=2)(h))"""),
+        C("conv2d_groups_no_bias", """
+            x = Input(shape=(6, 5, 4));
+            h = Conv2D(8, 3, groups=4, use_bias=False, padding="same", activation="gelu")(x);
+            model = Model(x, Conv2D(4, 2, groups=2)(h))"""),
+        # More filters per group than one register block (16), more rows than one panel
+        # (3·3·30 = 270 > 256).
+        C("conv2d_wide", """
+            x = Input(shape=(5, 4, 30));
+            h = Conv2D(36, 3, padding="same", activation="tanh")(x);
+            h = Conv2D(40, 2, groups=2, activation="sigmoid")(h);
+            model = Model(x, Conv2D(3, 1)(h))""", batch=3),
+        C("conv2d_softmax_cce", """
+            x = Input(shape=(5, 5, 2));
+            h = Conv2D(4, 3, padding="same", activation="relu")(x);
+            model = Model(x, Conv2D(3, 3, activation="softmax")(h))""",
+          loss="cce", targets="probs"),
+        # Conv3D.
+        C("conv3d_valid", """
+            x = Input(shape=(4, 5, 4, 2));
+            h = Conv3D(3, 2, activation="relu")(x);
+            model = Model(x, Conv3D(2, (2, 1, 2), strides=(1, 2, 1), padding="same")(h))""",
+          batch=3),
+        C("conv3d_groups_dilation", """
+            x = Input(shape=(5, 4, 5, 4));
+            h = Conv3D(4, 2, groups=2, dilation_rate=(2, 1, 1), activation="tanh")(x);
+            model = Model(x, Conv3D(2, 2, strides=2, padding="same", use_bias=False)(h))""",
+          batch=3),
+        # Pooling, between trainable layers.
+        C("maxpool1d", """
+            x = Input(shape=(11, 3));
+            h = MaxPooling1D(3, strides=2, padding="same")(Conv1D(4, 2, activation="tanh")(x));
+            h = MaxPooling1D()(h);
+            model = Model(x, Conv1D(2, 2)(h))"""),
+        C("maxpool2d", """
+            x = Input(shape=(9, 8, 2));
+            h = Conv2D(3, 2, activation="tanh")(x);
+            h = MaxPooling2D((3, 2), strides=(2, 1), padding="same")(h);
+            h = MaxPooling2D(2)(h);
+            model = Model(x, Conv2D(2, 2, padding="same")(h))"""),
+        C("maxpool3d", """
+            x = Input(shape=(5, 5, 4, 2));
+            h = MaxPooling3D(2, padding="same")(Conv3D(3, 2, activation="sigmoid")(x));
+            model = Model(x, Conv3D(2, 1)(MaxPooling3D((1, 2, 1), strides=1)(h)))""", batch=3),
+        C("avgpool1d", """
+            x = Input(shape=(11, 3));
+            h = AveragePooling1D(3, strides=2, padding="same")(Conv1D(4, 2, activation="tanh")(x));
+            model = Model(x, Conv1D(2, 2)(AveragePooling1D(2, strides=1)(h)))"""),
+        C("avgpool2d", """
+            x = Input(shape=(9, 8, 2));
+            h = Conv2D(3, 2, activation="tanh")(x);
+            h = AveragePooling2D((3, 2), strides=(2, 1), padding="same")(h);
+            h = AveragePooling2D(2)(h);
+            model = Model(x, Conv2D(2, 2, padding="same")(h))"""),
+        C("avgpool3d", """
+            x = Input(shape=(5, 5, 4, 2));
+            h = AveragePooling3D(2, padding="same")(Conv3D(3, 2, activation="elu")(x));
+            model = Model(x, Conv3D(2, 1)(AveragePooling3D((1, 2, 1), strides=1)(h)))""",
+          batch=3),
+        # Ties. A zero kernel makes `flat` output its bias at every position, so every window
+        # ties, and which position gets the gradient shows in `∂flat.kernel = Σ ∂h[p]·x[p]`
+        # (`MaxPooling` gives it to the window's first maximum, `GlobalMaxPooling` splits it).
+        # Ties from up-sampling repeat one source value, which would not tell them apart.
+        C("maxpool_ties", """
+            x = Input(shape=(5, 4, 2));
+            h = Conv2D(3, 1, name="flat")(x);
+            h = MaxPooling2D(3, strides=(2, 1), padding="same")(h);
+            model = Model(x, Conv2D(2, 2)(h))""", zeros=("flat/kernel",)),
+        C("maxpool1d_ties", """
+            x = Input(shape=(7, 2));
+            h = Conv1D(3, 1, name="flat")(x);
+            model = Model(x, Conv1D(2, 2)(MaxPooling1D(3, strides=1)(h)))""",
+          zeros=("flat/kernel",)),
+        C("maxpool3d_ties", """
+            x = Input(shape=(3, 4, 3, 2));
+            h = Conv3D(2, 1, name="flat")(x);
+            model = Model(x, Conv3D(2, 1)(MaxPooling3D(2, padding="same")(h)))""",
+          zeros=("flat/kernel",), batch=3),
+        C("global_max_ties", """
+            x = Input(shape=(3, 4, 2));
+            h = Conv2D(4, 1, name="flat")(x);
+            model = Model(x, Dense(3)(GlobalMaxPooling2D()(h)))""", zeros=("flat/kernel",)),
+        C("global_max_ties_1d", """
+            x = Input(shape=(6, 2));
+            h = Conv1D(3, 1, name="flat")(x);
+            model = Model(x, Dense(2)(GlobalMaxPooling1D()(h)))""", zeros=("flat/kernel",)),
+        C("upsampled_max", """
+            x = Input(shape=(4, 3, 2));
+            h = UpSampling2D(2)(Conv2D(3, 2, padding="same", activation="tanh")(x));
+            h = MaxPooling2D(3, strides=1, padding="same")(h);
+            model = Model(x, Conv2D(2, 2, strides=2)(h))"""),
+        # Global pooling, with and without keepdims.
+        C("global_pool_1d", """
+            x = Input(shape=(7, 3));
+            h = Conv1D(4, 2, activation="tanh")(x);
+            a = GlobalAveragePooling1D()(h);
+            m = GlobalMaxPooling1D()(h);
+            model = Model(x, Dense(2)(Concatenate()([a, m])))"""),
+        C("global_pool_2d_keepdims", """
+            x = Input(shape=(5, 4, 2));
+            h = Conv2D(3, 2, activation="tanh")(x);
+            a = GlobalAveragePooling2D(keepdims=True)(h);
+            m = GlobalMaxPooling2D(keepdims=True)(h);
+            model = Model(x, Conv2D(2, 1)(Concatenate()([a, m])))"""),
+        C("global_pool_3d", """
+            x = Input(shape=(3, 4, 3, 2));
+            h = Conv3D(3, 2, activation="tanh")(x);
+            a = GlobalAveragePooling3D()(h);
+            m = GlobalMaxPooling3D(keepdims=True)(h);
+            model = Model(x, Dense(2)(Concatenate()([a, Flatten()(m)])))""", batch=3),
+        # Padding and cropping.
+        C("zero_padding", """
+            x = Input(shape=(6, 2));
+            h = ZeroPadding1D((2, 1))(Conv1D(3, 2, activation="tanh")(x));
+            model = Model(x, Conv1D(2, 3)(h))"""),
+        C("zero_padding_2d_3d", """
+            x = Input(shape=(4, 5, 2));
+            h = ZeroPadding2D(((1, 2), (0, 1)))(Conv2D(3, 2, activation="tanh")(x));
+            h = Conv2D(2, 3)(h);
+            model = Model(x, h)"""),
+        C("zero_padding_3d", """
+            x = Input(shape=(3, 3, 4, 2));
+            h = ZeroPadding3D(((1, 0), (0, 2), (1, 1)))(Conv3D(3, 2, activation="tanh")(x));
+            model = Model(x, Conv3D(2, 2)(h))""", batch=3),
+        C("cropping", """
+            x = Input(shape=(9, 2));
+            h = Cropping1D((2, 1))(Conv1D(3, 2, activation="tanh")(x));
+            model = Model(x, Conv1D(2, 2)(h))"""),
+        C("cropping_2d", """
+            x = Input(shape=(7, 8, 2));
+            h = Cropping2D(((1, 2), (2, 0)))(Conv2D(3, 2, activation="tanh")(x));
+            model = Model(x, Conv2D(2, 2)(h))"""),
+        C("cropping_3d", """
+            x = Input(shape=(5, 5, 6, 2));
+            h = Cropping3D(((1, 0), (0, 1), (2, 1)))(Conv3D(3, 2, activation="tanh")(x));
+            model = Model(x, Conv3D(2, 2)(h))""", batch=3),
+        # Up-sampling.
+        C("upsampling_1d", """
+            x = Input(shape=(5, 2));
+            h = UpSampling1D(3)(Conv1D(3, 2, activation="tanh")(x));
+            model = Model(x, Conv1D(2, 3, strides=2)(h))"""),
+        C("upsampling_2d_nearest", """
+            x = Input(shape=(4, 3, 2));
+            h = UpSampling2D((2, 3))(Conv2D(3, 2, activation="tanh")(x));
+            model = Model(x, Conv2D(2, 2)(h))"""),
+        C("upsampling_2d_bilinear", """
+            x = Input(shape=(4, 5, 2));
+            h = UpSampling2D((3, 2), interpolation="bilinear")(Conv2D(3, 2, activation="tanh")(x));
+            model = Model(x, Conv2D(2, 2)(h))"""),
+        C("upsampling_3d", """
+            x = Input(shape=(3, 3, 3, 2));
+            h = UpSampling3D((2, 1, 2))(Conv3D(3, 2, activation="tanh")(x));
+            model = Model(x, Conv3D(2, 2)(h))""", batch=3),
+        # Depthwise and separable convolutions.
+        C("depthwise1d", """
+            x = Input(shape=(9, 3));
+            h = DepthwiseConv1D(3, depth_multiplier=2, activation="tanh")(Conv1D(3, 1)(x));
+            h = DepthwiseConv1D(2, strides=2, padding="same", dilation_rate=1)(h);
+            model = Model(x, Conv1D(2, 2)(h))"""),
+        C("depthwise2d", """
+            x = Input(shape=(7, 6, 2));
+            h = DepthwiseConv2D(3, padding="same", activation="relu")(Conv2D(3, 1)(x));
+            h = DepthwiseConv2D((2, 3), strides=2, dilation_rate=(1, 2), depth_multiplier=3,
+                                use_bias=False)(h);
+            model = Model(x, Conv2D(2, 1)(h))"""),
+        C("depthwise2d_strided_dilated", """
+            x = Input(shape=(9, 9, 2));
+            h = DepthwiseConv2D(3, strides=2, dilation_rate=2, padding="same",
+                                activation="sigmoid")(Conv2D(4, 1)(x));
+            model = Model(x, Conv2D(2, 2)(h))"""),
+        C("separable1d", """
+            x = Input(shape=(9, 3));
+            h = SeparableConv1D(4, 3, depth_multiplier=2, activation="tanh")(Conv1D(3, 1)(x));
+            h = SeparableConv1D(3, 2, strides=2, padding="same", use_bias=False)(h);
+            model = Model(x, Conv1D(2, 2)(h))"""),
+        C("separable2d", """
+            x = Input(shape=(7, 6, 2));
+            h = SeparableConv2D(5, 3, padding="same", activation="relu")(Conv2D(3, 1)(x));
+            h = SeparableConv2D(3, (2, 3), strides=2, dilation_rate=1, depth_multiplier=2,
+                                activation="softmax")(h);
+            model = Model(x, Conv2D(2, 1)(h))"""),
+        C("separable2d_dilated", """
+            x = Input(shape=(8, 8, 2));
+            h = SeparableConv2D(4, 3, dilation_rate=2, padding="same",
+                                activation="gelu")(Conv2D(3, 1)(x));
+            model = Model(x, Conv2D(2, 2)(h))"""),
+        # Transposed convolutions.
+        C("conv1d_transpose", """
+            x = Input(shape=(5, 3));
+            h = Conv1DTranspose(4, 3, strides=2, activation="tanh")(Conv1D(3, 1)(x));
+            h = Conv1DTranspose(3, 4, strides=3, padding="same", output_padding=2)(h);
+            model = Model(x, Conv1D(2, 3)(h))"""),
+        C("conv1d_transpose_dilation", """
+            x = Input(shape=(6, 2));
+            h = Conv1DTranspose(3, 3, dilation_rate=2, activation="elu")(Conv1D(3, 1)(x));
+            h = Conv1DTranspose(2, 2, padding="same", use_bias=False)(h);
+            model = Model(x, h)"""),
+        C("conv2d_transpose", """
+            x = Input(shape=(3, 4, 2));
+            h = Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu")(Conv2D(3, 1)(x));
+            h = Conv2DTranspose(2, (2, 3), strides=(1, 2), output_padding=(0, 1))(h);
+            model = Model(x, Conv2D(2, 2)(h))"""),
+        C("conv2d_transpose_dilation", """
+            x = Input(shape=(4, 3, 2));
+            h = Conv2DTranspose(3, 2, dilation_rate=(2, 1), activation="tanh")(Conv2D(3, 1)(x));
+            model = Model(x, Conv2D(2, 2)(h))"""),
+        C("conv3d_transpose", """
+            x = Input(shape=(2, 3, 2, 2));
+            h = Conv3DTranspose(3, 2, strides=(2, 1, 2), activation="tanh")(Conv3D(2, 1)(x));
+            h = Conv3DTranspose(2, 3, strides=2, padding="same", output_padding=1)(h);
+            model = Model(x, h)""", batch=3),
+        # Stacks: conv → pool → conv with a classifier head, and a DS-CNN / MobileNet block.
+        C("conv_pool_conv", """
+            x = Input(shape=(10, 10, 1));
+            h = Conv2D(4, 3, padding="same", activation="relu")(x);
+            h = MaxPooling2D(2)(h);
+            h = Conv2D(6, 3, activation="relu")(h);
+            h = AveragePooling2D(2, padding="same")(h);
+            model = Model(x, Dense(3, activation="softmax")(Flatten()(h)))""",
+          loss="scce"),
+        C("ds_cnn_block", """
+            x = Input(shape=(12, 10, 1));
+            h = Conv2D(8, (4, 3), strides=2, padding="same", activation="relu")(x);
+            h = DepthwiseConv2D(3, padding="same", activation="relu")(h);
+            h = Conv2D(8, 1, activation="relu")(h);
+            h = DepthwiseConv2D(3, padding="same", activation="relu")(h);
+            h = Conv2D(12, 1, activation="relu")(h);
+            h = GlobalAveragePooling2D()(h);
+            model = Model(x, Dense(4, activation="softmax")(h))""",
+          loss="cce", targets="probs"),
+        C("mobilenet_block", """
+            x = Input(shape=(9, 9, 3));
+            h = Conv2D(6, 3, strides=2, padding="same", activation="relu6")(x);
+            h = DepthwiseConv2D(3, strides=2, padding="same", activation="relu6")(h);
+            h = Conv2D(8, 1, use_bias=False)(h);
+            r = Conv2D(8, 1, activation="relu6")(h);
+            r = DepthwiseConv2D(3, padding="same", activation="relu6")(r);
+            r = Conv2D(8, 1)(r);
+            h = Add()([h, r]);
+            h = ZeroPadding2D(1)(UpSampling2D(2, interpolation="bilinear")(h));
+            h = SeparableConv2D(4, 3, strides=2, activation="relu")(h);
+            model = Model(x, Dense(2)(GlobalMaxPooling2D()(h)))""",
+          loss="huber"),
+        C("conv1d_bce_head", """
+            x = Input(shape=(16, 2));
+            h = Conv1D(4, 5, padding="causal", activation="relu")(x);
+            h = MaxPooling1D(2)(h);
+            h = SeparableConv1D(4, 3, padding="same", activation="tanh")(h);
+            h = GlobalAveragePooling1D()(h);
+            model = Model(x, Dense(1, activation="sigmoid")(h))""",
+          loss="bce", targets="binary"),
+    ]
+    # Every activation fused into a convolution, seven side by side per case (1×1 kernels on
+    # three channels keep `exponential`'s values moderate: a loss in the hundreds leaves the
+    # f32 rounding of the reference itself near the tolerance).
+    for i in range(0, len(ACTIVATIONS), 7):
+        group = ACTIVATIONS[i:i + 7]
+        branches = "".join(
+            f'b{j} = Conv2D(3, 1, activation="{act}")(h);'
+            for j, act in enumerate(group))
+        names = ", ".join(f"b{j}" for j in range(len(group)))
+        cases.append(C(f"conv_act_{i // 7}", f"""
+            x = Input(shape=(4, 3, 2));
+            h = Conv2D(3, 2, padding="same")(x);
+            {branches}
+            model = Model(x, Conv2D(2, 1)(Concatenate()([{names}])))"""))
+    return cases
+
+
+SUITES = {"grads": core_cases, "grads_rnn": rnn_cases, "grads_conv": conv_cases}
 
 
 def main(argv):

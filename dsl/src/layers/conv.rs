@@ -364,6 +364,16 @@ impl LayerSpec for Conv {
         ["Conv1D", "Conv2D", "Conv3D"][self.rank - 1]
     }
 
+    fn training(&self) -> Result<(), String> {
+        match self.activation {
+            Act::Glu => Err(format!(
+                "{}(activation = \"glu\") has no training path yet: write it without the activation, then Activation(\"glu\")",
+                self.class()
+            )),
+            Act::Fn(_) => Ok(()),
+        }
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         let mut out = self.spatial_out(input)?;
         out.push(self.filters);

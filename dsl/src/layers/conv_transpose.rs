@@ -223,6 +223,16 @@ impl LayerSpec for ConvTranspose {
         ["Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"][self.rank - 1]
     }
 
+    fn training(&self) -> Result<(), String> {
+        match self.activation {
+            Act::Glu => Err(format!(
+                "{}(activation = \"glu\") has no training path yet: write it without the activation, then Activation(\"glu\")",
+                self.class()
+            )),
+            Act::Fn(_) => Ok(()),
+        }
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         let mut out = self.spatial_out(input)?;
         out.push(self.filters);

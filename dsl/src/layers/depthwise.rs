@@ -243,6 +243,16 @@ impl LayerSpec for Depthwise {
         }
     }
 
+    fn training(&self) -> Result<(), String> {
+        match self.activation {
+            Act::Glu => Err(format!(
+                "{}(activation = \"glu\") has no training path yet: write it without the activation, then Activation(\"glu\")",
+                self.class()
+            )),
+            Act::Fn(_) => Ok(()),
+        }
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         let mut out = self.spatial_out(input)?;
         let channels = self.filters.unwrap_or(input[self.rank] * self.multiplier);

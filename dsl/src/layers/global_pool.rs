@@ -69,6 +69,10 @@ impl LayerSpec for GlobalPool {
         true
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn class(&self) -> &'static str {
         let classes = if self.max {
             [

@@ -172,6 +172,10 @@ impl LayerSpec for Border {
         true
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn class(&self) -> &'static str {
         let classes = if self.crop {
             ["Cropping1D", "Cropping2D", "Cropping3D"]

@@ -102,6 +102,10 @@ impl LayerSpec for Pool {
         true
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn class(&self) -> &'static str {
         let classes = if self.max {
             ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D"]

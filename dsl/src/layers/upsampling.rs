@@ -125,6 +125,10 @@ impl LayerSpec for UpSampling {
         true
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn class(&self) -> &'static str {
         ["UpSampling1D", "UpSampling2D", "UpSampling3D"][self.rank - 1]
     }

@@ -1,11 +1,13 @@
 //! `Conv1D`, `Conv2D`, `Conv3D`: one N-d convolution, the lower ranks with absent leading axes.
 
+mod backward;
 mod kernel;
 
 use core::marker::PhantomData;
 
 use crate::layer::{Layer, Variable, Weights};
 use crate::shape::{NoAxis, Window};
+use crate::train::{Params, Train, TrainCtx};
 use crate::{Activation, Tensor};
 
 use kernel::{panel_index, ConvGeometry};
@@ -192,6 +194,18 @@ impl<
         shape: Self::KERNEL_SHAPE,
     }];
 
+    /// [`Self::GEOMETRY`], checked against an input of `PIN` positions.
+    #[inline(always)]
+    fn geometry<const PIN: usize>() -> ConvGeometry {
+        const {
+            assert!(
+                PIN == D::AXIS.n * H::AXIS.n * W::AXIS.n,
+                "the input has a different number of positions than the axes say"
+            );
+            Self::GEOMETRY
+        }
+    }
+
     /// A layer with zero weights and the given activation.
     pub const fn new(activation: Activation) -> Self {
         Self {
@@ -269,13 +283,7 @@ impl<
     }
 
     fn forward_into(&self, x: &Tensor<CIN, PIN>, y: &mut Tensor<F, POUT>) {
-        let geometry = const {
-            assert!(
-                PIN == D::AXIS.n * H::AXIS.n * W::AXIS.n,
-                "the input has a different number of positions than the axes say"
-            );
-            Self::GEOMETRY
-        };
+        let geometry = Self::geometry::<PIN>();
         // The kernel writes every output (the first chunk of the reduction stores, later ones
         // add). The SIMD kernels fuse a ReLU into their last store; otherwise the activation makes a
         // pass.
@@ -337,6 +345,139 @@ impl<
     }
 }
 
+/// `∂z` from `dy` through `y = activation(z)`, for the layers that keep their pre-activation `z`
+/// (`F` channels per position): written over `z`, which backward needs no more; `dy` itself
+/// for a linear activation.
+pub(crate) fn pre_activation_grad<'a, const F: usize>(
+    activation: Activation,
+    z: &'a mut [f32],
+    y: &[f32],
+    dy: &'a [f32],
+) -> &'a [f32] {
+    if activation == Activation::Linear {
+        return dy;
+    }
+    let mut column = [0.0f32; F];
+    for ((z, y), dy) in z
+        .chunks_exact_mut(F)
+        .zip(y.chunks_exact(F))
+        .zip(dy.chunks_exact(F))
+    {
+        activation.backward(z, y, dy, &mut column, F);
+        z.copy_from_slice(&column);
+    }
+    z
+}
+
+/// Adds `Σ_positions dz` into the bias gradient `db` (`db.len()` channels per position).
+pub(crate) fn bias_grad(dz: &[f32], db: &mut [f32]) {
+    for column in dz.chunks_exact(db.len()) {
+        for (b, d) in db.iter_mut().zip(column) {
+            *b += d;
+        }
+    }
+}
+
+/// The training path: the pre-activation `z` is kept for the activation's backward (the
+/// inference kernel may fuse a ReLU and lose it); backward runs as products over the packed
+/// kernel (see `backward.rs`), and the kernel's gradient has the kernel's packed layout.
+impl<
+        const CIN: usize,
+        const F: usize,
+        const GROUPS: usize,
+        D: Window,
+        H: Window,
+        W: Window,
+        const KC: usize,
+        const POUT: usize,
+        const BIAS: bool,
+        const PIN: usize,
+    > Train<Tensor<CIN, PIN>> for Conv<CIN, F, GROUPS, D, H, W, KC, POUT, BIAS>
+{
+    type Cache = Tensor<F, POUT>;
+
+    fn forward_train(
+        &self,
+        x: &Tensor<CIN, PIN>,
+        y: &mut Tensor<F, POUT>,
+        z: &mut Tensor<F, POUT>,
+        _ctx: &mut TrainCtx,
+    ) {
+        let fused = kernel::conv(
+            &Self::geometry::<PIN>(),
+            x.as_slice(),
+            self.kernel.as_slice(),
+            BIAS.then_some(self.bias.as_slice()),
+            false,
+            z.as_mut_slice(),
+        );
+        debug_assert!(!fused, "no activation asked for");
+        *y = *z;
+        self.activation.apply(y.as_mut_slice(), F);
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<CIN, PIN>,
+        y: &Tensor<F, POUT>,
+        z: &mut Tensor<F, POUT>,
+        dy: &Tensor<F, POUT>,
+        dx: Option<&mut Tensor<CIN, PIN>>,
+        grads: Option<&mut Self>,
+    ) {
+        let dz = pre_activation_grad::<F>(
+            self.activation,
+            z.as_mut_slice(),
+            y.as_slice(),
+            dy.as_slice(),
+        );
+        let (dkernel, dbias) = match grads {
+            Some(g) => (
+                Some(g.kernel.0.as_mut_slice()),
+                BIAS.then_some(g.bias.as_mut_slice()),
+            ),
+            None => (None, None),
+        };
+        if let Some(db) = dbias {
+            bias_grad(dz, db);
+        }
+        backward::backward(
+            &Self::geometry::<PIN>(),
+            x.as_slice(),
+            self.kernel.as_slice(),
+            dz,
+            dx.map(|d| d.as_mut_slice()),
+            dkernel,
+        );
+    }
+}
+
+impl<
+        const CIN: usize,
+        const F: usize,
+        const GROUPS: usize,
+        D: Window,
+        H: Window,
+        W: Window,
+        const KC: usize,
+        const POUT: usize,
+        const BIAS: bool,
+    > Params for Conv<CIN, F, GROUPS, D, H, W, KC, POUT, BIAS>
+{
+    fn trainable_count(&self) -> usize {
+        1 + usize::from(BIAS)
+    }
+
+    /// The kernel in its packed layout (a permutation of Keras's: the optimizers' element-wise
+    /// updates do not mind), then the bias.
+    fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
+        f(self.kernel.0.as_mut_slice());
+        if BIAS {
+            f(self.bias.as_mut_slice());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,6 +518,56 @@ mod tests {
         });
         assert_eq!(i, n);
         assert!(back.iter().enumerate().all(|(i, &v)| v == i as f32));
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::shape::Causal;
+        use crate::train::check::{fill, gradients};
+        for act in [
+            Activation::Linear,
+            Activation::Tanh,
+            Activation::Softmax,
+            Activation::Gelu,
+        ] {
+            // Conv1D causal with dilation, groups 2 (3 filters per group).
+            let mut c: Conv1d<4, 6, 2, Axis<7, 3, 1, 2, Causal>, 6, 7> = Conv1d::new(act);
+            fill(&mut c, 1);
+            gradients::<_, Tensor<4, 7>>(&c, 7);
+            // Conv2D same with strides 2 on odd sizes, no bias.
+            let mut c: Conv2d<
+                3,
+                5,
+                1,
+                Axis<5, 3, 2, 1, Same>,
+                Axis<4, 2, 2, 1, Same>,
+                18,
+                6,
+                false,
+            > = Conv2d::new(act);
+            fill(&mut c, 2);
+            gradients::<_, Tensor<3, 20>>(&c, 8);
+        }
+        // Conv3D valid with strides.
+        type Z = Axis<4, 2, 2, 1, Valid>;
+        type R = Axis<3, 2, 1, 1, Same>;
+        let mut c: Conv3d<2, 3, 1, Z, R, R, 16, 18> = Conv3d::new(Activation::Sigmoid);
+        fill(&mut c, 3);
+        gradients::<_, Tensor<2, 36>>(&c, 9);
+        // 40 filters in 2 groups: blocks of MR filters and a short one per group.
+        let mut c: Conv1d<4, 40, 2, Axis<5, 3, 1, 1, Same>, 6, 5> = Conv1d::new(Activation::Linear);
+        fill(&mut c, 4);
+        gradients::<_, Tensor<4, 5>>(&c, 10);
+        // 3·110 = 330 rows: more than one panel of rows.
+        let mut c: Conv1d<110, 2, 1, Axis<4, 3, 1, 1, Same>, 330, 4> =
+            Conv1d::new(Activation::Linear);
+        fill(&mut c, 6);
+        gradients::<_, Tensor<110, 4>>(&c, 12);
+        // Many positions (several panels of positions), dilation 2 in both axes.
+        let mut c: Conv2d<1, 2, 1, Axis<12, 3, 1, 2, Valid>, Axis<14, 2, 1, 2, Same>, 6, 112> =
+            Conv2d::new(Activation::Tanh);
+        fill(&mut c, 5);
+        gradients::<_, Tensor<1, 168>>(&c, 11);
     }
 
     #[test]

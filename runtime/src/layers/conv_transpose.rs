@@ -3,9 +3,13 @@
 
 use core::marker::PhantomData;
 
+use crate::kernels::{gemm_nt, gemm_tn};
 use crate::layer::{Layer, Variable, Weights};
 use crate::shape::{NoAxis, TransposedAxisGeometry, TransposedWindow};
+use crate::train::{Params, Train, TrainCtx};
 use crate::{Activation, Aligned, Tensor};
+
+use super::conv::{bias_grad, pre_activation_grad};
 
 /// Floats of stack for the products of a run of input positions whose outputs are not adjacent
 /// (stride > 1): 4 KiB on a microcontroller, 16 KiB on a host.
@@ -236,6 +240,79 @@ impl<
     }
 }
 
+impl<
+        const CIN: usize,
+        const F: usize,
+        D: TransposedWindow,
+        H: TransposedWindow,
+        W: TransposedWindow,
+        const KC: usize,
+        const POUT: usize,
+        const BIAS: bool,
+    > ConvTranspose<CIN, F, D, H, W, KC, POUT, BIAS>
+{
+    /// [`Self::AXES`], checked against an input of `PIN` positions.
+    #[inline(always)]
+    fn axes<const PIN: usize>() -> [TransposedAxisGeometry; 3] {
+        const {
+            assert!(
+                PIN == D::AXIS.n * H::AXIS.n * W::AXIS.n,
+                "the input has a different number of positions than the axes say"
+            );
+            Self::AXES
+        }
+    }
+
+    /// Calls `f(tap, x0, n, out0)` for every tap and every row of input positions it scatters
+    /// from: the `n` inputs from position `x0` on write the outputs `out0, out0 + stride, …`
+    /// (the taps' positions outside the output cropped away).
+    fn rows<const PIN: usize>(mut f: impl FnMut(usize, usize, usize, usize)) {
+        let [ad, ah, aw] = Self::axes::<PIN>();
+        for t in 0..ad.k * ah.k * aw.k {
+            let (td, th, tw) = (t / (ah.k * aw.k), t / aw.k % ah.k, t % aw.k);
+            let ((d0, d1), (h0, h1), (w0, w1)) = (
+                ad.inputs_inside(td),
+                ah.inputs_inside(th),
+                aw.inputs_inside(tw),
+            );
+            if w0 == w1 {
+                continue;
+            }
+            for id in d0..d1 {
+                let od = id * ad.stride + td * ad.dilation - ad.crop;
+                for ih in h0..h1 {
+                    let oh = ih * ah.stride + th * ah.dilation - ah.crop;
+                    let row_in = (id * ah.n + ih) * aw.n;
+                    let row_out = (od * ah.out + oh) * aw.out;
+                    let out0 = row_out + w0 * aw.stride + tw * aw.dilation - aw.crop;
+                    f(t, row_in + w0, w1 - w0, out0);
+                }
+            }
+        }
+    }
+
+    /// The transposed convolution plus the bias, before the activation.
+    fn linear_into<const PIN: usize>(&self, x: &Tensor<CIN, PIN>, y: &mut Tensor<F, POUT>) {
+        let stride = Self::axes::<PIN>()[2].stride;
+        let (x, y) = (x.as_slice(), y.as_mut_slice());
+        y.fill(0.0);
+        let kernel = self.kernel.as_flattened();
+        let mut scratch = Aligned([0.0f32; SCRATCH]);
+        Self::rows::<PIN>(|t, x0, n, out0| {
+            let tap = &kernel[t * F * CIN..][..F * CIN];
+            let cols = &x[x0 * CIN..(x0 + n) * CIN];
+            scatter_row(F, CIN, tap, cols, n, stride, out0, y, &mut scratch.0);
+        });
+        if BIAS {
+            for out in y.chunks_exact_mut(F) {
+                for (v, b) in out.iter_mut().zip(&self.bias) {
+                    *v += b;
+                }
+            }
+        }
+    }
+}
+
 /// `y += kernel · x` for one tap over a row of `n` input positions, whose outputs are
 /// `stride` positions apart starting at output position `out0` (`F` values each).
 #[allow(clippy::too_many_arguments)]
@@ -298,58 +375,8 @@ impl<
     }
 
     fn forward_into(&self, x: &Tensor<CIN, PIN>, y: &mut Tensor<F, POUT>) {
-        let [ad, ah, aw] = const {
-            assert!(
-                PIN == D::AXIS.n * H::AXIS.n * W::AXIS.n,
-                "the input has a different number of positions than the axes say"
-            );
-            Self::AXES
-        };
-        let (x, y) = (x.as_slice(), y.as_mut_slice());
-        y.fill(0.0);
-        let kernel = self.kernel.as_flattened();
-        let mut scratch = Aligned([0.0f32; SCRATCH]);
-        let taps = kernel.chunks_exact(F * CIN);
-        for (t, tap) in taps.enumerate() {
-            let (td, th, tw) = (t / (ah.k * aw.k), t / aw.k % ah.k, t % aw.k);
-            let ((d0, d1), (h0, h1), (w0, w1)) = (
-                ad.inputs_inside(td),
-                ah.inputs_inside(th),
-                aw.inputs_inside(tw),
-            );
-            if w0 == w1 {
-                continue;
-            }
-            for id in d0..d1 {
-                let od = id * ad.stride + td * ad.dilation - ad.crop;
-                for ih in h0..h1 {
-                    let oh = ih * ah.stride + th * ah.dilation - ah.crop;
-                    let row_in = (id * ah.n + ih) * aw.n;
-                    let row_out = (od * ah.out + oh) * aw.out;
-                    let out0 = row_out + w0 * aw.stride + tw * aw.dilation - aw.crop;
-                    let cols = &x[(row_in + w0) * CIN..(row_in + w1) * CIN];
-                    scatter_row(
-                        F,
-                        CIN,
-                        tap,
-                        cols,
-                        w1 - w0,
-                        aw.stride,
-                        out0,
-                        y,
-                        &mut scratch.0,
-                    );
-                }
-            }
-        }
-        if BIAS {
-            for out in y.chunks_exact_mut(F) {
-                for (v, b) in out.iter_mut().zip(&self.bias) {
-                    *v += b;
-                }
-            }
-        }
-        self.activation.apply(y, F);
+        self.linear_into(x, y);
+        self.activation.apply(y.as_mut_slice(), F);
     }
 }
 
@@ -385,6 +412,119 @@ impl<
             (0..KC * F).for_each(|i| out(kernel[packed_index(i, F, CIN)]));
         } else {
             self.bias.iter().for_each(|&v| out(v));
+        }
+    }
+}
+
+/// The training path: the pre-activation `z` is kept for the activation's backward. Backward
+/// mirrors the forward's products tap by tap: for each row of input positions and the outputs
+/// it wrote, `∂kernel_tap += ∂z · xᵀ` and `∂x += kernel_tapᵀ · ∂z`; the kernel's gradient has
+/// the kernel's `[tap][c][f]` layout.
+impl<
+        const CIN: usize,
+        const F: usize,
+        D: TransposedWindow,
+        H: TransposedWindow,
+        W: TransposedWindow,
+        const KC: usize,
+        const POUT: usize,
+        const BIAS: bool,
+        const PIN: usize,
+    > Train<Tensor<CIN, PIN>> for ConvTranspose<CIN, F, D, H, W, KC, POUT, BIAS>
+{
+    type Cache = Tensor<F, POUT>;
+
+    fn forward_train(
+        &self,
+        x: &Tensor<CIN, PIN>,
+        y: &mut Tensor<F, POUT>,
+        z: &mut Tensor<F, POUT>,
+        _ctx: &mut TrainCtx,
+    ) {
+        self.linear_into(x, z);
+        *y = *z;
+        self.activation.apply(y.as_mut_slice(), F);
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<CIN, PIN>,
+        y: &Tensor<F, POUT>,
+        z: &mut Tensor<F, POUT>,
+        dy: &Tensor<F, POUT>,
+        mut dx: Option<&mut Tensor<CIN, PIN>>,
+        grads: Option<&mut Self>,
+    ) {
+        let dz = pre_activation_grad::<F>(
+            self.activation,
+            z.as_mut_slice(),
+            y.as_slice(),
+            dy.as_slice(),
+        );
+        let mut dkernel = match grads {
+            Some(g) => {
+                if BIAS {
+                    bias_grad(dz, &mut g.bias);
+                }
+                Some(g.kernel.0.as_flattened_mut())
+            }
+            None => None,
+        };
+        if dx.is_none() && dkernel.is_none() {
+            return;
+        }
+        let stride = Self::axes::<PIN>()[2].stride;
+        let (x, kernel) = (x.as_slice(), self.kernel.as_flattened());
+        let mut scratch = Aligned([0.0f32; SCRATCH]);
+        Self::rows::<PIN>(|t, x0, n, out0| {
+            let tap = t * F * CIN..(t + 1) * F * CIN;
+            // Runs of positions whose output gradients sit side by side: all `n` with stride 1,
+            // otherwise as many as the scratch holds once gathered (at least one: a single
+            // position's gradients are contiguous).
+            let run = if stride == 1 { n } else { (SCRATCH / F).max(1) };
+            for j0 in (0..n).step_by(run) {
+                let m = run.min(n - j0);
+                let dzs: &[f32] = if stride == 1 || m == 1 {
+                    &dz[(out0 + j0 * stride) * F..][..m * F]
+                } else {
+                    for (j, col) in scratch[..m * F].chunks_exact_mut(F).enumerate() {
+                        col.copy_from_slice(&dz[(out0 + (j0 + j) * stride) * F..][..F]);
+                    }
+                    &scratch[..m * F]
+                };
+                let xs = (x0 + j0) * CIN..(x0 + j0 + m) * CIN;
+                if let Some(dk) = dkernel.as_deref_mut() {
+                    gemm_nt(F, m, CIN, dzs, &x[xs.clone()], &mut dk[tap.clone()]);
+                }
+                if let Some(dx) = dx.as_deref_mut() {
+                    let dx = &mut dx.as_mut_slice()[xs];
+                    gemm_tn(CIN, F, m, &kernel[tap.clone()], dzs, dx);
+                }
+            }
+        });
+    }
+}
+
+impl<
+        const CIN: usize,
+        const F: usize,
+        D: TransposedWindow,
+        H: TransposedWindow,
+        W: TransposedWindow,
+        const KC: usize,
+        const POUT: usize,
+        const BIAS: bool,
+    > Params for ConvTranspose<CIN, F, D, H, W, KC, POUT, BIAS>
+{
+    fn trainable_count(&self) -> usize {
+        1 + usize::from(BIAS)
+    }
+
+    /// The kernel in its packed `[tap][c][f]` layout (a permutation of Keras's), then the bias.
+    fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
+        f(self.kernel.0.as_flattened_mut());
+        if BIAS {
+            f(&mut self.bias);
         }
     }
 }
@@ -499,5 +639,27 @@ mod tests {
         check::<Conv2dTranspose<2, 3, R, C, 12, 72, false>, 2, 3, 12, 72>(axes::<NoAxis, R, C>());
         type Z = TransposeAxis<2, 2, 2, 1, Valid>;
         check::<Conv3dTranspose<2, 2, Z, Z, Z, 16, 64, false>, 2, 2, 8, 64>(axes::<Z, Z, Z>());
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::{fill, gradients};
+        for act in [Activation::Linear, Activation::Tanh, Activation::Softmax] {
+            type S3 = TransposeAxis<4, 3, 2, 1, Same>;
+            let mut c: Conv1dTranspose<3, 2, S3, 9, 8> = Conv1dTranspose::new(act);
+            fill(&mut c, 1);
+            gradients::<_, Tensor<3, 4>>(&c, 2);
+            type V4 = TransposeAxis<3, 4, 3, 1, Same, OutputPadding<2>>;
+            type D2 = TransposeAxis<3, 2, 1, 2, Valid>;
+            let mut c: Conv2dTranspose<2, 3, V4, D2, 16, 40, false> = Conv2dTranspose::new(act);
+            fill(&mut c, 3);
+            gradients::<_, Tensor<2, 9>>(&c, 4);
+        }
+        type Z = TransposeAxis<2, 2, 2, 1, Valid>;
+        type O = TransposeAxis<2, 3, 2, 1, Valid, OutputPadding<1>>;
+        let mut c: Conv3dTranspose<2, 2, Z, O, Z, 24, 96> =
+            Conv3dTranspose::new(Activation::Sigmoid);
+        fill(&mut c, 5);
+        gradients::<_, Tensor<2, 8>>(&c, 6);
     }
 }

@@ -2,6 +2,7 @@
 //! every position, whatever the rank (the spatial axes are folded into the tensor's positions).
 
 use crate::layer::{no_weights, Layer, Weights};
+use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::Tensor;
 
 /// Keras `GlobalAveragePooling1D/2D/3D(data_format=None, keepdims=False)`: the mean of each
@@ -179,6 +180,76 @@ impl<const C: usize, const P: usize> Layer<Tensor<C, P>> for GlobalMaxPool {
 no_weights!(Weights for GlobalAvgPool);
 no_weights!(Weights for GlobalMaxPool);
 
+/// `∂x[p] += ∂y / P` at every position (the unmasked mean; a masked one has no training path
+/// yet).
+impl<const C: usize, const P: usize> Train<Tensor<C, P>> for GlobalAvgPool {
+    type Cache = ();
+
+    fn forward_train(&self, x: &Tensor<C, P>, y: &mut Tensor<C, 1>, _: &mut (), _: &mut TrainCtx) {
+        self.forward_into(x, y);
+    }
+
+    fn backward(
+        &self,
+        _x: &Tensor<C, P>,
+        _y: &Tensor<C, 1>,
+        _: &mut (),
+        dy: &Tensor<C, 1>,
+        dx: Option<&mut Tensor<C, P>>,
+        _: Option<&mut Self>,
+    ) {
+        let Some(dx) = dx else { return };
+        let count = P as f32;
+        for column in dx.as_mut_slice().chunks_exact_mut(C) {
+            for (d, &g) in column.iter_mut().zip(dy.as_slice()) {
+                *d += g / count;
+            }
+        }
+    }
+}
+
+/// `∂y` goes to the maximum of each channel; where several positions tie for it, it is split
+/// evenly among them, as JAX differentiates `max` (a reduction, unlike the windows of
+/// `MaxPooling`, which send it to the first).
+impl<const C: usize, const P: usize> Train<Tensor<C, P>> for GlobalMaxPool {
+    type Cache = ();
+
+    fn forward_train(&self, x: &Tensor<C, P>, y: &mut Tensor<C, 1>, _: &mut (), _: &mut TrainCtx) {
+        self.forward_into(x, y);
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<C, P>,
+        y: &Tensor<C, 1>,
+        _: &mut (),
+        dy: &Tensor<C, 1>,
+        dx: Option<&mut Tensor<C, P>>,
+        _: Option<&mut Self>,
+    ) {
+        let Some(dx) = dx else { return };
+        let (positions, _) = x.as_slice().as_chunks::<C>();
+        let (max, dy) = (y.as_slice(), dy.as_slice());
+        let mut ties = [0u32; C];
+        for column in positions {
+            for ((t, &v), &m) in ties.iter_mut().zip(column).zip(max) {
+                *t += u32::from(v == m);
+            }
+        }
+        let (grads, _) = dx.as_mut_slice().as_chunks_mut::<C>();
+        for (column, grad) in positions.iter().zip(grads) {
+            for c in 0..C {
+                if column[c] == max[c] {
+                    grad[c] += dy[c] / ties[c] as f32;
+                }
+            }
+        }
+    }
+}
+
+no_params!(Params for GlobalAvgPool);
+no_params!(Params for GlobalMaxPool);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +292,28 @@ mod tests {
         // Every step masked: 0 / 0, as Keras computes it.
         let y = GlobalAvgPool.forward_masked(&x, &[false; 4]);
         assert!(y.as_slice().iter().all(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::gradients;
+        gradients::<_, Tensor<3, 7>>(&GlobalAvgPool, 1);
+        gradients::<_, Tensor<3, 7>>(&GlobalMaxPool, 2);
+    }
+
+    /// What `jax.grad` gives through Keras's `GlobalMaxPooling2D` where five positions tie for
+    /// the maximum: a fifth each.
+    #[test]
+    fn max_ties_share_the_gradient_as_in_jax() {
+        let x: Tensor<1, 9> = tensor(&[1.0, 3.0, 3.0, 3.0, 2.0, 3.0, 0.0, 3.0, 1.0]);
+        let mut y = zeros();
+        GlobalMaxPool.forward_train(&x, &mut y, &mut (), &mut TrainCtx::new(0));
+        let mut dx: Tensor<1, 9> = zeros();
+        let dy: Tensor<1, 1> = tensor(&[1.0]);
+        GlobalMaxPool.backward(&x, &y, &mut (), &dy, Some(&mut dx), None);
+        assert_eq!(
+            dx.as_slice(),
+            &[0.0, 0.2, 0.2, 0.2, 0.0, 0.2, 0.0, 0.2, 0.0]
+        );
     }
 }

@@ -27,8 +27,8 @@ pub use conv::{Conv, Conv1d, Conv2d, Conv3d};
 pub use conv_transpose::{Conv1dTranspose, Conv2dTranspose, Conv3dTranspose, ConvTranspose};
 pub use dense::Dense;
 pub use depthwise::{
-    DepthwiseConv, DepthwiseConv1d, DepthwiseConv2d, SeparableConv, SeparableConv1d,
-    SeparableConv2d,
+    DepthwiseConv, DepthwiseConv1d, DepthwiseConv2d, SeparableCache, SeparableConv,
+    SeparableConv1d, SeparableConv2d,
 };
 pub use dropout::Dropout;
 pub use embedding::{Embedding, TokenIds};

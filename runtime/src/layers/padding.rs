@@ -6,6 +6,7 @@ use core::marker::PhantomData;
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::shape::NoAxis;
+use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::Tensor;
 
 /// One spatial axis of a padding or cropping layer, as a type: its lengths are constants the
@@ -266,6 +267,120 @@ impl<
 no_weights!(<const C: usize, D, H, W, const POUT: usize> Weights for ZeroPad<C, D, H, W, POUT>);
 no_weights!(<const C: usize, D, H, W, const POUT: usize> Weights for Crop<C, D, H, W, POUT>);
 
+/// Adds, for every input row (`cols · C` values), the part of `dy` that [`pad`] copied it to
+/// into `dx`; the border of zeros has no input.
+fn pad_backward<const C: usize>(axes: &[Ends; 3], dy: &[f32], dx: &mut [f32]) {
+    let [ad, ah, aw] = *axes;
+    let row = aw.n * C;
+    let mut rows = dx.chunks_exact_mut(row);
+    for id in 0..ad.n {
+        for ih in 0..ah.n {
+            let (od, oh) = (id + ad.before, ih + ah.before);
+            let start = ((od * ah.out + oh) * aw.out + aw.before) * C;
+            let dst = rows.next().expect("dx holds every input row");
+            for (d, s) in dst.iter_mut().zip(&dy[start..start + row]) {
+                *d += s;
+            }
+        }
+    }
+}
+
+/// Adds every output row of `dy` into the input row segment [`crop`] copied it from; the
+/// cropped border gets nothing.
+fn crop_backward<const C: usize>(axes: &[Ends; 3], dy: &[f32], dx: &mut [f32]) {
+    let [ad, ah, aw] = *axes;
+    let row = aw.out * C;
+    let mut rows = dy.chunks_exact(row);
+    for id in ad.before..ad.before + ad.out {
+        for ih in ah.before..ah.before + ah.out {
+            let start = ((id * ah.n + ih) * aw.n + aw.before) * C;
+            let src = rows.next().expect("dy holds every output row");
+            for (d, s) in dx[start..start + row].iter_mut().zip(src) {
+                *d += s;
+            }
+        }
+    }
+}
+
+impl<
+        const C: usize,
+        D: EdgeAxis,
+        H: EdgeAxis,
+        W: EdgeAxis,
+        const POUT: usize,
+        const PIN: usize,
+    > Train<Tensor<C, PIN>> for ZeroPad<C, D, H, W, POUT>
+{
+    type Cache = ();
+
+    fn forward_train(
+        &self,
+        x: &Tensor<C, PIN>,
+        y: &mut Tensor<C, POUT>,
+        _: &mut (),
+        _: &mut TrainCtx,
+    ) {
+        self.forward_into(x, y);
+    }
+
+    /// `∂x` is `∂y` without its border.
+    fn backward(
+        &self,
+        _x: &Tensor<C, PIN>,
+        _y: &Tensor<C, POUT>,
+        _: &mut (),
+        dy: &Tensor<C, POUT>,
+        dx: Option<&mut Tensor<C, PIN>>,
+        _: Option<&mut Self>,
+    ) {
+        if let Some(dx) = dx {
+            let axes = const { axes::<C, D, H, W>(PIN, POUT, false) };
+            pad_backward::<C>(&axes, dy.as_slice(), dx.as_mut_slice());
+        }
+    }
+}
+
+impl<
+        const C: usize,
+        D: EdgeAxis,
+        H: EdgeAxis,
+        W: EdgeAxis,
+        const POUT: usize,
+        const PIN: usize,
+    > Train<Tensor<C, PIN>> for Crop<C, D, H, W, POUT>
+{
+    type Cache = ();
+
+    fn forward_train(
+        &self,
+        x: &Tensor<C, PIN>,
+        y: &mut Tensor<C, POUT>,
+        _: &mut (),
+        _: &mut TrainCtx,
+    ) {
+        self.forward_into(x, y);
+    }
+
+    /// `∂y` flows back into the kept box of `∂x`; the cropped border gets nothing.
+    fn backward(
+        &self,
+        _x: &Tensor<C, PIN>,
+        _y: &Tensor<C, POUT>,
+        _: &mut (),
+        dy: &Tensor<C, POUT>,
+        dx: Option<&mut Tensor<C, PIN>>,
+        _: Option<&mut Self>,
+    ) {
+        if let Some(dx) = dx {
+            let axes = const { axes::<C, D, H, W>(PIN, POUT, true) };
+            crop_backward::<C>(&axes, dy.as_slice(), dx.as_mut_slice());
+        }
+    }
+}
+
+no_params!(<const C: usize, D, H, W, const POUT: usize> Params for ZeroPad<C, D, H, W, POUT>);
+no_params!(<const C: usize, D, H, W, const POUT: usize> Params for Crop<C, D, H, W, POUT>);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +444,16 @@ mod tests {
         type K = Crop2d<3, Edges<7, 2, 1>, Edges<8, 0, 3>, 20>;
         let y = K::new().forward(&P::new().forward(&x));
         assert_eq!(y.as_slice(), x.as_slice());
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::gradients;
+        type P = ZeroPad3d<2, Edges<2, 1, 0>, Edges<3, 0, 2>, Edges<2, 1, 1>, 60>;
+        gradients::<_, Tensor<2, 12>>(&P::new(), 1);
+        type K = Crop3d<2, Edges<3, 1, 0>, Edges<4, 0, 2>, Edges<4, 1, 1>, 8>;
+        gradients::<_, Tensor<2, 48>>(&K::new(), 2);
+        gradients::<_, Tensor<3, 5>>(&ZeroPad1d::<3, Edges<5, 2, 1>, 8>::new(), 3);
+        gradients::<_, Tensor<3, 5>>(&Crop1d::<3, Edges<5, 2, 1>, 2>::new(), 4);
     }
 }

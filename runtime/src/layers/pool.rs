@@ -4,6 +4,7 @@ use core::marker::PhantomData;
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::shape::{AxisGeometry, NoAxis, Window};
+use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::Tensor;
 
 /// Keras `MaxPooling1D/2D/3D(pool_size, strides=None, padding="valid")`: the maximum of each
@@ -147,14 +148,6 @@ unsafe fn pool_avx2<const C: usize>(axes: &[AxisGeometry; 3], x: &[f32], y: &mut
 #[inline(always)]
 fn pool<const C: usize>(axes: &[AxisGeometry; 3], x: &[f32], y: &mut [f32], max: bool) {
     let [ad, ah, aw] = *axes;
-    // The taps of output `o` inside the input, without the divisions of
-    // `AxisGeometry::taps_inside` (pooling windows have dilation 1).
-    let inside = |a: AxisGeometry, o: usize| {
-        let start = o * a.stride;
-        let lo = a.before.saturating_sub(start);
-        let hi = (a.n + a.before).saturating_sub(start).min(a.k);
-        (lo, hi.max(lo))
-    };
     let (columns, rest) = x.as_chunks::<C>();
     let (outputs, tail) = y.as_chunks_mut::<C>();
     assert!(rest.is_empty() && tail.is_empty() && outputs.len() == ad.out * ah.out * aw.out);
@@ -232,6 +225,140 @@ impl<const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const P
 no_weights!(<const C: usize, D, H, W, const POUT: usize> Weights for MaxPool<C, D, H, W, POUT>);
 no_weights!(<const C: usize, D, H, W, const POUT: usize> Weights for AvgPool<C, D, H, W, POUT>);
 
+/// The taps `lo..hi` of output `o` inside the input, without the divisions of
+/// `AxisGeometry::taps_inside` (pooling windows have dilation 1).
+#[inline(always)]
+fn inside(a: AxisGeometry, o: usize) -> (usize, usize) {
+    let start = o * a.stride;
+    let lo = a.before.saturating_sub(start);
+    let hi = (a.n + a.before).saturating_sub(start).min(a.k);
+    (lo, hi.max(lo))
+}
+
+/// Adds `∂x` of [`pool`] given `dy` into `dx`. Max: each output's gradient goes to the first
+/// maximum of its window in row-major window order, as the JAX backend's `reduce_window` max
+/// gradient (XLA's select-and-scatter keeping the selected element while it is `>=` the next)
+/// sends it; overlapping windows add up. Average:
+/// spread evenly over the window's real (non-padding) elements.
+fn pool_backward<const C: usize>(
+    axes: &[AxisGeometry; 3],
+    x: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+    max: bool,
+) {
+    let [ad, ah, aw] = *axes;
+    let (columns, _) = x.as_chunks::<C>();
+    let (grads, _) = dx.as_chunks_mut::<C>();
+    let (outputs, _) = dy.as_chunks::<C>();
+    let mut outputs = outputs.iter();
+    for od in 0..ad.out {
+        let (d0, d1) = inside(ad, od);
+        for oh in 0..ah.out {
+            let (h0, h1) = inside(ah, oh);
+            for ow in 0..aw.out {
+                let (w0, w1) = inside(aw, ow);
+                let g = outputs.next().expect("dy holds every output position");
+                let count = ((d1 - d0) * (h1 - h0) * (w1 - w0)) as f32;
+                let mut best = [f32::NEG_INFINITY; C];
+                let mut at = [usize::MAX; C];
+                for kd in d0..d1 {
+                    let id = od * ad.stride + kd - ad.before;
+                    for kh in h0..h1 {
+                        let ih = oh * ah.stride + kh - ah.before;
+                        let first = (id * ah.n + ih) * aw.n + ow * aw.stride + w0 - aw.before;
+                        for p in first..first + (w1 - w0) {
+                            if max {
+                                for c in 0..C {
+                                    let v = columns[p][c];
+                                    if at[c] == usize::MAX || v > best[c] {
+                                        (best[c], at[c]) = (v, p);
+                                    }
+                                }
+                            } else {
+                                for (d, &g) in grads[p].iter_mut().zip(g) {
+                                    *d += g / count;
+                                }
+                            }
+                        }
+                    }
+                }
+                if max {
+                    for (c, &p) in at.iter().enumerate() {
+                        grads[p][c] += g[c];
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const PIN: usize>
+    Train<Tensor<C, PIN>> for MaxPool<C, D, H, W, POUT>
+{
+    type Cache = ();
+
+    fn forward_train(
+        &self,
+        x: &Tensor<C, PIN>,
+        y: &mut Tensor<C, POUT>,
+        _: &mut (),
+        _: &mut TrainCtx,
+    ) {
+        self.forward_into(x, y);
+    }
+
+    /// The maxima are found again from `x` (nothing cached).
+    fn backward(
+        &self,
+        x: &Tensor<C, PIN>,
+        _y: &Tensor<C, POUT>,
+        _: &mut (),
+        dy: &Tensor<C, POUT>,
+        dx: Option<&mut Tensor<C, PIN>>,
+        _: Option<&mut Self>,
+    ) {
+        if let Some(dx) = dx {
+            let axes = const { axes::<D, H, W>(PIN, POUT) };
+            pool_backward::<C>(&axes, x.as_slice(), dy.as_slice(), dx.as_mut_slice(), true);
+        }
+    }
+}
+
+impl<const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const PIN: usize>
+    Train<Tensor<C, PIN>> for AvgPool<C, D, H, W, POUT>
+{
+    type Cache = ();
+
+    fn forward_train(
+        &self,
+        x: &Tensor<C, PIN>,
+        y: &mut Tensor<C, POUT>,
+        _: &mut (),
+        _: &mut TrainCtx,
+    ) {
+        self.forward_into(x, y);
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<C, PIN>,
+        _y: &Tensor<C, POUT>,
+        _: &mut (),
+        dy: &Tensor<C, POUT>,
+        dx: Option<&mut Tensor<C, PIN>>,
+        _: Option<&mut Self>,
+    ) {
+        if let Some(dx) = dx {
+            let axes = const { axes::<D, H, W>(PIN, POUT) };
+            pool_backward::<C>(&axes, x.as_slice(), dy.as_slice(), dx.as_mut_slice(), false);
+        }
+    }
+}
+
+no_params!(<const C: usize, D, H, W, const POUT: usize> Params for MaxPool<C, D, H, W, POUT>);
+no_params!(<const C: usize, D, H, W, const POUT: usize> Params for AvgPool<C, D, H, W, POUT>);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +389,58 @@ mod tests {
         type V = Axis<3, 2, 1, 1, Valid>;
         let avg = AvgPool2d::<2, V, V, 4>::default().forward(&x);
         assert_eq!(&avg.as_slice()[..4], &[3.0, -3.0, 4.0, -4.0]);
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::gradients;
+        // Max pooling is piecewise linear: the seeds give inputs whose window maxima are further
+        // apart than the difference step (seed 1 of the first case has two within it).
+        type S = Axis<5, 2, 2, 1, Same>;
+        type V = Axis<4, 3, 1, 1, Valid>;
+        gradients::<_, Tensor<3, 20>>(&MaxPool2d::<3, S, V, 6>::new(), 11);
+        gradients::<_, Tensor<3, 20>>(&AvgPool2d::<3, S, V, 6>::new(), 2);
+        type T = Axis<7, 3, 2, 1, Same>;
+        gradients::<_, Tensor<2, 7>>(&MaxPool1d::<2, T, 4>::new(), 3);
+        gradients::<_, Tensor<2, 7>>(&AvgPool1d::<2, T, 4>::new(), 4);
+        type Z = Axis<3, 2, 1, 1, Valid>;
+        gradients::<_, Tensor<2, 45>>(&MaxPool3d::<2, Z, Z, S, 12>::new(), 5);
+        gradients::<_, Tensor<2, 45>>(&AvgPool3d::<2, Z, Z, S, 12>::new(), 6);
+    }
+
+    /// What `jax.grad` gives through Keras's `MaxPooling2D(2, strides=1)` on
+    /// `[[1, 3, 3], [3, 2, 3], [0, 3, 1]]` with output weights 1, 2, 3, …: each window's
+    /// gradient goes to its first maximum in row-major order.
+    #[test]
+    fn max_gradient_goes_to_the_first_maximum_as_in_jax() {
+        let x = Tensor::<1, 9>::from_slice(&[1.0, 3.0, 3.0, 3.0, 2.0, 3.0, 0.0, 3.0, 1.0]);
+        let run = |pool: &dyn Fn(&Tensor<1, 9>, &mut Tensor<1, 9>)| {
+            let mut dx = Tensor::<1, 9>::zeros();
+            pool(&x, &mut dx);
+            dx
+        };
+        type V = Axis<3, 2, 1, 1, Valid>;
+        let valid = run(&|x, dx| {
+            let dy = Tensor::<1, 4>::from_slice(&[1.0, 2.0, 3.0, 4.0]);
+            let (mut y, layer) = (Tensor::zeros(), MaxPool2d::<1, V, V, 4>::new());
+            layer.forward_train(x, &mut y, &mut (), &mut TrainCtx::new(0));
+            layer.backward(x, &y, &mut (), &dy, Some(dx), None);
+        });
+        assert_eq!(
+            valid.as_slice(),
+            &[0.0, 3.0, 0.0, 3.0, 0.0, 4.0, 0.0, 0.0, 0.0]
+        );
+        type S = Axis<3, 2, 1, 1, Same>;
+        let same = run(&|x, dx| {
+            let w: [f32; 9] = core::array::from_fn(|i| i as f32 + 1.0);
+            let dy = Tensor::<1, 9>::from_slice(&w);
+            let (mut y, layer) = (Tensor::zeros(), MaxPool2d::<1, S, S, 9>::new());
+            layer.forward_train(x, &mut y, &mut (), &mut TrainCtx::new(0));
+            layer.backward(x, &y, &mut (), &dy, Some(dx), None);
+        });
+        assert_eq!(
+            same.as_slice(),
+            &[0.0, 3.0, 3.0, 4.0, 0.0, 11.0, 0.0, 15.0, 9.0]
+        );
     }
 }

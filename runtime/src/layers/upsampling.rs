@@ -5,6 +5,7 @@ use core::marker::PhantomData;
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::shape::NoAxis;
+use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::Tensor;
 
 /// One spatial axis of an up-sampling layer, as a type: its lengths are constants the compiler
@@ -263,6 +264,118 @@ impl<const C: usize, H: FactorAxis, W: FactorAxis, const POUT: usize, const PIN:
 no_weights!(<const C: usize, D, H, W, const POUT: usize> Weights for UpSample<C, D, H, W, POUT>);
 no_weights!(<const C: usize, H, W, const POUT: usize> Weights for UpSampleBilinear2d<C, H, W, POUT>);
 
+/// Adds into each input pixel of `dx` the sum of `dy` over the block of outputs [`nearest`]
+/// repeated it to.
+fn nearest_backward<const C: usize>(axes: &[Axis; 3], dy: &[f32], dx: &mut [f32]) {
+    let [ad, ah, aw] = *axes;
+    let (outs, _) = dy.as_chunks::<C>();
+    let (grads, _) = dx.as_chunks_mut::<C>();
+    let (oh_n, ow_n) = (ah.n * ah.size, aw.n * aw.size);
+    for (o, out) in outs.iter().enumerate() {
+        let (od, oh, ow) = (o / (oh_n * ow_n), o / ow_n % oh_n, o % ow_n);
+        let i = ((od / ad.size) * ah.n + oh / ah.size) * aw.n + ow / aw.size;
+        for (d, g) in grads[i].iter_mut().zip(out) {
+            *d += g;
+        }
+    }
+}
+
+/// Adds into `dx` each output's gradient times the weight [`bilinear`] gave each of its four
+/// source pixels.
+fn bilinear_backward<const C: usize>(ah: Axis, aw: Axis, dy: &[f32], dx: &mut [f32]) {
+    let (outs, _) = dy.as_chunks::<C>();
+    let (grads, _) = dx.as_chunks_mut::<C>();
+    let mut outs = outs.iter();
+    for oh in 0..ah.n * ah.size {
+        let (h0, h1, a0, a1) = taps(ah, oh);
+        for ow in 0..aw.n * aw.size {
+            let (w0, w1, b0, b1) = taps(aw, ow);
+            let g = outs.next().expect("dy holds every output position");
+            for (pixel, weight) in [
+                (h0 * aw.n + w0, a0 * b0),
+                (h1 * aw.n + w0, a1 * b0),
+                (h0 * aw.n + w1, a0 * b1),
+                (h1 * aw.n + w1, a1 * b1),
+            ] {
+                for (d, &g) in grads[pixel].iter_mut().zip(g) {
+                    *d += weight * g;
+                }
+            }
+        }
+    }
+}
+
+impl<
+        const C: usize,
+        D: FactorAxis,
+        H: FactorAxis,
+        W: FactorAxis,
+        const POUT: usize,
+        const PIN: usize,
+    > Train<Tensor<C, PIN>> for UpSample<C, D, H, W, POUT>
+{
+    type Cache = ();
+
+    fn forward_train(
+        &self,
+        x: &Tensor<C, PIN>,
+        y: &mut Tensor<C, POUT>,
+        _: &mut (),
+        _: &mut TrainCtx,
+    ) {
+        self.forward_into(x, y);
+    }
+
+    fn backward(
+        &self,
+        _x: &Tensor<C, PIN>,
+        _y: &Tensor<C, POUT>,
+        _: &mut (),
+        dy: &Tensor<C, POUT>,
+        dx: Option<&mut Tensor<C, PIN>>,
+        _: Option<&mut Self>,
+    ) {
+        if let Some(dx) = dx {
+            let axes = const { axes::<C, D, H, W>(PIN, POUT) };
+            nearest_backward::<C>(&axes, dy.as_slice(), dx.as_mut_slice());
+        }
+    }
+}
+
+impl<const C: usize, H: FactorAxis, W: FactorAxis, const POUT: usize, const PIN: usize>
+    Train<Tensor<C, PIN>> for UpSampleBilinear2d<C, H, W, POUT>
+{
+    type Cache = ();
+
+    fn forward_train(
+        &self,
+        x: &Tensor<C, PIN>,
+        y: &mut Tensor<C, POUT>,
+        _: &mut (),
+        _: &mut TrainCtx,
+    ) {
+        self.forward_into(x, y);
+    }
+
+    fn backward(
+        &self,
+        _x: &Tensor<C, PIN>,
+        _y: &Tensor<C, POUT>,
+        _: &mut (),
+        dy: &Tensor<C, POUT>,
+        dx: Option<&mut Tensor<C, PIN>>,
+        _: Option<&mut Self>,
+    ) {
+        if let Some(dx) = dx {
+            let [_, ah, aw] = const { axes::<C, NoAxis, H, W>(PIN, POUT) };
+            bilinear_backward::<C>(ah, aw, dy.as_slice(), dx.as_mut_slice());
+        }
+    }
+}
+
+no_params!(<const C: usize, D, H, W, const POUT: usize> Params for UpSample<C, D, H, W, POUT>);
+no_params!(<const C: usize, H, W, const POUT: usize> Params for UpSampleBilinear2d<C, H, W, POUT>);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +442,15 @@ mod tests {
             8.0, 9.0, 11.0, 12.0,
         ];
         assert_eq!(y.as_slice(), &want);
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::gradients;
+        type U = UpSample3d<2, Factor<2, 2>, Factor<3, 1>, Factor<2, 3>, 72>;
+        gradients::<_, Tensor<2, 12>>(&U::new(), 1);
+        gradients::<_, Tensor<3, 4>>(&UpSample1d::<3, Factor<4, 2>, 8>::new(), 2);
+        type B = UpSampleBilinear2d<2, Factor<3, 2>, Factor<4, 3>, 72>;
+        gradients::<_, Tensor<2, 12>>(&B::new(), 3);
     }
 }

@@ -25,11 +25,11 @@ use crate::shape::AxisGeometry;
 /// hold 8 filters in two 4-wide registers. On x86_64 the SIMD micro-kernels want 16 filters:
 /// one AVX-512 register, or two AVX2 registers.
 #[cfg(target_arch = "arm")]
-const MR: usize = 4;
+pub(super) const MR: usize = 4;
 #[cfg(target_arch = "x86_64")]
-const MR: usize = 16;
+pub(super) const MR: usize = 16;
 #[cfg(not(any(target_arch = "arm", target_arch = "x86_64")))]
-const MR: usize = 8;
+pub(super) const MR: usize = 8;
 const NR: usize = 4;
 /// Rows (taps × channels) of the packed panel: `KB × NR` floats of stack, 4 KiB on a
 /// microcontroller, 16 KiB (with AVX's 8 positions) on a host.

@@ -236,6 +236,66 @@ impl Position<'_> {
     }
 }
 
+/// Adds the gradients of [`depthwise`] (without bias) over every output position given `dz`
+/// (`∂loss/∂output`, Keras's channel order `c·M + m`): `∂x` into `dx` and `∂kernel` (packed like
+/// `kernel`) into `dkernel`, each when given. Per output position and tap that reads the input,
+/// `∂kernel[tap, c, m] += ∂z[o, c·M + m] · x[i, c]` and `∂x[i, c] += kernel[tap, c, m] ·
+/// ∂z[o, c·M + m]`, running over contiguous channels.
+pub(crate) fn depthwise_backward(
+    g: &DepthwiseGeometry,
+    x: &[f32],
+    kernel: &[f32],
+    dz: &[f32],
+    mut dx: Option<&mut [f32]>,
+    mut dkernel: Option<&mut [f32]>,
+) {
+    let (rows, cols) = (g.rows, g.cols);
+    let (channels, multiplier) = (g.channels, g.multiplier);
+    let width = channels * multiplier;
+    assert!(
+        x.len() == rows.n * cols.n * channels
+            && kernel.len() == rows.k * cols.k * width
+            && dz.len() == rows.out * cols.out * width
+            && dx.as_ref().is_none_or(|d| d.len() == x.len())
+            && dkernel.as_ref().is_none_or(|d| d.len() == kernel.len())
+    );
+    for oh in 0..rows.out {
+        let (i0, i1) = rows.taps_inside(oh);
+        for ow in 0..cols.out {
+            let (j0, j1) = cols.taps_inside(ow);
+            let dz = &dz[(oh * cols.out + ow) * width..][..width];
+            for i in i0..i1 {
+                let ih = oh * rows.stride + i * rows.dilation - rows.before;
+                for j in j0..j1 {
+                    let iw = ow * cols.stride + j * cols.dilation - cols.before;
+                    let at = (ih * cols.n + iw) * channels;
+                    let tap = (i * cols.k + j) * width;
+                    for m in 0..multiplier {
+                        let lane = tap + m * channels;
+                        let dzm = dz[m..].iter().step_by(multiplier);
+                        if let Some(dk) = dkernel.as_deref_mut() {
+                            let xs = &x[at..at + channels];
+                            for ((d, &v), &g) in dk[lane..lane + channels]
+                                .iter_mut()
+                                .zip(xs)
+                                .zip(dzm.clone())
+                            {
+                                *d += g * v;
+                            }
+                        }
+                        if let Some(dx) = dx.as_deref_mut() {
+                            let ks = &kernel[lane..lane + channels];
+                            for ((d, &k), &g) in dx[at..at + channels].iter_mut().zip(ks).zip(dzm) {
+                                *d += k * g;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;

@@ -9,10 +9,12 @@ use core::marker::PhantomData;
 
 use crate::layer::{Layer, Variable, Weights};
 use crate::shape::{NoAxis, Window};
+use crate::train::{Params, Train, TrainCtx};
 use crate::{Activation, Aligned, Tensor};
 
+use super::conv::pre_activation_grad;
 use kernel::{packed_index, DepthwiseGeometry};
-pub use separable::{SeparableConv, SeparableConv1d, SeparableConv2d};
+pub use separable::{SeparableCache, SeparableConv, SeparableConv1d, SeparableConv2d};
 
 /// A depthwise convolution of rank 1 or 2, Keras `DepthwiseConv1D`/`DepthwiseConv2D(kernel_size,
 /// strides=1, padding="valid", depth_multiplier=1, dilation_rate=1, activation=None,
@@ -216,6 +218,46 @@ impl<
         kernel::depthwise(&geometry, x, kernel, None, p0, n, channels, out);
     }
 
+    /// [`Self::GEOMETRY`], checked against an input of `PIN` positions.
+    #[inline(always)]
+    fn geometry<const PIN: usize>() -> DepthwiseGeometry {
+        const {
+            assert!(
+                PIN == H::AXIS.n * W::AXIS.n,
+                "the input has a different number of positions than the axes say"
+            );
+            Self::GEOMETRY
+        }
+    }
+
+    /// The convolution plus the bias, before the activation.
+    fn linear_into<const PIN: usize>(&self, x: &Tensor<C, PIN>, y: &mut Tensor<CM, POUT>) {
+        let geometry = Self::geometry::<PIN>();
+        let bias = BIAS.then_some(&self.bias[..]);
+        let kernel = self.kernel.as_flattened();
+        let y = y.as_mut_slice();
+        kernel::depthwise(&geometry, x.as_slice(), kernel, bias, 0, POUT, (0, C), y);
+    }
+
+    /// Adds the gradients of the convolution without bias given `dz` (see
+    /// [`kernel::depthwise_backward`]); the kernel's into `dkernel` in its packed layout.
+    pub(crate) fn backward_linear<const PIN: usize>(
+        &self,
+        x: &Tensor<C, PIN>,
+        dz: &[f32],
+        dx: Option<&mut Tensor<C, PIN>>,
+        dkernel: Option<&mut Self>,
+    ) {
+        kernel::depthwise_backward(
+            &Self::geometry::<PIN>(),
+            x.as_slice(),
+            self.kernel.as_flattened(),
+            dz,
+            dx.map(|d| d.as_mut_slice()),
+            dkernel.map(|g| g.kernel.0.as_flattened_mut()),
+        );
+    }
+
     fn load(&mut self, index: usize, values: &mut dyn Iterator<Item = f32>) {
         if index == 0 {
             let kernel = self.kernel.as_flattened_mut();
@@ -274,18 +316,8 @@ impl<
     }
 
     fn forward_into(&self, x: &Tensor<C, PIN>, y: &mut Tensor<CM, POUT>) {
-        let geometry = const {
-            assert!(
-                PIN == H::AXIS.n * W::AXIS.n,
-                "the input has a different number of positions than the axes say"
-            );
-            Self::GEOMETRY
-        };
-        let bias = BIAS.then_some(&self.bias[..]);
-        let kernel = self.kernel.as_flattened();
-        let y = y.as_mut_slice();
-        kernel::depthwise(&geometry, x.as_slice(), kernel, bias, 0, POUT, (0, C), y);
-        self.activation.apply(y, CM);
+        self.linear_into(x, y);
+        self.activation.apply(y.as_mut_slice(), CM);
     }
 }
 
@@ -313,6 +345,83 @@ impl<
 
     fn store_variable(&self, index: usize, out: &mut dyn FnMut(f32)) {
         self.store(index, out);
+    }
+}
+
+/// The training path: the pre-activation `z` is kept for the activation's backward; the
+/// kernel's and the bias's gradients have their packed layouts.
+impl<
+        const C: usize,
+        const CM: usize,
+        H: Window,
+        W: Window,
+        const TAPS: usize,
+        const POUT: usize,
+        const BIAS: bool,
+        const PIN: usize,
+    > Train<Tensor<C, PIN>> for DepthwiseConv<C, CM, H, W, TAPS, POUT, BIAS>
+{
+    type Cache = Tensor<CM, POUT>;
+
+    fn forward_train(
+        &self,
+        x: &Tensor<C, PIN>,
+        y: &mut Tensor<CM, POUT>,
+        z: &mut Tensor<CM, POUT>,
+        _ctx: &mut TrainCtx,
+    ) {
+        self.linear_into(x, z);
+        *y = *z;
+        self.activation.apply(y.as_mut_slice(), CM);
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<C, PIN>,
+        y: &Tensor<CM, POUT>,
+        z: &mut Tensor<CM, POUT>,
+        dy: &Tensor<CM, POUT>,
+        dx: Option<&mut Tensor<C, PIN>>,
+        mut grads: Option<&mut Self>,
+    ) {
+        let dz = pre_activation_grad::<CM>(
+            self.activation,
+            z.as_mut_slice(),
+            y.as_slice(),
+            dy.as_slice(),
+        );
+        if let (true, Some(g)) = (BIAS, grads.as_deref_mut()) {
+            // The bias is packed like one tap of the kernel, `[m][c]`.
+            for column in dz.chunks_exact(CM) {
+                for (q, &d) in column.iter().enumerate() {
+                    g.bias[packed_index(q, C, CM / C)] += d;
+                }
+            }
+        }
+        self.backward_linear(x, dz, dx, grads);
+    }
+}
+
+impl<
+        const C: usize,
+        const CM: usize,
+        H: Window,
+        W: Window,
+        const TAPS: usize,
+        const POUT: usize,
+        const BIAS: bool,
+    > Params for DepthwiseConv<C, CM, H, W, TAPS, POUT, BIAS>
+{
+    fn trainable_count(&self) -> usize {
+        1 + usize::from(BIAS)
+    }
+
+    /// The kernel and the bias in their packed layouts (permutations of Keras's).
+    fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
+        f(self.kernel.0.as_flattened_mut());
+        if BIAS {
+            f(&mut self.bias);
+        }
     }
 }
 
@@ -384,5 +493,22 @@ mod tests {
         let mut x: Tensor<2, 1> = crate::zeros();
         x.as_mut_slice().copy_from_slice(&[1.0, 10.0]);
         assert_eq!(d.forward(&x).as_slice(), &[1.5, 2.25, 30.0, 0.0]);
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::{fill, gradients};
+        for act in [Activation::Linear, Activation::Tanh, Activation::Softmax] {
+            // depth_multiplier 2, strides with dilation, "same" on odd sizes.
+            type R = Axis<5, 3, 2, 1, Same>;
+            type K = Axis<6, 2, 1, 2, Same>;
+            let mut d: DepthwiseConv2d<3, 6, R, K, 6, 18> = DepthwiseConv2d::new(act);
+            fill(&mut d, 1);
+            gradients::<_, Tensor<3, 30>>(&d, 2);
+            let mut d: DepthwiseConv1d<4, 4, Axis<7, 3, 2, 1, Valid>, 3, 3, false> =
+                DepthwiseConv1d::new(act);
+            fill(&mut d, 3);
+            gradients::<_, Tensor<4, 7>>(&d, 4);
+        }
     }
 }

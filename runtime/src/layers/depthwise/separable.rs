@@ -1,10 +1,13 @@
 //! `SeparableConv1D`, `SeparableConv2D`: a depthwise convolution without bias, then a 1×1
 //! convolution (a matrix product), then the bias and the activation.
 
+use crate::kernels::{gemm, gemm_nt, gemm_tn};
 use crate::layer::{Layer, Variable, Weights};
 use crate::shape::{NoAxis, Window};
+use crate::train::{Params, Plain, Train, TrainCtx};
 use crate::{Activation, Aligned, Tensor};
 
+use super::super::conv::{bias_grad, pre_activation_grad};
 use super::DepthwiseConv;
 
 /// Floats of stack the depthwise result of a run of positions is kept in before the pointwise
@@ -267,6 +270,126 @@ impl<
     }
 }
 
+/// What the training forward pass of a [`SeparableConv`] keeps: the depthwise step's output and
+/// the pre-activation.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct SeparableCache<const CM: usize, const F: usize, const POUT: usize> {
+    /// The depthwise step's output, `CM` channels per position (the pointwise product's input).
+    pub depthwise: Tensor<CM, POUT>,
+    /// The pre-activation, `F` channels per position.
+    pub z: Tensor<F, POUT>,
+}
+
+// SAFETY: two tensors of f32 (plain, 4-aligned) in a `repr(C)` struct: no padding between or
+// after them, every bit pattern valid.
+unsafe impl<const CM: usize, const F: usize, const POUT: usize> Plain
+    for SeparableCache<CM, F, POUT>
+{
+}
+
+/// The training path: the depthwise output `D` and the pre-activation `z = P·D + b` are kept;
+/// backward runs `∂P += ∂z·Dᵀ` and `∂D = Pᵀ·∂z` as products over every position, then the
+/// depthwise step's backward.
+impl<
+        const C: usize,
+        const CM: usize,
+        const F: usize,
+        H: Window,
+        W: Window,
+        const TAPS: usize,
+        const POUT: usize,
+        const BIAS: bool,
+        const PIN: usize,
+    > Train<Tensor<C, PIN>> for SeparableConv<C, CM, F, H, W, TAPS, POUT, BIAS>
+{
+    type Cache = SeparableCache<CM, F, POUT>;
+
+    fn forward_train(
+        &self,
+        x: &Tensor<C, PIN>,
+        y: &mut Tensor<F, POUT>,
+        cache: &mut SeparableCache<CM, F, POUT>,
+        _ctx: &mut TrainCtx,
+    ) {
+        const {
+            assert!(
+                PIN == H::AXIS.n * W::AXIS.n,
+                "the input has a different number of positions than the axes say"
+            );
+        }
+        let depth = cache.depthwise.as_mut_slice();
+        self.depthwise
+            .depthwise_into(x.as_slice(), 0, POUT, (0, C), depth);
+        let z = cache.z.as_mut_slice();
+        gemm(F, CM, POUT, self.pointwise.as_flattened(), depth, z, false);
+        if BIAS {
+            for out in z.chunks_exact_mut(F) {
+                for (v, b) in out.iter_mut().zip(&self.bias) {
+                    *v += b;
+                }
+            }
+        }
+        *y = cache.z;
+        self.activation.apply(y.as_mut_slice(), F);
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<C, PIN>,
+        y: &Tensor<F, POUT>,
+        cache: &mut SeparableCache<CM, F, POUT>,
+        dy: &Tensor<F, POUT>,
+        dx: Option<&mut Tensor<C, PIN>>,
+        mut grads: Option<&mut Self>,
+    ) {
+        let SeparableCache { depthwise, z } = cache;
+        let dz = pre_activation_grad::<F>(
+            self.activation,
+            z.as_mut_slice(),
+            y.as_slice(),
+            dy.as_slice(),
+        );
+        let depth = depthwise.as_mut_slice();
+        if let Some(g) = grads.as_deref_mut() {
+            if BIAS {
+                bias_grad(dz, &mut g.bias);
+            }
+            gemm_nt(F, POUT, CM, dz, depth, g.pointwise.as_flattened_mut());
+        }
+        // `D` is read for the last time above: its buffer takes `∂D`.
+        depth.fill(0.0);
+        gemm_tn(CM, F, POUT, self.pointwise.as_flattened(), dz, depth);
+        self.depthwise
+            .backward_linear(x, depth, dx, grads.map(|g| &mut g.depthwise));
+    }
+}
+
+impl<
+        const C: usize,
+        const CM: usize,
+        const F: usize,
+        H: Window,
+        W: Window,
+        const TAPS: usize,
+        const POUT: usize,
+        const BIAS: bool,
+    > Params for SeparableConv<C, CM, F, H, W, TAPS, POUT, BIAS>
+{
+    fn trainable_count(&self) -> usize {
+        2 + usize::from(BIAS)
+    }
+
+    /// The depthwise kernel (packed), the pointwise kernel, then the bias.
+    fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
+        f(self.depthwise.kernel.0.as_flattened_mut());
+        f(self.pointwise.0.as_flattened_mut());
+        if BIAS {
+            f(&mut self.bias);
+        }
+    }
+}
+
 #[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
@@ -332,5 +455,21 @@ mod tests {
         }
         run::<4, 8>();
         run::<3000, 9000>();
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::{fill, gradients};
+        for act in [Activation::Linear, Activation::Tanh, Activation::Softmax] {
+            type R = Axis<5, 3, 2, 1, Same>;
+            type K = Axis<6, 2, 1, 2, Same>;
+            let mut s: SeparableConv2d<3, 6, 4, R, K, 6, 18> = SeparableConv2d::new(act);
+            fill(&mut s, 1);
+            gradients::<_, Tensor<3, 30>>(&s, 2);
+            let mut s: SeparableConv1d<2, 2, 3, Axis<6, 3, 1, 1, Valid>, 3, 4, false> =
+                SeparableConv1d::new(act);
+            fill(&mut s, 3);
+            gradients::<_, Tensor<2, 6>>(&s, 4);
+        }
     }
 }

@@ -1,0 +1,147 @@
+//! The convolution's backward pass, as matrix products over the same packed kernel the forward
+//! pass reads (see [`super::kernel`]).
+//!
+//! The forward pass is `z (F × positions) = A (F × taps·channels) · B`, with `B` the input
+//! windows (im2col). Backward, for a bounded panel of `B` (a few positions, a chunk of rows) at a
+//! time and for every block of `MR` filters of the packed kernel:
+//! - `∂A_block += ∂z_block · Bᵀ` ([`gemm_nt`]), written straight into the gradient's packed block
+//!   (the gradient has the kernel's layout: the packing is a permutation, so there is no padding
+//!   to keep at zero);
+//! - `∂B += A_blockᵀ · ∂z_block` ([`gemm_tn`]), then every column of `∂B` is added back into the
+//!   input values its window read (col2im: a transposed convolution); padding rows are dropped.
+
+use super::kernel::{ConvGeometry, MR};
+use crate::kernels::{gemm_nt, gemm_tn};
+
+/// Floats of a panel (`rows × positions`): 4 KiB on a microcontroller, 16 KiB on a host.
+#[cfg(target_arch = "arm")]
+const PANEL: usize = 1024;
+#[cfg(not(target_arch = "arm"))]
+const PANEL: usize = 4096;
+/// Rows (taps × channels) of a panel at most.
+#[cfg(target_arch = "arm")]
+const ROWS: usize = 128;
+#[cfg(not(target_arch = "arm"))]
+const ROWS: usize = 256;
+/// Positions of a panel at most.
+#[cfg(target_arch = "arm")]
+const COLS: usize = 16;
+#[cfg(not(target_arch = "arm"))]
+const COLS: usize = 64;
+
+/// Adds the gradients of `z = conv(x, kernel)` given `dz = ∂loss/∂z` (Keras order, `F` values
+/// per output position): `∂x` into `dx` and `∂kernel` (packed like `kernel`) into `dkernel`,
+/// each when given. The bias's gradient is the sum of `dz` over the positions (the caller's).
+pub fn backward(
+    g: &ConvGeometry,
+    x: &[f32],
+    kernel: &[f32],
+    dz: &[f32],
+    mut dx: Option<&mut [f32]>,
+    mut dkernel: Option<&mut [f32]>,
+) {
+    let [ad, ah, aw] = g.axes;
+    let (cin_g, f_g, f) = (g.cin / g.groups, g.filters / g.groups, g.filters);
+    let depth = ad.k * ah.k * aw.k * cin_g;
+    let positions = ad.out * ah.out * aw.out;
+    assert!(
+        x.len() == ad.n * ah.n * aw.n * g.cin
+            && kernel.len() == depth * f
+            && dz.len() == positions * f
+            && dx.as_ref().is_none_or(|d| d.len() == x.len())
+            && dkernel.as_ref().is_none_or(|d| d.len() == kernel.len())
+    );
+    if dx.is_none() && dkernel.is_none() {
+        return;
+    }
+    let np = (PANEL / depth.min(ROWS)).clamp(1, COLS);
+    let mut panel = [0.0f32; PANEL];
+    let mut dpanel = [0.0f32; PANEL];
+    let mut dzb = [0.0f32; MR * COLS];
+    for p0 in (0..positions).step_by(np) {
+        let n = np.min(positions - p0);
+        let mut at = [[0usize; 3]; COLS];
+        for (j, a) in at.iter_mut().enumerate().take(n) {
+            let p = p0 + j;
+            *a = [p / (ah.out * aw.out), p / aw.out % ah.out, p % aw.out];
+        }
+        let at = &at[..n];
+        for grp in 0..g.groups {
+            for k0 in (0..depth).step_by(ROWS) {
+                let kb = ROWS.min(depth - k0);
+                let (b, db) = (&mut panel[..kb * n], &mut dpanel[..kb * n]);
+                if dkernel.is_some() {
+                    windows(g, at, grp, k0, kb, |j, r, len, src| {
+                        let col = &mut b[j * kb + r..][..len];
+                        match src {
+                            Some(i) => col.copy_from_slice(&x[i..i + len]),
+                            None => col.fill(0.0),
+                        }
+                    });
+                }
+                db.fill(0.0);
+                for f0 in (0..f_g).step_by(MR) {
+                    let m = MR.min(f_g - f0);
+                    let ch = grp * f_g + f0;
+                    let dzb = &mut dzb[..m * n];
+                    for (j, col) in dzb.chunks_exact_mut(m).enumerate() {
+                        col.copy_from_slice(&dz[(p0 + j) * f + ch..][..m]);
+                    }
+                    // Rows k0.. of the block: columns of its column-major `m × depth` matrix.
+                    let sub = ch * depth + k0 * m..ch * depth + (k0 + kb) * m;
+                    if let Some(dk) = dkernel.as_deref_mut() {
+                        gemm_nt(m, n, kb, dzb, b, &mut dk[sub.clone()]);
+                    }
+                    if dx.is_some() {
+                        gemm_tn(kb, m, n, &kernel[sub], dzb, db);
+                    }
+                }
+                if let Some(dx) = dx.as_deref_mut() {
+                    windows(g, at, grp, k0, kb, |j, r, len, src| {
+                        if let Some(i) = src {
+                            for (d, v) in dx[i..i + len].iter_mut().zip(&db[j * kb + r..]) {
+                                *d += v;
+                            }
+                        }
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Walks rows `k0..k0 + kb` (tap × channel of group `grp`) of the windows of the positions `at`
+/// in runs of one tap's channels: calls `f(j, r, len, src)` for position `j` and the run of
+/// `len` rows starting at `r` (relative to `k0`), with `src` the input index of its first value,
+/// or `None` where the tap reads padding.
+fn windows(
+    g: &ConvGeometry,
+    at: &[[usize; 3]],
+    grp: usize,
+    k0: usize,
+    kb: usize,
+    mut f: impl FnMut(usize, usize, usize, Option<usize>),
+) {
+    let [ad, ah, aw] = g.axes;
+    let cin_g = g.cin / g.groups;
+    for (j, &[od, oh, ow]) in at.iter().enumerate() {
+        let mut r = 0;
+        while r < kb {
+            let (tap, c) = ((k0 + r) / cin_g, (k0 + r) % cin_g);
+            let len = (cin_g - c).min(kb - r);
+            let (kd, kh, kw) = (tap / (ah.k * aw.k), tap / aw.k % ah.k, tap % aw.k);
+            let src = match (
+                ad.input_index(od, kd),
+                ah.input_index(oh, kh),
+                aw.input_index(ow, kw),
+            ) {
+                (Some(id), Some(ih), Some(iw)) => {
+                    Some(((id * ah.n + ih) * aw.n + iw) * g.cin + grp * cin_g + c)
+                }
+                _ => None,
+            };
+            f(j, r, len, src);
+            r += len;
+        }
+    }
+}
