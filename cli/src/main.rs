@@ -45,16 +45,13 @@ fn automatic(name: &str) -> bool {
 fn default_ident(model_name: Option<&str>, path: &Path) -> String {
     match model_name.filter(|n| !automatic(n)) {
         Some(name) => struct_name(name),
-        None => struct_name(
-            &path
+        None => {
+            let file = path
                 .file_name()
                 .map(|f| f.to_string_lossy())
-                .unwrap_or_default()
-                .split('.')
-                .next()
-                .unwrap_or("model")
-                .to_string(),
-        ),
+                .unwrap_or_default();
+            struct_name(file.split('.').next().unwrap_or("model"))
+        }
     }
 }
 

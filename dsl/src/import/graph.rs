@@ -63,13 +63,16 @@ pub fn statements(
     };
     // A tensor read by `reader` that the file does not produce.
     let missing = |reader: &str, source: &Source| -> Option<String> {
-        let Source::Layer {
-            layer,
-            call,
-            output,
-        } = *source
-        else {
-            return None;
+        let (layer, call, output) = match *source {
+            Source::Input(i) => {
+                return (i >= config.inputs.len())
+                    .then(|| format!("{reader} reads input {i}, which the file does not have"))
+            }
+            Source::Layer {
+                layer,
+                call,
+                output,
+            } => (layer, call, output),
         };
         let Some(saved) = config.layers.get(layer) else {
             return Some(format!(

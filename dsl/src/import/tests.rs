@@ -329,3 +329,32 @@ fn the_declaration_of_a_graph_pastes_as_statements() {
         "{d}"
     );
 }
+
+/// Keras lists a shared layer at the depth of its deepest call, here before `d`, which its
+/// second call reads: the statements wait for `d`, and the model still lists `s` first.
+#[test]
+fn a_shared_layer_listed_before_what_its_second_call_reads() {
+    let c = config(
+        r#"{"class_name": "Functional", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "name": "a", "config": {"batch_shape": [null, 2], "name": "a"}, "inbound_nodes": []},
+        {"class_name": "Dense", "name": "s", "config": {"name": "s", "units": 2}, "inbound_nodes": [[["a", 0, 0, {}]], [["d", 0, 0, {}]]]},
+        {"class_name": "Dense", "name": "d", "config": {"name": "d", "units": 2}, "inbound_nodes": [[["s", 0, 0, {}]]]},
+        {"class_name": "Add", "name": "add", "config": {"name": "add"}, "inbound_nodes": [[["s", 0, 0, {}], ["s", 1, 0, {}]]]}],
+        "input_layers": [["a", 0, 0]], "output_layers": [["add", 0, 0]]}}"#,
+    );
+    let t = translate(&c).unwrap();
+    assert_eq!(t.names, ["s", "d", "add"]);
+    assert_eq!(
+        statements(&t),
+        [
+            r#"a = Input(shape = (2,), name = "a")"#,
+            r#"s = Dense(units = 2, name = "s")"#,
+            "s_call0 = s(a)",
+            r#"d = Dense(units = 2, name = "d")(s_call0)"#,
+            "s_call1 = s(d)",
+            r#"add = Add(name = "add")([s_call0, s_call1])"#,
+            "model = Model(inputs = a, outputs = add)",
+        ]
+    );
+    t.analyse(&c).unwrap();
+}
