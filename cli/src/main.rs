@@ -32,6 +32,29 @@ fn struct_name(name: &str) -> String {
     out
 }
 
+/// Whether `name` is one Keras gives a model by itself (`model`, `sequential_2`,
+/// `functional_1`), which says nothing about the model.
+fn automatic(name: &str) -> bool {
+    let base = name
+        .trim_end_matches(|c: char| c.is_ascii_digit())
+        .trim_end_matches('_');
+    matches!(base, "model" | "sequential" | "functional")
+}
+
+/// The struct's name: the model's, or the file's when Keras named the model by itself.
+fn default_ident(model_name: Option<&str>, path: &Path) -> String {
+    match model_name.filter(|n| !automatic(n)) {
+        Some(name) => struct_name(name),
+        None => {
+            let file = path
+                .file_name()
+                .map(|f| f.to_string_lossy())
+                .unwrap_or_default();
+            struct_name(file.split('.').next().unwrap_or("model"))
+        }
+    }
+}
+
 /// The report for one file, or the reasons it cannot be declared.
 fn inspect(path: &Path, name: Option<&str>) -> Result<String, Vec<String>> {
     let file = KerasFile::open(path).map_err(|e| vec![e.to_string()])?;
@@ -51,7 +74,7 @@ fn inspect(path: &Path, name: Option<&str>) -> Result<String, Vec<String>> {
         return Ok(out);
     };
     let ident = name.map_or_else(
-        || struct_name(config.name.as_deref().unwrap_or("model")),
+        || default_ident(config.name.as_deref(), path),
         str::to_string,
     );
     let inspection = static_keras_dsl::inspect(config, &ident)?;
@@ -121,6 +144,55 @@ mod tests {
         ), "{report}");
     }
 
+    /// A graph: Keras's functional table ("Connected to") and the functional declaration, which
+    /// binds the shared layer once and lists both inputs and both outputs.
+    #[test]
+    fn prints_a_graph_as_functional_statements() {
+        let report = inspect(&Path::new(DIR).join("graph/two_in.k333.h5"), None).unwrap();
+        assert!(
+            report.contains("legacy .h5 model, written by Keras 3.3.3"),
+            "{report}"
+        );
+        assert!(report.contains("Model: \"TwoIn\""), "{report}");
+        assert!(report.contains("┃ Connected to "), "{report}");
+        assert!(
+            report.contains("│ shared (Dense)                │ (None, 3)                 │              18 │ a[0][0], b[0][0]           │"),
+            "{report}"
+        );
+        assert!(report.contains(" Total params: 67 (268.00 B)"), "{report}");
+        assert!(report.contains(
+            "keras_model! {\n    pub struct TwoIn {\n        \
+             a = Input(shape = (5,), name = \"a\");\n        \
+             b = Input(shape = (5,), name = \"b\");\n        \
+             shared = Dense(units = 3, activation = \"linear\", use_bias = True, name = \"shared\");\n        \
+             shared_call0 = shared(a);\n        \
+             shared_call1 = shared(b);\n"
+        ), "{report}");
+        assert!(
+            report.contains(
+                "        model = Model(inputs = [a, b], outputs = [o1, inner2]);\n    }\n}\n"
+            ),
+            "{report}"
+        );
+    }
+
+    /// Keras named the model `model` by itself: the struct is named after the file.
+    #[test]
+    fn a_model_keras_named_by_itself_is_named_after_the_file() {
+        let report = inspect(&Path::new(DIR).join("real/pretrainedResnet.h5"), None).unwrap();
+        assert!(report.contains("pub struct PretrainedResnet {"), "{report}");
+        assert!(
+            report.contains(" Total params: 78,666 (307.29 KB)"),
+            "{report}"
+        );
+        assert!(
+            report.contains(
+                "        add_1 = Add(name = \"add_1\")([conv2d_5, batch_normalization_4]);\n"
+            ),
+            "{report}"
+        );
+    }
+
     #[test]
     fn lists_the_weights_of_a_weights_only_file() {
         let report = inspect(&Path::new(DIR).join("mlp.tf2w.h5"), Some("Net")).unwrap();
@@ -142,5 +214,12 @@ mod tests {
         assert_eq!(struct_name("mlp"), "Mlp");
         assert_eq!(struct_name("my_model_2"), "MyModel2");
         assert_eq!(struct_name("1x"), "Model1x");
+        assert!(automatic("model") && automatic("sequential_3") && automatic("functional_1"));
+        assert!(!automatic("model_a") && !automatic("resblock"));
+        assert_eq!(
+            default_ident(Some("model_2"), Path::new("d/ad01.h5")),
+            "Ad01"
+        );
+        assert_eq!(default_ident(Some("two_in"), Path::new("x.keras")), "TwoIn");
     }
 }

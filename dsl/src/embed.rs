@@ -167,18 +167,42 @@ mod tests {
     }
 
     #[test]
-    fn branches_and_weights_only_files_are_refused() {
-        let e = errors("branches.keras");
-        assert!(
-            e.len() == 1
-                && e[0].starts_with("unsupported: the Functional model is not a single chain"),
-            "{e:?}"
-        );
+    fn weights_only_files_and_non_keras_files_are_refused() {
         assert_eq!(
             errors("mlp.k3151.weights.h5"),
             ["this Keras 3 .weights.h5 holds weights only, no architecture: declare the layers inline and load it with `from_keras_file`"]
         );
         assert!(errors("mlp.x.bin")[0].starts_with("not a Keras file"));
+    }
+
+    /// What a graph file cannot be declared with is named: the layer, the raw operation, the
+    /// input.
+    #[test]
+    fn graph_errors_name_the_layer_or_input() {
+        assert_eq!(
+            errors("../import/errors/unsupported_in_graph.keras")
+                .iter()
+                .map(|e| e.split(" (it supports").next().unwrap())
+                .collect::<Vec<_>>(),
+            ["layer 1 `unit` (UnitNormalization): static-keras has no UnitNormalization layer"]
+        );
+        assert_eq!(
+            errors("../import/errors/variable_steps.keras"),
+            ["input `seq`: dimension 1 of its shape (None, 3) is variable (None); static-keras needs every dimension fixed: save the model with a fixed `keras.Input(shape)`"]
+        );
+        for (file, what) in [
+            (
+                "graph/errors/raw_op.k3151.keras",
+                "unsupported: `add` (Add from keras.src.ops.numpy) is a raw operation on tensors",
+            ),
+            (
+                "graph/errors/tf_op.tf2.h5",
+                "unsupported: `tf.__operators__.add` (TFOpLambda) wraps a raw TensorFlow operation",
+            ),
+        ] {
+            let e = errors(file);
+            assert!(e.len() == 1 && e[0].starts_with(what), "{file}: {e:?}");
+        }
     }
 
     #[test]
@@ -190,6 +214,11 @@ mod tests {
             "mlp.tf2.h5",
             "mlp.synth.h5",
             "deep12.k3151.h5",
+            "branches.keras",
+            "graph/resblock.tf2.keras",
+            "graph/two_in.k333.h5",
+            "graph/nested_fn.tf2.h5",
+            "graph/lstm_state.k3151.keras",
         ] {
             assert_eq!(errors(file), Vec::<String>::new(), "{file}");
         }
