@@ -1,5 +1,6 @@
 //! `Embedding`: token ids to vectors, and the checked token-id input it reads.
 
+use crate::memory::zeroable;
 use crate::layer::{Layer, Variable, Weights};
 use crate::{Error, Tensor};
 
@@ -99,6 +100,8 @@ pub struct Embedding<const VOCAB: usize, const DIM: usize> {
     /// `embeddings[id, d]`, and position `id` holds the vector of token `id`.
     pub embeddings: Tensor<DIM, VOCAB>,
 }
+
+zeroable!([const VOCAB: usize, const DIM: usize] Embedding<VOCAB, DIM> => Embedding { embeddings });
 
 impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
     /// The layer from its Keras `embeddings (VOCAB, DIM)` as raw little-endian f32, at compile

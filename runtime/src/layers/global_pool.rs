@@ -1,6 +1,7 @@
 //! `GlobalAveragePooling1D/2D/3D` and `GlobalMaxPooling1D/2D/3D`: one value per channel over
 //! every position, whatever the rank (the spatial axes are folded into the tensor's positions).
 
+use crate::memory::zeroable;
 use crate::layer::{no_weights, Layer, Weights};
 use crate::Tensor;
 
@@ -26,6 +27,8 @@ use crate::Tensor;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct GlobalAvgPool;
 
+zeroable!([] GlobalAvgPool => GlobalAvgPool);
+
 /// Keras `GlobalMaxPooling1D/2D/3D(data_format=None, keepdims=False)`: the maximum of each
 /// channel over every position.
 ///
@@ -44,6 +47,8 @@ pub struct GlobalAvgPool;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct GlobalMaxPool;
+
+zeroable!([] GlobalMaxPool => GlobalMaxPool);
 
 /// `y = Σ x[p]` over the positions `p` that `keep` selects, channel by channel; the number of
 /// them.

@@ -1,5 +1,6 @@
 //! `Masking`: marks the steps whose features all equal a padding value, for recurrent layers.
 
+use crate::memory::zeroable;
 use crate::layer::{no_weights, Layer, Weights};
 use crate::{zeros, Tensor};
 
@@ -26,6 +27,8 @@ pub struct Masking {
     /// The padding value.
     pub mask_value: f32,
 }
+
+zeroable!([] Masking => Masking { mask_value });
 
 impl Masking {
     /// A layer masking the steps that are all `mask_value`.

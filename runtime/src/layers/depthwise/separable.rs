@@ -1,6 +1,7 @@
 //! `SeparableConv1D`, `SeparableConv2D`: a depthwise convolution without bias, then a 1×1
 //! convolution (a matrix product), then the bias and the activation.
 
+use crate::memory::zeroable;
 use crate::layer::{Layer, Variable, Weights};
 use crate::shape::{NoAxis, Window};
 use crate::{Activation, Aligned, Tensor};
@@ -68,6 +69,8 @@ pub struct SeparableConv<
     /// Applied after the bias.
     pub activation: Activation,
 }
+
+zeroable!([const C: usize, const CM: usize, const F: usize, H, W, const TAPS: usize, const POUT: usize, const BIAS: bool] SeparableConv<C, CM, F, H, W, TAPS, POUT, BIAS> => SeparableConv { depthwise, pointwise, bias, activation });
 
 /// Keras `SeparableConv1D`: input `(steps, C)`; `W` is the steps axis.
 pub type SeparableConv1d<

@@ -1,5 +1,6 @@
 //! `SimpleRNN`: `h_t = activation(x_t·W + b + h_{t−1}·U)`.
 
+use crate::memory::zeroable;
 use core::marker::PhantomData;
 
 use super::{project, run, run_batch, Cell, ReturnLast, ReturnMode};
@@ -49,6 +50,8 @@ pub struct SimpleRnn<const IN: usize, const UNITS: usize, R = ReturnLast, const 
     pub zero_output_for_mask: bool,
     mode: PhantomData<R>,
 }
+
+zeroable!([const IN: usize, const UNITS: usize, R, const BIAS: bool] SimpleRnn<IN, UNITS, R, BIAS> => SimpleRnn { kernel, recurrent_kernel, bias, activation, go_backwards, zero_output_for_mask, mode });
 
 impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> SimpleRnn<IN, UNITS, R, BIAS> {
     const WITH_BIAS: &'static [Variable] = &[
