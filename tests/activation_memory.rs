@@ -9,6 +9,9 @@
 //! (The document counts the model's input while it is alive; `predict_in` borrows the input,
 //! and in none of these models is the peak where the input is still alive.)
 
+// MobileNetV2's layer names (`bn_Conv1`, `Conv_1`, …) are Keras's, so its fields are too.
+#![allow(non_snake_case)]
+
 use static_keras::{keras_model, Planned};
 
 keras_model! {

@@ -30,6 +30,7 @@ pub fn workspace_ident(model: &syn::Ident) -> syn::Ident {
 /// built by value or as zero bytes on the heap set up in place (`Model::init_zeroed`).
 fn zeroed_items(plan: &Plan) -> TokenStream {
     let rt = rt();
+    let krate = crate::layers::krate();
     let ident = &plan.model.ident;
     let tys = plan.order.iter().map(|&l| &plan.layers[l].ty);
     quote! {
@@ -52,7 +53,7 @@ fn zeroed_items(plan: &Plan) -> TokenStream {
             }
         }
 
-        ::static_keras::__with_std! {
+        #krate::__with_std! {
             #[allow(clippy::all)]
             impl #ident {
                 /// [`Self::zeroed`] on the heap: allocated as zero bytes and set up in place,

@@ -138,7 +138,7 @@ fn fallback(model: &Model) -> TokenStream {
             pub fn input_from_slice<E>(values: &[E]) -> ::core::result::Result<#rt::Tensor<1, 1>, #rt::Error> { ::core::unreachable!() }
             pub fn from_le_bytes(bytes: &[u8]) -> ::core::result::Result<Self, #rt::Error> { ::core::unreachable!() }
         }
-        ::static_keras::__with_std! {
+        #krate::__with_std! {
             #[allow(dead_code, unused_variables, clippy::all)]
             impl #ident {
                 pub fn zeroed_boxed() -> #rt::Box<Self> { ::core::unreachable!() }
