@@ -325,7 +325,10 @@ fn peaks_are_those_of_keras_graphs() {
     // MobileNetV2: block 1's expanded (48, 48, 48) activation and its zero-padded copy
     // (49, 49, 48), B's peak; C's 552,960 would need the padding fused into the depthwise
     // convolution.
-    assert_eq!(MobileNetV2::ACTIVATION_BYTES, (48 * 48 * 48 + 49 * 49 * 48) * 4);
+    assert_eq!(
+        MobileNetV2::ACTIVATION_BYTES,
+        (48 * 48 * 48 + 49 * 49 * 48) * 4
+    );
     assert_eq!(MobileNetV2::ACTIVATION_BYTES, 903_360);
 }
 

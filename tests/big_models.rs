@@ -22,7 +22,9 @@ fn in_thread<T: Send + 'static>(stack: usize, f: impl FnOnce() -> T + Send + 'st
 
 /// `(i % period) as f32 / divisor - 1.0`, as `tools/gen_big.py` computes it.
 fn ramp(n: usize, period: usize, divisor: f32) -> Vec<f32> {
-    (0..n).map(|i| (i % period) as f32 / divisor - 1.0).collect()
+    (0..n)
+        .map(|i| (i % period) as f32 / divisor - 1.0)
+        .collect()
 }
 
 fn worst_error(got: &[f32], keras: &[u8]) -> f32 {
@@ -59,7 +61,7 @@ fn wide_weights() -> Vec<u8> {
 
 #[test]
 fn a_model_of_12_mb_is_built_loaded_and_run_in_a_1_mb_thread() {
-    assert!(Wide::PARAMS * 4 > 12 << 20);
+    const { assert!(Wide::PARAMS * 4 > 12 << 20) };
     let weights = wide_weights();
     let (y, planned) = in_thread(ONE_MB, move || {
         // Built: zero weights, the declared activations set in place.
@@ -155,7 +157,10 @@ keras_model! {
 
 #[test]
 fn a_keras_file_loads_into_a_box_in_a_1_mb_thread() {
-    const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/digits_cnn.keras");
+    const FILE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/data/digits_cnn.keras"
+    );
     let boxed = in_thread(ONE_MB, || {
         let net = DigitsCnn::from_keras_file_boxed(FILE).expect("the file loads");
         let x = DigitsCnn::input_from_slice(&[0.25; 64]).unwrap();
@@ -203,7 +208,9 @@ fn a_boxed_model_is_the_model_built_by_value() {
     let boxed = Configured::from_le_bytes_boxed(&weights).unwrap();
     let mut workspace = ConfiguredWorkspace::boxed();
     for s in 0..5 {
-        let values: Vec<f32> = (0..24).map(|i| ((i * 5 + s) % 11) as f32 / 4.0 - 1.2).collect();
+        let values: Vec<f32> = (0..24)
+            .map(|i| ((i * 5 + s) % 11) as f32 / 4.0 - 1.2)
+            .collect();
         let x = Configured::input_from_slice(&values).unwrap();
         let want = by_value.predict(&x);
         assert!(want.iter().all(|v| v.is_finite()));
@@ -216,5 +223,8 @@ fn a_boxed_model_is_the_model_built_by_value() {
     // Zero weights, both ways.
     let x = Configured::input_from_slice(&[0.3; 24]).unwrap();
     let (a, b) = (Configured::zeroed(), Configured::zeroed_boxed());
-    assert!(same_bits(a.predict(&x).as_slice(), b.predict(&x).as_slice()));
+    assert!(same_bits(
+        a.predict(&x).as_slice(),
+        b.predict(&x).as_slice()
+    ));
 }

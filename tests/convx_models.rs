@@ -131,13 +131,8 @@ static UPSAMPLER: SequenceUpsampler =
     SequenceUpsampler::from_le_bytes_const(fixture!("sequence_upsampler", "w"));
 
 /// The static model equals the loaded one bit for bit, and both predict like Keras.
-fn check<M: Model<InputElem = f32>>(
-    name: &str,
-    built: &M,
-    weights: &[u8],
-    x: &[u8],
-    y: &[u8],
-) where
+fn check<M: Model<InputElem = f32>>(name: &str, built: &M, weights: &[u8], x: &[u8], y: &[u8])
+where
     M::Output: PartialEq + core::fmt::Debug,
 {
     let mut loaded = M::zeroed();

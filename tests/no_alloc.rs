@@ -265,7 +265,9 @@ fn check_planned<M: Planned>(net: &M, inputs: &[M::Input]) {
         assert_eq!(n, 0, "predict_in allocated {n} times");
         M::output_to_slice(&y.unwrap(), &mut got);
         assert!(
-            want.iter().zip(&got).all(|(a, b)| a.to_bits() == b.to_bits()),
+            want.iter()
+                .zip(&got)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
             "{got:?} vs {want:?}"
         );
     }
@@ -276,7 +278,9 @@ fn predict_in_does_not_allocate() {
     let net = Everything::from_le_bytes(&some_weights(Everything::PARAMS)).unwrap();
     let inputs: Vec<_> = (0..3)
         .map(|s| {
-            let v: Vec<f32> = (0..48).map(|i| ((i * 5 + s) % 19) as f32 / 8.0 - 1.0).collect();
+            let v: Vec<f32> = (0..48)
+                .map(|i| ((i * 5 + s) % 19) as f32 / 8.0 - 1.0)
+                .collect();
             Everything::input_from_slice(&v).unwrap()
         })
         .collect();

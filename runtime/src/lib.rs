@@ -48,13 +48,13 @@ pub use activation::Activation;
 pub use batch::split_batch;
 pub use error::Error;
 pub use layer::{
-    load_le_bytes, load_le_bytes_checked, ConfigValue, Layer, LayerInfo, Model, Source,
-    Planned, StatefulModel, Variable, Weights,
+    load_le_bytes, load_le_bytes_checked, ConfigValue, Layer, LayerInfo, Model, Planned, Source,
+    StatefulModel, Variable, Weights,
 };
+pub use layers::*;
 #[cfg(feature = "std")]
 pub use memory::zeroed_box;
 pub use memory::{assert_zeroable, zeroed, InPlace, MergeInPlace, Workspace, Zeroable};
-pub use layers::*;
 pub use tensor::{
     fill_from_le_bytes, flat, flat_mut, tensor_from_le_bytes, zeros, Aligned, Tensor,
 };

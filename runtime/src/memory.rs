@@ -31,7 +31,22 @@ macro_rules! zeroable_primitives {
         $(unsafe impl Zeroable for $ty {})*
     };
 }
-zeroable_primitives!(f32, f64, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, bool, ());
+zeroable_primitives!(
+    f32,
+    f64,
+    u8,
+    u16,
+    u32,
+    u64,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    isize,
+    bool,
+    ()
+);
 
 // SAFETY: an array is its elements, with no padding between them.
 unsafe impl<T: Zeroable, const N: usize> Zeroable for [T; N] {}

@@ -126,9 +126,7 @@ pub fn plan(graph: &Graph) -> MemoryPlan {
                 }
                 Mode::View
             }
-            (Access::InPlace, Some(x))
-                if in_place_ok(graph, &buffers, &buffer_of, &last, s, x) =>
-            {
+            (Access::InPlace, Some(x)) if in_place_ok(graph, &buffers, &buffer_of, &last, s, x) => {
                 let b = buffer_of[x].expect("checked: in a buffer");
                 let y = step.outputs[0];
                 buffer_of[y] = Some(b);
@@ -238,7 +236,10 @@ fn in_place_ok(
     };
     step.outputs.len() == 1
         && graph.words[step.outputs[0]] == graph.words[x]
-        && buffers[b].values.iter().all(|&v| last[v].is_none_or(|l| l <= s))
+        && buffers[b]
+            .values
+            .iter()
+            .all(|&v| last[v].is_none_or(|l| l <= s))
         && step.inputs[1..].iter().all(|&v| buffer_of[v] != Some(b))
 }
 
@@ -278,7 +279,11 @@ pub fn graph(plan: &Plan) -> Graph {
             access,
         });
     }
-    let outputs = model.outputs.iter().map(|&v| value_index(plan, v)).collect();
+    let outputs = model
+        .outputs
+        .iter()
+        .map(|&v| value_index(plan, v))
+        .collect();
     Graph {
         words,
         external,
@@ -370,7 +375,13 @@ mod tests {
         let p = plan(&g);
         assert_eq!(
             p.modes,
-            [Mode::Own, Mode::InPlace, Mode::InPlace, Mode::View, Mode::Own]
+            [
+                Mode::Own,
+                Mode::InPlace,
+                Mode::InPlace,
+                Mode::View,
+                Mode::Own
+            ]
         );
         assert_eq!(p.places[1..5], [Place::Arena(0); 4]);
         assert_eq!(p.places[5], Place::Arena(64));
@@ -471,7 +482,7 @@ mod tests {
         // 10 + 3 at step 0, 10 + 7 at step 1.
         assert_eq!(p.live_words, 17);
         assert_eq!(p.words, 32);
-        assert!(p.words % ALIGN_WORDS == 0);
+        assert!(p.words.is_multiple_of(ALIGN_WORDS));
         for v in 1..4 {
             let Place::Arena(o) = p.places[v] else {
                 panic!()

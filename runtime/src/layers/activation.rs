@@ -1,8 +1,8 @@
 //! `Activation(name)` as a layer, and `glu`, the one activation that changes the shape.
 
-use crate::memory::{zeroable, InPlace};
 use crate::activation::sigmoid;
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::{zeroable, InPlace};
 use crate::train::{add_into, no_params, Params, Train, TrainCtx};
 use crate::{Activation, Tensor};
 

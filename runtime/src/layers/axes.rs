@@ -1,7 +1,7 @@
 //! `RepeatVector` and `Permute`: values moved between axes, none computed.
 
-use crate::memory::zeroable;
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::zeroable;
 use crate::{zeros, Tensor};
 
 /// Most axes (batch excluded) of the input of a layer whose axis layout is set when it is built:

@@ -1,7 +1,7 @@
 //! `Dropout`: the identity at inference.
 
-use crate::memory::zeroable;
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::zeroable;
 use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::Tensor;
 

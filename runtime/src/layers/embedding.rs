@@ -1,7 +1,7 @@
 //! `Embedding`: token ids to vectors, and the checked token-id input it reads.
 
-use crate::memory::zeroable;
 use crate::layer::{Layer, Variable, Weights};
+use crate::memory::zeroable;
 use crate::{Error, Tensor};
 
 /// `N` token ids, each known to be below `VOCAB`: the input of a model that starts with

@@ -1,8 +1,8 @@
 //! `GlobalAveragePooling1D/2D/3D` and `GlobalMaxPooling1D/2D/3D`: one value per channel over
 //! every position, whatever the rank (the spatial axes are folded into the tensor's positions).
 
-use crate::memory::zeroable;
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::zeroable;
 use crate::Tensor;
 
 /// Keras `GlobalAveragePooling1D/2D/3D(data_format=None, keepdims=False)`: the mean of each

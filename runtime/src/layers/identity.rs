@@ -2,8 +2,8 @@
 //! variants that only act in training (`SpatialDropout1D/2D/3D`, `GaussianNoise`,
 //! `GaussianDropout`, `AlphaDropout`). Each keeps its training argument for the record.
 
-use crate::memory::zeroable;
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::zeroable;
 
 /// Keras `Identity()`: returns its input.
 ///

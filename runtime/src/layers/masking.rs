@@ -1,7 +1,7 @@
 //! `Masking`: marks the steps whose features all equal a padding value, for recurrent layers.
 
-use crate::memory::zeroable;
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::zeroable;
 use crate::{zeros, Tensor};
 
 /// Keras `Masking(mask_value=0.0)`: a step (a position of the input) whose features all equal

@@ -5,8 +5,8 @@
 //! on a slice of references. For hand-written composition, the element-wise layers are also a
 //! [`Layer`] on a pair of tensors.
 
-use crate::memory::{zeroable, MergeInPlace};
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::{zeroable, MergeInPlace};
 use crate::Tensor;
 
 /// Defines an element-wise merge layer folding its inputs left to right with `$op`.

@@ -1,7 +1,7 @@
 //! `Reshape` and `Flatten`: a new shape over the same row-major values.
 
-use crate::memory::zeroable;
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::zeroable;
 use crate::train::{add_into, no_params, Params, Train, TrainCtx};
 use crate::Tensor;
 

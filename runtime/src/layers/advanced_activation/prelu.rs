@@ -1,7 +1,7 @@
 //! `PReLU`: a leaky ReLU whose slopes are weights, shared along chosen axes.
 
-use crate::memory::zeroable;
 use crate::layer::{Layer, Variable, Weights};
+use crate::memory::zeroable;
 use crate::{tensor_from_le_bytes, zeros, Tensor};
 
 /// Keras `PReLU(alpha_initializer="zeros", shared_axes=None)`: `x` for `x ≥ 0`, `alpha · x`

@@ -1,8 +1,8 @@
 //! `SeparableConv1D`, `SeparableConv2D`: a depthwise convolution without bias, then a 1×1
 //! convolution (a matrix product), then the bias and the activation.
 
-use crate::memory::zeroable;
 use crate::layer::{Layer, Variable, Weights};
+use crate::memory::zeroable;
 use crate::shape::{NoAxis, Window};
 use crate::{Activation, Aligned, Tensor};
 

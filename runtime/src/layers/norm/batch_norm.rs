@@ -1,9 +1,9 @@
 //! `BatchNormalization` at inference: one fused pass `y = x·a + b` per channel.
 
-use crate::memory::{zeroable, InPlace};
 use super::channel_layout_ok;
 use super::math::{affine_dispatch, affine_in_place_dispatch, fma, rsqrt};
 use crate::layer::{Layer, Variable, Weights};
+use crate::memory::{zeroable, InPlace};
 use crate::{zeros, Tensor};
 
 /// Keras `BatchNormalization(axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True)` at

@@ -1,9 +1,9 @@
 //! `GroupNormalization`: per-sample statistics over groups of channels.
 
-use crate::memory::zeroable;
 use super::channel_layout_ok;
 use super::math::{affine, fma, rsqrt};
 use crate::layer::{Layer, Variable, Weights};
+use crate::memory::zeroable;
 use crate::{zeros, Tensor};
 
 /// Keras `GroupNormalization(groups=32, axis=-1, epsilon=1e-3, center=True, scale=True)`: the

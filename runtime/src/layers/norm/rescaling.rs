@@ -1,7 +1,7 @@
 //! `Rescaling`: `y = x·scale + offset`.
 
-use crate::memory::{zeroable, InPlace};
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::{zeroable, InPlace};
 use crate::{zeros, Tensor};
 
 /// Keras `Rescaling(scale, offset=0.0)` with scalar `scale` and `offset`: `y = x·scale + offset`
