@@ -19,8 +19,9 @@ pub use static_keras_runtime::train::losses;
 /// Keras's optimizers (`optimizers::Adam`, …).
 pub use static_keras_runtime::train::optimizers;
 pub use static_keras_runtime::{
-    activation, layers, load_le_bytes, load_le_bytes_checked, shape, Activation, ConfigValue,
-    Error, Layer, LayerInfo, Model, Source, StatefulModel, Tensor, TokenIds, Variable, Weights,
+    activation, layers, load_le_bytes, load_le_bytes_checked, memory, shape, Activation,
+    ConfigValue, Error, Layer, LayerInfo, Model, Planned, Source, StatefulModel, Tensor, TokenIds,
+    Variable, Weights, Workspace, Zeroable,
 };
 
 /// Reading what Keras saves: `.keras` archives, `.weights.h5` and legacy `.h5` (feature
@@ -41,11 +42,13 @@ pub mod keras_file {
 #[doc(hidden)]
 pub mod __private {
     pub use static_keras_runtime::*;
+    #[cfg(feature = "std")]
+    pub use std::boxed::Box;
 
     /// The file loader, for `from_keras_file`.
     #[cfg(feature = "keras-file")]
     pub mod keras_file {
-        pub use static_keras_file::{load, load_bytes, Error};
+        pub use static_keras_file::{load, load_boxed, load_bytes, Error};
         pub use std::path::Path;
         pub use std::vec::Vec;
     }

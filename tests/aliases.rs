@@ -35,7 +35,7 @@ keras_model! {
 
 #[test]
 fn aliases_are_named_and_summarised_as_their_class() {
-    let net = Aliased::default();
+    let net = Aliased::zeroed();
     // The fields carry Keras's automatic names, one counter per class.
     let _ = (
         &net.conv2d,
@@ -67,7 +67,7 @@ fn aliases_are_named_and_summarised_as_their_class() {
     }
     assert!(!summary.contains("Convolution") && !summary.contains("Pool2D"));
 
-    let net = Aliased1d3d::default();
+    let net = Aliased1d3d::zeroed();
     let mut names = Vec::new();
     net.visit_layers(&mut |info, _| names.push(info.name));
     assert_eq!(

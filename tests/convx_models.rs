@@ -75,7 +75,7 @@ fn mlperf_ds_cnn_pastes_in() {
     // Keras's 24,908 parameters less the 9 batch normalizations' 4 × 64 each.
     assert_eq!(DsCnn::PARAMS, 24_908 - 9 * 4 * 64);
     assert_eq!(DsCnn::OUTPUT_SHAPE, &[12]);
-    let net = Box::new(DsCnn::default());
+    let net = DsCnn::zeroed_boxed();
     let y = net.predict(&DsCnn::input_from_slice(&[0.5; 490]).unwrap());
     // Zero weights: every class equally likely.
     assert!(y.as_slice().iter().all(|&p| (p - 1.0 / 12.0).abs() < 1e-6));
@@ -131,16 +131,11 @@ static UPSAMPLER: SequenceUpsampler =
     SequenceUpsampler::from_le_bytes_const(fixture!("sequence_upsampler", "w"));
 
 /// The static model equals the loaded one bit for bit, and both predict like Keras.
-fn check<M: Model<InputElem = f32> + Default>(
-    name: &str,
-    built: &M,
-    weights: &[u8],
-    x: &[u8],
-    y: &[u8],
-) where
+fn check<M: Model<InputElem = f32>>(name: &str, built: &M, weights: &[u8], x: &[u8], y: &[u8])
+where
     M::Output: PartialEq + core::fmt::Debug,
 {
-    let mut loaded = M::default();
+    let mut loaded = M::zeroed();
     static_keras::load_le_bytes(&mut loaded, weights).unwrap();
     let (x, y) = (parity::read_f32(x), parity::read_f32(y));
     let in_len: usize = M::INPUT_SHAPE.iter().product();

@@ -18,7 +18,7 @@ static_keras::keras_model! {
 
 #[test]
 fn generated_code_uses_the_given_path() {
-    let net = Net::default();
+    let net = Net::zeroed();
     let y = net.predict(&Net::input_from_slice(&[1.0, 2.0, 3.0]).unwrap());
     assert_eq!(y.as_slice(), &[0.0, 0.0]);
     assert_eq!(Net::PARAMS, 8);

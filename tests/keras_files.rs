@@ -123,7 +123,7 @@ fn stored<M: Model>(net: &M) -> Vec<f32> {
 }
 
 /// Loads every file listed in `<model>.manifest.json` as `M`; returns one report line per file.
-fn check_model<M: Model<InputElem = f32> + Default>(model: &str, lines: &mut Vec<String>) -> usize {
+fn check_model<M: Model<InputElem = f32>>(model: &str, lines: &mut Vec<String>) -> usize {
     let manifest: serde_json::Value =
         serde_json::from_slice(&read(&format!("{model}.manifest.json"))).unwrap();
     assert_eq!(

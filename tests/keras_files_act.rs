@@ -84,7 +84,7 @@ fn worst_error<M: Model<InputElem = f32>>(net: &M, model: &str) -> f32 {
     worst
 }
 
-fn every_format<M: Model<InputElem = f32> + Default>(model: &str) {
+fn every_format<M: Model<InputElem = f32>>(model: &str) {
     for format in ["keras", "weights.h5", "h5"] {
         let net: M = static_keras::keras_file::load(format!("{DIR}{model}.{format}"))
             .unwrap_or_else(|e| panic!("{model}.{format}: {e}"));

@@ -99,7 +99,7 @@ fn worst_error<M: Model<InputElem = f32>>(net: &M, x: &[f32], y: &[f32]) -> f32 
 }
 
 /// Loads every file of `<model>.manifest.json` as `M`; returns how many.
-fn check_model<M: Model<InputElem = f32> + Default>(model: &str, lines: &mut Vec<String>) -> usize {
+fn check_model<M: Model<InputElem = f32>>(model: &str, lines: &mut Vec<String>) -> usize {
     let manifest: serde_json::Value =
         serde_json::from_slice(&read(&format!("{model}.manifest.json"))).unwrap();
     assert_eq!(
@@ -142,7 +142,7 @@ fn saved_files_load_and_predict_like_keras() {
 }
 
 /// The error of loading `file` as `M`, which must fail.
-fn refusal<M: Model + Default>(file: &str) -> String {
+fn refusal<M: Model>(file: &str) -> String {
     match static_keras::keras_file::load::<M>(Path::new(DIR).join(file)) {
         Ok(_) => panic!("{file} loaded into a model that differs from it"),
         Err(e) => e.to_string(),

@@ -146,7 +146,7 @@ fn an_imported_model_loads_files_at_run_time_too() {
 #[test]
 fn embedded_shapes_are_checked_at_load() {
     let bytes = vec![0u8; MlpDeclared::PARAMS * 4];
-    let mut net = MlpDeclared::default();
+    let mut net = MlpDeclared::zeroed();
     static_keras::load_le_bytes_checked(&mut net, &bytes, &[&[6, 8], &[8], &[8, 4]]).unwrap();
     let e = static_keras::load_le_bytes_checked(&mut net, &bytes, &[&[6, 8], &[8], &[4, 8]]);
     assert_eq!(

@@ -4,7 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use static_keras::{keras_model, Model};
+use static_keras::{keras_model, Model, Planned};
 
 struct Counting;
 
@@ -251,6 +251,69 @@ fn predict_batch_does_not_allocate() {
         .map(|s| Text::input_from_slice(&[0, s, 3, 17, 49, 2, 0, 8, 8, 1, 0, s]).unwrap())
         .collect();
     check_batch(&net, &inputs);
+}
+
+/// `predict_in` allocates nothing either, and gives `predict`'s bits, the workspace reused
+/// from one call to the next.
+fn check_planned<M: Planned>(net: &M, inputs: &[M::Input]) {
+    let mut workspace = M::boxed_workspace();
+    let (mut want, mut got) = (vec![0.0; M::OUTPUT_LEN], vec![0.0; M::OUTPUT_LEN]);
+    for x in inputs {
+        M::output_to_slice(&net.predict(x), &mut want);
+        let mut y = None;
+        let n = allocations_during(|| y = Some(net.predict_in(x, &mut workspace)));
+        assert_eq!(n, 0, "predict_in allocated {n} times");
+        M::output_to_slice(&y.unwrap(), &mut got);
+        assert!(
+            want.iter()
+                .zip(&got)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{got:?} vs {want:?}"
+        );
+    }
+}
+
+#[test]
+fn predict_in_does_not_allocate() {
+    let net = Everything::from_le_bytes(&some_weights(Everything::PARAMS)).unwrap();
+    let inputs: Vec<_> = (0..3)
+        .map(|s| {
+            let v: Vec<f32> = (0..48)
+                .map(|i| ((i * 5 + s) % 19) as f32 / 8.0 - 1.0)
+                .collect();
+            Everything::input_from_slice(&v).unwrap()
+        })
+        .collect();
+    check_planned(&net, &inputs);
+
+    let net = Convolutions::from_le_bytes(&some_weights(Convolutions::PARAMS)).unwrap();
+    let inputs: Vec<_> = (0..3)
+        .map(|s| {
+            let v: Vec<f32> = (0..48).map(|i| ((i + s) % 7) as f32 / 3.0 - 1.0).collect();
+            Convolutions::input_from_slice(&v).unwrap()
+        })
+        .collect();
+    check_planned(&net, &inputs);
+
+    // Masks, token ids and a layer returning its state.
+    let net = Text::from_le_bytes(&some_weights(Text::PARAMS)).unwrap();
+    let inputs: Vec<_> = (0..3u32)
+        .map(|s| Text::input_from_slice(&[0, s, 3, 17, 49, 2, 0, 8, 8, 1, 0, s]).unwrap())
+        .collect();
+    check_planned(&net, &inputs);
+
+    // Stateful layers, from zero states as `predict`.
+    let net = Stream::from_le_bytes(&some_weights(Stream::PARAMS)).unwrap();
+    let inputs: Vec<_> = (0..2)
+        .map(|s| Stream::input_from_slice(&[0.1 * s as f32 + 0.2; 20]).unwrap())
+        .collect();
+    check_planned(&net, &inputs);
+
+    let net = Trainee::from_le_bytes(&some_weights(Trainee::PARAMS)).unwrap();
+    let inputs: Vec<_> = (0..3)
+        .map(|s| Trainee::input_from_slice(&[0.3 * s as f32 - 0.2; 6]).unwrap())
+        .collect();
+    check_planned(&net, &inputs);
 }
 
 keras_model! {

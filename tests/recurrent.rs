@@ -125,7 +125,7 @@ fn the_macro_threads_the_mask_as_hand_composition_does() {
 #[test]
 fn layers_describe_their_keras_config() {
     let mut seen = Vec::new();
-    Tagger::default().visit_layers(&mut |info, weights| {
+    Tagger::zeroed().visit_layers(&mut |info, weights| {
         let shapes: Vec<&[usize]> = weights.variables().iter().map(|v| v.shape).collect();
         seen.push((info.name, info.class, shapes, info.config.to_vec()));
     });

@@ -16,7 +16,7 @@ keras_model! {
 
 #[test]
 fn runs() {
-    let net = Tiny::default();
+    let net = Tiny::zeroed();
     let x = Tiny::input_from_slice(&[0.5; 16]).unwrap();
     let y = net.predict(&x);
     assert_eq!(y.as_slice().len(), 6);

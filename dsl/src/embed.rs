@@ -129,7 +129,7 @@ fn expand_checked(decl: &FileDecl) -> Result<TokenStream, Vec<String>> {
                 pub fn load_embedded() -> ::core::result::Result<Self, #rt::Error> {
                     static WEIGHTS: [u8; #len] = *#data;
                     const SHAPES: &[&[usize]] = &[#(#var_shapes),*];
-                    let mut model = <Self as ::core::default::Default>::default();
+                    let mut model = <Self as #rt::Model>::zeroed();
                     #rt::load_le_bytes_checked(&mut model, &WEIGHTS, SHAPES)?;
                     ::core::result::Result::Ok(model)
                 }

@@ -35,7 +35,7 @@ mod zip;
 
 use std::path::Path;
 
-use static_keras_runtime::{LayerInfo, Model, Variable};
+use static_keras_runtime::{LayerInfo, Model, Variable, Zeroable};
 
 pub use check::{same as same_config_value, show as show_config_value};
 pub use config::{InputConfig, LayerConfig, ModelConfig, Source, WeightLocation};
@@ -388,15 +388,32 @@ pub fn check_architecture<M: Model>(model: &M, config: &ModelConfig) -> Result<(
 
 /// A model of type `M` with its weights from the Keras file at `path` (`.keras`, `.weights.h5`,
 /// legacy `.h5`), checked against the declaration.
-pub fn load<M: Model + Default>(path: impl AsRef<Path>) -> Result<M, Error> {
-    let mut model = M::default();
+pub fn load<M: Model>(path: impl AsRef<Path>) -> Result<M, Error> {
+    let mut model = M::zeroed();
     KerasFile::open(path)?.load_into(&mut model)?;
     Ok(model)
 }
 
+/// Like [`load`], with the model on the heap: allocated as zero bytes and filled in place, so
+/// even a model of many megabytes is never built on the stack.
+pub fn load_boxed<M: Model + Zeroable>(path: impl AsRef<Path>) -> Result<Box<M>, Error> {
+    let file = KerasFile::open(path)?;
+    let mut model = M::zeroed_boxed();
+    file.load_into(&mut *model)?;
+    Ok(model)
+}
+
 /// Like [`load`], from the file's bytes.
-pub fn load_bytes<M: Model + Default>(bytes: Vec<u8>) -> Result<M, Error> {
-    let mut model = M::default();
+pub fn load_bytes<M: Model>(bytes: Vec<u8>) -> Result<M, Error> {
+    let mut model = M::zeroed();
     KerasFile::from_bytes(bytes)?.load_into(&mut model)?;
+    Ok(model)
+}
+
+/// Like [`load_boxed`], from the file's bytes.
+pub fn load_bytes_boxed<M: Model + Zeroable>(bytes: Vec<u8>) -> Result<Box<M>, Error> {
+    let file = KerasFile::from_bytes(bytes)?;
+    let mut model = M::zeroed_boxed();
+    file.load_into(&mut *model)?;
     Ok(model)
 }

@@ -320,6 +320,9 @@ impl Model for Declared {
     }
     fn output_to_slice(_: &(), _: &mut [f32]) {}
     fn predict(&self, _: &()) {}
+    fn zeroed() -> Self {
+        Declared(Vec::new())
+    }
     fn visit_layers_mut(
         &mut self,
         f: &mut dyn FnMut(LayerInfo, &mut dyn Weights) -> Result<(), static_keras_runtime::Error>,

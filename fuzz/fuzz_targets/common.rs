@@ -70,5 +70,5 @@ fn graph(config: &ModelConfig) {
         config.inputs.first().and_then(|i| i.shape.clone())
     );
     let _ = config.require_chain();
-    let _ = check_architecture(&Mlp::default(), config);
+    let _ = check_architecture(&Mlp::zeroed(), config);
 }

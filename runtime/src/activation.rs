@@ -22,6 +22,7 @@ use libm::{erfcf, expf, expm1f, log1pf, logf, sqrtf, tanhf};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[allow(missing_docs)] // each variant is the Keras activation of the same name
+#[repr(u8)] // `Linear` is 0, so zero bytes are a valid activation (`Zeroable`)
 pub enum Activation {
     #[default]
     Linear,

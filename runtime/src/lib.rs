@@ -10,6 +10,11 @@
 //! Keras's order, `t[[position, feature]]`, or flat, `t[i]`; nalgebra, the engine the kernels run
 //! on, shows only in its [`as_matrix`](Tensor::as_matrix) view.
 //!
+//! Big models keep nothing multi-megabyte on the stack ([`memory`]): every layer is
+//! [`Zeroable`], so a model is allocated as zero bytes on the heap and set up in place, and the
+//! activations run in a [`Workspace`] whose layout `keras_model!` planned at compile time
+//! ([`Planned`]), boxed on a host or in a `static` on a microcontroller.
+//!
 //! Layers compose through the [`Layer`] trait, whose input type decides which layers may follow which:
 //!
 //! ```
@@ -35,6 +40,7 @@ mod error;
 pub mod kernels;
 mod layer;
 pub mod layers;
+pub mod memory;
 pub mod shape;
 mod tensor;
 pub mod train;
@@ -43,10 +49,13 @@ pub use activation::Activation;
 pub use batch::split_batch;
 pub use error::Error;
 pub use layer::{
-    load_le_bytes, load_le_bytes_checked, ConfigValue, Layer, LayerInfo, Model, Source,
+    load_le_bytes, load_le_bytes_checked, ConfigValue, Layer, LayerInfo, Model, Planned, Source,
     StatefulModel, Variable, Weights,
 };
 pub use layers::*;
+#[cfg(feature = "std")]
+pub use memory::zeroed_box;
+pub use memory::{assert_zeroable, zeroed, InPlace, MergeInPlace, Workspace, Zeroable};
 pub use tensor::{
     fill_from_le_bytes, flat, flat_mut, tensor_from_le_bytes, zeros, Aligned, Tensor,
 };

@@ -79,6 +79,51 @@ impl<const F: usize, const P: usize> Tensor<F, P> {
         t
     }
 
+    /// The tensor whose values are `values` (in Keras's row-major order), borrowed in place: how
+    /// a planned workspace holds activations without copying them.
+    ///
+    /// # Panics
+    /// When `values.len()` is not `F·P`.
+    ///
+    /// ```
+    /// use static_keras_runtime::Tensor;
+    /// let values = [1.0, 2.0, 3.0, 4.0];
+    /// assert_eq!(Tensor::<2, 2>::view(&values)[[1, 0]], 3.0);
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn view(values: &[f32]) -> &Self {
+        assert!(
+            values.len() == F * P,
+            "Tensor::view: {} values given, but a Tensor<{F}, {P}> holds {}",
+            values.len(),
+            F * P
+        );
+        const { assert!(core::mem::size_of::<Self>() == 4 * F * P) };
+        // SAFETY: as in `flat`, a `Tensor<F, P>` is exactly `F·P` f32 values with the alignment
+        // of f32 and no padding (the size is checked above); the length is checked above and
+        // the borrow is `values`'s.
+        unsafe { &*values.as_ptr().cast::<Self>() }
+    }
+
+    /// [`Tensor::view`], mutable.
+    ///
+    /// # Panics
+    /// When `values.len()` is not `F·P`.
+    #[inline]
+    #[track_caller]
+    pub fn view_mut(values: &mut [f32]) -> &mut Self {
+        assert!(
+            values.len() == F * P,
+            "Tensor::view_mut: {} values given, but a Tensor<{F}, {P}> holds {}",
+            values.len(),
+            F * P
+        );
+        const { assert!(core::mem::size_of::<Self>() == 4 * F * P) };
+        // SAFETY: as in `view`; the borrow is exclusive for the result's lifetime.
+        unsafe { &mut *values.as_mut_ptr().cast::<Self>() }
+    }
+
     /// The values in Keras's row-major order.
     #[inline]
     pub const fn as_slice(&self) -> &[f32] {

@@ -92,12 +92,12 @@ impl Report {
         loss: L,
         value: f32,
     ) where
-        M: Trainable + Default,
+        M: Trainable,
         M::InputElem: InputElem,
         L: Loss,
         L::Target: TargetElem,
     {
-        let mut model = M::default();
+        let mut model = M::zeroed();
         if let Err(e) = static_keras::load_le_bytes(&mut model, w) {
             self.failures.push(format!("{name}: weights: {e}"));
             return;

@@ -9,7 +9,7 @@
 
 use std::io::Write;
 
-use static_keras::Model;
+use static_keras::{Model, Planned, Zeroable};
 
 /// Absolute error, relative above magnitude 1: `|a − b| / max(1, |b|)`.
 pub const TOLERANCE: f32 = 1e-5;
@@ -76,7 +76,7 @@ impl Report {
     }
 
     /// Runs one case: `M` declared from the same layer list Keras built.
-    pub fn case<M: Model + Default>(
+    pub fn case<M: Model + Planned + Zeroable>(
         &mut self,
         name: &str,
         weights: &[u8],
@@ -102,8 +102,9 @@ impl Report {
             ));
             return;
         }
-        let mut model = M::default();
-        if let Err(e) = static_keras::load_le_bytes(&mut model, weights) {
+        // Built on the heap as zero bytes and set up in place, as big models are.
+        let mut model = M::zeroed_boxed();
+        if let Err(e) = static_keras::load_le_bytes(&mut *model, weights) {
             self.failures.push(format!("{name}: weights: {e}"));
             return;
         }
@@ -120,10 +121,21 @@ impl Report {
             "{name}: fixture sizes disagree"
         );
         let mut out = vec![0.0f32; M::OUTPUT_LEN];
+        let mut planned = vec![0.0f32; M::OUTPUT_LEN];
+        let mut workspace = M::boxed_workspace();
         let mut worst = (0.0f32, 0usize, 0.0f32, 0.0f32);
         for (sample, want) in x.chunks_exact(in_len).zip(y.chunks_exact(M::OUTPUT_LEN)) {
             let input = M::input_from_slice(sample).expect("fixture input has the model's size");
             M::output_to_slice(&model.predict(&input), &mut out);
+            // The planned workspace computes the very bits of `predict`.
+            M::output_to_slice(&model.predict_in(&input, &mut workspace), &mut planned);
+            if let Some(i) = (0..out.len()).find(|&i| out[i].to_bits() != planned[i].to_bits()) {
+                self.failures.push(format!(
+                    "{name}: predict_in gives {} at output {i} but predict {}",
+                    planned[i], out[i]
+                ));
+                return;
+            }
             for (i, (&g, &w)) in out.iter().zip(want).enumerate() {
                 let e = error(g, w);
                 if e > worst.0 || e.is_nan() {

@@ -21,6 +21,79 @@ pub fn state_ident(model: &syn::Ident) -> syn::Ident {
     format_ident!("{}State", model)
 }
 
+/// The planned workspace type of a model: `Net` → `NetWorkspace`.
+pub fn workspace_ident(model: &syn::Ident) -> syn::Ident {
+    format_ident!("{}Workspace", model)
+}
+
+/// `zeroed()`, `zeroed_boxed()` and the model's `Zeroable` impl: the model with zero weights,
+/// built by value or as zero bytes on the heap set up in place (`Model::init_zeroed`).
+fn zeroed_items(plan: &Plan) -> TokenStream {
+    let rt = rt();
+    let krate = crate::layers::krate();
+    let ident = &plan.model.ident;
+    let tys = plan.order.iter().map(|&l| &plan.layers[l].ty);
+    quote! {
+        // SAFETY: every field is a runtime layer, and each layer type is `Zeroable` (required
+        // just below, so this fails to build otherwise): the all-zero bytes of the struct are a
+        // valid value.
+        #[allow(unsafe_code)]
+        unsafe impl #rt::Zeroable for #ident {}
+        const _: () = {
+            #(#rt::assert_zeroable::<#tys>();)*
+        };
+
+        #[allow(clippy::all)]
+        impl #ident {
+            /// The model with every weight zero (Keras's layers with all their variables 0) and
+            /// its layers configured as declared: what the loaders fill. Built by value, on the
+            /// stack for a local; [`Self::zeroed_boxed`] builds it on the heap.
+            pub fn zeroed() -> Self {
+                <Self as #rt::Model>::zeroed()
+            }
+        }
+
+        #krate::__with_std! {
+            #[allow(clippy::all)]
+            impl #ident {
+                /// [`Self::zeroed`] on the heap: allocated as zero bytes and set up in place,
+                /// so the model is never built on the stack, whatever its size.
+                pub fn zeroed_boxed() -> #rt::Box<Self> {
+                    <Self as #rt::Model>::zeroed_boxed()
+                }
+
+                /// [`Self::from_le_bytes`] on the heap (see [`Self::zeroed_boxed`]).
+                pub fn from_le_bytes_boxed(
+                    bytes: &[u8],
+                ) -> ::core::result::Result<#rt::Box<Self>, #rt::Error> {
+                    let mut model = <Self as #rt::Model>::zeroed_boxed();
+                    #rt::load_le_bytes(&mut *model, bytes)?;
+                    ::core::result::Result::Ok(model)
+                }
+            }
+        }
+    }
+}
+
+/// `init_zeroed`'s statements: each layer set up in place, or assigned when it has no in-place
+/// form (a layer without weights).
+fn init_zeroed(plan: &Plan) -> Vec<TokenStream> {
+    plan.order
+        .iter()
+        .map(|&l| {
+            let layer = &plan.layers[l];
+            let field = &layer.field;
+            let place = quote!(self.#field);
+            plan.spec(l)
+                .init_zeroed(&layer.input, &layer.output, place.clone())
+                .unwrap_or_else(|| {
+                    let init = &layer.init;
+                    quote!(#place = #init;)
+                })
+        })
+        .collect()
+}
+
 /// The rows of the model's summary table, as Keras prints them.
 pub fn rows(plan: &Plan) -> Vec<Row> {
     let model = plan.model;
@@ -337,6 +410,7 @@ pub fn generate(plan: &Plan) -> TokenStream {
     let output_ty = plan.output_ty();
     let input_alias = format_ident!("{}Input", ident);
     let output_alias = format_ident!("{}Output", ident);
+    let workspace = workspace_ident(ident);
 
     let fields = plan.order.iter().map(|&l| {
         let layer = &plan.layers[l];
@@ -400,7 +474,15 @@ pub fn generate(plan: &Plan) -> TokenStream {
     let inputs_from_slices = inputs_from_slices(plan);
     let const_constructor = const_constructor(plan);
     let predict_batch = predict_batch(plan);
-    let (predict_body, stateful) = if plan.stateful() {
+    let (predict_body, stateful) = if plan.big() {
+        (
+            quote! {
+                let mut __workspace = <#workspace>::new();
+                <Self as #rt::Planned>::predict_in(self, input, &mut __workspace)
+            },
+            TokenStream::new(),
+        )
+    } else if plan.stateful() {
         let state = state_ident(ident);
         (
             quote! {
@@ -413,6 +495,33 @@ pub fn generate(plan: &Plan) -> TokenStream {
         (forward::body(plan, false), TokenStream::new())
     };
     let trainable = super::train::trainable(plan);
+    let zeroed_items = zeroed_items(plan);
+    let init_zeroed = init_zeroed(plan);
+    let words = lit(plan.memory.words);
+    let activation_bytes = lit(4 * plan.memory.words);
+    let predict_in_body = forward::body_in(plan);
+    let workspace_doc = format!(
+        " The workspace `{ident}::predict_in` runs in: {} bytes, every activation of the model \
+         at the place planned for it (the activations alive at one step take {} bytes at most; \
+         the rest is cache-line alignment and placement). Box it on a host \
+         (`{workspace}::boxed()`), or put it in a `static` on a microcontroller \
+         (`{workspace}::new()` is `const`).",
+        4 * plan.memory.words,
+        4 * plan.memory.live_words,
+    );
+    let predict_doc = if plan.big() {
+        format!(
+            " Runs the model on one sample. Never allocates. Its activations would take {} bytes \
+             as one stack binding each, so it runs in a planned workspace on the stack instead \
+             ([`Self::ACTIVATION_BYTES`] of it); [`Self::predict_in`] takes the workspace from \
+             the caller and keeps every activation off the stack.",
+            plan.stack_bytes()
+        )
+    } else {
+        " Runs the model on one sample. Never allocates. Activations are stack bindings; \
+         [`Self::predict_in`] runs in a workspace the caller provides instead."
+            .to_string()
+    };
     let input_doc = format!(
         " What `{ident}::predict` takes: {}.",
         if plan.inputs.len() == 1 {
@@ -446,6 +555,8 @@ pub fn generate(plan: &Plan) -> TokenStream {
         #vis type #input_alias = #input_ty;
         #[doc = #output_doc]
         #vis type #output_alias = #output_ty;
+        #[doc = #workspace_doc]
+        #vis type #workspace = #rt::Workspace<#words>;
 
         #[allow(clippy::all)]
         impl #ident {
@@ -461,16 +572,27 @@ pub fn generate(plan: &Plan) -> TokenStream {
             pub const OUTPUT_SHAPES: &'static [&'static [usize]] = &[#(#output_shapes_const),*];
             /// Number of parameters, equal to Keras's `model.count_params()`.
             pub const PARAMS: usize = #params;
+            /// The peak activation memory of one sample, planned at compile time: the size of
+            /// the workspace `predict_in` runs in (the inputs and returned outputs excluded).
+            pub const ACTIVATION_BYTES: usize = #activation_bytes;
 
             /// The model as Keras's `model.summary()` prints it.
             pub fn summary() -> &'static str {
                 #summary
             }
 
-            /// Runs the model on one sample. Never allocates.
+            #[doc = #predict_doc]
             #[inline]
             pub fn predict(&self, input: &#input_ty) -> #output_ty {
                 <Self as #rt::Model>::predict(self, input)
+            }
+
+            /// Runs the model on one sample with every activation in `workspace`, at the place
+            /// planned for it at compile time (a buffer is reused once its last reader has run).
+            /// Never allocates; the same bits as `predict`.
+            #[inline]
+            pub fn predict_in(&self, input: &#input_ty, workspace: &mut #workspace) -> #output_ty {
+                <Self as #rt::Planned>::predict_in(self, input, workspace)
             }
 
             /// Runs the model on a batch, `outputs[i] = predict(&inputs[i])`, sharing each
@@ -494,7 +616,7 @@ pub fn generate(plan: &Plan) -> TokenStream {
             /// The model with weights from raw little-endian f32 values, in Keras's
             /// `model.weights` order (`np.concatenate([w.numpy().ravel() for w in model.weights])`).
             pub fn from_le_bytes(bytes: &[u8]) -> ::core::result::Result<Self, #rt::Error> {
-                let mut model = <Self as ::core::default::Default>::default();
+                let mut model = <Self as #rt::Model>::zeroed();
                 #rt::load_le_bytes(&mut model, bytes)?;
                 ::core::result::Result::Ok(model)
             }
@@ -520,15 +642,18 @@ pub fn generate(plan: &Plan) -> TokenStream {
                 ) -> ::core::result::Result<Self, #rt::keras_file::Error> {
                     #rt::keras_file::load_bytes(bytes.into())
                 }
+
+                /// [`Self::from_keras_file`] on the heap: the model is allocated as zero bytes
+                /// and filled in place, never built on the stack.
+                pub fn from_keras_file_boxed<P: ::core::convert::AsRef<#rt::keras_file::Path>>(
+                    path: P,
+                ) -> ::core::result::Result<#rt::Box<Self>, #rt::keras_file::Error> {
+                    #rt::keras_file::load_boxed(path)
+                }
             }
         }
 
-        impl ::core::default::Default for #ident {
-            /// The model with every weight zero.
-            fn default() -> Self {
-                Self { #(#inits,)* }
-            }
-        }
+        #zeroed_items
 
         impl #rt::Model for #ident {
             type Input = #input_ty;
@@ -553,6 +678,14 @@ pub fn generate(plan: &Plan) -> TokenStream {
                 #predict_body
             }
 
+            fn zeroed() -> Self {
+                Self { #(#inits,)* }
+            }
+
+            fn init_zeroed(&mut self) {
+                #(#init_zeroed)*
+            }
+
             #predict_batch
 
             fn visit_layers_mut(
@@ -565,6 +698,16 @@ pub fn generate(plan: &Plan) -> TokenStream {
 
             fn visit_layers(&self, f: &mut dyn FnMut(#rt::LayerInfo, &dyn #rt::Weights)) {
                 #(#visits)*
+            }
+        }
+
+        impl #rt::Planned for #ident {
+            const ACTIVATION_BYTES: usize = #activation_bytes;
+            type Workspace = #workspace;
+
+            #[allow(unused_variables)]
+            fn predict_in(&self, input: &#input_ty, __workspace: &mut #workspace) -> #output_ty {
+                #predict_in_body
             }
         }
 

@@ -19,10 +19,12 @@ const BATCH_STACK_VALUES: usize = 64 * 1024;
 const MAX_CHUNK: usize = 16;
 
 /// The generated `predict_batch`, or `None` where the trait's per-sample loop serves (several
-/// inputs or outputs, masks, states).
+/// inputs or outputs, masks, states, and big models, whose chunk of one sample would hold every
+/// activation on the stack).
 pub fn predict_batch(plan: &Plan) -> Option<TokenStream> {
     let model = plan.model;
     let batched = !plan.stateful()
+        && !plan.big()
         && plan.inputs.len() == 1
         && model.outputs.len() == 1
         && model.calls.iter().all(|c| c.outputs == 1)

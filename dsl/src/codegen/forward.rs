@@ -1,11 +1,13 @@
-//! The forward pass of one sample (`predict`, `predict_stateful`): every call in graph order,
-//! each value bound once, with its Keras mask when it has one.
+//! The forward pass of one sample: every call in graph order, with its Keras mask when it has
+//! one; each value bound once on the stack (`predict`, `predict_stateful`), or viewed at its
+//! planned place in a workspace (`predict_in`).
 
 use std::collections::HashMap;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
+use super::memory::{value_index, Mode, Place};
 use super::plan::{Kernel, Plan};
 use crate::layers::{dims, lit, rt, Forward};
 use crate::model::Value;
@@ -150,4 +152,208 @@ pub fn any_mask(plan: &Plan) -> bool {
             .is_some();
     }
     masked.into_iter().any(|m| m)
+}
+
+/// The body of `predict_in`: every call in graph order over the planned workspace (`__workspace:
+/// &mut Workspace`), each activation viewed in place at its planned offset, and the expression
+/// returning clones of the outputs. Computes exactly what [`body`] computes.
+pub fn body_in(plan: &Plan) -> TokenStream {
+    let rt = rt();
+    let model = plan.model;
+    let memory = &plan.memory;
+    let place = |v: Value| memory.places[value_index(plan, v)];
+    let len = |v: Value| plan.shapes.of(v).iter().product::<usize>();
+    let input = |i: usize| match plan.inputs.len() {
+        1 => quote!(input),
+        _ => {
+            let k = syn::Index::from(i);
+            quote!(&input.#k)
+        }
+    };
+    // A value kept in a model input: the input itself, or a view of it (Reshape, Identity).
+    let external = |v: Value, i: usize| {
+        if v == Value::Input(i) {
+            input(i)
+        } else {
+            let ty = plan.value_ty(v);
+            let x = input(i);
+            quote!(<#ty>::view(#x.as_slice()))
+        }
+    };
+    let mut steps = Vec::new();
+    let mut masks: HashMap<Value, TokenStream> = HashMap::new();
+    let stateful = plan.stateful().then(|| {
+        let state = super::api::state_ident(&model.ident);
+        quote!(let mut __state = <#state as ::core::default::Default>::default();)
+    });
+    for (k, call) in model.calls.iter().enumerate() {
+        let spec = plan.spec(call.layer);
+        let layer = &plan.layers[call.layer];
+        let field = &layer.field;
+        let field = quote!(self.#field);
+        let span = call.span;
+        let out = |o: usize| Value::Call { call: k, output: o };
+        let mode = memory.modes[k];
+        let mask_in = masks.get(&call.inputs[0]).cloned();
+
+        // The regions this step writes (`__y*`) and reads (`__x*`) of the workspace.
+        let mut outs = Vec::new();
+        let mut ins = Vec::new();
+        let mut binds = Vec::new();
+        let mut xs: Vec<TokenStream> = Vec::new();
+        let mut ys: Vec<TokenStream> = Vec::new();
+        let region = |v: Value| match place(v) {
+            Place::Arena(offset) => {
+                let (from, n) = (lit(offset), lit(len(v)));
+                quote!((#from, #n))
+            }
+            Place::External(_) => unreachable!("an external value has no region"),
+        };
+        let writes = match mode {
+            Mode::View => 0,
+            Mode::InPlace => 1,
+            Mode::Own => call.outputs,
+        };
+        for o in 0..writes {
+            // In place, the output's region is the first input's.
+            let v = out(o);
+            let name = format_ident!("__y{}", o);
+            let ty = plan.value_ty(v);
+            outs.push(region(v));
+            binds.push(quote_spanned!(span=> let #name: &mut #ty = <#ty>::view_mut(#name);));
+            ys.push(quote!(#name));
+        }
+        for (j, &v) in call.inputs.iter().enumerate() {
+            if mode == Mode::InPlace && j == 0 {
+                // Read through the output's view, before the layer overwrites it.
+                xs.push(quote!(&*__y0));
+                continue;
+            }
+            match place(v) {
+                Place::External(i) => xs.push(external(v, i)),
+                Place::Arena(_) => {
+                    let name = format_ident!("__x{}", j);
+                    let ty = plan.value_ty(v);
+                    ins.push(region(v));
+                    binds.push(quote_spanned!(span=> let #name: &#ty = <#ty>::view(#name);));
+                    xs.push(quote!(#name));
+                }
+            }
+        }
+        let out_names: Vec<_> = (0..outs.len()).map(|o| format_ident!("__y{}", o)).collect();
+        let in_names: Vec<_> = call
+            .inputs
+            .iter()
+            .enumerate()
+            .filter(|&(j, &v)| {
+                !(mode == Mode::InPlace && j == 0) && matches!(place(v), Place::Arena(_))
+            })
+            .map(|(j, _)| format_ident!("__x{}", j))
+            .collect();
+
+        // The mask of the main output (Keras `compute_mask`), computed before the layer runs
+        // (an in-place layer overwrites its input).
+        let mut mask_step = TokenStream::new();
+        let mut mask_decl = TokenStream::new();
+        let mask_out = if spec.merge() {
+            None
+        } else {
+            spec.output_mask(&xs[0], mask_in.as_ref())
+        };
+        if let Some(expr) = mask_out {
+            let m = format_ident!("__m{}", k);
+            let positions = lit(dims(plan.shapes.output_of(k)).1);
+            mask_decl = quote_spanned!(span=> let #m: [bool; #positions];);
+            mask_step = quote!(#m = *(#expr););
+            masks.insert(out(0), quote!(&#m));
+        }
+
+        let kernel = match mode {
+            Mode::View => TokenStream::new(),
+            Mode::InPlace if spec.merge() => {
+                let rest = &xs[1..];
+                quote!(#rt::MergeInPlace::merge_in_place(&#field, __y0, &[#(#rest),*]);)
+            }
+            Mode::InPlace => quote!(#rt::InPlace::forward_in_place(&#field, __y0);),
+            Mode::Own if spec.merge() => {
+                let shapes: Vec<Vec<usize>> = call
+                    .inputs
+                    .iter()
+                    .map(|&v| plan.shapes.of(v).to_vec())
+                    .collect();
+                let expr = spec.forward_merge(field, &xs, &shapes, plan.shapes.output_of(k));
+                quote!(*__y0 = #expr;)
+            }
+            Mode::Own => {
+                let direct = matches!(plan.kernels[k], Kernel::Call | Kernel::CallInto)
+                    && mask_in.is_none()
+                    && layer.state.is_none()
+                    && call.outputs == 1;
+                if direct {
+                    let x = &xs[0];
+                    quote!(#rt::Layer::forward_into(&#field, #x, __y0);)
+                } else {
+                    let state = layer.state.as_ref().map(|_| {
+                        let f = &layer.field;
+                        quote!(&mut __state.#f)
+                    });
+                    let expr = spec.forward_full(Forward {
+                        field,
+                        x: xs[0].clone(),
+                        mask: mask_in.clone(),
+                        state,
+                        input: plan.shapes.of(call.inputs[0]),
+                        output: plan.shapes.output_of(k),
+                    });
+                    if call.outputs == 1 {
+                        quote!(*__y0 = #expr;)
+                    } else {
+                        let names: Vec<_> = (0..call.outputs)
+                            .map(|o| format_ident!("__r{}", o))
+                            .collect();
+                        quote! {
+                            let (#(#names,)*) = #expr;
+                            #(*#ys = #names;)*
+                        }
+                    }
+                }
+            }
+        };
+        if kernel.is_empty() && mask_step.is_empty() {
+            continue;
+        }
+        steps.push(mask_decl);
+        steps.push(quote! {{
+            let ([#(#out_names),*], [#(#in_names),*]) =
+                #rt::memory::views(&mut *__ws, [#(#outs),*], [#(#ins),*]);
+            #(#binds)*
+            #mask_step
+            #kernel
+        }});
+    }
+    let outputs: Vec<TokenStream> = model
+        .outputs
+        .iter()
+        .map(|&v| {
+            let ty = plan.value_ty(v);
+            let x = match place(v) {
+                Place::External(i) => external(v, i),
+                Place::Arena(offset) => {
+                    let (from, to) = (lit(offset), lit(offset + len(v)));
+                    quote!(<#ty>::view(&__ws[#from..#to]))
+                }
+            };
+            quote!(::core::clone::Clone::clone(#x))
+        })
+        .collect();
+    let result = match outputs.as_slice() {
+        [one] => one.clone(),
+        many => quote!((#(#many,)*)),
+    };
+    quote! {
+        let __ws: &mut [f32] = __workspace.as_mut_slice();
+        #stateful
+        #(#steps)*
+        #result
+    }
 }

@@ -5,6 +5,7 @@
 mod api;
 mod batch;
 mod forward;
+mod memory;
 mod plan;
 mod train;
 
@@ -113,12 +114,14 @@ fn fallback(model: &Model) -> TokenStream {
     });
     let input_alias = quote::format_ident!("{}Input", ident);
     let output_alias = quote::format_ident!("{}Output", ident);
+    let workspace_alias = api::workspace_ident(ident);
     quote! {
         #state
         #(#attrs)*
         #vis struct #ident {}
         #vis type #input_alias = #rt::Tensor<1, 1>;
         #vis type #output_alias = #rt::Tensor<1, 1>;
+        #vis type #workspace_alias = #rt::Workspace<0>;
         #[allow(dead_code, unused_variables, clippy::all)]
         impl #ident {
             pub const INPUT_SHAPE: &'static [usize] = &[];
@@ -126,19 +129,27 @@ fn fallback(model: &Model) -> TokenStream {
             pub const INPUT_SHAPES: &'static [&'static [usize]] = &[];
             pub const OUTPUT_SHAPES: &'static [&'static [usize]] = &[];
             pub const PARAMS: usize = 0;
+            pub const ACTIVATION_BYTES: usize = 0;
             pub fn summary() -> &'static str { "" }
+            pub fn zeroed() -> Self { ::core::unreachable!() }
             pub fn predict(&self, input: &#rt::Tensor<1, 1>) -> #rt::Tensor<1, 1> { ::core::unreachable!() }
+            pub fn predict_in(&self, input: &#rt::Tensor<1, 1>, workspace: &mut #rt::Workspace<0>) -> #rt::Tensor<1, 1> { ::core::unreachable!() }
             pub fn predict_batch(&self, inputs: &[#rt::Tensor<1, 1>], outputs: &mut [#rt::Tensor<1, 1>]) { ::core::unreachable!() }
             pub fn input_from_slice<E>(values: &[E]) -> ::core::result::Result<#rt::Tensor<1, 1>, #rt::Error> { ::core::unreachable!() }
             pub fn from_le_bytes(bytes: &[u8]) -> ::core::result::Result<Self, #rt::Error> { ::core::unreachable!() }
         }
-        impl ::core::default::Default for #ident {
-            fn default() -> Self { ::core::unreachable!() }
+        #krate::__with_std! {
+            #[allow(dead_code, unused_variables, clippy::all)]
+            impl #ident {
+                pub fn zeroed_boxed() -> #rt::Box<Self> { ::core::unreachable!() }
+                pub fn from_le_bytes_boxed(bytes: &[u8]) -> ::core::result::Result<#rt::Box<Self>, #rt::Error> { ::core::unreachable!() }
+            }
         }
         #krate::__with_keras_file! {
             #[allow(dead_code)]
             impl #ident {
                 pub fn from_keras_file<P>(path: P) -> ::core::result::Result<Self, #rt::keras_file::Error> { ::core::unreachable!() }
+                pub fn from_keras_file_boxed<P>(path: P) -> ::core::result::Result<#rt::Box<Self>, #rt::keras_file::Error> { ::core::unreachable!() }
             }
         }
         #[allow(unused_variables)]
@@ -153,6 +164,7 @@ fn fallback(model: &Model) -> TokenStream {
             fn input_from_slice(values: &[f32]) -> ::core::result::Result<Self::Input, #rt::Error> { ::core::unreachable!() }
             fn output_to_slice(output: &Self::Output, out: &mut [f32]) { ::core::unreachable!() }
             fn predict(&self, input: &Self::Input) -> Self::Output { ::core::unreachable!() }
+            fn zeroed() -> Self { ::core::unreachable!() }
             fn visit_layers_mut(
                 &mut self,
                 f: &mut dyn FnMut(#rt::LayerInfo, &mut dyn #rt::Weights) -> ::core::result::Result<(), #rt::Error>,

@@ -8,6 +8,7 @@ use quote::quote;
 
 use static_keras_file::graph::{keras_layer_order, Call as GraphCall};
 
+use super::memory::{self, MemoryPlan};
 use crate::check::Shapes;
 use crate::layers::{dims, lit, rt, Cfg, LayerSpec};
 use crate::model::{Model, Value};
@@ -66,7 +67,13 @@ pub struct Plan<'a> {
     pub kernels: Vec<Kernel>,
     /// Keras prints this model's summary without the "Connected to" column.
     pub sequential_like: bool,
+    /// Where each activation lives in `predict_in`'s workspace, and the workspace's size.
+    pub memory: MemoryPlan,
 }
+
+/// Above this many bytes of activation bindings, `predict` runs in the planned workspace (on
+/// the stack, `ACTIVATION_BYTES` of it) instead, and `predict_batch` loops over `predict`.
+pub const BIG_MODEL_STACK_BYTES: usize = 256 * 1024;
 
 /// `Tensor<F, P>` for a Keras shape.
 pub fn tensor(shape: &[usize]) -> TokenStream {
@@ -97,7 +104,7 @@ impl<'a> Plan<'a> {
             .iter()
             .map(|call| kernel(model.spec(call.layer)))
             .collect();
-        Plan {
+        let mut plan = Plan {
             model,
             shapes,
             entries,
@@ -106,7 +113,32 @@ impl<'a> Plan<'a> {
             inputs,
             kernels,
             sequential_like,
-        }
+            memory: MemoryPlan::default(),
+        };
+        plan.memory = memory::plan(&memory::graph(&plan));
+        plan
+    }
+
+    /// The bytes of the activations `predict` binds on the stack, one binding per value a call
+    /// computes (identities take none): what the stack holds at worst when the compiler does
+    /// not reuse dead bindings' slots.
+    pub fn stack_bytes(&self) -> usize {
+        self.model
+            .calls
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| !matches!(self.kernels[k], Kernel::Identity))
+            .flat_map(|(k, call)| {
+                (0..call.outputs).map(move |o| Value::Call { call: k, output: o })
+            })
+            .map(|v| 4 * self.shapes.of(v).iter().product::<usize>())
+            .sum()
+    }
+
+    /// Whether `predict` runs in a planned workspace on the stack rather than one binding per
+    /// activation: when those bindings would take more than [`BIG_MODEL_STACK_BYTES`].
+    pub fn big(&self) -> bool {
+        !self.stateful() && self.stack_bytes() > BIG_MODEL_STACK_BYTES
     }
 
     pub fn spec(&self, layer: usize) -> &dyn LayerSpec {

@@ -6,7 +6,7 @@ use static_keras_runtime::activation::NAMES;
 use static_keras_runtime::Activation;
 use syn::spanned::Spanned;
 
-use super::{dims, lit, rt, Cfg, Entry, LayerSpec, ShapeError};
+use super::{dims, lit, rt, Cfg, Entry, LayerSpec, Memory, ShapeError};
 use crate::args::{req, Args};
 use crate::suggest::did_you_mean;
 
@@ -167,6 +167,15 @@ impl LayerSpec for ActivationSpec {
                 quote!(#rt::Glu::<#fin, #fout>)
             }
         })
+    }
+
+    /// Every activation but glu (which halves the last axis) maps each value, or each run of the
+    /// last axis, over itself.
+    fn memory(&self) -> Memory {
+        match self.act {
+            Act::Fn(_) => Memory::InPlace,
+            Act::Glu => Memory::Own,
+        }
     }
 
     fn init(&self, input: &[usize], output: &[usize]) -> TokenStream {

@@ -330,6 +330,11 @@ impl LayerSpec for Depthwise {
         quote!(<#ty>::new(#act))
     }
 
+    fn init_zeroed(&self, _: &[usize], _: &[usize], place: TokenStream) -> Option<TokenStream> {
+        let act = self.activation.tokens();
+        Some(quote!(#place.activation = #act;))
+    }
+
     fn init_const(
         &self,
         input: &[usize],

@@ -80,6 +80,11 @@ impl LayerSpec for Embedding {
         quote!(#rt::Embedding<#vocab, #dim>)
     }
 
+    /// Zero embeddings are all the layer holds.
+    fn init_zeroed(&self, _: &[usize], _: &[usize], _: TokenStream) -> Option<TokenStream> {
+        Some(TokenStream::new())
+    }
+
     fn init_const(
         &self,
         input: &[usize],

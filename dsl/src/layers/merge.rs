@@ -5,7 +5,9 @@
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use super::{dims, fmt_shape, lit, rt, Cfg, Entry, LayerSpec, MergeBackward, Operand, ShapeError};
+use super::{
+    dims, fmt_shape, lit, rt, Cfg, Entry, LayerSpec, Memory, MergeBackward, Operand, ShapeError,
+};
 use crate::args::{int_value, opt, req, tuple_items};
 
 /// `(8, 8, 16) (the output of `conv2d`)`.
@@ -103,6 +105,11 @@ impl LayerSpec for Elementwise {
 
     fn init(&self, input: &[usize], output: &[usize]) -> TokenStream {
         self.field_type(input, output)
+    }
+
+    /// The fold starts from the first input, so it can run over it.
+    fn memory(&self) -> Memory {
+        Memory::InPlace
     }
 
     fn init_const(&self, input: &[usize], output: &[usize], _: TokenStream) -> Option<TokenStream> {

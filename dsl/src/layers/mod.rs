@@ -166,6 +166,27 @@ pub trait LayerSpec {
         quote!(<#ty as ::core::default::Default>::default())
     }
 
+    /// Statements making `place` (a place expression of the field's type whose bytes are all
+    /// zero, e.g. `(*model).dense`) equal to [`LayerSpec::init`] without building the layer by
+    /// value: they set the few configuration fields that are not zero (activation, epsilon, …).
+    /// How `Net::zeroed_boxed()` builds a model of many megabytes on the heap with no stack
+    /// copy. `None` (the default) assigns `init`, which builds the layer on the stack: right for
+    /// a layer without weights or with few, which every layer with weights overrides.
+    fn init_zeroed(
+        &self,
+        _input: &[usize],
+        _output: &[usize],
+        _place: TokenStream,
+    ) -> Option<TokenStream> {
+        None
+    }
+
+    /// How the layer's output may share memory with its input in the planned workspace
+    /// (`predict_in`): see [`Memory`].
+    fn memory(&self) -> Memory {
+        Memory::Own
+    }
+
     /// The inference-relevant entries of the layer's Keras config, resolved to Keras defaults
     /// (what a loader compares with a saved `config.json`).
     fn config(&self) -> Vec<(&'static str, Cfg)> {
@@ -278,6 +299,21 @@ pub trait LayerSpec {
     fn sequence_hint(&self, _name: &str) -> Option<String> {
         None
     }
+}
+
+/// How a layer's output may share memory with its input in the planned workspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Memory {
+    /// The output needs a buffer of its own.
+    Own,
+    /// The output is the input's bytes unchanged (Reshape, Flatten): it shares the input's
+    /// buffer and no code runs.
+    View,
+    /// The layer can write its output over its (first) input, computing the same bits, with
+    /// the runtime's `InPlace::forward_in_place` (a merge layer: `MergeInPlace::merge_in_place`
+    /// over its first input); the planner does so when nothing reads the input later. The
+    /// output has the input's shape.
+    InPlace,
 }
 
 /// A Keras config value (mirrors the runtime's `ConfigValue`).

@@ -289,6 +289,28 @@ impl LayerSpec for Recurrent {
         self.with_options(init)
     }
 
+    fn init_zeroed(&self, _: &[usize], _: &[usize], place: TokenStream) -> Option<TokenStream> {
+        let (act, rec) = (
+            act_tokens(self.activation),
+            act_tokens(self.recurrent_activation),
+        );
+        let (backwards, zero_output) = (self.go_backwards, self.zero_output_for_mask);
+        let cell = match self.cell {
+            Cell::SimpleRnn => TokenStream::new(),
+            Cell::Lstm => quote!(#place.recurrent_activation = #rec;),
+            Cell::Gru { reset_after } => quote! {
+                #place.recurrent_activation = #rec;
+                #place.reset_after = #reset_after;
+            },
+        };
+        Some(quote! {
+            #place.activation = #act;
+            #cell
+            #place.go_backwards = #backwards;
+            #place.zero_output_for_mask = #zero_output;
+        })
+    }
+
     fn init_const(
         &self,
         input: &[usize],

@@ -3,7 +3,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use super::{dims, fmt_shape, lit, rt, Cfg, Entry, LayerSpec, ShapeError};
+use super::{dims, fmt_shape, lit, rt, Cfg, Entry, LayerSpec, Memory, ShapeError};
 use crate::args::{opt, req};
 
 /// Both layers are a row-major reinterpretation: the runtime `Reshape` between tensor dims.
@@ -79,6 +79,11 @@ impl LayerSpec for Flatten {
 
     fn init_const(&self, input: &[usize], output: &[usize], _: TokenStream) -> Option<TokenStream> {
         Some(reshape_value(input, output))
+    }
+
+    /// The output is the input's bytes (Keras's row-major order does not change).
+    fn memory(&self) -> Memory {
+        Memory::View
     }
 }
 
@@ -181,5 +186,10 @@ impl LayerSpec for Reshape {
 
     fn init_const(&self, input: &[usize], output: &[usize], _: TokenStream) -> Option<TokenStream> {
         Some(reshape_value(input, output))
+    }
+
+    /// The output is the input's bytes (Keras's row-major order does not change).
+    fn memory(&self) -> Memory {
+        Memory::View
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::activation::sigmoid;
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::{zeroable, InPlace};
 use crate::train::{add_into, no_params, Params, Train, TrainCtx};
 use crate::{Activation, Tensor};
 
@@ -23,6 +24,8 @@ pub struct ActivationLayer {
     pub activation: Activation,
 }
 
+zeroable!([] ActivationLayer => ActivationLayer { activation });
+
 impl ActivationLayer {
     /// A layer applying `activation`.
     pub const fn new(activation: Activation) -> Self {
@@ -36,6 +39,17 @@ impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for ActivationLayer {
         let mut y = *x;
         self.activation.apply(y.as_mut_slice(), F);
         y
+    }
+
+    fn forward_into(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>) {
+        y.as_mut_slice().copy_from_slice(x.as_slice());
+        self.activation.apply(y.as_mut_slice(), F);
+    }
+}
+
+impl<const F: usize, const P: usize> InPlace<Tensor<F, P>> for ActivationLayer {
+    fn forward_in_place(&self, x: &mut Tensor<F, P>) {
+        self.activation.apply(x.as_mut_slice(), F);
     }
 }
 
@@ -54,6 +68,8 @@ no_weights!(Weights for ActivationLayer);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Glu<const IN: usize, const OUT: usize>;
+
+zeroable!([const IN: usize, const OUT: usize] Glu<IN, OUT> => Glu);
 
 impl<const IN: usize, const OUT: usize, const P: usize> Layer<Tensor<IN, P>> for Glu<IN, OUT> {
     type Output = Tensor<OUT, P>;

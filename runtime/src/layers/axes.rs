@@ -1,6 +1,7 @@
 //! `RepeatVector` and `Permute`: values moved between axes, none computed.
 
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::zeroable;
 use crate::{zeros, Tensor};
 
 /// Most axes (batch excluded) of the input of a layer whose axis layout is set when it is built:
@@ -21,6 +22,8 @@ pub const MAX_RANK: usize = 8;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RepeatVector<const F: usize, const N: usize>;
+
+zeroable!([const F: usize, const N: usize] RepeatVector<F, N> => RepeatVector);
 
 impl<const F: usize, const N: usize> Layer<Tensor<F, 1>> for RepeatVector<F, N> {
     type Output = Tensor<F, N>;
@@ -69,6 +72,8 @@ pub struct Permute<const FI: usize, const PI: usize, const FO: usize, const PO: 
     from: [usize; MAX_RANK],
     rank: usize,
 }
+
+zeroable!([const FI: usize, const PI: usize, const FO: usize, const PO: usize] Permute<FI, PI, FO, PO> => Permute { shape, from, rank });
 
 impl<const FI: usize, const PI: usize, const FO: usize, const PO: usize> Permute<FI, PI, FO, PO> {
     /// The permutation `dims` (Keras's, 1-based) of an input of Keras shape `shape`.

@@ -3,6 +3,7 @@
 mod backward;
 mod kernel;
 
+use crate::memory::zeroable;
 use core::marker::PhantomData;
 
 use crate::layer::{Layer, Variable, Weights};
@@ -77,6 +78,8 @@ pub struct Conv<
     pub activation: Activation,
     axes: PhantomData<(D, H, W)>,
 }
+
+zeroable!([const CIN: usize, const F: usize, const GROUPS: usize, D, H, W, const KC: usize, const POUT: usize, const BIAS: bool] Conv<CIN, F, GROUPS, D, H, W, KC, POUT, BIAS> => Conv { kernel, bias, activation, axes });
 
 /// Keras `Conv1D`: input `(steps, CIN)`; `W` is the steps axis (padding may be `Causal`).
 ///

@@ -1,6 +1,7 @@
 //! `Conv1DTranspose`, `Conv2DTranspose`, `Conv3DTranspose`: one N-d transposed convolution, the
 //! lower ranks with absent leading axes.
 
+use crate::memory::zeroable;
 use core::marker::PhantomData;
 
 use crate::kernels::{gemm_nt, gemm_tn};
@@ -85,6 +86,8 @@ pub struct ConvTranspose<
     pub activation: Activation,
     axes: PhantomData<(D, H, W)>,
 }
+
+zeroable!([const CIN: usize, const F: usize, D, H, W, const KC: usize, const POUT: usize, const BIAS: bool] ConvTranspose<CIN, F, D, H, W, KC, POUT, BIAS> => ConvTranspose { kernel, bias, activation, axes });
 
 /// Keras `Conv1DTranspose`: input `(steps, CIN)`.
 pub type Conv1dTranspose<

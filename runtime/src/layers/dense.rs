@@ -2,6 +2,7 @@
 
 use crate::kernels::{gemm, gemm_nt, gemm_tn};
 use crate::layer::{Layer, Variable, Weights};
+use crate::memory::zeroable;
 use crate::train::{Params, Train, TrainCtx};
 use crate::{tensor_from_le_bytes, zeros, Activation, Aligned, Tensor};
 
@@ -35,6 +36,8 @@ pub struct Dense<const IN: usize, const UNITS: usize, const BIAS: bool = true> {
     /// Applied after the bias.
     pub activation: Activation,
 }
+
+zeroable!([const IN: usize, const UNITS: usize, const BIAS: bool] Dense<IN, UNITS, BIAS> => Dense { kernel, bias, activation });
 
 impl<const IN: usize, const UNITS: usize, const BIAS: bool> Dense<IN, UNITS, BIAS> {
     const WITH_BIAS: &'static [Variable] = &[
@@ -94,6 +97,11 @@ impl<const IN: usize, const UNITS: usize, const BIAS: bool, const P: usize> Laye
 
     fn forward(&self, x: &Tensor<IN, P>) -> Tensor<UNITS, P> {
         let mut y = Tensor::<UNITS, P>::zeros();
+        self.forward_into(x, &mut y);
+        y
+    }
+
+    fn forward_into(&self, x: &Tensor<IN, P>, y: &mut Tensor<UNITS, P>) {
         if BIAS {
             for mut column in y.as_matrix_mut().column_iter_mut() {
                 column.copy_from(self.bias.as_matrix());
@@ -109,7 +117,6 @@ impl<const IN: usize, const UNITS: usize, const BIAS: bool, const P: usize> Laye
             BIAS,
         );
         self.activation.apply(y.as_mut_slice(), UNITS);
-        y
     }
 
     /// One matrix-matrix product over the batch: the kernel is read once, not once per sample.

@@ -1,6 +1,7 @@
 //! `Dropout`: the identity at inference.
 
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::zeroable;
 use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::Tensor;
 
@@ -20,6 +21,8 @@ pub struct Dropout {
     /// The training-time drop rate, kept for the record.
     pub rate: f32,
 }
+
+zeroable!([] Dropout => Dropout { rate });
 
 impl Dropout {
     /// A dropout layer with the given training rate.

@@ -2,6 +2,7 @@
 
 use crate::layer::{Layer, Variable, Weights};
 use crate::train::{Params, Train, TrainCtx};
+use crate::memory::zeroable;
 use crate::{Error, Tensor};
 
 /// `N` token ids, each known to be below `VOCAB`: the input of a model that starts with
@@ -100,6 +101,8 @@ pub struct Embedding<const VOCAB: usize, const DIM: usize> {
     /// `embeddings[id, d]`, and position `id` holds the vector of token `id`.
     pub embeddings: Tensor<DIM, VOCAB>,
 }
+
+zeroable!([const VOCAB: usize, const DIM: usize] Embedding<VOCAB, DIM> => Embedding { embeddings });
 
 impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
     /// The layer from its Keras `embeddings (VOCAB, DIM)` as raw little-endian f32, at compile

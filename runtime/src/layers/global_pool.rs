@@ -3,6 +3,7 @@
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::train::{no_params, Params, Train, TrainCtx};
+use crate::memory::zeroable;
 use crate::Tensor;
 
 /// Keras `GlobalAveragePooling1D/2D/3D(data_format=None, keepdims=False)`: the mean of each
@@ -27,6 +28,8 @@ use crate::Tensor;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct GlobalAvgPool;
 
+zeroable!([] GlobalAvgPool => GlobalAvgPool);
+
 /// Keras `GlobalMaxPooling1D/2D/3D(data_format=None, keepdims=False)`: the maximum of each
 /// channel over every position.
 ///
@@ -45,6 +48,8 @@ pub struct GlobalAvgPool;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct GlobalMaxPool;
+
+zeroable!([] GlobalMaxPool => GlobalMaxPool);
 
 /// `y = Σ x[p]` over the positions `p` that `keep` selects, channel by channel; the number of
 /// them.

@@ -3,6 +3,7 @@
 //! `GaussianDropout`, `AlphaDropout`). Each keeps its training argument for the record.
 
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::zeroable;
 
 /// Keras `Identity()`: returns its input.
 ///
@@ -17,6 +18,8 @@ use crate::layer::{no_weights, Layer, Weights};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Identity;
+
+zeroable!([] Identity => Identity);
 
 /// Keras `SpatialDropout1D(rate, seed=None)`, `SpatialDropout2D(rate, data_format=None,
 /// seed=None)`, `SpatialDropout3D(…)`: in training they drop whole channels; at inference
@@ -35,6 +38,8 @@ pub struct SpatialDropout {
     /// The training-time rate at which channels are dropped.
     pub rate: f32,
 }
+
+zeroable!([] SpatialDropout => SpatialDropout { rate });
 
 impl SpatialDropout {
     /// A layer with the given training rate.
@@ -60,6 +65,8 @@ pub struct GaussianNoise {
     pub stddev: f32,
 }
 
+zeroable!([] GaussianNoise => GaussianNoise { stddev });
+
 impl GaussianNoise {
     /// A layer with the given training noise.
     pub const fn new(stddev: f32) -> Self {
@@ -84,6 +91,8 @@ pub struct GaussianDropout {
     pub rate: f32,
 }
 
+zeroable!([] GaussianDropout => GaussianDropout { rate });
+
 impl GaussianDropout {
     /// A layer with the given training rate.
     pub const fn new(rate: f32) -> Self {
@@ -107,6 +116,8 @@ pub struct AlphaDropout {
     /// The training-time rate.
     pub rate: f32,
 }
+
+zeroable!([] AlphaDropout => AlphaDropout { rate });
 
 impl AlphaDropout {
     /// A layer with the given training rate.

@@ -2,6 +2,7 @@
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::train::{no_params, Params, Train, TrainCtx};
+use crate::memory::zeroable;
 use crate::{zeros, Tensor};
 
 /// Keras `Masking(mask_value=0.0)`: a step (a position of the input) whose features all equal
@@ -27,6 +28,8 @@ pub struct Masking {
     /// The padding value.
     pub mask_value: f32,
 }
+
+zeroable!([] Masking => Masking { mask_value });
 
 impl Masking {
     /// A layer masking the steps that are all `mask_value`.

@@ -6,6 +6,7 @@
 //! [`Layer`] on a pair of tensors.
 
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::{zeroable, MergeInPlace};
 use crate::Tensor;
 
 /// Defines an element-wise merge layer folding its inputs left to right with `$op`.
@@ -49,6 +50,19 @@ macro_rules! elementwise {
         }
 
         no_weights!(Weights for $name);
+        zeroable!([] $name => $name);
+
+        impl<const F: usize, const P: usize> MergeInPlace<Tensor<F, P>> for $name {
+            fn merge_in_place(&self, first: &mut Tensor<F, P>, rest: &[&Tensor<F, P>]) {
+                // `merge`'s fold, from the first input already in place.
+                for x in rest {
+                    for (y, &$b) in first.as_mut_slice().iter_mut().zip(x.as_slice()) {
+                        let $a = *y;
+                        *y = $op;
+                    }
+                }
+            }
+        }
     };
 }
 
@@ -166,6 +180,8 @@ elementwise!(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Average;
 
+zeroable!([] Average => Average);
+
 impl Average {
     /// The mean of `inputs` (at least one).
     ///
@@ -200,6 +216,14 @@ impl<const F: usize, const P: usize> Layer<(Tensor<F, P>, Tensor<F, P>)> for Ave
 
 no_weights!(Weights for Average);
 
+impl<const F: usize, const P: usize> MergeInPlace<Tensor<F, P>> for Average {
+    fn merge_in_place(&self, first: &mut Tensor<F, P>, rest: &[&Tensor<F, P>]) {
+        Add.merge_in_place(first, rest);
+        let n = (rest.len() + 1) as f32;
+        first.as_mut_slice().iter_mut().for_each(|v| *v /= n);
+    }
+}
+
 /// Keras `Concatenate(axis=-1)`: its inputs joined along one axis.
 ///
 /// In Keras's row-major order a concatenation along an axis is, for each index of the axes
@@ -221,6 +245,8 @@ no_weights!(Weights for Average);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Concatenate<const OUTER: usize>;
+
+zeroable!([const OUTER: usize] Concatenate<OUTER> => Concatenate);
 
 impl<const OUTER: usize> Concatenate<OUTER> {
     /// Joins `inputs`, each given with its run length, into `out`.
@@ -284,6 +310,8 @@ pub struct Dot {
     /// L2-normalise along the contracted axis first.
     pub normalize: bool,
 }
+
+zeroable!([] Dot => Dot { normalize });
 
 /// `(remaining, contracted)` sizes of a `rows × cols` view contracted over `axis`, and the
 /// stride of each in the flat data.

@@ -2,6 +2,7 @@
 //! axes, or cut off them. Both copy whole rows of channels (`cols · C` contiguous values) in one
 //! pass over the output; nothing is computed per value.
 
+use crate::memory::zeroable;
 use core::marker::PhantomData;
 
 use crate::layer::{no_weights, Layer, Weights};
@@ -72,6 +73,8 @@ impl EdgeAxis for NoAxis {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ZeroPad<const C: usize, D, H, W, const POUT: usize>(PhantomData<(D, H, W)>);
 
+zeroable!([const C: usize, D, H, W, const POUT: usize] ZeroPad<C, D, H, W, POUT> => ZeroPad(marker));
+
 impl<const C: usize, D, H, W, const POUT: usize> ZeroPad<C, D, H, W, POUT> {
     /// The layer (it has no weights); usable in `const` context.
     pub const fn new() -> Self {
@@ -107,6 +110,8 @@ impl<const C: usize, D, H, W, const POUT: usize> ZeroPad<C, D, H, W, POUT> {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Crop<const C: usize, D, H, W, const POUT: usize>(PhantomData<(D, H, W)>);
+
+zeroable!([const C: usize, D, H, W, const POUT: usize] Crop<C, D, H, W, POUT> => Crop(marker));
 
 impl<const C: usize, D, H, W, const POUT: usize> Crop<C, D, H, W, POUT> {
     /// The layer (it has no weights); usable in `const` context.

@@ -1,5 +1,6 @@
 //! `MaxPooling1D/2D/3D` and `AveragePooling1D/2D/3D`: one N-d window reduction over each channel.
 
+use crate::memory::zeroable;
 use core::marker::PhantomData;
 
 use crate::layer::{no_weights, Layer, Weights};
@@ -28,6 +29,8 @@ use crate::Tensor;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MaxPool<const C: usize, D, H, W, const POUT: usize>(PhantomData<(D, H, W)>);
+
+zeroable!([const C: usize, D, H, W, const POUT: usize] MaxPool<C, D, H, W, POUT> => MaxPool(marker));
 
 impl<const C: usize, D, H, W, const POUT: usize> MaxPool<C, D, H, W, POUT> {
     /// The layer (it has no weights); usable in `const` context.
@@ -64,6 +67,8 @@ impl<const C: usize, D, H, W, const POUT: usize> MaxPool<C, D, H, W, POUT> {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AvgPool<const C: usize, D, H, W, const POUT: usize>(PhantomData<(D, H, W)>);
+
+zeroable!([const C: usize, D, H, W, const POUT: usize] AvgPool<C, D, H, W, POUT> => AvgPool(marker));
 
 impl<const C: usize, D, H, W, const POUT: usize> AvgPool<C, D, H, W, POUT> {
     /// The layer (it has no weights); usable in `const` context.

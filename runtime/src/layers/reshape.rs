@@ -1,6 +1,7 @@
 //! `Reshape` and `Flatten`: a new shape over the same row-major values.
 
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::zeroable;
 use crate::train::{add_into, no_params, Params, Train, TrainCtx};
 use crate::Tensor;
 
@@ -28,6 +29,8 @@ use crate::Tensor;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Reshape<const IF: usize, const IP: usize, const OF: usize, const OP: usize>;
+
+zeroable!([const IF: usize, const IP: usize, const OF: usize, const OP: usize] Reshape<IF, IP, OF, OP> => Reshape);
 
 /// Keras `Flatten()`: `(…, F)` with `P` positions becomes `(N,)`, `N = F·P`.
 ///

@@ -1,6 +1,7 @@
 //! `UpSampling1D/2D/3D`: every spatial axis enlarged by an integer factor, by repetition
 //! (`"nearest"`) or, for `UpSampling2D`, by bilinear interpolation.
 
+use crate::memory::zeroable;
 use core::marker::PhantomData;
 
 use crate::layer::{no_weights, Layer, Weights};
@@ -65,6 +66,8 @@ impl FactorAxis for NoAxis {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct UpSample<const C: usize, D, H, W, const POUT: usize>(PhantomData<(D, H, W)>);
 
+zeroable!([const C: usize, D, H, W, const POUT: usize] UpSample<C, D, H, W, POUT> => UpSample(marker));
+
 impl<const C: usize, D, H, W, const POUT: usize> UpSample<C, D, H, W, POUT> {
     /// The layer (it has no weights); usable in `const` context.
     pub const fn new() -> Self {
@@ -102,6 +105,8 @@ pub type UpSample3d<const C: usize, D, H, W, const POUT: usize> = UpSample<C, D,
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct UpSampleBilinear2d<const C: usize, H, W, const POUT: usize>(PhantomData<(H, W)>);
+
+zeroable!([const C: usize, H, W, const POUT: usize] UpSampleBilinear2d<C, H, W, POUT> => UpSampleBilinear2d(marker));
 
 impl<const C: usize, H, W, const POUT: usize> UpSampleBilinear2d<C, H, W, POUT> {
     /// The layer (it has no weights); usable in `const` context.

@@ -9,7 +9,7 @@ keras_model! {
 }
 
 fn main() {
-    let net = Text::default();
+    let net = Text::zeroed();
     let x = Text::input_from_slice(&[1u32, 2, 3, 0]).unwrap();
     let _ = net.predict(&x);
 }

@@ -13,6 +13,6 @@ keras_model! {
 
 fn main() {
     // No cascade: the struct and its API still exist after the errors above.
-    let net = Net::default();
+    let net = Net::zeroed();
     let _ = net.predict(&Net::input_from_slice(&[0.0; 10]).unwrap());
 }

@@ -9,7 +9,7 @@ keras_model! {
 }
 
 fn main() {
-    let net = Stream::default();
+    let net = Stream::zeroed();
     let mut state = StreamState::default();
     let x = Stream::input_from_slice(&[0.0; 12]).unwrap();
     let _ = net.predict_stateful(&mut state, &x);

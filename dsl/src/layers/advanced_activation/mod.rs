@@ -5,7 +5,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::{rt, Cfg, Entry, LayerSpec, ShapeError};
+use super::{rt, Cfg, Entry, LayerSpec, Memory, ShapeError};
 use crate::args::{is_none, opt, Args};
 
 /// A number argument Keras wants `>= 0` (`None` only where `none_ok`): `Some(None)` for an
@@ -127,6 +127,11 @@ impl LayerSpec for Relu {
     }
 
     passes_mask!();
+
+    /// Each value maps over itself.
+    fn memory(&self) -> Memory {
+        Memory::InPlace
+    }
 }
 
 // --- LeakyReLU -----------------------------------------------------------------------------
@@ -198,6 +203,11 @@ impl LayerSpec for LeakyRelu {
     }
 
     passes_mask!();
+
+    /// Each value maps over itself.
+    fn memory(&self) -> Memory {
+        Memory::InPlace
+    }
 }
 
 // --- ELU -----------------------------------------------------------------------------------
@@ -249,4 +259,9 @@ impl LayerSpec for Elu {
     }
 
     passes_mask!();
+
+    /// Each value maps over itself.
+    fn memory(&self) -> Memory {
+        Memory::InPlace
+    }
 }

@@ -144,6 +144,11 @@ impl LayerSpec for PRelu {
         quote!(<#ty>::new())
     }
 
+    /// Zero slopes are all the layer holds.
+    fn init_zeroed(&self, _: &[usize], _: &[usize], _: TokenStream) -> Option<TokenStream> {
+        Some(TokenStream::new())
+    }
+
     fn init_const(
         &self,
         input: &[usize],

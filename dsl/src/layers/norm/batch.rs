@@ -7,7 +7,7 @@ use quote::quote;
 
 use super::{block, epsilon, f32_lit, flag, read_axes, resolve_axes, AxisForm};
 use crate::args::{ignored, opt};
-use crate::layers::{lit, rt, Cfg, Entry, LayerSpec, ShapeError};
+use crate::layers::{lit, rt, Cfg, Entry, LayerSpec, Memory, ShapeError};
 
 struct BatchNorm {
     axis: i64,
@@ -117,6 +117,16 @@ impl LayerSpec for BatchNorm {
         let ty = self.field_type(input, output);
         let eps = f32_lit(self.epsilon);
         quote!(<#ty>::new(#eps))
+    }
+
+    fn init_zeroed(&self, _: &[usize], _: &[usize], place: TokenStream) -> Option<TokenStream> {
+        let eps = f32_lit(self.epsilon);
+        Some(quote!(#place.set_epsilon(#eps);))
+    }
+
+    /// `y = x·a + b` per channel, each value over itself.
+    fn memory(&self) -> Memory {
+        Memory::InPlace
     }
 
     fn init_const(

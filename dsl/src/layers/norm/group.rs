@@ -143,6 +143,11 @@ impl LayerSpec for GroupNorm {
         quote!(<#ty>::new(#eps))
     }
 
+    fn init_zeroed(&self, _: &[usize], _: &[usize], place: TokenStream) -> Option<TokenStream> {
+        let eps = f32_lit(self.epsilon);
+        Some(quote!(#place.set_epsilon(#eps);))
+    }
+
     fn init_const(
         &self,
         input: &[usize],

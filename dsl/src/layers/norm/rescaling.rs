@@ -6,7 +6,7 @@ use syn::{BinOp, Expr, UnOp};
 
 use super::f32_lit;
 use crate::args::{float_value, opt, req, Args};
-use crate::layers::{rt, Cfg, Entry, LayerSpec, ShapeError};
+use crate::layers::{rt, Cfg, Entry, LayerSpec, Memory, ShapeError};
 
 struct Rescaling {
     scale: f64,
@@ -101,6 +101,11 @@ impl LayerSpec for Rescaling {
 
     fn init_const(&self, input: &[usize], output: &[usize], _: TokenStream) -> Option<TokenStream> {
         Some(self.init(input, output))
+    }
+
+    /// Each value maps over itself.
+    fn memory(&self) -> Memory {
+        Memory::InPlace
     }
 
     fn batch_forward(&self) -> bool {

@@ -10,16 +10,57 @@ pub use softmax::Softmax;
 use libm::expm1f;
 
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::{zeroable, InPlace};
 use crate::{zeros, Tensor};
 
-/// `y = f(x)` for every value: the copy and the loop the compiler vectorises.
+/// Where an element-wise layer reads and writes its values.
+enum Slots<'a> {
+    /// From an input into an output.
+    Into(&'a [f32], &'a mut [f32]),
+    /// Over the values themselves.
+    InPlace(&'a mut [f32]),
+}
+
+/// `y = f(x)` for every value: the loop the compiler vectorises, the same per value in place.
 #[inline(always)]
-fn map<const F: usize, const P: usize>(x: &Tensor<F, P>, f: impl Fn(f32) -> f32) -> Tensor<F, P> {
-    let mut y = zeros::<F, P>();
-    for (y, &x) in y.as_mut_slice().iter_mut().zip(x.as_slice()) {
-        *y = f(x);
+fn map(slots: Slots, f: impl Fn(f32) -> f32) {
+    match slots {
+        Slots::Into(x, y) => {
+            for (y, &x) in y.iter_mut().zip(x) {
+                *y = f(x);
+            }
+        }
+        Slots::InPlace(values) => {
+            for v in values {
+                *v = f(*v);
+            }
+        }
     }
-    y
+}
+
+/// `Layer` (with `forward_into`) and `InPlace` for an element-wise layer with an `apply(Slots)`.
+macro_rules! elementwise_layer {
+    ($ty:ty) => {
+        impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for $ty {
+            type Output = Tensor<F, P>;
+
+            fn forward(&self, x: &Tensor<F, P>) -> Tensor<F, P> {
+                let mut y = zeros::<F, P>();
+                self.apply(Slots::Into(x.as_slice(), y.as_mut_slice()));
+                y
+            }
+
+            fn forward_into(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>) {
+                self.apply(Slots::Into(x.as_slice(), y.as_mut_slice()));
+            }
+        }
+
+        impl<const F: usize, const P: usize> InPlace<Tensor<F, P>> for $ty {
+            fn forward_in_place(&self, x: &mut Tensor<F, P>) {
+                self.apply(Slots::InPlace(x.as_mut_slice()));
+            }
+        }
+    };
 }
 
 /// Keras `ReLU(max_value=None, negative_slope=0.0, threshold=0.0)`: `x` from the threshold up
@@ -43,21 +84,42 @@ fn map<const F: usize, const P: usize>(x: &Tensor<F, P>, f: impl Fn(f32) -> f32)
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Relu {
-    /// The largest output (`None`: unbounded).
-    pub max_value: Option<f32>,
+    /// Whether the output is clipped at `max`: Keras's `max_value` is not `None`. (Not an
+    /// `Option`, whose zero bytes have no defined meaning: the layer is [`Zeroable`].)
+    ///
+    /// [`Zeroable`]: crate::Zeroable
+    clip: bool,
+    /// The largest output, when `clip`.
+    max: f32,
     /// The slope below the threshold.
     pub negative_slope: f32,
     /// Where the linear part starts.
     pub threshold: f32,
 }
 
+zeroable!([] Relu => Relu { clip, max, negative_slope, threshold });
+
 impl Relu {
     /// A layer with Keras's arguments.
     pub const fn new(max_value: Option<f32>, negative_slope: f32, threshold: f32) -> Self {
+        let (clip, max) = match max_value {
+            Some(max) => (true, max),
+            None => (false, 0.0),
+        };
         Self {
-            max_value,
+            clip,
+            max,
             negative_slope,
             threshold,
+        }
+    }
+
+    /// The largest output (`None`: unbounded), Keras's `max_value`.
+    pub const fn max_value(&self) -> Option<f32> {
+        if self.clip {
+            Some(self.max)
+        } else {
+            None
         }
     }
 
@@ -74,7 +136,7 @@ impl Relu {
         } else {
             x.max(0.0)
         };
-        if let Some(max) = self.max_value {
+        if let Some(max) = self.max_value() {
             y = y.max(0.0).min(max);
         }
         if slope != 0.0 {
@@ -82,27 +144,26 @@ impl Relu {
         }
         y
     }
-}
 
-impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for Relu {
-    type Output = Tensor<F, P>;
-
-    fn forward(&self, x: &Tensor<F, P>) -> Tensor<F, P> {
+    #[inline(always)]
+    fn apply(&self, slots: Slots) {
         // The common forms (relu, relu6, a clipped relu) as loops of min/max that vectorise.
         match (
-            self.max_value,
+            self.max_value(),
             self.negative_slope == 0.0,
             self.threshold == 0.0,
         ) {
-            (None, true, true) => map(x, |x| x.max(0.0)),
-            (Some(max), true, true) => map(x, |x| x.max(0.0).min(max)),
+            (None, true, true) => map(slots, |x| x.max(0.0)),
+            (Some(max), true, true) => map(slots, |x| x.max(0.0).min(max)),
             _ => {
                 let this = *self;
-                map(x, |x| this.general(x))
+                map(slots, |x| this.general(x))
             }
         }
     }
 }
+
+elementwise_layer!(Relu);
 
 no_weights!(Weights for Relu);
 
@@ -138,14 +199,16 @@ impl Default for LeakyRelu {
     }
 }
 
-impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for LeakyRelu {
-    type Output = Tensor<F, P>;
-
-    fn forward(&self, x: &Tensor<F, P>) -> Tensor<F, P> {
+impl LeakyRelu {
+    #[inline(always)]
+    fn apply(&self, slots: Slots) {
         let slope = self.negative_slope;
-        map(x, |x| if x >= 0.0 { x } else { slope * x })
+        map(slots, |x| if x >= 0.0 { x } else { slope * x })
     }
 }
+
+elementwise_layer!(LeakyRelu);
+zeroable!([] LeakyRelu => LeakyRelu { negative_slope });
 
 no_weights!(Weights for LeakyRelu);
 
@@ -181,14 +244,16 @@ impl Default for Elu {
     }
 }
 
-impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for Elu {
-    type Output = Tensor<F, P>;
-
-    fn forward(&self, x: &Tensor<F, P>) -> Tensor<F, P> {
+impl Elu {
+    #[inline(always)]
+    fn apply(&self, slots: Slots) {
         let alpha = self.alpha;
-        map(x, |x| if x > 0.0 { x } else { alpha * expm1f(x) })
+        map(slots, |x| if x > 0.0 { x } else { alpha * expm1f(x) })
     }
 }
+
+elementwise_layer!(Elu);
+zeroable!([] Elu => Elu { alpha });
 
 no_weights!(Weights for Elu);
 

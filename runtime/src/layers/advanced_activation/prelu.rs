@@ -1,6 +1,7 @@
 //! `PReLU`: a leaky ReLU whose slopes are weights, shared along chosen axes.
 
 use crate::layer::{Layer, Variable, Weights};
+use crate::memory::zeroable;
 use crate::{tensor_from_le_bytes, zeros, Tensor};
 
 /// Keras `PReLU(alpha_initializer="zeros", shared_axes=None)`: `x` for `x ≥ 0`, `alpha · x`
@@ -48,6 +49,8 @@ pub struct PRelu<
     /// The slopes, Keras's `alpha` in its row-major order.
     pub alpha: Tensor<A, 1>,
 }
+
+zeroable!([const RANK: usize, const D0: usize, const D1: usize, const D2: usize, const F: usize, const SHARED: u8, const A: usize] PRelu<RANK, D0, D1, D2, F, SHARED, A> => PRelu { alpha });
 
 impl<
         const RANK: usize,

@@ -1,5 +1,6 @@
 //! `Softmax` along any axes of its input.
 
+use crate::memory::zeroable;
 use libm::{expf, logf};
 
 use crate::layer::{no_weights, Layer, Weights};
@@ -45,6 +46,8 @@ pub struct Softmax<const F: usize, const P: usize> {
     /// Keras's form for several axes.
     log_sum_exp: bool,
 }
+
+zeroable!([const F: usize, const P: usize] Softmax<F, P> => Softmax { runs, reduced, count, log_sum_exp });
 
 impl<const F: usize, const P: usize> Softmax<F, P> {
     /// Softmax along the last axis (Keras's default `axis=-1`), whatever the shape.

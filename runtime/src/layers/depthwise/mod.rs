@@ -5,6 +5,7 @@
 mod kernel;
 mod separable;
 
+use crate::memory::zeroable;
 use core::marker::PhantomData;
 
 use crate::layer::{Layer, Variable, Weights};
@@ -81,6 +82,8 @@ pub struct DepthwiseConv<
     pub activation: Activation,
     axes: PhantomData<(H, W)>,
 }
+
+zeroable!([const C: usize, const CM: usize, H, W, const TAPS: usize, const POUT: usize, const BIAS: bool] DepthwiseConv<C, CM, H, W, TAPS, POUT, BIAS> => DepthwiseConv { kernel, bias, activation, axes });
 
 /// Keras `DepthwiseConv1D`: input `(steps, C)`; `W` is the steps axis.
 ///

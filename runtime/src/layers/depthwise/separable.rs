@@ -3,6 +3,7 @@
 
 use crate::kernels::{gemm, gemm_nt, gemm_tn};
 use crate::layer::{Layer, Variable, Weights};
+use crate::memory::zeroable;
 use crate::shape::{NoAxis, Window};
 use crate::train::{Params, Plain, Train, TrainCtx};
 use crate::{Activation, Aligned, Tensor};
@@ -71,6 +72,8 @@ pub struct SeparableConv<
     /// Applied after the bias.
     pub activation: Activation,
 }
+
+zeroable!([const C: usize, const CM: usize, const F: usize, H, W, const TAPS: usize, const POUT: usize, const BIAS: bool] SeparableConv<C, CM, F, H, W, TAPS, POUT, BIAS> => SeparableConv { depthwise, pointwise, bias, activation });
 
 /// Keras `SeparableConv1D`: input `(steps, C)`; `W` is the steps axis.
 pub type SeparableConv1d<

@@ -1,8 +1,9 @@
 //! `BatchNormalization` at inference: one fused pass `y = x·a + b` per channel.
 
 use super::channel_layout_ok;
-use super::math::{affine_dispatch, fma, rsqrt};
+use super::math::{affine_dispatch, affine_in_place_dispatch, fma, rsqrt};
 use crate::layer::{Layer, Variable, Weights};
+use crate::memory::{zeroable, InPlace};
 use crate::{zeros, Tensor};
 
 /// Keras `BatchNormalization(axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True)` at
@@ -59,6 +60,8 @@ pub struct BatchNorm<
     b: [f32; C],
     epsilon: f32,
 }
+
+zeroable!([const C: usize, const INNER: usize, const CENTER: bool, const SCALE: bool] BatchNorm<C, INNER, CENTER, SCALE> => BatchNorm { gamma, beta, moving_mean, moving_variance, a, b, epsilon });
 
 /// Which stored array a variable index names.
 #[derive(Clone, Copy)]
@@ -195,6 +198,13 @@ impl<const C: usize, const INNER: usize, const CENTER: bool, const SCALE: bool>
         self.epsilon
     }
 
+    /// Sets ε (and the folded factors with it), in place: how a model allocated as zero bytes
+    /// gets the `epsilon` it declares without building the layer by value.
+    pub fn set_epsilon(&mut self, epsilon: f32) {
+        self.epsilon = epsilon;
+        self.fold();
+    }
+
     /// The per-channel factors of `y = x·a + b`.
     pub const fn factors(&self) -> (&[f32; C], &[f32; C]) {
         (&self.a, &self.b)
@@ -235,6 +245,26 @@ impl<
             )
         };
         affine_dispatch::<C, INNER>(x.as_slice(), y.as_mut_slice(), &self.a, &self.b);
+    }
+}
+
+impl<
+        const C: usize,
+        const INNER: usize,
+        const CENTER: bool,
+        const SCALE: bool,
+        const F: usize,
+        const P: usize,
+    > InPlace<Tensor<F, P>> for BatchNorm<C, INNER, CENTER, SCALE>
+{
+    fn forward_in_place(&self, x: &mut Tensor<F, P>) {
+        const {
+            assert!(
+                channel_layout_ok(F, P, C, INNER),
+                "BatchNorm<C, INNER> does not fit this tensor: the C values of the normalized axis must line up with its axes (see the type docs)"
+            )
+        };
+        affine_in_place_dispatch::<C, INNER>(x.as_mut_slice(), &self.a, &self.b);
     }
 }
 

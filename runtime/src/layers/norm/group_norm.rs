@@ -3,6 +3,7 @@
 use super::channel_layout_ok;
 use super::math::{affine, fma, rsqrt};
 use crate::layer::{Layer, Variable, Weights};
+use crate::memory::zeroable;
 use crate::{zeros, Tensor};
 
 /// Keras `GroupNormalization(groups=32, axis=-1, epsilon=1e-3, center=True, scale=True)`: the
@@ -44,6 +45,8 @@ pub struct GroupNorm<
     beta: [f32; C],
     epsilon: f32,
 }
+
+zeroable!([const C: usize, const G: usize, const INNER: usize, const CENTER: bool, const SCALE: bool] GroupNorm<C, G, INNER, CENTER, SCALE> => GroupNorm { gamma, beta, epsilon });
 
 impl<const C: usize, const G: usize, const INNER: usize, const CENTER: bool, const SCALE: bool>
     GroupNorm<C, G, INNER, CENTER, SCALE>
@@ -105,6 +108,12 @@ impl<const C: usize, const G: usize, const INNER: usize, const CENTER: bool, con
     /// ε, added to the variance.
     pub const fn epsilon(&self) -> f32 {
         self.epsilon
+    }
+
+    /// Sets ε in place: how a model allocated as zero bytes gets the `epsilon` it declares
+    /// without building the layer by value.
+    pub fn set_epsilon(&mut self, epsilon: f32) {
+        self.epsilon = epsilon;
     }
 
     /// Per-channel sums of `f(x)` over one sample, `x` seen as `(outer, C, INNER)`: positions

@@ -1,5 +1,6 @@
 //! `LayerNormalization`: per-sample statistics over the normalized axes.
 
+use crate::memory::zeroable;
 use core::marker::PhantomData;
 
 use super::math::{rsqrt, sum, sum_sq_dev};
@@ -43,6 +44,8 @@ pub struct LayerNorm<
     epsilon: f32,
     shape: PhantomData<S>,
 }
+
+zeroable!([S, const N: usize, const INNER: usize, const CENTER: bool, const SCALE: bool, const RMS: bool] LayerNorm<S, N, INNER, CENTER, SCALE, RMS> => LayerNorm { gamma, beta, epsilon, shape });
 
 impl<
         S: VarShape,
@@ -114,6 +117,12 @@ impl<
     /// ε, added to the variance.
     pub const fn epsilon(&self) -> f32 {
         self.epsilon
+    }
+
+    /// Sets ε in place: how a model allocated as zero bytes gets the `epsilon` it declares
+    /// without building the layer by value.
+    pub fn set_epsilon(&mut self, epsilon: f32) {
+        self.epsilon = epsilon;
     }
 
     /// Normalizes one `(N, INNER)` block (one sample's values at one outer position).

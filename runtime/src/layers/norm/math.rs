@@ -163,6 +163,76 @@ pub fn affine_dispatch<const C: usize, const INNER: usize>(
     affine::<C, INNER>(x, y, a, b)
 }
 
+/// [`affine`] over the values themselves: `v = v·a[c] + b[c]`, the same operations per value.
+#[inline(always)]
+pub fn affine_in_place<const C: usize, const INNER: usize>(
+    values: &mut [f32],
+    a: &[f32; C],
+    b: &[f32; C],
+) {
+    if INNER == 1 {
+        let (vs, _) = values.as_chunks_mut::<C>();
+        for vs in vs {
+            for c in 0..C {
+                vs[c] = vs[c] * a[c] + b[c];
+            }
+        }
+    } else {
+        for vs in values.chunks_exact_mut(C * INNER) {
+            for c in 0..C {
+                let (a, b) = (a[c], b[c]);
+                for v in &mut vs[c * INNER..(c + 1) * INNER] {
+                    *v = *v * a + b;
+                }
+            }
+        }
+    }
+}
+
+/// [`affine_in_place`] with the widest vectors the CPU has, as [`affine_dispatch`].
+pub fn affine_in_place_dispatch<const C: usize, const INNER: usize>(
+    values: &mut [f32],
+    a: &[f32; C],
+    b: &[f32; C],
+) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    match crate::kernels::simd_isa() {
+        // SAFETY: the CPU has the instruction set (checked by `simd_isa`).
+        Some(crate::kernels::x86::Isa::Avx512) => {
+            return unsafe { affine_in_place_avx512::<C, INNER>(values, a, b) }
+        }
+        Some(crate::kernels::x86::Isa::Avx2) => {
+            return unsafe { affine_in_place_avx2::<C, INNER>(values, a, b) }
+        }
+        None => {}
+    }
+    affine_in_place::<C, INNER>(values, a, b)
+}
+
+/// # Safety
+/// The CPU has AVX-512F.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn affine_in_place_avx512<const C: usize, const INNER: usize>(
+    values: &mut [f32],
+    a: &[f32; C],
+    b: &[f32; C],
+) {
+    affine_in_place::<C, INNER>(values, a, b)
+}
+
+/// # Safety
+/// The CPU has AVX2.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2")]
+unsafe fn affine_in_place_avx2<const C: usize, const INNER: usize>(
+    values: &mut [f32],
+    a: &[f32; C],
+    b: &[f32; C],
+) {
+    affine_in_place::<C, INNER>(values, a, b)
+}
+
 /// # Safety
 /// The CPU has AVX-512F.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]

@@ -1,5 +1,6 @@
 //! `Normalization`: a fixed mean and variance per index of the kept axes.
 
+use crate::memory::zeroable;
 use core::marker::PhantomData;
 
 use super::math::sqrt;
@@ -48,6 +49,8 @@ pub struct Normalization<
     count: f32,
     shape: PhantomData<S>,
 }
+
+zeroable!([S, const K: usize, const INNER: usize, const WEIGHTS: bool, const INVERT: bool] Normalization<S, K, INNER, WEIGHTS, INVERT> => Normalization { mean, variance, std, count, shape });
 
 impl<S: VarShape, const K: usize, const INNER: usize, const WEIGHTS: bool, const INVERT: bool>
     Normalization<S, K, INNER, WEIGHTS, INVERT>

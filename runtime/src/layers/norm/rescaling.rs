@@ -1,6 +1,7 @@
 //! `Rescaling`: `y = x·scale + offset`.
 
 use crate::layer::{no_weights, Layer, Weights};
+use crate::memory::{zeroable, InPlace};
 use crate::{zeros, Tensor};
 
 /// Keras `Rescaling(scale, offset=0.0)` with scalar `scale` and `offset`: `y = x·scale + offset`
@@ -23,6 +24,8 @@ pub struct Rescaling {
     /// Added after the factor.
     pub offset: f32,
 }
+
+zeroable!([] Rescaling => Rescaling { scale, offset });
 
 impl Rescaling {
     /// The layer; usable in `const` context.
@@ -51,6 +54,15 @@ impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for Rescaling {
         let (scale, offset) = (self.scale, self.offset);
         for (y, &x) in y.as_mut_slice().iter_mut().zip(x.as_slice()) {
             *y = x * scale + offset;
+        }
+    }
+}
+
+impl<const F: usize, const P: usize> InPlace<Tensor<F, P>> for Rescaling {
+    fn forward_in_place(&self, x: &mut Tensor<F, P>) {
+        let (scale, offset) = (self.scale, self.offset);
+        for v in x.as_mut_slice() {
+            *v = *v * scale + offset;
         }
     }
 }

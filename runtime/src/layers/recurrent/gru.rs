@@ -1,6 +1,7 @@
 //! `GRU`: gates z, r, h in Keras's order, with the reset gate after (Keras 3's default) or before
 //! the recurrent product.
 
+use crate::memory::zeroable;
 use core::marker::PhantomData;
 
 use super::train::{dot_t, outer, recurrent_products, train_impls, RnnCache, TrainCell};
@@ -68,6 +69,8 @@ pub struct Gru<const IN: usize, const UNITS: usize, R = ReturnLast, const BIAS: 
     pub recurrent_dropout: f32,
     mode: PhantomData<R>,
 }
+
+zeroable!([const IN: usize, const UNITS: usize, R, const BIAS: bool] Gru<IN, UNITS, R, BIAS> => Gru { kernel, recurrent_kernel, bias, activation, recurrent_activation, reset_after, go_backwards, zero_output_for_mask, mode });
 
 impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Gru<IN, UNITS, R, BIAS> {
     const RESET_AFTER: &'static [Variable] = &[

@@ -1,5 +1,6 @@
 //! `LSTM`: gates i, f, c, o in Keras's order.
 
+use crate::memory::zeroable;
 use core::marker::PhantomData;
 
 use super::train::{recurrent_product_all, recurrent_products, train_impls, RnnCache, TrainCell};
@@ -78,6 +79,8 @@ pub struct Lstm<const IN: usize, const UNITS: usize, R = ReturnLast, const BIAS:
     pub recurrent_dropout: f32,
     mode: PhantomData<R>,
 }
+
+zeroable!([const IN: usize, const UNITS: usize, R, const BIAS: bool] Lstm<IN, UNITS, R, BIAS> => Lstm { kernel, recurrent_kernel, bias, activation, recurrent_activation, go_backwards, zero_output_for_mask, mode });
 
 impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Lstm<IN, UNITS, R, BIAS> {
     const WITH_BIAS: &'static [Variable] = &[

@@ -1,5 +1,6 @@
 //! `SimpleRNN`: `h_t = activation(x_t·W + b + h_{t−1}·U)`.
 
+use crate::memory::zeroable;
 use core::marker::PhantomData;
 
 use super::train::{recurrent_product_all, train_impls, RnnCache, TrainCell};
@@ -55,6 +56,8 @@ pub struct SimpleRnn<const IN: usize, const UNITS: usize, R = ReturnLast, const 
     pub recurrent_dropout: f32,
     mode: PhantomData<R>,
 }
+
+zeroable!([const IN: usize, const UNITS: usize, R, const BIAS: bool] SimpleRnn<IN, UNITS, R, BIAS> => SimpleRnn { kernel, recurrent_kernel, bias, activation, go_backwards, zero_output_for_mask, mode });
 
 impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> SimpleRnn<IN, UNITS, R, BIAS> {
     const WITH_BIAS: &'static [Variable] = &[
