@@ -87,6 +87,22 @@ fn imported_models_equal_the_declared_ones() {
     );
 }
 
+/// Built by the compiler: no run-time check, no copy.
+static MLP: Mlp = Mlp::EMBEDDED;
+
+#[test]
+fn the_const_embedded_model_is_the_loaded_one() {
+    let x = read("mlp.x.bin");
+    let loaded = Mlp::load_embedded().unwrap();
+    for sample in x.chunks_exact(Mlp::INPUT_SHAPE.iter().product()) {
+        let input = Mlp::input_from_slice(sample).unwrap();
+        assert_eq!(
+            MLP.predict(&input).as_slice(),
+            loaded.predict(&input).as_slice()
+        );
+    }
+}
+
 #[test]
 fn embedded_weights_predict_like_keras() {
     let x = read("mlp.x.bin");

@@ -119,9 +119,26 @@ fn expand_checked(decl: &FileDecl) -> Result<TokenStream, Vec<String>> {
         let data = Literal::byte_string(&bytes);
         let doc = format!(
             " The model with the weights of `{}`, embedded in the binary at compile time \
-             (no file system needed). Each variable's shape is checked.",
+             (no file system needed), loaded into a model built at run time. Each variable's \
+             shape is checked. Where every layer can be built by the compiler, prefer \
+             `Self::EMBEDDED`, which checks and copies nothing.",
             decl.path.value()
         );
+        if crate::codegen::api::const_constructor(&plan).is_some() {
+            let doc = format!(
+                " The model with the weights of `{}`, built by the compiler: the macro checked \
+                 every shape when it read the file, so nothing is checked or copied at run \
+                 time. In a `static` (`static NET: Net = Net::EMBEDDED;`) every weight stays in \
+                 read-only memory (flash on a microcontroller).",
+                decl.path.value()
+            );
+            tokens.extend(quote! {
+                impl #ident {
+                    #[doc = #doc]
+                    pub const EMBEDDED: Self = Self::from_le_bytes_const(#data);
+                }
+            });
+        }
         tokens.extend(quote! {
             #[allow(clippy::all)]
             impl #ident {

@@ -294,7 +294,7 @@ fn inputs_from_slices(plan: &Plan) -> TokenStream {
 }
 
 /// `from_le_bytes_const`, when every layer can be built at compile time.
-fn const_constructor(plan: &Plan) -> Option<TokenStream> {
+pub(crate) fn const_constructor(plan: &Plan) -> Option<TokenStream> {
     let ident = &plan.model.ident;
     let mut slices = Vec::new();
     let mut inits = Vec::new();

@@ -2,7 +2,7 @@
 //! through a per-layer [`plan::Plan`] read by separate emitters: `api` (struct, constructors,
 //! visitors, summary, `Model`), `forward` (one sample), `batch` (`predict_batch`).
 
-mod api;
+pub(crate) mod api;
 mod batch;
 mod forward;
 mod memory;

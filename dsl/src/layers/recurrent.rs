@@ -295,6 +295,7 @@ impl LayerSpec for Recurrent {
             act_tokens(self.recurrent_activation),
         );
         let (backwards, zero_output) = (self.go_backwards, self.zero_output_for_mask);
+        let (dropout, recurrent_dropout) = (self.dropout as f32, self.recurrent_dropout as f32);
         let cell = match self.cell {
             Cell::SimpleRnn => TokenStream::new(),
             Cell::Lstm => quote!(#place.recurrent_activation = #rec;),
@@ -308,6 +309,8 @@ impl LayerSpec for Recurrent {
             #cell
             #place.go_backwards = #backwards;
             #place.zero_output_for_mask = #zero_output;
+            #place.dropout = #dropout;
+            #place.recurrent_dropout = #recurrent_dropout;
         })
     }
 

@@ -70,7 +70,7 @@ pub struct Gru<const IN: usize, const UNITS: usize, R = ReturnLast, const BIAS: 
     mode: PhantomData<R>,
 }
 
-zeroable!([const IN: usize, const UNITS: usize, R, const BIAS: bool] Gru<IN, UNITS, R, BIAS> => Gru { kernel, recurrent_kernel, bias, activation, recurrent_activation, reset_after, go_backwards, zero_output_for_mask, mode });
+zeroable!([const IN: usize, const UNITS: usize, R, const BIAS: bool] Gru<IN, UNITS, R, BIAS> => Gru { kernel, recurrent_kernel, bias, activation, recurrent_activation, reset_after, go_backwards, zero_output_for_mask, dropout, recurrent_dropout, mode });
 
 impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Gru<IN, UNITS, R, BIAS> {
     const RESET_AFTER: &'static [Variable] = &[

@@ -80,7 +80,7 @@ pub struct Lstm<const IN: usize, const UNITS: usize, R = ReturnLast, const BIAS:
     mode: PhantomData<R>,
 }
 
-zeroable!([const IN: usize, const UNITS: usize, R, const BIAS: bool] Lstm<IN, UNITS, R, BIAS> => Lstm { kernel, recurrent_kernel, bias, activation, recurrent_activation, go_backwards, zero_output_for_mask, mode });
+zeroable!([const IN: usize, const UNITS: usize, R, const BIAS: bool] Lstm<IN, UNITS, R, BIAS> => Lstm { kernel, recurrent_kernel, bias, activation, recurrent_activation, go_backwards, zero_output_for_mask, dropout, recurrent_dropout, mode });
 
 impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Lstm<IN, UNITS, R, BIAS> {
     const WITH_BIAS: &'static [Variable] = &[

@@ -57,7 +57,7 @@ pub struct SimpleRnn<const IN: usize, const UNITS: usize, R = ReturnLast, const 
     mode: PhantomData<R>,
 }
 
-zeroable!([const IN: usize, const UNITS: usize, R, const BIAS: bool] SimpleRnn<IN, UNITS, R, BIAS> => SimpleRnn { kernel, recurrent_kernel, bias, activation, go_backwards, zero_output_for_mask, mode });
+zeroable!([const IN: usize, const UNITS: usize, R, const BIAS: bool] SimpleRnn<IN, UNITS, R, BIAS> => SimpleRnn { kernel, recurrent_kernel, bias, activation, go_backwards, zero_output_for_mask, dropout, recurrent_dropout, mode });
 
 impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> SimpleRnn<IN, UNITS, R, BIAS> {
     const WITH_BIAS: &'static [Variable] = &[
