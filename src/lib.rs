@@ -17,6 +17,17 @@ pub use static_keras_runtime::train;
 pub use static_keras_runtime::train::losses;
 /// Keras's optimizers (`optimizers::Adam`, …).
 pub use static_keras_runtime::train::optimizers;
+/// Keras's training callbacks (`callbacks::EarlyStopping`, `LearningRateScheduler`,
+/// `ReduceLROnPlateau`).
+pub use static_keras_runtime::train::callbacks;
+/// Keras's training metrics (`"accuracy"` and its resolution, the accuracies, `Mean`).
+pub use static_keras_runtime::train::metrics;
+/// What `fit` returns: every epoch's loss, metrics and `val_` figures (Keras's
+/// `history.history`).
+#[cfg(feature = "std")]
+pub use static_keras_runtime::train::History;
+/// The arguments of `fit` and its errors, and one epoch's logs.
+pub use static_keras_runtime::train::{FitError, FitOptions, Logs};
 pub use static_keras_runtime::{
     activation, layers, load_le_bytes, load_le_bytes_checked, shape, Activation, ConfigValue,
     Error, Layer, LayerInfo, Model, Source, StatefulModel, Tensor, TokenIds, Variable, Weights,
