@@ -13,15 +13,15 @@ pub use static_keras_runtime::kernels::set_simd;
 /// Training in Rust: `net.compile(optimizer, loss)` gives a [`train::Trainer`]
 /// (`train_on_batch`, `fit`, `evaluate`).
 pub use static_keras_runtime::train;
-/// Keras's losses (`losses::CategoricalCrossentropy`, …).
-pub use static_keras_runtime::train::losses;
-/// Keras's optimizers (`optimizers::Adam`, …).
-pub use static_keras_runtime::train::optimizers;
 /// Keras's training callbacks (`callbacks::EarlyStopping`, `LearningRateScheduler`,
 /// `ReduceLROnPlateau`).
 pub use static_keras_runtime::train::callbacks;
+/// Keras's losses (`losses::CategoricalCrossentropy`, …).
+pub use static_keras_runtime::train::losses;
 /// Keras's training metrics (`"accuracy"` and its resolution, the accuracies, `Mean`).
 pub use static_keras_runtime::train::metrics;
+/// Keras's optimizers (`optimizers::Adam`, …).
+pub use static_keras_runtime::train::optimizers;
 /// What `fit` returns: every epoch's loss, metrics and `val_` figures (Keras's
 /// `history.history`).
 #[cfg(feature = "std")]

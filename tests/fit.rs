@@ -33,7 +33,13 @@ fn data(n: usize) -> (Vec<Tensor<4, 1>>, Vec<u32>) {
     let mut ys = Vec::new();
     for _ in 0..n {
         let v = [next(), next(), next(), next()];
-        let class = if v[0] > 0.3 { 0 } else if v[1] > 0.0 { 1 } else { 2 };
+        let class = if v[0] > 0.3 {
+            0
+        } else if v[1] > 0.0 {
+            1
+        } else {
+            2
+        };
         xs.push(Net::input_from_slice(&v).unwrap());
         ys.push(class);
     }
@@ -84,7 +90,16 @@ fn the_contract_compiles_and_learns() {
         },
     );
     let keys: Vec<_> = history.keys().collect();
-    assert_eq!(keys, ["accuracy", "loss", "val_accuracy", "val_loss", "learning_rate"]);
+    assert_eq!(
+        keys,
+        [
+            "accuracy",
+            "loss",
+            "val_accuracy",
+            "val_loss",
+            "learning_rate"
+        ]
+    );
     let first = history["loss"][0];
     let last = *history["loss"].last().unwrap();
     assert!(last < first, "{first} -> {last}");
@@ -140,9 +155,21 @@ fn trained(seed: u64, shuffle: bool, in_place: bool) -> Vec<u8> {
 #[test]
 fn shuffling_is_seeded_and_the_same_in_place() {
     let a = trained(7, true, false);
-    assert_eq!(a, trained(7, true, false), "the same seed, the same permutations");
-    assert_eq!(a, trained(7, true, true), "fit_in_place draws the same batches");
-    assert_ne!(a, trained(8, true, false), "another seed, other permutations");
+    assert_eq!(
+        a,
+        trained(7, true, false),
+        "the same seed, the same permutations"
+    );
+    assert_eq!(
+        a,
+        trained(7, true, true),
+        "fit_in_place draws the same batches"
+    );
+    assert_ne!(
+        a,
+        trained(8, true, false),
+        "another seed, other permutations"
+    );
     assert_ne!(a, trained(7, false, false), "shuffling changes the batches");
     assert_eq!(trained(1, false, false), trained(2, false, true));
 }
@@ -185,22 +212,51 @@ fn errors_say_what_is_wrong() {
         "x and y: 10 samples but 9 targets; give one target per sample"
     );
     assert_eq!(
-        err(trainer.try_fit(&xs, &ys, FitOptions { batch_size: 0, ..quiet() })),
+        err(trainer.try_fit(
+            &xs,
+            &ys,
+            FitOptions {
+                batch_size: 0,
+                ..quiet()
+            }
+        )),
         "`batch_size` must be at least 1"
     );
     assert_eq!(
-        err(trainer.try_fit(&xs, &ys, FitOptions { validation_split: 1.0, ..quiet() })),
+        err(trainer.try_fit(
+            &xs,
+            &ys,
+            FitOptions {
+                validation_split: 1.0,
+                ..quiet()
+            }
+        )),
         "`validation_split` must be in [0, 1)"
     );
     assert_eq!(
-        err(trainer.try_fit(&xs[..1], &ys[..1], FitOptions { validation_split: 0.5, ..quiet() })),
+        err(trainer.try_fit(
+            &xs[..1],
+            &ys[..1],
+            FitOptions {
+                validation_split: 0.5,
+                ..quiet()
+            }
+        )),
         "validation_split=0.5 leaves no training sample out of 1"
     );
     assert_eq!(err(trainer.try_fit(&[], &[], quiet())), "x has no samples");
     let mut bad = ys.clone();
     bad[7] = 3;
     assert_eq!(
-        err(trainer.try_fit(&xs, &bad, FitOptions { batch_size: 4, shuffle: false, ..quiet() })),
+        err(trainer.try_fit(
+            &xs,
+            &bad,
+            FitOptions {
+                batch_size: 4,
+                shuffle: false,
+                ..quiet()
+            }
+        )),
         "epoch 1, training, batch 1 (from sample 4): SparseCategoricalCrossentropy: \
          y_true[3] is class 3 but the output has 3 classes (0..3)"
     );
@@ -210,21 +266,54 @@ fn errors_say_what_is_wrong() {
     let e = err(trainer.try_fit(
         &xs,
         &bad_val,
-        FitOptions { validation_split: 0.2, ..quiet() },
+        FitOptions {
+            validation_split: 0.2,
+            ..quiet()
+        },
     ));
-    assert!(e.starts_with("epoch 1, validation, batch 0 (from sample 0)"), "{e}");
+    assert!(
+        e.starts_with("epoch 1, validation, batch 0 (from sample 0)"),
+        "{e}"
+    );
     let mut stop = EarlyStopping::default();
     assert_eq!(
-        err(trainer.try_fit(&xs, &ys, FitOptions { callbacks: &mut [&mut stop], ..quiet() })),
+        err(trainer.try_fit(
+            &xs,
+            &ys,
+            FitOptions {
+                callbacks: &mut [&mut stop],
+                ..quiet()
+            }
+        )),
         "EarlyStopping: `val_loss` is not in the logs (they have loss); give validation_data or \
          a validation_split"
     );
-    let mut stop = EarlyStopping { monitor: "learning_rate", ..Default::default() };
-    assert!(err(trainer.try_fit(&xs, &ys, FitOptions { callbacks: &mut [&mut stop], ..quiet() }))
-        .starts_with("EarlyStopping: cannot tell whether"));
-    let mut plateau = ReduceLROnPlateau { factor: 1.5, ..Default::default() };
+    let mut stop = EarlyStopping {
+        monitor: "learning_rate",
+        ..Default::default()
+    };
+    assert!(err(trainer.try_fit(
+        &xs,
+        &ys,
+        FitOptions {
+            callbacks: &mut [&mut stop],
+            ..quiet()
+        }
+    ))
+    .starts_with("EarlyStopping: cannot tell whether"));
+    let mut plateau = ReduceLROnPlateau {
+        factor: 1.5,
+        ..Default::default()
+    };
     assert_eq!(
-        err(trainer.try_fit(&xs, &ys, FitOptions { callbacks: &mut [&mut plateau], ..quiet() })),
+        err(trainer.try_fit(
+            &xs,
+            &ys,
+            FitOptions {
+                callbacks: &mut [&mut plateau],
+                ..quiet()
+            }
+        )),
         "ReduceLROnPlateau: factor must be below 1.0"
     );
     assert_eq!(
@@ -237,7 +326,9 @@ fn errors_say_what_is_wrong() {
          \"sparse_categorical_accuracy\")"
     );
     let sgd = Sgd {
-        schedule: Some(Schedule::ExponentialDecay(ExponentialDecay::new(0.1, 10, 0.5))),
+        schedule: Some(Schedule::ExponentialDecay(ExponentialDecay::new(
+            0.1, 10, 0.5,
+        ))),
         ..Default::default()
     };
     let mut scheduled = net.compile(sgd, SparseCategoricalCrossentropy::default());
@@ -258,7 +349,11 @@ fn borrowed_buffers_train_without_std_conveniences() {
     use static_keras::FitError;
     let mut net = Net::from_le_bytes(&weights(Net::PARAMS)).unwrap();
     let (mut xs, mut ys) = data(9);
-    let sgd = Sgd { learning_rate: 0.5, momentum: 0.5, ..Default::default() };
+    let sgd = Sgd {
+        learning_rate: 0.5,
+        momentum: 0.5,
+        ..Default::default()
+    };
     let mut grads = Net::zero_grads();
     let mut slots = vec![0.0; sgd.slots_per_param() * Net::TRAINABLE_PARAMS];
     let mut workspace = vec![0.0; Net::workspace_words(4)];
@@ -274,7 +369,11 @@ fn borrowed_buffers_train_without_std_conveniences() {
     .with_checkpoint(&mut checkpoint)
     .with_metrics(&["accuracy"])
     .unwrap();
-    let too_big = FitOptions { batch_size: 5, verbose: 0, ..Default::default() };
+    let too_big = FitOptions {
+        batch_size: 5,
+        verbose: 0,
+        ..Default::default()
+    };
     match trainer.fit_in_place(&mut xs, &mut ys, too_big) {
         Err(FitError::Workspace { batch: 5, .. }) => {}
         other => panic!("{other:?}"),

@@ -326,7 +326,10 @@ fn fit_allocates_per_call_not_per_step() {
     };
     fit(160); // sizes the workspace and the checkpoint
     let (small, large) = (fit(16), fit(160));
-    assert_eq!(small, large, "fit allocated per step: {small} for 3 steps, {large} for 30");
+    assert_eq!(
+        small, large,
+        "fit allocated per step: {small} for 3 steps, {large} for 30"
+    );
     let n = allocations_during(|| {
         trainer
             .fit_in_place(

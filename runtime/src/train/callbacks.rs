@@ -175,11 +175,7 @@ fn monitored(
     if monitor.starts_with("val_") && ctl.has_validation() && !validation_epoch {
         return Ok(None);
     }
-    Err(FitError::Monitor {
-        callback,
-        monitor,
-        logs: *logs,
-    })
+    Err(FitError::monitor(callback, monitor, logs))
 }
 
 /// Sets the learning rate, or says which callback tried to set it on a schedule.
@@ -593,7 +589,10 @@ mod tests {
             cb.on_epoch_end(epoch, &mut logs(loss), &mut ctl).unwrap();
         }
         assert!(ctl.stop);
-        assert_eq!((cb.stopped_epoch, cb.best_epoch, cb.best), (3, 1, Some(0.5)));
+        assert_eq!(
+            (cb.stopped_epoch, cb.best_epoch, cb.best),
+            (3, 1, Some(0.5))
+        );
         cb.on_train_end(&logs(0.7), &mut ctl).unwrap();
         // Saved on the first epoch (no best yet), on its improvement, and on epoch 1's.
         assert_eq!((ctl.saved, ctl.restored), (3, 1));
@@ -617,7 +616,13 @@ mod tests {
         let mut ctl = Fake::new(0.1);
         cb.on_train_begin(&mut ctl).unwrap();
         let err = cb.on_epoch_end(0, &mut logs(1.0), &mut ctl).unwrap_err();
-        assert!(matches!(err, FitError::Monitor { monitor: "val_loss", .. }));
+        assert!(matches!(
+            err,
+            FitError::Monitor {
+                monitor: "val_loss",
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -642,7 +647,14 @@ mod tests {
         // counts towards the patience again: every epoch from 1 on reduces, down to min_lr.
         assert_eq!(
             rates,
-            [(0.1, 0.1), (0.1, 0.05), (0.05, 0.025), (0.025, 0.02), (0.02, 0.02), (0.02, 0.02)]
+            [
+                (0.1, 0.1),
+                (0.1, 0.05),
+                (0.05, 0.025),
+                (0.025, 0.02),
+                (0.02, 0.02),
+                (0.02, 0.02)
+            ]
         );
         assert!(ReduceLROnPlateau {
             factor: 1.0,
@@ -663,6 +675,9 @@ mod tests {
         assert_eq!(l["learning_rate"], 0.25);
         ctl.schedule = true;
         let err = cb.on_epoch_begin(1, &mut ctl).unwrap_err();
-        assert!(std::format!("{err}").contains("LearningRateScheduler"), "{err}");
+        assert!(
+            std::format!("{err}").contains("LearningRateScheduler"),
+            "{err}"
+        );
     }
 }

@@ -88,6 +88,9 @@ impl<I, Y> Default for FitOptions<'_, I, Y> {
     }
 }
 
+/// How many of the logged names [`FitError::Monitor`] keeps.
+pub const MONITOR_KEYS: usize = 5;
+
 /// Where in `fit` or `evaluate` a batch failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -174,8 +177,11 @@ pub enum FitError {
         callback: &'static str,
         /// The monitored name.
         monitor: &'static str,
-        /// The logs it was looked up in.
-        logs: Logs,
+        /// The first names the logs had (unused ones `""`): kept short so the error stays
+        /// small without an allocator.
+        logged: [&'static str; MONITOR_KEYS],
+        /// Whether the logs had more names than `logged` shows.
+        more: bool,
     },
     /// A callback saves weights but the trainer has nowhere to keep them (without `std`:
     /// give it a buffer with `Trainer::with_checkpoint`).
@@ -213,7 +219,11 @@ impl fmt::Display for FitError {
                     Phase::Validation { epoch } => write!(f, "epoch {}, validation", epoch + 1)?,
                     Phase::Evaluate => write!(f, "evaluate")?,
                 }
-                let order = if *shuffled { " of the shuffled order" } else { "" };
+                let order = if *shuffled {
+                    " of the shuffled order"
+                } else {
+                    ""
+                };
                 write!(
                     f,
                     ", batch {batch} (from sample {first_sample}{order}): {error}"
@@ -247,13 +257,14 @@ impl fmt::Display for FitError {
             FitError::Monitor {
                 callback,
                 monitor,
-                logs,
+                logged,
+                more,
             } => {
                 write!(f, "{callback}: `{monitor}` is not in the logs (they have")?;
-                for (i, k) in logs.keys().enumerate() {
+                for (i, k) in logged.iter().filter(|k| !k.is_empty()).enumerate() {
                     write!(f, "{}{k}", if i == 0 { " " } else { ", " })?;
                 }
-                write!(f, ")")?;
+                write!(f, "{})", if *more { ", …" } else { "" })?;
                 if monitor.starts_with("val_") {
                     write!(f, "; give validation_data or a validation_split")?;
                 }
@@ -323,7 +334,13 @@ impl<'a, I: Clone, Y: Clone> Gathered<'a, I, Y> {
         } else {
             Default::default()
         };
-        Self { x, y, order, xb, yb }
+        Self {
+            x,
+            y,
+            order,
+            xb,
+            yb,
+        }
     }
 }
 
@@ -558,9 +575,8 @@ where
         self.try_reserve(batch_size.min(n))?;
 
         let steps = n.div_ceil(batch_size);
-        let mut rng = Rng::new(
-            seed.wrapping_add(self.state.iterations.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-        );
+        let mut rng =
+            Rng::new(seed.wrapping_add(self.state.iterations.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
         #[cfg(feature = "std")]
         let mut progress = super::progress::Progress::new(verbose, epochs, steps);
         #[cfg(not(feature = "std"))]
@@ -594,15 +610,13 @@ where
             for step in 0..steps {
                 let (start, end) = (step * batch_size, ((step + 1) * batch_size).min(n));
                 let (xb, yb) = train.batch(start, end);
-                let loss = self
-                    .step(xb, yb)
-                    .map_err(|error| FitError::Batch {
-                        phase: Phase::Train { epoch },
-                        batch: step,
-                        first_sample: start,
-                        shuffled: shuffle,
-                        error,
-                    })?;
+                let loss = self.step(xb, yb).map_err(|error| FitError::Batch {
+                    phase: Phase::Train { epoch },
+                    batch: step,
+                    first_sample: start,
+                    shuffled: shuffle,
+                    error,
+                })?;
                 tracker.update_state(loss, (end - start) as f32);
                 #[cfg(feature = "std")]
                 progress.step(step + 1, &self.training_logs(&tracker)?);
@@ -665,11 +679,7 @@ where
     ///
     /// # Panics
     /// On any [`FitError`]; [`Trainer::try_evaluate`] returns it instead.
-    pub fn evaluate<Y: Targets<L::Target>>(
-        &mut self,
-        x: &[M::Input],
-        y: &[Y],
-    ) -> (f32, Logs) {
+    pub fn evaluate<Y: Targets<L::Target>>(&mut self, x: &[M::Input], y: &[Y]) -> (f32, Logs) {
         match self.try_evaluate(x, y, 32) {
             Ok(r) => r,
             Err(e) => panic!("evaluate: {e}"),
@@ -725,6 +735,20 @@ where
 }
 
 impl FitError {
+    /// A callback's `monitor` that `logs` lack.
+    pub(crate) fn monitor(callback: &'static str, monitor: &'static str, logs: &Logs) -> Self {
+        let mut logged = [""; MONITOR_KEYS];
+        for (slot, key) in logged.iter_mut().zip(logs.keys()) {
+            *slot = key;
+        }
+        FitError::Monitor {
+            callback,
+            monitor,
+            logged,
+            more: logs.len() > MONITOR_KEYS,
+        }
+    }
+
     /// The same error, placed in `phase` if it is a batch's.
     fn during(self, phase: Phase) -> Self {
         match self {

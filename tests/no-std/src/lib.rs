@@ -65,7 +65,11 @@ pub fn fine_tune(
     use static_keras::FitOptions;
 
     let mut net = Tiny::from_le_bytes(weights).ok()?;
-    let sgd = Sgd { learning_rate: 0.1, momentum: 0.9, ..Default::default() };
+    let sgd = Sgd {
+        learning_rate: 0.1,
+        momentum: 0.9,
+        ..Default::default()
+    };
     let mut grads = Tiny::zero_grads();
     let mut slots = [0.0f32; Tiny::TRAINABLE_PARAMS];
     let slots = &mut slots[..sgd.slots_per_param() * Tiny::TRAINABLE_PARAMS];
@@ -83,7 +87,12 @@ pub fn fine_tune(
     )
     .with_metrics(&["accuracy"])
     .ok()?;
-    let options = FitOptions { batch_size: 4, epochs: 2, seed: 7, ..Default::default() };
+    let options = FitOptions {
+        batch_size: 4,
+        epochs: 2,
+        seed: 7,
+        ..Default::default()
+    };
     let logs = trainer.fit_in_place(xs, ys, options).ok()?;
     Some((logs.get("loss")?, logs.get("accuracy")?))
 }

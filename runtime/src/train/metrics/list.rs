@@ -25,14 +25,22 @@ const NAMES: &[(&str, &str, Direction)] = &[
     ("accuracy", "val_accuracy", Direction::Up),
     ("acc", "val_acc", Direction::Up),
     ("binary_accuracy", "val_binary_accuracy", Direction::Up),
-    ("categorical_accuracy", "val_categorical_accuracy", Direction::Up),
+    (
+        "categorical_accuracy",
+        "val_categorical_accuracy",
+        Direction::Up,
+    ),
     (
         "sparse_categorical_accuracy",
         "val_sparse_categorical_accuracy",
         Direction::Up,
     ),
     ("mse", "val_mse", Direction::Down),
-    ("mean_squared_error", "val_mean_squared_error", Direction::Down),
+    (
+        "mean_squared_error",
+        "val_mean_squared_error",
+        Direction::Down,
+    ),
     ("mae", "val_mae", Direction::Down),
     (
         "mean_absolute_error",
@@ -233,7 +241,10 @@ impl MetricList {
                 }
                 _ => {
                     if class_ids {
-                        return err(name, "needs targets with the output's layout, not class ids");
+                        return err(
+                            name,
+                            "needs targets with the output's layout, not class ids",
+                        );
                     }
                     if name.contains("squared") || name == "mse" {
                         MetricKind::MeanSquaredError(Mean::default())
@@ -268,12 +279,17 @@ impl MetricList {
 
     /// The value so far of the metric logged as `name`.
     pub fn get(&self, name: &str) -> Option<f32> {
-        self.iter().find(|m| m.name == name).map(CompiledMetric::result)
+        self.iter()
+            .find(|m| m.name == name)
+            .map(CompiledMetric::result)
     }
 
     /// Forgets every batch (the start of an epoch, of `evaluate`, of `train_on_batch`).
     pub fn reset(&mut self) {
-        self.items.iter_mut().flatten().for_each(CompiledMetric::reset);
+        self.items
+            .iter_mut()
+            .flatten()
+            .for_each(CompiledMetric::reset);
     }
 
     /// Adds one batch to every metric.
@@ -368,7 +384,10 @@ mod tests {
         assert_eq!(acc(kind(&["accuracy"], &[3], false)), "CategoricalAccuracy");
         assert_eq!(acc(kind(&["acc"], &[3], true)), "SparseCategoricalAccuracy");
         assert_eq!(acc(kind(&["accuracy"], &[1], false)), "BinaryAccuracy");
-        assert_eq!(acc(kind(&["accuracy"], &[4, 3], true)), "SparseCategoricalAccuracy");
+        assert_eq!(
+            acc(kind(&["accuracy"], &[4, 3], true)),
+            "SparseCategoricalAccuracy"
+        );
         assert!(matches!(
             kind(&["mse"], &[2], false),
             MetricKind::MeanSquaredError(_)
@@ -389,7 +408,12 @@ mod tests {
         assert!(MetricList::compile(&["categorical_accuracy"], &[3], true).is_err());
         assert!(MetricList::compile(&["sparse_categorical_accuracy"], &[3], false).is_err());
         assert!(MetricList::compile(&["mse"], &[3], true).is_err());
-        assert!(MetricList::compile(&["acc", "mse", "mae", "binary_accuracy", "accuracy"], &[1], false).is_err());
+        assert!(MetricList::compile(
+            &["acc", "mse", "mae", "binary_accuracy", "accuracy"],
+            &[1],
+            false
+        )
+        .is_err());
     }
 
     #[test]
