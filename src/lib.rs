@@ -14,10 +14,21 @@ pub use static_keras_runtime::kernels::set_simd;
 /// Training in Rust: `net.compile(optimizer, loss)` gives a [`train::Trainer`]
 /// (`train_on_batch`, `fit`, `evaluate`).
 pub use static_keras_runtime::train;
+/// Keras's training callbacks (`callbacks::EarlyStopping`, `LearningRateScheduler`,
+/// `ReduceLROnPlateau`).
+pub use static_keras_runtime::train::callbacks;
 /// Keras's losses (`losses::CategoricalCrossentropy`, …).
 pub use static_keras_runtime::train::losses;
+/// Keras's training metrics (`"accuracy"` and its resolution, the accuracies, `Mean`).
+pub use static_keras_runtime::train::metrics;
 /// Keras's optimizers (`optimizers::Adam`, …).
 pub use static_keras_runtime::train::optimizers;
+/// What `fit` returns: every epoch's loss, metrics and `val_` figures (Keras's
+/// `history.history`).
+#[cfg(feature = "std")]
+pub use static_keras_runtime::train::History;
+/// The arguments of `fit` and its errors, and one epoch's logs.
+pub use static_keras_runtime::train::{FitError, FitOptions, Logs};
 pub use static_keras_runtime::{
     activation, layers, load_le_bytes, load_le_bytes_checked, memory, shape, Activation,
     ConfigValue, Error, Layer, LayerInfo, Model, Planned, Source, StatefulModel, Tensor, TokenIds,

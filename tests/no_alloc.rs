@@ -346,3 +346,68 @@ fn train_on_batch_does_not_allocate() {
     });
     assert_eq!(n, 0, "train_on_batch allocated {n} times");
 }
+
+#[test]
+fn fit_allocates_per_call_not_per_step() {
+    use static_keras::callbacks::{EarlyStopping, ReduceLROnPlateau};
+    use static_keras::losses::MeanSquaredError;
+    use static_keras::optimizers::Adam;
+    use static_keras::FitOptions;
+    let mut net = Trainee::from_le_bytes(&some_weights(Trainee::PARAMS)).unwrap();
+    let mut xs: Vec<_> = (0..160)
+        .map(|s| Trainee::input_from_slice(&[0.01 * s as f32; 6]).unwrap())
+        .collect();
+    let mut ys = vec![static_keras::Tensor::<3, 1>::zeros(); 160];
+    let mut trainer = net
+        .compile(Adam::default(), MeanSquaredError::default())
+        .with_metrics(&["mae", "accuracy"])
+        .unwrap();
+    let mut fit = |n: usize| {
+        let mut stop = EarlyStopping {
+            monitor: "val_loss",
+            patience: 5,
+            restore_best_weights: true,
+            ..Default::default()
+        };
+        let mut plateau = ReduceLROnPlateau::default();
+        allocations_during(|| {
+            trainer
+                .try_fit(
+                    &xs[..n],
+                    &ys[..n],
+                    FitOptions {
+                        batch_size: 4,
+                        epochs: 3,
+                        validation_split: 0.25,
+                        callbacks: &mut [&mut stop, &mut plateau],
+                        verbose: 0,
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+        })
+    };
+    fit(160); // sizes the workspace and the checkpoint
+    let (small, large) = (fit(16), fit(160));
+    assert_eq!(
+        small, large,
+        "fit allocated per step: {small} for 3 steps, {large} for 30"
+    );
+    let n = allocations_during(|| {
+        trainer
+            .fit_in_place(
+                &mut xs,
+                &mut ys,
+                FitOptions {
+                    batch_size: 4,
+                    epochs: 2,
+                    validation_split: 0.25,
+                    verbose: 0,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        trainer.try_evaluate(&xs, &ys, 7).unwrap();
+    });
+    assert_eq!(n, 0, "fit_in_place and evaluate allocated {n} times");
+}

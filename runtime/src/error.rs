@@ -38,6 +38,13 @@ pub enum Error {
         /// Values that were given.
         actual: usize,
     },
+    /// An output (target) slice with the wrong number of values.
+    OutputLength {
+        /// Values the model's output shape holds.
+        expected: usize,
+        /// Values that were given.
+        actual: usize,
+    },
     /// A token id outside `0..input_dim` given to a model that starts with `Embedding`.
     TokenOutOfRange {
         /// Position of the offending id in the flat input.
@@ -79,6 +86,10 @@ impl fmt::Display for Error {
             Error::InputLength { expected, actual } => write!(
                 f,
                 "input has {actual} values but the model's input shape holds {expected}"
+            ),
+            Error::OutputLength { expected, actual } => write!(
+                f,
+                "output has {actual} values but the model's output shape holds {expected}"
             ),
             Error::TokenOutOfRange { position, id, input_dim } => write!(
                 f,

@@ -241,6 +241,41 @@ fn input_body(plan: &Plan) -> TokenStream {
     }
 }
 
+/// `output_from_slice`'s body: one output from its values, or several from their
+/// concatenation (a model's targets, in the output's layout).
+fn output_body(plan: &Plan) -> TokenStream {
+    let rt = rt();
+    let shapes = plan.output_shapes();
+    let total = lit(shapes.iter().map(|s| s.iter().product::<usize>()).sum());
+    let check = quote! {
+        if values.len() != #total {
+            return ::core::result::Result::Err(#rt::Error::OutputLength {
+                expected: #total,
+                actual: values.len(),
+            });
+        }
+    };
+    if let [one] = shapes.as_slice() {
+        let ty = super::plan::tensor(one);
+        return quote! {
+            #check
+            ::core::result::Result::Ok(<#ty>::from_slice(values))
+        };
+    }
+    let mut at = 0usize;
+    let parts = shapes.iter().map(|shape| {
+        let len: usize = shape.iter().product();
+        let (from, to) = (lit(at), lit(at + len));
+        at += len;
+        let ty = super::plan::tensor(shape);
+        quote!(<#ty>::from_slice(&values[#from..#to]))
+    });
+    quote! {
+        #check
+        ::core::result::Result::Ok((#(#parts,)*))
+    }
+}
+
 /// `inputs_from_slices(a, b, …)` of a model with several inputs: one typed slice per input.
 fn inputs_from_slices(plan: &Plan) -> TokenStream {
     if plan.inputs.len() < 2 {
@@ -472,6 +507,7 @@ pub fn generate(plan: &Plan) -> TokenStream {
     let summary = summary::render(&ident.to_string(), &rows(plan));
     let input_body = input_body(plan);
     let inputs_from_slices = inputs_from_slices(plan);
+    let output_body = output_body(plan);
     let const_constructor = const_constructor(plan);
     let predict_batch = predict_batch(plan);
     let (predict_body, stateful) = if plan.big() {
@@ -612,6 +648,12 @@ pub fn generate(plan: &Plan) -> TokenStream {
             }
 
             #inputs_from_slices
+
+            /// One output sample (a target for training) from its values in Keras's row-major
+            /// order (several outputs: their values one after the other).
+            pub fn output_from_slice(values: &[f32]) -> ::core::result::Result<#output_ty, #rt::Error> {
+                #output_body
+            }
 
             /// The model with weights from raw little-endian f32 values, in Keras's
             /// `model.weights` order (`np.concatenate([w.numpy().ravel() for w in model.weights])`).

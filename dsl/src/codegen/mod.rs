@@ -136,6 +136,7 @@ fn fallback(model: &Model) -> TokenStream {
             pub fn predict_in(&self, input: &#rt::Tensor<1, 1>, workspace: &mut #rt::Workspace<0>) -> #rt::Tensor<1, 1> { ::core::unreachable!() }
             pub fn predict_batch(&self, inputs: &[#rt::Tensor<1, 1>], outputs: &mut [#rt::Tensor<1, 1>]) { ::core::unreachable!() }
             pub fn input_from_slice<E>(values: &[E]) -> ::core::result::Result<#rt::Tensor<1, 1>, #rt::Error> { ::core::unreachable!() }
+            pub fn output_from_slice(values: &[f32]) -> ::core::result::Result<#rt::Tensor<1, 1>, #rt::Error> { ::core::unreachable!() }
             pub fn from_le_bytes(bytes: &[u8]) -> ::core::result::Result<Self, #rt::Error> { ::core::unreachable!() }
         }
         #krate::__with_std! {

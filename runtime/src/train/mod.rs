@@ -1,7 +1,8 @@
 //! Training: Keras's losses, metrics and optimizers, and the training path of every layer, step
 //! for step equal to Keras. Everything here is `no_std` and allocation-free, so a
-//! microcontroller can fine-tune a model; the `std` feature adds the conveniences (an owned
-//! workspace, `fit` with a progress line).
+//! microcontroller can fine-tune a model (`Trainer::fit_in_place`); the `std` feature adds the
+//! conveniences (an owned workspace, `fit` over shared slices with a history and a progress
+//! line).
 //!
 //! How a step runs (`Trainer::train_on_batch`):
 //! 1. the model's generated [`Trainable::train_batch`] runs every call of the graph over the batch
@@ -20,13 +21,22 @@ mod rng;
 pub mod trainer;
 
 mod batch;
+pub mod callbacks;
+mod fit;
+mod history;
 pub mod losses;
 pub mod metrics;
 pub mod optimizers;
+#[cfg(feature = "std")]
+mod progress;
 
 use core::mem::{align_of, size_of};
 
 pub use batch::{Batch, BatchError};
+pub use fit::{FitError, FitOptions, Phase};
+#[cfg(feature = "std")]
+pub use history::History;
+pub use history::{Logs, LogsFull, MAX_LOGS};
 pub use rng::Rng;
 pub use trainer::{apply_vars, Targets, Trainer, Workspace};
 

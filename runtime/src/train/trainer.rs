@@ -1,9 +1,12 @@
-//! The trainer: a model with an optimizer and a loss (`net.compile(optimizer, loss)`), its
-//! gradients, optimizer slots and workspace.
+//! The trainer: a model with an optimizer, a loss and metrics (`net.compile(optimizer, loss)`),
+//! its gradients, optimizer slots and workspace.
+
+use core::cell::RefCell;
 
 use super::losses::Loss;
+use super::metrics::{MetricError, MetricList, MetricTarget};
 use super::optimizers::{Optimizer, OptimizerState, Var};
-use super::{carve, Batch, BatchError, Plain, TrainCtx, Trainable};
+use super::{carve, Batch, BatchError, FitError, Logs, Plain, TrainCtx, Trainable};
 
 /// Storage the trainer either owns (on a host) or borrows (on a microcontroller, from `static`
 /// buffers).
@@ -63,20 +66,27 @@ impl<const N: usize> Targets<u32> for [u32; N] {
     }
 }
 
-/// A model compiled with an optimizer and a loss, as Keras's `model.compile(optimizer, loss)`.
+/// A model compiled with an optimizer and a loss, as Keras's `model.compile(optimizer, loss)`,
+/// and optionally metrics ([`Trainer::with_metrics`], Keras's `metrics=[…]`).
 ///
 /// Owns (on a host) or borrows (anywhere, [`Trainer::with_buffers`]) everything a step needs —
 /// gradients, optimizer slots, the workspace of activations and caches — so
-/// [`Trainer::train_on_batch`] never allocates.
+/// [`Trainer::train_on_batch`] and every step of [`Trainer::fit`] never allocate.
 pub struct Trainer<'m, M: Trainable, O: Optimizer, L: Loss> {
     model: &'m mut M,
-    optimizer: O,
+    pub(crate) optimizer: O,
     loss: L,
-    state: OptimizerState,
+    pub(crate) state: OptimizerState,
     grads: Workspace<'m, M::Grads>,
     slots: Workspace<'m, [f32]>,
     workspace: Workspace<'m, [f32]>,
     ctx: TrainCtx,
+    pub(crate) metrics: MetricList,
+    /// Where callbacks keep a copy of the weights (`EarlyStopping(restore_best_weights)`).
+    pub(crate) checkpoint: Option<Workspace<'m, [f32]>>,
+    checkpoint_saved: bool,
+    /// Keras's `model.stop_training`, set by a callback during `fit`.
+    pub(crate) stop_training: bool,
 }
 
 /// The batch size a host trainer's workspace is first sized for (it grows to the largest batch
@@ -176,7 +186,125 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
             slots,
             workspace,
             ctx: TrainCtx::new(0),
+            metrics: MetricList::new(),
+            checkpoint: None,
+            checkpoint_saved: false,
+            stop_training: false,
         }
+    }
+
+    /// The trainer tracking `metrics` too, as Keras's `model.compile(…, metrics=[…])`:
+    ///
+    /// ```ignore
+    /// let mut trainer = net.compile(Adam::default(), CategoricalCrossentropy::default())
+    ///     .with_metrics(&["accuracy"])?;
+    /// ```
+    ///
+    /// `"accuracy"` (or `"acc"`) is resolved from the shapes as Keras resolves it: a one-unit
+    /// output gets `BinaryAccuracy`, class-id targets (the sparse losses) get
+    /// `SparseCategoricalAccuracy`, other targets `CategoricalAccuracy`. The names
+    /// [`MetricList`] understands: the accuracies, `"mse"` and `"mae"` (and their long names).
+    /// `fit`, `evaluate`, `train_on_batch` and `test_on_batch` update them; each value is
+    /// logged under the name given.
+    ///
+    /// # Errors
+    /// An unknown name, a name given twice, more than four, or a metric these targets cannot
+    /// feed (see [`MetricList::compile`]).
+    pub fn with_metrics(mut self, metrics: &[&'static str]) -> Result<Self, MetricError>
+    where
+        L::Target: MetricTarget,
+    {
+        self.metrics = MetricList::compile(
+            metrics,
+            M::OUTPUT_SHAPE,
+            <L::Target as MetricTarget>::CLASS_IDS,
+        )?;
+        Ok(self)
+    }
+
+    /// The trainer with a buffer for one copy of the model's weights, which
+    /// `EarlyStopping { restore_best_weights: true, .. }` needs (with `std` the trainer
+    /// allocates one when first asked instead).
+    ///
+    /// # Panics
+    /// When `buffer` holds fewer than `M::PARAMS` values.
+    pub fn with_checkpoint(mut self, buffer: &'m mut [f32]) -> Self {
+        assert!(
+            buffer.len() >= M::PARAMS,
+            "the checkpoint buffer has {} values but the model has PARAMS = {}",
+            buffer.len(),
+            M::PARAMS
+        );
+        self.checkpoint = Some(Workspace::Borrowed(buffer));
+        self
+    }
+
+    /// The metrics' values so far, in the order they were named (after `fit`: the last
+    /// validation's, or the last epoch's without validation; after `train_on_batch`: that
+    /// batch's, from the predictions before the update).
+    ///
+    /// # Errors
+    /// Never with the at most four metrics a trainer tracks.
+    pub fn metric_results(&self) -> Result<Logs, FitError> {
+        let mut logs = Logs::new();
+        for m in self.metrics.iter() {
+            logs.set(m.name, m.result())?;
+        }
+        Ok(logs)
+    }
+
+    /// The learning rate of the next step (Keras's `optimizer.learning_rate`: the variable,
+    /// or the schedule's value).
+    pub fn learning_rate(&self) -> f32 {
+        self.optimizer.current_learning_rate(&self.state)
+    }
+
+    /// The optimizer's scalar state: the step count and the learning-rate variable (assigning
+    /// it is Keras's `optimizer.learning_rate = …`; without effect under a schedule).
+    pub fn optimizer_state(&mut self) -> &mut OptimizerState {
+        &mut self.state
+    }
+
+    /// Copies every weight of the model into the checkpoint (allocated the first time with
+    /// `std`).
+    pub(crate) fn save_checkpoint(&mut self) -> Result<(), FitError> {
+        #[cfg(feature = "std")]
+        if self.checkpoint.is_none() {
+            self.checkpoint = Some(Workspace::Owned(
+                std::vec![0.0; M::PARAMS].into_boxed_slice(),
+            ));
+        }
+        let Some(buffer) = self.checkpoint.as_deref_mut() else {
+            return Err(FitError::Checkpoint);
+        };
+        let mut k = 0;
+        self.model.visit_layers(&mut |_, layer| {
+            for i in 0..layer.variables().len() {
+                layer.store_variable(i, &mut |v| {
+                    buffer[k] = v;
+                    k += 1;
+                });
+            }
+        });
+        self.checkpoint_saved = true;
+        Ok(())
+    }
+
+    /// Puts the checkpoint's weights back, if one was saved.
+    pub(crate) fn restore_checkpoint(&mut self) {
+        let Some(buffer) = self.checkpoint.as_deref().filter(|_| self.checkpoint_saved) else {
+            return;
+        };
+        let mut at = 0;
+        let restored = self.model.visit_layers_mut(&mut |_, layer| {
+            for i in 0..layer.variables().len() {
+                let n = layer.variables()[i].len();
+                layer.load_variable(i, &mut buffer[at..at + n].iter().copied());
+                at += n;
+            }
+            Ok(())
+        });
+        debug_assert!(restored.is_ok(), "loading a layer's own values cannot fail");
     }
 
     /// Seeds the generator of Dropout masks and noise (Keras draws from its global seed; its
@@ -200,19 +328,46 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
         &self.grads
     }
 
-    /// Grows an owned workspace to fit a batch of `n`; a borrowed one must already fit.
+    /// Grows an owned workspace to fit a training step over `n` samples; a borrowed one must
+    /// already fit.
+    ///
+    /// # Panics
+    /// When a borrowed workspace is too small.
     fn reserve(&mut self, n: usize) {
-        let need = M::workspace_words(n);
+        if let Err(e) = self.try_reserve(n) {
+            panic!("{e}");
+        }
+    }
+
+    /// [`Self::reserve`], returning the error.
+    pub(crate) fn try_reserve(&mut self, n: usize) -> Result<(), FitError> {
+        self.try_reserve_words(n, M::workspace_words(n))
+    }
+
+    /// Makes room for the outputs of `n` samples (inference), like [`Self::try_reserve`].
+    pub(crate) fn try_reserve_outputs(&mut self, n: usize) -> Result<(), FitError>
+    where
+        M::Output: Plain,
+    {
+        self.try_reserve_words(n, super::words::<M::Output>(n))
+    }
+
+    fn try_reserve_words(&mut self, n: usize, need: usize) -> Result<(), FitError> {
         if self.workspace.len() >= need {
-            return;
+            return Ok(());
         }
         match &mut self.workspace {
             #[cfg(feature = "std")]
-            Workspace::Owned(w) => *w = std::vec![0.0; need].into_boxed_slice(),
-            Workspace::Borrowed(w) => panic!(
-                "the trainer's workspace has {} words but a batch of {n} needs {need} (M::workspace_words({n}))",
-                w.len()
-            ),
+            Workspace::Owned(w) => {
+                // The training step's size covers the outputs too.
+                *w = std::vec![0.0; need.max(M::workspace_words(n))].into_boxed_slice();
+                Ok(())
+            }
+            Workspace::Borrowed(w) => Err(FitError::Workspace {
+                batch: n,
+                need,
+                have: w.len(),
+            }),
         }
     }
 
@@ -246,8 +401,10 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
     }
 
     /// One training step on a batch, as Keras's `train_on_batch`: the loss before the update
-    /// (Keras returns that one), then one optimizer step. Never allocates once the workspace
-    /// fits the batch (a host trainer grows it the first time a larger batch comes).
+    /// (Keras returns that one), then one optimizer step; the metrics start over and take the
+    /// batch's predictions from before the update ([`Trainer::metric_results`]). Never
+    /// allocates once the workspace fits the batch (a host trainer grows it the first time a
+    /// larger batch comes).
     ///
     /// # Panics
     /// When the targets do not fit the loss (see [`Trainer::try_train_on_batch`], which
@@ -257,7 +414,10 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
         &mut self,
         inputs: &[M::Input],
         targets: &[Y],
-    ) -> f32 {
+    ) -> f32
+    where
+        L::Target: MetricTarget,
+    {
         match self.try_train_on_batch(inputs, targets) {
             Ok(loss) => loss,
             Err(e) => panic!("train_on_batch: {e}"),
@@ -270,8 +430,42 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
         &mut self,
         inputs: &[M::Input],
         targets: &[Y],
-    ) -> Result<f32, BatchError> {
-        let loss = self.compute_gradients(inputs, targets)?;
+    ) -> Result<f32, BatchError>
+    where
+        L::Target: MetricTarget,
+    {
+        assert_eq!(
+            inputs.len(),
+            targets.len(),
+            "train_on_batch: as many targets as inputs"
+        );
+        self.reserve(inputs.len());
+        self.metrics.reset();
+        self.step(inputs, targets)
+    }
+
+    /// One step of `fit`: the loss and gradients (the metrics take the predictions), then the
+    /// optimizer. The workspace fits the batch.
+    pub(crate) fn step<Y: Targets<L::Target>>(
+        &mut self,
+        inputs: &[M::Input],
+        targets: &[Y],
+    ) -> Result<f32, BatchError>
+    where
+        L::Target: MetricTarget,
+    {
+        let tracked = Tracked {
+            loss: &self.loss,
+            metrics: RefCell::new(&mut self.metrics),
+        };
+        let loss = self.model.train_batch(
+            inputs,
+            Y::flat(targets),
+            &tracked,
+            &mut self.grads,
+            &mut self.workspace,
+            &mut self.ctx,
+        )?;
         self.apply_gradients();
         Ok(loss)
     }
@@ -286,11 +480,14 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
         );
     }
 
-    /// The loss of a batch in inference mode (Keras `test_on_batch`), without changing
-    /// anything.
+    /// The loss of a batch in inference mode (Keras `test_on_batch`), changing nothing but
+    /// the metrics, which start over and take this batch ([`Trainer::metric_results`]).
     ///
     /// # Errors
     /// When the targets do not fit the loss.
+    ///
+    /// # Panics
+    /// When `inputs` and `targets` differ in length, or a borrowed workspace is too small.
     pub fn test_on_batch<Y: Targets<L::Target>>(
         &mut self,
         inputs: &[M::Input],
@@ -298,19 +495,66 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
     ) -> Result<f32, BatchError>
     where
         M::Output: Plain,
+        L::Target: MetricTarget,
     {
         assert_eq!(inputs.len(), targets.len(), "as many targets as inputs");
-        let n = inputs.len();
-        let need = super::words::<M::Output>(n);
-        if self.workspace.len() < need {
-            self.reserve(n);
+        if let Err(e) = self.try_reserve_outputs(inputs.len()) {
+            panic!("test_on_batch: {e}");
         }
+        self.metrics.reset();
+        self.test_batch(inputs, targets)
+    }
+
+    /// The loss of a batch in inference mode; the metrics take the batch. The workspace fits
+    /// the batch's outputs.
+    pub(crate) fn test_batch<Y: Targets<L::Target>>(
+        &mut self,
+        inputs: &[M::Input],
+        targets: &[Y],
+    ) -> Result<f32, BatchError>
+    where
+        M::Output: Plain,
+        L::Target: MetricTarget,
+    {
+        let n = inputs.len();
         let (outputs, _) = carve::<M::Output>(&mut self.workspace, n);
         self.model.predict_batch(inputs, outputs);
         let flat = flat_outputs::<M>(outputs);
         let last = M::OUTPUT_SHAPE.last().copied().unwrap_or(1);
-        self.loss
-            .compute(&Batch::new(Y::flat(targets), flat, last), None)
+        let batch = Batch::new(Y::flat(targets), flat, last);
+        let loss = self.loss.compute(&batch, None)?;
+        self.metrics.update(&batch)?;
+        Ok(loss)
+    }
+}
+
+/// The loss as the generated training step sees it during `fit`: Keras's loss, and the
+/// metrics updated from the same predictions (those of the training forward pass, before the
+/// update), so the step needs no second look at its outputs.
+struct Tracked<'a, L: Loss> {
+    loss: &'a L,
+    metrics: RefCell<&'a mut MetricList>,
+}
+
+impl<L: Loss> Loss for Tracked<'_, L>
+where
+    L::Target: MetricTarget,
+{
+    type Target = L::Target;
+    const NAME: &'static str = L::NAME;
+
+    fn targets_per_position(last: usize) -> usize {
+        L::targets_per_position(last)
+    }
+
+    fn compute(
+        &self,
+        batch: &Batch<'_, Self::Target>,
+        grad: Option<&mut [f32]>,
+    ) -> Result<f32, BatchError> {
+        let loss = self.loss.compute(batch, grad)?;
+        self.metrics.borrow_mut().update(batch)?;
+        Ok(loss)
     }
 }
 

@@ -40,3 +40,59 @@ pub fn digit(pixels: &[f32]) -> Option<usize> {
     let y = net.predict(&Digits::input_from_slice(pixels).ok()?);
     (0..10).max_by(|&a, &b| y[a].total_cmp(&y[b]))
 }
+
+keras_model! {
+    /// A classifier small enough to fine-tune on the device.
+    pub struct Tiny {
+        input_shape: (4,),
+        layers: [
+            Dense(5, activation = "tanh"),
+            Dense(3, activation = "softmax"),
+        ],
+    }
+}
+
+/// Trains `Tiny` for two epochs with `fit_in_place` over buffers on the stack (no allocator):
+/// the samples are shuffled in place; returns the last epoch's loss and accuracy.
+pub fn fine_tune(
+    weights: &[u8],
+    xs: &mut [static_keras::Tensor<4, 1>],
+    ys: &mut [u32],
+) -> Option<(f32, f32)> {
+    use static_keras::losses::SparseCategoricalCrossentropy;
+    use static_keras::optimizers::{Optimizer, Sgd};
+    use static_keras::train::{Trainable, Trainer};
+    use static_keras::FitOptions;
+
+    let mut net = Tiny::from_le_bytes(weights).ok()?;
+    let sgd = Sgd {
+        learning_rate: 0.1,
+        momentum: 0.9,
+        ..Default::default()
+    };
+    let mut grads = Tiny::zero_grads();
+    let mut slots = [0.0f32; Tiny::TRAINABLE_PARAMS];
+    let slots = &mut slots[..sgd.slots_per_param() * Tiny::TRAINABLE_PARAMS];
+    let mut workspace = [0.0f32; 512];
+    if Tiny::workspace_words(4) > workspace.len() {
+        return None;
+    }
+    let mut trainer = Trainer::with_buffers(
+        &mut net,
+        sgd,
+        SparseCategoricalCrossentropy::default(),
+        &mut grads,
+        slots,
+        &mut workspace,
+    )
+    .with_metrics(&["accuracy"])
+    .ok()?;
+    let options = FitOptions {
+        batch_size: 4,
+        epochs: 2,
+        seed: 7,
+        ..Default::default()
+    };
+    let logs = trainer.fit_in_place(xs, ys, options).ok()?;
+    Some((logs.get("loss")?, logs.get("accuracy")?))
+}

@@ -21,8 +21,13 @@
 //! ```
 
 mod accuracy;
+mod list;
 
 pub use accuracy::{BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy};
+pub use list::{
+    direction, CompiledMetric, Direction, MetricError, MetricKind, MetricList, MetricTarget,
+    MAX_METRICS,
+};
 
 use super::batch::Sum;
 use super::{Batch, BatchError};
