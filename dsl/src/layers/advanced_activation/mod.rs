@@ -92,6 +92,10 @@ impl LayerSpec for Relu {
         "ReLU"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         Ok(input.to_vec())
     }
@@ -169,6 +173,10 @@ impl LayerSpec for LeakyRelu {
         "LeakyReLU"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         Ok(input.to_vec())
     }
@@ -223,6 +231,10 @@ pub const ELU: Entry = Entry {
 impl LayerSpec for Elu {
     fn class(&self) -> &'static str {
         "ELU"
+    }
+
+    fn training(&self) -> Result<(), String> {
+        Ok(())
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
