@@ -90,6 +90,11 @@ def randomise_stats(model, rng):
     for v in model.weights:
         if v.path.endswith("variance"):
             v.assign(rng.uniform(0.5, 2.0, tuple(v.shape)).astype(np.float32))
+    # An adapted Normalization computes with constants taken from its variables when built
+    # (as after loading weights, Keras refreshes them).
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Normalization):
+            layer.finalize_state()
 
 
 def build(case):
