@@ -225,7 +225,13 @@ impl<const F: usize, const P: usize> Train<Tensor<F, P>> for SpatialDropout {
 impl<const F: usize, const P: usize> Train<Tensor<F, P>> for GaussianNoise {
     type Cache = ();
 
-    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), ctx: &mut TrainCtx) {
+    fn forward_train(
+        &self,
+        x: &Tensor<F, P>,
+        y: &mut Tensor<F, P>,
+        _: &mut (),
+        ctx: &mut TrainCtx,
+    ) {
         *y = *x;
         if self.stddev > 0.0 {
             for y in y.iter_mut() {
@@ -368,32 +374,41 @@ mod tests {
 
     #[test]
     fn spatial_dropout_drops_whole_channels() {
-        let check = |layer: SpatialDropout, channel_of: &dyn Fn(usize) -> usize, channels: usize| {
-            let xs = counting::<4, 30>(200);
-            let (ys, masks) = run(&layer, &xs, 21);
-            let mut kept = 0;
-            for ((x, y), m) in xs.iter().zip(&ys).zip(&masks) {
-                let mut seen = [None; 8];
-                for i in 0..x.as_slice().len() {
-                    let c = channel_of(i);
-                    // One draw per channel of the sample.
-                    assert_eq!(*seen[c].get_or_insert(m[i]), m[i], "channel {c}");
-                    assert_eq!(y[i], if m[i] == 1.0 { x[i] / 0.6 } else { 0.0 });
+        let check =
+            |layer: SpatialDropout, channel_of: &dyn Fn(usize) -> usize, channels: usize| {
+                let xs = counting::<4, 30>(200);
+                let (ys, masks) = run(&layer, &xs, 21);
+                let mut kept = 0;
+                for ((x, y), m) in xs.iter().zip(&ys).zip(&masks) {
+                    let mut seen = [None; 8];
+                    for i in 0..x.as_slice().len() {
+                        let c = channel_of(i);
+                        // One draw per channel of the sample.
+                        assert_eq!(*seen[c].get_or_insert(m[i]), m[i], "channel {c}");
+                        assert_eq!(y[i], if m[i] == 1.0 { x[i] / 0.6 } else { 0.0 });
+                    }
+                    kept += seen.iter().filter(|s| **s == Some(1.0)).count();
                 }
-                kept += seen.iter().filter(|s| **s == Some(1.0)).count();
-            }
-            binomial(kept, 200 * channels, 0.6);
-            // Different samples draw differently.
-            assert!(masks.iter().any(|m| *m != masks[0]));
-        };
+                binomial(kept, 200 * channels, 0.6);
+                // Different samples draw differently.
+                assert!(masks.iter().any(|m| *m != masks[0]));
+            };
         // SpatialDropout1D on (30, 4): channels last.
         check(SpatialDropout::new(0.4, &[30, 4], false), &|i| i % 4, 4);
         // SpatialDropout2D on (5, 6, 4) and channels_first on (5, 6, 4): 5 channels of 24.
         check(SpatialDropout::new(0.4, &[5, 6, 4], false), &|i| i % 4, 4);
         check(SpatialDropout::new(0.4, &[5, 6, 4], true), &|i| i / 24, 5);
         // SpatialDropout3D on (2, 3, 5, 4), and channels_first on (6, 1, 5, 4).
-        check(SpatialDropout::new(0.4, &[2, 3, 5, 4], false), &|i| i % 4, 4);
-        check(SpatialDropout::new(0.4, &[6, 1, 5, 4], true), &|i| i / 20, 6);
+        check(
+            SpatialDropout::new(0.4, &[2, 3, 5, 4], false),
+            &|i| i % 4,
+            4,
+        );
+        check(
+            SpatialDropout::new(0.4, &[6, 1, 5, 4], true),
+            &|i| i / 20,
+            6,
+        );
     }
 
     #[test]
@@ -408,7 +423,10 @@ mod tests {
         );
         // Mean within 4.5 standard errors; the variance within 4.5 of its own (2σ⁴/n).
         assert!(mean.abs() < 4.5 * 0.5 / (n as f64).sqrt(), "{mean}");
-        assert!((var - 0.25).abs() < 4.5 * 0.25 * (2.0 / n as f64).sqrt() + 1e-4, "{var}");
+        assert!(
+            (var - 0.25).abs() < 4.5 * 0.25 * (2.0 / n as f64).sqrt() + 1e-4,
+            "{var}"
+        );
         let mut dx = zeros::<50, 20>();
         layer.backward(&xs[0], &ys[0], &mut (), &xs[1], Some(&mut dx), None);
         assert_eq!(dx, xs[1]);
@@ -428,7 +446,10 @@ mod tests {
         }
         let (mean, var, n) = moments(ms.iter().flat_map(|m| m.iter().copied()));
         assert!((mean - 1.0).abs() < 4.5 * 0.5 / (n as f64).sqrt(), "{mean}");
-        assert!((var - 0.25).abs() < 4.5 * 0.25 * (2.0 / n as f64).sqrt() + 1e-4, "{var}");
+        assert!(
+            (var - 0.25).abs() < 4.5 * 0.25 * (2.0 / n as f64).sqrt() + 1e-4,
+            "{var}"
+        );
         let mut dx = zeros::<50, 20>();
         let mut m = ms[0];
         layer.backward(&xs[0], &ys[0], &mut m, &xs[0], Some(&mut dx), None);

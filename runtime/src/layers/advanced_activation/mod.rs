@@ -98,7 +98,11 @@ impl Relu {
         }
         let (mut d, value, clip) = if threshold != 0.0 {
             let above = x > threshold;
-            (f32::from(u8::from(above)), if above { x } else { 0.0 }, self.max_value)
+            (
+                f32::from(u8::from(above)),
+                if above { x } else { 0.0 },
+                self.max_value,
+            )
         } else if self.max_value == Some(6.0) {
             (f32::from(u8::from(x > 0.0 && x < 6.0)), 0.0, None)
         } else {
@@ -130,7 +134,12 @@ fn backward_map<const F: usize, const P: usize>(
     f: impl Fn(f32) -> f32,
 ) {
     let Some(dx) = dx else { return };
-    for ((d, &x), &g) in dx.as_mut_slice().iter_mut().zip(x.as_slice()).zip(dy.as_slice()) {
+    for ((d, &x), &g) in dx
+        .as_mut_slice()
+        .iter_mut()
+        .zip(x.as_slice())
+        .zip(dy.as_slice())
+    {
         *d += g * f(x);
     }
 }
@@ -288,7 +297,11 @@ impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for Elu {
 no_weights!(Weights for Elu);
 
 // jax.nn.elu: `where(x > 0, x, alpha·expm1(x))`, slope alpha at 0.
-elementwise_train!(Elu, |this, x| if x > 0.0 { 1.0 } else { this.alpha * expf(x) });
+elementwise_train!(Elu, |this, x| if x > 0.0 {
+    1.0
+} else {
+    this.alpha * expf(x)
+});
 
 #[cfg(test)]
 mod tests {
@@ -349,11 +362,26 @@ mod tests {
         // jax.grad of Keras 3.15's layers at these points (printed by hand from JAX 0.10).
         let x = [-2.0, -1.0, 0.0, 0.5, 1.0, 2.0, 5.0, 6.0, 7.0];
         let slopes = |relu: Relu| x.map(|x| relu.derivative(x));
-        assert_eq!(slopes(Relu::default()), [0., 0., 0., 1., 1., 1., 1., 1., 1.]);
-        assert_eq!(slopes(Relu::new(Some(6.0), 0.0, 0.0)), [0., 0., 0., 1., 1., 1., 1., 0., 0.]);
-        assert_eq!(slopes(Relu::new(Some(5.0), 0.0, 0.0)), [0., 0., 0., 1., 1., 1., 0.5, 0., 0.]);
-        assert_eq!(slopes(Relu::new(None, 0.5, 0.0)), [0.5, 0.5, 1., 1., 1., 1., 1., 1., 1.]);
-        assert_eq!(slopes(Relu::new(None, 0.0, 1.0)), [0., 0., 0., 0., 0., 1., 1., 1., 1.]);
+        assert_eq!(
+            slopes(Relu::default()),
+            [0., 0., 0., 1., 1., 1., 1., 1., 1.]
+        );
+        assert_eq!(
+            slopes(Relu::new(Some(6.0), 0.0, 0.0)),
+            [0., 0., 0., 1., 1., 1., 1., 0., 0.]
+        );
+        assert_eq!(
+            slopes(Relu::new(Some(5.0), 0.0, 0.0)),
+            [0., 0., 0., 1., 1., 1., 0.5, 0., 0.]
+        );
+        assert_eq!(
+            slopes(Relu::new(None, 0.5, 0.0)),
+            [0.5, 0.5, 1., 1., 1., 1., 1., 1., 1.]
+        );
+        assert_eq!(
+            slopes(Relu::new(None, 0.0, 1.0)),
+            [0., 0., 0., 0., 0., 1., 1., 1., 1.]
+        );
         assert_eq!(
             slopes(Relu::new(Some(5.0), 0.5, 1.0)),
             [0.5, 0.5, 0.5, 0.5, 0., 1., 0.5, 0., 0.]

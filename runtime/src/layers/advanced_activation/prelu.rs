@@ -375,11 +375,19 @@ mod tests {
     #[test]
     fn zero_passes_no_gradient() {
         // JAX: relu'(0) = 0 on both parts.
-        let prelu: PRelu<1, 1, 1, 1, 2, 0, 2> = PRelu::from_le_bytes_const(&[0, 0, 0, 63, 0, 0, 0, 63]);
+        let prelu: PRelu<1, 1, 1, 1, 2, 0, 2> =
+            PRelu::from_le_bytes_const(&[0, 0, 0, 63, 0, 0, 0, 63]);
         let x = tensor::<2, 1>(&[0.0, -2.0]);
         let mut dx = zeros::<2, 1>();
         let mut grads = PRelu::new();
-        prelu.backward(&x, &x, &mut (), &tensor(&[1.0, 1.0]), Some(&mut dx), Some(&mut grads));
+        prelu.backward(
+            &x,
+            &x,
+            &mut (),
+            &tensor(&[1.0, 1.0]),
+            Some(&mut dx),
+            Some(&mut grads),
+        );
         assert_eq!(dx.as_slice(), &[0.0, 0.5]);
         assert_eq!(grads.alpha.as_slice(), &[0.0, -2.0]);
     }

@@ -676,7 +676,8 @@ mod tests {
         let mut rng = crate::train::Rng::new(3);
         let mut tensor = |scale: f32, shift: f32| {
             let mut t = zeros::<3, 4>();
-            t.iter_mut().for_each(|v| *v = (rng.uniform() - shift) * scale);
+            t.iter_mut()
+                .for_each(|v| *v = (rng.uniform() - shift) * scale);
             t
         };
         let xs = [tensor(2.0, 0.5), tensor(2.0, 0.2), tensor(3.0, 0.7)];
@@ -690,7 +691,10 @@ mod tests {
         let h = 1e-2;
         let close = |analytic: f32, numeric: f32, what: &str| {
             let err = (analytic - numeric).abs() / numeric.abs().max(1.0);
-            assert!(err < 1e-2, "{what}: backward {analytic}, differences {numeric}");
+            assert!(
+                err < 1e-2,
+                "{what}: backward {analytic}, differences {numeric}"
+            );
         };
         for s in 0..3 {
             for i in 0..12 {
@@ -752,13 +756,18 @@ mod tests {
     #[test]
     fn training_uses_the_batch_statistics_and_updates_the_moving_ones() {
         // One channel, two samples of two positions: values 1, 3, 5, 7 (mean 4, variance 5).
-        let mut bn = BatchNorm::<1>::from_parts([2.0], [1.0], [10.0], [3.0], 0.0).with_momentum(0.9);
+        let mut bn =
+            BatchNorm::<1>::from_parts([2.0], [1.0], [10.0], [3.0], 0.0).with_momentum(0.9);
         let xs = [tensor::<1, 2>(&[1.0, 3.0]), tensor::<1, 2>(&[5.0, 7.0])];
         let mut ys = [zeros::<1, 2>(); 2];
         let mut caches = [[[0.0; 1]; 2]; 2];
         bn.forward_train_batch(&xs, &mut ys, &mut caches, &mut TrainCtx::new(0));
         let inv = 2.0 * rsqrt(5.0);
-        for (y, x) in ys.iter().flat_map(|y| y.iter()).zip([1.0f32, 3.0, 5.0, 7.0]) {
+        for (y, x) in ys
+            .iter()
+            .flat_map(|y| y.iter())
+            .zip([1.0f32, 3.0, 5.0, 7.0])
+        {
             assert!((y - ((x - 4.0) * inv + 1.0)).abs() < 1e-6, "{ys:?}");
         }
         assert_eq!(caches[1], [[4.0], [5.0]]);
@@ -805,6 +814,9 @@ mod tests {
         bn.trainable_mut(&mut |v| v[0] += 1.0);
         bn.after_update();
         assert_eq!(bn.factors(), (&[2.0, 1.0], &[1.0, 0.0]));
-        assert_eq!(BatchNorm::<2, 1, false, false>::default().trainable_count(), 0);
+        assert_eq!(
+            BatchNorm::<2, 1, false, false>::default().trainable_count(),
+            0
+        );
     }
 }

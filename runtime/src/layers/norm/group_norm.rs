@@ -303,10 +303,8 @@ impl<
         }
         let Some(dx) = dx else { return };
         // Σg and Σg·x̂ per group, from the channel sums (γ is constant over a channel).
-        let mean_g =
-            Self::per_group(&core::array::from_fn(|c| sum_dy[c] * gamma(c)), count);
-        let mean_gx =
-            Self::per_group(&core::array::from_fn(|c| sum_dy_xhat[c] * gamma(c)), count);
+        let mean_g = Self::per_group(&core::array::from_fn(|c| sum_dy[c] * gamma(c)), count);
+        let mean_gx = Self::per_group(&core::array::from_fn(|c| sum_dy_xhat[c] * gamma(c)), count);
         let dx = dx.as_mut_slice();
         for base in (0..x.len()).step_by(C * INNER) {
             for c in 0..C {
