@@ -10,11 +10,7 @@ mod mlp {
     include!("generated/train_steps.rs");
 }
 
-// The CNN suite (Conv2D, MaxPooling2D) runs once those layers train: their `Train`
-// implementations are another branch's work (bconv), and without them `Net::compile` is a
-// compile error. Merged with that branch's work in progress it passed (worst 6.1e-7): remove
-// this `cfg` when both are on main.
-#[cfg(any())]
+// A small CNN (Conv2D, MaxPooling2D) under every optimizer configuration.
 mod cnn {
     use super::train;
     include!("generated/train_steps_cnn.rs");

@@ -81,6 +81,8 @@ impl Report {
         }
     }
 
+    /// Runs one case and compares its loss and gradients; returns the model after the step
+    /// (for [`Report::after`]), `None` when it could not run.
     #[allow(clippy::too_many_arguments)]
     pub fn case<M, L>(
         &mut self,
@@ -91,7 +93,8 @@ impl Report {
         g: &[u8],
         loss: L,
         value: f32,
-    ) where
+    ) -> Option<M>
+    where
         M: Trainable,
         M::InputElem: InputElem,
         L: Loss,
@@ -100,7 +103,7 @@ impl Report {
         let mut model = M::zeroed();
         if let Err(e) = static_keras::load_le_bytes(&mut model, w) {
             self.failures.push(format!("{name}: weights: {e}"));
-            return;
+            return None;
         }
         let x = f32s(x);
         let in_len: usize = M::INPUT_SHAPE.iter().product();
@@ -125,7 +128,7 @@ impl Report {
             Ok(loss) => loss,
             Err(e) => {
                 self.failures.push(format!("{name}: loss: {e}"));
-                return;
+                return None;
             }
         };
         let mut ours = Vec::new();
@@ -138,7 +141,7 @@ impl Report {
                 ours.len(),
                 want.len()
             ));
-            return;
+            return None;
         }
         for (i, (&a, &b)) in ours.iter().zip(&want).enumerate() {
             let e = error(a, b);
@@ -163,6 +166,47 @@ impl Report {
             self.failures.push(format!(
                 "{name}: error {:.3e} at {} (got {}, Keras {})",
                 worst.0, worst.1, worst.2, worst.3
+            ));
+        }
+        Some(model)
+    }
+
+    /// Compares every weight of `model` after its training step (`model.weights` order) with
+    /// Keras's after `stateless_call`: the moving statistics updated, the rest unchanged.
+    pub fn after<M: static_keras::Model>(&mut self, name: &str, model: Option<&M>, a: &[u8]) {
+        let Some(model) = model else { return };
+        let mut ours = Vec::new();
+        model.visit_layers(&mut |_, layer| {
+            for i in 0..layer.variables().len() {
+                layer.store_variable(i, &mut |v| ours.push(v));
+            }
+        });
+        let want = f32s(a);
+        if ours.len() != want.len() {
+            self.failures.push(format!(
+                "{name}: {} weights after the step but Keras has {}",
+                ours.len(),
+                want.len()
+            ));
+            return;
+        }
+        let mut worst = (0.0f32, 0usize);
+        for (i, (&a, &b)) in ours.iter().zip(&want).enumerate() {
+            let e = error(a, b);
+            if e > worst.0 || e.is_nan() {
+                worst = (if e.is_nan() { f32::INFINITY } else { e }, i);
+            }
+        }
+        if let Some(line) = self.lines.last_mut() {
+            *line += &format!("  weights after {:.2e}", worst.0);
+        }
+        if worst.0 > self.worst.0 {
+            self.worst = (worst.0, format!("{name} (weights after the step)"));
+        }
+        if worst.0 > TOLERANCE {
+            self.failures.push(format!(
+                "{name}: weight {} after the step: error {:.3e} (got {}, Keras {})",
+                worst.1, worst.0, ours[worst.1], want[worst.1]
             ));
         }
     }
@@ -197,7 +241,12 @@ macro_rules! grads_suite {
         suite: $suite:literal,
         keras: $keras:literal,
         cases: [ $(
-            $name:ident { model: { $($body:tt)* }, loss: $loss:expr, value: $value:literal $(,)? }
+            $name:ident {
+                model: { $($body:tt)* },
+                loss: $loss:expr,
+                value: $value:literal
+                $(, after: $after:literal)? $(,)?
+            }
         ),* $(,)? ],
     ) => {
         #[test]
@@ -214,7 +263,7 @@ macro_rules! grads_suite {
                         include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".", $ext, ".bin"))
                     };
                 }
-                report.case::<Case, _>(
+                let _model = report.case::<Case, _>(
                     stringify!($name),
                     file!("w"),
                     file!("x"),
@@ -223,6 +272,7 @@ macro_rules! grads_suite {
                     $loss,
                     $value,
                 );
+                $(report.after(stringify!($name), _model.as_ref(), file!($after));)?
             })*
             report.finish();
         }

@@ -392,6 +392,7 @@ pub fn trainable(plan: &Plan) -> TokenStream {
          have none."
     );
     let trainable_params = lit(trainable_params);
+    let updated = grad_layers.iter().map(|&l| &plan.layers[l].field);
     quote! {
         #[doc = #grads_doc]
         #[derive(Clone, Debug)]
@@ -449,6 +450,7 @@ pub fn trainable(plan: &Plan) -> TokenStream {
                 state: &mut #rt::train::optimizers::OptimizerState,
             ) {
                 #rt::train::apply_vars::<Self, O, #max_vars>(self, grads, slots, optimizer, state);
+                #(#rt::train::Params::after_update(&mut self.#updated);)*
             }
 
             fn grads_in_keras_order(grads: &#grads, out: &mut dyn FnMut(f32)) {

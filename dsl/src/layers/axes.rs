@@ -29,6 +29,10 @@ impl LayerSpec for RepeatVector {
         "RepeatVector"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         match input {
             [features] => Ok(vec![self.n, *features]),
@@ -107,6 +111,10 @@ pub const PERMUTE: Entry = Entry {
 impl LayerSpec for Permute {
     fn class(&self) -> &'static str {
         "Permute"
+    }
+
+    fn training(&self) -> Result<(), String> {
+        Ok(())
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {

@@ -1,14 +1,117 @@
-//! `Dropout(rate, noise_shape=None, seed=None)`: identity at inference, checked arguments.
+//! `Dropout(rate, noise_shape=None, seed=None)`: identity at inference, inverted dropout in
+//! training; and Keras's `noise_shape`, which AlphaDropout takes too.
 
-use proc_macro2::TokenStream;
-use quote::quote;
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::spanned::Spanned;
 
-use super::{rt, Cfg, Entry, LayerSpec, ShapeError};
-use crate::args::{opt, req, tuple_items};
+use super::{fmt_shape, lit, rt, Cfg, Entry, LayerSpec, ShapeError};
+use crate::args::{int_value, is_none, opt, req, tuple_items, Args};
+
+/// Keras's `noise_shape` as written: one entry per axis, the batch axis first; `None` takes
+/// the input's size, an integer must be 1 (one draw shared along the axis) or the input's size.
+pub struct NoiseShape {
+    entries: Vec<(Option<usize>, Span)>,
+    span: Span,
+}
+
+impl NoiseShape {
+    /// `noise_shape` of `args` (`None` when absent or `None`); errors are reported.
+    pub fn read(args: &Args) -> Option<Option<NoiseShape>> {
+        let class = &args.call.class;
+        let Some(expr) = args.get("noise_shape").filter(|e| !is_none(e)) else {
+            return Some(None);
+        };
+        let Some(items) = tuple_items(expr) else {
+            args.cx.error_spanned_by(
+                expr,
+                format!("`noise_shape` of {class} expects a tuple such as `(None, 1, 8)`"),
+            );
+            return None;
+        };
+        let mut entries = Vec::new();
+        for item in items {
+            if is_none(item) {
+                entries.push((None, item.span()));
+                continue;
+            }
+            match int_value(item).and_then(|v| usize::try_from(v).ok()) {
+                Some(v) if v > 0 => entries.push((Some(v), item.span())),
+                _ => {
+                    args.cx.error_spanned_by(
+                        item,
+                        format!(
+                            "an entry of `noise_shape` of {class} is `None` or a positive integer, found `{}`",
+                            item.to_token_stream()
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(Some(NoiseShape {
+            entries,
+            span: expr.span(),
+        }))
+    }
+
+    /// Checks the entries against the input (Keras broadcasts the noise to it).
+    pub fn check(&self, class: &str, input: &[usize]) -> Result<(), ShapeError> {
+        let len = self.entries.len();
+        if len != input.len() + 1 {
+            return Err(ShapeError::new(
+                self.span,
+                format!(
+                    "{class} noise_shape has {len} entries but its input has rank {} plus the batch axis",
+                    input.len()
+                ),
+            ));
+        }
+        for (k, &(entry, span)) in self.entries.iter().enumerate() {
+            match (k, entry) {
+                (_, None | Some(1)) => {}
+                (0, Some(n)) => {
+                    return Err(ShapeError::new(
+                        span,
+                        format!(
+                            "{class} noise_shape gives the batch axis {n}: static-keras does not fix the batch size, so write `None` (a draw per sample) or 1 (one draw for the batch)"
+                        ),
+                    ))
+                }
+                (k, Some(n)) if n != input[k - 1] => {
+                    return Err(ShapeError::new(
+                        span,
+                        format!(
+                            "{class} noise_shape gives axis {k} size {n}, which does not broadcast to its input {}: use `None`, 1 or {}",
+                            fmt_shape(input),
+                            input[k - 1]
+                        ),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The runtime `NoiseShape` for the input.
+    pub fn tokens(&self, input: &[usize]) -> TokenStream {
+        let rt = rt();
+        let dims = input.iter().map(|&d| lit(d));
+        let entries = self.entries.iter().map(|(e, _)| match e {
+            Some(n) => {
+                let n = lit(*n);
+                quote!(::core::option::Option::Some(#n))
+            }
+            None => quote!(::core::option::Option::None),
+        });
+        quote!(#rt::NoiseShape::new(&[#(#dims),*], &[#(#entries),*]))
+    }
+}
 
 struct Dropout {
     rate: f64,
-    noise_shape: Option<(usize, proc_macro2::Span)>,
+    noise_shape: Option<NoiseShape>,
 }
 
 pub const DROPOUT: Entry = Entry {
@@ -26,22 +129,7 @@ pub const DROPOUT: Entry = Entry {
         if !args.is_none("seed") {
             args.int("seed", None)?;
         }
-        let noise_shape = match args
-            .get("noise_shape")
-            .filter(|_| !args.is_none("noise_shape"))
-        {
-            None => None,
-            Some(expr) => match tuple_items(expr) {
-                Some(items) => Some((items.len(), syn::spanned::Spanned::span(expr))),
-                None => {
-                    args.cx.error_spanned_by(
-                        expr,
-                        "`noise_shape` of Dropout expects a tuple such as `(None, 1, 8)`",
-                    );
-                    return None;
-                }
-            },
-        };
+        let noise_shape = NoiseShape::read(args)?;
         Some(Box::new(Dropout { rate, noise_shape }))
     },
 };
@@ -56,17 +144,8 @@ impl LayerSpec for Dropout {
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
-        // noise_shape includes the batch axis, as in Keras.
-        if let Some((len, span)) = self.noise_shape {
-            if len != input.len() + 1 {
-                return Err(ShapeError::new(
-                    span,
-                    format!(
-                        "Dropout noise_shape has {len} entries but its input has rank {} plus the batch axis",
-                        input.len()
-                    ),
-                ));
-            }
+        if let Some(noise) = &self.noise_shape {
+            noise.check(self.class(), input)?;
         }
         Ok(input.to_vec())
     }
@@ -76,10 +155,16 @@ impl LayerSpec for Dropout {
         quote!(#rt::Dropout)
     }
 
-    fn init(&self, _: &[usize], _: &[usize]) -> TokenStream {
+    fn init(&self, input: &[usize], _: &[usize]) -> TokenStream {
         let rt = rt();
         let rate = self.rate as f32;
-        quote!(#rt::Dropout::new(#rate))
+        match &self.noise_shape {
+            None => quote!(#rt::Dropout::new(#rate)),
+            Some(noise) => {
+                let noise = noise.tokens(input);
+                quote!(#rt::Dropout::new(#rate).with_noise_shape(#noise))
+            }
+        }
     }
 
     fn config(&self) -> Vec<(&'static str, Cfg)> {

@@ -5,10 +5,10 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::quote;
-use syn::spanned::Spanned;
 
-use super::{fmt_shape, rt, Cfg, Entry, LayerSpec, ShapeError};
-use crate::args::{is_none, opt, req, tuple_items, Args};
+use super::dropout::NoiseShape;
+use super::{fmt_shape, lit, rt, Cfg, Entry, LayerSpec, ShapeError};
+use crate::args::{is_none, opt, req, Args};
 
 /// Which layer, with what its runtime value keeps.
 #[derive(Clone, Copy)]
@@ -26,7 +26,7 @@ struct IdentityLayer {
     /// `rate`, or `stddev` for GaussianNoise.
     value: f64,
     channels_first: bool,
-    noise_shape: Option<(usize, Span)>,
+    noise_shape: Option<NoiseShape>,
     span: Span,
 }
 
@@ -120,18 +120,7 @@ fn build(args: &Args, kind: Kind) -> Option<Box<dyn LayerSpec>> {
             return None;
         }
     }
-    if let Some(expr) = args.get("noise_shape").filter(|e| !is_none(e)) {
-        match tuple_items(expr) {
-            Some(items) => layer.noise_shape = Some((items.len(), expr.span())),
-            None => {
-                args.cx.error_spanned_by(
-                    expr,
-                    format!("`noise_shape` of {class} expects a tuple such as `(None, 1, 8)`"),
-                );
-                return None;
-            }
-        }
-    }
+    layer.noise_shape = NoiseShape::read(args)?;
     Some(Box::new(layer))
 }
 
@@ -146,6 +135,12 @@ impl LayerSpec for IdentityLayer {
             Kind::GaussianDropout => "GaussianDropout",
             Kind::AlphaDropout => "AlphaDropout",
         }
+    }
+
+    /// Training draws with the trainer's generator, as Keras's layers do in `fit` (their
+    /// distribution, not Keras's bits).
+    fn training(&self) -> Result<(), String> {
+        Ok(())
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
@@ -170,18 +165,8 @@ impl LayerSpec for IdentityLayer {
                 ));
             }
         }
-        // noise_shape includes the batch axis, as in Keras.
-        if let Some((len, span)) = self.noise_shape {
-            if len != input.len() + 1 {
-                return Err(ShapeError::new(
-                    span,
-                    format!(
-                        "{} noise_shape has {len} entries but its input has rank {} plus the batch axis",
-                        self.class(),
-                        input.len()
-                    ),
-                ));
-            }
+        if let Some(noise) = &self.noise_shape {
+            noise.check(self.class(), input)?;
         }
         Ok(input.to_vec())
     }
@@ -220,12 +205,22 @@ impl LayerSpec for IdentityLayer {
 
     fn init(&self, input: &[usize], output: &[usize]) -> TokenStream {
         let ty = self.field_type(input, output);
+        let value = Literal::f32_suffixed(self.value as f32);
         match self.kind {
             Kind::Identity => ty,
-            _ => {
-                let value = Literal::f32_suffixed(self.value as f32);
-                quote!(#ty::new(#value))
+            Kind::Spatial(_) => {
+                let dims = input.iter().map(|&d| lit(d));
+                let first = self.channels_first;
+                quote!(#ty::new(#value, &[#(#dims),*], #first))
             }
+            Kind::AlphaDropout => match &self.noise_shape {
+                Some(noise) => {
+                    let noise = noise.tokens(input);
+                    quote!(#ty::new(#value).with_noise_shape(#noise))
+                }
+                None => quote!(#ty::new(#value)),
+            },
+            _ => quote!(#ty::new(#value)),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::memory::zeroable;
+use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::{zeros, Tensor};
 
 /// Most axes (batch excluded) of the input of a layer whose axis layout is set when it is built:
@@ -38,6 +39,32 @@ impl<const F: usize, const N: usize> Layer<Tensor<F, 1>> for RepeatVector<F, N> 
 }
 
 no_weights!(<const F: usize, const N: usize> Weights for RepeatVector<F, N>);
+
+/// The training path: the gradient of the vector is the sum over its `N` copies.
+impl<const F: usize, const N: usize> Train<Tensor<F, 1>> for RepeatVector<F, N> {
+    type Cache = ();
+
+    fn forward_train(&self, x: &Tensor<F, 1>, y: &mut Tensor<F, N>, _: &mut (), _: &mut TrainCtx) {
+        *y = self.forward(x);
+    }
+
+    fn backward(
+        &self,
+        _x: &Tensor<F, 1>,
+        _y: &Tensor<F, N>,
+        _: &mut (),
+        dy: &Tensor<F, N>,
+        dx: Option<&mut Tensor<F, 1>>,
+        _grads: Option<&mut Self>,
+    ) {
+        let Some(dx) = dx else { return };
+        for step in dy.as_slice().chunks_exact(F) {
+            crate::train::add_into(dx.as_mut_slice(), step);
+        }
+    }
+}
+
+no_params!(<const F: usize, const N: usize> Params for RepeatVector<F, N>);
 
 /// Keras `Permute(dims)`: the axes of the input reordered; `dims` is a permutation of
 /// `1..=rank` counting the first axis after the batch as 1, as in Keras (`Permute((2, 1))`
@@ -165,6 +192,71 @@ impl<const FI: usize, const PI: usize, const FO: usize, const PO: usize> Layer<T
 
 no_weights!(<const FI: usize, const PI: usize, const FO: usize, const PO: usize> Weights for Permute<FI, PI, FO, PO>);
 
+impl<const FI: usize, const PI: usize, const FO: usize, const PO: usize> Permute<FI, PI, FO, PO> {
+    /// Calls `f(o, i)` for every output index `o` in order with the input index `i` it takes.
+    fn each(&self, mut f: impl FnMut(usize, usize)) {
+        let r = self.rank;
+        let mut in_stride = [1; MAX_RANK];
+        for k in (0..r - 1).rev() {
+            in_stride[k] = in_stride[k + 1] * self.shape[k + 1];
+        }
+        let mut len = [1; MAX_RANK];
+        let mut stride = [0; MAX_RANK];
+        for j in 0..r {
+            len[j] = self.shape[self.from[j]];
+            stride[j] = in_stride[self.from[j]];
+        }
+        let (mut index, mut src) = ([0usize; MAX_RANK], 0usize);
+        for o in 0..FO * PO {
+            f(o, src);
+            let mut j = r;
+            while j > 0 {
+                j -= 1;
+                index[j] += 1;
+                src += stride[j];
+                if index[j] < len[j] {
+                    break;
+                }
+                src -= stride[j] * len[j];
+                index[j] = 0;
+            }
+        }
+    }
+}
+
+/// The training path: the gradient moves back along the inverse permutation.
+impl<const FI: usize, const PI: usize, const FO: usize, const PO: usize> Train<Tensor<FI, PI>>
+    for Permute<FI, PI, FO, PO>
+{
+    type Cache = ();
+
+    fn forward_train(
+        &self,
+        x: &Tensor<FI, PI>,
+        y: &mut Tensor<FO, PO>,
+        _: &mut (),
+        _: &mut TrainCtx,
+    ) {
+        *y = self.forward(x);
+    }
+
+    fn backward(
+        &self,
+        _x: &Tensor<FI, PI>,
+        _y: &Tensor<FO, PO>,
+        _: &mut (),
+        dy: &Tensor<FO, PO>,
+        dx: Option<&mut Tensor<FI, PI>>,
+        _grads: Option<&mut Self>,
+    ) {
+        let Some(dx) = dx else { return };
+        let (dx, dy) = (dx.as_mut_slice(), dy.as_slice());
+        self.each(|o, i| dx[i] += dy[o]);
+    }
+}
+
+no_params!(<const FI: usize, const PI: usize, const FO: usize, const PO: usize> Params for Permute<FI, PI, FO, PO>);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +319,18 @@ mod tests {
         let p: Permute<1, 12, 3, 4> = Permute::new(&[4, 3, 1], &[3, 1, 2]);
         let y = p.forward(&iota::<1, 12>());
         assert_eq!(y.as_slice(), iota::<3, 4>().as_slice());
+    }
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::gradients;
+        gradients::<_, Tensor<3, 1>>(&RepeatVector::<3, 4>, 1);
+        let p: Permute<4, 6, 2, 12> = Permute::new(&[2, 3, 4], &[3, 2, 1]);
+        gradients::<_, Tensor<4, 6>>(&p, 2);
+        let p: Permute<4, 6, 3, 8> = Permute::new(&[2, 3, 4], &[1, 3, 2]);
+        gradients::<_, Tensor<4, 6>>(&p, 3);
+        // The traversal of the backward pass is the forward pass's.
+        let x = iota::<4, 6>();
+        let y = p.forward(&x);
+        p.each(|o, i| assert_eq!(y[o], x[i]));
     }
 }

@@ -1,9 +1,10 @@
-//! The layers that are the identity at inference: `Identity`, and the noise and dropout
-//! variants that only act in training (`SpatialDropout1D/2D/3D`, `GaussianNoise`,
-//! `GaussianDropout`, `AlphaDropout`). Each keeps its training argument for the record.
+//! `Identity`: returns its input, at inference and in training. (The noise layers, the identity
+//! at inference only, are in `noise.rs`.)
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::memory::zeroable;
+use crate::train::{add_into, no_params, Params, Train, TrainCtx};
+use crate::Tensor;
 
 /// Keras `Identity()`: returns its input.
 ///
@@ -21,149 +22,61 @@ pub struct Identity;
 
 zeroable!([] Identity => Identity);
 
-/// Keras `SpatialDropout1D(rate, seed=None)`, `SpatialDropout2D(rate, data_format=None,
-/// seed=None)`, `SpatialDropout3D(…)`: in training they drop whole channels; at inference
-/// (`predict`) Keras returns the input unchanged, and so does this layer.
-///
-/// # Shapes
-/// - input and output: any tensor, unchanged (Keras asks rank 2, 3 or 4 without the batch).
-///
-/// ```
-/// use static_keras_runtime::{zeros, Layer, SpatialDropout};
-/// let x = zeros::<3, 4>();
-/// assert_eq!(SpatialDropout::new(0.5).forward(&x), x);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct SpatialDropout {
-    /// The training-time rate at which channels are dropped.
-    pub rate: f32,
-}
-
-zeroable!([] SpatialDropout => SpatialDropout { rate });
-
-impl SpatialDropout {
-    /// A layer with the given training rate.
-    pub const fn new(rate: f32) -> Self {
-        Self { rate }
+impl<T: Clone> Layer<T> for Identity {
+    type Output = T;
+    #[inline]
+    fn forward(&self, x: &T) -> T {
+        x.clone()
     }
 }
 
-/// Keras `GaussianNoise(stddev, seed=None)`: adds zero-mean noise in training; the identity at
-/// inference.
-///
-/// # Shapes
-/// - input and output: any tensor, unchanged.
-///
-/// ```
-/// use static_keras_runtime::{zeros, GaussianNoise, Layer};
-/// let x = zeros::<3, 1>();
-/// assert_eq!(GaussianNoise::new(0.1).forward(&x), x);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct GaussianNoise {
-    /// The training-time standard deviation of the noise.
-    pub stddev: f32,
-}
+no_weights!(Weights for Identity);
 
-zeroable!([] GaussianNoise => GaussianNoise { stddev });
+/// Training: the identity, and the gradient passes unchanged.
+impl<const F: usize, const P: usize> Train<Tensor<F, P>> for Identity {
+    type Cache = ();
 
-impl GaussianNoise {
-    /// A layer with the given training noise.
-    pub const fn new(stddev: f32) -> Self {
-        Self { stddev }
+    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), _: &mut TrainCtx) {
+        *y = *x;
     }
-}
 
-/// Keras `GaussianDropout(rate, seed=None)`: multiplies by noise of mean 1 in training; the
-/// identity at inference.
-///
-/// # Shapes
-/// - input and output: any tensor, unchanged.
-///
-/// ```
-/// use static_keras_runtime::{zeros, GaussianDropout, Layer};
-/// let x = zeros::<3, 1>();
-/// assert_eq!(GaussianDropout::new(0.2).forward(&x), x);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct GaussianDropout {
-    /// The training-time rate.
-    pub rate: f32,
-}
-
-zeroable!([] GaussianDropout => GaussianDropout { rate });
-
-impl GaussianDropout {
-    /// A layer with the given training rate.
-    pub const fn new(rate: f32) -> Self {
-        Self { rate }
-    }
-}
-
-/// Keras `AlphaDropout(rate, noise_shape=None, seed=None)`: SELU-preserving dropout in
-/// training; the identity at inference.
-///
-/// # Shapes
-/// - input and output: any tensor, unchanged.
-///
-/// ```
-/// use static_keras_runtime::{zeros, AlphaDropout, Layer};
-/// let x = zeros::<3, 1>();
-/// assert_eq!(AlphaDropout::new(0.2).forward(&x), x);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct AlphaDropout {
-    /// The training-time rate.
-    pub rate: f32,
-}
-
-zeroable!([] AlphaDropout => AlphaDropout { rate });
-
-impl AlphaDropout {
-    /// A layer with the given training rate.
-    pub const fn new(rate: f32) -> Self {
-        Self { rate }
-    }
-}
-
-/// The identity `Layer` and empty `Weights` of each type.
-macro_rules! identity_layers {
-    ($($ty:ident),*) => {$(
-        impl<T: Clone> Layer<T> for $ty {
-            type Output = T;
-            #[inline]
-            fn forward(&self, x: &T) -> T {
-                x.clone()
-            }
+    fn backward(
+        &self,
+        _x: &Tensor<F, P>,
+        _y: &Tensor<F, P>,
+        _: &mut (),
+        dy: &Tensor<F, P>,
+        dx: Option<&mut Tensor<F, P>>,
+        _grads: Option<&mut Self>,
+    ) {
+        if let Some(dx) = dx {
+            add_into(dx.as_mut_slice(), dy.as_slice());
         }
-
-        no_weights!(Weights for $ty);
-    )*};
+    }
 }
 
-identity_layers!(
-    Identity,
-    SpatialDropout,
-    GaussianNoise,
-    GaussianDropout,
-    AlphaDropout
-);
+no_params!(Params for Identity);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zeros;
+    use crate::{zeros, AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout};
 
     #[test]
-    fn every_layer_returns_its_input() {
+    fn every_layer_returns_its_input_at_inference() {
         let mut x = zeros::<2, 3>();
         x.as_mut_slice()
             .copy_from_slice(&[1.0, -2.0, 3.5, 0.0, -0.5, 9.0]);
         assert_eq!(Identity.forward(&x), x);
-        assert_eq!(SpatialDropout::new(0.9).forward(&x), x);
+        assert_eq!(SpatialDropout::new(0.9, &[3, 2], false).forward(&x), x);
         assert_eq!(GaussianNoise::new(1.0).forward(&x), x);
         assert_eq!(GaussianDropout::new(0.5).forward(&x), x);
         assert_eq!(AlphaDropout::new(0.5).forward(&x), x);
         assert_eq!(Identity.param_count(), 0);
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        crate::train::check::gradients::<_, Tensor<3, 2>>(&Identity, 1);
     }
 }

@@ -13,6 +13,7 @@ mod global_pool;
 mod identity;
 mod masking;
 mod merge;
+mod noise;
 pub mod norm;
 mod padding;
 mod pool;
@@ -30,12 +31,13 @@ pub use depthwise::{
     DepthwiseConv, DepthwiseConv1d, DepthwiseConv2d, SeparableCache, SeparableConv,
     SeparableConv1d, SeparableConv2d,
 };
-pub use dropout::Dropout;
+pub use dropout::{Dropout, NoiseShape};
 pub use embedding::{Embedding, TokenIds};
 pub use global_pool::{GlobalAvgPool, GlobalMaxPool};
-pub use identity::{AlphaDropout, GaussianDropout, GaussianNoise, Identity, SpatialDropout};
+pub use identity::Identity;
 pub use masking::Masking;
 pub use merge::{Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract};
+pub use noise::{AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout};
 pub use norm::{
     BatchNorm, Dims0, Dims1, Dims2, Dims3, Dims4, GroupNorm, LayerNorm, Normalization, Rescaling,
     VarShape,

@@ -191,6 +191,10 @@ pub trait Params {
 
     /// Calls `f` on each trainable variable in Keras's order.
     fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32]));
+
+    /// Called after the optimizer changed the trainable variables, for layers that keep values
+    /// derived from them (BatchNormalization's fused inference factors).
+    fn after_update(&mut self) {}
 }
 
 /// Implements [`Params`] for a layer without trainable variables.
@@ -426,7 +430,7 @@ pub(crate) mod check {
     /// give; the bound is 2e-2 relative).
     pub fn gradients<L, In>(layer: &L, seed: u64)
     where
-        L: Train<In> + Weights + Clone + Default,
+        L: Train<In> + Weights + Clone,
         In: Plain + AsValues,
         L::Output: Plain + AsValues,
     {

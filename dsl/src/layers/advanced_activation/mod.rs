@@ -92,6 +92,10 @@ impl LayerSpec for Relu {
         "ReLU"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         Ok(input.to_vec())
     }
@@ -174,6 +178,10 @@ impl LayerSpec for LeakyRelu {
         "LeakyReLU"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         Ok(input.to_vec())
     }
@@ -233,6 +241,10 @@ pub const ELU: Entry = Entry {
 impl LayerSpec for Elu {
     fn class(&self) -> &'static str {
         "ELU"
+    }
+
+    fn training(&self) -> Result<(), String> {
+        Ok(())
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {

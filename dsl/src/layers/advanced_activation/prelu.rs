@@ -89,6 +89,10 @@ impl LayerSpec for PRelu {
         "PReLU"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         if input.len() > PRELU_MAX_RANK {
             return Err(ShapeError::new(

@@ -95,6 +95,10 @@ impl LayerSpec for Softmax {
         "Softmax"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         let axes = self.resolved(input)?;
         let max = static_keras_runtime::MAX_RANK;

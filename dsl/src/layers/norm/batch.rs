@@ -6,12 +6,16 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
 use super::{block, epsilon, f32_lit, flag, read_axes, resolve_axes, AxisForm};
-use crate::args::{ignored, opt};
+use crate::args::{bool_value, ignored, opt};
 use crate::layers::{lit, rt, Cfg, Entry, LayerSpec, Memory, ShapeError};
 
 struct BatchNorm {
     axis: i64,
     epsilon: f64,
+    /// Training only: the moving statistics' update.
+    momentum: f64,
+    /// Keras's `trainable = False`: inference mode inside training too.
+    frozen: bool,
     center: bool,
     scale: bool,
     axis_span: Span,
@@ -23,7 +27,7 @@ pub const BATCH_NORMALIZATION: Entry = Entry {
     class: "BatchNormalization",
     signature: &[
         opt("axis"),
-        // Training only, but positional before epsilon: read (it must be a number) and unused.
+        // Training only (the moving statistics' update); no effect on inference.
         opt("momentum"),
         opt("epsilon"),
         opt("center"),
@@ -53,11 +57,14 @@ pub const BATCH_NORMALIZATION: Entry = Entry {
             );
             return None;
         }
-        momentum?;
         let (axes, axis_span) = axis?;
+        // `trainable` itself is checked with the other common arguments (`model.rs`).
+        let trainable = args.get("trainable").and_then(bool_value).unwrap_or(true);
         Some(Box::new(BatchNorm {
             axis: axes[0],
             epsilon: epsilon?,
+            momentum: momentum?,
+            frozen: !trainable,
             center,
             scale,
             axis_span,
@@ -67,6 +74,20 @@ pub const BATCH_NORMALIZATION: Entry = Entry {
 };
 
 impl BatchNorm {
+    /// `.with_momentum(m).frozen(true)`: what training needs beyond inference's arguments
+    /// (nothing when they are Keras's defaults).
+    fn training_args(&self) -> TokenStream {
+        let momentum = self.momentum;
+        let mut out = TokenStream::new();
+        if momentum != 0.99 {
+            out.extend(quote!(.with_momentum(#momentum)));
+        }
+        if self.frozen {
+            out.extend(quote!(.frozen(true)));
+        }
+        out
+    }
+
     /// `(C, INNER)` for this input.
     fn layout(&self, input: &[usize]) -> Result<(usize, usize), ShapeError> {
         let class = self.class();
@@ -80,6 +101,10 @@ impl LayerSpec for BatchNorm {
         "BatchNormalization"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         self.layout(input)?;
         self.rank.set(input.len() + 1);
@@ -89,6 +114,11 @@ impl LayerSpec for BatchNorm {
     fn params(&self, input: &[usize]) -> usize {
         let (c, _) = self.layout(input).unwrap_or_default();
         (2 + self.center as usize + self.scale as usize) * c
+    }
+
+    /// The moving statistics are non-trainable.
+    fn non_trainable_params(&self, input: &[usize]) -> usize {
+        2 * self.layout(input).map_or(0, |(c, _)| c)
     }
 
     fn config(&self) -> Vec<(&'static str, Cfg)> {
@@ -116,12 +146,17 @@ impl LayerSpec for BatchNorm {
     fn init(&self, input: &[usize], output: &[usize]) -> TokenStream {
         let ty = self.field_type(input, output);
         let eps = f32_lit(self.epsilon);
-        quote!(<#ty>::new(#eps))
+        let training = self.training_args();
+        quote!(<#ty>::new(#eps)#training)
     }
 
     fn init_zeroed(&self, _: &[usize], _: &[usize], place: TokenStream) -> Option<TokenStream> {
         let eps = f32_lit(self.epsilon);
-        Some(quote!(#place.set_epsilon(#eps);))
+        let (momentum, frozen) = (self.momentum, self.frozen);
+        Some(quote! {
+            #place.set_epsilon(#eps);
+            #place.set_training(#momentum, #frozen);
+        })
     }
 
     /// `y = x·a + b` per channel, each value over itself.
@@ -137,7 +172,8 @@ impl LayerSpec for BatchNorm {
     ) -> Option<TokenStream> {
         let ty = self.field_type(input, output);
         let eps = f32_lit(self.epsilon);
-        Some(quote!(<#ty>::from_le_bytes_const(#weights, #eps)))
+        let training = self.training_args();
+        Some(quote!(<#ty>::from_le_bytes_const(#weights, #eps)#training))
     }
 
     fn batch_forward(&self) -> bool {

@@ -102,6 +102,10 @@ impl LayerSpec for GroupNorm {
         "GroupNormalization"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         let (_, groups, _) = self.layout(input)?;
         self.rank.set(input.len() + 1);

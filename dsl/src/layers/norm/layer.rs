@@ -84,6 +84,10 @@ impl LayerSpec for LayerNorm {
         "LayerNormalization"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         self.layout(input)?;
         self.rank.set(input.len() + 1);

@@ -162,6 +162,10 @@ impl LayerSpec for Normalization {
         "Normalization"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         self.layout(input)?;
         self.broadcast(input)?;
@@ -174,6 +178,11 @@ impl LayerSpec for Normalization {
             Some(_) => 0,
             None => 2 * self.layout(input).map_or(0, |(_, k, _)| k) + 1,
         }
+    }
+
+    /// Keras's `mean`, `variance` and `count` are non-trainable (`adapt` sets them).
+    fn non_trainable_params(&self, input: &[usize]) -> usize {
+        self.params(input)
     }
 
     fn config(&self) -> Vec<(&'static str, Cfg)> {

@@ -72,6 +72,10 @@ impl LayerSpec for Rescaling {
         "Rescaling"
     }
 
+    fn training(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         Ok(input.to_vec())
     }

@@ -7,10 +7,11 @@ mod softmax;
 pub use prelu::PRelu;
 pub use softmax::Softmax;
 
-use libm::expm1f;
+use libm::{expf, expm1f};
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::memory::{zeroable, InPlace};
+use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::{zeros, Tensor};
 
 /// Where an element-wise layer reads and writes its values.
@@ -165,6 +166,104 @@ impl Relu {
 
 elementwise_layer!(Relu);
 
+impl Relu {
+    /// JAX's derivative of Keras's expression at `x`, kinks included: the leaky form
+    /// (`negative_slope` alone) has slope 1 at 0; `relu` 0 at 0; `relu6` (`max_value = 6`
+    /// without threshold) 0 at both corners; the `x > threshold` selection 0 at the threshold;
+    /// the clip to `[0, max_value]` passes half the gradient at exactly its bounds; the
+    /// negative part `negative_slope · relu(threshold − x)` adds the slope strictly below the
+    /// threshold.
+    #[inline(always)]
+    fn derivative(self, x: f32) -> f32 {
+        let (slope, threshold) = (self.negative_slope, self.threshold);
+        if slope != 0.0 && self.max_value().is_none() && threshold == 0.0 {
+            return if x >= 0.0 { 1.0 } else { slope };
+        }
+        let (mut d, value, clip) = if threshold != 0.0 {
+            let above = x > threshold;
+            (
+                f32::from(u8::from(above)),
+                if above { x } else { 0.0 },
+                self.max_value(),
+            )
+        } else if self.max_value() == Some(6.0) {
+            (f32::from(u8::from(x > 0.0 && x < 6.0)), 0.0, None)
+        } else {
+            (f32::from(u8::from(x > 0.0)), x.max(0.0), self.max_value())
+        };
+        if let Some(max) = clip {
+            // jnp.clip(v, 0, max) = min(max(v, 0), max): a tie passes half.
+            for (v, bound, outside) in [(value, 0.0, value < 0.0), (value, max, value > max)] {
+                if outside {
+                    d = 0.0;
+                } else if v == bound {
+                    d *= 0.5;
+                }
+            }
+        }
+        if slope != 0.0 && x < threshold {
+            d += slope;
+        }
+        d
+    }
+}
+
+/// `dx += dy · f(x)` for every value: the backward pass of an element-wise layer.
+#[inline(always)]
+fn backward_map<const F: usize, const P: usize>(
+    x: &Tensor<F, P>,
+    dy: &Tensor<F, P>,
+    dx: Option<&mut Tensor<F, P>>,
+    f: impl Fn(f32) -> f32,
+) {
+    let Some(dx) = dx else { return };
+    for ((d, &x), &g) in dx
+        .as_mut_slice()
+        .iter_mut()
+        .zip(x.as_slice())
+        .zip(dy.as_slice())
+    {
+        *d += g * f(x);
+    }
+}
+
+/// The training path of an element-wise activation layer: the forward pass is inference's,
+/// the backward pass multiplies by the derivative at the input (no cache).
+macro_rules! elementwise_train {
+    ($ty:ty, |$this:ident, $x:ident| $derivative:expr) => {
+        impl<const F: usize, const P: usize> Train<Tensor<F, P>> for $ty {
+            type Cache = ();
+
+            fn forward_train(
+                &self,
+                x: &Tensor<F, P>,
+                y: &mut Tensor<F, P>,
+                _: &mut (),
+                _: &mut TrainCtx,
+            ) {
+                *y = self.forward(x);
+            }
+
+            fn backward(
+                &self,
+                x: &Tensor<F, P>,
+                _y: &Tensor<F, P>,
+                _: &mut (),
+                dy: &Tensor<F, P>,
+                dx: Option<&mut Tensor<F, P>>,
+                _grads: Option<&mut Self>,
+            ) {
+                let $this = *self;
+                backward_map(x, dy, dx, |$x| $derivative);
+            }
+        }
+
+        no_params!(Params for $ty);
+    };
+}
+
+elementwise_train!(Relu, |this, x| this.derivative(x));
+
 no_weights!(Weights for Relu);
 
 /// Keras `LeakyReLU(negative_slope=0.3)`: `x` for `x ≥ 0`, `negative_slope · x` below.
@@ -208,6 +307,13 @@ impl LeakyRelu {
 }
 
 elementwise_layer!(LeakyRelu);
+
+// jax.nn.leaky_relu: `where(x >= 0, x, slope·x)`, slope 1 at 0.
+elementwise_train!(LeakyRelu, |this, x| if x >= 0.0 {
+    1.0
+} else {
+    this.negative_slope
+});
 zeroable!([] LeakyRelu => LeakyRelu { negative_slope });
 
 no_weights!(Weights for LeakyRelu);
@@ -253,6 +359,13 @@ impl Elu {
 }
 
 elementwise_layer!(Elu);
+
+// jax.nn.elu: `where(x > 0, x, alpha·expm1(x))`, slope alpha at 0.
+elementwise_train!(Elu, |this, x| if x > 0.0 {
+    1.0
+} else {
+    this.alpha * expf(x)
+});
 zeroable!([] Elu => Elu { alpha });
 
 no_weights!(Weights for Elu);
@@ -310,5 +423,74 @@ mod tests {
         assert!((y.as_slice()[0] + 0.632_120_56).abs() < 1e-7);
         let y = Elu::new(0.5).forward(&tensor([-1.0]));
         assert_eq!(y.as_slice(), &[0.5 * expm1f(-1.0)]);
+    }
+    #[test]
+    fn derivatives_are_jax_s_at_the_kinks() {
+        // jax.grad of Keras 3.15's layers at these points (printed by hand from JAX 0.10).
+        let x = [-2.0, -1.0, 0.0, 0.5, 1.0, 2.0, 5.0, 6.0, 7.0];
+        let slopes = |relu: Relu| x.map(|x| relu.derivative(x));
+        assert_eq!(
+            slopes(Relu::default()),
+            [0., 0., 0., 1., 1., 1., 1., 1., 1.]
+        );
+        assert_eq!(
+            slopes(Relu::new(Some(6.0), 0.0, 0.0)),
+            [0., 0., 0., 1., 1., 1., 1., 0., 0.]
+        );
+        assert_eq!(
+            slopes(Relu::new(Some(5.0), 0.0, 0.0)),
+            [0., 0., 0., 1., 1., 1., 0.5, 0., 0.]
+        );
+        assert_eq!(
+            slopes(Relu::new(None, 0.5, 0.0)),
+            [0.5, 0.5, 1., 1., 1., 1., 1., 1., 1.]
+        );
+        assert_eq!(
+            slopes(Relu::new(None, 0.0, 1.0)),
+            [0., 0., 0., 0., 0., 1., 1., 1., 1.]
+        );
+        assert_eq!(
+            slopes(Relu::new(Some(5.0), 0.5, 1.0)),
+            [0.5, 0.5, 0.5, 0.5, 0., 1., 0.5, 0., 0.]
+        );
+        assert_eq!(
+            slopes(Relu::new(Some(6.0), 0.5, 0.0)),
+            [0.5, 0.5, 0., 1., 1., 1., 1., 0., 0.]
+        );
+        assert_eq!(slopes(Relu::new(Some(1.0), 0.0, 1.0)), [0.0; 9]);
+        assert_eq!(
+            slopes(Relu::new(None, 0.25, 2.0)),
+            [0.25, 0.25, 0.25, 0.25, 0.25, 0., 1., 1., 1.]
+        );
+        assert_eq!(slopes(Relu::new(Some(0.0), 0.0, 0.0)), [0.0; 9]);
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::gradients;
+        // The checker draws its 12 inputs uniformly in [-1, 1) from the seed: take a seed whose
+        // inputs keep clear of the kinks (the differences step is 1e-2).
+        let clear_of = |kinks: &[f32]| {
+            (0u64..)
+                .find(|&seed| {
+                    let mut rng = crate::train::Rng::new(seed);
+                    (0..12).all(|_| {
+                        let x = rng.uniform() * 2.0 - 1.0;
+                        kinks.iter().all(|k| (x - k).abs() > 0.02)
+                    })
+                })
+                .unwrap_or_default()
+        };
+        for (relu, kinks) in [
+            (Relu::default(), &[0.0][..]),
+            (Relu::new(Some(0.5), 0.0, 0.0), &[0.0, 0.5]),
+            (Relu::new(None, 0.3, 0.0), &[0.0]),
+            (Relu::new(Some(0.6), 0.2, 0.25), &[0.25, 0.6]),
+            (Relu::new(None, 0.0, 0.4), &[0.4]),
+        ] {
+            gradients::<_, Tensor<4, 3>>(&relu, clear_of(kinks));
+        }
+        gradients::<_, Tensor<4, 3>>(&LeakyRelu::new(0.1), clear_of(&[0.0]));
+        gradients::<_, Tensor<4, 3>>(&Elu::new(0.7), clear_of(&[0.0]));
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::layer::{Layer, Variable, Weights};
 use crate::memory::zeroable;
+use crate::train::{Params, Train, TrainCtx};
 use crate::{tensor_from_le_bytes, zeros, Tensor};
 
 /// Keras `PReLU(alpha_initializer="zeros", shared_axes=None)`: `x` for `x ≥ 0`, `alpha · x`
@@ -121,6 +122,27 @@ impl<
             alpha: tensor_from_le_bytes(bytes),
         }
     }
+
+    /// Calls `f(p, row, per_channel)` for every position `p` of the input (a row of `F`
+    /// values): `row` is the offset of its slopes in `alpha`, a row of `F` when `per_channel`,
+    /// otherwise one slope for every channel.
+    #[inline(always)]
+    fn positions(mut f: impl FnMut(usize, usize, bool)) {
+        let [_, a1, a2, af] = Self::ALPHA_DIMS;
+        let (s0, s1, s2) = (Self::shared(0), Self::shared(1), Self::shared(2));
+        let mut p = 0;
+        for i0 in 0..D0 {
+            let j0 = if s0 { 0 } else { i0 };
+            for i1 in 0..D1 {
+                let j1 = if s1 { 0 } else { i1 };
+                for i2 in 0..D2 {
+                    let j2 = if s2 { 0 } else { i2 };
+                    f(p, ((j0 * a1 + j1) * a2 + j2) * af, af == F);
+                    p += 1;
+                }
+            }
+        }
+    }
 }
 
 impl<
@@ -153,35 +175,22 @@ impl<
 
     fn forward(&self, x: &Tensor<F, P>) -> Tensor<F, P> {
         const { assert!(P == D0 * D1 * D2, "PRelu: P must be D0 * D1 * D2") };
-        let [_, a1, a2, af] = Self::ALPHA_DIMS;
-        let (s0, s1, s2) = (Self::shared(0), Self::shared(1), Self::shared(2));
         let alpha = self.alpha.as_slice();
         let mut y = zeros::<F, P>();
         let (xs, ys) = (x.as_slice(), y.as_mut_slice());
-        let mut p = 0;
-        for i0 in 0..D0 {
-            let j0 = if s0 { 0 } else { i0 };
-            for i1 in 0..D1 {
-                let j1 = if s1 { 0 } else { i1 };
-                for i2 in 0..D2 {
-                    let j2 = if s2 { 0 } else { i2 };
-                    // The slopes of this position: a row of F, or one for every channel.
-                    let row = ((j0 * a1 + j1) * a2 + j2) * af;
-                    let (x, y) = (&xs[p * F..][..F], &mut ys[p * F..][..F]);
-                    if af == F {
-                        for ((y, &x), &a) in y.iter_mut().zip(x).zip(&alpha[row..][..F]) {
-                            *y = if x >= 0.0 { x } else { a * x };
-                        }
-                    } else {
-                        let a = alpha[row];
-                        for (y, &x) in y.iter_mut().zip(x) {
-                            *y = if x >= 0.0 { x } else { a * x };
-                        }
-                    }
-                    p += 1;
+        Self::positions(|p, row, per_channel| {
+            let (x, y) = (&xs[p * F..][..F], &mut ys[p * F..][..F]);
+            if per_channel {
+                for ((y, &x), &a) in y.iter_mut().zip(x).zip(&alpha[row..][..F]) {
+                    *y = if x >= 0.0 { x } else { a * x };
+                }
+            } else {
+                let a = alpha[row];
+                for (y, &x) in y.iter_mut().zip(x) {
+                    *y = if x >= 0.0 { x } else { a * x };
                 }
             }
-        }
+        });
         y
     }
 }
@@ -207,6 +216,79 @@ impl<
 
     fn store_variable(&self, _: usize, out: &mut dyn FnMut(f32)) {
         self.alpha.as_slice().iter().for_each(|&v| out(v));
+    }
+}
+
+/// The training path, as JAX differentiates Keras's `relu(x) − alpha·relu(−x)`: `∂x = ∂y` above
+/// 0, `alpha·∂y` below, 0 at exactly 0; `∂alpha = Σ ∂y·x` over the negative inputs that share
+/// the slope (the shared axes, and the batch).
+impl<
+        const RANK: usize,
+        const D0: usize,
+        const D1: usize,
+        const D2: usize,
+        const F: usize,
+        const SHARED: u8,
+        const A: usize,
+        const P: usize,
+    > Train<Tensor<F, P>> for PRelu<RANK, D0, D1, D2, F, SHARED, A>
+{
+    type Cache = ();
+
+    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), _: &mut TrainCtx) {
+        *y = self.forward(x);
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<F, P>,
+        _y: &Tensor<F, P>,
+        _: &mut (),
+        dy: &Tensor<F, P>,
+        mut dx: Option<&mut Tensor<F, P>>,
+        mut grads: Option<&mut Self>,
+    ) {
+        let alpha = self.alpha.as_slice();
+        let (xs, dys) = (x.as_slice(), dy.as_slice());
+        Self::positions(|p, row, per_channel| {
+            for f in 0..F {
+                let (x, g) = (xs[p * F + f], dys[p * F + f]);
+                let slot = if per_channel { row + f } else { row };
+                if let Some(dx) = dx.as_deref_mut() {
+                    dx.as_mut_slice()[p * F + f] += if x > 0.0 {
+                        g
+                    } else if x < 0.0 {
+                        alpha[slot] * g
+                    } else {
+                        0.0
+                    };
+                }
+                if x < 0.0 {
+                    if let Some(grads) = grads.as_deref_mut() {
+                        grads.alpha.as_mut_slice()[slot] += g * x;
+                    }
+                }
+            }
+        });
+    }
+}
+
+impl<
+        const RANK: usize,
+        const D0: usize,
+        const D1: usize,
+        const D2: usize,
+        const F: usize,
+        const SHARED: u8,
+        const A: usize,
+    > Params for PRelu<RANK, D0, D1, D2, F, SHARED, A>
+{
+    fn trainable_count(&self) -> usize {
+        1
+    }
+
+    fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
+        f(self.alpha.as_mut_slice());
     }
 }
 
@@ -274,5 +356,42 @@ mod tests {
         static PRELU: PRelu<1, 1, 1, 1, 2, 0, 2> = PRelu::from_le_bytes_const(&BYTES);
         let y = PRELU.forward(&tensor::<2, 1>(&[-4.0, -4.0]));
         assert_eq!(y.as_slice(), &[-2.0, -4.0]);
+    }
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::{fill, gradients};
+        // One slope per value, per channel of an image, per row, per feature of a sequence.
+        let mut each: PRelu<2, 1, 1, 2, 3, 0, 6> = PRelu::new();
+        fill(&mut each, 1);
+        gradients::<_, Tensor<3, 2>>(&each, 2);
+        let mut channels: PRelu<3, 1, 2, 2, 2, 0b110, 2> = PRelu::new();
+        fill(&mut channels, 3);
+        gradients::<_, Tensor<2, 4>>(&channels, 4);
+        let mut rows: PRelu<3, 1, 2, 2, 2, 0b1100, 2> = PRelu::new();
+        fill(&mut rows, 5);
+        gradients::<_, Tensor<2, 4>>(&rows, 6);
+        let mut features: PRelu<2, 1, 1, 3, 2, { 1 << 1 }, 2> = PRelu::new();
+        fill(&mut features, 7);
+        gradients::<_, Tensor<2, 3>>(&features, 8);
+    }
+
+    #[test]
+    fn zero_passes_no_gradient() {
+        // JAX: relu'(0) = 0 on both parts.
+        let prelu: PRelu<1, 1, 1, 1, 2, 0, 2> =
+            PRelu::from_le_bytes_const(&[0, 0, 0, 63, 0, 0, 0, 63]);
+        let x = tensor::<2, 1>(&[0.0, -2.0]);
+        let mut dx = zeros::<2, 1>();
+        let mut grads = PRelu::new();
+        prelu.backward(
+            &x,
+            &x,
+            &mut (),
+            &tensor(&[1.0, 1.0]),
+            Some(&mut dx),
+            Some(&mut grads),
+        );
+        assert_eq!(dx.as_slice(), &[0.0, 0.5]);
+        assert_eq!(grads.alpha.as_slice(), &[0.0, -2.0]);
     }
 }

@@ -4,6 +4,7 @@ use crate::memory::zeroable;
 use libm::{expf, logf};
 
 use crate::layer::{no_weights, Layer, Weights};
+use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::{zeros, Tensor, MAX_RANK};
 
 /// Keras `Softmax(axis=-1)`: `exp(x − max) / Σ exp(x − max)` over the values that differ only
@@ -131,6 +132,25 @@ impl<const F: usize, const P: usize> Softmax<F, P> {
         }
     }
 
+    /// `(groups, n)`: how many groups are normalised, of how many values each.
+    fn sizes(&self) -> (usize, usize) {
+        let (mut groups, mut n) = (1, 1);
+        for j in 0..self.count {
+            if self.reduced[j] {
+                n *= self.runs[j];
+            } else {
+                groups *= self.runs[j];
+            }
+        }
+        (groups, n)
+    }
+
+    /// Whether the normalised axes are the innermost ones (each group a contiguous slice).
+    fn innermost(&self, n: usize) -> bool {
+        let last = self.count - 1;
+        self.reduced[last] && n == self.runs[last]
+    }
+
     /// The offset of element `index` of the runs that are (`reduced`) or are not normalised
     /// over, the others at 0: mixed-radix digits over those runs.
     fn offset(&self, mut index: usize, reduced: bool) -> usize {
@@ -193,16 +213,8 @@ impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for Softmax<F, P> {
         let mut y = zeros::<F, P>();
         let v = y.as_mut_slice();
         v.copy_from_slice(x.as_slice());
-        let last = self.count - 1;
-        let (mut groups, mut n) = (1, 1);
-        for j in 0..self.count {
-            if self.reduced[j] {
-                n *= self.runs[j];
-            } else {
-                groups *= self.runs[j];
-            }
-        }
-        if self.reduced[last] && n == self.runs[last] {
+        let (groups, n) = self.sizes();
+        if self.innermost(n) {
             // The normalised axes are the innermost ones: each group is a contiguous slice.
             for group in v.chunks_exact_mut(n) {
                 normalise(group, n, |e| e, self.log_sum_exp);
@@ -218,6 +230,56 @@ impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for Softmax<F, P> {
 }
 
 no_weights!(<const F: usize, const P: usize> Weights for Softmax<F, P>);
+
+/// `dx[i] += y[i]·(dy[i] − Σ y·dy)` over one group: the softmax's backward pass (also that of
+/// Keras's `exp(x − logsumexp(x))` form, whose derivative is the same).
+#[inline(always)]
+fn backward_group(y: &[f32], dy: &[f32], dx: &mut [f32], n: usize, at: impl Fn(usize) -> usize) {
+    let mut dot = 0.0f32;
+    for e in 0..n {
+        let i = at(e);
+        dot += y[i] * dy[i];
+    }
+    for e in 0..n {
+        let i = at(e);
+        dx[i] += y[i] * (dy[i] - dot);
+    }
+}
+
+/// The training path: the forward pass is inference's; the backward pass reads the output.
+impl<const F: usize, const P: usize> Train<Tensor<F, P>> for Softmax<F, P> {
+    type Cache = ();
+
+    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), _: &mut TrainCtx) {
+        *y = self.forward(x);
+    }
+
+    fn backward(
+        &self,
+        _x: &Tensor<F, P>,
+        y: &Tensor<F, P>,
+        _: &mut (),
+        dy: &Tensor<F, P>,
+        dx: Option<&mut Tensor<F, P>>,
+        _grads: Option<&mut Self>,
+    ) {
+        let Some(dx) = dx else { return };
+        let (y, dy, dx) = (y.as_slice(), dy.as_slice(), dx.as_mut_slice());
+        let (groups, n) = self.sizes();
+        if self.innermost(n) {
+            for g in 0..groups {
+                backward_group(y, dy, dx, n, |e| g * n + e);
+            }
+        } else {
+            for g in 0..groups {
+                let base = self.offset(g, false);
+                backward_group(y, dy, dx, n, |e| base + self.offset(e, true));
+            }
+        }
+    }
+}
+
+no_params!(<const F: usize, const P: usize> Params for Softmax<F, P>);
 
 #[cfg(test)]
 mod tests {
@@ -279,5 +341,13 @@ mod tests {
     #[should_panic(expected = "repeated")]
     fn a_repeated_axis_is_refused() {
         let _ = Softmax::<2, 2>::new(&[2, 2], &[1, -2]);
+    }
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::gradients;
+        gradients::<_, Tensor<3, 2>>(&Softmax::<3, 2>::last_axis(), 1);
+        gradients::<_, Tensor<2, 4>>(&Softmax::<2, 4>::new(&[2, 2, 2], &[2]), 2);
+        gradients::<_, Tensor<2, 4>>(&Softmax::<2, 4>::new(&[2, 2, 2], &[1, 3]), 3);
+        gradients::<_, Tensor<2, 4>>(&Softmax::<2, 4>::new(&[2, 2, 2], &[1, 2, 3]), 4);
     }
 }

@@ -1,9 +1,11 @@
-//! `BatchNormalization` at inference: one fused pass `y = x·a + b` per channel.
+//! `BatchNormalization`: at inference one fused pass `y = x·a + b` per channel; in training the
+//! batch's statistics, the backward pass through them, and the moving statistics' update.
 
 use super::channel_layout_ok;
-use super::math::{affine_dispatch, affine_in_place_dispatch, fma, rsqrt};
+use super::math::{affine_dispatch, affine_in_place_dispatch, channel_sums, fma, rsqrt};
 use crate::layer::{Layer, Variable, Weights};
 use crate::memory::{zeroable, InPlace};
+use crate::train::{Params, Train, TrainCtx};
 use crate::{zeros, Tensor};
 
 /// Keras `BatchNormalization(axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True)` at
@@ -18,6 +20,13 @@ use crate::{zeros, Tensor};
 /// The tensor is seen as `(outer, C, INNER)`: `C` is the size of the normalized axis and
 /// `INNER` the number of values after it (1 when the axis is the last one, as after a
 /// convolution).
+///
+/// In training ([`Train`]) the layer normalizes with the mean and the biased variance of the
+/// whole batch (every axis but `axis`), and after the step updates the moving statistics with
+/// `momentum` ([`BatchNorm::with_momentum`], Keras's default 0.99):
+/// `moving = moving·momentum + batch·(1 − momentum)`. A frozen layer (Keras's
+/// `trainable = False`, [`BatchNorm::frozen`]) runs in inference mode inside training too, as
+/// Keras 3 does: moving statistics, no update, the gradient still flowing to its input.
 ///
 /// # Shapes
 /// - input and output: `Tensor<F, P>` (any Keras shape), with `F = C` when `INNER = 1`.
@@ -59,9 +68,15 @@ pub struct BatchNorm<
     a: [f32; C],
     b: [f32; C],
     epsilon: f32,
+    /// Training only: the weight of the old moving statistics, and `1 − momentum` as Keras
+    /// rounds it (computed in f64 from the Python float, then cast).
+    momentum: f32,
+    one_minus_momentum: f32,
+    /// Keras's `trainable = False`: inference mode inside training too.
+    frozen: bool,
 }
 
-zeroable!([const C: usize, const INNER: usize, const CENTER: bool, const SCALE: bool] BatchNorm<C, INNER, CENTER, SCALE> => BatchNorm { gamma, beta, moving_mean, moving_variance, a, b, epsilon });
+zeroable!([const C: usize, const INNER: usize, const CENTER: bool, const SCALE: bool] BatchNorm<C, INNER, CENTER, SCALE> => BatchNorm { gamma, beta, moving_mean, moving_variance, a, b, epsilon, momentum, one_minus_momentum, frozen });
 
 /// Which stored array a variable index names.
 #[derive(Clone, Copy)]
@@ -141,9 +156,39 @@ impl<const C: usize, const INNER: usize, const CENTER: bool, const SCALE: bool>
             a: [0.0; C],
             b: [0.0; C],
             epsilon,
+            momentum: 0.99,
+            one_minus_momentum: (1.0 - 0.99f64) as f32,
+            frozen: false,
         };
         layer.fold();
         layer
+    }
+
+    /// The same layer with Keras's `momentum` (training only: the moving statistics become
+    /// `moving·momentum + batch·(1 − momentum)` after each step; the default is 0.99). Taken as
+    /// the f64 Keras holds, so `1 − momentum` rounds as Keras's does.
+    pub const fn with_momentum(mut self, momentum: f64) -> Self {
+        self.momentum = momentum as f32;
+        self.one_minus_momentum = (1.0 - momentum) as f32;
+        self
+    }
+
+    /// The same layer frozen or not (Keras's `trainable = False`): a frozen layer runs in
+    /// inference mode inside training too (moving statistics, no update; the gradient still
+    /// reaches its input), as Keras 3 does.
+    pub const fn frozen(mut self, frozen: bool) -> Self {
+        self.frozen = frozen;
+        self
+    }
+
+    /// Keras's `momentum`.
+    pub const fn momentum(&self) -> f32 {
+        self.momentum
+    }
+
+    /// Whether the layer is frozen ([`BatchNorm::frozen`]).
+    pub const fn is_frozen(&self) -> bool {
+        self.frozen
     }
 
     /// The layer from its Keras variables as raw little-endian f32 (in `variables()` order), at
@@ -203,6 +248,14 @@ impl<const C: usize, const INNER: usize, const CENTER: bool, const SCALE: bool>
     pub fn set_epsilon(&mut self, epsilon: f32) {
         self.epsilon = epsilon;
         self.fold();
+    }
+
+    /// [`with_momentum`](Self::with_momentum) and [`frozen`](Self::frozen) in place, for a
+    /// model allocated as zero bytes (whose momentum would otherwise be 0).
+    pub fn set_training(&mut self, momentum: f64, frozen: bool) {
+        self.momentum = momentum as f32;
+        self.one_minus_momentum = (1.0 - momentum) as f32;
+        self.frozen = frozen;
     }
 
     /// The per-channel factors of `y = x·a + b`.
@@ -294,6 +347,238 @@ impl<const C: usize, const INNER: usize, const CENTER: bool, const SCALE: bool> 
             Slot::Variance => &self.moving_variance,
         };
         source.iter().for_each(|&v| out(v));
+    }
+}
+
+/// The batch's statistics, kept by the training forward pass for the backward pass and the
+/// moving statistics' update: `[mean, variance]` per channel (every sample's cache holds the
+/// same values).
+type BatchStats<const C: usize> = [[f32; C]; 2];
+
+impl<const C: usize, const INNER: usize, const CENTER: bool, const SCALE: bool>
+    BatchNorm<C, INNER, CENTER, SCALE>
+{
+    /// `γ` of channel `c`, 1 without `SCALE`.
+    #[inline(always)]
+    fn gamma_of(&self, c: usize) -> f32 {
+        if SCALE {
+            self.gamma[c]
+        } else {
+            1.0
+        }
+    }
+}
+
+/// Every value of `(outer, C, INNER)`-laid-out `values` with its channel.
+#[inline(always)]
+fn each_channel<const C: usize, const INNER: usize>(len: usize, mut f: impl FnMut(usize, usize)) {
+    for base in (0..len).step_by(C * INNER) {
+        for c in 0..C {
+            for i in base + c * INNER..base + (c + 1) * INNER {
+                f(c, i);
+            }
+        }
+    }
+}
+
+/// The training path. The statistics span the batch, so the batch variants do the work and the
+/// per-sample methods are a batch of one.
+///
+/// Forward, as Keras's JAX backend: `μ` and the biased `σ²` per channel over the batch,
+/// `inv = rsqrt(σ² + ε)·γ`, `y = x·inv + (β − μ·inv)`. Backward (through `μ` and `σ²`), with
+/// `x̂ = (x − μ)·rsqrt(σ² + ε)` and `N` values per channel: `∂β = Σ ∂y`, `∂γ = Σ ∂y·x̂`,
+/// `∂x = γ·rsqrt(σ² + ε)·(∂y − Σ∂y/N − x̂·Σ(∂y·x̂)/N)`.
+impl<
+        const C: usize,
+        const INNER: usize,
+        const CENTER: bool,
+        const SCALE: bool,
+        const F: usize,
+        const P: usize,
+    > Train<Tensor<F, P>> for BatchNorm<C, INNER, CENTER, SCALE>
+{
+    type Cache = BatchStats<C>;
+
+    fn forward_train(
+        &self,
+        x: &Tensor<F, P>,
+        y: &mut Tensor<F, P>,
+        cache: &mut BatchStats<C>,
+        ctx: &mut TrainCtx,
+    ) {
+        self.forward_train_batch(
+            core::slice::from_ref(x),
+            core::slice::from_mut(y),
+            core::slice::from_mut(cache),
+            ctx,
+        );
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<F, P>,
+        y: &Tensor<F, P>,
+        cache: &mut BatchStats<C>,
+        dy: &Tensor<F, P>,
+        dx: Option<&mut Tensor<F, P>>,
+        grads: Option<&mut Self>,
+    ) {
+        self.backward_batch(
+            core::slice::from_ref(x),
+            core::slice::from_ref(y),
+            core::slice::from_mut(cache),
+            core::slice::from_ref(dy),
+            dx.map(core::slice::from_mut),
+            grads,
+        );
+    }
+
+    fn forward_train_batch(
+        &self,
+        xs: &[Tensor<F, P>],
+        ys: &mut [Tensor<F, P>],
+        caches: &mut [BatchStats<C>],
+        _ctx: &mut TrainCtx,
+    ) {
+        if self.frozen {
+            for (x, y) in xs.iter().zip(ys.iter_mut()) {
+                self.forward_into(x, y);
+            }
+            return;
+        }
+        if xs.is_empty() {
+            return;
+        }
+        let n = (xs.len() * (F * P / C)) as f32;
+        let mut mean = [0.0f32; C];
+        for x in xs {
+            let x = x.as_slice();
+            let sums = channel_sums::<C, INNER>(x.len(), |_, i| x[i]);
+            mean.iter_mut().zip(sums).for_each(|(m, s)| *m += s);
+        }
+        mean.iter_mut().for_each(|m| *m /= n);
+        let mut var = [0.0f32; C];
+        for x in xs {
+            let x = x.as_slice();
+            let sums = channel_sums::<C, INNER>(x.len(), |c, i| {
+                let d = x[i] - mean[c];
+                d * d
+            });
+            var.iter_mut().zip(sums).for_each(|(v, s)| *v += s);
+        }
+        var.iter_mut().for_each(|v| *v /= n);
+        let mut a = [0.0f32; C];
+        let mut b = [0.0f32; C];
+        for c in 0..C {
+            let inv = rsqrt(var[c] + self.epsilon) * self.gamma_of(c);
+            a[c] = inv;
+            b[c] = if CENTER {
+                fma(-mean[c], inv, self.beta[c])
+            } else {
+                -mean[c] * inv
+            };
+        }
+        for (x, y) in xs.iter().zip(ys.iter_mut()) {
+            affine_dispatch::<C, INNER>(x.as_slice(), y.as_mut_slice(), &a, &b);
+        }
+        caches.iter_mut().for_each(|cache| *cache = [mean, var]);
+    }
+
+    fn backward_batch(
+        &self,
+        xs: &[Tensor<F, P>],
+        _ys: &[Tensor<F, P>],
+        caches: &mut [BatchStats<C>],
+        dys: &[Tensor<F, P>],
+        dxs: Option<&mut [Tensor<F, P>]>,
+        grads: Option<&mut Self>,
+    ) {
+        if self.frozen {
+            // Inference mode: y = x·a + b with constant a and b.
+            if let Some(dxs) = dxs {
+                for (dx, dy) in dxs.iter_mut().zip(dys) {
+                    let (dx, dy) = (dx.as_mut_slice(), dy.as_slice());
+                    each_channel::<C, INNER>(dx.len(), |c, i| dx[i] += dy[i] * self.a[c]);
+                }
+            }
+            return;
+        }
+        let Some(&[mean, var]) = caches.first() else {
+            return;
+        };
+        let n = (xs.len() * (F * P / C)) as f32;
+        let r: [f32; C] = core::array::from_fn(|c| rsqrt(var[c] + self.epsilon));
+        let mut sum_dy = [0.0f32; C];
+        let mut sum_dy_xhat = [0.0f32; C];
+        for (x, dy) in xs.iter().zip(dys) {
+            let (x, dy) = (x.as_slice(), dy.as_slice());
+            let s = channel_sums::<C, INNER>(x.len(), |_, i| dy[i]);
+            sum_dy.iter_mut().zip(s).for_each(|(t, s)| *t += s);
+            let s = channel_sums::<C, INNER>(x.len(), |c, i| dy[i] * (x[i] - mean[c]) * r[c]);
+            sum_dy_xhat.iter_mut().zip(s).for_each(|(t, s)| *t += s);
+        }
+        if let Some(g) = grads {
+            for c in 0..C {
+                if SCALE {
+                    g.gamma[c] += sum_dy_xhat[c];
+                }
+                if CENTER {
+                    g.beta[c] += sum_dy[c];
+                }
+            }
+        }
+        if let Some(dxs) = dxs {
+            let k: [f32; C] = core::array::from_fn(|c| self.gamma_of(c) * r[c]);
+            let mean_dy: [f32; C] = core::array::from_fn(|c| sum_dy[c] / n);
+            let mean_dy_xhat: [f32; C] = core::array::from_fn(|c| sum_dy_xhat[c] / n);
+            for ((dx, dy), x) in dxs.iter_mut().zip(dys).zip(xs) {
+                let (dx, dy, x) = (dx.as_mut_slice(), dy.as_slice(), x.as_slice());
+                each_channel::<C, INNER>(dx.len(), |c, i| {
+                    let xhat = (x[i] - mean[c]) * r[c];
+                    dx[i] += k[c] * (dy[i] - mean_dy[c] - xhat * mean_dy_xhat[c]);
+                });
+            }
+        }
+    }
+
+    /// Keras's update, once per step: `moving·momentum + batch·(1 − momentum)`, the biased
+    /// batch variance included; then the fused factors again. Nothing for a frozen layer.
+    fn update_state(&mut self, caches: &[BatchStats<C>]) {
+        let Some(&[mean, var]) = caches.first() else {
+            return;
+        };
+        if self.frozen {
+            return;
+        }
+        let (m, rest) = (self.momentum, self.one_minus_momentum);
+        for c in 0..C {
+            self.moving_mean[c] = self.moving_mean[c] * m + mean[c] * rest;
+            self.moving_variance[c] = self.moving_variance[c] * m + var[c] * rest;
+        }
+        self.fold();
+    }
+}
+
+/// γ and β, those the layer has (the moving statistics are not trainable).
+impl<const C: usize, const INNER: usize, const CENTER: bool, const SCALE: bool> Params
+    for BatchNorm<C, INNER, CENTER, SCALE>
+{
+    fn trainable_count(&self) -> usize {
+        usize::from(SCALE) + usize::from(CENTER)
+    }
+
+    fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
+        if SCALE {
+            f(&mut self.gamma);
+        }
+        if CENTER {
+            f(&mut self.beta);
+        }
+    }
+
+    /// γ or β changed: the fused inference factors follow.
+    fn after_update(&mut self) {
+        self.fold();
     }
 }
 
@@ -405,5 +690,171 @@ mod tests {
         }
         assert_eq!(BN, loaded);
         assert_eq!(BN.factors().0[0], rsqrt(2.0 + 1e-3));
+    }
+    /// `Σ_s Σ w_s·y_s` over a batch in training mode, and its gradients by backward.
+    fn batch_loss<const C: usize, const INNER: usize, const CE: bool, const SC: bool>(
+        bn: &BatchNorm<C, INNER, CE, SC>,
+        xs: &[Tensor<3, 4>],
+        w: &[Tensor<3, 4>],
+    ) -> f32 {
+        let mut ys = [zeros::<3, 4>(); 3];
+        let mut caches = [[[0.0; C]; 2]; 3];
+        bn.forward_train_batch(xs, &mut ys, &mut caches, &mut TrainCtx::new(0));
+        ys.iter()
+            .zip(w)
+            .map(|(y, w)| y.iter().zip(w.iter()).map(|(a, b)| a * b).sum::<f32>())
+            .sum()
+    }
+
+    /// Backward over a batch of three against central differences of [`batch_loss`]: the
+    /// statistics span the samples, so each input's gradient depends on the others.
+    fn check_batch<const C: usize, const INNER: usize, const CE: bool, const SC: bool>(
+        bn: &BatchNorm<C, INNER, CE, SC>,
+    ) {
+        let mut rng = crate::train::Rng::new(3);
+        let mut tensor = |scale: f32, shift: f32| {
+            let mut t = zeros::<3, 4>();
+            t.iter_mut()
+                .for_each(|v| *v = (rng.uniform() - shift) * scale);
+            t
+        };
+        let xs = [tensor(2.0, 0.5), tensor(2.0, 0.2), tensor(3.0, 0.7)];
+        let w = [tensor(1.0, 0.5), tensor(1.0, 0.5), tensor(1.0, 0.5)];
+        let mut ys = [zeros::<3, 4>(); 3];
+        let mut caches = [[[0.0; C]; 2]; 3];
+        bn.forward_train_batch(&xs, &mut ys, &mut caches, &mut TrainCtx::new(0));
+        let mut dxs = [zeros::<3, 4>(); 3];
+        let mut grads = BatchNorm::<C, INNER, CE, SC>::new(0.0);
+        bn.backward_batch(&xs, &ys, &mut caches, &w, Some(&mut dxs), Some(&mut grads));
+        let h = 1e-2;
+        let close = |analytic: f32, numeric: f32, what: &str| {
+            let err = (analytic - numeric).abs() / numeric.abs().max(1.0);
+            assert!(
+                err < 1e-2,
+                "{what}: backward {analytic}, differences {numeric}"
+            );
+        };
+        for s in 0..3 {
+            for i in 0..12 {
+                let (mut plus, mut minus) = (xs, xs);
+                plus[s][i] += h;
+                minus[s][i] -= h;
+                let numeric = (batch_loss(bn, &plus, &w) - batch_loss(bn, &minus, &w)) / (2.0 * h);
+                close(dxs[s][i], numeric, "input");
+            }
+        }
+        let trainable = usize::from(SC) + usize::from(CE);
+        for v in 0..trainable {
+            let mut analytic = [0.0; C];
+            let mut k = 0;
+            grads.store_variable(v, &mut |g| {
+                analytic[k] = g;
+                k += 1;
+            });
+            for c in 0..C {
+                let at = |delta: f32| {
+                    let mut values = [0.0; C];
+                    let mut k = 0;
+                    bn.store_variable(v, &mut |g| {
+                        values[k] = g;
+                        k += 1;
+                    });
+                    values[c] += delta;
+                    let mut l = bn.clone();
+                    l.load_variable(v, &mut values.into_iter());
+                    batch_loss(&l, &xs, &w)
+                };
+                close(analytic[c], (at(h) - at(-h)) / (2.0 * h), "variable");
+            }
+        }
+    }
+
+    fn trained<const C: usize, const INNER: usize, const CE: bool, const SC: bool>(
+    ) -> BatchNorm<C, INNER, CE, SC> {
+        let gamma: [f32; C] = core::array::from_fn(|c| 0.5 + c as f32 * 0.25);
+        let beta: [f32; C] = core::array::from_fn(|c| c as f32 * 0.1 - 0.2);
+        BatchNorm::from_parts(gamma, beta, [0.0; C], [1.0; C], 1e-3)
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        // One sample: the statistics over its four positions.
+        crate::train::check::gradients::<_, Tensor<3, 4>>(&trained::<3, 1, true, true>(), 5);
+        crate::train::check::gradients::<_, Tensor<3, 4>>(&trained::<3, 1, false, true>(), 6);
+        // Keras (2, 2, 3) normalized over axis 2: C = 2, INNER = 3.
+        crate::train::check::gradients::<_, Tensor<3, 4>>(&trained::<2, 3, true, false>(), 7);
+        // A batch of three: the statistics span the samples.
+        check_batch(&trained::<3, 1, true, true>());
+        check_batch(&trained::<2, 3, true, true>());
+        check_batch(&trained::<4, 3, false, true>());
+        check_batch(&trained::<3, 1, true, false>());
+        check_batch(&trained::<3, 1, false, false>());
+    }
+
+    #[test]
+    fn training_uses_the_batch_statistics_and_updates_the_moving_ones() {
+        // One channel, two samples of two positions: values 1, 3, 5, 7 (mean 4, variance 5).
+        let mut bn =
+            BatchNorm::<1>::from_parts([2.0], [1.0], [10.0], [3.0], 0.0).with_momentum(0.9);
+        let xs = [tensor::<1, 2>(&[1.0, 3.0]), tensor::<1, 2>(&[5.0, 7.0])];
+        let mut ys = [zeros::<1, 2>(); 2];
+        let mut caches = [[[0.0; 1]; 2]; 2];
+        bn.forward_train_batch(&xs, &mut ys, &mut caches, &mut TrainCtx::new(0));
+        let inv = 2.0 * rsqrt(5.0);
+        for (y, x) in ys
+            .iter()
+            .flat_map(|y| y.iter())
+            .zip([1.0f32, 3.0, 5.0, 7.0])
+        {
+            assert!((y - ((x - 4.0) * inv + 1.0)).abs() < 1e-6, "{ys:?}");
+        }
+        assert_eq!(caches[1], [[4.0], [5.0]]);
+        Train::<Tensor<1, 2>>::update_state(&mut bn, &caches);
+        // 10·0.9 + 4·f32(1 − 0.9), 3·0.9 + 5·f32(1 − 0.9): the biased variance.
+        let rest = (1.0 - 0.9f64) as f32;
+        let mut stats = [0.0; 2];
+        bn.store_variable(2, &mut |v| stats[0] = v);
+        bn.store_variable(3, &mut |v| stats[1] = v);
+        assert_eq!(stats, [10.0 * 0.9 + 4.0 * rest, 3.0 * 0.9 + 5.0 * rest]);
+        // The fused inference factors follow the new statistics.
+        assert_eq!(bn.factors().0[0], 2.0 * rsqrt(stats[1] + 0.0));
+    }
+
+    #[test]
+    fn a_frozen_layer_runs_in_inference_mode() {
+        let mut bn = BatchNorm::<3>::from_parts(
+            [1.0, 2.0, 0.5],
+            [0.0, 1.0, -1.0],
+            [0.5, -0.5, 2.0],
+            [4.0, 0.25, 1.0],
+            1e-3,
+        )
+        .frozen(true);
+        let before = bn.clone();
+        let xs = [tensor::<3, 2>(&[1.0, 2.0, 3.0, -1.0, 0.0, 4.0]); 2];
+        let mut ys = [zeros::<3, 2>(); 2];
+        let mut caches = [[[0.0; 3]; 2]; 2];
+        bn.forward_train_batch(&xs, &mut ys, &mut caches, &mut TrainCtx::new(0));
+        assert_eq!(ys[0], bn.forward(&xs[0]));
+        let dys = [tensor::<3, 2>(&[1.0; 6]); 2];
+        let mut dxs = [zeros::<3, 2>(); 2];
+        bn.backward_batch(&xs, &ys, &mut caches, &dys, Some(&mut dxs), None);
+        let a = *bn.factors().0;
+        assert_eq!(dxs[1].as_slice(), &[a[0], a[1], a[2], a[0], a[1], a[2]]);
+        Train::<Tensor<3, 2>>::update_state(&mut bn, &caches);
+        assert_eq!(bn, before);
+    }
+
+    #[test]
+    fn the_factors_follow_an_optimizer_step() {
+        let mut bn = BatchNorm::<2>::from_parts([1.0, 1.0], [0.0, 0.0], [0.0; 2], [1.0; 2], 0.0);
+        assert_eq!(bn.trainable_count(), 2);
+        bn.trainable_mut(&mut |v| v[0] += 1.0);
+        bn.after_update();
+        assert_eq!(bn.factors(), (&[2.0, 1.0], &[1.0, 0.0]));
+        assert_eq!(
+            BatchNorm::<2, 1, false, false>::default().trainable_count(),
+            0
+        );
     }
 }

@@ -1,9 +1,10 @@
 //! `GroupNormalization`: per-sample statistics over groups of channels.
 
 use super::channel_layout_ok;
-use super::math::{affine, fma, rsqrt};
+use super::math::{affine, channel_sums, fma, rsqrt};
 use crate::layer::{Layer, Variable, Weights};
 use crate::memory::zeroable;
+use crate::train::{Params, Train, TrainCtx};
 use crate::{zeros, Tensor};
 
 /// Keras `GroupNormalization(groups=32, axis=-1, epsilon=1e-3, center=True, scale=True)`: the
@@ -254,6 +255,95 @@ impl<const C: usize, const G: usize, const INNER: usize, const CENTER: bool, con
     }
 }
 
+/// The training path: the forward pass is inference's (the statistics are per sample); the
+/// backward pass goes through each group's mean and variance. With `g = ∂y·γ`,
+/// `x̂ = (x − mean)·r` and `n` values per group: `∂x = r·(g − Σg/n − x̂·Σ(g·x̂)/n)`,
+/// `∂γ = Σ ∂y·x̂` and `∂β = Σ ∂y` per channel.
+impl<
+        const C: usize,
+        const G: usize,
+        const INNER: usize,
+        const CENTER: bool,
+        const SCALE: bool,
+        const F: usize,
+        const P: usize,
+    > Train<Tensor<F, P>> for GroupNorm<C, G, INNER, CENTER, SCALE>
+{
+    type Cache = ();
+
+    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), _: &mut TrainCtx) {
+        self.forward_into(x, y);
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<F, P>,
+        _y: &Tensor<F, P>,
+        _: &mut (),
+        dy: &Tensor<F, P>,
+        dx: Option<&mut Tensor<F, P>>,
+        grads: Option<&mut Self>,
+    ) {
+        let (x, dy) = (x.as_slice(), dy.as_slice());
+        let count = (x.len() / C * (C / G)) as f32;
+        // The statistics as the forward pass computes them.
+        let mean = Self::per_group(&Self::channel_sums(x, |_, v| v), count);
+        let var = Self::per_group(
+            &Self::channel_sums(x, |c, v| {
+                let d = v - mean[c];
+                d * d
+            }),
+            count,
+        );
+        let r: [f32; C] = core::array::from_fn(|c| rsqrt(var[c] + self.epsilon));
+        let gamma = |c: usize| if SCALE { self.gamma[c] } else { 1.0 };
+        let xhat = |c: usize, i: usize| (x[i] - mean[c]) * r[c];
+        let sum_dy = channel_sums::<C, INNER>(x.len(), |_, i| dy[i]);
+        let sum_dy_xhat = channel_sums::<C, INNER>(x.len(), |c, i| dy[i] * xhat(c, i));
+        if let Some(g) = grads {
+            for c in 0..C {
+                if SCALE {
+                    g.gamma[c] += sum_dy_xhat[c];
+                }
+                if CENTER {
+                    g.beta[c] += sum_dy[c];
+                }
+            }
+        }
+        let Some(dx) = dx else { return };
+        // Σg and Σg·x̂ per group, from the channel sums (γ is constant over a channel).
+        let mean_g = Self::per_group(&core::array::from_fn(|c| sum_dy[c] * gamma(c)), count);
+        let mean_gx = Self::per_group(&core::array::from_fn(|c| sum_dy_xhat[c] * gamma(c)), count);
+        let dx = dx.as_mut_slice();
+        for base in (0..x.len()).step_by(C * INNER) {
+            for c in 0..C {
+                for i in base + c * INNER..base + (c + 1) * INNER {
+                    let g = dy[i] * gamma(c);
+                    dx[i] += r[c] * (g - mean_g[c] - xhat(c, i) * mean_gx[c]);
+                }
+            }
+        }
+    }
+}
+
+/// γ and β, those the layer has.
+impl<const C: usize, const G: usize, const INNER: usize, const CENTER: bool, const SCALE: bool>
+    Params for GroupNorm<C, G, INNER, CENTER, SCALE>
+{
+    fn trainable_count(&self) -> usize {
+        usize::from(SCALE) + usize::from(CENTER)
+    }
+
+    fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
+        if SCALE {
+            f(&mut self.gamma);
+        }
+        if CENTER {
+            f(&mut self.beta);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,5 +370,19 @@ mod tests {
         assert!(gn.variables().is_empty());
         let y = gn.forward(&tensor::<2, 2>(&[1.0, 3.0, 5.0, 9.0]));
         assert_eq!(y.as_slice(), &[-1.0, 1.0, -1.0, 1.0]);
+    }
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::{fill, gradients};
+        let mut gn: GroupNorm<4, 2> = GroupNorm::default();
+        fill(&mut gn, 1);
+        gradients::<_, Tensor<4, 3>>(&gn, 2);
+        let mut one_group: GroupNorm<4, 1, 1, false> = GroupNorm::default();
+        fill(&mut one_group, 3);
+        gradients::<_, Tensor<4, 3>>(&one_group, 4);
+        // Keras (3, 2) with axis=1: three channels of two values, one group each.
+        let mut middle: GroupNorm<3, 3, 2, true, false> = GroupNorm::default();
+        fill(&mut middle, 5);
+        gradients::<_, Tensor<2, 3>>(&middle, 6);
     }
 }

@@ -6,6 +6,7 @@ use core::marker::PhantomData;
 use super::math::{rsqrt, sum, sum_sq_dev};
 use super::{channel_layout_ok, volume, VarShape};
 use crate::layer::{Layer, Variable, Weights};
+use crate::train::{Params, Train, TrainCtx};
 use crate::{zeros, Tensor};
 
 /// Keras `LayerNormalization(axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False)`:
@@ -274,6 +275,160 @@ impl<
     }
 }
 
+impl<
+        S: VarShape,
+        const N: usize,
+        const INNER: usize,
+        const CENTER: bool,
+        const SCALE: bool,
+        const RMS: bool,
+    > LayerNorm<S, N, INNER, CENTER, SCALE, RMS>
+{
+    /// The backward pass of one `(N, INNER)` block: the statistics of each inner index `i`
+    /// (over the `N` values `k·INNER + i`) computed again as [`Self::block`] computes them.
+    fn block_backward(
+        &self,
+        x: &[f32],
+        dy: &[f32],
+        mut dx: Option<&mut [f32]>,
+        mut grads: Option<&mut Self>,
+    ) {
+        let n = N as f32;
+        for i in 0..INNER {
+            let at = |k: usize| k * INNER + i;
+            let mut mean = 0.0f32;
+            for k in 0..N {
+                mean += x[at(k)];
+            }
+            mean /= n;
+            let mut var = 0.0f32;
+            for k in 0..N {
+                let d = x[at(k)] - mean;
+                var += d * d;
+            }
+            let r = rsqrt(var / n + self.epsilon);
+            // g = ∂y·γ, the gradient of the normalized value.
+            let g = |k: usize| {
+                if SCALE || RMS {
+                    dy[at(k)] * self.gamma[k]
+                } else {
+                    dy[at(k)]
+                }
+            };
+            if RMS {
+                // y = x·r·γ: ∂x = r·g − r³·(x − mean)·Σ(g·x)/N; ∂γ = Σ ∂y·x·r.
+                let mut gx = 0.0f32;
+                for k in 0..N {
+                    gx += g(k) * x[at(k)];
+                }
+                if let Some(dx) = dx.as_deref_mut() {
+                    let c = r * r * r * gx / n;
+                    for k in 0..N {
+                        dx[at(k)] += r * g(k) - c * (x[at(k)] - mean);
+                    }
+                }
+                if let Some(grads) = grads.as_deref_mut() {
+                    for k in 0..N {
+                        grads.gamma[k] += dy[at(k)] * x[at(k)] * r;
+                    }
+                }
+                continue;
+            }
+            // y = x̂·γ + β with x̂ = (x − mean)·r: ∂x = r·(g − Σg/N − x̂·Σ(g·x̂)/N).
+            let (mut sum_g, mut sum_gx) = (0.0f32, 0.0f32);
+            for k in 0..N {
+                let xhat = (x[at(k)] - mean) * r;
+                sum_g += g(k);
+                sum_gx += g(k) * xhat;
+            }
+            if let Some(dx) = dx.as_deref_mut() {
+                let (mean_g, mean_gx) = (sum_g / n, sum_gx / n);
+                for k in 0..N {
+                    let xhat = (x[at(k)] - mean) * r;
+                    dx[at(k)] += r * (g(k) - mean_g - xhat * mean_gx);
+                }
+            }
+            if let Some(grads) = grads.as_deref_mut() {
+                for k in 0..N {
+                    if SCALE {
+                        grads.gamma[k] += dy[at(k)] * (x[at(k)] - mean) * r;
+                    }
+                    if CENTER {
+                        grads.beta[k] += dy[at(k)];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The training path: the forward pass is inference's (the statistics are per sample); the
+/// backward pass goes through the mean and the variance, block by block.
+impl<
+        S: VarShape,
+        const N: usize,
+        const INNER: usize,
+        const CENTER: bool,
+        const SCALE: bool,
+        const RMS: bool,
+        const F: usize,
+        const P: usize,
+    > Train<Tensor<F, P>> for LayerNorm<S, N, INNER, CENTER, SCALE, RMS>
+{
+    type Cache = ();
+
+    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), _: &mut TrainCtx) {
+        self.forward_into(x, y);
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<F, P>,
+        _y: &Tensor<F, P>,
+        _: &mut (),
+        dy: &Tensor<F, P>,
+        mut dx: Option<&mut Tensor<F, P>>,
+        mut grads: Option<&mut Self>,
+    ) {
+        let block = N * INNER;
+        for (b, (x, dy)) in x
+            .as_slice()
+            .chunks_exact(block)
+            .zip(dy.as_slice().chunks_exact(block))
+            .enumerate()
+        {
+            let dx = dx
+                .as_deref_mut()
+                .map(|dx| &mut dx.as_mut_slice()[b * block..][..block]);
+            self.block_backward(x, dy, dx, grads.as_deref_mut());
+        }
+    }
+}
+
+/// γ and β, those the layer has.
+impl<
+        S: VarShape,
+        const N: usize,
+        const INNER: usize,
+        const CENTER: bool,
+        const SCALE: bool,
+        const RMS: bool,
+    > Params for LayerNorm<S, N, INNER, CENTER, SCALE, RMS>
+{
+    fn trainable_count(&self) -> usize {
+        usize::from(Self::HAS_GAMMA) + usize::from(Self::HAS_BETA)
+    }
+
+    fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
+        if Self::HAS_GAMMA {
+            f(&mut self.gamma);
+        }
+        if Self::HAS_BETA {
+            f(&mut self.beta);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,5 +469,25 @@ mod tests {
             LayerNorm::from_parts([0.0; 2], [0.0, 10.0], 0.0);
         let y = ln.forward(&tensor::<2, 2>(&[1.0, 4.0, 3.0, 6.0]));
         assert_eq!(y.as_slice(), &[-1.0, -1.0, 11.0, 11.0]);
+    }
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::{fill, gradients};
+        let mut ln: LayerNorm<Dims1<3>, 3> = LayerNorm::default();
+        fill(&mut ln, 1);
+        gradients::<_, Tensor<3, 2>>(&ln, 2);
+        let mut rms: LayerNorm<Dims1<3>, 3, 1, true, true, true> = LayerNorm::default();
+        fill(&mut rms, 3);
+        gradients::<_, Tensor<3, 2>>(&rms, 4);
+        // Keras (2, 3, 2) normalized over axis 2: N = 3, INNER = 2.
+        let mut middle: LayerNorm<Dims1<3>, 3, 2, true, false> = LayerNorm::default();
+        fill(&mut middle, 5);
+        gradients::<_, Tensor<2, 6>>(&middle, 6);
+        // Over axes (1, 2) of (2, 3, 2), without γ and β.
+        let plain: LayerNorm<Dims2<3, 2>, 6, 1, false, false> = LayerNorm::new(1e-3);
+        gradients::<_, Tensor<2, 6>>(&plain, 7);
+        let mut rms_middle: LayerNorm<Dims1<3>, 3, 2, false, false, true> = LayerNorm::default();
+        fill(&mut rms_middle, 8);
+        gradients::<_, Tensor<2, 6>>(&rms_middle, 9);
     }
 }

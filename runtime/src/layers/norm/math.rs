@@ -111,6 +111,31 @@ pub fn sum_sq_dev(values: &[f32], mean: f32) -> f32 {
     total
 }
 
+/// Per-channel sums of `f(c, i)` over the indices `i` of a sample of `len` values seen as
+/// `(outer, C, INNER)` (`c` the channel of `i`): the outer positions are summed in blocks of 64
+/// before being added up, which keeps long sums accurate. For the training statistics.
+#[inline(always)]
+pub fn channel_sums<const C: usize, const INNER: usize>(
+    len: usize,
+    f: impl Fn(usize, usize) -> f32,
+) -> [f32; C] {
+    let mut total = [0.0f32; C];
+    let outer = len / (C * INNER);
+    for block in (0..outer).step_by(64) {
+        let mut acc = [0.0f32; C];
+        for o in block..(block + 64).min(outer) {
+            for (c, acc) in acc.iter_mut().enumerate() {
+                let start = (o * C + c) * INNER;
+                for i in start..start + INNER {
+                    *acc += f(c, i);
+                }
+            }
+        }
+        total.iter_mut().zip(acc).for_each(|(t, a)| *t += a);
+    }
+    total
+}
+
 /// `y = x·a[c] + b[c]` for the channel `c` of every value, the tensor seen as `(outer, C, INNER)`
 /// (`INNER = 1` when the channel axis is the last one).
 #[inline(always)]

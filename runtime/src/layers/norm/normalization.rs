@@ -6,6 +6,7 @@ use core::marker::PhantomData;
 use super::math::sqrt;
 use super::{channel_layout_ok, volume, VarShape};
 use crate::layer::{Layer, Variable, Weights};
+use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::{zeros, Tensor};
 
 /// Keras's `backend.epsilon()`, the floor of the standard deviation.
@@ -207,6 +208,52 @@ impl<S: VarShape, const K: usize, const INNER: usize, const WEIGHTS: bool, const
     }
 }
 
+/// The training path: the statistics are constants (Keras's `mean`, `variance` and `count` are
+/// non-trainable), so the gradient is `∂x = ∂y / std` (`∂y · std` with `INVERT`).
+impl<
+        S: VarShape,
+        const K: usize,
+        const INNER: usize,
+        const WEIGHTS: bool,
+        const INVERT: bool,
+        const F: usize,
+        const P: usize,
+    > Train<Tensor<F, P>> for Normalization<S, K, INNER, WEIGHTS, INVERT>
+{
+    type Cache = ();
+
+    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), _: &mut TrainCtx) {
+        self.forward_into(x, y);
+    }
+
+    fn backward(
+        &self,
+        _x: &Tensor<F, P>,
+        _y: &Tensor<F, P>,
+        _: &mut (),
+        dy: &Tensor<F, P>,
+        dx: Option<&mut Tensor<F, P>>,
+        _grads: Option<&mut Self>,
+    ) {
+        let Some(dx) = dx else { return };
+        for (dxs, dys) in dx
+            .as_mut_slice()
+            .chunks_exact_mut(K * INNER)
+            .zip(dy.as_slice().chunks_exact(K * INNER))
+        {
+            for k in 0..K {
+                let std = self.std[k];
+                let range = k * INNER..(k + 1) * INNER;
+                for (d, &g) in dxs[range.clone()].iter_mut().zip(&dys[range]) {
+                    *d += if INVERT { g * std } else { g / std };
+                }
+            }
+        }
+    }
+}
+
+no_params!(<S: VarShape, const K: usize, const INNER: usize, const WEIGHTS: bool, const INVERT: bool> Params for Normalization<S, K, INNER, WEIGHTS, INVERT>);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +291,17 @@ mod tests {
         let norm: Normalization<Dims0, 1, 4, false> = Normalization::from_stats([2.0], [4.0]);
         let y = norm.forward(&tensor::<2, 2>(&[2.0, 4.0, 0.0, 6.0]));
         assert_eq!(y.as_slice(), &[0.0, 1.0, -1.0, 2.0]);
+    }
+    #[test]
+    fn gradients_match_finite_differences() {
+        use crate::train::check::gradients;
+        let norm: Normalization<Dims1<2>, 2, 1, false> =
+            Normalization::from_stats([1.0, -1.0], [4.0, 0.25]);
+        gradients::<_, Tensor<2, 3>>(&norm, 1);
+        let inv: Normalization<Dims1<3>, 3, 2, false, true> =
+            Normalization::from_stats([1.0, -1.0, 0.5], [4.0, 0.25, 2.0]);
+        gradients::<_, Tensor<2, 3>>(&inv, 2);
+        // The adapted variables are not trainable.
+        assert_eq!(Normalization::<Dims1<2>, 2>::new().trainable_count(), 0);
     }
 }

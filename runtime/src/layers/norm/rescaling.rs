@@ -2,6 +2,7 @@
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::memory::{zeroable, InPlace};
+use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::{zeros, Tensor};
 
 /// Keras `Rescaling(scale, offset=0.0)` with scalar `scale` and `offset`: `y = x·scale + offset`
@@ -69,6 +70,32 @@ impl<const F: usize, const P: usize> InPlace<Tensor<F, P>> for Rescaling {
 
 no_weights!(Weights for Rescaling);
 
+/// The training path: `∂x = ∂y · scale`.
+impl<const F: usize, const P: usize> Train<Tensor<F, P>> for Rescaling {
+    type Cache = ();
+
+    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), _: &mut TrainCtx) {
+        self.forward_into(x, y);
+    }
+
+    fn backward(
+        &self,
+        _x: &Tensor<F, P>,
+        _y: &Tensor<F, P>,
+        _: &mut (),
+        dy: &Tensor<F, P>,
+        dx: Option<&mut Tensor<F, P>>,
+        _grads: Option<&mut Self>,
+    ) {
+        let Some(dx) = dx else { return };
+        for (d, &g) in dx.as_mut_slice().iter_mut().zip(dy.as_slice()) {
+            *d += g * self.scale;
+        }
+    }
+}
+
+no_params!(Params for Rescaling);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +106,9 @@ mod tests {
         let mut x: Tensor<3, 1> = zeros();
         x.as_mut_slice().copy_from_slice(&[0.0, 127.5, 255.0]);
         assert_eq!(r.forward(&x).as_slice(), &[-1.0, 0.0, 1.0]);
+    }
+    #[test]
+    fn gradients_match_finite_differences() {
+        crate::train::check::gradients::<_, Tensor<3, 2>>(&Rescaling::new(-2.5, 0.5), 1);
     }
 }
