@@ -19,19 +19,22 @@ pub use static_keras_runtime::train::losses;
 pub use static_keras_runtime::train::optimizers;
 pub use static_keras_runtime::{
     activation, layers, load_le_bytes, load_le_bytes_checked, shape, Activation, ConfigValue,
-    Error, Layer, LayerInfo, Model, Source, StatefulModel, Tensor, TokenIds, Variable, Weights,
+    Error, GraphInput, Layer, LayerInfo, Model, ModelGraph, Source, StatefulModel, Tensor,
+    TokenIds, Variable, Weights,
 };
 
 /// Reading what Keras saves: `.keras` archives, `.weights.h5` and legacy `.h5` (feature
 /// `keras-file`, on by default).
 ///
 /// Models declared with `keras_model!` get `Net::from_keras_file(path)`, which calls
-/// [`keras_file::load`]; [`KerasFile`](keras_file::KerasFile) gives access to a file's saved
+/// [`keras_file::load`], and `net.save_weights(path)` / `net.save(path)`, which write what Keras
+/// loads ([`keras_file::save_weights`], [`keras_file::save`]); [`KerasFile`](keras_file::KerasFile) gives access to a file's saved
 /// architecture and weights.
 #[cfg(feature = "keras-file")]
 pub mod keras_file {
     pub use static_keras_file::{
-        load, load_bytes, Array, Error, Format, KerasFile, LayerConfig, LayerKey, ModelConfig,
+        keras_bytes, load, load_bytes, save, save_weights, weights_h5_bytes, Array, Error, Format,
+        KerasFile, LayerConfig, LayerKey, ModelConfig,
     };
 }
 
@@ -43,7 +46,7 @@ pub mod __private {
     /// The file loader, for `from_keras_file`.
     #[cfg(feature = "keras-file")]
     pub mod keras_file {
-        pub use static_keras_file::{load, Error};
+        pub use static_keras_file::{load, save, save_weights, Error};
         pub use std::path::Path;
     }
 }

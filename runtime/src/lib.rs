@@ -42,8 +42,8 @@ pub use activation::Activation;
 pub use batch::split_batch;
 pub use error::Error;
 pub use layer::{
-    load_le_bytes, load_le_bytes_checked, ConfigValue, Layer, LayerInfo, Model, Source,
-    StatefulModel, Variable, Weights,
+    load_le_bytes, load_le_bytes_checked, ConfigValue, GraphInput, Layer, LayerInfo, Model,
+    ModelGraph, Source, StatefulModel, Variable, Weights,
 };
 pub use layers::*;
 pub use tensor::{
