@@ -338,6 +338,54 @@ sequential!(seq_activations, (4, 5), [
     SimpleRNN(3),
 ]);
 
+sequential!(seq_volumes, (4, 6, 6, 2), [
+    ZeroPadding3D(((1, 0), (0, 1), (1, 1))),
+    Conv3D(3, 2, activation = "relu"),
+    SpatialDropout3D(0.3),
+    MaxPooling3D(2, padding = "same"),
+    UpSampling3D((1, 2, 1)),
+    Conv3DTranspose(2, 2, strides = (1, 1, 2)),
+    Cropping3D(((0, 1), (1, 0), (0, 0))),
+    AveragePooling3D(2),
+    GlobalMaxPooling3D(),
+]);
+
+sequential!(seq_sequences, (9, 3), [
+    ZeroPadding1D((2, 1)),
+    Conv1DTranspose(4, 3, strides = 2, trainable = False),
+    Cropping1D((1, 2)),
+    DepthwiseConv1D(3, depth_multiplier = 2),
+    SpatialDropout1D(0.1),
+    SeparableConv1D(3, 2, padding = "same", activation = "tanh"),
+    UpSampling1D(2),
+    AveragePooling1D(3, strides = 2),
+    GaussianNoise(0.5),
+    GaussianDropout(0.2),
+    AlphaDropout(0.1),
+    Identity(),
+    LSTM(3, go_backwards = True, name = "lstm_last"),
+]);
+
+sequential!(seq_pool_globals, (6, 6, 4), [
+    SpatialDropout2D(0.2),
+    AveragePooling2D((2, 3), strides = 1),
+    Conv2D(3, 2, dilation_rate = 2, use_bias = False),
+    Reshape((6, 3)),
+    GlobalMaxPooling1D(),
+]);
+
+functional!(fn_frozen_and_3d, {
+    v = Input(shape = (2, 4, 4, 1), name = "volume");
+    c = Conv3D(2, (1, 2, 2), trainable = False, name = "frozen")(v);
+    g = GlobalAveragePooling3D()(c);
+    s = Input(shape = (3, 2), name = "seq");
+    r = GRU(2, return_sequences = True)(s);
+    t = Dense(2, trainable = False)(r);
+    f = Flatten()(t);
+    y = Concatenate(axis = -1)([g, f]);
+    model = Model(inputs = [v, s], outputs = y, name = "two_branches")
+});
+
 functional!(fn_residual, {
     x = Input(shape = (6, 6, 3));
     c = Conv2D(4, 3, padding = "same", name = "c1")(x);

@@ -9,8 +9,8 @@ For each case this script
   1. builds the model in Keras from the text (independently of our config.json) and loads the
      .weights.h5 into it with model.load_weights;
   2. loads the .keras archive with keras.saving.load_model (architecture from our config.json);
-  3. checks that both have the same layer classes, that their weights are bit-equal, and that
-     both predict our recorded outputs: |keras - ours| / max(1, |ours|) <= 1e-6.
+  3. checks that both have the same layer classes and frozen layers, that their weights are
+     bit-equal, and that both predict our recorded outputs: |keras - ours| / max(1, |ours|) <= 1e-6.
 
 Run: KERAS_BACKEND=jax JAX_PLATFORMS=cpu python tools/check_saved.py [target/saved]
 Exits non-zero (and says which case and why) on any failure, or if there is no case at all.
@@ -79,6 +79,10 @@ def check(directory, record):
     loaded_classes = [type(l).__name__ for l in loaded.layers]
     if classes != loaded_classes:
         raise AssertionError(f"the .keras model's layers are {loaded_classes}, the declared {classes}")
+    frozen = [l.name for l in declared.layers if not l.trainable]
+    loaded_frozen = [l.name for l in loaded.layers if not l.trainable]
+    if frozen != loaded_frozen:
+        raise AssertionError(f"the .keras model freezes {loaded_frozen}, the declared {frozen}")
     for a, b in zip(declared.weights, loaded.weights, strict=True):
         if a.shape != b.shape or not np.array_equal(np.asarray(a), np.asarray(b)):
             raise AssertionError(f"weight {a.path} differs between the two files")

@@ -25,8 +25,8 @@ const MERGE_CLASSES: &[&str] = &[
     "Dot",
 ];
 
-/// Config entries the declaration records (for checking files that tf.keras 2 wrote) but that
-/// Keras 3's constructor of the class refuses.
+/// Config entries the declaration records (for checking files that tf.keras 2 wrote), or the
+/// base layer config holds, but that Keras 3's constructor of the class refuses.
 fn refused(class: &str, key: &str) -> bool {
     match key {
         "groups" => {
@@ -36,6 +36,8 @@ fn refused(class: &str, key: &str) -> bool {
         }
         // Keras 3 spells it `negative_slope`; `alpha` is the tf.keras 2 name kept for checking.
         "alpha" => class == "LeakyReLU",
+        // SpatialDropout's constructor takes no `trainable` (its `get_config` leaves it out).
+        "trainable" => class.starts_with("SpatialDropout"),
         _ => false,
     }
 }
@@ -63,7 +65,9 @@ fn layer_config(info: &LayerInfo, trainable: bool) -> Map<String, Value> {
     let class = info.class;
     let mut config = Map::new();
     config.insert("name".into(), json!(info.name));
-    config.insert("trainable".into(), json!(trainable));
+    if !refused(class, "trainable") {
+        config.insert("trainable".into(), json!(trainable));
+    }
     config.insert("dtype".into(), json!("float32"));
     for (key, v) in info.config {
         if refused(class, key) {
