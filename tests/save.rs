@@ -8,8 +8,10 @@
 
 use std::path::PathBuf;
 
-use static_keras::keras_file::{keras_bytes, weights_h5_bytes, Error};
-use static_keras::{keras_model, Model};
+use static_keras::keras_file::{keras_bytes, save, save_weights, weights_h5_bytes, Error};
+use static_keras::losses::MeanSquaredError;
+use static_keras::optimizers::Adam;
+use static_keras::{keras_model, Model, Tensor};
 
 /// Where the files go: `target/saved/` of the workspace.
 fn saved_dir() -> PathBuf {
@@ -126,7 +128,18 @@ where
         .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))));
     let mut model = M::default();
     randomize(&mut model, &mut rng);
-    let vocab = vocabularies(&model);
+    check_and_record(name, python, &model, &mut rng);
+}
+
+/// Saves `model` both ways (`keras_file::save_weights`, `keras_file::save`, what the generated
+/// `save_weights`/`save` call), reloads both files bit-exactly, and records inputs and our
+/// predictions for `tools/check_saved.py`.
+fn check_and_record<M>(name: &str, python: &str, model: &M, rng: &mut Rng)
+where
+    M: Model + Default,
+    M::InputElem: Elem,
+{
+    let vocab = vocabularies(model);
 
     // Inputs: per sample, every input's values one after the other.
     let mut samples: Vec<Vec<M::InputElem>> = Vec::new();
@@ -134,7 +147,7 @@ where
         let mut values = Vec::new();
         for (shape, vocab) in M::INPUT_SHAPES.iter().zip(&vocab) {
             let len: usize = shape.iter().product();
-            values.extend((0..len).map(|_| M::InputElem::make(&mut rng, *vocab)));
+            values.extend((0..len).map(|_| M::InputElem::make(rng, *vocab)));
         }
         samples.push(values);
     }
@@ -149,18 +162,18 @@ where
             })
             .collect()
     };
-    let outputs = predict(&model);
+    let outputs = predict(model);
 
     let dir = saved_dir();
     let weights_path = dir.join(format!("{name}.weights.h5"));
     let keras_path = dir.join(format!("{name}.keras"));
-    std::fs::write(&weights_path, weights_h5_bytes(&model).unwrap()).unwrap();
-    std::fs::write(&keras_path, keras_bytes(&model).unwrap()).unwrap();
+    save_weights(model, &weights_path).unwrap();
+    save(model, &keras_path).unwrap();
 
     for path in [&weights_path, &keras_path] {
         let back: M = static_keras::keras_file::load(path)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let (a, b) = (weights(&model), weights(&back));
+        let (a, b) = (weights(model), weights(&back));
         assert_eq!(a.len(), b.len());
         assert!(
             a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
@@ -427,6 +440,59 @@ functional!(fn_embedding_two_inputs, {
     y = Dense(2)(Concatenate()([g, feats]));
     model = Model([ids, feats], y)
 });
+
+/// A model trained a few steps (Adam, a frozen branch) saves from its trainer:
+/// `trainer.model().save(…)`. The optimizer's state is not saved.
+#[test]
+fn trained_from_the_trainer() {
+    keras_model! {
+        struct Trained {
+            x = Input(shape = (4,));
+            h = Dense(6, activation = "relu", name = "hidden")(x);
+            s = Dense(6, trainable = False)(x);
+            a = Add()([h, s]);
+            y = Dense(2, activation = "tanh")(Activation("elu")(a));
+            model = Model(inputs = x, outputs = y)
+        }
+    }
+    let python = "x = Input(shape = (4,)); h = Dense(6, activation = \"relu\", name = \"hidden\")(x); \
+                  s = Dense(6, trainable = False)(x); a = Add()([h, s]); \
+                  y = Dense(2, activation = \"tanh\")(Activation(\"elu\")(a)); \
+                  model = Model(inputs = x, outputs = y)";
+    let mut rng = Rng(42);
+    let mut net = Trained::default();
+    randomize(&mut net, &mut rng);
+    let before = weights(&net);
+    let xs: Vec<_> = (0..8)
+        .map(|_| {
+            let v: Vec<f32> = (0..4).map(|_| rng.next() * 2.0 - 1.0).collect();
+            Trained::input_from_slice(&v).unwrap()
+        })
+        .collect();
+    let ys: Vec<Tensor<2, 1>> = xs
+        .iter()
+        .map(|x| Tensor::from_slice(&[x.as_slice()[0] * 0.5, -x.as_slice()[3]]))
+        .collect();
+    let dir = saved_dir();
+    let (weights_path, keras_path) = (
+        dir.join("trained_direct.weights.h5"),
+        dir.join("trained_direct.keras"),
+    );
+    {
+        let mut trainer = net.compile(Adam::default(), MeanSquaredError::default());
+        for _ in 0..5 {
+            trainer.train_on_batch(&xs, &ys);
+        }
+        trainer.model().save_weights(&weights_path).unwrap();
+        trainer.model().save(&keras_path).unwrap();
+    }
+    assert_ne!(before, weights(&net), "training moved no weight");
+    // The methods write what the in-memory writers make (the archive's time stamp aside).
+    assert_eq!(std::fs::read(&weights_path).unwrap(), weights_h5_bytes(&net).unwrap());
+    let back: Trained = static_keras::keras_file::load_bytes(keras_bytes(&net).unwrap()).unwrap();
+    assert_eq!(weights(&back), weights(&net));
+    check_and_record("trained", python, &net, &mut rng);
+}
 
 #[test]
 fn the_suffixes_keras_requires_are_checked() {
