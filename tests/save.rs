@@ -213,12 +213,7 @@ where
         .iter()
         .map(|s| s.iter().map(|&v| f64::from(v)).collect())
         .collect();
-    let dtypes: Vec<&str> = M::GRAPH
-        .unwrap()
-        .inputs
-        .iter()
-        .map(|i| i.dtype)
-        .collect();
+    let dtypes: Vec<&str> = M::GRAPH.unwrap().inputs.iter().map(|i| i.dtype).collect();
     let record = serde_json::json!({
         "name": name,
         "python": python,
@@ -272,120 +267,168 @@ macro_rules! functional {
     };
 }
 
-sequential!(seq_dense, (6,), [
-    Dense(8, activation = "relu"),
-    Dropout(0.2),
-    Dense(4, use_bias = False, activation = "tanh"),
-    Dense(3, activation = "softmax"),
-]);
+sequential!(
+    seq_dense,
+    (6,),
+    [
+        Dense(8, activation = "relu"),
+        Dropout(0.2),
+        Dense(4, use_bias = False, activation = "tanh"),
+        Dense(3, activation = "softmax"),
+    ]
+);
 
-sequential!(seq_conv2d, (8, 8, 2), [
-    Conv2D(4, 3, activation = "relu", padding = "same"),
-    MaxPooling2D(2),
-    Conv2D(5, (2, 3), strides = (1, 2), use_bias = False),
-    AveragePooling2D(pool_size = 2, padding = "same"),
-    Flatten(),
-    Dense(3),
-]);
+sequential!(
+    seq_conv2d,
+    (8, 8, 2),
+    [
+        Conv2D(4, 3, activation = "relu", padding = "same"),
+        MaxPooling2D(2),
+        Conv2D(5, (2, 3), strides = (1, 2), use_bias = False),
+        AveragePooling2D(pool_size = 2, padding = "same"),
+        Flatten(),
+        Dense(3),
+    ]
+);
 
-sequential!(seq_conv1d_bn, (10, 3), [
-    Conv1D(6, 3, dilation_rate = 2, padding = "causal"),
-    BatchNormalization(),
-    Activation("relu"),
-    MaxPooling1D(2),
-    Conv1D(4, 2, strides = 2, activation = "elu"),
-    GlobalAveragePooling1D(),
-    Dense(2),
-]);
+sequential!(
+    seq_conv1d_bn,
+    (10, 3),
+    [
+        Conv1D(6, 3, dilation_rate = 2, padding = "causal"),
+        BatchNormalization(),
+        Activation("relu"),
+        MaxPooling1D(2),
+        Conv1D(4, 2, strides = 2, activation = "elu"),
+        GlobalAveragePooling1D(),
+        Dense(2),
+    ]
+);
 
-sequential!(seq_recurrent, (5, 3), [
-    LSTM(4, return_sequences = True),
-    GRU(3, return_sequences = True, reset_after = False),
-    SimpleRNN(2, go_backwards = True),
-    Dense(2),
-]);
+sequential!(
+    seq_recurrent,
+    (5, 3),
+    [
+        LSTM(4, return_sequences = True),
+        GRU(3, return_sequences = True, reset_after = False),
+        SimpleRNN(2, go_backwards = True),
+        Dense(2),
+    ]
+);
 
-sequential!(seq_embedding, (7,), [
-    Embedding(20, 4, mask_zero = True),
-    GRU(3),
-    Dense(1, activation = "sigmoid"),
-]);
+sequential!(
+    seq_embedding,
+    (7,),
+    [
+        Embedding(20, 4, mask_zero = True),
+        GRU(3),
+        Dense(1, activation = "sigmoid"),
+    ]
+);
 
-sequential!(seq_depthwise, (6, 6, 3), [
-    DepthwiseConv2D(3, depth_multiplier = 2, padding = "same"),
-    SeparableConv2D(4, 2, activation = "relu"),
-    Conv2DTranspose(2, 3, strides = 2),
-    GlobalMaxPooling2D(),
-]);
+sequential!(
+    seq_depthwise,
+    (6, 6, 3),
+    [
+        DepthwiseConv2D(3, depth_multiplier = 2, padding = "same"),
+        SeparableConv2D(4, 2, activation = "relu"),
+        Conv2DTranspose(2, 3, strides = 2),
+        GlobalMaxPooling2D(),
+    ]
+);
 
-sequential!(seq_norm, (4, 6), [
-    LayerNormalization(),
-    Dense(5),
-    GroupNormalization(groups = 5),
-    BatchNormalization(axis = 1, center = False),
-    Normalization(axis = -1),
-    Rescaling(0.5, offset = 0.25),
-    Flatten(),
-]);
+sequential!(
+    seq_norm,
+    (4, 6),
+    [
+        LayerNormalization(),
+        Dense(5),
+        GroupNormalization(groups = 5),
+        BatchNormalization(axis = 1, center = False),
+        Normalization(axis = -1),
+        Rescaling(0.5, offset = 0.25),
+        Flatten(),
+    ]
+);
 
-sequential!(seq_spatial, (6, 5, 2), [
-    ZeroPadding2D(((1, 0), (2, 1))),
-    Cropping2D(((0, 1), (1, 1))),
-    UpSampling2D(2, interpolation = "bilinear"),
-    Conv2D(2, 3),
-    GlobalAveragePooling2D(),
-]);
+sequential!(
+    seq_spatial,
+    (6, 5, 2),
+    [
+        ZeroPadding2D(((1, 0), (2, 1))),
+        Cropping2D(((0, 1), (1, 1))),
+        UpSampling2D(2, interpolation = "bilinear"),
+        Conv2D(2, 3),
+        GlobalAveragePooling2D(),
+    ]
+);
 
-sequential!(seq_activations, (4, 5), [
-    Dense(6),
-    LeakyReLU(negative_slope = 0.2),
-    PReLU(),
-    ELU(alpha = 0.7),
-    ReLU(max_value = 0.6),
-    Softmax(axis = 1),
-    Permute((2, 1)),
-    Reshape((3, 8)),
-    Flatten(),
-    RepeatVector(2),
-    Masking(mask_value = 0.0),
-    SimpleRNN(3),
-]);
+sequential!(
+    seq_activations,
+    (4, 5),
+    [
+        Dense(6),
+        LeakyReLU(negative_slope = 0.2),
+        PReLU(),
+        ELU(alpha = 0.7),
+        ReLU(max_value = 0.6),
+        Softmax(axis = 1),
+        Permute((2, 1)),
+        Reshape((3, 8)),
+        Flatten(),
+        RepeatVector(2),
+        Masking(mask_value = 0.0),
+        SimpleRNN(3),
+    ]
+);
 
-sequential!(seq_volumes, (4, 6, 6, 2), [
-    ZeroPadding3D(((1, 0), (0, 1), (1, 1))),
-    Conv3D(3, 2, activation = "relu"),
-    SpatialDropout3D(0.3),
-    MaxPooling3D(2, padding = "same"),
-    UpSampling3D((1, 2, 1)),
-    Conv3DTranspose(2, 2, strides = (1, 1, 2)),
-    Cropping3D(((0, 1), (1, 0), (0, 0))),
-    AveragePooling3D(2),
-    GlobalMaxPooling3D(),
-]);
+sequential!(
+    seq_volumes,
+    (4, 6, 6, 2),
+    [
+        ZeroPadding3D(((1, 0), (0, 1), (1, 1))),
+        Conv3D(3, 2, activation = "relu"),
+        SpatialDropout3D(0.3),
+        MaxPooling3D(2, padding = "same"),
+        UpSampling3D((1, 2, 1)),
+        Conv3DTranspose(2, 2, strides = (1, 1, 2)),
+        Cropping3D(((0, 1), (1, 0), (0, 0))),
+        AveragePooling3D(2),
+        GlobalMaxPooling3D(),
+    ]
+);
 
-sequential!(seq_sequences, (9, 3), [
-    ZeroPadding1D((2, 1)),
-    Conv1DTranspose(4, 3, strides = 2, trainable = False),
-    Cropping1D((1, 2)),
-    DepthwiseConv1D(3, depth_multiplier = 2),
-    SpatialDropout1D(0.1),
-    SeparableConv1D(3, 2, padding = "same", activation = "tanh"),
-    UpSampling1D(2),
-    AveragePooling1D(3, strides = 2),
-    GaussianNoise(0.5),
-    GaussianDropout(0.2),
-    AlphaDropout(0.1),
-    Identity(),
-    LSTM(3, go_backwards = True, name = "lstm_last"),
-]);
+sequential!(
+    seq_sequences,
+    (9, 3),
+    [
+        ZeroPadding1D((2, 1)),
+        Conv1DTranspose(4, 3, strides = 2, trainable = False),
+        Cropping1D((1, 2)),
+        DepthwiseConv1D(3, depth_multiplier = 2),
+        SpatialDropout1D(0.1),
+        SeparableConv1D(3, 2, padding = "same", activation = "tanh"),
+        UpSampling1D(2),
+        AveragePooling1D(3, strides = 2),
+        GaussianNoise(0.5),
+        GaussianDropout(0.2),
+        AlphaDropout(0.1),
+        Identity(),
+        LSTM(3, go_backwards = True, name = "lstm_last"),
+    ]
+);
 
-sequential!(seq_pool_globals, (6, 6, 4), [
-    SpatialDropout2D(0.2),
-    AveragePooling2D((2, 3), strides = 1),
-    Conv2D(3, 2, dilation_rate = 2, use_bias = False),
-    Reshape((6, 3)),
-    GlobalMaxPooling1D(),
-]);
+sequential!(
+    seq_pool_globals,
+    (6, 6, 4),
+    [
+        SpatialDropout2D(0.2),
+        AveragePooling2D((2, 3), strides = 1),
+        Conv2D(3, 2, dilation_rate = 2, use_bias = False),
+        Reshape((6, 3)),
+        GlobalMaxPooling1D(),
+    ]
+);
 
 functional!(fn_frozen_and_3d, {
     v = Input(shape = (2, 4, 4, 1), name = "volume");
@@ -455,7 +498,8 @@ fn trained_from_the_trainer() {
             model = Model(inputs = x, outputs = y)
         }
     }
-    let python = "x = Input(shape = (4,)); h = Dense(6, activation = \"relu\", name = \"hidden\")(x); \
+    let python =
+        "x = Input(shape = (4,)); h = Dense(6, activation = \"relu\", name = \"hidden\")(x); \
                   s = Dense(6, trainable = False)(x); a = Add()([h, s]); \
                   y = Dense(2, activation = \"tanh\")(Activation(\"elu\")(a)); \
                   model = Model(inputs = x, outputs = y)";
@@ -488,7 +532,10 @@ fn trained_from_the_trainer() {
     }
     assert_ne!(before, weights(&net), "training moved no weight");
     // The methods write what the in-memory writers make (the archive's time stamp aside).
-    assert_eq!(std::fs::read(&weights_path).unwrap(), weights_h5_bytes(&net).unwrap());
+    assert_eq!(
+        std::fs::read(&weights_path).unwrap(),
+        weights_h5_bytes(&net).unwrap()
+    );
     let back: Trained = static_keras::keras_file::load_bytes(keras_bytes(&net).unwrap()).unwrap();
     assert_eq!(weights(&back), weights(&net));
     check_and_record("trained", python, &net, &mut rng);
@@ -504,7 +551,12 @@ fn the_suffixes_keras_requires_are_checked() {
     }
     let dir = saved_dir();
     let net = Tiny::default();
-    for bad in ["tiny.h5", "tiny.weights", "tiny.weights.h5.bak", ".weights.h5"] {
+    for bad in [
+        "tiny.h5",
+        "tiny.weights",
+        "tiny.weights.h5.bak",
+        ".weights.h5",
+    ] {
         let err = net.save_weights(dir.join(bad)).unwrap_err();
         assert!(matches!(err, Error::Save { .. }), "{bad}: {err}");
         assert!(err.to_string().contains("`.weights.h5`"), "{err}");

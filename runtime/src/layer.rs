@@ -186,8 +186,8 @@ pub enum ConfigValue {
 /// `config.json` needs to rebuild it (`Net::save`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ModelGraph {
-    /// Keras's name for the model (`name = "…"` on the model line, or the struct's name in
-    /// snake_case).
+    /// The model's name in `config.json`: the struct's name in snake_case (a `name = "…"` on
+    /// the model line is not kept).
     pub name: &'static str,
     /// Declared as a `layers: [...]` list (Keras's `Sequential`) rather than in the
     /// functional form.

@@ -79,7 +79,10 @@ pub fn stored(members: &[(&str, &[u8])]) -> Vec<u8> {
 
 fn stored_at(members: &[(&str, &[u8])], stamp: Stamp) -> Vec<u8> {
     let (time, date) = stamp.dos();
-    let total: usize = members.iter().map(|(n, d)| 30 + 20 + n.len() + d.len()).sum();
+    let total: usize = members
+        .iter()
+        .map(|(n, d)| 30 + 20 + n.len() + d.len())
+        .sum();
     let mut out = Vec::with_capacity(total + 512);
     let mut central = Vec::new();
     for (name, data) in members {
@@ -191,13 +194,19 @@ mod tests {
         // 2000-02-29 12:34:56 UTC (a leap day).
         assert_eq!(Stamp::from_unix(951_827_696).keras(), "2000-02-29@12:34:56");
         // 2026-11-26 15:25:09 UTC.
-        assert_eq!(Stamp::from_unix(1_795_706_709).keras(), "2026-11-26@15:25:09");
+        assert_eq!(
+            Stamp::from_unix(1_795_706_709).keras(),
+            "2026-11-26@15:25:09"
+        );
     }
 
     #[test]
     fn the_reader_reads_what_the_writer_stores() {
         let stamp = Stamp::from_unix(1_795_706_709);
-        let zip = stored_at(&[("a.json", b"{}"), ("b.bin", &[7u8; 1000]), ("e", b"")], stamp);
+        let zip = stored_at(
+            &[("a.json", b"{}"), ("b.bin", &[7u8; 1000]), ("e", b"")],
+            stamp,
+        );
         let archive = Archive::parse(&zip).unwrap();
         assert_eq!(archive.names(), ["a.json", "b.bin", "e"]);
         assert_eq!(archive.member("a.json").unwrap(), Some(&b"{}"[..]));

@@ -166,10 +166,9 @@ pub(super) fn model(s: &Snapshot) -> Result<Value, Error> {
     let tensor = |source: &Source| -> Result<Value, Error> {
         let (name, node, index, shape, dtype) = match *source {
             Source::Input(i) => {
-                let input = graph
-                    .inputs
-                    .get(i)
-                    .ok_or_else(|| save_error(format!("the graph reads input {i}, which it lacks")))?;
+                let input = graph.inputs.get(i).ok_or_else(|| {
+                    save_error(format!("the graph reads input {i}, which it lacks"))
+                })?;
                 (input.name, 0, 0, s.input_shapes[i], input.dtype)
             }
             Source::Layer {

@@ -86,7 +86,9 @@ impl Snapshot {
             g.sequential
                 && g.outputs.len() == 1
                 && layers.iter().all(|l| l.info.calls.len() == 1)
-                && g.call_shapes.iter().all(|calls| calls.iter().all(|c| c.len() == 1))
+                && g.call_shapes
+                    .iter()
+                    .all(|calls| calls.iter().all(|c| c.len() == 1))
         });
         let entries = match graph {
             Some(g) if !sequential => functional_order(&g, &layers)?,
