@@ -31,21 +31,23 @@ pub use static_keras_runtime::train::History;
 pub use static_keras_runtime::train::{FitError, FitOptions, Logs};
 pub use static_keras_runtime::{
     activation, layers, load_le_bytes, load_le_bytes_checked, memory, shape, Activation,
-    ConfigValue, Error, Layer, LayerInfo, Model, Planned, Source, StatefulModel, Tensor, TokenIds,
-    Variable, Weights, Workspace, Zeroable,
+    ConfigValue, Error, GraphInput, Layer, LayerInfo, Model, ModelGraph, Planned, Source,
+    StatefulModel, Tensor, TokenIds, Variable, Weights, Workspace, Zeroable,
 };
 
 /// Reading what Keras saves: `.keras` archives, `.weights.h5` and legacy `.h5` (feature
 /// `keras-file`, on by default).
 ///
 /// Models declared with `keras_model!` get `Net::from_keras_file(path)`, which calls
-/// [`keras_file::load`]; [`KerasFile`](keras_file::KerasFile) gives access to a file's saved
+/// [`keras_file::load`], and `net.save_weights(path)` / `net.save(path)`, which write what Keras
+/// loads ([`keras_file::save_weights`], [`keras_file::save`]); [`KerasFile`](keras_file::KerasFile) gives access to a file's saved
 /// architecture and weights.
 #[cfg(feature = "keras-file")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keras-file")))]
 pub mod keras_file {
     pub use static_keras_file::{
-        load, load_bytes, Array, Error, Format, KerasFile, LayerConfig, LayerKey, ModelConfig,
+        keras_bytes, load, load_bytes, save, save_weights, weights_h5_bytes, Array, Error, Format,
+        KerasFile, LayerConfig, LayerKey, ModelConfig,
     };
 }
 
@@ -59,7 +61,7 @@ pub mod __private {
     /// The file loader, for `from_keras_file`.
     #[cfg(feature = "keras-file")]
     pub mod keras_file {
-        pub use static_keras_file::{load, load_boxed, load_bytes, Error};
+        pub use static_keras_file::{load, load_boxed, load_bytes, save, save_weights, Error};
         pub use std::path::Path;
         pub use std::vec::Vec;
     }

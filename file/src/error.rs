@@ -96,6 +96,19 @@ pub enum Error {
         /// What, and what to do instead.
         message: String,
     },
+    /// A model that cannot be saved as asked (a path Keras would not load, a model that does
+    /// not describe its declaration).
+    Save {
+        /// What, and what to do instead.
+        message: String,
+    },
+    /// A file could not be written to disk.
+    Write {
+        /// The path given.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
 }
 
 fn fmt_shape<T: fmt::Display>(shape: &[T]) -> String {
@@ -159,6 +172,8 @@ impl fmt::Display for Error {
                 "weight {path} has type {found}; expected float16, bfloat16, float32, float64 or an integer"
             ),
             Error::Unsupported { message } => write!(f, "unsupported: {message}"),
+            Error::Save { message } => write!(f, "cannot save: {message}"),
+            Error::Write { path, source } => write!(f, "cannot write {}: {source}", path.display()),
         }
     }
 }
@@ -166,7 +181,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
+            Error::Io { source, .. } | Error::Write { source, .. } => Some(source),
             _ => None,
         }
     }

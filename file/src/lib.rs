@@ -30,6 +30,7 @@ mod error;
 pub mod graph;
 mod h5;
 mod locate;
+mod save;
 mod weights;
 mod zip;
 
@@ -40,6 +41,7 @@ use static_keras_runtime::{LayerInfo, Model, Variable, Zeroable};
 pub use check::{same as same_config_value, show as show_config_value};
 pub use config::{InputConfig, LayerConfig, ModelConfig, Source, WeightLocation};
 pub use error::Error;
+pub use save::{keras_bytes, save, save_weights, weights_h5_bytes, KERAS_VERSION};
 pub use weights::{snake_case, LayerKey, CELL_CLASSES};
 
 use weights::Layout;

@@ -49,8 +49,8 @@ pub use activation::Activation;
 pub use batch::split_batch;
 pub use error::Error;
 pub use layer::{
-    load_le_bytes, load_le_bytes_checked, ConfigValue, Layer, LayerInfo, Model, Planned, Source,
-    StatefulModel, Variable, Weights,
+    load_le_bytes, load_le_bytes_checked, ConfigValue, GraphInput, Layer, LayerInfo, Model,
+    ModelGraph, Planned, Source, StatefulModel, Variable, Weights,
 };
 pub use layers::*;
 #[cfg(feature = "std")]

@@ -187,6 +187,54 @@ fn infos(plan: &Plan) -> Vec<TokenStream> {
         .collect()
 }
 
+/// The `Model::GRAPH` constant: how the model was declared, for writing Keras's `config.json`.
+fn graph(plan: &Plan) -> TokenStream {
+    let rt = rt();
+    let model = plan.model;
+    let name = crate::model::snake_case(&model.ident.to_string());
+    let sequential = !model.functional;
+    let inputs = model.inputs.iter().map(|input| {
+        let name = &input.name;
+        let dtype = if input.ids { "int32" } else { "float32" };
+        quote!(#rt::GraphInput { name: #name, dtype: #dtype })
+    });
+    let position = |layer: usize| {
+        plan.order
+            .iter()
+            .position(|&l| l == layer)
+            .expect("every layer is ordered")
+    };
+    let outputs = model.outputs.iter().map(|v| match *v {
+        Value::Input(i) => quote!(#rt::Source::Input(#i)),
+        Value::Call { call, output } => {
+            let layer = position(model.calls[call].layer);
+            let index = model.call_index(call);
+            quote!(#rt::Source::Layer { layer: #layer, call: #index, output: #output })
+        }
+    });
+    let trainable = plan.order.iter().map(|&l| model.layers[l].trainable);
+    let call_shapes = plan.order.iter().map(|&l| {
+        let calls = (0..model.calls.len())
+            .filter(|&c| model.calls[c].layer == l)
+            .map(|c| {
+                let shapes = plan.shapes.calls[c].iter().map(|s| shape_const(s));
+                quote!(&[#(#shapes),*])
+            });
+        quote!(&[#(#calls),*])
+    });
+    quote! {
+        const GRAPH: ::core::option::Option<#rt::ModelGraph> =
+            ::core::option::Option::Some(#rt::ModelGraph {
+                name: #name,
+                sequential: #sequential,
+                inputs: &[#(#inputs),*],
+                outputs: &[#(#outputs),*],
+                trainable: &[#(#trainable),*],
+                call_shapes: &[#(#call_shapes),*],
+            });
+    }
+}
+
 /// `input_from_slice`'s body: one input from its values, or several from their concatenation.
 fn input_body(plan: &Plan) -> TokenStream {
     let rt = rt();
@@ -558,6 +606,7 @@ pub fn generate(plan: &Plan) -> TokenStream {
          [`Self::predict_in`] runs in a workspace the caller provides instead."
             .to_string()
     };
+    let graph = graph(plan);
     let input_doc = format!(
         " What `{ident}::predict` takes: {}.",
         if plan.inputs.len() == 1 {
@@ -692,6 +741,26 @@ pub fn generate(plan: &Plan) -> TokenStream {
                 ) -> ::core::result::Result<#rt::Box<Self>, #rt::keras_file::Error> {
                     #rt::keras_file::load_boxed(path)
                 }
+
+                /// Writes the model's weights as Keras 3's `.weights.h5` (what
+                /// `model.save_weights` writes and `model.load_weights` reads). The path must
+                /// end in `.weights.h5`, as Keras requires.
+                pub fn save_weights<P: ::core::convert::AsRef<#rt::keras_file::Path>>(
+                    &self,
+                    path: P,
+                ) -> ::core::result::Result<(), #rt::keras_file::Error> {
+                    #rt::keras_file::save_weights(self, path)
+                }
+
+                /// Writes the model as a Keras `.keras` archive (`config.json` built from this
+                /// declaration, `metadata.json`, `model.weights.h5`), which
+                /// `keras.saving.load_model` loads. The path must end in `.keras`.
+                pub fn save<P: ::core::convert::AsRef<#rt::keras_file::Path>>(
+                    &self,
+                    path: P,
+                ) -> ::core::result::Result<(), #rt::keras_file::Error> {
+                    #rt::keras_file::save(self, path)
+                }
             }
         }
 
@@ -707,6 +776,7 @@ pub fn generate(plan: &Plan) -> TokenStream {
             const OUTPUT_SHAPES: &'static [&'static [usize]] = &[#(#output_shapes_const),*];
             const PARAMS: usize = #params;
             const OUTPUT_LEN: usize = #output_len;
+            #graph
 
             fn input_from_slice(values: &[#input_elem]) -> ::core::result::Result<#input_ty, #rt::Error> {
                 #input_body
