@@ -279,7 +279,9 @@ def core_cases():
     return cases
 
 
-SUITES = {"grads": core_cases}
+import gen_wrappers  # noqa: E402  (tools/gen_wrappers.py)
+
+SUITES = {"grads": core_cases, "grads_wrappers": lambda: gen_wrappers.grads_cases(Case)}
 
 
 def main(argv):

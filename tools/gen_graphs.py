@@ -322,7 +322,9 @@ def graph_cases():
     ]
 
 
-SUITES = {"graph": graph_cases}
+import gen_wrappers  # noqa: E402  (tools/gen_wrappers.py)
+
+SUITES = {"graph": graph_cases, "wrappers_graph": lambda: gen_wrappers.graph_cases(Case)}
 
 
 def main(argv):

@@ -145,14 +145,40 @@ fn field_name(name: &str) -> bool {
         && name != "_"
 }
 
+/// Arguments whose `None` is not their default, so a saved `null` must be written out.
+const NONE_IS_A_VALUE: &[(&str, &str)] = &[("Bidirectional", "merge_mode")];
+
+/// Arguments that are layers, saved as `{"class_name": …, "config": …}` and written as calls.
+const LAYER_ARGUMENTS: &[(&str, &str)] = &[
+    ("TimeDistributed", "layer"),
+    ("Bidirectional", "layer"),
+    ("Bidirectional", "backward_layer"),
+];
+
 /// One saved layer as a DSL call, or why it cannot be one.
 fn layer_call(layer: &LayerConfig, index: usize) -> Result<String, String> {
     let what = format!("layer {index} `{}` ({})", layer.name, layer.class);
-    let Some(entry) = layers::lookup(&layer.class) else {
+    let call = call_text(&layer.class, &layer.config).map_err(|e| format!("{what}{e}"))?;
+    if field_name(&layer.name) {
+        let separator = if call.ends_with("()") { "" } else { ", " };
+        let open = call.len() - 1;
+        return Ok(format!(
+            "{}{separator}name = {:?})",
+            &call[..open],
+            layer.name
+        ));
+    }
+    Ok(call)
+}
+
+/// A layer of `class` with the saved `config` as a DSL call (`Dense(units = 8, …)`), its
+/// wrapped layers (`{"class_name": …, "config": …}`) as nested calls. The error starts with
+/// `: ` (or ` → ` into a wrapped layer), to follow the layer's description.
+fn call_text(class: &str, config: &serde_json::Map<String, Value>) -> Result<String, String> {
+    let Some(entry) = layers::lookup(class) else {
         let known: Vec<&str> = layers::LAYERS.iter().map(|e| e.class).collect();
         return Err(format!(
-            "{what}: static-keras has no {} layer (it supports {})",
-            layer.class,
+            ": static-keras has no {class} layer (it supports {})",
             known.join(", ")
         ));
     };
@@ -161,18 +187,31 @@ fn layer_call(layer: &LayerConfig, index: usize) -> Result<String, String> {
     // Embedding's `input_length` repeats it and would give it twice.
     let translated = |p: &&crate::args::Param| p.kind != Kind::Ignored && p.name != "input_length";
     for param in entry.signature.iter().filter(translated) {
-        match layer.config.get(param.name) {
+        match config.get(param.name) {
+            Some(Value::Null) if NONE_IS_A_VALUE.contains(&(entry.class, param.name)) => {
+                args.push(format!("{} = None", param.name));
+            }
             None | Some(Value::Null) => {}
+            Some(Value::Object(map)) if LAYER_ARGUMENTS.contains(&(entry.class, param.name)) => {
+                let (Some(Value::String(inner)), Some(Value::Object(inner_config))) =
+                    (map.get("class_name"), map.get("config"))
+                else {
+                    return Err(format!(
+                        ": `{}` is not a layer's class and config",
+                        param.name
+                    ));
+                };
+                let call = call_text(inner, inner_config)
+                    .map_err(|e| format!(" → `{}` ({inner}){e}", param.name))?;
+                args.push(format!("{} = {call}", param.name));
+            }
             Some(value) => {
-                let value = python(value, param.name).map_err(|e| format!("{what}: {e}"))?;
+                let value = python(value, param.name).map_err(|e| format!(": {e}"))?;
                 args.push(format!("{} = {value}", param.name));
             }
         }
     }
-    if field_name(&layer.name) {
-        args.push(format!("name = {:?}", layer.name));
-    }
-    Ok(format!("{}({})", layer.class, args.join(", ")))
+    Ok(format!("{}({})", entry.class, args.join(", ")))
 }
 
 /// Translates a saved architecture; the errors name each layer at fault.
@@ -376,6 +415,48 @@ mod tests {
             errors[2].starts_with("layer 1 `d` (Dense): `activation`"),
             "{}",
             errors[2]
+        );
+    }
+
+    #[test]
+    fn wrapped_layers_are_nested_calls() {
+        let c = config(
+            r#"{"class_name": "Sequential", "config": {"name": "m", "layers": [
+            {"class_name": "InputLayer", "config": {"batch_shape": [null, 5, 3]}},
+            {"class_name": "TimeDistributed", "config": {"name": "td",
+                "layer": {"class_name": "Dense", "config": {"name": "dense", "units": 2, "activation": "relu"}}}},
+            {"class_name": "Bidirectional", "config": {"name": "bi", "merge_mode": null,
+                "layer": {"class_name": "GRU", "config": {"name": "forward_gru", "units": 4, "return_sequences": true, "go_backwards": false, "reset_after": false}},
+                "backward_layer": {"class_name": "GRU", "config": {"name": "backward_gru", "units": 4, "return_sequences": true, "go_backwards": true, "reset_after": false}}}}]}}"#,
+        );
+        let t = translate(&c).unwrap();
+        assert_eq!(
+            t.layers,
+            vec![
+                r#"TimeDistributed(layer = Dense(units = 2, activation = "relu"), name = "td")"#,
+                "Bidirectional(layer = GRU(units = 4, return_sequences = True, go_backwards = False, reset_after = False), \
+                 merge_mode = None, backward_layer = GRU(units = 4, return_sequences = True, go_backwards = True, reset_after = False), name = \"bi\")",
+            ]
+        );
+        let (model, shapes) = t.analyse(&c).unwrap();
+        assert_eq!(model.layers.len(), 2);
+        // merge_mode None: two outputs.
+        assert_eq!(shapes.calls[1], vec![vec![5, 4], vec![5, 4]]);
+        let c = config(
+            r#"{"class_name": "Sequential", "config": {"name": "m", "layers": [
+            {"class_name": "InputLayer", "config": {"batch_shape": [null, 5, 3]}},
+            {"class_name": "TimeDistributed", "config": {"name": "td",
+                "layer": {"class_name": "Lambda", "config": {"name": "f"}}}}]}}"#,
+        );
+        let Err(errors) = translate(&c) else {
+            panic!("must fail")
+        };
+        assert!(
+            errors[0].starts_with(
+                "layer 0 `td` (TimeDistributed) → `layer` (Lambda): static-keras has no Lambda layer"
+            ),
+            "{}",
+            errors[0]
         );
     }
 
