@@ -329,6 +329,7 @@ fn stateful_items(plan: &Plan) -> TokenStream {
 
 pub fn generate(plan: &Plan) -> TokenStream {
     let rt = rt();
+    let krate = crate::layers::krate();
     let model = plan.model;
     let (attrs, vis, ident) = (&model.attrs, &model.vis, &model.ident);
     let input_ty = plan.input_ty();
@@ -499,7 +500,7 @@ pub fn generate(plan: &Plan) -> TokenStream {
             }
         }
 
-        ::static_keras::__with_keras_file! {
+        #krate::__with_keras_file! {
             #[allow(clippy::all)]
             impl #ident {
                 /// The model with its weights from a Keras file: a `.keras` archive (whose saved

@@ -20,8 +20,40 @@ use crate::parse::ModelInput;
 pub use api::rows;
 pub use plan::Plan;
 
-pub fn expand(input: ModelInput) -> TokenStream {
+pub fn expand(mut input: ModelInput) -> TokenStream {
     let cx = Ctxt::default();
+    let krate = take_crate_path(&mut input.attrs, &cx);
+    crate::layers::with_crate(krate, || expand_model(input, cx))
+}
+
+/// Reads and removes `#[static_keras(crate = "path")]`: the path generated code names the
+/// facade crate by, for a renamed dependency (`my_keras = { package = "static-keras", … }`) or
+/// a re-export (`crate = "my_lib::keras"`), as serde's `#[serde(crate = "…")]`.
+fn take_crate_path(attrs: &mut Vec<syn::Attribute>, cx: &Ctxt) -> Option<TokenStream> {
+    let mut path = None;
+    attrs.retain(|attr| {
+        if !attr.path().is_ident("static_keras") {
+            return true;
+        }
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("crate") {
+                let lit: syn::LitStr = meta.value()?.parse()?;
+                let parsed: syn::Path = lit.parse()?;
+                path = Some(quote!(#parsed));
+                Ok(())
+            } else {
+                Err(meta.error("unknown static_keras attribute: expected `crate = \"path\"`"))
+            }
+        });
+        if let Err(e) = result {
+            cx.push(e);
+        }
+        false
+    });
+    path
+}
+
+fn expand_model(input: ModelInput, cx: Ctxt) -> TokenStream {
     for error in &input.errors {
         cx.push(error.clone());
     }
@@ -53,6 +85,7 @@ pub fn expand(input: ModelInput) -> TokenStream {
 /// and not a cascade of "no function `predict`" in their own code.
 fn fallback(model: &Model) -> TokenStream {
     let rt = rt();
+    let krate = crate::layers::krate();
     let Model {
         attrs, vis, ident, ..
     } = model;
@@ -102,7 +135,7 @@ fn fallback(model: &Model) -> TokenStream {
         impl ::core::default::Default for #ident {
             fn default() -> Self { ::core::unreachable!() }
         }
-        ::static_keras::__with_keras_file! {
+        #krate::__with_keras_file! {
             #[allow(dead_code)]
             impl #ident {
                 pub fn from_keras_file<P>(path: P) -> ::core::result::Result<Self, #rt::keras_file::Error> { ::core::unreachable!() }

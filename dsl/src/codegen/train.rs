@@ -46,12 +46,13 @@ fn grads_ident(model: &syn::Ident) -> syn::Ident {
 /// The trainable items of the model, or a `compile` that fails to build with the reason.
 pub fn trainable(plan: &Plan) -> TokenStream {
     let rt = rt();
+    let krate = crate::layers::krate();
     let model = plan.model;
     let (vis, ident) = (&model.vis, &model.ident);
     if let Some(why) = unsupported(plan) {
         let message = format!("`{ident}` cannot be trained: {why}");
         return quote! {
-            ::static_keras::__with_std! {
+            #krate::__with_std! {
                 #[allow(clippy::all, dead_code)]
                 impl #ident {
                     /// Not available: see the compile error for why this model cannot train.
@@ -329,7 +330,7 @@ pub fn trainable(plan: &Plan) -> TokenStream {
             }
         }
 
-        ::static_keras::__with_std! {
+        #krate::__with_std! {
             #[allow(clippy::all)]
             impl #ident {
                 /// Prepares the model for training with `optimizer` and `loss`, as Keras's

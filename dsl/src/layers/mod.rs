@@ -485,7 +485,27 @@ pub fn lookup(class: &str) -> Option<&'static Entry> {
 
 /// The path generated code reaches the runtime through.
 pub fn rt() -> TokenStream {
-    quote!(::static_keras::__private)
+    let krate = krate();
+    quote!(#krate::__private)
+}
+
+thread_local! {
+    /// The path of the `static-keras` crate in the code being generated: `::static_keras`, or
+    /// what `#[static_keras(crate = "…")]` says (a renamed or re-exported dependency).
+    static CRATE: std::cell::RefCell<Option<TokenStream>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The path generated code names the facade crate by (see [`with_crate`]).
+pub fn krate() -> TokenStream {
+    CRATE.with(|c| c.borrow().clone().unwrap_or_else(|| quote!(::static_keras)))
+}
+
+/// Runs `f` with generated code naming the facade crate `path` (`None`: `::static_keras`).
+pub fn with_crate<T>(path: Option<TokenStream>, f: impl FnOnce() -> T) -> T {
+    let previous = CRATE.with(|c| c.replace(path));
+    let out = f();
+    CRATE.with(|c| *c.borrow_mut() = previous);
+    out
 }
 
 /// `(F, P)`: the runtime tensor dimensions of a Keras shape (last axis, other axes folded).
