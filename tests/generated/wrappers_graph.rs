@@ -19,9 +19,9 @@ parity_suite! {
             params: 126,
         },
         bi_masks_on_both_outputs {
-            graph: { ids = Input(shape=(7,), dtype="int32", name="ids"); e = Embedding(24, 5, mask_zero=True)(ids); f, b = Bidirectional(LSTM(3, return_sequences=True), merge_mode=None)(e); model = Model(ids, [LSTM(2)(f), GRU(2)(b)]) },
-            output_shapes: [[2], [2]],
-            params: 426,
+            graph: { ids = Input(shape=(7,), dtype="int32", name="ids"); feats = Input(shape=(2,), name="feats"); e = Embedding(24, 5, mask_zero=True)(ids); f, b = Bidirectional(LSTM(3, return_sequences=True), merge_mode=None)(e); g = Concatenate()([GRU(2)(b), Dense(2)(feats)]); model = Model([ids, feats], [LSTM(2)(f), g]) },
+            output_shapes: [[2], [4]],
+            params: 432,
         },
         wrapped_names {
             graph: { x = Input(shape=(6, 3)); y = TimeDistributed(Dense(4))(x); y = Dense(4)(y); y = Bidirectional(LSTM(3, return_sequences=True))(y); y = LSTM(2)(y); model = Model(x, Dense(2)(y)) },
