@@ -246,14 +246,15 @@ def graph_cases(Case):
                                          merge_mode=None)(x);
             model = Model(x, [Add()([f, b]), Multiply()([fh, bh])])"""),
         # A float input beside the ids: graph fixtures store every input as float32, which a
-        # model whose only input is token ids would read as integers.
+        # model whose only input is token ids would read as integers. Keras's summary lists the
+        # mask's NotEqual operation as a layer, so only the outputs are compared.
         Case("bi_masks_on_both_outputs", """
             ids = Input(shape=(7,), dtype="int32", name="ids");
             feats = Input(shape=(2,), name="feats");
             e = Embedding(24, 5, mask_zero=True)(ids);
             f, b = Bidirectional(LSTM(3, return_sequences=True), merge_mode=None)(e);
             g = Concatenate()([GRU(2)(b), Dense(2)(feats)]);
-            model = Model([ids, feats], [LSTM(2)(f), g])""", ids={"ids": 24}),
+            model = Model([ids, feats], [LSTM(2)(f), g])""", ids={"ids": 24}, summary=False),
         Case("wrapped_names", """
             x = Input(shape=(6, 3));
             y = TimeDistributed(Dense(4))(x);
@@ -265,6 +266,14 @@ def graph_cases(Case):
             x = Input(shape=(6, 3));
             y = TimeDistributed(Dense(4, name="inner"), name="td")(x);
             y = Bidirectional(GRU(3, name="rnn"), backward_layer=GRU(3, go_backwards=True))(y);
+            model = Model(x, Dense(2)(y))"""),
+        # Trainable and non-trainable counts of the summaries: the wrapped layer's
+        # trainable=False freezes, the wrapper's own does not (Keras 3.15.1).
+        Case("wrapped_trainable", """
+            x = Input(shape=(5, 3));
+            y = TimeDistributed(Dense(4, trainable=False))(x);
+            y = TimeDistributed(Dense(4), trainable=False)(y);
+            y = Bidirectional(GRU(3, trainable=False), merge_mode="sum")(y);
             model = Model(x, Dense(2)(y))"""),
         Case("td_shared", """
             a = Input(shape=(4, 3));
@@ -304,7 +313,13 @@ def grads_cases(Case):
             x = Input(shape=(3, 4));
             td = TimeDistributed(Dense(4, activation="tanh"));
             model = Model(x, Dense(2)(td(td(x))))"""),
+        # The wrapped layer's trainable=False freezes it; the wrapper's own, given to its
+        # constructor, does not in Keras 3.15.1 (its variables stay in trainable_variables).
         Case("td_frozen", """
+            x = Input(shape=(3, 4));
+            h = TimeDistributed(Dense(5, activation="elu", trainable=False))(x);
+            model = Model(x, TimeDistributed(Dense(2))(h))"""),
+        Case("td_wrapper_trainable_false", """
             x = Input(shape=(3, 4));
             h = TimeDistributed(Dense(5, activation="elu"), trainable=False)(x);
             model = Model(x, TimeDistributed(Dense(2))(h))"""),

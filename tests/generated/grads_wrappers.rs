@@ -34,9 +34,14 @@ grads_suite! {
             value: 1.2769669,
         },
         td_frozen {
-            model: { x = Input(shape=(3, 4)); h = TimeDistributed(Dense(5, activation="elu"), trainable=False)(x); model = Model(x, TimeDistributed(Dense(2))(h)) },
+            model: { x = Input(shape=(3, 4)); h = TimeDistributed(Dense(5, activation="elu", trainable=False))(x); model = Model(x, TimeDistributed(Dense(2))(h)) },
             loss: MeanSquaredError::default(),
             value: 2.5336695,
+        },
+        td_wrapper_trainable_false {
+            model: { x = Input(shape=(3, 4)); h = TimeDistributed(Dense(5, activation="elu"), trainable=False)(x); model = Model(x, TimeDistributed(Dense(2))(h)) },
+            loss: MeanSquaredError::default(),
+            value: 1.4750619,
         },
         td_softmax_cce {
             model: { x = Input(shape=(4, 6)); h = TimeDistributed(Dense(5, activation="tanh"))(x); model = Model(x, TimeDistributed(Dense(3, activation="softmax"))(h)) },

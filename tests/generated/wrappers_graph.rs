@@ -22,6 +22,7 @@ parity_suite! {
             graph: { ids = Input(shape=(7,), dtype="int32", name="ids"); feats = Input(shape=(2,), name="feats"); e = Embedding(24, 5, mask_zero=True)(ids); f, b = Bidirectional(LSTM(3, return_sequences=True), merge_mode=None)(e); g = Concatenate()([GRU(2)(b), Dense(2)(feats)]); model = Model([ids, feats], [LSTM(2)(f), g]) },
             output_shapes: [[2], [4]],
             params: 432,
+            summary: false,
         },
         wrapped_names {
             graph: { x = Input(shape=(6, 3)); y = TimeDistributed(Dense(4))(x); y = Dense(4)(y); y = Bidirectional(LSTM(3, return_sequences=True))(y); y = LSTM(2)(y); model = Model(x, Dense(2)(y)) },
@@ -32,6 +33,11 @@ parity_suite! {
             graph: { x = Input(shape=(6, 3)); y = TimeDistributed(Dense(4, name="inner"), name="td")(x); y = Bidirectional(GRU(3, name="rnn"), backward_layer=GRU(3, go_backwards=True))(y); model = Model(x, Dense(2)(y)) },
             output_shapes: [[2]],
             params: 192,
+        },
+        wrapped_trainable {
+            graph: { x = Input(shape=(5, 3)); y = TimeDistributed(Dense(4, trainable=False))(x); y = TimeDistributed(Dense(4), trainable=False)(y); y = Bidirectional(GRU(3, trainable=False), merge_mode="sum")(y); model = Model(x, Dense(2)(y)) },
+            output_shapes: [[2]],
+            params: 206,
         },
         td_shared {
             graph: { a = Input(shape=(4, 3)); b = Input(shape=(4, 3)); td = TimeDistributed(Dense(2, activation="tanh")); model = Model([a, b], Concatenate()([td(a), td(b)])) },

@@ -295,6 +295,15 @@ pub trait LayerSpec {
         Vec::new()
     }
 
+    /// For a wrapper, whether the layers it wraps are trained: their own `trainable` flags. In
+    /// Keras 3.15.1 a wrapper's own `trainable=False` given to its constructor leaves the wrapped
+    /// layer's variables trainable (`model.trainable_variables` and the summary count them), while
+    /// the wrapped layer's `trainable=False` freezes them. `None` for other layers (their
+    /// `trainable` argument decides).
+    fn wrapped_trainable(&self) -> Option<bool> {
+        None
+    }
+
     /// The runtime type of the state the layer carries from one `predict_stateful` call to the
     /// next (Keras `stateful = True`), or `None`.
     fn state_type(&self) -> Option<TokenStream> {

@@ -213,7 +213,11 @@ fn new_layer<'a>(
             );
         }
     }
-    let trainable = args.bool("trainable", true);
+    let own_trainable = args.bool("trainable", true);
+    let trainable = spec
+        .as_ref()
+        .and_then(|s| s.wrapped_trainable())
+        .unwrap_or(own_trainable);
     let canonical = spec.as_ref().map_or(entry.class, |s| s.class());
     // The layers a wrapper creates inside itself are named first (Python builds the arguments
     // before the call), each taking a number from its class's counter.

@@ -5,7 +5,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
 use super::super::recurrent::{self, Cell, Recurrent};
-use super::{check_common, wrapped};
+use super::{check_common, wrapped, Common};
 use crate::args::{is_none, opt, req, Args};
 use crate::layers::{dims, fmt_shape, lit, rt, Cfg, Entry, Forward, LayerSpec, ShapeError};
 use crate::suggest::did_you_mean;
@@ -49,6 +49,8 @@ struct Bidirectional {
     forward: Recurrent,
     backward: Recurrent,
     merge: Merge,
+    /// The wrapped layers' `trainable` flag (both have the same).
+    trainable: bool,
     /// The classes of the wrapped layers written without a name, in creation order: each takes
     /// a number from its class's counter of automatic names, as in Keras.
     auto_names: Vec<&'static str>,
@@ -57,12 +59,12 @@ struct Bidirectional {
     merge_span: Span,
 }
 
-/// A recurrent layer given as `param` (`layer`, `backward_layer`): its spec, whether it was
-/// named, and the span of its `go_backwards` argument (or of its call).
-fn recurrent_arg(args: &Args, param: &str) -> Option<(Recurrent, bool, Span)> {
+/// A recurrent layer given as `param` (`layer`, `backward_layer`): its spec, its name and
+/// `trainable`, and the span of its `go_backwards` argument (or of its call).
+fn recurrent_arg(args: &Args, param: &str) -> Option<(Recurrent, Common, Span)> {
     let inner = wrapped(args, param)?;
     let inner_args = Args::bind(&inner.call, inner.entry.signature, args.cx);
-    let named = check_common(&inner_args, inner.entry, "Bidirectional");
+    let common = check_common(&inner_args, inner.entry, "Bidirectional");
     let Some(spec) = recurrent::from_args(inner.entry.class, &inner_args) else {
         args.cx.error_at(
             inner.call.span(),
@@ -73,7 +75,7 @@ fn recurrent_arg(args: &Args, param: &str) -> Option<(Recurrent, bool, Span)> {
         );
         return None;
     };
-    Some((spec?, named, inner_args.span_of("go_backwards")))
+    Some((spec?, common, inner_args.span_of("go_backwards")))
 }
 
 fn build(args: &Args) -> Option<Box<dyn LayerSpec>> {
@@ -107,9 +109,9 @@ fn build(args: &Args) -> Option<Box<dyn LayerSpec>> {
         .get("backward_layer")
         .filter(|e| !is_none(e))
         .map(|_| recurrent_arg(args, "backward_layer"));
-    let (mut forward, forward_named, go_backwards_span) = forward?;
+    let (mut forward, forward_common, go_backwards_span) = forward?;
     let mut auto_names = Vec::new();
-    if !forward_named {
+    if !forward_common.named {
         auto_names.push(forward.class());
     }
     let (mut backward, backward_span) = match backward {
@@ -127,8 +129,15 @@ fn build(args: &Args) -> Option<Box<dyn LayerSpec>> {
             (backward, forward.span)
         }
         Some(given) => {
-            let (backward, named, go_backwards_span) = given?;
-            if !named {
+            let (backward, common, go_backwards_span) = given?;
+            if common.trainable != forward_common.trainable {
+                cx.error_at(
+                    backward.span,
+                    "the forward and backward layers of Bidirectional must agree on `trainable`: static-keras freezes or trains a layer as a whole",
+                );
+                return None;
+            }
+            if !common.named {
                 auto_names.push(backward.class());
             }
             if backward.go_backwards == forward.go_backwards {
@@ -189,6 +198,7 @@ fn build(args: &Args) -> Option<Box<dyn LayerSpec>> {
         forward,
         backward,
         merge: merge?,
+        trainable: forward_common.trainable,
         auto_names,
         backward_span,
         merge_span: args.span_of("merge_mode"),
@@ -294,6 +304,10 @@ impl LayerSpec for Bidirectional {
             ("layer", Self::inner_config(&self.forward)),
             ("backward_layer", Self::inner_config(&self.backward)),
         ]
+    }
+
+    fn wrapped_trainable(&self) -> Option<bool> {
+        Some(self.trainable)
     }
 
     fn nested_auto_names(&self) -> Vec<&'static str> {

@@ -56,11 +56,19 @@ pub(super) fn wrapped(args: &Args, param: &str) -> Option<Wrapped> {
     Some(Wrapped { call, entry })
 }
 
+/// What [`check_common`] reads from a wrapped layer's common arguments.
+pub(super) struct Common {
+    /// The wrapped layer was named (`name = "…"`; otherwise Keras gives it an automatic name,
+    /// which takes a number from its class's counter).
+    pub named: bool,
+    /// Its `trainable` flag. In Keras 3.15.1 this one, not the wrapper's own `trainable=False`
+    /// given to its constructor, decides whether the wrapped variables are trained.
+    pub trainable: bool,
+}
+
 /// Checks the arguments every layer accepts on a wrapped layer: those that belong on the
-/// wrapper (`input_shape`), a dtype other than float32, `trainable = False`. Returns whether the
-/// wrapped layer was named (`name = "…"`; otherwise Keras gives it an automatic name, which
-/// takes a number from its class's counter).
-pub(super) fn check_common(inner: &Args, entry: &Entry, wrapper: &str) -> bool {
+/// wrapper (`input_shape`), a dtype other than float32; reads its name and `trainable`.
+pub(super) fn check_common(inner: &Args, entry: &Entry, wrapper: &str) -> Common {
     let class = inner.call.class.to_string();
     for key in ["input_shape", "input_dim"] {
         // An argument of the layer's own (Embedding's `input_dim`) is not the input shape.
@@ -84,13 +92,8 @@ pub(super) fn check_common(inner: &Args, entry: &Entry, wrapper: &str) -> bool {
             );
         }
     }
-    if !inner.bool("trainable", true) {
-        inner.cx.error_at(
-            inner.span_of("trainable"),
-            format!(
-                "`trainable = False` on the layer inside {wrapper} is not supported: freeze the wrapper instead, `{wrapper}({class}(…), trainable = False)`"
-            ),
-        );
+    Common {
+        named: inner.string("name").is_some(),
+        trainable: inner.bool("trainable", true),
     }
-    inner.string("name").is_some()
 }

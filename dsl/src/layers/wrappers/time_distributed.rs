@@ -19,6 +19,8 @@ struct TimeDistributed {
     written: String,
     /// The wrapped layer was given a name (no automatic name is taken for it).
     named: bool,
+    /// The wrapped layer's `trainable` flag.
+    trainable: bool,
     /// The whole `TimeDistributed(…)` call.
     span: Span,
 }
@@ -26,7 +28,7 @@ struct TimeDistributed {
 fn build(args: &Args) -> Option<Box<dyn LayerSpec>> {
     let inner = wrapped(args, "layer")?;
     let inner_args = Args::bind(&inner.call, inner.entry.signature, args.cx);
-    let named = check_common(&inner_args, inner.entry, "TimeDistributed");
+    let common = check_common(&inner_args, inner.entry, "TimeDistributed");
     let layer = (inner.entry.build)(&inner_args)?;
     let written = inner.call.class.to_string();
     let class = layer.class();
@@ -60,7 +62,8 @@ fn build(args: &Args) -> Option<Box<dyn LayerSpec>> {
     Some(Box::new(TimeDistributed {
         layer,
         written,
-        named,
+        named: common.named,
+        trainable: common.trainable,
         span: args.call.span(),
     }))
 }
@@ -172,6 +175,10 @@ impl LayerSpec for TimeDistributed {
                 config: self.layer.config(),
             },
         )]
+    }
+
+    fn wrapped_trainable(&self) -> Option<bool> {
+        Some(self.trainable && self.layer.wrapped_trainable().unwrap_or(true))
     }
 
     fn nested_auto_names(&self) -> Vec<&'static str> {
