@@ -306,14 +306,16 @@ where
 ///
 /// ```
 /// use static_keras_runtime::wrappers::Concat;
-/// use static_keras_runtime::{Activation, Bidirectional, Layer, SimpleRnn, Tensor, Weights};
+/// use static_keras_runtime::{
+///     Activation, Bidirectional, Layer, ReturnLast, SimpleRnn, Tensor, Weights,
+/// };
 /// // Keras Bidirectional(SimpleRNN(1, activation=None, use_bias=False)): h_t = x_t + h_{t−1}.
-/// let mut rnn: SimpleRnn<1, 1, _, false> = SimpleRnn::new(Activation::Linear);
+/// let mut rnn: SimpleRnn<1, 1, ReturnLast, false> = SimpleRnn::new(Activation::Linear);
 /// rnn.load_variable(0, &mut [1.0].into_iter());
 /// rnn.load_variable(1, &mut [1.0].into_iter());
 /// let back = rnn.clone().with_go_backwards(true);
 /// let bi: Bidirectional<_, _, Concat<2>> = Bidirectional::new(rnn, back);
-/// let y = bi.forward(&Tensor::<1, 3>::from_slice(&[1.0, 2.0, 4.0]));
+/// let y: Tensor<2, 1> = bi.forward(&Tensor::<1, 3>::from_slice(&[1.0, 2.0, 4.0]));
 /// assert_eq!(y.as_slice(), &[7.0, 7.0]); // both read every step
 /// assert_eq!(bi.variables().len(), 4); // kernel, recurrent_kernel of each
 /// ```
