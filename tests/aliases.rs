@@ -142,5 +142,8 @@ fn more_aliases_are_their_classes() {
         ]
     );
     assert_eq!(AliasedMore::OUTPUT_SHAPE, &[1]);
-    assert!(!AliasedMore::summary().contains("Convolution") && !AliasedMore::summary().contains("Pool1D"));
+    assert!(
+        !AliasedMore::summary().contains("Convolution")
+            && !AliasedMore::summary().contains("Pool1D")
+    );
 }

@@ -51,7 +51,7 @@ keras_model! {
     struct CnnImported from "tests/fixtures/wrappers_files/wrappers_cnn.keras";
 }
 
-/// `wrappers_seq` with another number of units in the first Bidirectional's layer.
+// `wrappers_seq` with another number of units in the first Bidirectional's layer.
 keras_model! {
     struct OtherUnits {
         input_shape: (7,),
@@ -69,7 +69,7 @@ keras_model! {
     }
 }
 
-/// `wrappers_cnn` with another activation inside the first TimeDistributed.
+// `wrappers_cnn` with another activation inside the first TimeDistributed.
 keras_model! {
     struct OtherActivation {
         input_shape: (3, 6, 6, 2),
@@ -95,7 +95,10 @@ keras_model! {
     }
 }
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/wrappers_files/");
+const DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/wrappers_files/"
+);
 
 fn bytes(name: &str) -> Vec<u8> {
     let path = format!("{DIR}{name}");
@@ -215,7 +218,9 @@ fn a_wrapped_layer_that_differs_is_refused() {
         .err()
         .expect("another number of units must not load");
     assert!(
-        error.to_string().contains("layers/bidirectional/forward_layer/cell/vars/0"),
+        error
+            .to_string()
+            .contains("layers/bidirectional/forward_layer/cell/vars/0"),
         "{error}"
     );
 }
@@ -233,6 +238,12 @@ fn a_stateful_bidirectional_streams_like_keras() {
     }
     // From zero states the first chunk again.
     state.reset();
-    let first = net.predict_stateful(&mut state, &Stream::input_from_slice(&stream[..12]).unwrap());
-    assert_eq!(first, net.predict(&Stream::input_from_slice(&stream[..12]).unwrap()));
+    let first = net.predict_stateful(
+        &mut state,
+        &Stream::input_from_slice(&stream[..12]).unwrap(),
+    );
+    assert_eq!(
+        first,
+        net.predict(&Stream::input_from_slice(&stream[..12]).unwrap())
+    );
 }

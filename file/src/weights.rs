@@ -364,7 +364,12 @@ fn keras3_slots(h5: &H5, prefix: &str, model: &[LayerKey<'_>]) -> Result<Vec<Lay
             }
         };
         let key = if n == 0 { base } else { format!("{base}_{n}") };
-        out.push(layer_slots(h5, &format!("{prefix}/{key}"), layer.class, None)?);
+        out.push(layer_slots(
+            h5,
+            &format!("{prefix}/{key}"),
+            layer.class,
+            None,
+        )?);
         used.push(key);
     }
     // Weights of layers the declaration does not have (a longer model, other classes).

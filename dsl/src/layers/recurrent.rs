@@ -86,7 +86,14 @@ pub const GRU: Entry = Entry {
         req("units"), opt("activation"), opt("recurrent_activation"), opt("use_bias");
         opt("reset_after"), ignored("use_cudnn"), ignored("implementation")
     ),
-    build: |args| build(args, Cell::Gru { reset_after: args.bool("reset_after", true) }),
+    build: |args| {
+        build(
+            args,
+            Cell::Gru {
+                reset_after: args.bool("reset_after", true),
+            },
+        )
+    },
 };
 
 /// The recurrent layer of class `class` (`SimpleRNN`, `LSTM`, `GRU`) from its bound arguments,

@@ -41,7 +41,10 @@ impl Merge {
     ];
 
     fn name(self) -> Option<&'static str> {
-        Self::NAMES.iter().find(|(_, m)| *m == self).map(|(n, _)| *n)
+        Self::NAMES
+            .iter()
+            .find(|(_, m)| *m == self)
+            .map(|(n, _)| *n)
     }
 }
 
@@ -291,7 +294,10 @@ impl LayerSpec for Bidirectional {
     }
 
     fn training(&self) -> Result<(), String> {
-        Err("Bidirectional has no training path yet: it needs the recurrent layers' (not yet)".into())
+        Err(
+            "Bidirectional has no training path yet: it needs the recurrent layers' (not yet)"
+                .into(),
+        )
     }
 
     fn config(&self) -> Vec<(&'static str, Cfg)> {

@@ -215,9 +215,7 @@ impl LayerSpec for TimeDistributed {
         weights: TokenStream,
     ) -> Option<TokenStream> {
         let ty = self.field_type(input, output);
-        let inner = self
-            .layer
-            .init_const(&input[1..], &output[1..], weights)?;
+        let inner = self.layer.init_const(&input[1..], &output[1..], weights)?;
         Some(quote!(<#ty>::new(#inner)))
     }
 

@@ -138,20 +138,21 @@ impl<const IN: usize, const U: usize, R, const BIAS: bool> SimpleRnn<IN, U, R, B
     const VARIABLES: &'static [Variable; 3] = &variables(&[IN, U], &[U, U], &[U]);
 }
 impl<const IN: usize, const U: usize, R, const BIAS: bool> Lstm<IN, U, R, BIAS> {
-    const VARIABLES: &'static [Variable; 3] =
-        &variables(&[IN, 4 * U], &[U, 4 * U], &[4 * U]);
+    const VARIABLES: &'static [Variable; 3] = &variables(&[IN, 4 * U], &[U, 4 * U], &[4 * U]);
 }
 impl<const IN: usize, const U: usize, R, const BIAS: bool> Gru<IN, U, R, BIAS> {
-    const AFTER: &'static [Variable; 3] =
-        &variables(&[IN, 3 * U], &[U, 3 * U], &[2, 3 * U]);
+    const AFTER: &'static [Variable; 3] = &variables(&[IN, 3 * U], &[U, 3 * U], &[2, 3 * U]);
     const BEFORE: &'static [Variable; 3] = &variables(&[IN, 3 * U], &[U, 3 * U], &[3 * U]);
 }
 
 rnn!(SimpleRnn, Tensor<U, 1>,
     const LAYOUTS: [&'static [Variable]; 2] = [cut(Self::VARIABLES, BIAS), cut(Self::VARIABLES, BIAS)];
 );
-rnn!(Lstm, LstmState<U>,
-    const LAYOUTS: [&'static [Variable]; 2] = [cut(Self::VARIABLES, BIAS), cut(Self::VARIABLES, BIAS)];
+rnn!(
+    Lstm,
+    LstmState<U>,
+    const LAYOUTS: [&'static [Variable]; 2] =
+        [cut(Self::VARIABLES, BIAS), cut(Self::VARIABLES, BIAS)];
 );
 rnn!(Gru, Tensor<U, 1>,
     const LAYOUTS: [&'static [Variable]; 2] = [cut(Self::AFTER, BIAS), cut(Self::BEFORE, BIAS)];
@@ -204,8 +205,7 @@ fn reverse_rows(y: &mut [f32], units: usize) {
     }
 }
 
-impl<F, B, const IN: usize, const T: usize, const OUT: usize> MergeMode<F, B, IN, T>
-    for Concat<OUT>
+impl<F, B, const IN: usize, const T: usize, const OUT: usize> MergeMode<F, B, IN, T> for Concat<OUT>
 where
     F: Rnn<IN, T>,
     B: Rnn<IN, T>,
@@ -514,7 +514,8 @@ mod tests {
     #[test]
     fn variables_are_forward_then_backward() {
         let f: Lstm<3, 2> = Lstm::default();
-        let b: Gru<3, 4, ReturnLast, false> = Gru::new(Activation::Tanh, Activation::Sigmoid, false);
+        let b: Gru<3, 4, ReturnLast, false> =
+            Gru::new(Activation::Tanh, Activation::Sigmoid, false);
         let mut bi: Bidirectional<_, _, Concat<6>> = Bidirectional::new(f, b);
         let expected: [(&str, &[usize]); 5] = [
             ("kernel", &[3, 8]),
@@ -528,7 +529,13 @@ mod tests {
             assert_eq!((v.name, v.shape), (name, shape));
         }
         bi.load_variable(3, &mut core::iter::repeat(1.5));
-        assert!(bi.backward_layer.kernel.as_flattened().as_flattened().iter().all(|&v| v == 1.5));
+        assert!(bi
+            .backward_layer
+            .kernel
+            .as_flattened()
+            .as_flattened()
+            .iter()
+            .all(|&v| v == 1.5));
         let mut stored = 0;
         bi.store_variable(3, &mut |v| {
             assert_eq!(v, 1.5);
@@ -549,7 +556,11 @@ mod tests {
         check(&Lstm::<3, 2>::default());
         check(&Lstm::<3, 2, ReturnLast, false>::default());
         for reset_after in [true, false] {
-            check(&Gru::<3, 2>::new(Activation::Tanh, Activation::Sigmoid, reset_after));
+            check(&Gru::<3, 2>::new(
+                Activation::Tanh,
+                Activation::Sigmoid,
+                reset_after,
+            ));
             check(&Gru::<3, 2, ReturnSequences, false>::new(
                 Activation::Tanh,
                 Activation::Sigmoid,

@@ -58,7 +58,12 @@ impl<L, const STEPS: usize, const SLICE: usize, const OUT: usize>
     /// # Panics
     /// When `t >= STEPS`, or `x` does not hold `STEPS` slices.
     pub fn slice<const F: usize, const P: usize>(x: &Tensor<F, P>, t: usize) -> &Tensor<F, SLICE> {
-        const { assert!(P == STEPS * SLICE, "the input is not STEPS slices of SLICE positions") };
+        const {
+            assert!(
+                P == STEPS * SLICE,
+                "the input is not STEPS slices of SLICE positions"
+            )
+        };
         &tensors(x.as_slice())[t]
     }
 
@@ -67,7 +72,12 @@ impl<L, const STEPS: usize, const SLICE: usize, const OUT: usize>
     /// # Panics
     /// When `t >= STEPS`.
     pub fn slice_mask<const P: usize>(mask: &[bool; P], t: usize) -> &[bool; SLICE] {
-        const { assert!(P == STEPS * SLICE, "the mask is not STEPS slices of SLICE positions") };
+        const {
+            assert!(
+                P == STEPS * SLICE,
+                "the mask is not STEPS slices of SLICE positions"
+            )
+        };
         mask[t * SLICE..(t + 1) * SLICE]
             .try_into()
             .expect("SLICE flags")
@@ -82,7 +92,12 @@ impl<L, const STEPS: usize, const SLICE: usize, const OUT: usize>
         t: usize,
         y: &Tensor<G, SO>,
     ) {
-        const { assert!(OUT == STEPS * SO, "the output is not STEPS slices of SO positions") };
+        const {
+            assert!(
+                OUT == STEPS * SO,
+                "the output is not STEPS slices of SO positions"
+            )
+        };
         out.as_mut_slice()[t * G * SO..(t + 1) * G * SO].copy_from_slice(y.as_slice());
     }
 }
@@ -312,15 +327,13 @@ mod tests {
         let td: TimeDistributed<_, 2, 5, 8> = TimeDistributed::new(conv);
         let y = td.forward(&x);
         // x[t] - x[t+1] + 0.5
-        assert_eq!(
-            y.as_slice(),
-            &[-1.5, 1.5, -4.5, 3.5, 1.5, 2.5, -4.5, 0.5]
-        );
+        assert_eq!(y.as_slice(), &[-1.5, 1.5, -4.5, 3.5, 1.5, 2.5, -4.5, 0.5]);
         let pool: TimeDistributed<MaxPool1d<1, Axis<4, 2, 2, 1, Valid>, 2>, 2, 4, 4> =
             TimeDistributed::new(MaxPool1d::new());
         let pooled = pool.forward(&y);
         assert_eq!(pooled.as_slice(), &[1.5, 3.5, 2.5, 0.5]);
-        let flat: TimeDistributed<Flatten<1, 2, 2>, 2, 2, 2> = TimeDistributed::new(Flatten::default());
+        let flat: TimeDistributed<Flatten<1, 2, 2>, 2, 2, 2> =
+            TimeDistributed::new(Flatten::default());
         let f: Tensor<2, 2> = flat.forward(&pooled);
         assert_eq!(f.as_slice(), pooled.as_slice());
     }
