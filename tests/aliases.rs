@@ -85,3 +85,65 @@ fn aliases_are_named_and_summarised_as_their_class() {
     );
     assert_eq!(Aliased1d3d::OUTPUT_SHAPE, &[3, 2]);
 }
+
+keras_model! {
+    /// Keras's other names of the transposed and separable convolutions and global poolings.
+    struct AliasedMore {
+        input_shape: (4, 4, 2),
+        layers: [
+            Convolution2DTranspose(2, 2, strides = 2),
+            SeparableConvolution2D(3, 3),
+            Conv2DTranspose(2, 1),
+            GlobalAvgPool2D(keepdims = True),
+            Reshape((1, 2)),
+            Convolution1DTranspose(3, 2),
+            SeparableConvolution1D(2, 1),
+            GlobalMaxPool1D(),
+            Reshape((1, 1, 2, 1)),
+            Convolution3DTranspose(1, 1),
+            GlobalAvgPool3D(),
+            Reshape((1, 1)),
+            GlobalMaxPool1D(),
+            Reshape((1, 1, 1, 1)),
+            GlobalMaxPool3D(),
+            Reshape((1, 1)),
+            GlobalAvgPool1D(),
+            Reshape((1, 1, 1)),
+            GlobalMaxPool2D(),
+        ],
+    }
+}
+
+#[test]
+fn more_aliases_are_their_classes() {
+    let net = AliasedMore::default();
+    let mut layers = Vec::new();
+    net.visit_layers(&mut |info, _| {
+        if info.class != "Reshape" {
+            layers.push((info.name, info.class));
+        }
+    });
+    assert_eq!(
+        layers,
+        [
+            ("conv2d_transpose", "Conv2DTranspose"),
+            ("separable_conv2d", "SeparableConv2D"),
+            ("conv2d_transpose_1", "Conv2DTranspose"),
+            ("global_average_pooling2d", "GlobalAveragePooling2D"),
+            ("conv1d_transpose", "Conv1DTranspose"),
+            ("separable_conv1d", "SeparableConv1D"),
+            ("global_max_pooling1d", "GlobalMaxPooling1D"),
+            ("conv3d_transpose", "Conv3DTranspose"),
+            ("global_average_pooling3d", "GlobalAveragePooling3D"),
+            ("global_max_pooling1d_1", "GlobalMaxPooling1D"),
+            ("global_max_pooling3d", "GlobalMaxPooling3D"),
+            ("global_average_pooling1d", "GlobalAveragePooling1D"),
+            ("global_max_pooling2d", "GlobalMaxPooling2D"),
+        ]
+    );
+    assert_eq!(AliasedMore::OUTPUT_SHAPE, &[1]);
+    assert!(
+        !AliasedMore::summary().contains("Convolution")
+            && !AliasedMore::summary().contains("Pool1D")
+    );
+}

@@ -376,6 +376,12 @@ ALLOWED_LAYERS += gen_act.LAYERS
 INPUT_GENERATORS.update(gen_act.INPUT_GENERATORS)
 ACT_CASES = gen_act.cases(Case)
 
+import gen_wrappers  # noqa: E402  (Bidirectional, TimeDistributed, more aliases: tools/gen_wrappers.py)
+
+ALLOWED_LAYERS += gen_wrappers.LAYERS
+INPUT_GENERATORS.update(gen_wrappers.INPUT_GENERATORS)
+WRAPPERS_CASES = gen_wrappers.cases(Case)
+
 SUITES = [
     Suite("core", CORE_CASES),
     Suite("conv", CONV_CASES),
@@ -384,6 +390,7 @@ SUITES = [
     Suite("norm", NORM_CASES),
     Suite("convx", CONVX_CASES),
     Suite("act", ACT_CASES),
+    Suite("wrappers", WRAPPERS_CASES),
 ]
 
 
@@ -728,6 +735,7 @@ def main(argv):
     examples = {"digits": gen_digits, "digits_cnn": gen_digits_cnn, **gen_rnn.EXAMPLES}
     examples.update(gen_norm.EXAMPLES)
     examples.update(gen_act.EXAMPLES)
+    examples.update(gen_wrappers.EXAMPLES)
     wanted = set(argv) or {s.name for s in SUITES} | set(examples)
     unknown = wanted - {s.name for s in SUITES} - set(examples)
     if unknown:

@@ -900,11 +900,15 @@ def misc_cases():
     return cases
 
 
+import gen_wrappers  # noqa: E402  (tools/gen_wrappers.py)
+
+
 SUITES = {
     "grads": core_cases,
     "grads_rnn": rnn_cases,
     "grads_conv": conv_cases,
     "grads_misc": misc_cases,
+    "grads_wrappers": lambda: gen_wrappers.grads_cases(Case),
 }
 # Suites whose fixtures also hold the weights after the step (BatchNormalization's moving
 # statistics), checked after `train_batch`.

@@ -152,7 +152,7 @@ pub fn infer(model: &Model, cx: &Ctxt) -> Option<Shapes> {
                     None => field_types[call.layer] = Some((ty, shapes[0].clone())),
                 }
                 let mut outputs = vec![out];
-                outputs.extend(spec.extra_outputs());
+                outputs.extend(spec.extra_output_shapes(&shapes[0]));
                 calls.push(Some(outputs));
             }
             Ok((out, _)) => {

@@ -58,21 +58,12 @@ pub fn architecture(
             )));
         }
         wiring(index, ours, theirs, declared, file)?;
-        for (key, value) in ours.config {
-            let Some(saved) = theirs.config.get(*key) else {
-                // Written by every Keras version for the keys layers declare; an older file
-                // without it cannot be checked on this entry.
-                continue;
-            };
-            if !same_at(key, value, saved, ranks[index]) {
-                return Err(mismatch(format!(
-                    "layer {index} `{}` ({}): `{key}` is {} in the file but {} in the declaration",
-                    ours.name,
-                    ours.class,
-                    saved,
-                    show(value)
-                )));
-            }
+        if let Some((key, saved, declared)) = difference(ours.config, &theirs.config, ranks[index])
+        {
+            return Err(mismatch(format!(
+                "layer {index} `{}` ({}): `{key}` is {saved} in the file but {declared} in the declaration",
+                ours.name, ours.class,
+            )));
         }
     }
     if declared.len() != file.layers.len() {
@@ -331,19 +322,40 @@ const SAME_RANK: &[&str] = &[
 ];
 
 fn output_rank(class: &str, layer: &LayerConfig, input: usize) -> Option<usize> {
+    rank_after(class, &layer.config, input)
+}
+
+/// The output rank of a layer of `class` with `config` on an input of rank `input` (batch axis
+/// included), when it follows from them.
+fn rank_after(class: &str, config: &serde_json::Map<String, Value>, input: usize) -> Option<usize> {
     let flag = |key: &str| {
-        layer
-            .config
+        config
             .get(key)
             .is_some_and(|v| v.as_bool() == Some(true) || v.as_i64() == Some(1))
+    };
+    // A wrapped layer's class and config.
+    let wrapped = |key: &str| {
+        let layer = config.get(key)?;
+        Some((
+            layer.get("class_name")?.as_str()?,
+            layer.get("config")?.as_object()?,
+        ))
     };
     match class {
         c if SAME_RANK.contains(&c) => Some(input),
         "Flatten" => Some(2),
         "RepeatVector" => Some(3),
         "Embedding" => input.checked_add(1),
-        "Reshape" => layer
-            .config
+        // The wrapped layer sees the input without its axis 1.
+        "TimeDistributed" => {
+            let (class, config) = wrapped("layer")?;
+            rank_after(class, config, input.checked_sub(1)?)?.checked_add(1)
+        }
+        "Bidirectional" => {
+            let (class, config) = wrapped("layer")?;
+            rank_after(class, config, input)
+        }
+        "Reshape" => config
             .get("target_shape")
             .and_then(Value::as_array)
             .and_then(|t| t.len().checked_add(1)),
@@ -359,6 +371,42 @@ fn output_rank(class: &str, layer: &LayerConfig, input: usize) -> Option<usize> 
         }
         _ => None,
     }
+}
+
+/// The first declared config entry the saved `config` disagrees with: its key (`layer.units`
+/// inside a wrapped layer), the saved value and the declared one, as messages show them. `rank`
+/// is the rank (batch axis included) of the layer's input, if known.
+fn difference(
+    declared: &[(&str, ConfigValue)],
+    saved: &serde_json::Map<String, Value>,
+    rank: Option<usize>,
+) -> Option<(String, String, String)> {
+    for (key, value) in declared {
+        let Some(saved) = saved.get(*key) else {
+            // Written by every Keras version for the keys layers declare; an older file
+            // without it cannot be checked on this entry.
+            continue;
+        };
+        if let ConfigValue::Layer { class, config } = value {
+            let inner = saved.get("config").and_then(Value::as_object);
+            let saved_class = saved.get("class_name").and_then(Value::as_str);
+            match (saved_class, inner) {
+                (Some(c), Some(inner)) if c == *class => {
+                    // The wrapped layer's input rank is not the wrapper's: left unresolved.
+                    if let Some((k, s, d)) = difference(config, inner, None) {
+                        return Some((format!("{key}.{k}"), s, d));
+                    }
+                }
+                (Some(c), Some(_)) => return Some((key.to_string(), a(c), a(class))),
+                _ => return Some((key.to_string(), saved.to_string(), show(value))),
+            }
+            continue;
+        }
+        if !same_at(key, value, saved, rank) {
+            return Some((key.to_string(), saved.to_string(), show(value)));
+        }
+    }
+    None
 }
 
 /// A declared value as Keras would print it.
@@ -385,6 +433,14 @@ pub fn show(value: &ConfigValue) -> String {
             "[{}]",
             v.iter()
                 .map(|f| format!("{f:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        ConfigValue::Layer { class, config } => format!(
+            "{class}({})",
+            config
+                .iter()
+                .map(|(k, v)| format!("{k}={}", show(v)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -538,6 +594,11 @@ fn same_at(key: &str, ours: &ConfigValue, saved: &Value, rank: Option<usize>) ->
         ConfigValue::Floats(v) => float_list(saved).is_some_and(|s| {
             s.len() == v.len() && s.iter().zip(v.iter()).all(|(s, o)| close(*o, *s))
         }),
+        ConfigValue::Layer { .. } => {
+            let mut entry = serde_json::Map::new();
+            entry.insert(key.to_string(), saved.clone());
+            difference(&[(key, *ours)], &entry, None).is_none()
+        }
     }
 }
 

@@ -271,7 +271,7 @@ impl KerasFile {
                         index,
                         layer: info.name.to_string(),
                         variable: var.name,
-                        path: format!("{}/{i}", found.place),
+                        path: weights::looked_for(&found.place, i),
                     });
                 };
                 let shape_matches = slot.shape.len() == var.shape.len()

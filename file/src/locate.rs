@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{LayerConfig, ModelConfig};
 use crate::error::{layout, Error};
 use crate::h5::{self, H5};
-use crate::weights::{numbered, slot, vars_path, LayerSlots, Layout};
+use crate::weights::{layer_slots, slot, LayerSlots, Layout, VAR_GROUPS};
 
 impl Layout {
     /// The variables of every layer of `config` (in its order), where the config says they are;
@@ -39,9 +39,8 @@ fn keras3(h5: &H5, prefix: &str, layers: &[LayerConfig]) -> Result<Vec<LayerSlot
             claimed.entry(level.clone()).or_default().insert(key);
             level = format!("{level}/{key}/{prefix}");
         }
-        let place = vars_path(&layer.weights.keras3_group(prefix), &layer.class);
-        let slots = numbered(h5, &place)?;
-        out.push(LayerSlots { place, slots });
+        let group = layer.weights.keras3_group(prefix);
+        out.push(layer_slots(h5, &group, &layer.class, Some(&layer.config))?);
     }
     for (level, keys) in &claimed {
         let Some(group) = h5.group(level)? else {
@@ -49,10 +48,7 @@ fn keras3(h5: &H5, prefix: &str, layers: &[LayerConfig]) -> Result<Vec<LayerSlot
         };
         let (members, _) = h5::members(&group, level)?;
         for key in members.iter().filter(|k| !keys.contains(k.as_str())) {
-            for vars in [
-                format!("{level}/{key}/vars"),
-                format!("{level}/{key}/cell/vars"),
-            ] {
+            for vars in VAR_GROUPS.iter().map(|g| format!("{level}/{key}/{g}")) {
                 if let Some(g) = h5.group(&vars)? {
                     let (_, datasets) = h5::members(&g, &vars)?;
                     if !datasets.is_empty() {

@@ -1,8 +1,10 @@
 //! Where each layer's variables are in an HDF5 weights file.
 //!
 //! * Keras 3 (`.weights.h5`, `model.weights.h5` in a `.keras`): `layers/<key>/vars/<i>`, where the
-//!   key is the snake_case class name with a per-class counter (`dense`, `dense_1`, …) and
-//!   recurrent layers keep their variables in their cell (`layers/lstm/cell/vars/<i>`).
+//!   key is the snake_case class name with a per-class counter (`dense`, `dense_1`, …);
+//!   recurrent layers keep their variables in their cell (`layers/lstm/cell/vars/<i>`), and the
+//!   wrappers in their wrapped layers (`layers/bidirectional/forward_layer/cell/vars/<i>` then
+//!   `…/backward_layer/cell/vars/<i>`, `layers/time_distributed/layer/vars/<i>`).
 //! * Legacy (`model.save("m.h5")` of Keras 2 and 3, Keras 2 `save_weights("w.h5")`): the
 //!   `layer_names` attribute lists the layers, each group's `weight_names` its datasets; layers
 //!   with weights are matched by order, as Keras itself does.
@@ -55,10 +57,100 @@ pub struct Slot {
 
 /// The variables of one layer and where they were looked for.
 pub struct LayerSlots {
-    /// The group holding them (`layers/dense_1/vars`, `model_weights/dense_1`).
+    /// The group holding them (`layers/dense_1/vars`, `model_weights/dense_1`); for a layer
+    /// whose variables are in several groups (Bidirectional), every group, each with how many
+    /// variables it held.
     pub place: String,
     /// The variables found, in Keras order.
     pub slots: Vec<Slot>,
+}
+
+/// Where variable `index` of a layer whose variables were looked for at `place` (a
+/// [`LayerSlots::place`]) should have been, when it is missing.
+pub fn looked_for(place: &str, index: usize) -> String {
+    if place.contains(' ') {
+        format!("variable {index} of the layer in {place}")
+    } else {
+        format!("{place}/{index}")
+    }
+}
+
+/// Every `vars` group a layer of any class may keep variables in, relative to its own group
+/// (for spotting saved layers a declaration has no place for).
+pub(crate) const VAR_GROUPS: &[&str] = &[
+    "vars",
+    "cell/vars",
+    "forward_layer/cell/vars",
+    "backward_layer/cell/vars",
+    "layer/vars",
+    "layer/cell/vars",
+];
+
+/// The `vars` groups a layer of `class` stored in `group` keeps its variables in, in Keras's
+/// order of its variables. `config` is the layer's saved config when there is one: it names the
+/// class a `TimeDistributed` wraps; without it every place of a wrapped layer is tried (only the
+/// one Keras wrote exists).
+pub(crate) fn var_groups(
+    group: &str,
+    class: &str,
+    config: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Vec<String> {
+    match class {
+        c if CELL_CLASSES.contains(&c) => vec![format!("{group}/cell/vars")],
+        "Bidirectional" => vec![
+            format!("{group}/forward_layer/cell/vars"),
+            format!("{group}/backward_layer/cell/vars"),
+        ],
+        "TimeDistributed" => {
+            let inner = config.and_then(|c| c.get("layer")).and_then(|layer| {
+                Some((
+                    layer.get("class_name")?.as_str()?,
+                    layer.get("config")?.as_object(),
+                ))
+            });
+            match inner {
+                Some((class, config)) => var_groups(&format!("{group}/layer"), class, config),
+                None => vec![
+                    format!("{group}/layer/vars"),
+                    format!("{group}/layer/cell/vars"),
+                ],
+            }
+        }
+        _ => vec![format!("{group}/vars")],
+    }
+}
+
+/// The variables of a layer of `class` stored in `group`, from each of its `vars` groups in turn.
+pub(crate) fn layer_slots(
+    h5: &H5,
+    group: &str,
+    class: &str,
+    config: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Result<LayerSlots, Error> {
+    let groups = var_groups(group, class, config);
+    let mut slots = Vec::new();
+    let mut found = Vec::new();
+    for vars in &groups {
+        let numbered = numbered(h5, vars)?;
+        found.push((vars, numbered.len()));
+        slots.extend(numbered);
+    }
+    let place = match found.as_slice() {
+        [(one, _)] => one.to_string(),
+        // A wrapped layer Keras stores in one of several places: the one it used.
+        _ if class == "TimeDistributed" => found
+            .iter()
+            .find(|(_, n)| *n > 0)
+            .unwrap_or(&found[0])
+            .0
+            .to_string(),
+        several => several
+            .iter()
+            .map(|(g, n)| format!("{g} ({n} found)"))
+            .collect::<Vec<_>>()
+            .join(" and "),
+    };
+    Ok(LayerSlots { place, slots })
 }
 
 /// How the file arranges its weights.
@@ -200,10 +292,7 @@ fn keras3_shapes(
     };
     keys.sort_by_key(natural);
     for key in keys {
-        for vars in [
-            format!("{level}/{key}/vars"),
-            format!("{level}/{key}/cell/vars"),
-        ] {
+        for vars in VAR_GROUPS.iter().map(|g| format!("{level}/{key}/{g}")) {
             for slot in numbered(h5, &vars)? {
                 out.push((slot.path, slot.shape));
             }
@@ -258,15 +347,6 @@ pub(crate) fn numbered(h5: &H5, vars: &str) -> Result<Vec<Slot>, Error> {
         .collect()
 }
 
-/// Where a layer stored in the group `group` keeps its variables.
-pub(crate) fn vars_path(group: &str, class: &str) -> String {
-    if CELL_CLASSES.contains(&class) {
-        format!("{group}/cell/vars")
-    } else {
-        format!("{group}/vars")
-    }
-}
-
 fn keras3_slots(h5: &H5, prefix: &str, model: &[LayerKey<'_>]) -> Result<Vec<LayerSlots>, Error> {
     let mut counters: Vec<(String, usize)> = Vec::new();
     let mut used = Vec::new();
@@ -284,9 +364,12 @@ fn keras3_slots(h5: &H5, prefix: &str, model: &[LayerKey<'_>]) -> Result<Vec<Lay
             }
         };
         let key = if n == 0 { base } else { format!("{base}_{n}") };
-        let place = vars_path(&format!("{prefix}/{key}"), layer.class);
-        let slots = numbered(h5, &place)?;
-        out.push(LayerSlots { place, slots });
+        out.push(layer_slots(
+            h5,
+            &format!("{prefix}/{key}"),
+            layer.class,
+            None,
+        )?);
         used.push(key);
     }
     // Weights of layers the declaration does not have (a longer model, other classes).
@@ -295,10 +378,7 @@ fn keras3_slots(h5: &H5, prefix: &str, model: &[LayerKey<'_>]) -> Result<Vec<Lay
         .ok_or_else(|| layout(format!("no `{prefix}` group")))?;
     let (keys, _) = h5::members(&group, prefix)?;
     for key in keys.iter().filter(|k| !used.contains(k)) {
-        for vars in [
-            format!("{prefix}/{key}/vars"),
-            format!("{prefix}/{key}/cell/vars"),
-        ] {
+        for vars in VAR_GROUPS.iter().map(|g| format!("{prefix}/{key}/{g}")) {
             if let Some(g) = h5.group(&vars)? {
                 let (_, datasets) = h5::members(&g, &vars)?;
                 if !datasets.is_empty() {

@@ -180,6 +180,14 @@ pub enum ConfigValue {
     },
     /// A list of floats (Normalization's `mean` and `variance`); a scalar is a list of one.
     Floats(&'static [f64]),
+    /// A wrapped layer, saved as `{"class_name": …, "config": {…}}` (TimeDistributed's `layer`,
+    /// Bidirectional's `layer` and `backward_layer`): its class and its own config entries.
+    Layer {
+        /// The Keras class name, e.g. `LSTM`.
+        class: &'static str,
+        /// The wrapped layer's inference-relevant entries, as [`LayerInfo::config`].
+        config: &'static [(&'static str, ConfigValue)],
+    },
 }
 
 /// How a generated model was declared, beyond its layers: what a writer of Keras's

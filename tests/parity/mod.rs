@@ -230,7 +230,7 @@ macro_rules! parity_suite {
         suite: $suite:literal,
         keras: $keras:literal,
         graphs: [ $(
-            $name:ident { graph: { $($body:tt)* }, output_shapes: [$([$($out:literal),*]),*], params: $params:literal $(,)? }
+            $name:ident { graph: { $($body:tt)* }, output_shapes: [$([$($out:literal),*]),*], params: $params:literal $(, summary: $summary:literal)? $(,)? }
         ),* $(,)? ],
     ) => {
         #[test]
@@ -248,11 +248,15 @@ macro_rules! parity_suite {
                     &[$(&[$($out),*]),*],
                     $params,
                 );
-                report.summary(
-                    stringify!($name),
-                    Case::summary(),
-                    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".summary.txt")),
-                );
+                // `summary: false`: Keras's summary lists layers static-keras does not have (the
+                // mask operations of a functional model), so only the outputs are compared.
+                if true $(&& $summary)? {
+                    report.summary(
+                        stringify!($name),
+                        Case::summary(),
+                        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $suite, "/", stringify!($name), ".summary.txt")),
+                    );
+                }
             })*
             report.finish();
         }

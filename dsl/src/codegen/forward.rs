@@ -105,13 +105,18 @@ pub fn body(plan: &Plan, stateful: bool) -> TokenStream {
                 }
             }
         }
-        // The mask of the main output (Keras `compute_mask`).
+        // The masks of the outputs (Keras `compute_mask`).
         if !spec.merge() {
-            if let Some(expr) = spec.output_mask(&xs[0], mask_in.as_ref()) {
-                let m = format_ident!("__m{}", k);
-                let positions = lit(dims(output).1);
+            let main = spec.output_mask_for(&xs[0], mask_in.as_ref(), input, output);
+            let extra = spec.extra_output_masks(&xs[0], mask_in.as_ref());
+            for (o, expr) in std::iter::once(main).chain(extra).enumerate() {
+                let Some(expr) = expr.filter(|_| o < call.outputs) else {
+                    continue;
+                };
+                let m = format_ident!("__m{}_{}", k, o);
+                let positions = lit(dims(plan.shapes.of(out(o))).1);
                 steps.push(quote_spanned!(span=> let #m: &[bool; #positions] = #expr;));
-                masks.insert(out(0), quote!(#m));
+                masks.insert(out(o), quote!(#m));
             }
         }
     }
@@ -136,22 +141,30 @@ pub fn body(plan: &Plan, stateful: bool) -> TokenStream {
 /// Whether any value of the model carries a Keras mask (the batched path then is not used).
 pub fn any_mask(plan: &Plan) -> bool {
     let model = plan.model;
-    let mut masked: Vec<bool> = vec![false; model.calls.len()];
+    // Per call, whether each of its outputs carries a mask.
+    let mut masked: Vec<Vec<bool>> = Vec::with_capacity(model.calls.len());
     for (k, call) in model.calls.iter().enumerate() {
         let spec = plan.spec(call.layer);
         if spec.merge() {
+            masked.push(vec![false; call.outputs]);
             continue;
         }
         let input_masked = match call.inputs[0] {
             Value::Input(_) => None,
-            Value::Call { call, output: 0 } => masked[call].then(|| quote!(__m)),
-            Value::Call { .. } => None,
+            Value::Call { call, output } => masked[call][output].then(|| quote!(__m)),
         };
-        masked[k] = spec
-            .output_mask(&quote!(__x), input_masked.as_ref())
-            .is_some();
+        let (input, output) = (plan.shapes.of(call.inputs[0]), plan.shapes.output_of(k));
+        let x = quote!(__x);
+        let main = spec.output_mask_for(&x, input_masked.as_ref(), input, output);
+        let extra = spec.extra_output_masks(&x, input_masked.as_ref());
+        let mut outputs: Vec<bool> = std::iter::once(main)
+            .chain(extra)
+            .map(|m| m.is_some())
+            .collect();
+        outputs.resize(call.outputs, false);
+        masked.push(outputs);
     }
-    masked.into_iter().any(|m| m)
+    masked.into_iter().flatten().any(|m| m)
 }
 
 /// The body of `predict_in`: every call in graph order over the planned workspace (`__workspace:

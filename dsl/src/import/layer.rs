@@ -133,14 +133,33 @@ pub fn names(layers: &[LayerConfig], reserved: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Arguments whose `None` is not their default, so a saved `null` must be written out.
+const NONE_IS_A_VALUE: &[(&str, &str)] = &[("Bidirectional", "merge_mode")];
+
+/// Arguments that are layers, saved as `{"class_name": …, "config": …}` and written as calls.
+const LAYER_ARGUMENTS: &[(&str, &str)] = &[
+    ("TimeDistributed", "layer"),
+    ("Bidirectional", "layer"),
+    ("Bidirectional", "backward_layer"),
+];
+
 /// The config entries a layer's constructor takes, as `key = value` arguments: the entries its
-/// signature reads (not the ignored ones), or why the layer cannot be declared.
+/// signature reads (not the ignored ones; a wrapped layer as a nested call), or why the layer
+/// cannot be declared.
 pub fn arguments(layer: &LayerConfig, what: &str) -> Result<Vec<String>, String> {
-    let Some(entry) = layers::lookup(&layer.class) else {
+    config_arguments(&layer.class, &layer.config).map_err(|e| format!("{what}{e}"))
+}
+
+/// [`arguments`] for a layer of `class` saved with `config`. The error starts with `: ` (or
+/// ` → ` into a wrapped layer), to follow the layer's description.
+fn config_arguments(
+    class: &str,
+    config: &serde_json::Map<String, Value>,
+) -> Result<Vec<String>, String> {
+    let Some(entry) = layers::lookup(class) else {
         let known: Vec<&str> = layers::LAYERS.iter().map(|e| e.class).collect();
         return Err(format!(
-            "{what}: static-keras has no {} layer (it supports {})",
-            layer.class,
+            ": static-keras has no {class} layer (it supports {})",
             known.join(", ")
         ));
     };
@@ -149,10 +168,31 @@ pub fn arguments(layer: &LayerConfig, what: &str) -> Result<Vec<String>, String>
     let translated = |p: &&Param| p.kind != Kind::Ignored && p.name != "input_length";
     let mut args = Vec::new();
     for param in entry.signature.iter().filter(translated) {
-        match layer.config.get(param.name) {
+        match config.get(param.name) {
+            Some(Value::Null) if NONE_IS_A_VALUE.contains(&(entry.class, param.name)) => {
+                args.push(format!("{} = None", param.name));
+            }
             None | Some(Value::Null) => {}
+            Some(Value::Object(map)) if LAYER_ARGUMENTS.contains(&(entry.class, param.name)) => {
+                let (Some(Value::String(inner)), Some(Value::Object(inner_config))) =
+                    (map.get("class_name"), map.get("config"))
+                else {
+                    return Err(format!(
+                        ": `{}` is not a layer's class and config",
+                        param.name
+                    ));
+                };
+                let inner_class = layers::lookup(inner).map_or(inner.as_str(), |e| e.class);
+                let inner_args = config_arguments(inner, inner_config)
+                    .map_err(|e| format!(" → `{}` ({inner}){e}", param.name))?;
+                args.push(format!(
+                    "{} = {inner_class}({})",
+                    param.name,
+                    inner_args.join(", ")
+                ));
+            }
             Some(value) => {
-                let value = python(value, param.name).map_err(|e| format!("{what}: {e}"))?;
+                let value = python(value, param.name).map_err(|e| format!(": {e}"))?;
                 args.push(format!("{} = {value}", param.name));
             }
         }

@@ -358,3 +358,45 @@ fn a_shared_layer_listed_before_what_its_second_call_reads() {
     );
     t.analyse(&c).unwrap();
 }
+
+#[test]
+fn wrapped_layers_are_nested_calls() {
+    let c = config(
+        r#"{"class_name": "Sequential", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [null, 5, 3]}},
+        {"class_name": "TimeDistributed", "config": {"name": "td",
+            "layer": {"class_name": "Dense", "config": {"name": "dense", "units": 2, "activation": "relu"}}}},
+        {"class_name": "Bidirectional", "config": {"name": "bi", "merge_mode": null,
+            "layer": {"class_name": "GRU", "config": {"name": "forward_gru", "units": 4, "return_sequences": true, "go_backwards": false, "reset_after": false}},
+            "backward_layer": {"class_name": "GRU", "config": {"name": "backward_gru", "units": 4, "return_sequences": true, "go_backwards": true, "reset_after": false}}}}]}}"#,
+    );
+    let t = translate(&c).unwrap();
+    assert_eq!(
+        t.layers,
+        vec![
+            r#"TimeDistributed(layer = Dense(units = 2, activation = "relu"), name = "td")"#,
+            "Bidirectional(layer = GRU(units = 4, return_sequences = True, go_backwards = False, reset_after = False), \
+             merge_mode = None, backward_layer = GRU(units = 4, return_sequences = True, go_backwards = True, reset_after = False), name = \"bi\")",
+        ]
+    );
+    let (model, shapes) = t.analyse(&c).unwrap();
+    assert_eq!(model.layers.len(), 2);
+    // merge_mode None: two outputs.
+    assert_eq!(shapes.calls[1], vec![vec![5, 4], vec![5, 4]]);
+    let c = config(
+        r#"{"class_name": "Sequential", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [null, 5, 3]}},
+        {"class_name": "TimeDistributed", "config": {"name": "td",
+            "layer": {"class_name": "Lambda", "config": {"name": "f"}}}}]}}"#,
+    );
+    let Err(errors) = translate(&c) else {
+        panic!("must fail")
+    };
+    assert!(
+        errors[0].starts_with(
+            "layer 0 `td` (TimeDistributed) → `layer` (Lambda): static-keras has no Lambda layer"
+        ),
+        "{}",
+        errors[0]
+    );
+}

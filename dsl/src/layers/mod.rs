@@ -21,6 +21,7 @@ mod pool;
 mod recurrent;
 mod reshape;
 mod upsampling;
+mod wrappers;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -288,6 +289,51 @@ pub trait LayerSpec {
         Vec::new()
     }
 
+    /// [`LayerSpec::extra_outputs`] for this input, where their shapes depend on it
+    /// (`Bidirectional(…, merge_mode = None)` returns the backward layer's sequence).
+    fn extra_output_shapes(&self, _input: &[usize]) -> Vec<Vec<usize>> {
+        self.extra_outputs()
+    }
+
+    /// The masks of the outputs past the first (Keras `compute_mask` of a layer returning
+    /// several tensors), one per extra output, as [`LayerSpec::output_mask`] gives the first's;
+    /// none by default.
+    fn extra_output_masks(
+        &self,
+        _x: &TokenStream,
+        _input_mask: Option<&TokenStream>,
+    ) -> Vec<Option<TokenStream>> {
+        Vec::new()
+    }
+
+    /// [`LayerSpec::output_mask`] knowing the call's input and output shapes (a wrapper passes
+    /// the mask on only where its output keeps the input's positions). By default the same.
+    fn output_mask_for(
+        &self,
+        x: &TokenStream,
+        input_mask: Option<&TokenStream>,
+        _input: &[usize],
+        _output: &[usize],
+    ) -> Option<TokenStream> {
+        self.output_mask(x, input_mask)
+    }
+
+    /// The classes of the layers this one creates inside itself without a name (a wrapper's
+    /// `TimeDistributed(Dense(4))`), in creation order: in Keras each takes a number from its
+    /// class's counter of automatic names (`dense`, `dense_1`, …) before the wrapper is named.
+    fn nested_auto_names(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// For a wrapper, whether the layers it wraps are trained: their own `trainable` flags. In
+    /// Keras 3.15.1 a wrapper's own `trainable=False` given to its constructor leaves the wrapped
+    /// layer's variables trainable (`model.trainable_variables` and the summary count them), while
+    /// the wrapped layer's `trainable=False` freezes them. `None` for other layers (their
+    /// `trainable` argument decides).
+    fn wrapped_trainable(&self) -> Option<bool> {
+        None
+    }
+
     /// The runtime type of the state the layer carries from one `predict_stateful` call to the
     /// next (Keras `stateful = True`), or `None`.
     fn state_type(&self) -> Option<TokenStream> {
@@ -328,6 +374,11 @@ pub enum Cfg {
     /// Axis indices and the rank of the input (batch axis included).
     Axes(Vec<i64>, usize),
     Floats(Vec<f64>),
+    /// A wrapped layer's config, `{"class_name": …, "config": {…}}` (TimeDistributed's `layer`).
+    Layer {
+        class: &'static str,
+        config: Vec<(&'static str, Cfg)>,
+    },
 }
 
 impl quote::ToTokens for Cfg {
@@ -344,6 +395,10 @@ impl quote::ToTokens for Cfg {
                 quote!(#rt::ConfigValue::Axes { axes: &[#(#axes),*], rank: #rank })
             }
             Cfg::Floats(v) => quote!(#rt::ConfigValue::Floats(&[#(#v),*])),
+            Cfg::Layer { class, config } => {
+                let entries = config.iter().map(|(key, value)| quote!((#key, #value)));
+                quote!(#rt::ConfigValue::Layer { class: #class, config: &[#(#entries),*] })
+            }
         });
     }
 }
@@ -425,6 +480,8 @@ pub const LAYERS: &[Entry] = &[
     identity::GAUSSIAN_NOISE,
     identity::GAUSSIAN_DROPOUT,
     identity::ALPHA_DROPOUT,
+    wrappers::TIME_DISTRIBUTED,
+    wrappers::BIDIRECTIONAL,
 ];
 
 /// The other names `keras.layers` exports for a class, `(alias, class)`: in Keras 3
@@ -442,6 +499,17 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("AvgPool1D", "AveragePooling1D"),
     ("AvgPool2D", "AveragePooling2D"),
     ("AvgPool3D", "AveragePooling3D"),
+    ("Convolution1DTranspose", "Conv1DTranspose"),
+    ("Convolution2DTranspose", "Conv2DTranspose"),
+    ("Convolution3DTranspose", "Conv3DTranspose"),
+    ("SeparableConvolution1D", "SeparableConv1D"),
+    ("SeparableConvolution2D", "SeparableConv2D"),
+    ("GlobalAvgPool1D", "GlobalAveragePooling1D"),
+    ("GlobalAvgPool2D", "GlobalAveragePooling2D"),
+    ("GlobalAvgPool3D", "GlobalAveragePooling3D"),
+    ("GlobalMaxPool1D", "GlobalMaxPooling1D"),
+    ("GlobalMaxPool2D", "GlobalMaxPooling2D"),
+    ("GlobalMaxPool3D", "GlobalMaxPooling3D"),
 ];
 
 /// The Keras class an alias stands for, or `name` itself.
@@ -454,7 +522,6 @@ pub fn canonical(name: &str) -> &str {
 
 /// Every layer name the DSL accepts: the classes, then the aliases of the classes it has. The
 /// candidates of "did you mean" for an unknown layer (`Convolution2d` finds `Convolution2D`).
-#[allow(dead_code)] // for the unknown-layer error of `model.rs`, which the graph rewrite owns
 pub fn layer_names() -> impl Iterator<Item = &'static str> {
     LAYERS.iter().map(|e| e.class).chain(
         ALIASES

@@ -9,29 +9,31 @@ use super::{dims, fmt_shape, lit, rt, Cfg, Entry, Forward, LayerSpec, ShapeError
 use crate::args::{ignored, opt, req, Args};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Cell {
+pub(super) enum Cell {
     SimpleRnn,
     Lstm,
     Gru { reset_after: bool },
 }
 
-struct Recurrent {
-    cell: Cell,
-    units: usize,
-    activation: Activation,
-    recurrent_activation: Activation,
-    use_bias: bool,
-    return_sequences: bool,
+/// A recurrent layer's resolved arguments (also what `Bidirectional` wraps).
+#[derive(Clone)]
+pub(super) struct Recurrent {
+    pub(super) cell: Cell,
+    pub(super) units: usize,
+    pub(super) activation: Activation,
+    pub(super) recurrent_activation: Activation,
+    pub(super) use_bias: bool,
+    pub(super) return_sequences: bool,
     /// The `return_state = True` argument, when given.
-    return_state: Option<Span>,
-    go_backwards: bool,
-    stateful: bool,
-    zero_output_for_mask: bool,
+    pub(super) return_state: Option<Span>,
+    pub(super) go_backwards: bool,
+    pub(super) stateful: bool,
+    pub(super) zero_output_for_mask: bool,
     /// Keras `dropout` and `recurrent_dropout`, clamped to [0, 1] as Keras does (training only).
-    dropout: f64,
-    recurrent_dropout: f64,
+    pub(super) dropout: f64,
+    pub(super) recurrent_dropout: f64,
     /// The whole call.
-    span: Span,
+    pub(super) span: Span,
 }
 
 /// A recurrent signature: the positional parameters in Keras's order, then the ones every
@@ -88,10 +90,29 @@ pub const GRU: Entry = Entry {
         opt("reset_after"), ignored("use_cudnn"), ignored("implementation")
     ),
     build: |args| {
-        let reset_after = args.bool("reset_after", true);
-        build(args, Cell::Gru { reset_after })
+        build(
+            args,
+            Cell::Gru {
+                reset_after: args.bool("reset_after", true),
+            },
+        )
     },
 };
+
+/// The recurrent layer of class `class` (`SimpleRNN`, `LSTM`, `GRU`) from its bound arguments,
+/// or `None` for another class: what `Bidirectional` wraps. `Some(None)` when an argument had an
+/// error (reported).
+pub(super) fn from_args(class: &str, args: &Args) -> Option<Option<Recurrent>> {
+    let cell = match class {
+        "SimpleRNN" => Cell::SimpleRnn,
+        "LSTM" => Cell::Lstm,
+        "GRU" => Cell::Gru {
+            reset_after: args.bool("reset_after", true),
+        },
+        _ => return None,
+    };
+    Some(recurrent(args, cell))
+}
 
 /// An activation argument of a recurrent layer: any Keras activation but `glu`, which would
 /// halve the state.
@@ -115,6 +136,10 @@ fn activation(args: &Args, name: &str, default: Activation) -> Option<Activation
 }
 
 fn build(args: &Args, cell: Cell) -> Option<Box<dyn LayerSpec>> {
+    recurrent(args, cell).map(|r| Box::new(r) as Box<dyn LayerSpec>)
+}
+
+fn recurrent(args: &Args, cell: Cell) -> Option<Recurrent> {
     let units = args.positive("units", None);
     let act = activation(args, "activation", Activation::Tanh);
     let recurrent_act = match cell {
@@ -126,7 +151,7 @@ fn build(args: &Args, cell: Cell) -> Option<Box<dyn LayerSpec>> {
     let (dropout, recurrent_dropout) = (rate("dropout"), rate("recurrent_dropout"));
     args.bool("unroll", false);
     let return_state = args.bool("return_state", false);
-    Some(Box::new(Recurrent {
+    Some(Recurrent {
         cell,
         units: units?,
         activation: act?,
@@ -140,7 +165,7 @@ fn build(args: &Args, cell: Cell) -> Option<Box<dyn LayerSpec>> {
         dropout: dropout?,
         recurrent_dropout: recurrent_dropout?,
         span: args.call.span(),
-    }))
+    })
 }
 
 fn act_tokens(a: Activation) -> TokenStream {
@@ -182,7 +207,7 @@ impl Recurrent {
     }
 
     /// The runtime type of the carried state.
-    fn state_ty(&self) -> TokenStream {
+    pub(super) fn state_ty(&self) -> TokenStream {
         let rt = rt();
         let units = lit(self.units);
         match self.cell {

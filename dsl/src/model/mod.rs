@@ -195,7 +195,7 @@ fn new_layer<'a>(
             &call.class,
             format!(
                 "unknown layer `{class}`{}",
-                did_you_mean(&class, layers::LAYERS.iter().map(|e| e.class))
+                did_you_mean(&class, layers::layer_names())
             ),
         );
         return None;
@@ -213,8 +213,17 @@ fn new_layer<'a>(
             );
         }
     }
-    let trainable = args.bool("trainable", true);
+    let own_trainable = args.bool("trainable", true);
+    let trainable = spec
+        .as_ref()
+        .and_then(|s| s.wrapped_trainable())
+        .unwrap_or(own_trainable);
     let canonical = spec.as_ref().map_or(entry.class, |s| s.class());
+    // The layers a wrapper creates inside itself are named first (Python builds the arguments
+    // before the call), each taking a number from its class's counter.
+    for class in spec.iter().flat_map(|s| s.nested_auto_names()) {
+        names.auto(&snake_case(class));
+    }
     let name = match args.string("name") {
         Some((name, span)) => {
             if syn::parse_str::<Ident>(&name).is_err() {

@@ -20,6 +20,7 @@ mod pool;
 pub mod recurrent;
 mod reshape;
 mod upsampling;
+pub mod wrappers;
 
 pub use activation::{ActivationLayer, Glu};
 pub use advanced_activation::{Elu, LeakyRelu, PRelu, Relu, Softmax};
@@ -53,3 +54,4 @@ pub use reshape::{Flatten, Reshape};
 pub use upsampling::{
     Factor, FactorAxis, UpSample, UpSample1d, UpSample2d, UpSample3d, UpSampleBilinear2d,
 };
+pub use wrappers::{Bidirectional, TimeDistributed};
