@@ -4,6 +4,7 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::layer::{Layer, Variable, Weights};
+use crate::memory::{zeroable, Zeroable};
 use crate::layers::recurrent::{Gru, Lstm, LstmState, ReturnLast, ReturnSequences, SimpleRnn};
 use crate::Tensor;
 
@@ -327,6 +328,8 @@ pub struct Bidirectional<F, B, M> {
     pub backward_layer: B,
     mode: PhantomData<M>,
 }
+
+zeroable!([F: Zeroable, B: Zeroable, M] Bidirectional<F, B, M> => Bidirectional { forward_layer, backward_layer, mode });
 
 impl<F, B, M> Bidirectional<F, B, M> {
     /// The two layers, as given: Keras's backward layer is the forward one with
