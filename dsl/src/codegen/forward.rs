@@ -264,21 +264,24 @@ pub fn body_in(plan: &Plan) -> TokenStream {
             .map(|(j, _)| format_ident!("__x{}", j))
             .collect();
 
-        // The mask of the main output (Keras `compute_mask`), computed before the layer runs
-        // (an in-place layer overwrites its input).
+        // The masks of the outputs (Keras `compute_mask`), computed before the layer runs (an
+        // in-place layer overwrites its input).
         let mut mask_step = TokenStream::new();
         let mut mask_decl = TokenStream::new();
-        let mask_out = if spec.merge() {
-            None
-        } else {
-            spec.output_mask(&xs[0], mask_in.as_ref())
-        };
-        if let Some(expr) = mask_out {
-            let m = format_ident!("__m{}", k);
-            let positions = lit(dims(plan.shapes.output_of(k)).1);
-            mask_decl = quote_spanned!(span=> let #m: [bool; #positions];);
-            mask_step = quote!(#m = *(#expr););
-            masks.insert(out(0), quote!(&#m));
+        if !spec.merge() {
+            let (input, output) = (plan.shapes.of(call.inputs[0]), plan.shapes.output_of(k));
+            let main = spec.output_mask_for(&xs[0], mask_in.as_ref(), input, output);
+            let extra = spec.extra_output_masks(&xs[0], mask_in.as_ref());
+            for (o, expr) in std::iter::once(main).chain(extra).enumerate() {
+                let Some(expr) = expr.filter(|_| o < call.outputs) else {
+                    continue;
+                };
+                let m = format_ident!("__m{}_{}", k, o);
+                let positions = lit(dims(plan.shapes.of(out(o))).1);
+                mask_decl.extend(quote_spanned!(span=> let #m: [bool; #positions];));
+                mask_step.extend(quote!(#m = *(#expr);));
+                masks.insert(out(o), quote!(&#m));
+            }
         }
 
         let kernel = match mode {

@@ -4,8 +4,8 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::layer::{Layer, Variable, Weights};
-use crate::memory::{zeroable, Zeroable};
 use crate::layers::recurrent::{Gru, Lstm, LstmState, ReturnLast, ReturnSequences, SimpleRnn};
+use crate::memory::{zeroable, Zeroable};
 use crate::Tensor;
 
 /// The values of a tensor, whatever its dimensions: how [`Bidirectional`] reads and writes the
