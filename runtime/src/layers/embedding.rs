@@ -1,8 +1,8 @@
 //! `Embedding`: token ids to vectors, and the checked token-id input it reads.
 
 use crate::layer::{Layer, Variable, Weights};
-use crate::train::{Params, Train, TrainCtx};
 use crate::memory::zeroable;
+use crate::train::{Params, Train, TrainCtx};
 use crate::{Error, Tensor};
 
 /// `N` token ids, each known to be below `VOCAB`: the input of a model that starts with

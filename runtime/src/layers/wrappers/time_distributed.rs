@@ -2,6 +2,7 @@
 
 use super::{tensors, tensors_mut};
 use crate::layer::{Layer, Variable, Weights};
+use crate::memory::zeroable;
 use crate::train::{Params, Train, TrainCtx};
 use crate::{flat, flat_mut, Tensor};
 
@@ -44,6 +45,8 @@ pub struct TimeDistributed<L, const STEPS: usize, const SLICE: usize, const OUT:
     /// The wrapped layer (Keras `layer`), shared by every step.
     pub layer: L,
 }
+
+zeroable!([L: crate::memory::Zeroable, const STEPS: usize, const SLICE: usize, const OUT: usize] TimeDistributed<L, STEPS, SLICE, OUT> => TimeDistributed { layer });
 
 impl<L, const STEPS: usize, const SLICE: usize, const OUT: usize>
     TimeDistributed<L, STEPS, SLICE, OUT>
