@@ -116,7 +116,7 @@ keras_model! {
 
 #[test]
 fn more_aliases_are_their_classes() {
-    let net = AliasedMore::default();
+    let net = AliasedMore::zeroed();
     let mut layers = Vec::new();
     net.visit_layers(&mut |info, _| {
         if info.class != "Reshape" {

@@ -142,7 +142,7 @@ where
     worst
 }
 
-fn loads_every_format<M: Model + Default>(model: &str, load: impl Fn(&str) -> M)
+fn loads_every_format<M: Model>(model: &str, load: impl Fn(&str) -> M)
 where
     M::InputElem: parity::FixtureElem,
 {
