@@ -283,10 +283,69 @@ def graph_cases(Case):
     ]
 
 
+def _bidirectional_grads_cases(Case):
+    """Bidirectional: each cell x every merge mode but None x return_sequences both ways; masks
+    (the backward layer reads them by time), return_state, a given backward_layer, dropout 0."""
+    out = []
+    cells = [
+        ("simple", "SimpleRNN(3{})"),
+        ("lstm", "LSTM(3{})"),
+        ("gru", "GRU(3{})"),
+        ("gru_v1", "GRU(3, reset_after=False{})"),
+    ]
+    for cell, layer in cells:
+        for mode in ["concat", "sum", "mul", "ave"]:
+            for seq in [False, True]:
+                inner = layer.format(", return_sequences=True" if seq else "")
+                head = "Dense(2)(Flatten()(h))" if seq else "Dense(2)(h)"
+                out.append(Case(f"bi_{cell}_{mode}{'_seq' if seq else ''}", f"""
+            x = Input(shape=(5, 4));
+            h = Bidirectional({inner}, merge_mode="{mode}")(x);
+            model = Model(x, {head})"""))
+    out += [
+        Case("bi_lstm_mask_seq", """
+            x = Input(shape=(8,), dtype="int32");
+            h = Embedding(8, 3, mask_zero=True)(x);
+            h = Bidirectional(LSTM(3, return_sequences=True))(h);
+            model = Model(x, Dense(2)(h))""", inputs="ids:8:pad"),
+        Case("bi_gru_mask_last_mul", """
+            x = Input(shape=(8,), dtype="int32");
+            h = Embedding(8, 3, mask_zero=True)(x);
+            h = Bidirectional(GRU(3), merge_mode="mul")(h);
+            model = Model(x, Dense(2)(h))""", inputs="ids:8:pad"),
+        Case("bi_simple_masking_sum", """
+            x = Input(shape=(6, 3));
+            h = Masking()(x);
+            h = Bidirectional(SimpleRNN(4, return_sequences=True), merge_mode="sum")(h);
+            model = Model(x, Dense(2)(GlobalAveragePooling1D()(h)))""", inputs="masked"),
+        Case("bi_lstm_return_state", """
+            x = Input(shape=(5, 4));
+            o, hf, cf, hb, cb = Bidirectional(LSTM(3, return_state=True))(x);
+            model = Model(x, Dense(2)(Concatenate()([o, hf, cf, hb, cb])))"""),
+        Case("bi_gru_return_state_seq_mask", """
+            x = Input(shape=(8,), dtype="int32");
+            h = Embedding(8, 3, mask_zero=True)(x);
+            s, hf, hb = Bidirectional(GRU(3, return_sequences=True, return_state=True), merge_mode="ave")(h);
+            model = Model(x, Dense(2)(Concatenate()([GlobalAveragePooling1D()(s), hf, hb])))""",
+             inputs="ids:8:pad"),
+        Case("bi_backward_layer", """
+            x = Input(shape=(5, 4));
+            h = Bidirectional(LSTM(3, return_sequences=True), backward_layer=GRU(3, return_sequences=True, go_backwards=True))(x);
+            model = Model(x, Dense(2)(Flatten()(h)))"""),
+        Case("bi_stacked_cce", """
+            x = Input(shape=(5, 4));
+            h = Bidirectional(GRU(3, return_sequences=True), merge_mode="concat")(x);
+            h = Bidirectional(SimpleRNN(3, activation="relu"), merge_mode="ave")(h);
+            model = Model(x, Dense(3, activation="softmax")(h))""", loss="cce", targets="probs"),
+    ]
+    return out
+
+
 def grads_cases(Case):
-    """Gradient parity of TimeDistributed (tools/gen_grads.py, suite ``grads_wrappers``): the
-    wrapped layer's gradients summed over the steps, through nesting, sharing and freezing."""
-    return [
+    """Gradient parity of the wrappers (tools/gen_grads.py, suite ``grads_wrappers``):
+    TimeDistributed's wrapped layer's gradients summed over the steps, through nesting, sharing
+    and freezing; Bidirectional's two layers through every merge mode but None."""
+    return _bidirectional_grads_cases(Case) + [
         Case("td_dense", """
             x = Input(shape=(4, 5));
             h = TimeDistributed(Dense(3, activation="tanh"))(x);

@@ -3,6 +3,201 @@ grads_suite! {
     suite: "grads_wrappers",
     keras: "3.15.1",
     cases: [
+        bi_simple_concat {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(SimpleRNN(3), merge_mode="concat")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 1.424391,
+        },
+        bi_simple_concat_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(SimpleRNN(3, return_sequences=True), merge_mode="concat")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 3.4176254,
+        },
+        bi_simple_sum {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(SimpleRNN(3), merge_mode="sum")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 1.0811131,
+        },
+        bi_simple_sum_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(SimpleRNN(3, return_sequences=True), merge_mode="sum")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 3.6935642,
+        },
+        bi_simple_mul {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(SimpleRNN(3), merge_mode="mul")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 2.2801743,
+        },
+        bi_simple_mul_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(SimpleRNN(3, return_sequences=True), merge_mode="mul")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 2.0437732,
+        },
+        bi_simple_ave {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(SimpleRNN(3), merge_mode="ave")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 1.430254,
+        },
+        bi_simple_ave_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(SimpleRNN(3, return_sequences=True), merge_mode="ave")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 2.8510876,
+        },
+        bi_lstm_concat {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(LSTM(3), merge_mode="concat")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 1.767102,
+        },
+        bi_lstm_concat_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(LSTM(3, return_sequences=True), merge_mode="concat")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 0.96698034,
+        },
+        bi_lstm_sum {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(LSTM(3), merge_mode="sum")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 1.0147154,
+        },
+        bi_lstm_sum_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(LSTM(3, return_sequences=True), merge_mode="sum")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 2.045484,
+        },
+        bi_lstm_mul {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(LSTM(3), merge_mode="mul")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 1.7469126,
+        },
+        bi_lstm_mul_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(LSTM(3, return_sequences=True), merge_mode="mul")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 0.41404313,
+        },
+        bi_lstm_ave {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(LSTM(3), merge_mode="ave")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 1.8190002,
+        },
+        bi_lstm_ave_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(LSTM(3, return_sequences=True), merge_mode="ave")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 1.1796526,
+        },
+        bi_gru_concat {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3), merge_mode="concat")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 1.6424713,
+        },
+        bi_gru_concat_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3, return_sequences=True), merge_mode="concat")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 1.088387,
+        },
+        bi_gru_sum {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3), merge_mode="sum")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 5.2537117,
+        },
+        bi_gru_sum_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3, return_sequences=True), merge_mode="sum")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 1.8327961,
+        },
+        bi_gru_mul {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3), merge_mode="mul")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 2.714718,
+        },
+        bi_gru_mul_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3, return_sequences=True), merge_mode="mul")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 1.3374807,
+        },
+        bi_gru_ave {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3), merge_mode="ave")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 0.63415545,
+        },
+        bi_gru_ave_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3, return_sequences=True), merge_mode="ave")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 1.1681199,
+        },
+        bi_gru_v1_concat {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3, reset_after=False), merge_mode="concat")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 2.0987513,
+        },
+        bi_gru_v1_concat_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3, reset_after=False, return_sequences=True), merge_mode="concat")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 7.556514,
+        },
+        bi_gru_v1_sum {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3, reset_after=False), merge_mode="sum")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 1.9179693,
+        },
+        bi_gru_v1_sum_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3, reset_after=False, return_sequences=True), merge_mode="sum")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 9.051765,
+        },
+        bi_gru_v1_mul {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3, reset_after=False), merge_mode="mul")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 2.0472927,
+        },
+        bi_gru_v1_mul_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3, reset_after=False, return_sequences=True), merge_mode="mul")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 2.5346546,
+        },
+        bi_gru_v1_ave {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3, reset_after=False), merge_mode="ave")(x); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 2.0916653,
+        },
+        bi_gru_v1_ave_seq {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3, reset_after=False, return_sequences=True), merge_mode="ave")(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 1.0999442,
+        },
+        bi_lstm_mask_seq {
+            model: { x = Input(shape=(8,), dtype="int32"); h = Embedding(8, 3, mask_zero=True)(x); h = Bidirectional(LSTM(3, return_sequences=True))(h); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 1.1130407,
+        },
+        bi_gru_mask_last_mul {
+            model: { x = Input(shape=(8,), dtype="int32"); h = Embedding(8, 3, mask_zero=True)(x); h = Bidirectional(GRU(3), merge_mode="mul")(h); model = Model(x, Dense(2)(h)) },
+            loss: MeanSquaredError::default(),
+            value: 1.468263,
+        },
+        bi_simple_masking_sum {
+            model: { x = Input(shape=(6, 3)); h = Masking()(x); h = Bidirectional(SimpleRNN(4, return_sequences=True), merge_mode="sum")(h); model = Model(x, Dense(2)(GlobalAveragePooling1D()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 3.2441304,
+        },
+        bi_lstm_return_state {
+            model: { x = Input(shape=(5, 4)); o, hf, cf, hb, cb = Bidirectional(LSTM(3, return_state=True))(x); model = Model(x, Dense(2)(Concatenate()([o, hf, cf, hb, cb]))) },
+            loss: MeanSquaredError::default(),
+            value: 0.9173969,
+        },
+        bi_gru_return_state_seq_mask {
+            model: { x = Input(shape=(8,), dtype="int32"); h = Embedding(8, 3, mask_zero=True)(x); s, hf, hb = Bidirectional(GRU(3, return_sequences=True, return_state=True), merge_mode="ave")(h); model = Model(x, Dense(2)(Concatenate()([GlobalAveragePooling1D()(s), hf, hb]))) },
+            loss: MeanSquaredError::default(),
+            value: 0.9789607,
+        },
+        bi_backward_layer {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(LSTM(3, return_sequences=True), backward_layer=GRU(3, return_sequences=True, go_backwards=True))(x); model = Model(x, Dense(2)(Flatten()(h))) },
+            loss: MeanSquaredError::default(),
+            value: 1.6631893,
+        },
+        bi_stacked_cce {
+            model: { x = Input(shape=(5, 4)); h = Bidirectional(GRU(3, return_sequences=True), merge_mode="concat")(x); h = Bidirectional(SimpleRNN(3, activation="relu"), merge_mode="ave")(h); model = Model(x, Dense(3, activation="softmax")(h)) },
+            loss: CategoricalCrossentropy::default(),
+            value: 1.330583,
+        },
         td_dense {
             model: { x = Input(shape=(4, 5)); h = TimeDistributed(Dense(3, activation="tanh"))(x); model = Model(x, TimeDistributed(Dense(2))(h)) },
             loss: MeanSquaredError::default(),

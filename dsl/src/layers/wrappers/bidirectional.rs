@@ -293,11 +293,20 @@ impl LayerSpec for Bidirectional {
         self.forward.params(input) + self.backward.params(input)
     }
 
+    /// The two layers' training paths, merged; `merge_mode = None` (two outputs, the backward
+    /// one a sequence rather than a state) has none.
     fn training(&self) -> Result<(), String> {
-        Err(
-            "Bidirectional has no training path yet: it needs the recurrent layers' (not yet)"
-                .into(),
-        )
+        match self.merge {
+            Merge::Separate => Err(
+                "Bidirectional with `merge_mode = None` has no training path yet (its two outputs are not merged into one tensor); use \"concat\", \"sum\", \"mul\" or \"ave\""
+                    .into(),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    fn masked_training(&self) -> bool {
+        self.merge != Merge::Separate
     }
 
     fn config(&self) -> Vec<(&'static str, Cfg)> {

@@ -5,7 +5,8 @@ use core::marker::PhantomData;
 
 use crate::layer::{Layer, Variable, Weights};
 use crate::layers::recurrent::{Gru, Lstm, LstmState, ReturnLast, ReturnSequences, SimpleRnn};
-use crate::memory::{zeroable, Zeroable};
+use crate::memory::zeroable;
+use crate::train::{MaskedTrain, Params, Plain, Train, TrainCtx, TrainStates};
 use crate::Tensor;
 
 /// The values of a tensor, whatever its dimensions: how [`Bidirectional`] reads and writes the
@@ -32,6 +33,8 @@ impl<const F: usize, const P: usize> Values for Tensor<F, P> {
 pub trait Rnn<const IN: usize, const T: usize>: RnnWeights {
     /// Keras `units`.
     const UNITS: usize;
+    /// How many states the layer carries (and returns with `return_state`): LSTM 2, else 1.
+    const STATES: usize;
     /// What the layer carries from step to step: `Tensor<UNITS, 1>` (`h`) or [`LstmState`].
     type State: Default + Clone + fmt::Debug + PartialEq;
     /// Its output: `Tensor<UNITS, 1>` (the last step), or `Tensor<UNITS, T>` with Keras's
@@ -90,11 +93,12 @@ const fn cut(all: &'static [Variable; 3], bias: bool) -> &'static [Variable] {
 }
 
 macro_rules! rnn {
-    ($ty:ident, $state:ty, $($layer:tt)*) => {
+    ($ty:ident, $state:ty, $states:literal, $($layer:tt)*) => {
         impl<const IN: usize, const U: usize, const BIAS: bool, const T: usize> Rnn<IN, T>
             for $ty<IN, U, ReturnLast, BIAS>
         {
             const UNITS: usize = U;
+            const STATES: usize = $states;
             type State = $state;
             type Output = Tensor<U, 1>;
             type Rows<const W: usize> = Tensor<W, 1>;
@@ -113,6 +117,7 @@ macro_rules! rnn {
             for $ty<IN, U, ReturnSequences, BIAS>
         {
             const UNITS: usize = U;
+            const STATES: usize = $states;
             type State = $state;
             type Output = Tensor<U, T>;
             type Rows<const W: usize> = Tensor<W, T>;
@@ -146,16 +151,17 @@ impl<const IN: usize, const U: usize, R, const BIAS: bool> Gru<IN, U, R, BIAS> {
     const BEFORE: &'static [Variable; 3] = &variables(&[IN, 3 * U], &[U, 3 * U], &[3 * U]);
 }
 
-rnn!(SimpleRnn, Tensor<U, 1>,
+rnn!(SimpleRnn, Tensor<U, 1>, 1,
     const LAYOUTS: [&'static [Variable]; 2] = [cut(Self::VARIABLES, BIAS), cut(Self::VARIABLES, BIAS)];
 );
 rnn!(
     Lstm,
     LstmState<U>,
+    2,
     const LAYOUTS: [&'static [Variable]; 2] =
         [cut(Self::VARIABLES, BIAS), cut(Self::VARIABLES, BIAS)];
 );
-rnn!(Gru, Tensor<U, 1>,
+rnn!(Gru, Tensor<U, 1>, 1,
     const LAYOUTS: [&'static [Variable]; 2] = [cut(Self::AFTER, BIAS), cut(Self::BEFORE, BIAS)];
     fn layout(&self) -> usize {
         usize::from(!self.reset_after)
@@ -329,7 +335,7 @@ pub struct Bidirectional<F, B, M> {
     mode: PhantomData<M>,
 }
 
-zeroable!([F: Zeroable, B: Zeroable, M] Bidirectional<F, B, M> => Bidirectional { forward_layer, backward_layer, mode });
+zeroable!([F: crate::memory::Zeroable, B: crate::memory::Zeroable, M] Bidirectional<F, B, M> => Bidirectional { forward_layer, backward_layer, mode });
 
 impl<F, B, M> Bidirectional<F, B, M> {
     /// The two layers, as given: Keras's backward layer is the forward one with
@@ -444,6 +450,317 @@ impl<F: RnnWeights, B: RnnWeights, M> Weights for Bidirectional<F, B, M> {
             None => self.forward_layer.store_variable(index, out),
             Some(i) => self.backward_layer.store_variable(i, out),
         }
+    }
+}
+
+/// How [`Bidirectional`]'s training path sends the gradient of the merged output back to the two
+/// layers' outputs (the backward one in its processing order, as [`MergeMode::merge`] takes it).
+pub trait TrainMerge<F, B, const IN: usize, const T: usize>: MergeMode<F, B, IN, T>
+where
+    F: Rnn<IN, T>,
+    B: Rnn<IN, T>,
+{
+    /// Given `dy = ∂loss/∂(merged output)` and the two outputs the forward pass merged, writes
+    /// `∂loss/∂y` into `dy_f` and `∂loss/∂y_rev` into `dy_b`.
+    fn split(
+        dy: &Self::Output,
+        y: &F::Output,
+        y_rev: &B::Output,
+        dy_f: &mut F::Output,
+        dy_b: &mut B::Output,
+    );
+}
+
+/// Concat: each layer gets its own half of every row.
+impl<F, B, const IN: usize, const T: usize, const OUT: usize> TrainMerge<F, B, IN, T>
+    for Concat<OUT>
+where
+    F: Rnn<IN, T>,
+    B: Rnn<IN, T>,
+{
+    fn split(
+        dy: &F::Rows<OUT>,
+        _y: &F::Output,
+        _y_rev: &B::Output,
+        dy_f: &mut F::Output,
+        dy_b: &mut B::Output,
+    ) {
+        let (uf, ub) = (F::UNITS, B::UNITS);
+        let (df, db) = (dy_f.values_mut(), dy_b.values_mut());
+        let n = df.len() / uf.max(1);
+        for (i, row) in dy.values().chunks_exact(OUT).enumerate() {
+            let j = n - 1 - i;
+            df[i * uf..(i + 1) * uf].copy_from_slice(&row[..uf]);
+            db[j * ub..(j + 1) * ub].copy_from_slice(&row[uf..]);
+        }
+    }
+}
+
+/// `dy_f[i] = g(dy[i], y_rev[n − 1 − i])`, `dy_b[n − 1 − i] = g(dy[i], y[i])` for every row `i`
+/// of `units` values: the element-wise modes' gradients, with the backward rows re-reversed.
+fn split_rows<V: Values>(
+    dy: &V,
+    y: &V,
+    y_rev: &V,
+    dy_f: &mut V,
+    dy_b: &mut V,
+    units: usize,
+    g: impl Fn(f32, f32) -> f32,
+) {
+    let (dy, y, y_rev) = (dy.values(), y.values(), y_rev.values());
+    let (df, db) = (dy_f.values_mut(), dy_b.values_mut());
+    let n = dy.len() / units.max(1);
+    for i in 0..n {
+        let j = n - 1 - i;
+        for u in 0..units {
+            let d = dy[i * units + u];
+            df[i * units + u] = g(d, y_rev[j * units + u]);
+            db[j * units + u] = g(d, y[i * units + u]);
+        }
+    }
+}
+
+macro_rules! train_elementwise_mode {
+    ($mode:ident, |$d:ident, $other:ident| $e:expr) => {
+        impl<F, B, const IN: usize, const T: usize> TrainMerge<F, B, IN, T> for $mode
+        where
+            F: Rnn<IN, T>,
+            B: Rnn<IN, T, Output = F::Output>,
+        {
+            fn split(
+                dy: &F::Output,
+                y: &F::Output,
+                y_rev: &F::Output,
+                dy_f: &mut F::Output,
+                dy_b: &mut F::Output,
+            ) {
+                split_rows(dy, y, y_rev, dy_f, dy_b, F::UNITS, |$d, $other| $e);
+            }
+        }
+    };
+}
+
+train_elementwise_mode!(Sum, |d, _other| d);
+train_elementwise_mode!(Mul, |d, other| d * other);
+train_elementwise_mode!(Ave, |d, _other| d * 0.5);
+
+/// What [`Bidirectional`]'s training forward pass keeps for one sample: each layer's cache and
+/// output (the backward layer's in its processing order), which the product of `Mul` needs.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct BidirectionalCache<CF, CB, YF, YB> {
+    forward: CF,
+    backward: CB,
+    y: YF,
+    y_rev: YB,
+}
+
+// SAFETY: `#[repr(C)]` over plain fields (sizes multiples of 4 — every `Plain` type here is made
+// of f32-sized words — alignments at most 4): no padding, every bit pattern valid.
+unsafe impl<CF: Plain, CB: Plain, YF: Plain, YB: Plain> Plain
+    for BidirectionalCache<CF, CB, YF, YB>
+{
+}
+
+/// A zero value of a plain type.
+fn zeroed<P: Plain>() -> P {
+    // SAFETY: every bit pattern of a `Plain` type is valid, all-zero included.
+    unsafe { core::mem::zeroed() }
+}
+
+/// Training runs the two layers' own training paths (backpropagation through time, dropout;
+/// the backward layer reads the sequence from the end, as at inference), one sample at a time,
+/// and merges; backward splits the output's gradient by the merge mode and runs both layers'
+/// backward passes, adding both input gradients into `dx`. `merge_mode=None` ([`Separate`]) has
+/// no training path (its output is a pair, not one tensor).
+impl<F, B, M, const IN: usize, const T: usize> Train<Tensor<IN, T>> for Bidirectional<F, B, M>
+where
+    F: Rnn<IN, T> + Train<Tensor<IN, T>, Output = <F as Rnn<IN, T>>::Output>,
+    B: Rnn<IN, T> + Train<Tensor<IN, T>, Output = <B as Rnn<IN, T>>::Output>,
+    <F as Rnn<IN, T>>::Output: Plain,
+    <B as Rnn<IN, T>>::Output: Plain,
+    M: TrainMerge<F, B, IN, T>,
+{
+    type Cache = BidirectionalCache<
+        <F as Train<Tensor<IN, T>>>::Cache,
+        <B as Train<Tensor<IN, T>>>::Cache,
+        <F as Rnn<IN, T>>::Output,
+        <B as Rnn<IN, T>>::Output,
+    >;
+
+    fn forward_train(
+        &self,
+        x: &Tensor<IN, T>,
+        y: &mut M::Output,
+        cache: &mut Self::Cache,
+        ctx: &mut TrainCtx,
+    ) {
+        self.forward_layer
+            .forward_train(x, &mut cache.y, &mut cache.forward, ctx);
+        self.backward_layer
+            .forward_train(x, &mut cache.y_rev, &mut cache.backward, ctx);
+        *y = M::merge(cache.y, cache.y_rev);
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<IN, T>,
+        _y: &M::Output,
+        cache: &mut Self::Cache,
+        dy: &M::Output,
+        mut dx: Option<&mut Tensor<IN, T>>,
+        grads: Option<&mut Self>,
+    ) {
+        let (mut dy_f, mut dy_b) = (zeroed(), zeroed());
+        M::split(dy, &cache.y, &cache.y_rev, &mut dy_f, &mut dy_b);
+        let (gf, gb) = match grads {
+            Some(g) => (Some(&mut g.forward_layer), Some(&mut g.backward_layer)),
+            None => (None, None),
+        };
+        self.forward_layer.backward(
+            x,
+            &cache.y,
+            &mut cache.forward,
+            &dy_f,
+            dx.as_deref_mut(),
+            gf,
+        );
+        self.backward_layer
+            .backward(x, &cache.y_rev, &mut cache.backward, &dy_b, dx, gb);
+    }
+}
+
+/// Under the input's mask: both layers read it by time (the backward layer included), as at
+/// inference.
+impl<F, B, M, const IN: usize, const T: usize> MaskedTrain<Tensor<IN, T>> for Bidirectional<F, B, M>
+where
+    F: Rnn<IN, T> + MaskedTrain<Tensor<IN, T>, Output = <F as Rnn<IN, T>>::Output>,
+    B: Rnn<IN, T> + MaskedTrain<Tensor<IN, T>, Output = <B as Rnn<IN, T>>::Output>,
+    <F as Rnn<IN, T>>::Output: Plain,
+    <B as Rnn<IN, T>>::Output: Plain,
+    M: TrainMerge<F, B, IN, T>,
+{
+    type MaskedCache = BidirectionalCache<
+        <F as MaskedTrain<Tensor<IN, T>>>::MaskedCache,
+        <B as MaskedTrain<Tensor<IN, T>>>::MaskedCache,
+        <F as Rnn<IN, T>>::Output,
+        <B as Rnn<IN, T>>::Output,
+    >;
+
+    fn forward_train_masked(
+        &self,
+        xs: &[Tensor<IN, T>],
+        masks: &[bool],
+        ys: &mut [M::Output],
+        caches: &mut [Self::MaskedCache],
+        ctx: &mut TrainCtx,
+    ) {
+        assert_eq!(masks.len(), T * xs.len(), "one mask entry per step");
+        for (s, ((x, y), c)) in xs
+            .iter()
+            .zip(ys.iter_mut())
+            .zip(caches.iter_mut())
+            .enumerate()
+        {
+            let mask = &masks[s * T..(s + 1) * T];
+            let x = core::slice::from_ref(x);
+            self.forward_layer.forward_train_masked(
+                x,
+                mask,
+                core::slice::from_mut(&mut c.y),
+                core::slice::from_mut(&mut c.forward),
+                ctx,
+            );
+            self.backward_layer.forward_train_masked(
+                x,
+                mask,
+                core::slice::from_mut(&mut c.y_rev),
+                core::slice::from_mut(&mut c.backward),
+                ctx,
+            );
+            *y = M::merge(c.y, c.y_rev);
+        }
+    }
+
+    fn backward_masked(
+        &self,
+        xs: &[Tensor<IN, T>],
+        masks: &[bool],
+        _ys: &[M::Output],
+        caches: &mut [Self::MaskedCache],
+        dys: &[M::Output],
+        mut dxs: Option<&mut [Tensor<IN, T>]>,
+        mut grads: Option<&mut Self>,
+    ) {
+        assert_eq!(masks.len(), T * xs.len(), "one mask entry per step");
+        for (s, x) in xs.iter().enumerate() {
+            let mask = &masks[s * T..(s + 1) * T];
+            let c = &mut caches[s];
+            let (mut dy_f, mut dy_b) = (zeroed(), zeroed());
+            M::split(&dys[s], &c.y, &c.y_rev, &mut dy_f, &mut dy_b);
+            let x = core::slice::from_ref(x);
+            let mut dx = dxs.as_deref_mut().map(|d| &mut d[s..=s]);
+            let g = grads.as_deref_mut();
+            let (gf, gb) = match g {
+                Some(g) => (Some(&mut g.forward_layer), Some(&mut g.backward_layer)),
+                None => (None, None),
+            };
+            self.forward_layer.backward_masked(
+                x,
+                mask,
+                core::slice::from_ref(&c.y),
+                core::slice::from_mut(&mut c.forward),
+                core::slice::from_ref(&dy_f),
+                dx.as_deref_mut(),
+                gf,
+            );
+            self.backward_layer.backward_masked(
+                x,
+                mask,
+                core::slice::from_ref(&c.y_rev),
+                core::slice::from_mut(&mut c.backward),
+                core::slice::from_ref(&dy_b),
+                dx,
+                gb,
+            );
+        }
+    }
+}
+
+/// Keras's `return_state`: the forward layer's final states, then the backward layer's (`h`,
+/// then `c` for LSTM, each).
+impl<F, B, M, const IN: usize, const T: usize> TrainStates<Tensor<IN, T>> for Bidirectional<F, B, M>
+where
+    F: Rnn<IN, T> + TrainStates<Tensor<IN, T>, Output = <F as Rnn<IN, T>>::Output>,
+    B: Rnn<IN, T> + TrainStates<Tensor<IN, T>, Output = <B as Rnn<IN, T>>::Output>,
+    <F as Rnn<IN, T>>::Output: Plain,
+    <B as Rnn<IN, T>>::Output: Plain,
+    M: TrainMerge<F, B, IN, T>,
+{
+    fn state(cache: &Self::Cache, i: usize) -> &[f32] {
+        match i.checked_sub(F::STATES) {
+            None => F::state(&cache.forward, i),
+            Some(i) => B::state(&cache.backward, i),
+        }
+    }
+
+    fn state_grad(cache: &mut Self::Cache, i: usize) -> &mut [f32] {
+        match i.checked_sub(F::STATES) {
+            None => F::state_grad(&mut cache.forward, i),
+            Some(i) => B::state_grad(&mut cache.backward, i),
+        }
+    }
+}
+
+/// The forward layer's trainable variables, then the backward layer's (Keras's `weights`).
+impl<F: Params, B: Params, M> Params for Bidirectional<F, B, M> {
+    fn trainable_count(&self) -> usize {
+        self.forward_layer.trainable_count() + self.backward_layer.trainable_count()
+    }
+
+    fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
+        self.forward_layer.trainable_mut(f);
+        self.backward_layer.trainable_mut(f);
     }
 }
 
@@ -579,5 +896,121 @@ mod tests {
         assert_eq!(v, [5.0, 6.0, 3.0, 4.0, 1.0, 2.0]);
         reverse_rows(&mut v[..2], 2);
         assert_eq!(v[..2], [5.0, 6.0]);
+    }
+
+    /// Backward against finite differences, every merge mode with each cell, sequences or not.
+    #[test]
+    fn bidirectional_gradients() {
+        use crate::train::check::{fill, gradients};
+        fn all_modes<L>(f: L, b: L)
+        where
+            L: Clone
+                + RnnWeights
+                + Rnn<3, 4>
+                + Train<Tensor<3, 4>, Output = <L as Rnn<3, 4>>::Output>,
+            <L as Rnn<3, 4>>::Output: Plain + crate::train::check::AsValues,
+            Concat<8>: TrainMerge<L, L, 3, 4>,
+            <Concat<8> as MergeMode<L, L, 3, 4>>::Output: Plain + crate::train::check::AsValues,
+        {
+            let mut cat: Bidirectional<L, L, Concat<8>> = Bidirectional::new(f, b);
+            fill(&mut cat, 1);
+            gradients::<_, Tensor<3, 4>>(&cat, 2);
+            let (f, b) = (cat.forward_layer.clone(), cat.backward_layer.clone());
+            gradients::<_, Tensor<3, 4>>(&Bidirectional::<L, L, Sum>::new(f.clone(), b.clone()), 3);
+            gradients::<_, Tensor<3, 4>>(&Bidirectional::<L, L, Mul>::new(f.clone(), b.clone()), 4);
+            gradients::<_, Tensor<3, 4>>(&Bidirectional::<L, L, Ave>::new(f, b), 5);
+        }
+        fn pair<L: Clone>(l: L, back: L) -> (L, L) {
+            (l, back)
+        }
+        let (f, b) = pair(
+            SimpleRnn::<3, 4, ReturnSequences>::new(Activation::Tanh),
+            SimpleRnn::new(Activation::Tanh).with_go_backwards(true),
+        );
+        all_modes(f, b);
+        let (f, b) = pair(
+            SimpleRnn::<3, 4, ReturnLast>::new(Activation::Tanh),
+            SimpleRnn::new(Activation::Tanh).with_go_backwards(true),
+        );
+        all_modes(f, b);
+        let (f, b) = pair(
+            Lstm::<3, 4, ReturnSequences>::default(),
+            Lstm::default().with_go_backwards(true),
+        );
+        all_modes(f, b);
+        let (f, b) = pair(
+            Lstm::<3, 4, ReturnLast>::default(),
+            Lstm::default().with_go_backwards(true),
+        );
+        all_modes(f, b);
+        for reset_after in [true, false] {
+            let gru = Gru::<3, 4, ReturnSequences>::new(
+                Activation::Tanh,
+                Activation::Sigmoid,
+                reset_after,
+            );
+            all_modes(gru.clone(), gru.with_go_backwards(true));
+            let gru =
+                Gru::<3, 4, ReturnLast>::new(Activation::Tanh, Activation::Sigmoid, reset_after);
+            all_modes(gru.clone(), gru.with_go_backwards(true));
+        }
+    }
+
+    /// The masked path under an all-kept mask is the plain one; the states are the forward
+    /// layer's, then the backward layer's.
+    #[test]
+    fn bidirectional_masked_training_and_states() {
+        use crate::train::check::fill;
+        let f: Lstm<3, 4, ReturnSequences> = Lstm::default();
+        let mut bi: Bidirectional<_, _, Concat<8>> =
+            Bidirectional::new(f.clone(), f.with_go_backwards(true));
+        fill(&mut bi, 7);
+        let mut rng = crate::train::Rng::new(1);
+        let mut x = Tensor::<3, 4>::zeros();
+        x.iter_mut().for_each(|v| *v = rng.uniform() - 0.5);
+        let mut dy = Tensor::<8, 4>::zeros();
+        dy.iter_mut().for_each(|v| *v = rng.uniform() - 0.5);
+        let mut ctx = TrainCtx::new(0);
+        let (mut y, mut c) = (Tensor::<8, 4>::zeros(), zeroed());
+        bi.forward_train(&x, &mut y, &mut c, &mut ctx);
+        let inference = bi.forward(&x);
+        assert!(y
+            .iter()
+            .zip(inference.iter())
+            .all(|(a, b)| (a - b).abs() <= 1e-6));
+        let (mut ym, mut cm) = ([Tensor::<8, 4>::zeros()], [zeroed()]);
+        let mask = [true; 4];
+        bi.forward_train_masked(&[x], &mask, &mut ym, &mut cm, &mut ctx);
+        assert_eq!(ym[0], y);
+        type Bi =
+            Bidirectional<Lstm<3, 4, ReturnSequences>, Lstm<3, 4, ReturnSequences>, Concat<8>>;
+        assert_eq!(
+            <Bi as TrainStates<Tensor<3, 4>>>::state(&c, 1),
+            &c.forward.last[1]
+        );
+        assert_eq!(
+            <Bi as TrainStates<Tensor<3, 4>>>::state(&c, 2),
+            &c.backward.last[0]
+        );
+        let zero = |b: &Bi| {
+            let mut g = b.clone();
+            g.trainable_mut(&mut |s| s.fill(0.0));
+            g
+        };
+        let (mut g, mut gm) = (zero(&bi), zero(&bi));
+        let (mut dx, mut dxm) = (Tensor::<3, 4>::zeros(), [Tensor::<3, 4>::zeros()]);
+        bi.backward(&x, &y, &mut c, &dy, Some(&mut dx), Some(&mut g));
+        bi.backward_masked(
+            &[x],
+            &mask,
+            &ym,
+            &mut cm,
+            &[dy],
+            Some(&mut dxm),
+            Some(&mut gm),
+        );
+        assert_eq!(dx, dxm[0]);
+        assert_eq!(g, gm);
+        assert_ne!(dx, Tensor::zeros());
     }
 }

@@ -9,7 +9,8 @@ mod bidirectional;
 mod time_distributed;
 
 pub use bidirectional::{
-    Ave, Bidirectional, Concat, MergeMode, Mul, Rnn, RnnWeights, Separate, Sum, Values,
+    Ave, Bidirectional, BidirectionalCache, Concat, MergeMode, Mul, Rnn, RnnWeights, Separate, Sum,
+    TrainMerge, Values,
 };
 pub use time_distributed::TimeDistributed;
 

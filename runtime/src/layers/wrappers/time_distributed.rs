@@ -2,7 +2,7 @@
 
 use super::{tensors, tensors_mut};
 use crate::layer::{Layer, Variable, Weights};
-use crate::memory::{zeroable, Zeroable};
+use crate::memory::zeroable;
 use crate::train::{Params, Train, TrainCtx};
 use crate::{flat, flat_mut, Tensor};
 
@@ -46,7 +46,7 @@ pub struct TimeDistributed<L, const STEPS: usize, const SLICE: usize, const OUT:
     pub layer: L,
 }
 
-zeroable!([L: Zeroable, const STEPS: usize, const SLICE: usize, const OUT: usize] TimeDistributed<L, STEPS, SLICE, OUT> => TimeDistributed { layer });
+zeroable!([L: crate::memory::Zeroable, const STEPS: usize, const SLICE: usize, const OUT: usize] TimeDistributed<L, STEPS, SLICE, OUT> => TimeDistributed { layer });
 
 impl<L, const STEPS: usize, const SLICE: usize, const OUT: usize>
     TimeDistributed<L, STEPS, SLICE, OUT>
