@@ -1,8 +1,8 @@
 //! `Embedding`: token ids to vectors, and the checked token-id input it reads.
 
 use crate::layer::{Layer, Variable, Weights};
-use crate::train::{Params, Train, TrainCtx};
 use crate::memory::zeroable;
+use crate::train::{Params, Train, TrainCtx};
 use crate::{Error, Tensor};
 
 /// `N` token ids, each known to be below `VOCAB`: the input of a model that starts with
@@ -161,6 +161,9 @@ impl<const VOCAB: usize, const DIM: usize> Weights for Embedding<VOCAB, DIM> {
         self.embeddings.iter().for_each(|&v| out(v));
     }
 }
+
+/// Keras's default initializers (see [`crate::train::init`]).
+impl<const VOCAB: usize, const DIM: usize> crate::train::Init for Embedding<VOCAB, DIM> {}
 
 /// Training: the lookup; backwards, the gradient of each looked-up row is the sum of the output
 /// gradients of the positions that read it (a scatter-add into the dense table, as the gradient

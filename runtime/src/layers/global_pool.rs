@@ -2,8 +2,8 @@
 //! every position, whatever the rank (the spatial axes are folded into the tensor's positions).
 
 use crate::layer::{no_weights, Layer, Weights};
-use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::memory::zeroable;
+use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::Tensor;
 
 /// Keras `GlobalAveragePooling1D/2D/3D(data_format=None, keepdims=False)`: the mean of each

@@ -1,8 +1,8 @@
 //! `Masking`: marks the steps whose features all equal a padding value, for recurrent layers.
 
 use crate::layer::{no_weights, Layer, Weights};
-use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::memory::zeroable;
+use crate::train::{no_params, Params, Train, TrainCtx};
 use crate::{zeros, Tensor};
 
 /// Keras `Masking(mask_value=0.0)`: a step (a position of the input) whose features all equal
