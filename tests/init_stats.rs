@@ -50,6 +50,23 @@ keras_model! {
     }
 }
 
+keras_model! {
+    /// Named initializers given as strings (`kernel_initializer = "he_normal"`, …).
+    struct Named {
+        input_shape: (24,),
+        layers: [
+            Dense(40, kernel_initializer = "he_normal", bias_initializer = "ones", name = "he_n"),
+            Dense(30, kernel_initializer = "lecun_uniform", bias_initializer = "random_uniform", name = "lecun_u"),
+            Dense(20, kernel_initializer = "truncated_normal", bias_initializer = "random_normal", name = "trunc"),
+            Dense(16, kernel_initializer = "glorot_normal", name = "glorot_n"),
+            Dense(12, kernel_initializer = "he_uniform", name = "he_u"),
+            Dense(10, kernel_initializer = "lecun_normal", name = "lecun_n"),
+            Dense(8, kernel_initializer = "random_uniform", name = "rand_u"),
+            Dense(6, kernel_initializer = "random_normal", name = "rand_n"),
+        ],
+    }
+}
+
 const SEEDS: u64 = 16;
 
 /// (model, layer, variable, stat) → (Keras's mean, Keras's std across seeds).
@@ -179,6 +196,11 @@ fn spatial_layers() {
 #[test]
 fn embedding_and_conv1d() {
     check("tokens", Tokens::init);
+}
+
+#[test]
+fn named_initializers() {
+    check("named", Named::init);
 }
 
 #[test]

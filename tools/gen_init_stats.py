@@ -63,6 +63,32 @@ def tokens():
     )
 
 
+def named():
+    return keras.Sequential(
+        [
+            keras.Input((24,)),
+            layers.Dense(40, kernel_initializer="he_normal", bias_initializer="ones", name="he_n"),
+            layers.Dense(
+                30,
+                kernel_initializer="lecun_uniform",
+                bias_initializer="random_uniform",
+                name="lecun_u",
+            ),
+            layers.Dense(
+                20,
+                kernel_initializer="truncated_normal",
+                bias_initializer="random_normal",
+                name="trunc",
+            ),
+            layers.Dense(16, kernel_initializer="glorot_normal", name="glorot_n"),
+            layers.Dense(12, kernel_initializer="he_uniform", name="he_u"),
+            layers.Dense(10, kernel_initializer="lecun_normal", name="lecun_n"),
+            layers.Dense(8, kernel_initializer="random_uniform", name="rand_u"),
+            layers.Dense(6, kernel_initializer="random_normal", name="rand_n"),
+        ]
+    )
+
+
 def stats(name, w):
     w = np.asarray(w, dtype=np.float64)
     out = {
@@ -80,7 +106,7 @@ def stats(name, w):
 
 def main():
     lines = []
-    for model_name, build in [("recurrent", recurrent), ("spatial", spatial), ("tokens", tokens)]:
+    for model_name, build in [("recurrent", recurrent), ("spatial", spatial), ("tokens", tokens), ("named", named)]:
         per = {}
         for seed in range(SEEDS):
             keras.utils.set_random_seed(seed)

@@ -31,7 +31,13 @@ use crate::Weights;
 pub trait Init: Weights {
     /// Sets every variable of the layer to a fresh draw of Keras's default initializer.
     fn init(&mut self, rng: &mut Rng) {
-        init_variables(self, rng);
+        self.init_with(rng, &[]);
+    }
+
+    /// [`Init::init`] with declared initializers (`kernel_initializer = "he_normal"` gives
+    /// `("kernel", named("he_normal"))`) replacing the defaults of the variables they name.
+    fn init_with(&mut self, rng: &mut Rng, overrides: &[(&str, Initializer)]) {
+        init_variables(self, rng, overrides);
     }
 }
 
@@ -59,17 +65,70 @@ pub fn uniform(rng: &mut Rng, limit: f32) -> f32 {
     (2.0 * rng.uniform() - 1.0) * limit
 }
 
-/// Keras's default initializer of a variable, chosen by its name.
+/// An initializer of one variable.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Initializer {
     /// `glorot_uniform` on the variable's shape.
     GlorotUniform,
-    /// `orthogonal` over the whole variable flattened to `(Π shape[:-1], shape[-1])`.
+    /// Keras's `VarianceScaling(scale, mode, distribution)` with `distribution` `"uniform"`
+    /// (`U(−L, L)`, `L = √(3·scale/n)`) or `"truncated_normal"` (`N(0, σ)` cut at ±2σ,
+    /// `σ = √(scale/n) / 0.87962566103423978`), `n` the fan of `mode`.
+    VarianceScaling {
+        /// Keras's `scale`.
+        scale: f32,
+        /// Keras's `mode`.
+        mode: FanMode,
+        /// `true`: uniform; `false`: truncated normal.
+        uniform: bool,
+    },
+    /// `orthogonal` over the whole variable flattened to `(Π shape[:-1], shape[-1])` — drawn
+    /// by the layer in its own storage (recurrent kernels).
     Orthogonal,
-    /// `U(−limit, limit)` (Embedding: 0.05).
+    /// `U(−limit, limit)` (Embedding's `uniform`, `random_uniform`: 0.05).
     Uniform(f32),
+    /// `N(0, stddev)` (`random_normal`: 0.05).
+    Normal(f32),
+    /// `N(0, stddev)` cut at ±2·stddev (`truncated_normal`: 0.05).
+    TruncatedNormal(f32),
     /// A constant (zeros, ones).
     Constant(f32),
+}
+
+/// The fan a [`Initializer::VarianceScaling`] divides by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FanMode {
+    /// `fan_in`.
+    In,
+    /// `fan_out`.
+    Out,
+    /// `(fan_in + fan_out) / 2`.
+    Avg,
+}
+
+/// The initializer Keras names `name` (the strings `kernel_initializer = "…"` takes), for the
+/// ones supported here.
+pub fn named(name: &str) -> Option<Initializer> {
+    use Initializer::*;
+    let vs = |scale, mode, uniform| VarianceScaling {
+        scale,
+        mode,
+        uniform,
+    };
+    Some(match name {
+        "glorot_uniform" => GlorotUniform,
+        "glorot_normal" => vs(1.0, FanMode::Avg, false),
+        "he_normal" => vs(2.0, FanMode::In, false),
+        "he_uniform" => vs(2.0, FanMode::In, true),
+        "lecun_normal" => vs(1.0, FanMode::In, false),
+        "lecun_uniform" => vs(1.0, FanMode::In, true),
+        "orthogonal" => Orthogonal,
+        "random_normal" => Normal(0.05),
+        "random_uniform" | "uniform" => Uniform(0.05),
+        "truncated_normal" => TruncatedNormal(0.05),
+        "zeros" => Constant(0.0),
+        "ones" => Constant(1.0),
+        _ => return None,
+    })
 }
 
 /// The default initializer Keras uses for a variable named `name`, or `None` for a name this
@@ -85,35 +144,74 @@ pub fn default_for(name: &str) -> Option<Initializer> {
     })
 }
 
-/// Fills every variable of `layer` from its Keras default (by name), streaming the values
-/// through [`Weights::load_variable`] in Keras's order. Orthogonal variables are filled with
-/// `N(0, 1)` values here; the layer orthonormalises them in its own storage afterwards
-/// ([`orthonormalize_rows`]).
+/// The initializer of variable `name`: the declared one from `overrides`, else Keras's default.
+pub fn initializer_for(name: &str, overrides: &[(&str, Initializer)]) -> Initializer {
+    overrides
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, init)| init)
+        .or_else(|| default_for(name))
+        .unwrap_or_else(|| panic!("no default initializer for the variable `{name}`"))
+}
+
+/// A `N(0, 1)` value cut at ±2 (redrawn outside).
+fn truncated(rng: &mut Rng) -> f32 {
+    loop {
+        let z = rng.normal();
+        if z.abs() <= 2.0 {
+            return z;
+        }
+    }
+}
+
+/// Fills every variable of `layer` from its initializer (`overrides` by variable name, else
+/// Keras's default), streaming the values through [`Weights::load_variable`] in Keras's order.
+/// Orthogonal variables are filled with `N(0, 1)` values here; the layer orthonormalises them in
+/// its own storage afterwards ([`orthonormalize_rows`]).
 ///
 /// # Panics
 /// On a variable name without a known default — a runtime layer type added without extending
 /// [`default_for`], caught by the `init` tests of every layer family.
-pub fn init_variables<L: Weights + ?Sized>(layer: &mut L, rng: &mut Rng) {
+pub fn init_variables<L: Weights + ?Sized>(
+    layer: &mut L,
+    rng: &mut Rng,
+    overrides: &[(&str, Initializer)],
+) {
     for (index, variable) in layer.variables().iter().enumerate() {
         let n = variable.len();
-        let init = default_for(variable.name).unwrap_or_else(|| {
-            panic!(
-                "no default initializer for the variable `{}`",
-                variable.name
-            )
-        });
-        match init {
+        let mut fill = |f: &mut dyn FnMut(&mut Rng) -> f32| {
+            layer.load_variable(index, &mut (0..n).map(|_| f(rng)));
+        };
+        match initializer_for(variable.name, overrides) {
             Initializer::GlorotUniform => {
                 let limit = glorot_limit(variable.shape);
-                layer.load_variable(index, &mut (0..n).map(|_| uniform(rng, limit)));
+                fill(&mut |r| uniform(r, limit));
             }
-            Initializer::Uniform(limit) => {
-                layer.load_variable(index, &mut (0..n).map(|_| uniform(rng, limit)));
+            Initializer::VarianceScaling {
+                scale,
+                mode,
+                uniform: is_uniform,
+            } => {
+                let (fan_in, fan_out) = fans(variable.shape);
+                let fan = match mode {
+                    FanMode::In => fan_in as f32,
+                    FanMode::Out => fan_out as f32,
+                    FanMode::Avg => (fan_in + fan_out) as f32 / 2.0,
+                };
+                let scale = scale / fan.max(1.0);
+                if is_uniform {
+                    let limit = libm::sqrtf(3.0 * scale);
+                    fill(&mut |r| uniform(r, limit));
+                } else {
+                    let std = libm::sqrtf(scale) / 0.879_625_66;
+                    fill(&mut |r| std * truncated(r));
+                }
             }
-            Initializer::Orthogonal => {
-                layer.load_variable(index, &mut (0..n).map(|_| rng.normal()))
-            }
-            Initializer::Constant(c) => layer.load_variable(index, &mut (0..n).map(|_| c)),
+            Initializer::Uniform(limit) => fill(&mut |r| uniform(r, limit)),
+            Initializer::Normal(std) => fill(&mut |r| std * r.normal()),
+            Initializer::TruncatedNormal(std) => fill(&mut |r| std * truncated(r)),
+            Initializer::Orthogonal => fill(&mut |r| r.normal()),
+            Initializer::Constant(c) => fill(&mut |_| c),
         }
     }
 }

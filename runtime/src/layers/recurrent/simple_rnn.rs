@@ -261,13 +261,20 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Weights
 impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> crate::train::Init
     for SimpleRnn<IN, UNITS, R, BIAS>
 {
-    fn init(&mut self, rng: &mut crate::train::Rng) {
-        crate::train::init::init_variables(self, rng);
-        crate::train::init::orthonormalize_rows(
+    fn init_with(
+        &mut self,
+        rng: &mut crate::train::Rng,
+        overrides: &[(&str, crate::train::init::Initializer)],
+    ) {
+        use crate::train::init::{initializer_for, Initializer};
+        crate::train::init::init_variables(self, rng, overrides);
+        if initializer_for("recurrent_kernel", overrides) == Initializer::Orthogonal {
+            crate::train::init::orthonormalize_rows(
             self.recurrent_kernel.as_flattened_mut(),
             UNITS,
             UNITS,
         );
+        }
     }
 }
 
