@@ -227,3 +227,30 @@ fn seeded() {
     });
     assert_eq!(wa, wbox);
 }
+
+keras_model! {
+    /// Initializers `init` cannot honour: Keras's defaults are used, and `init` is marked so a
+    /// call warns (the note lists them).
+    struct Unsupported {
+        input_shape: (6,),
+        layers: [
+            Dense(5, kernel_initializer = "variance_scaling", bias_initializer = "constant", name = "d"),
+        ],
+    }
+}
+
+#[test]
+fn unsupported_initializers_fall_back_to_defaults() {
+    // Without the `allow`, this call warns: "use of deprecated associated function
+    // `Unsupported::init`: init() uses Keras's default initializer instead of
+    // `kernel_initializer` of layer `d` (\"variance_scaling\"), …".
+    #[allow(deprecated)]
+    let net = Unsupported::init(1);
+    let limit = (6.0f32 / 11.0).sqrt();
+    net.visit_layers(&mut |_, l| {
+        let mut kernel = Vec::new();
+        l.store_variable(0, &mut |v| kernel.push(v));
+        assert!(kernel.iter().all(|v| v.abs() <= limit) && kernel.iter().any(|&v| v != 0.0));
+        l.store_variable(1, &mut |v| assert_eq!(v, 0.0));
+    });
+}

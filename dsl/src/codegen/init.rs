@@ -37,7 +37,9 @@ pub fn items(plan: &Plan) -> TokenStream {
                     None => ignored.push(format!(
                         "`{key}` of layer `{}` ({})",
                         declared.name,
-                        value.as_deref().map_or("not a string".into(), |v| format!("\"{v}\""))
+                        value
+                            .as_deref()
+                            .map_or("not a string".into(), |v| format!("\"{v}\""))
                     )),
                 }
             }

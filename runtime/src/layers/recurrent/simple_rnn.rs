@@ -270,10 +270,10 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> crate::train::Ini
         crate::train::init::init_variables(self, rng, overrides);
         if initializer_for("recurrent_kernel", overrides) == Initializer::Orthogonal {
             crate::train::init::orthonormalize_rows(
-            self.recurrent_kernel.as_flattened_mut(),
-            UNITS,
-            UNITS,
-        );
+                self.recurrent_kernel.as_flattened_mut(),
+                UNITS,
+                UNITS,
+            );
         }
     }
 }
