@@ -203,7 +203,7 @@ pub fn init_variables<L: Weights + ?Sized>(
                     let limit = libm::sqrtf(3.0 * scale);
                     fill(&mut |r| uniform(r, limit));
                 } else {
-                    let std = libm::sqrtf(scale) / 0.879_625_66;
+                    let std = libm::sqrtf(scale) / 0.879_625_7;
                     fill(&mut |r| std * truncated(r));
                 }
             }
