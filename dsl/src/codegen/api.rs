@@ -580,6 +580,7 @@ pub fn generate(plan: &Plan) -> TokenStream {
     };
     let trainable = super::train::trainable(plan);
     let zeroed_items = zeroed_items(plan);
+    let init_items = super::init::items(plan);
     let init_zeroed = init_zeroed(plan);
     let words = lit(plan.memory.words);
     let activation_bytes = lit(4 * plan.memory.words);
@@ -765,6 +766,7 @@ pub fn generate(plan: &Plan) -> TokenStream {
         }
 
         #zeroed_items
+        #init_items
 
         impl #rt::Model for #ident {
             type Input = #input_ty;

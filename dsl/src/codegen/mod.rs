@@ -5,6 +5,7 @@
 pub(crate) mod api;
 mod batch;
 mod forward;
+mod init;
 mod memory;
 mod plan;
 mod train;
@@ -132,6 +133,8 @@ fn fallback(model: &Model) -> TokenStream {
             pub const ACTIVATION_BYTES: usize = 0;
             pub fn summary() -> &'static str { "" }
             pub fn zeroed() -> Self { ::core::unreachable!() }
+            pub fn init(seed: u64) -> Self { ::core::unreachable!() }
+            pub fn init_weights(&mut self, rng: &mut #rt::train::Rng) { ::core::unreachable!() }
             pub fn predict(&self, input: &#rt::Tensor<1, 1>) -> #rt::Tensor<1, 1> { ::core::unreachable!() }
             pub fn predict_in(&self, input: &#rt::Tensor<1, 1>, workspace: &mut #rt::Workspace<0>) -> #rt::Tensor<1, 1> { ::core::unreachable!() }
             pub fn predict_batch(&self, inputs: &[#rt::Tensor<1, 1>], outputs: &mut [#rt::Tensor<1, 1>]) { ::core::unreachable!() }
@@ -143,6 +146,7 @@ fn fallback(model: &Model) -> TokenStream {
             #[allow(dead_code, unused_variables, clippy::all)]
             impl #ident {
                 pub fn zeroed_boxed() -> #rt::Box<Self> { ::core::unreachable!() }
+                pub fn init_boxed(seed: u64) -> #rt::Box<Self> { ::core::unreachable!() }
                 pub fn from_le_bytes_boxed(bytes: &[u8]) -> ::core::result::Result<#rt::Box<Self>, #rt::Error> { ::core::unreachable!() }
             }
         }

@@ -59,6 +59,9 @@ pub struct Layer {
     pub spec: Option<Box<dyn LayerSpec>>,
     /// Keras's `trainable` (`trainable = False` freezes the layer).
     pub trainable: bool,
+    /// The `*_initializer = …` arguments as declared: the key, and the name when it is a string
+    /// literal (read by `init(seed)`; inference ignores them).
+    pub initializers: Vec<(String, Option<String>)>,
 }
 
 /// One application of a layer (Keras's "node"); a shared layer has several.
@@ -247,12 +250,30 @@ fn new_layer<'a>(
         },
     };
     names.taken.push(name.clone());
+    let initializers = call
+        .args
+        .iter()
+        .filter_map(|arg| {
+            let key = arg.key.as_ref()?.to_string();
+            key.ends_with("_initializer").then(|| {
+                let name = match &arg.value {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => Some(s.value()),
+                    _ => None,
+                };
+                (key, name)
+            })
+        })
+        .collect();
     let layer = Layer {
         field: Ident::new(&name, call.class.span()),
         name,
         span: call.expr.span(),
         spec,
         trainable,
+        initializers,
     };
     Some((layer, args))
 }

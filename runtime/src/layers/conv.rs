@@ -348,6 +348,21 @@ impl<
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]).
+impl<
+        const CIN: usize,
+        const F: usize,
+        const GROUPS: usize,
+        D: Window,
+        H: Window,
+        W: Window,
+        const KC: usize,
+        const POUT: usize,
+        const BIAS: bool,
+    > crate::train::Init for Conv<CIN, F, GROUPS, D, H, W, KC, POUT, BIAS>
+{
+}
+
 /// `∂z` from `dy` through `y = activation(z)`, for the layers that keep their pre-activation `z`
 /// (`F` channels per position): written over `z`, which backward needs no more; `dy` itself
 /// for a linear activation.

@@ -419,6 +419,20 @@ impl<
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]).
+impl<
+        const CIN: usize,
+        const F: usize,
+        D: TransposedWindow,
+        H: TransposedWindow,
+        W: TransposedWindow,
+        const KC: usize,
+        const POUT: usize,
+        const BIAS: bool,
+    > crate::train::Init for ConvTranspose<CIN, F, D, H, W, KC, POUT, BIAS>
+{
+}
+
 /// The training path: the pre-activation `z` is kept for the activation's backward. Backward
 /// mirrors the forward's products tap by tap: for each row of input positions and the outputs
 /// it wrote, `∂kernel_tap += ∂z · xᵀ` and `∂x += kernel_tapᵀ · ∂z`; the kernel's gradient has

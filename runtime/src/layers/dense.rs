@@ -168,6 +168,12 @@ impl<const IN: usize, const UNITS: usize, const BIAS: bool> Weights for Dense<IN
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]).
+impl<const IN: usize, const UNITS: usize, const BIAS: bool> crate::train::Init
+    for Dense<IN, UNITS, BIAS>
+{
+}
+
 /// The training path: the pre-activation `z = W·x + b` is kept for the activation's backward.
 impl<const IN: usize, const UNITS: usize, const BIAS: bool, const P: usize> Train<Tensor<IN, P>>
     for Dense<IN, UNITS, BIAS>

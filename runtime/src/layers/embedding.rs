@@ -162,6 +162,9 @@ impl<const VOCAB: usize, const DIM: usize> Weights for Embedding<VOCAB, DIM> {
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]).
+impl<const VOCAB: usize, const DIM: usize> crate::train::Init for Embedding<VOCAB, DIM> {}
+
 /// Training: the lookup; backwards, the gradient of each looked-up row is the sum of the output
 /// gradients of the positions that read it (a scatter-add into the dense table, as the gradient
 /// of Keras's `take` on JAX is). Ids are not differentiable: there is no input gradient.

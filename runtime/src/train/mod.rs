@@ -17,6 +17,7 @@
 //!    the layers' internal layouts do not matter);
 //! 4. layers with state updated by training (BatchNormalization's moving statistics) update it.
 
+pub mod init;
 mod rng;
 pub mod trainer;
 
@@ -37,6 +38,7 @@ pub use fit::{FitError, FitOptions, Phase};
 #[cfg(feature = "std")]
 pub use history::History;
 pub use history::{Logs, LogsFull, MAX_LOGS};
+pub use init::Init;
 pub use rng::Rng;
 pub use trainer::{apply_vars, Targets, Trainer, Workspace};
 

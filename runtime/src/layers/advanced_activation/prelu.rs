@@ -219,6 +219,19 @@ impl<
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]).
+impl<
+        const RANK: usize,
+        const D0: usize,
+        const D1: usize,
+        const D2: usize,
+        const F: usize,
+        const SHARED: u8,
+        const A: usize,
+    > crate::train::Init for PRelu<RANK, D0, D1, D2, F, SHARED, A>
+{
+}
+
 /// The training path, as JAX differentiates Keras's `relu(x) − alpha·relu(−x)`: `∂x = ∂y` above
 /// 0, `alpha·∂y` below, 0 at exactly 0; `∂alpha = Σ ∂y·x` over the negative inputs that share
 /// the slope (the shared axes, and the batch).

@@ -351,6 +351,19 @@ impl<
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]).
+impl<
+        const C: usize,
+        const CM: usize,
+        H: Window,
+        W: Window,
+        const TAPS: usize,
+        const POUT: usize,
+        const BIAS: bool,
+    > crate::train::Init for DepthwiseConv<C, CM, H, W, TAPS, POUT, BIAS>
+{
+}
+
 /// The training path: the pre-activation `z` is kept for the activation's backward; the
 /// kernel's and the bias's gradients have their packed layouts.
 impl<

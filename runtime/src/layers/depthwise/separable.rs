@@ -273,6 +273,20 @@ impl<
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]).
+impl<
+        const C: usize,
+        const CM: usize,
+        const F: usize,
+        H: Window,
+        W: Window,
+        const TAPS: usize,
+        const POUT: usize,
+        const BIAS: bool,
+    > crate::train::Init for SeparableConv<C, CM, F, H, W, TAPS, POUT, BIAS>
+{
+}
+
 /// What the training forward pass of a [`SeparableConv`] keeps: the depthwise step's output and
 /// the pre-activation.
 #[derive(Debug, Clone, Copy)]

@@ -350,6 +350,12 @@ impl<const C: usize, const INNER: usize, const CENTER: bool, const SCALE: bool> 
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]).
+impl<const C: usize, const INNER: usize, const CENTER: bool, const SCALE: bool> crate::train::Init
+    for BatchNorm<C, INNER, CENTER, SCALE>
+{
+}
+
 /// The batch's statistics, kept by the training forward pass for the backward pass and the
 /// moving statistics' update: `[mean, variance]` per channel (every sample's cache holds the
 /// same values).

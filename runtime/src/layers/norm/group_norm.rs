@@ -255,6 +255,12 @@ impl<const C: usize, const G: usize, const INNER: usize, const CENTER: bool, con
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]).
+impl<const C: usize, const G: usize, const INNER: usize, const CENTER: bool, const SCALE: bool>
+    crate::train::Init for GroupNorm<C, G, INNER, CENTER, SCALE>
+{
+}
+
 /// The training path: the forward pass is inference's (the statistics are per sample); the
 /// backward pass goes through each group's mean and variance. With `g = ∂y·γ`,
 /// `x̂ = (x − mean)·r` and `n` values per group: `∂x = r·(g − Σg/n − x̂·Σ(g·x̂)/n)`,

@@ -275,6 +275,18 @@ impl<
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]).
+impl<
+        S: VarShape,
+        const N: usize,
+        const INNER: usize,
+        const CENTER: bool,
+        const SCALE: bool,
+        const RMS: bool,
+    > crate::train::Init for LayerNorm<S, N, INNER, CENTER, SCALE, RMS>
+{
+}
+
 impl<
         S: VarShape,
         const N: usize,

@@ -208,6 +208,12 @@ impl<S: VarShape, const K: usize, const INNER: usize, const WEIGHTS: bool, const
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]).
+impl<S: VarShape, const K: usize, const INNER: usize, const WEIGHTS: bool, const INVERT: bool>
+    crate::train::Init for Normalization<S, K, INNER, WEIGHTS, INVERT>
+{
+}
+
 /// The training path: the statistics are constants (Keras's `mean`, `variance` and `count` are
 /// non-trainable), so the gradient is `∂x = ∂y / std` (`∂y · std` with `INVERT`).
 impl<

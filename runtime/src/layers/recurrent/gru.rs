@@ -420,6 +420,28 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Weights for Gru<I
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]): glorot_uniform kernel, the whole
+/// recurrent kernel one orthogonal matrix, zero bias.
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> crate::train::Init
+    for Gru<IN, UNITS, R, BIAS>
+{
+    fn init_with(
+        &mut self,
+        rng: &mut crate::train::Rng,
+        overrides: &[(&str, crate::train::init::Initializer)],
+    ) {
+        use crate::train::init::{initializer_for, Initializer};
+        crate::train::init::init_variables(self, rng, overrides);
+        if initializer_for("recurrent_kernel", overrides) == Initializer::Orthogonal {
+            crate::train::init::orthonormalize_rows(
+                self.recurrent_kernel.as_flattened_mut().as_flattened_mut(),
+                UNITS,
+                3 * UNITS,
+            );
+        }
+    }
+}
+
 /// Training: each step keeps the gates' pre-activations and activations `z`, `r`, `h̃`, the state
 /// before it and the candidate's recurrent term (`r`'s factor with `reset_after`, `r·h` without).
 /// Backwards `∂z = ∂h·(h_{t−1} − h̃)`, `∂h̃ = ∂h·(1 − z)`, `∂h_{t−1} = ∂h·z + …`, and the reset

@@ -369,6 +369,32 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Weights
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]): glorot_uniform kernel, the whole
+/// recurrent kernel one orthogonal matrix, zero bias with the forget gate at one (`unit_forget_bias`).
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> crate::train::Init
+    for Lstm<IN, UNITS, R, BIAS>
+{
+    fn init_with(
+        &mut self,
+        rng: &mut crate::train::Rng,
+        overrides: &[(&str, crate::train::init::Initializer)],
+    ) {
+        use crate::train::init::{initializer_for, Initializer};
+        crate::train::init::init_variables(self, rng, overrides);
+        if initializer_for("recurrent_kernel", overrides) == Initializer::Orthogonal {
+            crate::train::init::orthonormalize_rows(
+                self.recurrent_kernel.as_flattened_mut().as_flattened_mut(),
+                UNITS,
+                4 * UNITS,
+            );
+        }
+        if BIAS {
+            // unit_forget_bias=True: the forget gate's bias starts at one.
+            self.bias[1] = [1.0; UNITS];
+        }
+    }
+}
+
 /// Training: each step keeps the gates' pre-activations and activations and `c_{t−1}`, `c_t`,
 /// `act(c_t)`. Backwards, with `∂c` carried: `∂c += act'(c)·(∂h·o)`, then
 /// `∂i = ∂c·g`, `∂f = ∂c·c_{t−1}`, `∂g = ∂c·i`, `∂o = ∂h·act(c)`, `∂c_{t−1} = ∂c·f`, each through

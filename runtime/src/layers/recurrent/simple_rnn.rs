@@ -256,6 +256,28 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Weights
     }
 }
 
+/// Keras's default initializers (see [`crate::train::init`]): glorot_uniform kernel, the whole
+/// recurrent kernel one orthogonal matrix, zero bias.
+impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> crate::train::Init
+    for SimpleRnn<IN, UNITS, R, BIAS>
+{
+    fn init_with(
+        &mut self,
+        rng: &mut crate::train::Rng,
+        overrides: &[(&str, crate::train::init::Initializer)],
+    ) {
+        use crate::train::init::{initializer_for, Initializer};
+        crate::train::init::init_variables(self, rng, overrides);
+        if initializer_for("recurrent_kernel", overrides) == Initializer::Orthogonal {
+            crate::train::init::orthonormalize_rows(
+                self.recurrent_kernel.as_flattened_mut(),
+                UNITS,
+                UNITS,
+            );
+        }
+    }
+}
+
 /// Training: `a_t = x_t·W + b + h_{t−1}·U` is kept with `h_t = act(a_t)`; backwards
 /// `∂a = act'(a)·∂h`, which is the gradient of both products. A dropout rate above 0 draws a mask
 /// (SimpleRNN's cell applies any positive rate; 1 drops everything).
