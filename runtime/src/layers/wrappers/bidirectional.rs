@@ -764,6 +764,23 @@ impl<F: Params, B: Params, M> Params for Bidirectional<F, B, M> {
     }
 }
 
+/// Keras's initializers of the two wrapped layers, the forward one first.
+impl<F, B, M> crate::train::Init for Bidirectional<F, B, M>
+where
+    F: crate::train::Init,
+    B: crate::train::Init,
+    Self: Weights,
+{
+    fn init_with(
+        &mut self,
+        rng: &mut crate::train::Rng,
+        overrides: &[(&str, crate::train::init::Initializer)],
+    ) {
+        self.forward_layer.init_with(rng, overrides);
+        self.backward_layer.init_with(rng, overrides);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

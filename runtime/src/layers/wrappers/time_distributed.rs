@@ -286,6 +286,22 @@ impl<L: Params, const STEPS: usize, const SLICE: usize, const OUT: usize> Params
     }
 }
 
+/// Keras's initializers of the wrapped layer (one set of weights, shared by every step).
+impl<L, const STEPS: usize, const SLICE: usize, const OUT: usize> crate::train::Init
+    for TimeDistributed<L, STEPS, SLICE, OUT>
+where
+    L: crate::train::Init,
+    Self: Weights,
+{
+    fn init_with(
+        &mut self,
+        rng: &mut crate::train::Rng,
+        overrides: &[(&str, crate::train::init::Initializer)],
+    ) {
+        self.layer.init_with(rng, overrides);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
