@@ -246,7 +246,14 @@ fn gram_schmidt(m: &mut [f32], count: usize, len: usize, vstride: usize, estride
                 }
             }
         }
-        let norm = libm::sqrt((0..len).map(|j| (m[at(i, j)] as f64).powi(2)).sum());
+        let norm = libm::sqrt(
+            (0..len)
+                .map(|j| {
+                    let v = m[at(i, j)] as f64;
+                    v * v
+                })
+                .sum(),
+        );
         let scale = if norm > 0.0 { (1.0 / norm) as f32 } else { 0.0 };
         for j in 0..len {
             m[at(i, j)] *= scale;
