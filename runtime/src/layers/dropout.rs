@@ -239,7 +239,7 @@ pub(crate) fn dropout_backward<const F: usize, const P: usize>(
     }
 }
 
-/// The training path: [`dropout_forward`]; the cache keeps the mask.
+/// The training path: `dropout_forward`; the cache keeps the mask.
 impl<const F: usize, const P: usize> Train<Tensor<F, P>> for Dropout {
     type Cache = Tensor<F, P>;
 
