@@ -446,3 +446,125 @@ fn sequential_like(model: &Model, calls: &[GraphCall], outputs: &[usize]) -> boo
     let mut seen = std::collections::HashSet::new();
     depth.into_iter().flatten().all(|d| seen.insert(d))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ctxt::Ctxt;
+
+    /// The plan of a declaration, handed to `check` (which sees the plan and the code
+    /// `predict_batch` becomes).
+    fn planned(tokens: TokenStream, check: impl FnOnce(&Plan, Option<String>)) {
+        let input: crate::parse::ModelInput = syn::parse2(tokens).expect("parses");
+        let cx = Ctxt::default();
+        let model = crate::model::build(input, &cx);
+        let shapes = crate::check::infer(&model, &cx);
+        if let Err(e) = cx.check() {
+            panic!("{e}");
+        }
+        let shapes = shapes.expect("checked");
+        let plan = Plan::new(&model, &shapes);
+        let batch = super::super::batch::predict_batch(&plan).map(|b| b.to_string());
+        check(&plan, batch);
+    }
+
+    #[test]
+    fn every_path_follows_the_declared_pass() {
+        planned(
+            quote! {
+                struct Net {
+                    input_shape: (6, 4),
+                    layers: [
+                        Dense(8, activation = "glu"),
+                        Dropout(0.5),
+                        Dense(6),
+                        Conv1D(4, 3),
+                        TimeDistributed(Dense(4, activation = "glu")),
+                        TimeDistributed(Dense(2)),
+                        LSTM(3),
+                    ],
+                }
+            },
+            |plan, batch| {
+                assert_eq!(
+                    plan.kernels,
+                    [
+                        Kernel::Glu,
+                        Kernel::Identity,
+                        Kernel::Layer(Run::Batched),
+                        Kernel::Layer(Run::BatchedInto),
+                        Kernel::Expr,
+                        Kernel::Layer(Run::BatchedInto),
+                        Kernel::Layer(Run::Batched),
+                    ]
+                );
+                let batch = batch.expect("no masks, no state: a batched path");
+                // Dense(6), Conv1D, TimeDistributed(Dense(2)) and LSTM run over the chunk; the
+                // glu Dense and the wrapped glu Dense loop over its samples, glu step included.
+                assert_eq!(batch.matches("forward_batch").count(), 4, "{batch}");
+                assert!(batch.contains("Glu :: < 8 , 4 >"), "{batch}");
+                assert!(batch.contains("Glu :: < 4 , 2 >"), "{batch}");
+                assert!(batch.contains("set_slice"), "{batch}");
+            },
+        );
+    }
+
+    /// Under a mask a layer may run other code: the plan records the kind of its pass for
+    /// the call as it is, and the model has no batched path.
+    #[test]
+    fn a_mask_changes_the_kind_of_the_calls_that_read_it() {
+        planned(
+            quote! {
+                struct Net {
+                    input_shape: (5,),
+                    layers: [
+                        Embedding(10, 4, mask_zero = True),
+                        LSTM(3, return_sequences = True),
+                        GlobalAveragePooling1D(),
+                        Dense(2),
+                    ],
+                }
+            },
+            |plan, batch| {
+                assert_eq!(
+                    plan.kernels,
+                    [
+                        Kernel::Layer(Run::PerSample),
+                        Kernel::Expr,
+                        Kernel::Expr,
+                        Kernel::Layer(Run::Batched),
+                    ]
+                );
+                assert!(plan.input_masked(1) && plan.input_masked(2));
+                assert!(!plan.input_masked(0) && !plan.input_masked(3));
+                assert!(batch.is_none());
+            },
+        );
+        // Without the mask, the same layers run as `Layer::forward`.
+        planned(
+            quote! {
+                struct Net {
+                    input_shape: (5,),
+                    layers: [
+                        Embedding(10, 4),
+                        LSTM(3, return_sequences = True),
+                        GlobalAveragePooling1D(),
+                        Dense(2),
+                    ],
+                }
+            },
+            |plan, batch| {
+                assert_eq!(
+                    plan.kernels,
+                    [
+                        Kernel::Layer(Run::PerSample),
+                        Kernel::Layer(Run::Batched),
+                        Kernel::Layer(Run::BatchedInto),
+                        Kernel::Layer(Run::Batched),
+                    ]
+                );
+                assert_eq!(batch.expect("batched").matches("forward_batch").count(), 3);
+            },
+        );
+    }
+}
