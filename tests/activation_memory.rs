@@ -12,7 +12,7 @@
 // MobileNetV2's layer names (`bn_Conv1`, `Conv_1`, …) are Keras's, so its fields are too.
 #![allow(non_snake_case)]
 
-use static_keras::{keras_model, Planned};
+use static_keras::{keras_model, Model, Planned, Zeroable};
 
 keras_model! {
     /// MLPerf Tiny keyword spotting, DS-CNN (`keras_model.py`, 'ds_cnn').
@@ -334,17 +334,8 @@ fn peaks_are_those_of_keras_graphs() {
 
 #[test]
 fn planned_models_run() {
-    // Zero weights: every class equally likely, through the planned workspace.
-    let net = MobileNetV2::zeroed_boxed();
-    let mut workspace = MobileNetV2::boxed_workspace();
-    let x = MobileNetV2::input_from_slice(&[0.5; 96 * 96 * 3]).unwrap();
-    let y = net.predict_in(&x, &mut workspace);
-    assert!(y.iter().all(|&p| (p - 0.1).abs() < 1e-6), "{y:?}");
-    let net = ResNet8::zeroed_boxed();
-    let mut workspace = ResNet8::boxed_workspace();
-    let x = ResNet8::input_from_slice(&[0.5; 32 * 32 * 3]).unwrap();
-    let y = net.predict_in(&x, &mut workspace);
-    assert!(y.iter().all(|&p| (p - 0.1).abs() < 1e-6), "{y:?}");
+    runs_with_every_class_equally_likely::<MobileNetV2>(96 * 96 * 3);
+    runs_with_every_class_equally_likely::<ResNet8>(32 * 32 * 3);
     for (name, bytes) in [
         ("KWS DS-CNN", Kws::ACTIVATION_BYTES),
         ("VWW", Vww::ACTIVATION_BYTES),
@@ -354,4 +345,20 @@ fn planned_models_run() {
     ] {
         eprintln!("{name:<12} ACTIVATION_BYTES {bytes:>9}");
     }
+}
+
+/// Runs `M` (ten classes, `input_len` input values) with zero weights on the heap, through its
+/// planned workspace: with zero weights every class is equally likely.
+fn runs_with_every_class_equally_likely<M>(input_len: usize)
+where
+    M: Planned + Model<InputElem = f32> + Zeroable,
+{
+    let net = M::zeroed_boxed();
+    let mut workspace = M::boxed_workspace();
+    let x = M::input_from_slice(&vec![0.5; input_len]).unwrap();
+    let y = net.predict_in(&x, &mut workspace);
+    let mut out = vec![0.0; M::OUTPUT_LEN];
+    M::output_to_slice(&y, &mut out);
+    assert_eq!(out.len(), 10);
+    assert!(out.iter().all(|&p| (p - 0.1).abs() < 1e-6), "{out:?}");
 }

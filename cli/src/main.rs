@@ -82,13 +82,35 @@ fn inspect(path: &Path, name: Option<&str>) -> Result<String, Vec<String>> {
     out += "\n\nThe declaration (paste into your code):\n\n";
     out += "use static_keras::keras_model;\n\n";
     out += &inspection.declaration;
-    out += &format!(
+    out += &embedding_hint(&ident, &shown.to_string(), inspection.embedded_const);
+    Ok(out)
+}
+
+/// How to load the weights, and the declaration that embeds them: its model is the `const`
+/// `EMBEDDED` where the compiler can build every layer (`embedded_const`), else
+/// `load_embedded()`.
+fn embedding_hint(ident: &str, shown: &str, embedded_const: bool) -> String {
+    let embedded = if embedded_const {
+        format!(
+            "`{ident}::EMBEDDED` is then a `const` model built by the compiler (no file system,\n\
+             nothing checked or copied at run time; in a `static` the weights stay in read-only memory)"
+        )
+    } else {
+        format!(
+            "`{ident}::load_embedded()` then builds the model, no file system needed (a layer here\n\
+             cannot be built by the compiler, so there is no `const` `{ident}::EMBEDDED`)"
+        )
+    };
+    let mut out = format!(
         "\nload its weights with `let net = {ident}::from_keras_file(\"{shown}\")?;`\n\n\
-         Or let the macro read the file at compile time (path relative to Cargo.toml), with the\n\
-         weights embedded in the binary (`{ident}::load_embedded()`, no file system needed):\n\n\
+         Or let the macro read the file at compile time (path relative to Cargo.toml) and embed its\n\
+         weights: {embedded}:\n\n\
          keras_model! {{\n    pub struct {ident} from \"{shown}\" with weights;\n}}\n"
     );
-    Ok(out)
+    if embedded_const {
+        out += &format!("static NET: {ident} = {ident}::EMBEDDED;\n");
+    }
+    out
 }
 
 fn main() -> ExitCode {
@@ -142,6 +164,47 @@ mod tests {
              Dense(units = 8, activation = \"relu\", use_bias = True, name = \"dense\"),\n            \
              Dropout(rate = 0.3, name = \"dropout\"),\n"
         ), "{report}");
+        // The model `from "…" with weights` builds is the const `EMBEDDED`.
+        assert!(
+            report
+                .contains("weights: `Mlp::EMBEDDED` is then a `const` model built by the compiler"),
+            "{report}"
+        );
+        assert!(
+            report.ends_with(
+                "mlp.k3151.keras\" with weights;\n}\nstatic NET: Mlp = Mlp::EMBEDDED;\n"
+            ),
+            "{report}"
+        );
+        assert!(!report.contains("load_embedded"), "{report}");
+    }
+
+    /// Where a layer cannot be built by the compiler there is no `EMBEDDED`: the hint names
+    /// `load_embedded()`.
+    #[test]
+    fn the_hint_names_load_embedded_without_a_const_model() {
+        let hint = embedding_hint("Net", "net.keras", false);
+        assert!(
+            hint.contains(
+                "weights: `Net::load_embedded()` then builds the model, no file system needed"
+            ),
+            "{hint}"
+        );
+        assert!(
+            hint.contains("there is no `const` `Net::EMBEDDED`"),
+            "{hint}"
+        );
+        assert!(!hint.contains("static NET"), "{hint}");
+        let hint = embedding_hint("Net", "net.keras", true);
+        assert!(
+            hint.contains("weights: `Net::EMBEDDED` is then a `const` model"),
+            "{hint}"
+        );
+        assert!(
+            hint.ends_with("pub struct Net from \"net.keras\" with weights;\n}\nstatic NET: Net = Net::EMBEDDED;\n"),
+            "{hint}"
+        );
+        assert!(!hint.contains("load_embedded"), "{hint}");
     }
 
     /// A graph: Keras's functional table ("Connected to") and the functional declaration, which

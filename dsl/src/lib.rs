@@ -36,6 +36,9 @@ pub struct Inspection {
     pub summary: String,
     /// The `keras_model!` declaration matching the file, ready to paste.
     pub declaration: String,
+    /// Whether the compiler can build every layer, so that the declaration `from "…" with
+    /// weights` has the `const` model `EMBEDDED` (otherwise only `load_embedded()`).
+    pub embedded_const: bool,
 }
 
 /// Runs a saved architecture through the same stages as `keras_model!` (translation, model,
@@ -46,8 +49,11 @@ pub fn inspect(
 ) -> Result<Inspection, Vec<String>> {
     let translation = import::translate(config)?;
     let (model, shapes) = translation.analyse(config)?;
+    let embedded_const =
+        codegen::api::const_constructor(&codegen::Plan::new(&model, &shapes)).is_some();
     Ok(Inspection {
         summary: summary::render(ident, &import::rows(&model, &shapes)),
         declaration: translation.declaration("pub ", ident),
+        embedded_const,
     })
 }

@@ -8,9 +8,8 @@ use std::collections::HashMap;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::forward::any_mask;
 use super::plan::{Kernel, Plan};
-use crate::layers::{dims, lit, rt, Forward};
+use crate::layers::{dims, lit, rt, Run};
 use crate::model::Value;
 
 /// Stack budget of the intermediate activations of one chunk, in f32 values (256 KiB), and the
@@ -28,7 +27,7 @@ pub fn predict_batch(plan: &Plan) -> Option<TokenStream> {
         && plan.inputs.len() == 1
         && model.outputs.len() == 1
         && model.calls.iter().all(|c| c.outputs == 1)
-        && !any_mask(plan);
+        && !plan.any_mask();
     if !batched {
         return None;
     }
@@ -67,11 +66,11 @@ pub fn predict_batch(plan: &Plan) -> Option<TokenStream> {
         let field = &plan.layers[call.layer].field;
         let field = quote!(self.#field);
         let step = match plan.kernels[k] {
-            Kernel::Call | Kernel::CallInto if !spec.merge() => {
+            Kernel::Layer(Run::Batched | Run::BatchedInto) => {
                 let x = &ins[0];
                 quote!(#rt::Layer::forward_batch(&#field, &#x, &mut #target);)
             }
-            _ if spec.merge() => {
+            Kernel::Merge => {
                 let names: Vec<_> = (0..ins.len()).map(|i| format_ident!("__x{}", i)).collect();
                 let xs: Vec<TokenStream> = names.iter().map(|n| quote!(&#n[__s])).collect();
                 let shapes: Vec<Vec<usize>> = call
@@ -88,14 +87,7 @@ pub fn predict_batch(plan: &Plan) -> Option<TokenStream> {
                 }
             }
             _ => {
-                let one = spec.forward_full(Forward {
-                    field,
-                    x: quote!(__x),
-                    mask: None,
-                    state: None,
-                    input: plan.shapes.of(call.inputs[0]),
-                    output: plan.shapes.of(out),
-                });
+                let one = plan.forward_expr(k, quote!(__x), None, None);
                 let x = &ins[0];
                 quote! {
                     for (__x, __y) in (#x).iter().zip((#target).iter_mut()) {

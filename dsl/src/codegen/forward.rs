@@ -9,7 +9,8 @@ use quote::{format_ident, quote, quote_spanned};
 
 use super::memory::{value_index, Mode, Place};
 use super::plan::{Kernel, Plan};
-use crate::layers::{dims, lit, rt, Forward};
+use crate::layers::Run;
+use crate::layers::{dims, lit, rt};
 use crate::model::Value;
 
 /// The statements computing every value and the expression returning the outputs, from
@@ -48,7 +49,7 @@ pub fn body(plan: &Plan, stateful: bool) -> TokenStream {
             Kernel::Identity => {
                 values.insert(out(0), xs[0].clone());
             }
-            _ if spec.merge() => {
+            Kernel::Merge => {
                 let shapes: Vec<Vec<usize>> = call
                     .inputs
                     .iter()
@@ -60,7 +61,7 @@ pub fn body(plan: &Plan, stateful: bool) -> TokenStream {
                 steps.push(quote_spanned!(span=> let #v: #ty = #expr;));
                 values.insert(out(0), quote!(&#v));
             }
-            Kernel::CallInto if mask_in.is_none() && !is_model_output => {
+            Kernel::Layer(Run::BatchedInto) if mask_in.is_none() && !is_model_output => {
                 // In place, with no copy of a large returned activation, and aligned to a cache
                 // line for the vector stores that write it and the loads that read it.
                 let ty = plan.value_ty(out(0));
@@ -80,14 +81,7 @@ pub fn body(plan: &Plan, stateful: bool) -> TokenStream {
                         unreachable!("a stateful layer is only run by predict_stateful")
                     }
                 });
-                let expr = spec.forward_full(Forward {
-                    field,
-                    x: xs[0].clone(),
-                    mask: mask_in.clone(),
-                    state,
-                    input,
-                    output,
-                });
+                let expr = plan.forward_expr(k, xs[0].clone(), mask_in.clone(), state);
                 if call.outputs == 1 {
                     let ty = plan.value_ty(out(0));
                     let v = format_ident!("__v{}", k);
@@ -136,35 +130,6 @@ pub fn body(plan: &Plan, stateful: bool) -> TokenStream {
         #(#steps)*
         #result
     }
-}
-
-/// Whether any value of the model carries a Keras mask (the batched path then is not used).
-pub fn any_mask(plan: &Plan) -> bool {
-    let model = plan.model;
-    // Per call, whether each of its outputs carries a mask.
-    let mut masked: Vec<Vec<bool>> = Vec::with_capacity(model.calls.len());
-    for (k, call) in model.calls.iter().enumerate() {
-        let spec = plan.spec(call.layer);
-        if spec.merge() {
-            masked.push(vec![false; call.outputs]);
-            continue;
-        }
-        let input_masked = match call.inputs[0] {
-            Value::Input(_) => None,
-            Value::Call { call, output } => masked[call][output].then(|| quote!(__m)),
-        };
-        let (input, output) = (plan.shapes.of(call.inputs[0]), plan.shapes.output_of(k));
-        let x = quote!(__x);
-        let main = spec.output_mask_for(&x, input_masked.as_ref(), input, output);
-        let extra = spec.extra_output_masks(&x, input_masked.as_ref());
-        let mut outputs: Vec<bool> = std::iter::once(main)
-            .chain(extra)
-            .map(|m| m.is_some())
-            .collect();
-        outputs.resize(call.outputs, false);
-        masked.push(outputs);
-    }
-    masked.into_iter().flatten().any(|m| m)
 }
 
 /// The body of `predict_in`: every call in graph order over the planned workspace (`__workspace:
@@ -301,8 +266,10 @@ pub fn body_in(plan: &Plan) -> TokenStream {
                 quote!(*__y0 = #expr;)
             }
             Mode::Own => {
-                let direct = matches!(plan.kernels[k], Kernel::Call | Kernel::CallInto)
-                    && mask_in.is_none()
+                let direct = matches!(
+                    plan.kernels[k],
+                    Kernel::Layer(Run::Batched | Run::BatchedInto)
+                ) && mask_in.is_none()
                     && layer.state.is_none()
                     && call.outputs == 1;
                 if direct {
@@ -313,14 +280,7 @@ pub fn body_in(plan: &Plan) -> TokenStream {
                         let f = &layer.field;
                         quote!(&mut __state.#f)
                     });
-                    let expr = spec.forward_full(Forward {
-                        field,
-                        x: xs[0].clone(),
-                        mask: mask_in.clone(),
-                        state,
-                        input: plan.shapes.of(call.inputs[0]),
-                        output: plan.shapes.output_of(k),
-                    });
+                    let expr = plan.forward_expr(k, xs[0].clone(), mask_in.clone(), state);
                     if call.outputs == 1 {
                         quote!(*__y0 = #expr;)
                     } else {

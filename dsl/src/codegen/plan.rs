@@ -10,20 +10,34 @@ use static_keras_file::graph::{keras_layer_order, Call as GraphCall};
 
 use super::memory::{self, MemoryPlan};
 use crate::check::Shapes;
-use crate::layers::{dims, lit, rt, Cfg, LayerSpec};
+use crate::layers::{dims, forward_expr, lit, rt, Cfg, Forward, LayerSpec, Pass, Run};
 use crate::model::{Model, Value};
 
-/// How one call's forward pass runs.
+/// How one call's forward pass runs: the kind of the [`Pass`] its layer declares for the call
+/// (its input's mask, its state), which every emitter follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kernel {
     /// The layer passes its input on unchanged at inference (Dropout and friends): no code.
     Identity,
-    /// `Layer::forward(&field, x)`: a batch may run `Layer::forward_batch` on a whole chunk.
-    Call,
-    /// As `Call`, and the layer writes in place with `Layer::forward_into`: `predict` keeps the
-    /// activation in its own aligned binding rather than copying a returned value.
-    CallInto,
-    /// Any other expression over the input(s): a batch loops over its samples.
+    /// `Layer::forward(&field, x)`, which the emitters write themselves, run as [`Run`] says.
+    Layer(Run),
+    /// `Layer::forward(&field, x)` then the glu step ([`Pass::Glu`]): one sample at a time.
+    Glu,
+    /// Another expression of the layer over its input: one sample at a time.
     Expr,
+    /// A merge layer's expression over its inputs ([`LayerSpec::forward_merge`]).
+    Merge,
+}
+
+impl Kernel {
+    fn of(pass: &Pass) -> Self {
+        match pass {
+            Pass::Identity => Kernel::Identity,
+            Pass::Layer(run) => Kernel::Layer(*run),
+            Pass::Glu => Kernel::Glu,
+            Pass::Expr(_) => Kernel::Expr,
+        }
+    }
 }
 
 pub struct LayerPlan {
@@ -64,6 +78,9 @@ pub struct Plan<'a> {
     pub order: Vec<usize>,
     pub layers: Vec<LayerPlan>,
     pub inputs: Vec<InputPlan>,
+    /// Per call, whether each of its outputs carries a Keras mask.
+    pub masked: Vec<Vec<bool>>,
+    /// Per call, how its forward pass runs.
     pub kernels: Vec<Kernel>,
     /// Keras prints this model's summary without the "Connected to" column.
     pub sequential_like: bool,
@@ -99,11 +116,7 @@ impl<'a> Plan<'a> {
         let inputs = (0..model.inputs.len())
             .map(|i| input_plan(model, shapes, i))
             .collect();
-        let kernels = model
-            .calls
-            .iter()
-            .map(|call| kernel(model.spec(call.layer)))
-            .collect();
+        let masked = masked(model, shapes);
         let mut plan = Plan {
             model,
             shapes,
@@ -111,12 +124,90 @@ impl<'a> Plan<'a> {
             order,
             layers,
             inputs,
-            kernels,
+            masked,
+            kernels: Vec::new(),
             sequential_like,
             memory: MemoryPlan::default(),
         };
+        // The kind of each call's pass, asked with stand-in expressions for its real context.
+        plan.kernels = (0..model.calls.len())
+            .map(|k| {
+                let layer = &plan.layers[model.calls[k].layer];
+                let mask = plan.input_masked(k).then(|| quote!(__mask));
+                let state = layer.state.as_ref().map(|_| quote!(__state));
+                plan.kernel_of(k, quote!(__x), mask, state)
+            })
+            .collect();
         plan.memory = memory::plan(&memory::graph(&plan));
         plan
+    }
+
+    /// Whether call `k`'s (first) input carries a Keras mask.
+    pub fn input_masked(&self, k: usize) -> bool {
+        match self.model.calls[k].inputs[0] {
+            Value::Input(_) => false,
+            Value::Call { call, output } => self.masked[call][output],
+        }
+    }
+
+    /// Whether any value of the model carries a Keras mask.
+    pub fn any_mask(&self) -> bool {
+        self.masked.iter().flatten().any(|&m| m)
+    }
+
+    fn context(
+        &self,
+        k: usize,
+        x: TokenStream,
+        mask: Option<TokenStream>,
+        state: Option<TokenStream>,
+    ) -> Forward<'_> {
+        let call = &self.model.calls[k];
+        let field = &self.layers[call.layer].field;
+        Forward {
+            field: quote!(self.#field),
+            x,
+            mask,
+            state,
+            input: self.shapes.of(call.inputs[0]),
+            output: self.shapes.output_of(k),
+        }
+    }
+
+    fn kernel_of(
+        &self,
+        k: usize,
+        x: TokenStream,
+        mask: Option<TokenStream>,
+        state: Option<TokenStream>,
+    ) -> Kernel {
+        let spec = self.spec(self.model.calls[k].layer);
+        if spec.merge() {
+            return Kernel::Merge;
+        }
+        Kernel::of(&spec.forward(self.context(k, x, mask, state)))
+    }
+
+    /// The expression of call `k`'s forward pass over `x` (a reference to its input), given its
+    /// input's mask and its layer's state as the emitter has them. The layer's answer must be
+    /// of the kind the plan recorded for the call, which every other path followed.
+    pub fn forward_expr(
+        &self,
+        k: usize,
+        x: TokenStream,
+        mask: Option<TokenStream>,
+        state: Option<TokenStream>,
+    ) -> TokenStream {
+        let kernel = self.kernel_of(k, x.clone(), mask.clone(), state.clone());
+        assert_eq!(
+            kernel,
+            self.kernels[k],
+            "layer `{}`: its forward pass changed kind with the expressions it was given, which the \
+             batched and in-place paths cannot follow (a bug in static-keras)",
+            self.model.layers[self.model.calls[k].layer].name,
+        );
+        let spec = self.spec(self.model.calls[k].layer);
+        forward_expr(spec, self.context(k, x, mask, state))
     }
 
     /// The bytes of the activations `predict` binds on the stack, one binding per value a call
@@ -202,18 +293,32 @@ impl<'a> Plan<'a> {
     }
 }
 
-fn kernel(spec: &dyn LayerSpec) -> Kernel {
-    if spec.merge() {
-        Kernel::Expr
-    } else if spec.identity() {
-        Kernel::Identity
-    } else if spec.forward_into() {
-        Kernel::CallInto
-    } else if spec.batch_forward() {
-        Kernel::Call
-    } else {
-        Kernel::Expr
+/// Per call, whether each of its outputs carries a Keras mask (`compute_mask`), from the
+/// layers' [`LayerSpec::output_mask_for`] with stand-in expressions.
+fn masked(model: &Model, shapes: &Shapes) -> Vec<Vec<bool>> {
+    let mut masked: Vec<Vec<bool>> = Vec::with_capacity(model.calls.len());
+    for (k, call) in model.calls.iter().enumerate() {
+        let spec = model.spec(call.layer);
+        if spec.merge() {
+            masked.push(vec![false; call.outputs]);
+            continue;
+        }
+        let input_masked = match call.inputs[0] {
+            Value::Input(_) => None,
+            Value::Call { call, output } => masked[call][output].then(|| quote!(__m)),
+        };
+        let (input, output) = (shapes.of(call.inputs[0]), shapes.output_of(k));
+        let x = quote!(__x);
+        let main = spec.output_mask_for(&x, input_masked.as_ref(), input, output);
+        let extra = spec.extra_output_masks(&x, input_masked.as_ref());
+        let mut outputs: Vec<bool> = std::iter::once(main)
+            .chain(extra)
+            .map(|m| m.is_some())
+            .collect();
+        outputs.resize(call.outputs, false);
+        masked.push(outputs);
     }
+    masked
 }
 
 fn layer_plan(model: &Model, shapes: &Shapes, l: usize) -> LayerPlan {
@@ -340,4 +445,126 @@ fn sequential_like(model: &Model, calls: &[GraphCall], outputs: &[usize]) -> boo
     }
     let mut seen = std::collections::HashSet::new();
     depth.into_iter().flatten().all(|d| seen.insert(d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ctxt::Ctxt;
+
+    /// The plan of a declaration, handed to `check` (which sees the plan and the code
+    /// `predict_batch` becomes).
+    fn planned(tokens: TokenStream, check: impl FnOnce(&Plan, Option<String>)) {
+        let input: crate::parse::ModelInput = syn::parse2(tokens).expect("parses");
+        let cx = Ctxt::default();
+        let model = crate::model::build(input, &cx);
+        let shapes = crate::check::infer(&model, &cx);
+        if let Err(e) = cx.check() {
+            panic!("{e}");
+        }
+        let shapes = shapes.expect("checked");
+        let plan = Plan::new(&model, &shapes);
+        let batch = super::super::batch::predict_batch(&plan).map(|b| b.to_string());
+        check(&plan, batch);
+    }
+
+    #[test]
+    fn every_path_follows_the_declared_pass() {
+        planned(
+            quote! {
+                struct Net {
+                    input_shape: (6, 4),
+                    layers: [
+                        Dense(8, activation = "glu"),
+                        Dropout(0.5),
+                        Dense(6),
+                        Conv1D(4, 3),
+                        TimeDistributed(Dense(4, activation = "glu")),
+                        TimeDistributed(Dense(2)),
+                        LSTM(3),
+                    ],
+                }
+            },
+            |plan, batch| {
+                assert_eq!(
+                    plan.kernels,
+                    [
+                        Kernel::Glu,
+                        Kernel::Identity,
+                        Kernel::Layer(Run::Batched),
+                        Kernel::Layer(Run::BatchedInto),
+                        Kernel::Expr,
+                        Kernel::Layer(Run::BatchedInto),
+                        Kernel::Layer(Run::Batched),
+                    ]
+                );
+                let batch = batch.expect("no masks, no state: a batched path");
+                // Dense(6), Conv1D, TimeDistributed(Dense(2)) and LSTM run over the chunk; the
+                // glu Dense and the wrapped glu Dense loop over its samples, glu step included.
+                assert_eq!(batch.matches("forward_batch").count(), 4, "{batch}");
+                assert!(batch.contains("Glu :: < 8 , 4 >"), "{batch}");
+                assert!(batch.contains("Glu :: < 4 , 2 >"), "{batch}");
+                assert!(batch.contains("set_slice"), "{batch}");
+            },
+        );
+    }
+
+    /// Under a mask a layer may run other code: the plan records the kind of its pass for
+    /// the call as it is, and the model has no batched path.
+    #[test]
+    fn a_mask_changes_the_kind_of_the_calls_that_read_it() {
+        planned(
+            quote! {
+                struct Net {
+                    input_shape: (5,),
+                    layers: [
+                        Embedding(10, 4, mask_zero = True),
+                        LSTM(3, return_sequences = True),
+                        GlobalAveragePooling1D(),
+                        Dense(2),
+                    ],
+                }
+            },
+            |plan, batch| {
+                assert_eq!(
+                    plan.kernels,
+                    [
+                        Kernel::Layer(Run::PerSample),
+                        Kernel::Expr,
+                        Kernel::Expr,
+                        Kernel::Layer(Run::Batched),
+                    ]
+                );
+                assert!(plan.input_masked(1) && plan.input_masked(2));
+                assert!(!plan.input_masked(0) && !plan.input_masked(3));
+                assert!(batch.is_none());
+            },
+        );
+        // Without the mask, the same layers run as `Layer::forward`.
+        planned(
+            quote! {
+                struct Net {
+                    input_shape: (5,),
+                    layers: [
+                        Embedding(10, 4),
+                        LSTM(3, return_sequences = True),
+                        GlobalAveragePooling1D(),
+                        Dense(2),
+                    ],
+                }
+            },
+            |plan, batch| {
+                assert_eq!(
+                    plan.kernels,
+                    [
+                        Kernel::Layer(Run::PerSample),
+                        Kernel::Layer(Run::Batched),
+                        Kernel::Layer(Run::BatchedInto),
+                        Kernel::Layer(Run::Batched),
+                    ]
+                );
+                assert_eq!(batch.expect("batched").matches("forward_batch").count(), 3);
+            },
+        );
+    }
 }

@@ -62,14 +62,17 @@ fn unsupported(plan: &Plan) -> Option<String> {
             continue;
         }
         let forward = |mask: Option<TokenStream>| {
-            spec.forward_full(Forward {
-                field: quote!(self.__layer),
-                x: quote!(__x),
-                mask,
-                state: None,
-                input: plan.shapes.of(call.inputs[0]),
-                output: plan.shapes.output_of(k),
-            })
+            crate::layers::forward_expr(
+                spec,
+                Forward {
+                    field: quote!(self.__layer),
+                    x: quote!(__x),
+                    mask,
+                    state: None,
+                    input: plan.shapes.of(call.inputs[0]),
+                    output: plan.shapes.output_of(k),
+                },
+            )
             .to_string()
         };
         if forward(Some(quote!(__m))) != forward(None) {

@@ -6,7 +6,7 @@ use static_keras_runtime::activation::NAMES;
 use static_keras_runtime::Activation;
 use syn::spanned::Spanned;
 
-use super::{dims, lit, rt, Cfg, Entry, LayerSpec, Memory, ShapeError};
+use super::{dims, lit, rt, Cfg, Entry, LayerSpec, Memory, Pass, Run, ShapeError};
 use crate::args::{req, Args};
 use crate::suggest::did_you_mean;
 
@@ -62,17 +62,12 @@ impl Act {
         }
     }
 
-    /// Wraps `y` (an expression of the pre-activation tensor) with the glu step if needed.
-    pub fn finish(self, y: TokenStream, before: &[usize], after: &[usize]) -> TokenStream {
+    /// The forward pass of a layer with this activation whose runtime layer runs as `run`:
+    /// with `glu`, the layer's own pass (built with a linear activation) then the glu step.
+    pub fn pass(self, run: Run) -> Pass {
         match self {
-            Act::Fn(_) => y,
-            Act::Glu => {
-                let rt = rt();
-                let (fin, _) = dims(before);
-                let (fout, _) = dims(after);
-                let (fin, fout) = (lit(fin), lit(fout));
-                quote!(#rt::Layer::forward(&#rt::Glu::<#fin, #fout>, &#y))
-            }
+            Act::Fn(_) => Pass::Layer(run),
+            Act::Glu => Pass::Glu,
         }
     }
 }

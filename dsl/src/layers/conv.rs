@@ -351,15 +351,6 @@ impl Conv {
 }
 
 impl LayerSpec for Conv {
-    // `forward` is the runtime layer's own, except that a `glu` activation follows it.
-    fn batch_forward(&self) -> bool {
-        matches!(self.activation, Act::Fn(_))
-    }
-
-    fn forward_into(&self) -> bool {
-        matches!(self.activation, Act::Fn(_))
-    }
-
     fn class(&self) -> &'static str {
         ["Conv1D", "Conv2D", "Conv3D"][self.rank - 1]
     }
@@ -449,16 +440,9 @@ impl LayerSpec for Conv {
         Some(quote!(<#ty>::from_le_bytes_const(#weights, #act)))
     }
 
-    fn forward(
-        &self,
-        field: TokenStream,
-        x: TokenStream,
-        input: &[usize],
-        output: &[usize],
-    ) -> TokenStream {
-        let rt = rt();
-        let y = quote!(#rt::Layer::forward(&#field, #x));
-        self.activation.finish(y, &self.conv_output(input), output)
+    /// The runtime layer's own pass, written in place; a `glu` activation follows it.
+    fn forward(&self, _f: super::Forward) -> super::Pass {
+        self.activation.pass(super::Run::BatchedInto)
     }
 }
 

@@ -214,11 +214,6 @@ impl ConvTranspose {
 }
 
 impl LayerSpec for ConvTranspose {
-    // `forward` is the runtime layer's own, except that a `glu` activation follows it.
-    fn forward_into(&self) -> bool {
-        matches!(self.activation, Act::Fn(_))
-    }
-
     fn class(&self) -> &'static str {
         ["Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"][self.rank - 1]
     }
@@ -320,15 +315,8 @@ impl LayerSpec for ConvTranspose {
         Some(quote!(<#ty>::from_le_bytes_const(#weights, #act)))
     }
 
-    fn forward(
-        &self,
-        field: TokenStream,
-        x: TokenStream,
-        input: &[usize],
-        output: &[usize],
-    ) -> TokenStream {
-        let rt = rt();
-        let y = quote!(#rt::Layer::forward(&#field, #x));
-        self.activation.finish(y, &self.raw_output(input), output)
+    /// The runtime layer's own pass, written in place; a `glu` activation follows it.
+    fn forward(&self, _f: super::Forward) -> super::Pass {
+        self.activation.pass(super::Run::BatchedInto)
     }
 }

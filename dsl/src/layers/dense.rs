@@ -80,11 +80,6 @@ impl LayerSpec for Dense {
         ]
     }
 
-    /// One matrix product for the whole batch; the glu step is a second layer.
-    fn batch_forward(&self) -> bool {
-        !matches!(self.activation, Act::Glu)
-    }
-
     fn params(&self, input: &[usize]) -> usize {
         let fin = dims(input).0;
         fin * self.units + if self.use_bias { self.units } else { 0 }
@@ -120,17 +115,8 @@ impl LayerSpec for Dense {
         Some(quote!(<#ty>::from_le_bytes_const(#weights, #act)))
     }
 
-    fn forward(
-        &self,
-        field: TokenStream,
-        x: TokenStream,
-        input: &[usize],
-        output: &[usize],
-    ) -> TokenStream {
-        let rt = rt();
-        let y = quote!(#rt::Layer::forward(&#field, #x));
-        let mut before = input.to_vec();
-        *before.last_mut().expect("rank >= 1") = self.units;
-        self.activation.finish(y, &before, output)
+    /// One matrix product for the whole batch; the glu step is a second layer.
+    fn forward(&self, _f: super::Forward) -> super::Pass {
+        self.activation.pass(super::Run::Batched)
     }
 }

@@ -229,11 +229,6 @@ impl Depthwise {
 }
 
 impl LayerSpec for Depthwise {
-    // `forward` is the runtime layer's own, except that a `glu` activation follows it.
-    fn forward_into(&self) -> bool {
-        matches!(self.activation, Act::Fn(_))
-    }
-
     fn class(&self) -> &'static str {
         match (self.filters.is_some(), self.rank) {
             (false, 1) => "DepthwiseConv1D",
@@ -346,16 +341,9 @@ impl LayerSpec for Depthwise {
         Some(quote!(<#ty>::from_le_bytes_const(#weights, #act)))
     }
 
-    fn forward(
-        &self,
-        field: TokenStream,
-        x: TokenStream,
-        input: &[usize],
-        output: &[usize],
-    ) -> TokenStream {
-        let rt = rt();
-        let y = quote!(#rt::Layer::forward(&#field, #x));
-        self.activation.finish(y, &self.raw_output(input), output)
+    /// The runtime layer's own pass, written in place; a `glu` activation follows it.
+    fn forward(&self, _f: super::Forward) -> super::Pass {
+        self.activation.pass(super::Run::BatchedInto)
     }
 }
 

@@ -180,7 +180,8 @@ impl LayerSpec for Dropout {
         mask.cloned()
     }
 
-    fn identity(&self) -> bool {
-        true
+    /// The identity at inference.
+    fn forward(&self, _f: super::Forward) -> super::Pass {
+        super::Pass::Identity
     }
 }

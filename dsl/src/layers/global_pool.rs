@@ -6,7 +6,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
 use super::conv::{check_data_format, check_rank};
-use super::{rt, Cfg, Entry, Forward, LayerSpec, ShapeError};
+use super::{rt, Cfg, Entry, Forward, LayerSpec, Pass, Run, ShapeError};
 use crate::args::{opt, Args, Param};
 
 const SIGNATURE: &[Param] = &[opt("data_format"), opt("keepdims")];
@@ -61,14 +61,6 @@ fn build(args: &Args, rank: usize, max: bool) -> Option<Box<dyn LayerSpec>> {
 }
 
 impl LayerSpec for GlobalPool {
-    fn batch_forward(&self) -> bool {
-        true
-    }
-
-    fn forward_into(&self) -> bool {
-        true
-    }
-
     fn training(&self) -> Result<(), String> {
         Ok(())
     }
@@ -130,13 +122,13 @@ impl LayerSpec for GlobalPool {
 
     /// Keras's `GlobalAveragePooling1D` averages the unmasked steps only; the other global
     /// pools do not support masking and ignore the mask.
-    fn forward_full(&self, f: Forward) -> TokenStream {
+    fn forward(&self, f: Forward) -> Pass {
         match f.mask {
             Some(mask) if !self.max && self.rank == 1 => {
                 let (field, x) = (f.field, f.x);
-                quote!(#field.forward_masked(#x, #mask))
+                Pass::Expr(quote!(#field.forward_masked(#x, #mask)))
             }
-            _ => self.forward(f.field, f.x, f.input, f.output),
+            _ => Pass::Layer(Run::BatchedInto),
         }
     }
 }

@@ -233,7 +233,8 @@ impl LayerSpec for IdentityLayer {
         mask.cloned()
     }
 
-    fn identity(&self) -> bool {
-        true
+    /// The identity at inference.
+    fn forward(&self, _f: super::Forward) -> super::Pass {
+        super::Pass::Identity
     }
 }

@@ -76,8 +76,7 @@ pub struct MergeBackward<'a> {
     pub output: &'a [usize],
 }
 
-/// What codegen hands a layer's forward pass beyond its field and input (see
-/// [`LayerSpec::forward_full`]).
+/// What codegen hands a layer's forward pass ([`LayerSpec::forward`]).
 pub struct Forward<'a> {
     /// The layer's field, `self.name`.
     pub field: TokenStream,
@@ -194,12 +193,6 @@ pub trait LayerSpec {
         Vec::new()
     }
 
-    /// Whether the layer is the identity at inference: codegen then passes its input on without
-    /// even a copy.
-    fn identity(&self) -> bool {
-        false
-    }
-
     /// A `const` expression building the layer from `weights`, an expression of type `&[u8]`
     /// holding exactly its parameters as raw little-endian f32 in Keras order; `None` if the
     /// layer cannot be built at compile time (the model then has no `from_le_bytes_const`).
@@ -212,42 +205,23 @@ pub trait LayerSpec {
         None
     }
 
-    /// Whether [`LayerSpec::forward`] is `Layer::forward(&field, x)` itself, so that
-    /// `predict_batch` may call the runtime's `Layer::forward_batch` on a whole chunk of samples
-    /// (layers that batch better than a loop opt in); otherwise it loops over `forward`.
-    fn batch_forward(&self) -> bool {
-        false
-    }
-
-    /// Whether [`LayerSpec::forward`] is `Layer::forward(&field, x)` itself and the runtime
-    /// layer writes its output in place with `Layer::forward_into`: `predict` then keeps the
-    /// activation in its own binding rather than copying a returned value (large outputs:
-    /// convolutions, pooling). Such a layer takes no mask and no state.
-    fn forward_into(&self) -> bool {
-        false
-    }
-
-    /// The forward pass of this layer as an expression over `x` (a reference to the input).
-    fn forward(
-        &self,
-        field: TokenStream,
-        x: TokenStream,
-        _input: &[usize],
-        _output: &[usize],
-    ) -> TokenStream {
-        let rt = rt();
-        quote!(#rt::Layer::forward(&#field, #x))
+    /// How the layer's forward pass runs for a call, given everything codegen knows about it:
+    /// the input's mask, the layer's carried state ([`LayerSpec::state_type`]), the shapes.
+    /// Every path of the generated code (`predict`, `predict_batch`, `predict_in`,
+    /// `predict_stateful`) is derived from this one answer by the plan, so a layer cannot claim
+    /// a batched or in-place kernel while running other code: see [`Pass`]. By default the
+    /// runtime layer's own `Layer::forward`, one sample at a time, and the mask does not change
+    /// the values (only recurrent layers and a few others consume it).
+    ///
+    /// The answer's kind ([`Pass`] without its tokens) must depend only on the call (whether
+    /// its input has a mask, whether the layer has state), never on the token expressions
+    /// given: codegen checks that.
+    fn forward(&self, _f: Forward) -> Pass {
+        Pass::Layer(Run::PerSample)
     }
 
     // --- Masks, token ids, states, several outputs. The defaults fit a layer that does not
     // --- take part (Keras's `supports_masking = False`), so most layers override nothing.
-
-    /// The forward pass given everything codegen knows: the input's mask, the layer's carried
-    /// state, and whether it must return its extra outputs. By default the mask does not change
-    /// the values (only recurrent layers consume it).
-    fn forward_full(&self, f: Forward) -> TokenStream {
-        self.forward(f.field, f.x, f.input, f.output)
-    }
 
     /// The mask of the layer's output (Keras `compute_mask`), an expression of type
     /// `&[bool; P]`, given the input `x` and the input's mask. `None` drops the mask, Keras's
@@ -284,7 +258,7 @@ pub trait LayerSpec {
     }
 
     /// Keras `return_state`: the shapes of the outputs the layer returns after its main output.
-    /// `forward_full` then evaluates to a tuple `(output, extra…)`.
+    /// [`LayerSpec::forward`] then evaluates to a tuple `(output, extra…)`.
     fn extra_outputs(&self) -> Vec<Vec<usize>> {
         Vec::new()
     }
@@ -360,6 +334,57 @@ pub enum Memory {
     /// over its first input); the planner does so when nothing reads the input later. The
     /// output has the input's shape.
     InPlace,
+}
+
+/// How a layer's forward pass runs for one call ([`LayerSpec::forward`]): declared once, so the
+/// per-sample, batched and in-place paths the plan derives from it cannot disagree.
+pub enum Pass {
+    /// The input passed on unchanged at inference (Dropout and the other inference
+    /// identities): no code, not even a copy.
+    Identity,
+    /// The runtime layer's `Layer::forward(&field, x)` and nothing else; how else the plan may
+    /// run it is [`Run`].
+    Layer(Run),
+    /// The runtime layer's `Layer::forward(&field, x)`, then Keras's `glu` over the last axis
+    /// (`activation = "glu"` of Dense and the convolutions): the runtime layer holds a linear
+    /// activation and returns twice the output's last axis, which the runtime's `Glu` halves.
+    /// Runs one sample at a time and never in place.
+    Glu,
+    /// Any other expression over the input (masked or stateful code, several outputs, a
+    /// wrapper's loop): runs one sample at a time, never batched nor written in place.
+    Expr(TokenStream),
+}
+
+/// How codegen may run a [`Pass::Layer`]: each is `Layer::forward` computed another way by the
+/// runtime layer, with the same result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Run {
+    /// Only `Layer::forward`: a batch loops over its samples.
+    PerSample,
+    /// A batch runs `Layer::forward_batch` over a whole chunk of samples (layers that batch
+    /// better than a loop: one matrix product for Dense, recurrent steps in lockstep).
+    Batched,
+    /// As `Batched`, and `predict` keeps the activation in its own binding written by
+    /// `Layer::forward_into` rather than copying a returned value (large outputs:
+    /// convolutions, pooling).
+    BatchedInto,
+}
+
+/// The expression [`LayerSpec::forward`] evaluates to for this call (an inference identity: a
+/// clone of its input).
+pub fn forward_expr(spec: &dyn LayerSpec, f: Forward) -> TokenStream {
+    let (field, x, output) = (f.field.clone(), f.x.clone(), f.output);
+    let rt = rt();
+    match spec.forward(f) {
+        Pass::Identity => quote!(::core::clone::Clone::clone(#x)),
+        Pass::Layer(_) => quote!(#rt::Layer::forward(&#field, #x)),
+        Pass::Glu => {
+            let fout = dims(output).0;
+            let (fin, fout) = (lit(2 * fout), lit(fout));
+            quote!(#rt::Layer::forward(&#rt::Glu::<#fin, #fout>, &#rt::Layer::forward(&#field, #x)))
+        }
+        Pass::Expr(expr) => expr,
+    }
 }
 
 /// A Keras config value (mirrors the runtime's `ConfigValue`).

@@ -164,12 +164,8 @@ fn axis_names(rank: usize) -> &'static [&'static str] {
 }
 
 impl LayerSpec for Border {
-    fn batch_forward(&self) -> bool {
-        true
-    }
-
-    fn forward_into(&self) -> bool {
-        true
+    fn forward(&self, _f: super::Forward) -> super::Pass {
+        super::Pass::Layer(super::Run::BatchedInto)
     }
 
     fn training(&self) -> Result<(), String> {

@@ -94,12 +94,8 @@ fn build(args: &Args, rank: usize, max: bool) -> Option<Box<dyn LayerSpec>> {
 }
 
 impl LayerSpec for Pool {
-    fn batch_forward(&self) -> bool {
-        true
-    }
-
-    fn forward_into(&self) -> bool {
-        true
+    fn forward(&self, _f: super::Forward) -> super::Pass {
+        super::Pass::Layer(super::Run::BatchedInto)
     }
 
     fn training(&self) -> Result<(), String> {

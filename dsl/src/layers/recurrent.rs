@@ -5,7 +5,7 @@ use quote::quote;
 use static_keras_runtime::Activation;
 
 use super::activation::{parse_activation, Act};
-use super::{dims, fmt_shape, lit, rt, Cfg, Entry, Forward, LayerSpec, ShapeError};
+use super::{dims, fmt_shape, lit, rt, Cfg, Entry, Forward, LayerSpec, Pass, Run, ShapeError};
 use crate::args::{ignored, opt, req, Args};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -362,14 +362,10 @@ impl LayerSpec for Recurrent {
 
     /// Without masks, states or `return_state` (a model with any of them loops over samples),
     /// the forward pass is `Layer::forward`: a batch runs its steps in lockstep.
-    fn batch_forward(&self) -> bool {
-        true
-    }
-
-    fn forward_full(&self, f: Forward) -> TokenStream {
+    fn forward(&self, f: Forward) -> Pass {
         let returns_state = self.return_state.is_some();
         if f.mask.is_none() && f.state.is_none() && !returns_state {
-            return self.forward(f.field, f.x, f.input, f.output);
+            return Pass::Layer(Run::Batched);
         }
         let Forward { field, x, .. } = f;
         let state_ty = self.state_ty();
@@ -385,11 +381,11 @@ impl LayerSpec for Recurrent {
             (true, Cell::Lstm) => quote!((__y, __s.h, __s.c)),
             (true, _) => quote!((__y, *__s)),
         };
-        quote!({
+        Pass::Expr(quote!({
             let __s: &mut #state_ty = #state;
             let __y = #field.forward_with(#x, #mask, __s);
             #result
-        })
+        }))
     }
 
     fn output_mask(&self, _x: &TokenStream, mask: Option<&TokenStream>) -> Option<TokenStream> {

@@ -117,12 +117,8 @@ fn build(args: &Args, rank: usize) -> Option<Box<dyn LayerSpec>> {
 }
 
 impl LayerSpec for UpSampling {
-    fn batch_forward(&self) -> bool {
-        true
-    }
-
-    fn forward_into(&self) -> bool {
-        true
+    fn forward(&self, _f: super::Forward) -> super::Pass {
+        super::Pass::Layer(super::Run::BatchedInto)
     }
 
     fn training(&self) -> Result<(), String> {

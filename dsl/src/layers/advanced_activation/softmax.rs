@@ -5,7 +5,9 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::args::{int_value, opt, tuple_items};
-use crate::layers::{dims, fmt_shape, lit, rt, Cfg, Entry, Forward, LayerSpec, ShapeError};
+use crate::layers::{
+    dims, fmt_shape, lit, rt, Cfg, Entry, Forward, LayerSpec, Pass, Run, ShapeError,
+};
 
 struct Softmax {
     /// Keras axes as written (batch = 0, negative from the end).
@@ -152,16 +154,16 @@ impl LayerSpec for Softmax {
     /// Keras's Softmax applies an incoming mask by broadcasting it against the input, which for
     /// the `(batch, steps)` mask of Masking or Embedding fails, or mixes the mask into the
     /// wrong axes depending on the batch size: a compile error here.
-    fn forward_full(&self, f: Forward) -> TokenStream {
+    fn forward(&self, f: Forward) -> Pass {
         if f.mask.is_some() {
             let message = "Softmax cannot take the mask that reaches it (from Masking or Embedding(mask_zero = True) \
                            through the layers before it): Keras broadcasts that (batch, steps) mask against the input's \
                            last axes, which raises or mixes it into the wrong axes; use `Activation(\"softmax\")` (which \
                            ignores masks), or place Softmax after a layer that drops the mask (e.g. Flatten, or a \
                            recurrent layer without return_sequences)";
-            return quote_spanned!(self.span=> ::core::compile_error!(#message));
+            return Pass::Expr(quote_spanned!(self.span=> ::core::compile_error!(#message)));
         }
-        self.forward(f.field, f.x, f.input, f.output)
+        Pass::Layer(Run::PerSample)
     }
 
     passes_mask!();

@@ -176,11 +176,7 @@ impl LayerSpec for BatchNorm {
         Some(quote!(<#ty>::from_le_bytes_const(#weights, #eps)#training))
     }
 
-    fn batch_forward(&self) -> bool {
-        true
-    }
-
-    fn forward_into(&self) -> bool {
-        true
+    fn forward(&self, _f: crate::layers::Forward) -> crate::layers::Pass {
+        crate::layers::Pass::Layer(crate::layers::Run::BatchedInto)
     }
 }

@@ -163,11 +163,7 @@ impl LayerSpec for GroupNorm {
         Some(quote!(<#ty>::from_le_bytes_const(#weights, #eps)))
     }
 
-    fn batch_forward(&self) -> bool {
-        true
-    }
-
-    fn forward_into(&self) -> bool {
-        true
+    fn forward(&self, _f: crate::layers::Forward) -> crate::layers::Pass {
+        crate::layers::Pass::Layer(crate::layers::Run::BatchedInto)
     }
 }

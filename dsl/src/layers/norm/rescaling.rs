@@ -112,11 +112,7 @@ impl LayerSpec for Rescaling {
         Memory::InPlace
     }
 
-    fn batch_forward(&self) -> bool {
-        true
-    }
-
-    fn forward_into(&self) -> bool {
-        true
+    fn forward(&self, _f: crate::layers::Forward) -> crate::layers::Pass {
+        crate::layers::Pass::Layer(crate::layers::Run::BatchedInto)
     }
 }

@@ -7,7 +7,9 @@ use quote::quote;
 use super::super::recurrent::{self, Cell, Recurrent};
 use super::{check_common, wrapped, Common};
 use crate::args::{is_none, opt, req, Args};
-use crate::layers::{dims, fmt_shape, lit, rt, Cfg, Entry, Forward, LayerSpec, ShapeError};
+use crate::layers::{
+    dims, fmt_shape, lit, rt, Cfg, Entry, Forward, LayerSpec, Pass, Run, ShapeError,
+};
 use crate::suggest::did_you_mean;
 
 pub const BIDIRECTIONAL: Entry = Entry {
@@ -376,15 +378,12 @@ impl LayerSpec for Bidirectional {
         }))
     }
 
-    /// Without masks, states or extra outputs the forward pass is `Layer::forward`.
-    fn batch_forward(&self) -> bool {
-        true
-    }
-
-    fn forward_full(&self, f: Forward) -> TokenStream {
+    /// Without masks, states or extra outputs the forward pass is `Layer::forward`, which a
+    /// batch runs in lockstep.
+    fn forward(&self, f: Forward) -> Pass {
         let separate = self.merge == Merge::Separate;
         if f.mask.is_none() && f.state.is_none() && !self.returns_state() && !separate {
-            return self.forward(f.field, f.x, f.input, f.output);
+            return Pass::Layer(Run::Batched);
         }
         let Forward { field, x, .. } = f;
         let (forward_state, backward_state) = (self.forward.state_ty(), self.backward.state_ty());
@@ -415,11 +414,11 @@ impl LayerSpec for Bidirectional {
             [one] => one.clone(),
             many => quote!((#(#many,)*)),
         };
-        quote!({
+        Pass::Expr(quote!({
             #states
             let __y = #field.forward_with(#x, #mask, __fs, __bs);
             #result
-        })
+        }))
     }
 
     /// Keras's `compute_mask`: the input's mask with the sequences (for each of the two outputs

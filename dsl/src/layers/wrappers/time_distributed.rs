@@ -5,7 +5,9 @@ use quote::quote;
 
 use super::{check_common, wrapped};
 use crate::args::{req, Args};
-use crate::layers::{dims, fmt_shape, lit, rt, Cfg, Entry, Forward, LayerSpec, ShapeError};
+use crate::layers::{
+    dims, fmt_shape, forward_expr, lit, rt, Cfg, Entry, Forward, LayerSpec, Pass, Run, ShapeError,
+};
 
 pub const TIME_DISTRIBUTED: Entry = Entry {
     class: "TimeDistributed",
@@ -69,12 +71,6 @@ fn build(args: &Args) -> Option<Box<dyn LayerSpec>> {
 }
 
 impl TimeDistributed {
-    /// Whether the wrapped layer's forward pass is `Layer::forward` itself, so the runtime's
-    /// `TimeDistributed` may run the slices as one batch of it.
-    fn batched(&self) -> bool {
-        self.layer.batch_forward() || self.layer.forward_into()
-    }
-
     /// The slices one at a time through the wrapped layer's own forward code, each with its
     /// part of the mask.
     fn slice_by_slice(
@@ -90,14 +86,17 @@ impl TimeDistributed {
         let (slice_in, slice_out) = (&input[1..], &output[1..]);
         let steps = lit(input[0]);
         let bind_mask = mask.as_ref().map(|m| quote!(let __mask = #m;));
-        let inner = self.layer.forward_full(Forward {
-            field: quote!(#field.layer),
-            x: quote!(<#ty>::slice(__x, __t)),
-            mask: mask.map(|_| quote!(<#ty>::slice_mask(__mask, __t))),
-            state: None,
-            input: slice_in,
-            output: slice_out,
-        });
+        let inner = forward_expr(
+            &*self.layer,
+            Forward {
+                field: quote!(#field.layer),
+                x: quote!(<#ty>::slice(__x, __t)),
+                mask: mask.map(|_| quote!(<#ty>::slice_mask(__mask, __t))),
+                state: None,
+                input: slice_in,
+                output: slice_out,
+            },
+        );
         let tensor = |shape: &[usize]| {
             let (f, p) = dims(shape);
             let (f, p) = (lit(f), lit(p));
@@ -189,10 +188,6 @@ impl LayerSpec for TimeDistributed {
         names
     }
 
-    fn identity(&self) -> bool {
-        self.layer.identity()
-    }
-
     fn field_type(&self, input: &[usize], output: &[usize]) -> TokenStream {
         let rt = rt();
         let inner = self.layer.field_type(&input[1..], &output[1..]);
@@ -219,35 +214,26 @@ impl LayerSpec for TimeDistributed {
         Some(quote!(<#ty>::new(#inner)))
     }
 
-    fn batch_forward(&self) -> bool {
-        self.batched()
-    }
-
-    fn forward_into(&self) -> bool {
-        self.batched()
-    }
-
-    fn forward(
-        &self,
-        field: TokenStream,
-        x: TokenStream,
-        input: &[usize],
-        output: &[usize],
-    ) -> TokenStream {
-        if self.batched() {
-            let rt = rt();
-            quote!(#rt::Layer::forward(&#field, #x))
-        } else {
-            self.slice_by_slice(field, x, None, input, output)
-        }
-    }
-
-    /// A mask reaches the wrapped layer slice by slice (Keras passes `mask[:, t]` to a layer
-    /// that takes one).
-    fn forward_full(&self, f: Forward) -> TokenStream {
-        match f.mask {
-            None => self.forward(f.field, f.x, f.input, f.output),
-            Some(mask) => self.slice_by_slice(f.field, f.x, Some(mask), f.input, f.output),
+    /// The wrapped layer's kind of pass on one slice decides: an identity stays one; where it
+    /// is `Layer::forward` batched (or written in place), the runtime's `TimeDistributed` runs
+    /// the slices as one batch of it and writes in place; otherwise, and under a mask (Keras
+    /// passes `mask[:, t]` to a layer that takes one), the slices go one at a time through the
+    /// wrapped layer's own forward code.
+    fn forward(&self, f: Forward) -> Pass {
+        let slice = self.layer.forward(Forward {
+            field: quote!(__field),
+            x: quote!(__x),
+            mask: None,
+            state: None,
+            input: &f.input[1..],
+            output: &f.output[1..],
+        });
+        match slice {
+            Pass::Identity => Pass::Identity,
+            Pass::Layer(Run::Batched | Run::BatchedInto) if f.mask.is_none() => {
+                Pass::Layer(Run::BatchedInto)
+            }
+            _ => Pass::Expr(self.slice_by_slice(f.field, f.x, f.mask, f.input, f.output)),
         }
     }
 
