@@ -37,6 +37,12 @@ const NR: usize = 4;
 const KB: usize = 256;
 #[cfg(not(target_arch = "arm"))]
 const KB: usize = 512;
+/// Rows of the reduction per panel on the portable path, on every target (at most [`KB`]): a
+/// reduction deeper than a panel is summed chunk by chunk (each chunk's sum added to the output),
+/// so the chunks must start at the same rows for a host's portable kernel to compute a
+/// microcontroller's bits (3×3×32 = 288 rows, as in ResNet-8, is one chunk at 512 but two at 256).
+const KB_PORTABLE: usize = 256;
+const _: () = assert!(KB_PORTABLE <= KB);
 /// The stride between the positions of a panel: `KB` plus a cache line, so that the `N`
 /// positions' rows do not all fall into the same two L1 sets.
 const KBS: usize = KB + 16;
@@ -153,6 +159,9 @@ trait Micro<const N: usize> {
     /// Whether [`Micro::pair`] runs two full blocks at once.
     const PAIRS: bool = false;
 
+    /// Rows of the reduction per panel (at most [`KB`]).
+    const CHUNK: usize = KB;
+
     /// [`Micro::block`] reading B from the input: row `k` of position `j` is `x[offs[k] + j]`
     /// (`offs.len()` rows). Only where [`conv_rows`] runs.
     #[allow(clippy::too_many_arguments)]
@@ -208,6 +217,8 @@ trait Micro<const N: usize> {
 struct Portable;
 
 impl<const N: usize> Micro<N> for Portable {
+    const CHUNK: usize = KB_PORTABLE;
+
     #[inline(always)]
     fn block<const KM: bool>(
         a: &[f32],
@@ -252,8 +263,9 @@ fn conv_tiled<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
             step(&mut cursor, [ad.out, ah.out, aw.out]);
         }
         for grp in 0..g.groups {
-            for k0 in (0..depth).step_by(KB) {
-                let kb = KB.min(depth - k0);
+            let chunk = <K as Micro<N>>::CHUNK;
+            for k0 in (0..depth).step_by(chunk) {
+                let kb = chunk.min(depth - k0);
                 pack::<N, KM>(g, x, &at, n, grp, k0, kb, panel.as_flattened_mut());
                 let tile = Tile {
                     p0,
