@@ -6,7 +6,7 @@
 //! checks its own outputs against the same constant. Equal hashes on both sides mean host and MCU
 //! produce identical bits. Each side separately checks the outputs against Keras's numbers.
 //!
-//! The MLPerf Tiny models (`examples/firmware/src/mlperf.rs`) run in a workspace (`predict_in`),
+//! The MLPerf Tiny models (`examples/firmware/src/mlperf.rs`, `mlperf_l4r5.rs`) run in a workspace (`predict_in`),
 //! boxed here and a `static` on the MCU, and are compared with Keras at the scale of each sample's
 //! outputs, `|Δ| ≤ 1e-5 · max(1, max |y|)`.
 #[macro_use]
@@ -18,12 +18,17 @@ mod parity;
 mod golden;
 #[path = "../examples/firmware/src/mlperf.rs"]
 #[allow(dead_code)]
+#[macro_use]
 mod mlperf;
+#[path = "../examples/firmware/src/mlperf_l4r5.rs"]
+#[allow(dead_code)]
+mod mlperf_l4r5;
 #[path = "../examples/firmware/src/models.rs"]
 #[allow(dead_code)]
 mod models;
 
 use mlperf::*;
+use mlperf_l4r5::*;
 use models::*;
 
 /// Every output of `predict` over a fixture, in order.

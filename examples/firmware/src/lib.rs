@@ -5,7 +5,8 @@
 //! - [`golden`]: the hash of the outputs that host and MCU must both produce, bit for bit.
 //! - this file: the test runner, the benchmark markers and the semihosting exit.
 //!
-//! - [`mlperf`]: the MLPerf Tiny reference models, declared from their Keras files.
+//! - [`mlperf`]: the MLPerf Tiny reference models, declared from their Keras files (those that
+//!   need more than the STM32F405's memory in `mlperf_l4r5`, with the feature `stm32l4r5`).
 //!
 //! No allocator anywhere: activations live on the stack, in frames whose size the compiler fixes,
 //! or for the MLPerf models in a `static` workspace whose size the compiler fixes.
@@ -21,7 +22,10 @@ use panic_semihosting as _;
 pub use static_keras::Tensor;
 
 pub mod golden;
+#[macro_use]
 pub mod mlperf;
+#[cfg(feature = "stm32l4r5")]
+pub mod mlperf_l4r5;
 pub mod models;
 
 pub use cortex_m_rt;

@@ -4,13 +4,13 @@
 //! ~45) and bit for bit against the host (`src/golden.rs`, checked on the host by
 //! `tests/embedded_golden.rs`).
 //!
-//! `cargo test --release --features stm32l4r5 --test qemu_l4r5_ad` runs this under QEMU and
+//! `cargo test --release --no-default-features --features stm32l4r5` runs this under QEMU and
 //! prints `N passed, N failed`; the exit status is 0 only if every test passed.
 #![no_std]
 #![no_main]
 
 use firmware::golden;
-use firmware::mlperf::*;
+use firmware::mlperf_l4r5::*;
 use firmware::{compare, hprintln, Memo, Outcome};
 
 /// The trained anomaly-detection autoencoder (mlcommons/tiny `ad01.h5`), outputs up to ~45.

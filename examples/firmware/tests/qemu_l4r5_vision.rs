@@ -4,13 +4,13 @@
 //! checked on the host by `tests/embedded_golden.rs`). The autoencoder is in `qemu_l4r5_ad.rs`:
 //! the three models' weights together (2.3 MB) do not fit one 2 MiB part.
 //!
-//! `cargo test --release --features stm32l4r5 --test qemu_l4r5_vision` runs this under QEMU and
+//! `cargo test --release --no-default-features --features stm32l4r5` runs this under QEMU and
 //! prints `N passed, N failed`; the exit status is 0 only if every test passed.
 #![no_std]
 #![no_main]
 
 use firmware::golden;
-use firmware::mlperf::*;
+use firmware::mlperf_l4r5::*;
 use firmware::{compare, hprintln, Memo, Outcome};
 
 /// The trained ResNet-8 (mlcommons/tiny `pretrainedResnet.h5`).

@@ -4,7 +4,7 @@
 #![no_std]
 #![no_main]
 
-use firmware::mlperf::{Ad01Workspace, AD01, AD01_X};
+use firmware::mlperf_l4r5::{Ad01Workspace, AD01, AD01_X};
 
 static X: [f32; 640] = firmware::f32s(AD01_X, 0);
 firmware::bench_main!("ad01", AD01, workspace = Ad01Workspace, &X);

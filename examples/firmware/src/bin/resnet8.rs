@@ -3,7 +3,7 @@
 #![no_std]
 #![no_main]
 
-use firmware::mlperf::{Resnet8Workspace, RESNET8, RESNET8_X};
+use firmware::mlperf_l4r5::{Resnet8Workspace, RESNET8, RESNET8_X};
 
 static X: [f32; 32 * 32 * 3] = firmware::f32s(RESNET8_X, 0);
 firmware::bench_main!("resnet8", RESNET8, workspace = Resnet8Workspace, &X);

@@ -4,7 +4,7 @@
 #![no_std]
 #![no_main]
 
-use firmware::mlperf::{VwwMobileNetWorkspace, VWW, VWW_X};
+use firmware::mlperf_l4r5::{VwwMobileNetWorkspace, VWW, VWW_X};
 
 static X: [f32; 96 * 96 * 3] = firmware::f32s(VWW_X, 0);
 firmware::bench_main!("vww", VWW, workspace = VwwMobileNetWorkspace, &X);
