@@ -2,11 +2,10 @@
 //!
 //! - [`models`]: the models, each built by the compiler in a `static`, so every weight stays in
 //!   flash; `tests/embedded_golden.rs` on the host includes the same file.
-//! - [`golden`]: the hash of the outputs that host and MCU must both produce, bit for bit.
-//! - this file: the test runner, the benchmark markers and the semihosting exit.
-//!
 //! - [`mlperf`]: the MLPerf Tiny reference models, declared from their Keras files (those that
 //!   need more than the STM32F405's memory in `mlperf_l4r5`, with the feature `stm32l4r5`).
+//! - [`golden`]: the hash of the outputs that host and MCU must both produce, bit for bit.
+//! - this file: the test runner, the benchmark markers and the semihosting exit.
 //!
 //! No allocator anywhere: activations live on the stack, in frames whose size the compiler fixes,
 //! or for the MLPerf models in a `static` workspace whose size the compiler fixes.

@@ -1153,6 +1153,29 @@ mod tests {
         y
     }
 
+    /// The portable kernel splits a deep reduction at the same rows on every target (256), so a
+    /// host computes a microcontroller's bits: `(Σ rows 0..256 + Σ rows 256..300) + bias`.
+    #[test]
+    fn portable_chunks_are_the_same_on_every_target() {
+        let x: [f32; 300] = core::array::from_fn(|i| ((i * 37) % 23) as f32 * 0.1 - 1.1);
+        let w: [f32; 300] = core::array::from_fn(|i| ((i * 11) % 19) as f32 * 0.07 - 0.6);
+        let one = AxisGeometry::resolve(1, 1, 1, 1, Padding::Valid).unwrap();
+        let g = ConvGeometry {
+            axes: [one, one, one],
+            cin: 300,
+            filters: 1,
+            groups: 1,
+        };
+        // One filter: the packed kernel is in Keras's order.
+        let mut y = [0.0f32; 1];
+        conv_tiled::<Portable, NR, false>(&g, &x, &w, Some(&[0.5]), false, &mut y);
+        let sum = |rows: core::ops::Range<usize>| rows.fold(0.0f32, |s, k| s + w[k] * x[k]);
+        let chunked = (sum(0..256) + sum(256..300)) + 0.5;
+        // The two orders round differently here, so the test tells them apart.
+        assert_ne!(chunked.to_bits(), (sum(0..300) + 0.5).to_bits());
+        assert_eq!(y[0].to_bits(), chunked.to_bits());
+    }
+
     #[test]
     fn panels_are_a_permutation() {
         for (depth, filters, groups) in [(9, 16, 1), (7, 17, 1), (5, 9, 3), (4, 40, 2), (3, 2, 2)] {
