@@ -52,3 +52,15 @@ pub const SENSOR_OUTPUTS: u32 = 0xe625_d7ce;
 
 /// The streaming model's 6 × 3 outputs, chunk by chunk with carried state.
 pub const STREAM_OUTPUTS: u32 = 0xee86_8795;
+
+/// The MLPerf Tiny keyword spotter's 4 × 12 probabilities on `kws_dscnn.x.bin`, in order.
+pub const KWS_OUTPUTS: u32 = 0x829f_6e5e;
+
+/// The trained ResNet-8's 4 × 10 probabilities on `real_resnet8.x.bin`, in order.
+pub const RESNET8_OUTPUTS: u32 = 0xbfd4_03b7;
+
+/// The visual wake words model's 2 × 2 probabilities on `vww_mobilenet.x.bin`, in order.
+pub const VWW_OUTPUTS: u32 = 0xa94d_1049;
+
+/// The trained autoencoder's 4 × 640 outputs on `real_ad01.x.bin`, in order.
+pub const AD01_OUTPUTS: u32 = 0x6949_9cc4;

@@ -1,4 +1,4 @@
-//! Every model on the MCU: against Keras's outputs (the parity tolerance), and bit for bit against
+//! Every model that fits the STM32F405 (`memory-f405.x`) on the MCU: against Keras's outputs (the parity tolerance), and bit for bit against
 //! the host (`src/golden.rs`, checked on the host by `tests/embedded_golden.rs`).
 //!
 //! `cargo test --release` runs this under QEMU and prints `N passed, N failed`; the exit status is
@@ -7,8 +7,9 @@
 #![no_main]
 
 use firmware::golden;
+use firmware::mlperf::{KwsDsCnnWorkspace, KWS, KWS_KERAS_Y, KWS_X};
 use firmware::models::*;
-use firmware::{compare, f32_at, hprintln, Outcome};
+use firmware::{compare, f32_at, hprintln, Memo, Outcome};
 
 fn sine() -> Outcome {
     compare(|x| SINE.predict(x), SINE_X, SINE_KERAS_Y)
@@ -109,6 +110,24 @@ fn stream_bit_exact_vs_host() -> bool {
     stream().bit_exact(golden::STREAM_OUTPUTS)
 }
 
+/// The MLPerf Tiny keyword spotter, its activations in a `static` workspace (64,000 B).
+fn kws() -> Outcome {
+    static OUTCOME: Memo<Outcome> = Memo::new();
+    OUTCOME.get(|| {
+        let workspace = firmware::static_workspace!(KwsDsCnnWorkspace);
+        compare(|x| KWS.predict_in(x, workspace), KWS_X, KWS_KERAS_Y)
+    })
+}
+
+fn kws_matches_keras() -> bool {
+    let outcome = kws();
+    outcome.matches_keras_scaled() && outcome.same_argmax == outcome.samples
+}
+
+fn kws_bit_exact_vs_host() -> bool {
+    kws().bit_exact(golden::KWS_OUTPUTS)
+}
+
 /// The models are `static`s built at compile time: they must sit in flash, not in RAM.
 fn weights_stay_in_flash() -> bool {
     const RAM: usize = 0x2000_0000;
@@ -118,6 +137,7 @@ fn weights_stay_in_flash() -> bool {
         core::ptr::addr_of!(DIGITS_CNN) as usize,
         core::ptr::addr_of!(SENSOR) as usize,
         core::ptr::addr_of!(STREAM) as usize,
+        core::ptr::addr_of!(KWS) as usize,
     ];
     hprintln!("    model statics at {:08x?}", addresses);
     addresses.iter().all(|&a| a < RAM)
@@ -138,6 +158,8 @@ fn main() -> ! {
         ("sensor_bit_exact_vs_host", sensor_bit_exact_vs_host),
         ("stream_matches_keras", stream_matches_keras),
         ("stream_bit_exact_vs_host", stream_bit_exact_vs_host),
+        ("kws_matches_keras", kws_matches_keras),
+        ("kws_bit_exact_vs_host", kws_bit_exact_vs_host),
     ])
 }
 

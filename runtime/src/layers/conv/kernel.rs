@@ -37,6 +37,12 @@ const NR: usize = 4;
 const KB: usize = 256;
 #[cfg(not(target_arch = "arm"))]
 const KB: usize = 512;
+/// Rows of the reduction per panel on the portable path, on every target (at most [`KB`]): a
+/// reduction deeper than a panel is summed chunk by chunk (each chunk's sum added to the output),
+/// so the chunks must start at the same rows for a host's portable kernel to compute a
+/// microcontroller's bits (3×3×32 = 288 rows, as in ResNet-8, is one chunk at 512 but two at 256).
+const KB_PORTABLE: usize = 256;
+const _: () = assert!(KB_PORTABLE <= KB);
 /// The stride between the positions of a panel: `KB` plus a cache line, so that the `N`
 /// positions' rows do not all fall into the same two L1 sets.
 const KBS: usize = KB + 16;
@@ -153,6 +159,9 @@ trait Micro<const N: usize> {
     /// Whether [`Micro::pair`] runs two full blocks at once.
     const PAIRS: bool = false;
 
+    /// Rows of the reduction per panel (at most [`KB`]).
+    const CHUNK: usize = KB;
+
     /// [`Micro::block`] reading B from the input: row `k` of position `j` is `x[offs[k] + j]`
     /// (`offs.len()` rows). Only where [`conv_rows`] runs.
     #[allow(clippy::too_many_arguments)]
@@ -208,6 +217,8 @@ trait Micro<const N: usize> {
 struct Portable;
 
 impl<const N: usize> Micro<N> for Portable {
+    const CHUNK: usize = KB_PORTABLE;
+
     #[inline(always)]
     fn block<const KM: bool>(
         a: &[f32],
@@ -252,8 +263,9 @@ fn conv_tiled<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
             step(&mut cursor, [ad.out, ah.out, aw.out]);
         }
         for grp in 0..g.groups {
-            for k0 in (0..depth).step_by(KB) {
-                let kb = KB.min(depth - k0);
+            let chunk = <K as Micro<N>>::CHUNK;
+            for k0 in (0..depth).step_by(chunk) {
+                let kb = chunk.min(depth - k0);
                 pack::<N, KM>(g, x, &at, n, grp, k0, kb, panel.as_flattened_mut());
                 let tile = Tile {
                     p0,
@@ -1139,6 +1151,29 @@ mod tests {
             }
         }
         y
+    }
+
+    /// The portable kernel splits a deep reduction at the same rows on every target (256), so a
+    /// host computes a microcontroller's bits: `(Σ rows 0..256 + Σ rows 256..300) + bias`.
+    #[test]
+    fn portable_chunks_are_the_same_on_every_target() {
+        let x: [f32; 300] = core::array::from_fn(|i| ((i * 37) % 23) as f32 * 0.1 - 1.1);
+        let w: [f32; 300] = core::array::from_fn(|i| ((i * 11) % 19) as f32 * 0.07 - 0.6);
+        let one = AxisGeometry::resolve(1, 1, 1, 1, Padding::Valid).unwrap();
+        let g = ConvGeometry {
+            axes: [one, one, one],
+            cin: 300,
+            filters: 1,
+            groups: 1,
+        };
+        // One filter: the packed kernel is in Keras's order.
+        let mut y = [0.0f32; 1];
+        conv_tiled::<Portable, NR, false>(&g, &x, &w, Some(&[0.5]), false, &mut y);
+        let sum = |rows: core::ops::Range<usize>| rows.fold(0.0f32, |s, k| s + w[k] * x[k]);
+        let chunked = (sum(0..256) + sum(256..300)) + 0.5;
+        // The two orders round differently here, so the test tells them apart.
+        assert_ne!(chunked.to_bits(), (sum(0..300) + 0.5).to_bits());
+        assert_eq!(y[0].to_bits(), chunked.to_bits());
     }
 
     #[test]
