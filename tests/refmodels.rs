@@ -197,10 +197,15 @@ macro_rules! refmodel {
                 same_outputs(&net, &*loaded, $name);
                 worst_error(&net, $name)
             });
+            // The model value is what a `static` puts in flash: the weights, plus what layers
+            // keep beside them (BatchNormalization's folded factors `a`, `b`).
             println!(
-                "{}: {} params, {} activation bytes, worst error {worst:.2e}",
+                "{}: {} params ({} bytes of f32 weights), model {} bytes, {} activation bytes, \
+                 worst error {worst:.2e}",
                 $name,
                 $net::PARAMS,
+                $net::PARAMS * 4,
+                std::mem::size_of::<$net>(),
                 <$net as Planned>::ACTIVATION_BYTES
             );
             assert!(
