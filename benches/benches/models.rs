@@ -1,4 +1,4 @@
-//! Single-thread speed of M1–M6 against tract, measured side by side in one process.
+//! Single-thread speed of M1–M10 against tract, measured side by side in one process.
 //!
 //! ```sh
 //! cd benches && taskset -c 1 cargo bench            # every model, batch 1 and 64
@@ -143,7 +143,7 @@ struct Row {
     flops: f64,
 }
 
-fn bench_model<M>(name: &'static str, model: M, rows: &mut Vec<Row>)
+fn bench_model<M>(name: &'static str, model: &M, rows: &mut Vec<Row>)
 where
     M: Model + Sync,
     M::InputElem: From4,
@@ -169,13 +169,13 @@ where
             }
             flat
         };
-        let err = max_error(&flat(&outputs), &want);
+        let err = model_error(name, &flat(&outputs), &want, M::OUTPUT_LEN);
         assert!(
             err <= 1e-5,
             "{name} batch {batch}: predict differs from Keras by {err}"
         );
         model.predict_batch(&inputs, &mut outputs);
-        let err_batch = max_error(&flat(&outputs), &want);
+        let err_batch = model_error(name, &flat(&outputs), &want, M::OUTPUT_LEN);
         assert!(
             err_batch <= 1e-5,
             "{name} batch {batch}: predict_batch differs from Keras by {err_batch}"
@@ -185,7 +185,12 @@ where
         shape.extend_from_slice(M::INPUT_SHAPE);
         let mut state = tract_plan(name, &shape, ids);
         let tin = tract_input(name, batch, &shape, ids);
-        let terr = max_error(&tract_output(&tract_run(&mut state, &tin)), &want);
+        let terr = model_error(
+            name,
+            &tract_output(&tract_run(&mut state, &tin)),
+            &want,
+            M::OUTPUT_LEN,
+        );
         assert!(
             terr <= 1e-4,
             "{name} batch {batch}: tract differs from Keras by {terr}"
@@ -195,7 +200,6 @@ where
              {err_batch:.1e}, tract {terr:.1e}"
         );
 
-        let model = &model;
         let mut engines = if batch == 1 {
             let x = &inputs[0];
             vec![
@@ -291,24 +295,25 @@ fn main() {
         .collect();
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     let mut rows = Vec::new();
-    if wanted("m1_mlp") {
-        bench_model("m1_mlp", load::<M1Mlp>("m1_mlp"), &mut rows);
+    macro_rules! bench {
+        ($($name:literal: $ty:ty),* $(,)?) => {$(
+            if wanted($name) {
+                bench_model($name, &*load::<$ty>($name), &mut rows);
+            }
+        )*};
     }
-    if wanted("m2_cnn") {
-        bench_model("m2_cnn", load::<M2Cnn>("m2_cnn"), &mut rows);
-    }
-    if wanted("m3_lstm") {
-        bench_model("m3_lstm", load::<M3Lstm>("m3_lstm"), &mut rows);
-    }
-    if wanted("m4_gru") {
-        bench_model("m4_gru", load::<M4Gru>("m4_gru"), &mut rows);
-    }
-    if wanted("m5_conv1d") {
-        bench_model("m5_conv1d", load::<M5Conv1d>("m5_conv1d"), &mut rows);
-    }
-    if wanted("m6_conv3d") {
-        bench_model("m6_conv3d", load::<M6Conv3d>("m6_conv3d"), &mut rows);
-    }
+    bench!(
+        "m1_mlp": M1Mlp,
+        "m2_cnn": M2Cnn,
+        "m3_lstm": M3Lstm,
+        "m4_gru": M4Gru,
+        "m5_conv1d": M5Conv1d,
+        "m6_conv3d": M6Conv3d,
+        "m7_resnet8": M7Resnet8,
+        "m8_mbv2": M8Mbv2,
+        "m9_dscnn": M9Dscnn,
+        "m10_ad": M10Ad,
+    );
     println!();
     println!("| model | batch | static-keras µs/sample | tract µs/sample | ratio | GFLOP/s |");
     println!("|---|--:|--:|--:|--:|--:|");

@@ -66,6 +66,10 @@ fn main() {
         "m4_gru" => run::<M4Gru>(name, batch, seconds),
         "m5_conv1d" => run::<M5Conv1d>(name, batch, seconds),
         "m6_conv3d" => run::<M6Conv3d>(name, batch, seconds),
-        _ => panic!("unknown model {name}: m1_mlp … m6_conv3d"),
+        "m7_resnet8" => run::<M7Resnet8>(name, batch, seconds),
+        "m8_mbv2" => run::<M8Mbv2>(name, batch, seconds),
+        "m9_dscnn" => run::<M9Dscnn>(name, batch, seconds),
+        "m10_ad" => run::<M10Ad>(name, batch, seconds),
+        _ => panic!("unknown model {name}: m1_mlp … m10_ad"),
     }
 }
