@@ -3,6 +3,8 @@
 //! - [`models`]: the models, each built by the compiler in a `static`, so every weight stays in
 //!   flash; `tests/embedded_golden.rs` on the host includes the same file.
 //! - [`golden`]: the hash of the outputs that host and MCU must both produce, bit for bit.
+//! - [`tune`]: on-device fine-tuning, frozen feature layers in flash and a head training in RAM;
+//!   `tests/embedded_train_golden.rs` on the host includes the same file.
 //! - this file: the test runner, the benchmark markers and the semihosting exit.
 //!
 //! No allocator anywhere: activations live on the stack, in frames whose size the compiler fixes.
@@ -19,6 +21,7 @@ pub use static_keras::Tensor;
 
 pub mod golden;
 pub mod models;
+pub mod tune;
 
 pub use cortex_m_rt;
 
