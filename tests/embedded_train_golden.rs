@@ -247,3 +247,46 @@ fn split_trains_as_one_model_with_frozen_layers() {
     );
     assert_eq!(whole[frozen..], keras_values(&split.head)[..]);
 }
+
+/// Bad buffers and data give errors, not panics.
+#[test]
+fn bad_buffers_are_errors() {
+    let mut head = SENSOR_HEAD;
+    let mut grads = Box::new(SensorHead::zero_grads());
+    let mut slots = vec![0.0; SensorHead::TRAINABLE_PARAMS];
+    let mut workspace = vec![0.0; SENSOR_WORKSPACE];
+    let mut run = |slots: &mut [f32], workspace: &mut [f32], samples: usize| {
+        fine_tune::<_, SENSOR_BATCH>(
+            &mut head,
+            &mut grads,
+            slots,
+            workspace,
+            SENSOR_SGD,
+            samples,
+            1,
+            sensor_tune_sample,
+            |_, _| {},
+        )
+    };
+    let (all, short) = (slots.len(), SENSOR_WORKSPACE - 1);
+    assert_eq!(
+        run(&mut slots, &mut workspace[..short], SENSOR_TUNE),
+        Err(TuneError::Workspace {
+            need: SENSOR_WORKSPACE,
+            have: short
+        })
+    );
+    assert_eq!(
+        run(&mut slots[..all - 1], &mut workspace, SENSOR_TUNE),
+        Err(TuneError::Slots {
+            need: all,
+            have: all - 1
+        })
+    );
+    assert_eq!(
+        run(&mut slots, &mut workspace, 0),
+        Err(TuneError::NoSamples)
+    );
+    assert!(!loss_fell(&[1.0], 2));
+    assert!(!loss_fell(&[], 0));
+}

@@ -51,6 +51,15 @@ pub enum TuneError {
         /// Words the buffer holds.
         have: usize,
     },
+    /// The optimizer slots are not `slots_per_param() × TRAINABLE_PARAMS` values.
+    Slots {
+        /// Values the optimizer needs.
+        need: usize,
+        /// Values given.
+        have: usize,
+    },
+    /// No samples to train on.
+    NoSamples,
     /// A label the loss rejected (a class id out of range).
     Batch(BatchError),
 }
@@ -61,6 +70,8 @@ impl TuneError {
     pub fn what(&self) -> (&'static str, usize, usize) {
         match *self {
             Self::Workspace { need, have } => ("workspace words: need, have", need, have),
+            Self::Slots { need, have } => ("optimizer slots: need, have", need, have),
+            Self::NoSamples => ("no samples to train on", 0, 0),
             Self::Batch(_) => ("a label the loss rejects", 0, 0),
         }
     }
@@ -107,6 +118,16 @@ pub fn fine_tune<H: Trainable, const B: usize>(
             have: workspace.len(),
         });
     }
+    let need = optimizer.slots_per_param() * H::TRAINABLE_PARAMS;
+    if slots.len() != need {
+        return Err(TuneError::Slots {
+            need,
+            have: slots.len(),
+        });
+    }
+    if samples == 0 {
+        return Err(TuneError::NoSamples);
+    }
     let mut trainer = Trainer::with_buffers(
         head,
         optimizer,
@@ -146,8 +167,11 @@ pub fn correct<H: Model<Output = Tensor<F, 1>>, const F: usize>(
 }
 
 /// The mean loss of the first and of the last `per_epoch` steps (one pass over the
-/// fine-tuning set each).
+/// fine-tuning set each); NaN when there are fewer than `per_epoch` losses, or none.
 pub fn first_and_last_epoch(losses: &[f32], per_epoch: usize) -> (f32, f32) {
+    if per_epoch == 0 || losses.len() < per_epoch {
+        return (f32::NAN, f32::NAN);
+    }
     let mean = |l: &[f32]| l.iter().sum::<f32>() / l.len() as f32;
     (
         mean(&losses[..per_epoch]),
