@@ -5,6 +5,8 @@
 //! - [`mlperf`]: the MLPerf Tiny reference models, declared from their Keras files (those that
 //!   need more than the STM32F405's memory in `mlperf_l4r5`, with the feature `stm32l4r5`).
 //! - [`golden`]: the hash of the outputs that host and MCU must both produce, bit for bit.
+//! - [`tune`]: on-device fine-tuning, frozen feature layers in flash and a head training in RAM;
+//!   `tests/embedded_train_golden.rs` on the host includes the same file.
 //! - this file: the test runner, the benchmark markers and the semihosting exit.
 //!
 //! No allocator anywhere: activations live on the stack, in frames whose size the compiler fixes,
@@ -26,6 +28,7 @@ pub mod mlperf;
 #[cfg(feature = "stm32l4r5")]
 pub mod mlperf_l4r5;
 pub mod models;
+pub mod tune;
 
 pub use cortex_m_rt;
 
