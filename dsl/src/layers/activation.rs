@@ -62,6 +62,24 @@ impl Act {
         }
     }
 
+    /// The training view of a layer of type `field_ty` with this activation fused (see
+    /// `LayerSpec::train_adapter`): for glu, the layer (run linear) then glu.
+    pub fn train_adapter(
+        self,
+        field_ty: &TokenStream,
+        before: &[usize],
+        after: &[usize],
+    ) -> Option<TokenStream> {
+        match self {
+            Act::Fn(_) => None,
+            Act::Glu => {
+                let rt = rt();
+                let (fin, fout) = (lit(dims(before).0), lit(dims(after).0));
+                Some(quote!(#rt::train::ThenGlu<#field_ty, #fin, #fout>))
+            }
+        }
+    }
+
     /// Wraps `y` (an expression of the pre-activation tensor) with the glu step if needed.
     pub fn finish(self, y: TokenStream, before: &[usize], after: &[usize]) -> TokenStream {
         match self {
