@@ -375,7 +375,8 @@ impl LayerSpec for Conv {
         input: &[usize],
         output: &[usize],
     ) -> Option<TokenStream> {
-        self.activation.train_adapter(ty, &self.conv_output(input), output)
+        self.activation
+            .train_adapter(ty, &self.conv_output(input), output)
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {

@@ -234,7 +234,8 @@ impl LayerSpec for ConvTranspose {
         input: &[usize],
         output: &[usize],
     ) -> Option<TokenStream> {
-        self.activation.train_adapter(ty, &self.raw_output(input), output)
+        self.activation
+            .train_adapter(ty, &self.raw_output(input), output)
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {

@@ -254,7 +254,8 @@ impl LayerSpec for Depthwise {
         input: &[usize],
         output: &[usize],
     ) -> Option<TokenStream> {
-        self.activation.train_adapter(ty, &self.raw_output(input), output)
+        self.activation
+            .train_adapter(ty, &self.raw_output(input), output)
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {

@@ -150,13 +150,17 @@ mod tests {
         let x = Tensor::<3, 2>::from_slice(&[0.5, -1.0, 2.0, 0.1, 0.2, -0.3]);
         let want = Glu::<4, 2>.forward(&dense.forward(&x));
         let mut y = Tensor::<2, 2>::zeros();
-        let mut cache: GluCache<4, 2, <Dense<3, 4> as Train<Tensor<3, 2>>>::Cache> =
-            GluCache {
-                z: Tensor::zeros(),
-                dz: Tensor::zeros(),
-                inner: Tensor::zeros(),
-            };
-        ThenGlu::<_, 4, 2>::from_ref(&dense).forward_train(&x, &mut y, &mut cache, &mut TrainCtx::new(0));
+        let mut cache: GluCache<4, 2, <Dense<3, 4> as Train<Tensor<3, 2>>>::Cache> = GluCache {
+            z: Tensor::zeros(),
+            dz: Tensor::zeros(),
+            inner: Tensor::zeros(),
+        };
+        ThenGlu::<_, 4, 2>::from_ref(&dense).forward_train(
+            &x,
+            &mut y,
+            &mut cache,
+            &mut TrainCtx::new(0),
+        );
         assert_eq!(y, want);
         assert_eq!(ThenGlu::<_, 4, 2>::from_ref(&dense).forward(&x), want);
     }

@@ -17,8 +17,8 @@
 //!    the layers' internal layouts do not matter);
 //! 4. layers with state updated by training (BatchNormalization's moving statistics) update it.
 
-pub mod init;
 mod glu;
+pub mod init;
 mod rng;
 pub mod trainer;
 
@@ -259,6 +259,58 @@ macro_rules! no_params {
     };
 }
 pub(crate) use no_params;
+
+/// Implements [`Train`] for a layer without variables whose training forward pass is its
+/// inference pass and keeps nothing: `Cache = ()`, `forward_train` is [`Layer::forward_into`];
+/// only `backward` is written, given the names of the input, the output, the output's gradient
+/// and the `Option<&mut In>` the input's gradient is added into.
+///
+/// ```ignore
+/// stateless_train! {
+///     /// Doc of the impl.
+///     impl[const F: usize, const P: usize] Train<Tensor<F, P>> for Identity;
+///     fn backward(&self, _x, _y, dy, dx) {
+///         if let Some(dx) = dx {
+///             add_into(dx.as_mut_slice(), dy.as_slice());
+///         }
+///     }
+/// }
+/// ```
+macro_rules! stateless_train {
+    (
+        $(#[$attr:meta])*
+        impl[$($g:tt)*] Train<$in:ty> for $ty:ty;
+        $(#[$battr:meta])*
+        fn backward(&$s:ident, $x:pat_param, $y:pat_param, $dy:pat_param, $dx:ident) $body:block
+    ) => {
+        $(#[$attr])*
+        impl<$($g)*> $crate::train::Train<$in> for $ty {
+            type Cache = ();
+
+            fn forward_train(
+                &self,
+                x: &$in,
+                y: &mut <Self as $crate::Layer<$in>>::Output,
+                _: &mut (),
+                _: &mut $crate::train::TrainCtx,
+            ) {
+                $crate::Layer::forward_into(self, x, y);
+            }
+
+            $(#[$battr])*
+            fn backward(
+                &$s,
+                $x: &$in,
+                $y: &<Self as $crate::Layer<$in>>::Output,
+                _: &mut (),
+                $dy: &<Self as $crate::Layer<$in>>::Output,
+                $dx: ::core::option::Option<&mut $in>,
+                _: ::core::option::Option<&mut Self>,
+            ) $body
+        }
+    };
+}
+pub(crate) use stateless_train;
 
 /// Adds `src` into `dst`, element by element (gradients that pass through unchanged).
 pub fn add_into(dst: &mut [f32], src: &[f32]) {

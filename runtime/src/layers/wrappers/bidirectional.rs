@@ -908,7 +908,11 @@ impl<F: Params, B: Params, M> Params for Bidirectional<F, B, M> {
     }
 }
 
-/// Keras's initializers of the two wrapped layers, the forward one first.
+/// Keras's initializers of the two wrapped layers, the forward one first: the forward layer
+/// takes the unprefixed `overrides`, the backward layer those prefixed
+/// [`BACKWARD_LAYER`](crate::train::init::BACKWARD_LAYER) (at most 16; `keras_model!` gives it
+/// the forward layer's declared ones when no `backward_layer` is declared, as Keras copies the
+/// layer).
 impl<F, B, M> crate::train::Init for Bidirectional<F, B, M>
 where
     F: crate::train::Init,
@@ -920,8 +924,19 @@ where
         rng: &mut crate::train::Rng,
         overrides: &[(&str, crate::train::init::Initializer)],
     ) {
+        use crate::train::init::{Initializer, BACKWARD_LAYER};
         self.forward_layer.init_with(rng, overrides);
-        self.backward_layer.init_with(rng, overrides);
+        let mut backward = [("", Initializer::Constant(0.0)); 16];
+        let mut n = 0;
+        for &(name, init) in overrides {
+            if let Some(name) = name.strip_prefix(BACKWARD_LAYER) {
+                if n < backward.len() {
+                    backward[n] = (name, init);
+                    n += 1;
+                }
+            }
+        }
+        self.backward_layer.init_with(rng, &backward[..n]);
     }
 }
 

@@ -280,8 +280,13 @@ where
             return;
         }
         for t in 0..STEPS {
-            self.layer
-                .forward_train_strided(xs, ys, caches, (start * STEPS + t, stride * STEPS), ctx);
+            self.layer.forward_train_strided(
+                xs,
+                ys,
+                caches,
+                (start * STEPS + t, stride * STEPS),
+                ctx,
+            );
         }
     }
 
@@ -344,6 +349,12 @@ impl<L: Params, const STEPS: usize, const SLICE: usize, const OUT: usize> Params
 
     fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
         self.layer.trainable_mut(f);
+    }
+
+    /// The wrapped layer's derived values follow its variables (BatchNormalization's fused
+    /// inference factors).
+    fn after_update(&mut self) {
+        self.layer.after_update();
     }
 }
 
