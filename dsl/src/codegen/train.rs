@@ -507,3 +507,49 @@ pub fn trainable(plan: &Plan) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The code `keras_model!` generates for `body`, as text.
+    fn expanded(body: &str) -> String {
+        crate::expand(body.parse().expect("tokens")).to_string()
+    }
+
+    /// Whether the model gets a training step (otherwise `compile` is a compile error whose
+    /// message the text holds).
+    fn trains(body: &str) -> bool {
+        let code = expanded(body);
+        assert!(!code.contains("compile_error"), "{code}");
+        !code.contains("cannot be trained")
+    }
+
+    #[test]
+    fn the_last_training_paths_are_there() {
+        assert!(trains(
+            "struct Net { input_shape: (6,), layers: [Dense(8, activation = \"glu\")], }"
+        ));
+        assert!(trains(
+            "struct Net { input_shape: (5, 5, 2), layers: [Conv2D(4, 3, activation = \"glu\"), SeparableConv2D(4, 2, activation = \"glu\"), Conv2DTranspose(4, 2, activation = \"glu\"), DepthwiseConv2D(2, activation = \"glu\")], }"
+        ));
+        assert!(trains(
+            "struct Net { input_shape: (4, 2, 3), layers: [TimeDistributed(BatchNormalization()), TimeDistributed(TimeDistributed(BatchNormalization()))], }"
+        ));
+        assert!(trains(
+            "struct Net { x = Input(shape = (5, 3)); f, b = Bidirectional(LSTM(2, return_sequences = True), merge_mode = None)(x); model = Model(x, Add()([f, b])); }"
+        ));
+    }
+
+    #[test]
+    fn what_cannot_train_says_why() {
+        let code = expanded(
+            "struct Net { input_shape: (3, 4), layers: [TimeDistributed(Dense(4, activation = \"glu\"))], }",
+        );
+        assert!(code.contains("cannot be trained"), "{code}");
+        assert!(code.contains("has no training path yet"), "{code}");
+        let code = expanded(
+            "struct Net { x = Input(shape = (5, 3)); h = Masking()(x); f, b = Bidirectional(GRU(2, return_sequences = True), merge_mode = None)(h); model = Model(x, Add()([f, b])); }",
+        );
+        assert!(code.contains("cannot be trained"), "{code}");
+        assert!(code.contains("reads its input's mask"), "{code}");
+    }
+}
