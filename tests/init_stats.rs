@@ -67,6 +67,33 @@ keras_model! {
     }
 }
 
+keras_model! {
+    /// Initializers declared on wrapped layers (the backward layer of a Bidirectional copies the
+    /// forward layer's unless it is given), and LSTM's `unit_forget_bias = False`.
+    struct Wrappers {
+        input_shape: (5, 8),
+        layers: [
+            Bidirectional(
+                LSTM(16, return_sequences = True, kernel_initializer = "he_normal",
+                     unit_forget_bias = False, bias_initializer = "random_normal"),
+                name = "bi",
+            ),
+            Bidirectional(
+                LSTM(8, return_sequences = True),
+                backward_layer = LSTM(8, return_sequences = True, go_backwards = True,
+                                      kernel_initializer = "lecun_uniform",
+                                      bias_initializer = "random_normal"),
+                name = "bi_given",
+            ),
+            TimeDistributed(
+                Dense(12, kernel_initializer = "he_uniform", bias_initializer = "ones"),
+                name = "td",
+            ),
+            LSTM(6, unit_forget_bias = False, name = "lstm"),
+        ],
+    }
+}
+
 const SEEDS: u64 = 16;
 
 /// (model, layer, variable, stat) → (Keras's mean, Keras's std across seeds).
@@ -86,7 +113,16 @@ fn keras_stats() -> HashMap<(String, String, String, String), (f64, f64)> {
 fn our_stats<M: Model>(net: &M) -> Vec<(String, String, String, f64)> {
     let mut out = Vec::new();
     net.visit_layers(&mut |info, layer: &dyn Weights| {
+        // A Bidirectional has each name twice (forward, then backward layer): the second is
+        // `name#1`, as tools/gen_init_stats.py names it.
+        let mut seen: HashMap<&str, usize> = HashMap::new();
         for (index, variable) in layer.variables().iter().enumerate() {
+            let k = seen.entry(variable.name).or_default();
+            let key = match *k {
+                0 => variable.name.to_string(),
+                k => format!("{}#{k}", variable.name),
+            };
+            *k += 1;
             let mut w = Vec::new();
             layer.store_variable(index, &mut |v| w.push(f64::from(v)));
             let n = w.len() as f64;
@@ -94,7 +130,7 @@ fn our_stats<M: Model>(net: &M) -> Vec<(String, String, String, f64)> {
             let var = w.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
             let maxabs = w.iter().fold(0.0f64, |m, v| m.max(v.abs()));
             let mut push = |stat: &str, value: f64| {
-                out.push((info.name.into(), variable.name.into(), stat.into(), value))
+                out.push((info.name.into(), key.clone(), stat.into(), value))
             };
             push("mean", mean);
             push("var", var);
@@ -203,6 +239,11 @@ fn embedding_and_conv1d() {
 #[test]
 fn named_initializers() {
     check("named", Named::init);
+}
+
+#[test]
+fn wrapped_initializers_and_unit_forget_bias() {
+    check("wrappers", Wrappers::init);
 }
 
 #[test]

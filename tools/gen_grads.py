@@ -900,6 +900,131 @@ def misc_cases():
     return cases
 
 
+def rest_cases():
+    """The training paths added last: the fused `glu` activation of Dense and the convolutions,
+    TimeDistributed(BatchNormalization()) (each step normalized over the batch on its own, the
+    moving statistics updated once per step), Bidirectional(..., merge_mode=None) with both
+    outputs feeding later layers."""
+    C = Case
+    return [
+        # --- glu fused into a layer: the layer runs linear, then glu halves the last axis.
+        # Keras's symbolic shapes ignore the halving (a layer with weights after glu would be
+        # built for the wrong size), so the glu layer is the output, or only weightless layers
+        # follow it.
+        C("glu_dense", """
+            x = Input(shape=(6,));
+            model = Model(x, Dense(8, activation="glu")(x))"""),
+        C("glu_dense_out", """
+            x = Input(shape=(5,));
+            h = Dense(6, activation="tanh")(x);
+            model = Model(x, Dense(4, activation="glu", use_bias=False)(h))"""),
+        C("glu_dense_sequence_cce", """
+            x = Input(shape=(4, 5));
+            h = Dense(6, activation="relu")(x);
+            model = Model(x, Softmax()(Dense(6, activation="glu")(h)))""",
+          loss="cce", targets="probs"),
+        C("glu_conv1d", """
+            x = Input(shape=(7, 3));
+            h = Conv1D(6, 3, padding="same", activation="glu")(Conv1D(4, 2)(x));
+            model = Model(x, GlobalAveragePooling1D()(h))"""),
+        C("glu_conv2d_strided", """
+            x = Input(shape=(6, 6, 2));
+            model = Model(x, Conv2D(4, 3, strides=2, activation="glu")(x))"""),
+        C("glu_conv3d", """
+            x = Input(shape=(4, 4, 3, 2));
+            model = Model(x, Conv3D(4, 2, activation="glu")(x))"""),
+        C("glu_depthwise2d", """
+            x = Input(shape=(5, 5, 2));
+            h = DepthwiseConv2D(3, depth_multiplier=2, activation="glu")(Dense(3)(x));
+            model = Model(x, GlobalMaxPooling2D()(h))"""),
+        C("glu_depthwise1d", """
+            x = Input(shape=(6, 3));
+            model = Model(x, DepthwiseConv1D(2, depth_multiplier=2, activation="glu")(x))"""),
+        C("glu_separable2d", """
+            x = Input(shape=(5, 5, 3));
+            model = Model(x, SeparableConv2D(4, 2, depth_multiplier=2, activation="glu")(x))"""),
+        C("glu_separable1d", """
+            x = Input(shape=(6, 2));
+            h = SeparableConv1D(6, 3, padding="same", activation="glu")(Dense(3)(x));
+            model = Model(x, Flatten()(h))"""),
+        C("glu_conv2d_transpose", """
+            x = Input(shape=(3, 3, 2));
+            model = Model(x, Conv2DTranspose(4, 2, strides=2, activation="glu")(x))"""),
+        C("glu_conv1d_transpose", """
+            x = Input(shape=(4, 3));
+            h = Conv1DTranspose(6, 3, activation="glu")(Dense(4)(x));
+            model = Model(x, h)""", loss="huber"),
+        C("glu_frozen", """
+            x = Input(shape=(6,));
+            h = Dense(5, activation="tanh")(x);
+            model = Model(x, Dense(8, activation="glu", trainable=False)(h))"""),
+        # --- TimeDistributed(BatchNormalization()): each step's own batch statistics.
+        C("td_bn", """
+            x = Input(shape=(4, 3));
+            h = TimeDistributed(Dense(5))(x);
+            h = TimeDistributed(BatchNormalization(momentum=0.9))(h);
+            model = Model(x, Dense(2)(Flatten()(h)))"""),
+        C("td_bn_first", """
+            x = Input(shape=(3, 4));
+            h = TimeDistributed(BatchNormalization(momentum=0.5, center=False))(x);
+            model = Model(x, TimeDistributed(Dense(2, activation="tanh"))(h))"""),
+        C("td_bn_image", """
+            x = Input(shape=(3, 4, 4, 2));
+            h = TimeDistributed(Conv2D(3, 3, activation="relu"))(x);
+            h = TimeDistributed(BatchNormalization(scale=False))(h);
+            h = TimeDistributed(Flatten())(h);
+            model = Model(x, Dense(2)(Flatten()(h)))""", batch=4),
+        C("td_bn_nested", """
+            x = Input(shape=(2, 3, 4));
+            h = TimeDistributed(TimeDistributed(Dense(3)))(x);
+            h = TimeDistributed(TimeDistributed(BatchNormalization(epsilon=0.01)))(h);
+            model = Model(x, Dense(2)(Flatten()(h)))"""),
+        C("td_bn_frozen", """
+            x = Input(shape=(4, 3));
+            h = TimeDistributed(Dense(5))(x);
+            h = TimeDistributed(BatchNormalization(trainable=False))(h);
+            model = Model(x, Dense(2)(Flatten()(h)))"""),
+        C("td_bn_batch_of_one", """
+            x = Input(shape=(4, 3));
+            h = TimeDistributed(BatchNormalization())(TimeDistributed(Dense(4))(x));
+            model = Model(x, Dense(2)(Flatten()(h)))""", batch=1),
+    ] + BIDIRECTIONAL_NONE
+
+
+# Bidirectional(..., merge_mode=None): its two outputs feed later layers.
+BIDIRECTIONAL_NONE = [
+    Case("bi_none_lstm_seq", """
+        x = Input(shape=(5, 3));
+        f, b = Bidirectional(LSTM(4, return_sequences=True), merge_mode=None)(x);
+        h = Concatenate()([Dense(2)(f), b]);
+        model = Model(x, Dense(2)(Flatten()(h)))"""),
+    Case("bi_none_gru_last", """
+        x = Input(shape=(6, 2));
+        f, b = Bidirectional(GRU(3), merge_mode=None)(x);
+        model = Model(x, Dense(2, activation="tanh")(Multiply()([f, b])))"""),
+    Case("bi_none_simple_only_backward", """
+        x = Input(shape=(4, 3));
+        _f, b = Bidirectional(SimpleRNN(3, return_sequences=True), merge_mode=None)(x);
+        model = Model(x, GRU(2)(b))"""),
+    Case("bi_none_gru_v1_rnn_after", """
+        x = Input(shape=(5, 2));
+        f, b = Bidirectional(GRU(3, reset_after=False, return_sequences=True),
+                             merge_mode=None)(x);
+        model = Model(x, Subtract()([LSTM(2)(f), SimpleRNN(2)(b)]))"""),
+    Case("bi_none_lstm_states", """
+        x = Input(shape=(5, 3));
+        f, b, fh, fc, bh, bc = Bidirectional(LSTM(3, return_sequences=True, return_state=True),
+                                             merge_mode=None)(x);
+        h = Concatenate()([GlobalAveragePooling1D()(Add()([f, b])), fh, fc, bh, bc]);
+        model = Model(x, Dense(2)(h))"""),
+    Case("bi_none_given_backward", """
+        x = Input(shape=(5, 3));
+        f, b = Bidirectional(LSTM(3, return_sequences=True), merge_mode=None,
+                             backward_layer=GRU(3, return_sequences=True, go_backwards=True))(x);
+        model = Model(x, Concatenate()([Dense(2)(f), Dense(2)(b)]))"""),
+]
+
+
 import gen_wrappers  # noqa: E402  (tools/gen_wrappers.py)
 
 
@@ -909,10 +1034,11 @@ SUITES = {
     "grads_conv": conv_cases,
     "grads_misc": misc_cases,
     "grads_wrappers": lambda: gen_wrappers.grads_cases(Case),
+    "grads_rest": rest_cases,
 }
 # Suites whose fixtures also hold the weights after the step (BatchNormalization's moving
 # statistics), checked after `train_batch`.
-AFTER = {"grads_misc"}
+AFTER = {"grads_misc", "grads_rest"}
 
 
 def main(argv):

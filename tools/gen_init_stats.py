@@ -89,6 +89,32 @@ def named():
     )
 
 
+def wrappers():
+    """Initializers declared on wrapped layers, and LSTM's `unit_forget_bias=False`."""
+    return keras.Sequential(
+        [
+            keras.Input((5, 8)),
+            layers.Bidirectional(
+                layers.LSTM(16, return_sequences=True, kernel_initializer="he_normal",
+                            unit_forget_bias=False, bias_initializer="random_normal"),
+                name="bi",
+            ),
+            layers.Bidirectional(
+                layers.LSTM(8, return_sequences=True),
+                backward_layer=layers.LSTM(8, return_sequences=True, go_backwards=True,
+                                           kernel_initializer="lecun_uniform",
+                                           bias_initializer="random_normal"),
+                name="bi_given",
+            ),
+            layers.TimeDistributed(
+                layers.Dense(12, kernel_initializer="he_uniform", bias_initializer="ones"),
+                name="td",
+            ),
+            layers.LSTM(6, unit_forget_bias=False, name="lstm"),
+        ]
+    )
+
+
 def stats(name, w):
     w = np.asarray(w, dtype=np.float64)
     out = {
@@ -106,15 +132,22 @@ def stats(name, w):
 
 def main():
     lines = []
-    for model_name, build in [("recurrent", recurrent), ("spatial", spatial), ("tokens", tokens), ("named", named)]:
+    for model_name, build in [("recurrent", recurrent), ("spatial", spatial), ("tokens", tokens), ("named", named),
+                              ("wrappers", wrappers)]:
         per = {}
         for seed in range(SEEDS):
             keras.utils.set_random_seed(seed)
             model = build()
             for layer in model.layers:
+                seen = {}
                 for v in layer.weights:
+                    # A Bidirectional has each name twice (forward, then backward layer): the
+                    # second is `name#1`.
+                    k = seen.get(v.name, 0)
+                    seen[v.name] = k + 1
+                    key = v.name if k == 0 else f"{v.name}#{k}"
                     for stat, value in stats(v.name, v.numpy()).items():
-                        per.setdefault((layer.name, v.name, stat), []).append(value)
+                        per.setdefault((layer.name, key, stat), []).append(value)
         for (layer, var, stat), values in per.items():
             values = np.array(values)
             lines.append(

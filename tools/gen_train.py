@@ -287,6 +287,29 @@ def fit_cases():
                         "restore_best_weights=True, start_from_epoch=1)",
                         "EarlyStopping { monitor: \"val_accuracy\", patience: 2, baseline: Some(0.9), "
                         "restore_best_weights: true, start_from_epoch: 1, ..Default::default() }")]),
+        # The training paths added last: TimeDistributed(BatchNormalization()) (each step's
+        # statistics, the moving ones updated per step) under a fused glu (no bias before the
+        # normalization: its gradient is rounding noise there, which Adam scales up to full
+        # steps in both implementations alike); Bidirectional with
+        # merge_mode=None; a convolution with a fused glu.
+        Fit("td_batchnorm_glu", """
+            x = Input(shape=(4, 3));
+            h = TimeDistributed(Dense(4, use_bias=False))(x);
+            h = TimeDistributed(BatchNormalization(momentum=0.8))(h);
+            model = Model(x, Dense(6, activation="glu")(h))""", mse, adam, "normal",
+            metrics=["mae"], epochs=2),
+        Fit("bidirectional_none", """
+            x = Input(shape=(5, 3));
+            f, b = Bidirectional(LSTM(4, return_sequences=True), merge_mode=None)(x);
+            h = Concatenate()([f, Dense(4)(b)]);
+            model = Model(x, Dense(3, activation="softmax")(Flatten()(h)))""", cce, adam,
+            "onehot", metrics=["accuracy"], epochs=2, validation_split=0.3),
+        Fit("conv_glu", """
+            x = Input(shape=(5, 5, 2));
+            h = Conv2D(6, 3, activation="glu")(x);
+            model = Model(x, GlobalAveragePooling2D()(h))""", mse,
+            ("O.RMSprop(learning_rate=0.01)", "RmsProp { learning_rate: 0.01, ..Default::default() }"),
+            "normal", epochs=2),
         Fit("schedule_and_clipping", MLP.format(units=3, act="softmax"), cce,
             ("O.AdamW(weight_decay=0.1, global_clipnorm=0.5, learning_rate="
              "keras.optimizers.schedules.ExponentialDecay(0.05, decay_steps=2, decay_rate=0.7))",
@@ -319,7 +342,8 @@ def run_fit(case, out_dir):
     model = build(case.text)
     randomise(model, rng)
     in_shape = tuple(model.inputs[0].shape[1:])
-    out_shape = tuple(model.outputs[0].shape[1:])
+    # The real output shape (Keras's symbolic one is wrong after `glu`).
+    out_shape = tuple(np.asarray(model(np.zeros((1, *in_shape), np.float32))).shape[1:])
     _write_if_changed(out_dir / f"{case.name}.w0.bin", weights_bytes(model))
     n_test = 7
     data = {}

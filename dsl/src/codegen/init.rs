@@ -25,8 +25,34 @@ pub fn items(plan: &Plan) -> TokenStream {
             let declared = &plan.model.layers[l];
             let mut overrides = Vec::new();
             for (key, value) in &declared.initializers {
-                match supported(key, value.as_deref()) {
+                // `unit_forget_bias = False` (LSTM): the forget gate's bias is not set to one.
+                let backward = static_keras_runtime::train::init::BACKWARD_LAYER;
+                let (prefix, bare) = match key.strip_prefix(backward) {
+                    Some(bare) => (backward, bare),
+                    None => ("", key.as_str()),
+                };
+                if bare == "unit_forget_bias" {
+                    match value.as_deref() {
+                        Some("True") => {}
+                        Some("False") => {
+                            let flag = format!(
+                                "{prefix}{}",
+                                static_keras_runtime::train::init::NO_UNIT_FORGET_BIAS
+                            );
+                            overrides.push(
+                                quote!((#flag, #rt::train::init::Initializer::Constant(0.0))),
+                            );
+                        }
+                        _ => ignored.push(format!(
+                            "`unit_forget_bias` of layer `{}` (not True or False)",
+                            declared.name
+                        )),
+                    }
+                    continue;
+                }
+                match supported(bare, value.as_deref()) {
                     Some((variable, name)) => {
+                        let variable = format!("{prefix}{variable}");
                         overrides.push(quote! {
                             (#variable, match #rt::train::init::named(#name) {
                                 ::core::option::Option::Some(i) => i,

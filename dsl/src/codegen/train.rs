@@ -189,9 +189,31 @@ pub fn trainable(plan: &Plan) -> TokenStream {
             .map(|o| Value::Call { call: k, output: o })
             .collect();
         let out = outs[0];
-        let field_ty = &plan.layers[call.layer].ty;
         let field = &plan.layers[call.layer].field;
         let in_ty = value_ty(call.inputs[0]);
+        // The layer's training view: its field, or the type it trains as (a fused glu).
+        let adapter = (!spec.merge())
+            .then(|| {
+                spec.train_adapter(
+                    &plan.layers[call.layer].ty,
+                    plan.shapes.of(call.inputs[0]),
+                    plan.shapes.of(out),
+                )
+            })
+            .flatten();
+        let field_ty = adapter.as_ref().unwrap_or(&plan.layers[call.layer].ty);
+        let (this, this_mut, grads_field) = match &adapter {
+            Some(a) => (
+                quote!(<#a>::from_ref(&self.#field)),
+                quote!(<#a>::from_mut(&mut self.#field)),
+                quote!(<#a>::from_mut(&mut grads.#field)),
+            ),
+            None => (
+                quote!(&self.#field),
+                quote!(&mut self.#field),
+                quote!(&mut grads.#field),
+            ),
+        };
         let (v, c, d) = (
             format_ident!("__v{}", k),
             format_ident!("__c{}", k),
@@ -213,7 +235,7 @@ pub fn trainable(plan: &Plan) -> TokenStream {
             }
         }
         let grads_arg = if trains[call.layer] {
-            quote!(::core::option::Option::Some(&mut grads.#field))
+            quote!(::core::option::Option::Some(#grads_field))
         } else {
             quote!(::core::option::Option::None)
         };
@@ -277,10 +299,10 @@ pub fn trainable(plan: &Plan) -> TokenStream {
         sizes.push(quote!(#rt::train::words::<#cache_ty>(n)));
         forward.push(match masked {
             Some(m) => quote! {
-                #rt::train::MaskedTrain::forward_train_masked(&self.#field, &#x, #m.as_flattened(), &mut #v[..], &mut #c[..], ctx);
+                #rt::train::MaskedTrain::forward_train_masked(#this, &#x, #m.as_flattened(), &mut #v[..], &mut #c[..], ctx);
             },
             None => quote! {
-                #rt::train::Train::forward_train_batch(&self.#field, &#x, &mut #v[..], &mut #c[..], ctx);
+                #rt::train::Train::forward_train_batch(#this, &#x, &mut #v[..], &mut #c[..], ctx);
             },
         });
         // Extra outputs (`return_state`): the final states the cache holds; their gradients go
@@ -341,10 +363,10 @@ pub fn trainable(plan: &Plan) -> TokenStream {
             };
             let call_backward = match masked {
                 Some(m) => quote! {
-                    #rt::train::MaskedTrain::backward_masked(&self.#field, &#x, #m.as_flattened(), &#v[..], &mut #c[..], &#d[..], #dx, #grads_arg);
+                    #rt::train::MaskedTrain::backward_masked(#this, &#x, #m.as_flattened(), &#v[..], &mut #c[..], &#d[..], #dx, #grads_arg);
                 },
                 None => quote! {
-                    #rt::train::Train::backward_batch(&self.#field, &#x, &#v[..], &mut #c[..], &#d[..], #dx, #grads_arg);
+                    #rt::train::Train::backward_batch(#this, &#x, &#v[..], &mut #c[..], &#d[..], #dx, #grads_arg);
                 },
             };
             backward.push(quote! {
@@ -354,7 +376,7 @@ pub fn trainable(plan: &Plan) -> TokenStream {
         }
         if masked.is_none() {
             updates.push(
-                quote!(#rt::train::Train::<#in_ty>::update_state(&mut self.#field, &#c[..]);),
+                quote!(<#field_ty as #rt::train::Train<#in_ty>>::update_state(#this_mut, &#c[..]);),
             );
         }
     }
@@ -486,5 +508,51 @@ pub fn trainable(plan: &Plan) -> TokenStream {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The code `keras_model!` generates for `body`, as text.
+    fn expanded(body: &str) -> String {
+        crate::expand(body.parse().expect("tokens")).to_string()
+    }
+
+    /// Whether the model gets a training step (otherwise `compile` is a compile error whose
+    /// message the text holds).
+    fn trains(body: &str) -> bool {
+        let code = expanded(body);
+        assert!(!code.contains("compile_error"), "{code}");
+        !code.contains("cannot be trained")
+    }
+
+    #[test]
+    fn the_last_training_paths_are_there() {
+        assert!(trains(
+            "struct Net { input_shape: (6,), layers: [Dense(8, activation = \"glu\")], }"
+        ));
+        assert!(trains(
+            "struct Net { input_shape: (5, 5, 2), layers: [Conv2D(4, 3, activation = \"glu\"), SeparableConv2D(4, 2, activation = \"glu\"), Conv2DTranspose(4, 2, activation = \"glu\"), DepthwiseConv2D(2, activation = \"glu\")], }"
+        ));
+        assert!(trains(
+            "struct Net { input_shape: (4, 2, 3), layers: [TimeDistributed(BatchNormalization()), TimeDistributed(TimeDistributed(BatchNormalization()))], }"
+        ));
+        assert!(trains(
+            "struct Net { x = Input(shape = (5, 3)); f, b = Bidirectional(LSTM(2, return_sequences = True), merge_mode = None)(x); model = Model(x, Add()([f, b])); }"
+        ));
+    }
+
+    #[test]
+    fn what_cannot_train_says_why() {
+        let code = expanded(
+            "struct Net { input_shape: (3, 4), layers: [TimeDistributed(Dense(4, activation = \"glu\"))], }",
+        );
+        assert!(code.contains("cannot be trained"), "{code}");
+        assert!(code.contains("has no training path yet"), "{code}");
+        let code = expanded(
+            "struct Net { x = Input(shape = (5, 3)); h = Masking()(x); f, b = Bidirectional(GRU(2, return_sequences = True), merge_mode = None)(h); model = Model(x, Add()([f, b])); }",
+        );
+        assert!(code.contains("cannot be trained"), "{code}");
+        assert!(code.contains("reads its input's mask"), "{code}");
     }
 }

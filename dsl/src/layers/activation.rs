@@ -62,6 +62,24 @@ impl Act {
         }
     }
 
+    /// The training view of a layer of type `field_ty` with this activation fused (see
+    /// `LayerSpec::train_adapter`): for glu, the layer (run linear) then glu.
+    pub fn train_adapter(
+        self,
+        field_ty: &TokenStream,
+        before: &[usize],
+        after: &[usize],
+    ) -> Option<TokenStream> {
+        match self {
+            Act::Fn(_) => None,
+            Act::Glu => {
+                let rt = rt();
+                let (fin, fout) = (lit(dims(before).0), lit(dims(after).0));
+                Some(quote!(#rt::train::ThenGlu<#field_ty, #fin, #fout>))
+            }
+        }
+    }
+
     /// The forward pass of a layer with this activation whose runtime layer runs as `run`:
     /// with `glu`, the layer's own pass (built with a linear activation) then the glu step.
     pub fn pass(self, run: Run) -> Pass {

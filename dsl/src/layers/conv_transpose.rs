@@ -219,13 +219,18 @@ impl LayerSpec for ConvTranspose {
     }
 
     fn training(&self) -> Result<(), String> {
-        match self.activation {
-            Act::Glu => Err(format!(
-                "{}(activation = \"glu\") has no training path yet: write it without the activation, then Activation(\"glu\")",
-                self.class()
-            )),
-            Act::Fn(_) => Ok(()),
-        }
+        Ok(())
+    }
+
+    /// A `glu` activation trains as the linear layer then glu.
+    fn train_adapter(
+        &self,
+        ty: &TokenStream,
+        input: &[usize],
+        output: &[usize],
+    ) -> Option<TokenStream> {
+        self.activation
+            .train_adapter(ty, &self.raw_output(input), output)
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {

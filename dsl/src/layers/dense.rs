@@ -54,10 +54,19 @@ impl LayerSpec for Dense {
     }
 
     fn training(&self) -> Result<(), String> {
-        match self.activation {
-            Act::Glu => Err("Dense(activation = \"glu\") has no training path yet: write Dense(units) then Activation(\"glu\")".into()),
-            Act::Fn(_) => Ok(()),
-        }
+        Ok(())
+    }
+
+    /// A `glu` activation trains as the linear layer then glu.
+    fn train_adapter(
+        &self,
+        ty: &TokenStream,
+        input: &[usize],
+        output: &[usize],
+    ) -> Option<TokenStream> {
+        let mut before = input.to_vec();
+        *before.last_mut().expect("rank >= 1") = self.units;
+        self.activation.train_adapter(ty, &before, output)
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, ShapeError> {

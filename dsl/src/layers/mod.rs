@@ -142,6 +142,18 @@ pub trait LayerSpec {
         Err(format!("{} has no training path yet", self.class()))
     }
 
+    /// The type the training step views the layer's field as, when it trains as another type
+    /// than its field's (`#[repr(transparent)]` over it, built with `from_ref` / `from_mut`): a
+    /// fused `glu` activation trains as the layer then glu (the runtime's `train::ThenGlu`).
+    fn train_adapter(
+        &self,
+        _ty: &TokenStream,
+        _input: &[usize],
+        _output: &[usize],
+    ) -> Option<TokenStream> {
+        None
+    }
+
     /// Whether the layer's training pass reads its input's Keras mask: its runtime type
     /// implements the runtime's `MaskedTrain`, which the training step calls for a call whose
     /// input has a mask (a call without one trains through `Train`, per

@@ -250,23 +250,7 @@ fn new_layer<'a>(
         },
     };
     names.taken.push(name.clone());
-    let initializers = call
-        .args
-        .iter()
-        .filter_map(|arg| {
-            let key = arg.key.as_ref()?.to_string();
-            key.ends_with("_initializer").then(|| {
-                let name = match &arg.value {
-                    syn::Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Str(s),
-                        ..
-                    }) => Some(s.value()),
-                    _ => None,
-                };
-                (key, name)
-            })
-        })
-        .collect();
+    let initializers = declared_initializers(call);
     let layer = Layer {
         field: Ident::new(&name, call.class.span()),
         name,
@@ -276,6 +260,68 @@ fn new_layer<'a>(
         initializers,
     };
     Some((layer, args))
+}
+
+/// The initializers a layer call declares: its `*_initializer` arguments (`Some(name)` when given
+/// as a string) and a `unit_forget_bias` given as `False`/`True`; a wrapper's wrapped layers'
+/// too (`TimeDistributed(Dense(4, kernel_initializer = "he_normal"))`), the backward layer's of
+/// a `Bidirectional` under the prefix `backward_layer/` — a copy of the forward layer's when no
+/// `backward_layer` is given, as Keras copies the layer's config.
+fn declared_initializers(call: &LayerCall) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    for arg in &call.args {
+        let Some(key) = arg.key.as_ref().map(Ident::to_string) else {
+            continue;
+        };
+        if key.ends_with("_initializer") {
+            let name = match &arg.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            };
+            out.push((key, name));
+        } else if key == "unit_forget_bias" {
+            let flag = match &arg.value {
+                syn::Expr::Path(p) => p.path.get_ident().map(Ident::to_string),
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Bool(b),
+                    ..
+                }) => Some(if b.value { "True" } else { "False" }.to_string()),
+                _ => None,
+            };
+            out.push((key, flag));
+        }
+    }
+    let class = call.class.to_string();
+    if class != "TimeDistributed" && class != "Bidirectional" {
+        return out;
+    }
+    let inner = |key: &str| {
+        call.args
+            .iter()
+            .find(|a| a.key.as_ref().is_some_and(|k| k == key))
+            .or_else(|| {
+                call.args
+                    .iter()
+                    .find(|a| a.key.is_none())
+                    .filter(|_| key == "layer")
+            })
+            .and_then(|a| crate::parse::layer_call(&a.value).ok())
+            .map(|c| declared_initializers(&c))
+    };
+    let forward = inner("layer").unwrap_or_default();
+    if class == "Bidirectional" {
+        let backward = inner("backward_layer").unwrap_or_else(|| forward.clone());
+        out.extend(
+            backward
+                .into_iter()
+                .map(|(k, v)| (format!("backward_layer/{k}"), v)),
+        );
+    }
+    out.extend(forward);
+    out
 }
 
 pub fn build(input: ModelInput, cx: &Ctxt) -> Model {

@@ -3,7 +3,7 @@
 use crate::activation::sigmoid;
 use crate::layer::{no_weights, Layer, Weights};
 use crate::memory::{zeroable, InPlace};
-use crate::train::{add_into, no_params, Params, Train, TrainCtx};
+use crate::train::{add_into, no_params, stateless_train, Params};
 use crate::{Activation, Tensor};
 
 /// Keras `Activation(name)`: applies an activation to every value (softmax-like ones along the
@@ -96,22 +96,9 @@ impl<const IN: usize, const OUT: usize, const P: usize> Layer<Tensor<IN, P>> for
 
 no_weights!(<const IN: usize, const OUT: usize> Weights for Glu<IN, OUT>);
 
-impl<const F: usize, const P: usize> Train<Tensor<F, P>> for ActivationLayer {
-    type Cache = ();
-
-    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), _: &mut TrainCtx) {
-        *y = self.forward(x);
-    }
-
-    fn backward(
-        &self,
-        x: &Tensor<F, P>,
-        y: &Tensor<F, P>,
-        _: &mut (),
-        dy: &Tensor<F, P>,
-        dx: Option<&mut Tensor<F, P>>,
-        _: Option<&mut Self>,
-    ) {
+stateless_train! {
+    impl[const F: usize, const P: usize] Train<Tensor<F, P>> for ActivationLayer;
+    fn backward(&self, x, y, dy, dx) {
         if let Some(dx) = dx {
             let mut d = Tensor::<F, P>::zeros();
             self.activation.backward(
@@ -128,29 +115,10 @@ impl<const F: usize, const P: usize> Train<Tensor<F, P>> for ActivationLayer {
 
 no_params!(Params for ActivationLayer);
 
-/// `∂a = ∂y·σ(b)`, `∂b = ∂y·a·σ(b)·(1 − σ(b))`.
-impl<const IN: usize, const OUT: usize, const P: usize> Train<Tensor<IN, P>> for Glu<IN, OUT> {
-    type Cache = ();
-
-    fn forward_train(
-        &self,
-        x: &Tensor<IN, P>,
-        y: &mut Tensor<OUT, P>,
-        _: &mut (),
-        _: &mut TrainCtx,
-    ) {
-        *y = self.forward(x);
-    }
-
-    fn backward(
-        &self,
-        x: &Tensor<IN, P>,
-        _y: &Tensor<OUT, P>,
-        _: &mut (),
-        dy: &Tensor<OUT, P>,
-        dx: Option<&mut Tensor<IN, P>>,
-        _: Option<&mut Self>,
-    ) {
+stateless_train! {
+    /// `∂a = ∂y·σ(b)`, `∂b = ∂y·a·σ(b)·(1 − σ(b))`.
+    impl[const IN: usize, const OUT: usize, const P: usize] Train<Tensor<IN, P>> for Glu<IN, OUT>;
+    fn backward(&self, x, _y, dy, dx) {
         let Some(dx) = dx else { return };
         for ((dx, x), dy) in dx
             .as_mut_slice()

@@ -2,7 +2,7 @@
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::memory::zeroable;
-use crate::train::{no_params, Params, Train, TrainCtx};
+use crate::train::{no_params, stateless_train, Params};
 use crate::{zeros, Tensor};
 
 /// Most axes (batch excluded) of the input of a layer whose axis layout is set when it is built:
@@ -40,23 +40,10 @@ impl<const F: usize, const N: usize> Layer<Tensor<F, 1>> for RepeatVector<F, N> 
 
 no_weights!(<const F: usize, const N: usize> Weights for RepeatVector<F, N>);
 
-/// The training path: the gradient of the vector is the sum over its `N` copies.
-impl<const F: usize, const N: usize> Train<Tensor<F, 1>> for RepeatVector<F, N> {
-    type Cache = ();
-
-    fn forward_train(&self, x: &Tensor<F, 1>, y: &mut Tensor<F, N>, _: &mut (), _: &mut TrainCtx) {
-        *y = self.forward(x);
-    }
-
-    fn backward(
-        &self,
-        _x: &Tensor<F, 1>,
-        _y: &Tensor<F, N>,
-        _: &mut (),
-        dy: &Tensor<F, N>,
-        dx: Option<&mut Tensor<F, 1>>,
-        _grads: Option<&mut Self>,
-    ) {
+stateless_train! {
+    /// The training path: the gradient of the vector is the sum over its `N` copies.
+    impl[const F: usize, const N: usize] Train<Tensor<F, 1>> for RepeatVector<F, N>;
+    fn backward(&self, _x, _y, dy, dx) {
         let Some(dx) = dx else { return };
         for step in dy.as_slice().chunks_exact(F) {
             crate::train::add_into(dx.as_mut_slice(), step);
@@ -224,31 +211,11 @@ impl<const FI: usize, const PI: usize, const FO: usize, const PO: usize> Permute
     }
 }
 
-/// The training path: the gradient moves back along the inverse permutation.
-impl<const FI: usize, const PI: usize, const FO: usize, const PO: usize> Train<Tensor<FI, PI>>
-    for Permute<FI, PI, FO, PO>
-{
-    type Cache = ();
-
-    fn forward_train(
-        &self,
-        x: &Tensor<FI, PI>,
-        y: &mut Tensor<FO, PO>,
-        _: &mut (),
-        _: &mut TrainCtx,
-    ) {
-        *y = self.forward(x);
-    }
-
-    fn backward(
-        &self,
-        _x: &Tensor<FI, PI>,
-        _y: &Tensor<FO, PO>,
-        _: &mut (),
-        dy: &Tensor<FO, PO>,
-        dx: Option<&mut Tensor<FI, PI>>,
-        _grads: Option<&mut Self>,
-    ) {
+stateless_train! {
+    /// The training path: the gradient moves back along the inverse permutation.
+    impl[const FI: usize, const PI: usize, const FO: usize, const PO: usize]
+        Train<Tensor<FI, PI>> for Permute<FI, PI, FO, PO>;
+    fn backward(&self, _x, _y, dy, dx) {
         let Some(dx) = dx else { return };
         let (dx, dy) = (dx.as_mut_slice(), dy.as_slice());
         self.each(|o, i| dx[i] += dy[o]);

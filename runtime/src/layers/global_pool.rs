@@ -3,7 +3,7 @@
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::memory::zeroable;
-use crate::train::{no_params, Params, Train, TrainCtx};
+use crate::train::{no_params, stateless_train, Params};
 use crate::Tensor;
 
 /// Keras `GlobalAveragePooling1D/2D/3D(data_format=None, keepdims=False)`: the mean of each
@@ -185,24 +185,11 @@ impl<const C: usize, const P: usize> Layer<Tensor<C, P>> for GlobalMaxPool {
 no_weights!(Weights for GlobalAvgPool);
 no_weights!(Weights for GlobalMaxPool);
 
-/// `∂x[p] += ∂y / P` at every position (the unmasked mean; a masked one has no training path
-/// yet).
-impl<const C: usize, const P: usize> Train<Tensor<C, P>> for GlobalAvgPool {
-    type Cache = ();
-
-    fn forward_train(&self, x: &Tensor<C, P>, y: &mut Tensor<C, 1>, _: &mut (), _: &mut TrainCtx) {
-        self.forward_into(x, y);
-    }
-
-    fn backward(
-        &self,
-        _x: &Tensor<C, P>,
-        _y: &Tensor<C, 1>,
-        _: &mut (),
-        dy: &Tensor<C, 1>,
-        dx: Option<&mut Tensor<C, P>>,
-        _: Option<&mut Self>,
-    ) {
+stateless_train! {
+    /// `∂x[p] += ∂y / P` at every position (the unmasked mean; a masked one has no training path
+    /// yet).
+    impl[const C: usize, const P: usize] Train<Tensor<C, P>> for GlobalAvgPool;
+    fn backward(&self, _x, _y, dy, dx) {
         let Some(dx) = dx else { return };
         let count = P as f32;
         for column in dx.as_mut_slice().chunks_exact_mut(C) {
@@ -213,25 +200,12 @@ impl<const C: usize, const P: usize> Train<Tensor<C, P>> for GlobalAvgPool {
     }
 }
 
-/// `∂y` goes to the maximum of each channel; where several positions tie for it, it is split
-/// evenly among them, as JAX differentiates `max` (a reduction, unlike the windows of
-/// `MaxPooling`, which send it to the first).
-impl<const C: usize, const P: usize> Train<Tensor<C, P>> for GlobalMaxPool {
-    type Cache = ();
-
-    fn forward_train(&self, x: &Tensor<C, P>, y: &mut Tensor<C, 1>, _: &mut (), _: &mut TrainCtx) {
-        self.forward_into(x, y);
-    }
-
-    fn backward(
-        &self,
-        x: &Tensor<C, P>,
-        y: &Tensor<C, 1>,
-        _: &mut (),
-        dy: &Tensor<C, 1>,
-        dx: Option<&mut Tensor<C, P>>,
-        _: Option<&mut Self>,
-    ) {
+stateless_train! {
+    /// `∂y` goes to the maximum of each channel; where several positions tie for it, it is split
+    /// evenly among them, as JAX differentiates `max` (a reduction, unlike the windows of
+    /// `MaxPooling`, which send it to the first).
+    impl[const C: usize, const P: usize] Train<Tensor<C, P>> for GlobalMaxPool;
+    fn backward(&self, x, y, dy, dx) {
         let Some(dx) = dx else { return };
         let (positions, _) = x.as_slice().as_chunks::<C>();
         let (max, dy) = (y.as_slice(), dy.as_slice());
@@ -258,6 +232,7 @@ no_params!(Params for GlobalMaxPool);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::train::{Train, TrainCtx};
     use crate::zeros;
 
     fn tensor<const C: usize, const P: usize>(values: &[f32]) -> Tensor<C, P> {

@@ -3,7 +3,7 @@
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::memory::zeroable;
-use crate::train::{add_into, no_params, Params, Train, TrainCtx};
+use crate::train::{add_into, no_params, stateless_train, Params};
 use crate::Tensor;
 
 /// Keras `Identity()`: returns its input.
@@ -32,23 +32,10 @@ impl<T: Clone> Layer<T> for Identity {
 
 no_weights!(Weights for Identity);
 
-/// Training: the identity, and the gradient passes unchanged.
-impl<const F: usize, const P: usize> Train<Tensor<F, P>> for Identity {
-    type Cache = ();
-
-    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), _: &mut TrainCtx) {
-        *y = *x;
-    }
-
-    fn backward(
-        &self,
-        _x: &Tensor<F, P>,
-        _y: &Tensor<F, P>,
-        _: &mut (),
-        dy: &Tensor<F, P>,
-        dx: Option<&mut Tensor<F, P>>,
-        _grads: Option<&mut Self>,
-    ) {
+stateless_train! {
+    /// Training: the identity, and the gradient passes unchanged.
+    impl[const F: usize, const P: usize] Train<Tensor<F, P>> for Identity;
+    fn backward(&self, _x, _y, dy, dx) {
         if let Some(dx) = dx {
             add_into(dx.as_mut_slice(), dy.as_slice());
         }

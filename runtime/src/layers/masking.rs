@@ -2,7 +2,7 @@
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::memory::zeroable;
-use crate::train::{no_params, Params, Train, TrainCtx};
+use crate::train::{no_params, stateless_train, Params};
 use crate::{zeros, Tensor};
 
 /// Keras `Masking(mask_value=0.0)`: a step (a position of the input) whose features all equal
@@ -68,30 +68,11 @@ impl<const F: usize, const P: usize> Layer<Tensor<F, P>> for Masking {
 
 no_weights!(Weights for Masking);
 
-/// Training: the forward pass as at inference; the gradient passes to the kept steps and not to
-/// the masked ones (whose output is the constant 0).
-impl<const F: usize, const P: usize> Train<Tensor<F, P>> for Masking {
-    type Cache = ();
-
-    fn forward_train(
-        &self,
-        x: &Tensor<F, P>,
-        y: &mut Tensor<F, P>,
-        _cache: &mut (),
-        _ctx: &mut TrainCtx,
-    ) {
-        *y = self.forward(x);
-    }
-
-    fn backward(
-        &self,
-        x: &Tensor<F, P>,
-        _y: &Tensor<F, P>,
-        _cache: &mut (),
-        dy: &Tensor<F, P>,
-        dx: Option<&mut Tensor<F, P>>,
-        _grads: Option<&mut Self>,
-    ) {
+stateless_train! {
+    /// Training: the forward pass as at inference; the gradient passes to the kept steps and not to
+    /// the masked ones (whose output is the constant 0).
+    impl[const F: usize, const P: usize] Train<Tensor<F, P>> for Masking;
+    fn backward(&self, x, _y, dy, dx) {
         let Some(dx) = dx else { return };
         let kept = self.mask(x);
         for ((d, g), kept) in dx
@@ -112,6 +93,7 @@ no_params!(Params for Masking);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::train::{Train, TrainCtx};
 
     #[test]
     fn a_step_is_masked_only_when_every_feature_is_the_mask_value() {

@@ -7,7 +7,7 @@ use core::marker::PhantomData;
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::shape::NoAxis;
-use crate::train::{no_params, Params, Train, TrainCtx};
+use crate::train::{no_params, stateless_train, Params};
 use crate::Tensor;
 
 /// One spatial axis of a padding or cropping layer, as a type: its lengths are constants the
@@ -307,37 +307,11 @@ fn crop_backward<const C: usize>(axes: &[Ends; 3], dy: &[f32], dx: &mut [f32]) {
     }
 }
 
-impl<
-        const C: usize,
-        D: EdgeAxis,
-        H: EdgeAxis,
-        W: EdgeAxis,
-        const POUT: usize,
-        const PIN: usize,
-    > Train<Tensor<C, PIN>> for ZeroPad<C, D, H, W, POUT>
-{
-    type Cache = ();
-
-    fn forward_train(
-        &self,
-        x: &Tensor<C, PIN>,
-        y: &mut Tensor<C, POUT>,
-        _: &mut (),
-        _: &mut TrainCtx,
-    ) {
-        self.forward_into(x, y);
-    }
-
+stateless_train! {
+    impl[const C: usize, D: EdgeAxis, H: EdgeAxis, W: EdgeAxis, const POUT: usize, const PIN: usize]
+        Train<Tensor<C, PIN>> for ZeroPad<C, D, H, W, POUT>;
     /// `∂x` is `∂y` without its border.
-    fn backward(
-        &self,
-        _x: &Tensor<C, PIN>,
-        _y: &Tensor<C, POUT>,
-        _: &mut (),
-        dy: &Tensor<C, POUT>,
-        dx: Option<&mut Tensor<C, PIN>>,
-        _: Option<&mut Self>,
-    ) {
+    fn backward(&self, _x, _y, dy, dx) {
         if let Some(dx) = dx {
             let axes = const { axes::<C, D, H, W>(PIN, POUT, false) };
             pad_backward::<C>(&axes, dy.as_slice(), dx.as_mut_slice());
@@ -345,37 +319,11 @@ impl<
     }
 }
 
-impl<
-        const C: usize,
-        D: EdgeAxis,
-        H: EdgeAxis,
-        W: EdgeAxis,
-        const POUT: usize,
-        const PIN: usize,
-    > Train<Tensor<C, PIN>> for Crop<C, D, H, W, POUT>
-{
-    type Cache = ();
-
-    fn forward_train(
-        &self,
-        x: &Tensor<C, PIN>,
-        y: &mut Tensor<C, POUT>,
-        _: &mut (),
-        _: &mut TrainCtx,
-    ) {
-        self.forward_into(x, y);
-    }
-
+stateless_train! {
+    impl[const C: usize, D: EdgeAxis, H: EdgeAxis, W: EdgeAxis, const POUT: usize, const PIN: usize]
+        Train<Tensor<C, PIN>> for Crop<C, D, H, W, POUT>;
     /// `∂y` flows back into the kept box of `∂x`; the cropped border gets nothing.
-    fn backward(
-        &self,
-        _x: &Tensor<C, PIN>,
-        _y: &Tensor<C, POUT>,
-        _: &mut (),
-        dy: &Tensor<C, POUT>,
-        dx: Option<&mut Tensor<C, PIN>>,
-        _: Option<&mut Self>,
-    ) {
+    fn backward(&self, _x, _y, dy, dx) {
         if let Some(dx) = dx {
             let axes = const { axes::<C, D, H, W>(PIN, POUT, true) };
             crop_backward::<C>(&axes, dy.as_slice(), dx.as_mut_slice());

@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::shape::{AxisGeometry, NoAxis, Window};
-use crate::train::{no_params, Params, Train, TrainCtx};
+use crate::train::{no_params, stateless_train, Params};
 use crate::Tensor;
 
 /// Keras `MaxPooling1D/2D/3D(pool_size, strides=None, padding="valid")`: the maximum of each
@@ -298,31 +298,11 @@ fn pool_backward<const C: usize>(
     }
 }
 
-impl<const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const PIN: usize>
-    Train<Tensor<C, PIN>> for MaxPool<C, D, H, W, POUT>
-{
-    type Cache = ();
-
-    fn forward_train(
-        &self,
-        x: &Tensor<C, PIN>,
-        y: &mut Tensor<C, POUT>,
-        _: &mut (),
-        _: &mut TrainCtx,
-    ) {
-        self.forward_into(x, y);
-    }
-
+stateless_train! {
+    impl[const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const PIN: usize]
+        Train<Tensor<C, PIN>> for MaxPool<C, D, H, W, POUT>;
     /// The maxima are found again from `x` (nothing cached).
-    fn backward(
-        &self,
-        x: &Tensor<C, PIN>,
-        _y: &Tensor<C, POUT>,
-        _: &mut (),
-        dy: &Tensor<C, POUT>,
-        dx: Option<&mut Tensor<C, PIN>>,
-        _: Option<&mut Self>,
-    ) {
+    fn backward(&self, x, _y, dy, dx) {
         if let Some(dx) = dx {
             let axes = const { axes::<D, H, W>(PIN, POUT) };
             pool_backward::<C>(&axes, x.as_slice(), dy.as_slice(), dx.as_mut_slice(), true);
@@ -330,30 +310,10 @@ impl<const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const P
     }
 }
 
-impl<const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const PIN: usize>
-    Train<Tensor<C, PIN>> for AvgPool<C, D, H, W, POUT>
-{
-    type Cache = ();
-
-    fn forward_train(
-        &self,
-        x: &Tensor<C, PIN>,
-        y: &mut Tensor<C, POUT>,
-        _: &mut (),
-        _: &mut TrainCtx,
-    ) {
-        self.forward_into(x, y);
-    }
-
-    fn backward(
-        &self,
-        x: &Tensor<C, PIN>,
-        _y: &Tensor<C, POUT>,
-        _: &mut (),
-        dy: &Tensor<C, POUT>,
-        dx: Option<&mut Tensor<C, PIN>>,
-        _: Option<&mut Self>,
-    ) {
+stateless_train! {
+    impl[const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const PIN: usize]
+        Train<Tensor<C, PIN>> for AvgPool<C, D, H, W, POUT>;
+    fn backward(&self, x, _y, dy, dx) {
         if let Some(dx) = dx {
             let axes = const { axes::<D, H, W>(PIN, POUT) };
             pool_backward::<C>(&axes, x.as_slice(), dy.as_slice(), dx.as_mut_slice(), false);
@@ -368,6 +328,7 @@ no_params!(<const C: usize, D, H, W, const POUT: usize> Params for AvgPool<C, D,
 mod tests {
     use super::*;
     use crate::shape::{Axis, Same, Valid};
+    use crate::train::{Train, TrainCtx};
 
     #[test]
     fn two_d_windows_over_the_edge() {

@@ -2,7 +2,7 @@
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::memory::zeroable;
-use crate::train::{add_into, no_params, Params, Train, TrainCtx};
+use crate::train::{add_into, no_params, stateless_train, Params};
 use crate::Tensor;
 
 /// Keras `Reshape(target_shape)`: the same values in row-major order under a new shape.
@@ -55,31 +55,11 @@ impl<const IF: usize, const IP: usize, const OF: usize, const OP: usize> Layer<T
 
 no_weights!(<const IF: usize, const IP: usize, const OF: usize, const OP: usize> Weights for Reshape<IF, IP, OF, OP>);
 
-/// The gradient passes through under the input's shape.
-impl<const IF: usize, const IP: usize, const OF: usize, const OP: usize> Train<Tensor<IF, IP>>
-    for Reshape<IF, IP, OF, OP>
-{
-    type Cache = ();
-
-    fn forward_train(
-        &self,
-        x: &Tensor<IF, IP>,
-        y: &mut Tensor<OF, OP>,
-        _: &mut (),
-        _: &mut TrainCtx,
-    ) {
-        *y = self.forward(x);
-    }
-
-    fn backward(
-        &self,
-        _x: &Tensor<IF, IP>,
-        _y: &Tensor<OF, OP>,
-        _: &mut (),
-        dy: &Tensor<OF, OP>,
-        dx: Option<&mut Tensor<IF, IP>>,
-        _: Option<&mut Self>,
-    ) {
+stateless_train! {
+    /// The gradient passes through under the input's shape.
+    impl[const IF: usize, const IP: usize, const OF: usize, const OP: usize]
+        Train<Tensor<IF, IP>> for Reshape<IF, IP, OF, OP>;
+    fn backward(&self, _x, _y, dy, dx) {
         if let Some(dx) = dx {
             add_into(dx.as_mut_slice(), dy.as_slice());
         }

@@ -6,7 +6,7 @@ use core::marker::PhantomData;
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::shape::NoAxis;
-use crate::train::{no_params, Params, Train, TrainCtx};
+use crate::train::{no_params, stateless_train, Params};
 use crate::Tensor;
 
 /// One spatial axis of an up-sampling layer, as a type: its lengths are constants the compiler
@@ -310,36 +310,10 @@ fn bilinear_backward<const C: usize>(ah: Axis, aw: Axis, dy: &[f32], dx: &mut [f
     }
 }
 
-impl<
-        const C: usize,
-        D: FactorAxis,
-        H: FactorAxis,
-        W: FactorAxis,
-        const POUT: usize,
-        const PIN: usize,
-    > Train<Tensor<C, PIN>> for UpSample<C, D, H, W, POUT>
-{
-    type Cache = ();
-
-    fn forward_train(
-        &self,
-        x: &Tensor<C, PIN>,
-        y: &mut Tensor<C, POUT>,
-        _: &mut (),
-        _: &mut TrainCtx,
-    ) {
-        self.forward_into(x, y);
-    }
-
-    fn backward(
-        &self,
-        _x: &Tensor<C, PIN>,
-        _y: &Tensor<C, POUT>,
-        _: &mut (),
-        dy: &Tensor<C, POUT>,
-        dx: Option<&mut Tensor<C, PIN>>,
-        _: Option<&mut Self>,
-    ) {
+stateless_train! {
+    impl[const C: usize, D: FactorAxis, H: FactorAxis, W: FactorAxis, const POUT: usize, const PIN: usize]
+        Train<Tensor<C, PIN>> for UpSample<C, D, H, W, POUT>;
+    fn backward(&self, _x, _y, dy, dx) {
         if let Some(dx) = dx {
             let axes = const { axes::<C, D, H, W>(PIN, POUT) };
             nearest_backward::<C>(&axes, dy.as_slice(), dx.as_mut_slice());
@@ -347,30 +321,10 @@ impl<
     }
 }
 
-impl<const C: usize, H: FactorAxis, W: FactorAxis, const POUT: usize, const PIN: usize>
-    Train<Tensor<C, PIN>> for UpSampleBilinear2d<C, H, W, POUT>
-{
-    type Cache = ();
-
-    fn forward_train(
-        &self,
-        x: &Tensor<C, PIN>,
-        y: &mut Tensor<C, POUT>,
-        _: &mut (),
-        _: &mut TrainCtx,
-    ) {
-        self.forward_into(x, y);
-    }
-
-    fn backward(
-        &self,
-        _x: &Tensor<C, PIN>,
-        _y: &Tensor<C, POUT>,
-        _: &mut (),
-        dy: &Tensor<C, POUT>,
-        dx: Option<&mut Tensor<C, PIN>>,
-        _: Option<&mut Self>,
-    ) {
+stateless_train! {
+    impl[const C: usize, H: FactorAxis, W: FactorAxis, const POUT: usize, const PIN: usize]
+        Train<Tensor<C, PIN>> for UpSampleBilinear2d<C, H, W, POUT>;
+    fn backward(&self, _x, _y, dy, dx) {
         if let Some(dx) = dx {
             let [_, ah, aw] = const { axes::<C, NoAxis, H, W>(PIN, POUT) };
             bilinear_backward::<C>(ah, aw, dy.as_slice(), dx.as_mut_slice());

@@ -13,7 +13,7 @@
 //! | `embeddings` | `uniform`: `U(−0.05, 0.05)` | same |
 //! | `bias`, `beta`, `moving_mean`, `alpha` (PReLU), `mean`, `count` | zeros | same |
 //! | `gamma`, `moving_variance`, `variance` | ones | same |
-//! | LSTM `bias` (`unit_forget_bias=True`) | `[0]·u ‖ [1]·u ‖ [0]·2u` | same |
+//! | LSTM `bias` (`unit_forget_bias=True`) | `[0]·u ‖ [1]·u ‖ [0]·2u` | same (all from the bias initializer with `unit_forget_bias=False`, [`NO_UNIT_FORGET_BIAS`]) |
 //!
 //! Fans (Keras's `compute_fans`): a 1-D shape has `fan_in = fan_out = shape[0]`; a 2-D shape
 //! `(in, out)`; a kernel `(k₁,…,k_n, a, b)` has `fan_in = a·Πkᵢ`, `fan_out = b·Πkᵢ` — taken on
@@ -39,6 +39,20 @@ pub trait Init: Weights {
     fn init_with(&mut self, rng: &mut Rng, overrides: &[(&str, Initializer)]) {
         init_variables(self, rng, overrides);
     }
+}
+
+/// The entry of an `overrides` list (its name; the initializer is unused) saying that an LSTM
+/// was declared with `unit_forget_bias = False`: its forget gate's bias then comes from its bias
+/// initializer like the rest, rather than starting at one.
+pub const NO_UNIT_FORGET_BIAS: &str = "unit_forget_bias=False";
+
+/// The prefix of the `overrides` entries meant for a `Bidirectional`'s backward layer (which
+/// gets them without it); the forward layer gets the unprefixed ones.
+pub const BACKWARD_LAYER: &str = "backward_layer/";
+
+/// Whether `overrides` holds [`NO_UNIT_FORGET_BIAS`].
+pub fn no_unit_forget_bias(overrides: &[(&str, Initializer)]) -> bool {
+    overrides.iter().any(|(n, _)| *n == NO_UNIT_FORGET_BIAS)
 }
 
 /// Keras's `compute_fans(shape)`: `(fan_in, fan_out)`.

@@ -17,6 +17,7 @@
 //!    the layers' internal layouts do not matter);
 //! 4. layers with state updated by training (BatchNormalization's moving statistics) update it.
 
+mod glu;
 pub mod init;
 mod rng;
 pub mod trainer;
@@ -35,6 +36,7 @@ use core::mem::{align_of, size_of};
 
 pub use batch::{Batch, BatchError};
 pub use fit::{FitError, FitOptions, Phase};
+pub use glu::{GluCache, ThenGlu};
 #[cfg(feature = "std")]
 pub use history::History;
 pub use history::{Logs, LogsFull, MAX_LOGS};
@@ -136,6 +138,52 @@ pub trait Train<In>: Layer<In> + Sized {
     /// Updates state that training changes outside the gradient step (BatchNormalization's
     /// moving statistics), from the caches of the step's forward pass.
     fn update_state(&mut self, _caches: &[Self::Cache]) {}
+
+    /// Whether the layer's training statistics span its batch (BatchNormalization). A
+    /// `TimeDistributed` around such a layer runs it one step at a time, on that step's slice of
+    /// every sample, as Keras does ([`Train::forward_train_strided`]).
+    const BATCH_STATISTICS: bool = false;
+
+    /// [`Train::forward_train_batch`] over the samples `start`, `start + stride`, … of `xs`
+    /// only, as one batch (one step of a `TimeDistributed` batch, whose slices lie sample after
+    /// sample); the others are left alone. By default sample by sample, which is right for every
+    /// layer whose samples do not interact; [`Train::BATCH_STATISTICS`] layers override it.
+    fn forward_train_strided(
+        &self,
+        xs: &[In],
+        ys: &mut [Self::Output],
+        caches: &mut [Self::Cache],
+        (start, stride): (usize, usize),
+        ctx: &mut TrainCtx,
+    ) {
+        for i in (start..xs.len()).step_by(stride) {
+            self.forward_train(&xs[i], &mut ys[i], &mut caches[i], ctx);
+        }
+    }
+
+    /// [`Train::backward_batch`] over the samples [`Train::forward_train_strided`] ran.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_strided(
+        &self,
+        xs: &[In],
+        ys: &[Self::Output],
+        caches: &mut [Self::Cache],
+        dys: &[Self::Output],
+        mut dxs: Option<&mut [In]>,
+        mut grads: Option<&mut Self>,
+        (start, stride): (usize, usize),
+    ) {
+        for i in (start..xs.len()).step_by(stride) {
+            self.backward(
+                &xs[i],
+                &ys[i],
+                &mut caches[i],
+                &dys[i],
+                dxs.as_deref_mut().map(|d| &mut d[i]),
+                grads.as_deref_mut(),
+            );
+        }
+    }
 }
 
 /// The training path of a layer that reads its input's Keras mask (recurrent layers skip masked
@@ -211,6 +259,58 @@ macro_rules! no_params {
     };
 }
 pub(crate) use no_params;
+
+/// Implements [`Train`] for a layer without variables whose training forward pass is its
+/// inference pass and keeps nothing: `Cache = ()`, `forward_train` is [`Layer::forward_into`];
+/// only `backward` is written, given the names of the input, the output, the output's gradient
+/// and the `Option<&mut In>` the input's gradient is added into.
+///
+/// ```ignore
+/// stateless_train! {
+///     /// Doc of the impl.
+///     impl[const F: usize, const P: usize] Train<Tensor<F, P>> for Identity;
+///     fn backward(&self, _x, _y, dy, dx) {
+///         if let Some(dx) = dx {
+///             add_into(dx.as_mut_slice(), dy.as_slice());
+///         }
+///     }
+/// }
+/// ```
+macro_rules! stateless_train {
+    (
+        $(#[$attr:meta])*
+        impl[$($g:tt)*] Train<$in:ty> for $ty:ty;
+        $(#[$battr:meta])*
+        fn backward(&$s:ident, $x:pat_param, $y:pat_param, $dy:pat_param, $dx:ident) $body:block
+    ) => {
+        $(#[$attr])*
+        impl<$($g)*> $crate::train::Train<$in> for $ty {
+            type Cache = ();
+
+            fn forward_train(
+                &self,
+                x: &$in,
+                y: &mut <Self as $crate::Layer<$in>>::Output,
+                _: &mut (),
+                _: &mut $crate::train::TrainCtx,
+            ) {
+                $crate::Layer::forward_into(self, x, y);
+            }
+
+            $(#[$battr])*
+            fn backward(
+                &$s,
+                $x: &$in,
+                $y: &<Self as $crate::Layer<$in>>::Output,
+                _: &mut (),
+                $dy: &<Self as $crate::Layer<$in>>::Output,
+                $dx: ::core::option::Option<&mut $in>,
+                _: ::core::option::Option<&mut Self>,
+            ) $body
+        }
+    };
+}
+pub(crate) use stateless_train;
 
 /// Adds `src` into `dst`, element by element (gradients that pass through unchanged).
 pub fn add_into(dst: &mut [f32], src: &[f32]) {

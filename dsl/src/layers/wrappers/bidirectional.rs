@@ -295,18 +295,27 @@ impl LayerSpec for Bidirectional {
         self.forward.params(input) + self.backward.params(input)
     }
 
-    /// The two layers' training paths, merged; `merge_mode = None` (two outputs, the backward
-    /// one a sequence rather than a state) has none.
+    /// The two layers' training paths, merged; with `merge_mode = None` through the runtime's
+    /// `SeparateOutputs` (see [`LayerSpec::train_adapter`]).
     fn training(&self) -> Result<(), String> {
-        match self.merge {
-            Merge::Separate => Err(
-                "Bidirectional with `merge_mode = None` has no training path yet (its two outputs are not merged into one tensor); use \"concat\", \"sum\", \"mul\" or \"ave\""
-                    .into(),
-            ),
-            _ => Ok(()),
-        }
+        Ok(())
     }
 
+    /// `merge_mode = None` trains as `SeparateOutputs`: the forward output is the main one, the
+    /// backward output the first extra one.
+    fn train_adapter(
+        &self,
+        ty: &TokenStream,
+        input: &[usize],
+        output: &[usize],
+    ) -> Option<TokenStream> {
+        let rt = rt();
+        let _ = (input, output);
+        (self.merge == Merge::Separate).then(|| quote!(#rt::wrappers::SeparateOutputs<#ty>))
+    }
+
+    /// Under a mask, the merged modes train through the runtime's `MaskedTrain`;
+    /// `merge_mode = None` has no masked training path (such a model does not compile).
     fn masked_training(&self) -> bool {
         self.merge != Merge::Separate
     }

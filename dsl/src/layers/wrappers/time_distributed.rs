@@ -158,8 +158,14 @@ impl LayerSpec for TimeDistributed {
     }
 
     fn training(&self) -> Result<(), String> {
-        if self.layer.class() == "BatchNormalization" {
-            return Err("TimeDistributed(BatchNormalization) normalizes each step over the batch on its own in Keras; its training path is not supported".into());
+        let glu = self.layer.config().into_iter().any(
+            |(key, value)| matches!((key, value), ("activation", Cfg::Str(name)) if name == "glu"),
+        );
+        if glu {
+            return Err(format!(
+                "TimeDistributed({}(activation = \"glu\")) has no training path yet: write the layer without the activation, then TimeDistributed(Activation(\"glu\"))",
+                self.layer.class()
+            ));
         }
         self.layer
             .training()

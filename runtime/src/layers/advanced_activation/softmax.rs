@@ -4,7 +4,7 @@ use crate::memory::zeroable;
 use libm::{expf, logf};
 
 use crate::layer::{no_weights, Layer, Weights};
-use crate::train::{no_params, Params, Train, TrainCtx};
+use crate::train::{no_params, stateless_train, Params};
 use crate::{zeros, Tensor, MAX_RANK};
 
 /// Keras `Softmax(axis=-1)`: `exp(x − max) / Σ exp(x − max)` over the values that differ only
@@ -246,23 +246,10 @@ fn backward_group(y: &[f32], dy: &[f32], dx: &mut [f32], n: usize, at: impl Fn(u
     }
 }
 
-/// The training path: the forward pass is inference's; the backward pass reads the output.
-impl<const F: usize, const P: usize> Train<Tensor<F, P>> for Softmax<F, P> {
-    type Cache = ();
-
-    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), _: &mut TrainCtx) {
-        *y = self.forward(x);
-    }
-
-    fn backward(
-        &self,
-        _x: &Tensor<F, P>,
-        y: &Tensor<F, P>,
-        _: &mut (),
-        dy: &Tensor<F, P>,
-        dx: Option<&mut Tensor<F, P>>,
-        _grads: Option<&mut Self>,
-    ) {
+stateless_train! {
+    /// The training path: the forward pass is inference's; the backward pass reads the output.
+    impl[const F: usize, const P: usize] Train<Tensor<F, P>> for Softmax<F, P>;
+    fn backward(&self, _x, y, dy, dx) {
         let Some(dx) = dx else { return };
         let (y, dy, dx) = (y.as_slice(), dy.as_slice(), dx.as_mut_slice());
         let (groups, n) = self.sizes();

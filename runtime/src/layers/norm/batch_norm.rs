@@ -444,27 +444,56 @@ impl<
         xs: &[Tensor<F, P>],
         ys: &mut [Tensor<F, P>],
         caches: &mut [BatchStats<C>],
+        ctx: &mut TrainCtx,
+    ) {
+        self.forward_train_strided(xs, ys, caches, (0, 1), ctx);
+    }
+
+    fn backward_batch(
+        &self,
+        xs: &[Tensor<F, P>],
+        ys: &[Tensor<F, P>],
+        caches: &mut [BatchStats<C>],
+        dys: &[Tensor<F, P>],
+        dxs: Option<&mut [Tensor<F, P>]>,
+        grads: Option<&mut Self>,
+    ) {
+        self.backward_strided(xs, ys, caches, dys, dxs, grads, (0, 1));
+    }
+
+    const BATCH_STATISTICS: bool = true;
+
+    /// The statistics of the selected samples only (one step of a `TimeDistributed` batch, which
+    /// Keras normalizes over the batch on its own).
+    fn forward_train_strided(
+        &self,
+        xs: &[Tensor<F, P>],
+        ys: &mut [Tensor<F, P>],
+        caches: &mut [BatchStats<C>],
+        (start, stride): (usize, usize),
         _ctx: &mut TrainCtx,
     ) {
+        let xs_sel = || xs.iter().skip(start).step_by(stride);
         if self.frozen {
-            for (x, y) in xs.iter().zip(ys.iter_mut()) {
+            for (x, y) in xs_sel().zip(ys.iter_mut().skip(start).step_by(stride)) {
                 self.forward_into(x, y);
             }
             return;
         }
-        if xs.is_empty() {
+        let count = xs_sel().count();
+        if count == 0 {
             return;
         }
-        let n = (xs.len() * (F * P / C)) as f32;
+        let n = (count * (F * P / C)) as f32;
         let mut mean = [0.0f32; C];
-        for x in xs {
+        for x in xs_sel() {
             let x = x.as_slice();
             let sums = channel_sums::<C, INNER>(x.len(), |_, i| x[i]);
             mean.iter_mut().zip(sums).for_each(|(m, s)| *m += s);
         }
         mean.iter_mut().for_each(|m| *m /= n);
         let mut var = [0.0f32; C];
-        for x in xs {
+        for x in xs_sel() {
             let x = x.as_slice();
             let sums = channel_sums::<C, INNER>(x.len(), |c, i| {
                 let d = x[i] - mean[c];
@@ -484,13 +513,17 @@ impl<
                 -mean[c] * inv
             };
         }
-        for (x, y) in xs.iter().zip(ys.iter_mut()) {
+        for (x, y) in xs_sel().zip(ys.iter_mut().skip(start).step_by(stride)) {
             affine_dispatch::<C, INNER>(x.as_slice(), y.as_mut_slice(), &a, &b);
         }
-        caches.iter_mut().for_each(|cache| *cache = [mean, var]);
+        caches
+            .iter_mut()
+            .skip(start)
+            .step_by(stride)
+            .for_each(|cache| *cache = [mean, var]);
     }
 
-    fn backward_batch(
+    fn backward_strided(
         &self,
         xs: &[Tensor<F, P>],
         _ys: &[Tensor<F, P>],
@@ -498,25 +531,28 @@ impl<
         dys: &[Tensor<F, P>],
         dxs: Option<&mut [Tensor<F, P>]>,
         grads: Option<&mut Self>,
+        (start, stride): (usize, usize),
     ) {
+        let dys_sel = || dys.iter().skip(start).step_by(stride);
         if self.frozen {
             // Inference mode: y = x·a + b with constant a and b.
             if let Some(dxs) = dxs {
-                for (dx, dy) in dxs.iter_mut().zip(dys) {
+                for (dx, dy) in dxs.iter_mut().skip(start).step_by(stride).zip(dys_sel()) {
                     let (dx, dy) = (dx.as_mut_slice(), dy.as_slice());
                     each_channel::<C, INNER>(dx.len(), |c, i| dx[i] += dy[i] * self.a[c]);
                 }
             }
             return;
         }
-        let Some(&[mean, var]) = caches.first() else {
+        let Some(&[mean, var]) = caches.get(start) else {
             return;
         };
-        let n = (xs.len() * (F * P / C)) as f32;
+        let xs_sel = || xs.iter().skip(start).step_by(stride);
+        let n = (xs_sel().count() * (F * P / C)) as f32;
         let r: [f32; C] = core::array::from_fn(|c| rsqrt(var[c] + self.epsilon));
         let mut sum_dy = [0.0f32; C];
         let mut sum_dy_xhat = [0.0f32; C];
-        for (x, dy) in xs.iter().zip(dys) {
+        for (x, dy) in xs_sel().zip(dys_sel()) {
             let (x, dy) = (x.as_slice(), dy.as_slice());
             let s = channel_sums::<C, INNER>(x.len(), |_, i| dy[i]);
             sum_dy.iter_mut().zip(s).for_each(|(t, s)| *t += s);
@@ -537,7 +573,13 @@ impl<
             let k: [f32; C] = core::array::from_fn(|c| self.gamma_of(c) * r[c]);
             let mean_dy: [f32; C] = core::array::from_fn(|c| sum_dy[c] / n);
             let mean_dy_xhat: [f32; C] = core::array::from_fn(|c| sum_dy_xhat[c] / n);
-            for ((dx, dy), x) in dxs.iter_mut().zip(dys).zip(xs) {
+            for ((dx, dy), x) in dxs
+                .iter_mut()
+                .skip(start)
+                .step_by(stride)
+                .zip(dys_sel())
+                .zip(xs_sel())
+            {
                 let (dx, dy, x) = (dx.as_mut_slice(), dy.as_slice(), x.as_slice());
                 each_channel::<C, INNER>(dx.len(), |c, i| {
                     let xhat = (x[i] - mean[c]) * r[c];

@@ -6,7 +6,7 @@ use core::marker::PhantomData;
 use super::math::sqrt;
 use super::{channel_layout_ok, volume, VarShape};
 use crate::layer::{Layer, Variable, Weights};
-use crate::train::{no_params, Params, Train, TrainCtx};
+use crate::train::{no_params, stateless_train, Params};
 use crate::{zeros, Tensor};
 
 /// Keras's `backend.epsilon()`, the floor of the standard deviation.
@@ -214,33 +214,12 @@ impl<S: VarShape, const K: usize, const INNER: usize, const WEIGHTS: bool, const
 {
 }
 
-/// The training path: the statistics are constants (Keras's `mean`, `variance` and `count` are
-/// non-trainable), so the gradient is `∂x = ∂y / std` (`∂y · std` with `INVERT`).
-impl<
-        S: VarShape,
-        const K: usize,
-        const INNER: usize,
-        const WEIGHTS: bool,
-        const INVERT: bool,
-        const F: usize,
-        const P: usize,
-    > Train<Tensor<F, P>> for Normalization<S, K, INNER, WEIGHTS, INVERT>
-{
-    type Cache = ();
-
-    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), _: &mut TrainCtx) {
-        self.forward_into(x, y);
-    }
-
-    fn backward(
-        &self,
-        _x: &Tensor<F, P>,
-        _y: &Tensor<F, P>,
-        _: &mut (),
-        dy: &Tensor<F, P>,
-        dx: Option<&mut Tensor<F, P>>,
-        _grads: Option<&mut Self>,
-    ) {
+stateless_train! {
+    /// The training path: the statistics are constants (Keras's `mean`, `variance` and `count` are
+    /// non-trainable), so the gradient is `∂x = ∂y / std` (`∂y · std` with `INVERT`).
+    impl[S: VarShape, const K: usize, const INNER: usize, const WEIGHTS: bool, const INVERT: bool, const F: usize, const P: usize]
+        Train<Tensor<F, P>> for Normalization<S, K, INNER, WEIGHTS, INVERT>;
+    fn backward(&self, _x, _y, dy, dx) {
         let Some(dx) = dx else { return };
         for (dxs, dys) in dx
             .as_mut_slice()

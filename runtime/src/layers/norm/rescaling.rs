@@ -2,7 +2,7 @@
 
 use crate::layer::{no_weights, Layer, Weights};
 use crate::memory::{zeroable, InPlace};
-use crate::train::{no_params, Params, Train, TrainCtx};
+use crate::train::{no_params, stateless_train, Params};
 use crate::{zeros, Tensor};
 
 /// Keras `Rescaling(scale, offset=0.0)` with scalar `scale` and `offset`: `y = x·scale + offset`
@@ -70,23 +70,10 @@ impl<const F: usize, const P: usize> InPlace<Tensor<F, P>> for Rescaling {
 
 no_weights!(Weights for Rescaling);
 
-/// The training path: `∂x = ∂y · scale`.
-impl<const F: usize, const P: usize> Train<Tensor<F, P>> for Rescaling {
-    type Cache = ();
-
-    fn forward_train(&self, x: &Tensor<F, P>, y: &mut Tensor<F, P>, _: &mut (), _: &mut TrainCtx) {
-        self.forward_into(x, y);
-    }
-
-    fn backward(
-        &self,
-        _x: &Tensor<F, P>,
-        _y: &Tensor<F, P>,
-        _: &mut (),
-        dy: &Tensor<F, P>,
-        dx: Option<&mut Tensor<F, P>>,
-        _grads: Option<&mut Self>,
-    ) {
+stateless_train! {
+    /// The training path: `∂x = ∂y · scale`.
+    impl[const F: usize, const P: usize] Train<Tensor<F, P>> for Rescaling;
+    fn backward(&self, _x, _y, dy, dx) {
         let Some(dx) = dx else { return };
         for (d, &g) in dx.as_mut_slice().iter_mut().zip(dy.as_slice()) {
             *d += g * self.scale;

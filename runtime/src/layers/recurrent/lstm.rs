@@ -370,7 +370,8 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> Weights
 }
 
 /// Keras's default initializers (see [`crate::train::init`]): glorot_uniform kernel, the whole
-/// recurrent kernel one orthogonal matrix, zero bias with the forget gate at one (`unit_forget_bias`).
+/// recurrent kernel one orthogonal matrix, zero bias with the forget gate at one (`unit_forget_bias`,
+/// unless declared `False`: [`crate::train::init::NO_UNIT_FORGET_BIAS`]).
 impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> crate::train::Init
     for Lstm<IN, UNITS, R, BIAS>
 {
@@ -388,7 +389,7 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> crate::train::Ini
                 4 * UNITS,
             );
         }
-        if BIAS {
+        if BIAS && !crate::train::init::no_unit_forget_bias(overrides) {
             // unit_forget_bias=True: the forget gate's bias starts at one.
             self.bias[1] = [1.0; UNITS];
         }

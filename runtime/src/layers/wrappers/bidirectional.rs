@@ -571,8 +571,8 @@ fn zeroed<P: Plain>() -> P {
 /// Training runs the two layers' own training paths (backpropagation through time, dropout;
 /// the backward layer reads the sequence from the end, as at inference), one sample at a time,
 /// and merges; backward splits the output's gradient by the merge mode and runs both layers'
-/// backward passes, adding both input gradients into `dx`. `merge_mode=None` ([`Separate`]) has
-/// no training path (its output is a pair, not one tensor).
+/// backward passes, adding both input gradients into `dx`. `merge_mode=None` ([`Separate`])
+/// trains through [`SeparateOutputs`] (its output is a pair, not one tensor).
 impl<F, B, M, const IN: usize, const T: usize> Train<Tensor<IN, T>> for Bidirectional<F, B, M>
 where
     F: Rnn<IN, T> + Train<Tensor<IN, T>, Output = <F as Rnn<IN, T>>::Output>,
@@ -752,6 +752,150 @@ where
     }
 }
 
+/// The training view of `Bidirectional(..., merge_mode=None)` ([`Separate`]), whose output is a
+/// pair: the training step sees the forward layer's output as the layer's output and the
+/// backward layer's (in time order, as Keras returns it) as its first extra output
+/// ([`TrainStates::state`] 0), followed by the states of `return_state`.
+///
+/// `#[repr(transparent)]` over the `Bidirectional`, so the model's field (and its gradients)
+/// are viewed as one in place ([`SeparateOutputs::from_ref`]).
+#[repr(transparent)]
+#[derive(Debug)]
+pub struct SeparateOutputs<L>(pub L);
+
+impl<L> SeparateOutputs<L> {
+    /// Views a `Bidirectional` with `merge_mode=None` as its training path.
+    pub fn from_ref(layer: &L) -> &Self {
+        // SAFETY: `#[repr(transparent)]` over `L`: same layout; the lifetime is `layer`'s.
+        unsafe { &*(layer as *const L).cast::<Self>() }
+    }
+
+    /// [`SeparateOutputs::from_ref`], mutably (the layer's gradients).
+    pub fn from_mut(layer: &mut L) -> &mut Self {
+        // SAFETY: as in `from_ref`; the borrow is exclusive for the new reference's lifetime.
+        unsafe { &mut *(layer as *mut L).cast::<Self>() }
+    }
+}
+
+impl<F, B, const IN: usize, const T: usize> Layer<Tensor<IN, T>>
+    for SeparateOutputs<Bidirectional<F, B, Separate>>
+where
+    F: Rnn<IN, T>,
+    B: Rnn<IN, T>,
+{
+    type Output = <F as Rnn<IN, T>>::Output;
+
+    fn forward(&self, x: &Tensor<IN, T>) -> Self::Output {
+        self.0.forward(x).0
+    }
+}
+
+/// What [`SeparateOutputs`] keeps per sample: each layer's cache, the backward layer's output in
+/// its processing order and in time order, and the gradient of the latter (the second output's,
+/// which the training step adds in before backward).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SeparateCache<CF, CB, YB> {
+    forward: CF,
+    backward: CB,
+    y_rev: YB,
+    y_b: YB,
+    dy_b: YB,
+}
+
+// SAFETY: as for `BidirectionalCache`: `#[repr(C)]` over plain fields made of f32-sized words.
+unsafe impl<CF: Plain, CB: Plain, YB: Plain> Plain for SeparateCache<CF, CB, YB> {}
+
+/// Forward: both layers' training paths (the backward one reads the sequence from the end), the
+/// backward output flipped back to time order. Backward: the forward layer from `∂y`, the
+/// backward layer from the second output's gradient flipped to its processing order; both add
+/// into `dx`.
+impl<F, B, const IN: usize, const T: usize> Train<Tensor<IN, T>>
+    for SeparateOutputs<Bidirectional<F, B, Separate>>
+where
+    F: Rnn<IN, T> + Train<Tensor<IN, T>, Output = <F as Rnn<IN, T>>::Output>,
+    B: Rnn<IN, T> + Train<Tensor<IN, T>, Output = <B as Rnn<IN, T>>::Output>,
+    <F as Rnn<IN, T>>::Output: Plain,
+    <B as Rnn<IN, T>>::Output: Plain,
+{
+    type Cache = SeparateCache<
+        <F as Train<Tensor<IN, T>>>::Cache,
+        <B as Train<Tensor<IN, T>>>::Cache,
+        <B as Rnn<IN, T>>::Output,
+    >;
+
+    fn forward_train(
+        &self,
+        x: &Tensor<IN, T>,
+        y: &mut <F as Rnn<IN, T>>::Output,
+        cache: &mut Self::Cache,
+        ctx: &mut TrainCtx,
+    ) {
+        let bi = &self.0;
+        bi.forward_layer
+            .forward_train(x, y, &mut cache.forward, ctx);
+        bi.backward_layer
+            .forward_train(x, &mut cache.y_rev, &mut cache.backward, ctx);
+        cache.y_b = cache.y_rev;
+        reverse_rows(cache.y_b.values_mut(), B::UNITS);
+        cache.dy_b = zeroed();
+    }
+
+    fn backward(
+        &self,
+        x: &Tensor<IN, T>,
+        y: &<F as Rnn<IN, T>>::Output,
+        cache: &mut Self::Cache,
+        dy: &<F as Rnn<IN, T>>::Output,
+        mut dx: Option<&mut Tensor<IN, T>>,
+        grads: Option<&mut Self>,
+    ) {
+        let bi = &self.0;
+        let (gf, gb) = match grads {
+            Some(g) => (Some(&mut g.0.forward_layer), Some(&mut g.0.backward_layer)),
+            None => (None, None),
+        };
+        bi.forward_layer
+            .backward(x, y, &mut cache.forward, dy, dx.as_deref_mut(), gf);
+        // The time-ordered output is no longer needed: it becomes the flipped gradient.
+        cache.y_b = cache.dy_b;
+        reverse_rows(cache.y_b.values_mut(), B::UNITS);
+        bi.backward_layer
+            .backward(x, &cache.y_rev, &mut cache.backward, &cache.y_b, dx, gb);
+    }
+}
+
+/// Extra output 0 is the backward layer's sequence (or last output); then the states of
+/// `return_state`, the forward layer's first.
+impl<F, B, const IN: usize, const T: usize> TrainStates<Tensor<IN, T>>
+    for SeparateOutputs<Bidirectional<F, B, Separate>>
+where
+    F: Rnn<IN, T> + TrainStates<Tensor<IN, T>, Output = <F as Rnn<IN, T>>::Output>,
+    B: Rnn<IN, T> + TrainStates<Tensor<IN, T>, Output = <B as Rnn<IN, T>>::Output>,
+    <F as Rnn<IN, T>>::Output: Plain,
+    <B as Rnn<IN, T>>::Output: Plain,
+{
+    fn state(cache: &Self::Cache, i: usize) -> &[f32] {
+        match i.checked_sub(1) {
+            None => cache.y_b.values(),
+            Some(i) => match i.checked_sub(F::STATES) {
+                None => F::state(&cache.forward, i),
+                Some(i) => B::state(&cache.backward, i),
+            },
+        }
+    }
+
+    fn state_grad(cache: &mut Self::Cache, i: usize) -> &mut [f32] {
+        match i.checked_sub(1) {
+            None => cache.dy_b.values_mut(),
+            Some(i) => match i.checked_sub(F::STATES) {
+                None => F::state_grad(&mut cache.forward, i),
+                Some(i) => B::state_grad(&mut cache.backward, i),
+            },
+        }
+    }
+}
+
 /// The forward layer's trainable variables, then the backward layer's (Keras's `weights`).
 impl<F: Params, B: Params, M> Params for Bidirectional<F, B, M> {
     fn trainable_count(&self) -> usize {
@@ -764,7 +908,11 @@ impl<F: Params, B: Params, M> Params for Bidirectional<F, B, M> {
     }
 }
 
-/// Keras's initializers of the two wrapped layers, the forward one first.
+/// Keras's initializers of the two wrapped layers, the forward one first: the forward layer
+/// takes the unprefixed `overrides`, the backward layer those prefixed
+/// [`BACKWARD_LAYER`](crate::train::init::BACKWARD_LAYER) (at most 16; `keras_model!` gives it
+/// the forward layer's declared ones when no `backward_layer` is declared, as Keras copies the
+/// layer).
 impl<F, B, M> crate::train::Init for Bidirectional<F, B, M>
 where
     F: crate::train::Init,
@@ -776,8 +924,19 @@ where
         rng: &mut crate::train::Rng,
         overrides: &[(&str, crate::train::init::Initializer)],
     ) {
+        use crate::train::init::{Initializer, BACKWARD_LAYER};
         self.forward_layer.init_with(rng, overrides);
-        self.backward_layer.init_with(rng, overrides);
+        let mut backward = [("", Initializer::Constant(0.0)); 16];
+        let mut n = 0;
+        for &(name, init) in overrides {
+            if let Some(name) = name.strip_prefix(BACKWARD_LAYER) {
+                if n < backward.len() {
+                    backward[n] = (name, init);
+                    n += 1;
+                }
+            }
+        }
+        self.backward_layer.init_with(rng, &backward[..n]);
     }
 }
 

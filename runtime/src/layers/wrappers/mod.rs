@@ -9,8 +9,8 @@ mod bidirectional;
 mod time_distributed;
 
 pub use bidirectional::{
-    Ave, Bidirectional, BidirectionalCache, Concat, MergeMode, Mul, Rnn, RnnWeights, Separate, Sum,
-    TrainMerge, Values,
+    Ave, Bidirectional, BidirectionalCache, Concat, MergeMode, Mul, Rnn, RnnWeights, Separate,
+    SeparateCache, SeparateOutputs, Sum, TrainMerge, Values,
 };
 pub use time_distributed::TimeDistributed;
 

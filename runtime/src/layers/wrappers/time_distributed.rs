@@ -181,9 +181,10 @@ impl<L: Weights, const STEPS: usize, const SLICE: usize, const OUT: usize> Weigh
 ///
 /// Keras calls the wrapped layer once per step, on that step's slice of every sample. For a
 /// layer that treats its samples independently (Dense, Dropout, Activation, Flatten, Reshape)
-/// this is the same; a layer whose training statistics span its batch (BatchNormalization)
-/// would see all the slices at once here, one step at a time in Keras (`keras_model!` refuses
-/// to train such a wrapper).
+/// this is the same; a layer whose training statistics span its batch
+/// ([`Train::BATCH_STATISTICS`]: BatchNormalization) runs one step at a time here too, with
+/// that step's statistics, and updates its moving statistics once per step, in step order, as
+/// Keras's `TimeDistributed(BatchNormalization())` does.
 impl<
         L,
         const F: usize,
@@ -240,13 +241,7 @@ where
         caches: &mut [Self::Cache],
         ctx: &mut TrainCtx,
     ) {
-        const { check(STEPS, SLICE, P, SO, OUT) };
-        self.layer.forward_train_batch(
-            tensors::<F, SLICE>(flat(xs)),
-            tensors_mut::<G, SO>(flat_mut(ys)),
-            caches.as_flattened_mut(),
-            ctx,
-        );
+        self.forward_train_strided(xs, ys, caches, (0, 1), ctx);
     }
 
     fn backward_batch(
@@ -258,19 +253,90 @@ where
         dxs: Option<&mut [Tensor<F, P>]>,
         grads: Option<&mut Self>,
     ) {
+        self.backward_strided(xs, ys, caches, dys, dxs, grads, (0, 1));
+    }
+
+    const BATCH_STATISTICS: bool = L::BATCH_STATISTICS;
+
+    /// The selected samples' slices: all of them as one batch of the wrapped layer, or, for a
+    /// layer with batch statistics (or a selection), one step at a time (slice `t` of sample
+    /// `s` is slice `s·STEPS + t` of the flattened batch).
+    fn forward_train_strided(
+        &self,
+        xs: &[Tensor<F, P>],
+        ys: &mut [Tensor<G, OUT>],
+        caches: &mut [Self::Cache],
+        (start, stride): (usize, usize),
+        ctx: &mut TrainCtx,
+    ) {
         const { check(STEPS, SLICE, P, SO, OUT) };
-        self.layer.backward_batch(
+        let (xs, ys, caches) = (
+            tensors::<F, SLICE>(flat(xs)),
+            tensors_mut::<G, SO>(flat_mut(ys)),
+            caches.as_flattened_mut(),
+        );
+        if !L::BATCH_STATISTICS && (start, stride) == (0, 1) {
+            self.layer.forward_train_batch(xs, ys, caches, ctx);
+            return;
+        }
+        for t in 0..STEPS {
+            self.layer.forward_train_strided(
+                xs,
+                ys,
+                caches,
+                (start * STEPS + t, stride * STEPS),
+                ctx,
+            );
+        }
+    }
+
+    fn backward_strided(
+        &self,
+        xs: &[Tensor<F, P>],
+        ys: &[Tensor<G, OUT>],
+        caches: &mut [Self::Cache],
+        dys: &[Tensor<G, OUT>],
+        dxs: Option<&mut [Tensor<F, P>]>,
+        mut grads: Option<&mut Self>,
+        (start, stride): (usize, usize),
+    ) {
+        const { check(STEPS, SLICE, P, SO, OUT) };
+        let (xs, ys, caches, dys) = (
             tensors::<F, SLICE>(flat(xs)),
             tensors::<G, SO>(flat(ys)),
             caches.as_flattened_mut(),
             tensors::<G, SO>(flat(dys)),
-            dxs.map(|d| tensors_mut::<F, SLICE>(flat_mut(d))),
-            grads.map(|g| &mut g.layer),
         );
+        let mut dxs = dxs.map(|d| tensors_mut::<F, SLICE>(flat_mut(d)));
+        if !L::BATCH_STATISTICS && (start, stride) == (0, 1) {
+            self.layer
+                .backward_batch(xs, ys, caches, dys, dxs, grads.map(|g| &mut g.layer));
+            return;
+        }
+        for t in 0..STEPS {
+            self.layer.backward_strided(
+                xs,
+                ys,
+                caches,
+                dys,
+                dxs.as_deref_mut(),
+                grads.as_deref_mut().map(|g| &mut g.layer),
+                (start * STEPS + t, stride * STEPS),
+            );
+        }
     }
 
+    /// A layer with batch statistics updates its state once per step, in step order, from that
+    /// step's statistics (the first sample's cache of the step holds them).
     fn update_state(&mut self, caches: &[Self::Cache]) {
-        self.layer.update_state(caches.as_flattened());
+        if !L::BATCH_STATISTICS {
+            self.layer.update_state(caches.as_flattened());
+            return;
+        }
+        let flat = caches.as_flattened();
+        for t in 0..STEPS.min(flat.len()) {
+            self.layer.update_state(&flat[t..=t]);
+        }
     }
 }
 
@@ -283,6 +349,12 @@ impl<L: Params, const STEPS: usize, const SLICE: usize, const OUT: usize> Params
 
     fn trainable_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [f32])) {
         self.layer.trainable_mut(f);
+    }
+
+    /// The wrapped layer's derived values follow its variables (BatchNormalization's fused
+    /// inference factors).
+    fn after_update(&mut self) {
+        self.layer.after_update();
     }
 }
 
