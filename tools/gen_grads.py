@@ -901,10 +901,10 @@ def misc_cases():
 
 
 def rest_cases():
-    """The training paths added last: the fused `glu` activation of Dense and the convolutions,
-    TimeDistributed(BatchNormalization()) (each step normalized over the batch on its own, the
+    """The training paths added last: the fused `glu` activation of Dense and the convolutions
+    (inside TimeDistributed too), TimeDistributed(BatchNormalization()) (each step normalized over the batch on its own, the
     moving statistics updated once per step), Bidirectional(..., merge_mode=None) with both
-    outputs feeding later layers."""
+    outputs feeding later layers, with and without a mask."""
     C = Case
     return [
         # --- glu fused into a layer: the layer runs linear, then glu halves the last axis.
@@ -988,7 +988,58 @@ def rest_cases():
             x = Input(shape=(4, 3));
             h = TimeDistributed(BatchNormalization())(TimeDistributed(Dense(4))(x));
             model = Model(x, Dense(2)(Flatten()(h)))""", batch=1),
-    ] + BIDIRECTIONAL_NONE
+        # --- glu fused into a layer inside TimeDistributed: each step's slice through the layer
+        # run linear, then glu.
+        C("td_glu_dense", """
+            x = Input(shape=(4, 3));
+            model = Model(x, TimeDistributed(Dense(6, activation="glu"))(x))"""),
+        C("td_glu_dense_gap", """
+            x = Input(shape=(3, 4));
+            h = TimeDistributed(Dense(5, activation="tanh"))(x);
+            h = TimeDistributed(Dense(4, activation="glu", use_bias=False))(h);
+            model = Model(x, GlobalAveragePooling1D()(h))"""),
+        C("td_glu_conv2d", """
+            x = Input(shape=(2, 5, 5, 2));
+            model = Model(x, TimeDistributed(Conv2D(4, 3, strides=2, activation="glu"))(x))""",
+          batch=3),
+        C("td_glu_conv1d_nested", """
+            x = Input(shape=(2, 3, 4, 2));
+            h = TimeDistributed(TimeDistributed(Conv1D(6, 2, padding="same", activation="glu")))(x);
+            model = Model(x, h)""", batch=3, loss="huber"),
+    ] + BIDIRECTIONAL_NONE + BIDIRECTIONAL_NONE_MASKED
+
+
+# Bidirectional(..., merge_mode=None) under a mask: both layers read it (Keras's masked recurrent
+# semantics); with sequences, both outputs carry it on to the layers after.
+BIDIRECTIONAL_NONE_MASKED = [
+    Case("bi_none_mask_lstm_last", """
+        x = Input(shape=(6,), dtype="int32");
+        h = Embedding(8, 3, mask_zero=True)(x);
+        f, b = Bidirectional(LSTM(3), merge_mode=None)(h);
+        model = Model(x, Dense(2)(Concatenate()([f, b])))""", inputs="ids:8:pad"),
+    Case("bi_none_mask_gru_seq_rnn_after", """
+        x = Input(shape=(5, 3));
+        h = Masking()(x);
+        f, b = Bidirectional(GRU(3, return_sequences=True), merge_mode=None)(h);
+        model = Model(x, Subtract()([LSTM(2)(f), SimpleRNN(2)(b)]))""", inputs="masked"),
+    Case("bi_none_mask_backward_to_loss", """
+        x = Input(shape=(6,), dtype="int32");
+        h = Embedding(8, 3, mask_zero=True)(x);
+        _f, b = Bidirectional(SimpleRNN(3, return_sequences=True), merge_mode=None)(h);
+        model = Model(x, Dense(2)(b))""", inputs="ids:8:pad"),
+    Case("bi_none_mask_states", """
+        x = Input(shape=(5, 3));
+        h = Masking()(x);
+        f, b, _fh, fc, bh, bc = Bidirectional(LSTM(3, return_state=True), merge_mode=None)(h);
+        model = Model(x, Dense(2)(Concatenate()([f, b, fc, bh, bc])))""", inputs="masked"),
+    Case("bi_none_mask_given_backward", """
+        x = Input(shape=(6,), dtype="int32");
+        h = Embedding(8, 3, mask_zero=True)(x);
+        f, b = Bidirectional(LSTM(3, return_sequences=True), merge_mode=None,
+                             backward_layer=GRU(3, return_sequences=True, go_backwards=True))(h);
+        model = Model(x, Concatenate()([LSTM(2)(f), GRU(2, reset_after=False)(b)]))""",
+         inputs="ids:8:pad"),
+]
 
 
 # Bidirectional(..., merge_mode=None): its two outputs feed later layers.

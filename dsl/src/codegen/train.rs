@@ -9,26 +9,32 @@ use super::plan::Plan;
 use crate::layers::{dims, lit, rt, Forward, MergeBackward};
 use crate::model::Value;
 
-/// Which values carry a Keras mask (`true` per call: its main output does), as the inference
-/// path decides (`codegen/forward.rs`): merges drop masks, other layers give
-/// [`LayerSpec::output_mask`](crate::layers::LayerSpec::output_mask).
-fn masked_calls(plan: &Plan) -> Vec<bool> {
+/// Which values carry a Keras mask (`true` per call and output), as the inference path decides
+/// (`codegen/forward.rs`): merges drop masks, other layers give
+/// [`LayerSpec::output_mask`](crate::layers::LayerSpec::output_mask) and
+/// [`LayerSpec::extra_output_masks`](crate::layers::LayerSpec::extra_output_masks).
+fn masked_calls(plan: &Plan) -> Vec<Vec<bool>> {
     let model = plan.model;
-    let mut masked = vec![false; model.calls.len()];
-    for (k, call) in model.calls.iter().enumerate() {
+    let mut masked: Vec<Vec<bool>> = Vec::with_capacity(model.calls.len());
+    for call in &model.calls {
         let spec = plan.spec(call.layer);
-        if spec.merge() {
-            continue;
+        let mut outs = vec![false; call.outputs];
+        if !spec.merge() {
+            let input = input_masked(&masked, call.inputs[0]).then(|| quote!(__m));
+            outs[0] = spec.output_mask(&quote!(__x), input.as_ref()).is_some();
+            let extra = spec.extra_output_masks(&quote!(__x), input.as_ref());
+            for (o, m) in outs.iter_mut().enumerate().skip(1) {
+                *m = extra.get(o - 1).is_some_and(Option::is_some);
+            }
         }
-        let input = input_masked(&masked, call.inputs[0]).then(|| quote!(__m));
-        masked[k] = spec.output_mask(&quote!(__x), input.as_ref()).is_some();
+        masked.push(outs);
     }
     masked
 }
 
 /// Whether `value` carries a mask, given [`masked_calls`].
-fn input_masked(masked: &[bool], value: Value) -> bool {
-    matches!(value, Value::Call { call, output: 0 } if masked[call])
+fn input_masked(masked: &[Vec<bool>], value: Value) -> bool {
+    matches!(value, Value::Call { call, output } if masked[call][output])
 }
 
 /// Why the model cannot train, if it cannot.
@@ -329,17 +335,22 @@ pub fn trainable(plan: &Plan) -> TokenStream {
                 });
             }
         }
-        // The mask of the main output (Keras `compute_mask`), per sample.
+        // The masks of the outputs (Keras `compute_mask`), per sample.
         let x_s = quote!(&(#x)[__s]);
         let mask_s = mask_in.as_ref().map(|m| quote!(&#m[__s]));
-        if let Some(expr) = spec.output_mask(&x_s, mask_s.as_ref()) {
+        let main = spec.output_mask(&x_s, mask_s.as_ref());
+        let extra = spec.extra_output_masks(&x_s, mask_s.as_ref());
+        for (&o, expr) in outs.iter().zip(std::iter::once(main).chain(extra)) {
+            let Some(expr) = expr else {
+                continue;
+            };
             match (&mask_in, &mask_s) {
                 (Some(m), Some(ms)) if expr.to_string() == ms.to_string() => {
-                    masks.insert(out, m.clone());
+                    masks.insert(o, m.clone());
                 }
                 _ => {
-                    let m = format_ident!("__m{}", k);
-                    let positions = lit(dims(plan.shapes.of(out)).1);
+                    let m = value_ident("m", o);
+                    let positions = lit(dims(plan.shapes.of(o)).1);
                     carves.push(
                         quote!(let (#m, __ws) = #rt::train::carve_masks::<#positions>(__ws, __n);),
                     );
@@ -349,7 +360,7 @@ pub fn trainable(plan: &Plan) -> TokenStream {
                             #m[__s] = *(#expr);
                         }
                     });
-                    masks.insert(out, m);
+                    masks.insert(o, m);
                 }
             }
         }
@@ -543,16 +554,28 @@ mod tests {
     }
 
     #[test]
-    fn what_cannot_train_says_why() {
-        let code = expanded(
+    fn glu_inside_time_distributed_trains_as_the_layer_then_glu() {
+        for body in [
             "struct Net { input_shape: (3, 4), layers: [TimeDistributed(Dense(4, activation = \"glu\"))], }",
-        );
-        assert!(code.contains("cannot be trained"), "{code}");
-        assert!(code.contains("has no training path yet"), "{code}");
-        let code = expanded(
+            "struct Net { input_shape: (2, 5, 5, 2), layers: [TimeDistributed(Conv2D(4, 3, activation = \"glu\"))], }",
+            "struct Net { input_shape: (2, 3, 4), layers: [TimeDistributed(TimeDistributed(Dense(4, activation = \"glu\")))], }",
+        ] {
+            assert!(trains(body), "{body}");
+            let code = expanded(body).replace(' ', "");
+            assert!(code.contains("train::ThenGlu<"), "{code}");
+        }
+    }
+
+    #[test]
+    fn separate_bidirectional_outputs_train_under_a_mask() {
+        for body in [
             "struct Net { x = Input(shape = (5, 3)); h = Masking()(x); f, b = Bidirectional(GRU(2, return_sequences = True), merge_mode = None)(h); model = Model(x, Add()([f, b])); }",
-        );
-        assert!(code.contains("cannot be trained"), "{code}");
-        assert!(code.contains("reads its input's mask"), "{code}");
+            "struct Net { x = Input(shape = (5,), dtype = \"int32\"); h = Embedding(6, 3, mask_zero = True)(x); f, b = Bidirectional(LSTM(2), merge_mode = None)(h); model = Model(x, Concatenate()([f, b])); }",
+        ] {
+            assert!(trains(body), "{body}");
+            let code = expanded(body).replace(' ', "");
+            assert!(code.contains("MaskedTrain::forward_train_masked(<"), "{code}");
+            assert!(code.contains("SeparateOutputs<"), "{code}");
+        }
     }
 }

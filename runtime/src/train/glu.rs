@@ -4,7 +4,7 @@
 
 use core::mem::size_of;
 
-use super::{Plain, Train, TrainCtx};
+use super::{Plain, Train, TrainCtx, View};
 use crate::{Glu, Layer, Tensor};
 
 /// A layer `L` (run with a linear activation) followed by `glu`, seen as one layer for training:
@@ -41,6 +41,11 @@ where
     fn forward(&self, x: &In) -> Tensor<OUT, P> {
         Glu::<IN, OUT>.forward(&self.0.forward(x))
     }
+}
+
+// SAFETY: `#[repr(transparent)]` over `L`.
+unsafe impl<L, const IN: usize, const OUT: usize> View for ThenGlu<L, IN, OUT> {
+    type Of = L;
 }
 
 /// What [`ThenGlu`] keeps per sample: the layer's output before glu, room for its gradient, and

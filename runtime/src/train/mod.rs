@@ -186,6 +186,20 @@ pub trait Train<In>: Layer<In> + Sized {
     }
 }
 
+/// A type the training step views a layer's field as (a fused `glu` trains as
+/// [`ThenGlu`]): it has the layout of [`View::Of`], the field's type, so the field and its
+/// gradients are viewed as one in place. A wrapper around a view is a view of the wrapper
+/// (`TimeDistributed<ThenGlu<Dense>>` of `TimeDistributed<Dense>`).
+///
+/// # Safety
+/// `Self` must have the size, alignment and layout of `Self::Of`, and every value of
+/// `Self::Of` must be a valid `Self` (a `#[repr(transparent)]` wrapper, or such a wrapper's
+/// `#[repr(transparent)]` container).
+pub unsafe trait View {
+    /// The type viewed.
+    type Of;
+}
+
 /// The training path of a layer that reads its input's Keras mask (recurrent layers skip masked
 /// steps; `GlobalAveragePooling1D` averages the unmasked ones). The generated training step calls
 /// it in place of [`Train`] for a call whose input carries a mask; other layers ignore masks in

@@ -314,10 +314,10 @@ impl LayerSpec for Bidirectional {
         (self.merge == Merge::Separate).then(|| quote!(#rt::wrappers::SeparateOutputs<#ty>))
     }
 
-    /// Under a mask, the merged modes train through the runtime's `MaskedTrain`;
-    /// `merge_mode = None` has no masked training path (such a model does not compile).
+    /// Under a mask, every merge mode trains through the runtime's `MaskedTrain`
+    /// (`merge_mode = None` through `SeparateOutputs`'s).
     fn masked_training(&self) -> bool {
-        self.merge != Merge::Separate
+        true
     }
 
     fn config(&self) -> Vec<(&'static str, Cfg)> {

@@ -158,18 +158,27 @@ impl LayerSpec for TimeDistributed {
     }
 
     fn training(&self) -> Result<(), String> {
-        let glu = self.layer.config().into_iter().any(
-            |(key, value)| matches!((key, value), ("activation", Cfg::Str(name)) if name == "glu"),
-        );
-        if glu {
-            return Err(format!(
-                "TimeDistributed({}(activation = \"glu\")) has no training path yet: write the layer without the activation, then TimeDistributed(Activation(\"glu\"))",
-                self.layer.class()
-            ));
-        }
         self.layer
             .training()
             .map_err(|why| format!("the layer TimeDistributed wraps: {why}"))
+    }
+
+    /// A wrapped layer that trains as another type (a fused `glu`) makes the wrapper train as
+    /// the wrapper of that type.
+    fn train_adapter(
+        &self,
+        _ty: &TokenStream,
+        input: &[usize],
+        output: &[usize],
+    ) -> Option<TokenStream> {
+        let rt = rt();
+        let (slice_in, slice_out) = (&input[1..], &output[1..]);
+        let inner_ty = self.layer.field_type(slice_in, slice_out);
+        let inner = self.layer.train_adapter(&inner_ty, slice_in, slice_out)?;
+        let steps = lit(input[0]);
+        let slice = lit(dims(slice_in).1);
+        let out = lit(dims(output).1);
+        Some(quote!(#rt::TimeDistributed<#inner, #steps, #slice, #out>))
     }
 
     fn config(&self) -> Vec<(&'static str, Cfg)> {

@@ -865,6 +865,106 @@ where
     }
 }
 
+/// Under the input's mask: both layers read it by time (the backward layer included), as at
+/// inference; otherwise as the unmasked path.
+impl<F, B, const IN: usize, const T: usize> MaskedTrain<Tensor<IN, T>>
+    for SeparateOutputs<Bidirectional<F, B, Separate>>
+where
+    F: Rnn<IN, T> + MaskedTrain<Tensor<IN, T>, Output = <F as Rnn<IN, T>>::Output>,
+    B: Rnn<IN, T> + MaskedTrain<Tensor<IN, T>, Output = <B as Rnn<IN, T>>::Output>,
+    <F as Rnn<IN, T>>::Output: Plain,
+    <B as Rnn<IN, T>>::Output: Plain,
+{
+    type MaskedCache = SeparateCache<
+        <F as MaskedTrain<Tensor<IN, T>>>::MaskedCache,
+        <B as MaskedTrain<Tensor<IN, T>>>::MaskedCache,
+        <B as Rnn<IN, T>>::Output,
+    >;
+
+    fn forward_train_masked(
+        &self,
+        xs: &[Tensor<IN, T>],
+        masks: &[bool],
+        ys: &mut [<F as Rnn<IN, T>>::Output],
+        caches: &mut [Self::MaskedCache],
+        ctx: &mut TrainCtx,
+    ) {
+        assert_eq!(masks.len(), T * xs.len(), "one mask entry per step");
+        let bi = &self.0;
+        for (s, ((x, y), c)) in xs
+            .iter()
+            .zip(ys.iter_mut())
+            .zip(caches.iter_mut())
+            .enumerate()
+        {
+            let mask = &masks[s * T..(s + 1) * T];
+            let x = core::slice::from_ref(x);
+            bi.forward_layer.forward_train_masked(
+                x,
+                mask,
+                core::slice::from_mut(y),
+                core::slice::from_mut(&mut c.forward),
+                ctx,
+            );
+            bi.backward_layer.forward_train_masked(
+                x,
+                mask,
+                core::slice::from_mut(&mut c.y_rev),
+                core::slice::from_mut(&mut c.backward),
+                ctx,
+            );
+            c.y_b = c.y_rev;
+            reverse_rows(c.y_b.values_mut(), B::UNITS);
+            c.dy_b = zeroed();
+        }
+    }
+
+    fn backward_masked(
+        &self,
+        xs: &[Tensor<IN, T>],
+        masks: &[bool],
+        ys: &[<F as Rnn<IN, T>>::Output],
+        caches: &mut [Self::MaskedCache],
+        dys: &[<F as Rnn<IN, T>>::Output],
+        mut dxs: Option<&mut [Tensor<IN, T>]>,
+        mut grads: Option<&mut Self>,
+    ) {
+        assert_eq!(masks.len(), T * xs.len(), "one mask entry per step");
+        let bi = &self.0;
+        for (s, x) in xs.iter().enumerate() {
+            let mask = &masks[s * T..(s + 1) * T];
+            let c = &mut caches[s];
+            let x = core::slice::from_ref(x);
+            let mut dx = dxs.as_deref_mut().map(|d| &mut d[s..=s]);
+            let (gf, gb) = match grads.as_deref_mut() {
+                Some(g) => (Some(&mut g.0.forward_layer), Some(&mut g.0.backward_layer)),
+                None => (None, None),
+            };
+            bi.forward_layer.backward_masked(
+                x,
+                mask,
+                &ys[s..=s],
+                core::slice::from_mut(&mut c.forward),
+                &dys[s..=s],
+                dx.as_deref_mut(),
+                gf,
+            );
+            // The time-ordered output is no longer needed: it becomes the flipped gradient.
+            c.y_b = c.dy_b;
+            reverse_rows(c.y_b.values_mut(), B::UNITS);
+            bi.backward_layer.backward_masked(
+                x,
+                mask,
+                core::slice::from_ref(&c.y_rev),
+                core::slice::from_mut(&mut c.backward),
+                core::slice::from_ref(&c.y_b),
+                dx,
+                gb,
+            );
+        }
+    }
+}
+
 /// Extra output 0 is the backward layer's sequence (or last output); then the states of
 /// `return_state`, the forward layer's first.
 impl<F, B, const IN: usize, const T: usize> TrainStates<Tensor<IN, T>>

@@ -3,7 +3,7 @@
 use super::{tensors, tensors_mut};
 use crate::layer::{Layer, Variable, Weights};
 use crate::memory::zeroable;
-use crate::train::{Params, Train, TrainCtx};
+use crate::train::{Params, Train, TrainCtx, View};
 use crate::{flat, flat_mut, Tensor};
 
 /// Keras `TimeDistributed(layer)`: applies `layer` to each of the `STEPS` slices of its input
@@ -41,6 +41,7 @@ use crate::{flat, flat_mut, Tensor};
 /// let y = td.forward(&Tensor::<2, 3>::zeros()); // 3 steps of one position: OUT must be 3
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
+#[repr(transparent)]
 pub struct TimeDistributed<L, const STEPS: usize, const SLICE: usize, const OUT: usize> {
     /// The wrapped layer (Keras `layer`), shared by every step.
     pub layer: L,
@@ -355,6 +356,31 @@ impl<L: Params, const STEPS: usize, const SLICE: usize, const OUT: usize> Params
     /// inference factors).
     fn after_update(&mut self) {
         self.layer.after_update();
+    }
+}
+
+// SAFETY: `#[repr(transparent)]` over `L`, which has the layout of `L::Of`.
+unsafe impl<L: View, const STEPS: usize, const SLICE: usize, const OUT: usize> View
+    for TimeDistributed<L, STEPS, SLICE, OUT>
+{
+    type Of = TimeDistributed<L::Of, STEPS, SLICE, OUT>;
+}
+
+/// The training view of a wrapper whose layer trains as a [`View`] (a fused `glu`:
+/// `TimeDistributed(Dense(8, activation="glu"))` trains as `TimeDistributed<ThenGlu<Dense>>`).
+impl<L: View, const STEPS: usize, const SLICE: usize, const OUT: usize>
+    TimeDistributed<L, STEPS, SLICE, OUT>
+{
+    /// Views the model's wrapper (of the layer's own type) as this one.
+    pub fn from_ref(layer: &<Self as View>::Of) -> &Self {
+        // SAFETY: `Self: View` (same layout, every value valid); the lifetime is `layer`'s.
+        unsafe { &*(layer as *const <Self as View>::Of).cast::<Self>() }
+    }
+
+    /// [`TimeDistributed::from_ref`], mutably (the layer's gradients).
+    pub fn from_mut(layer: &mut <Self as View>::Of) -> &mut Self {
+        // SAFETY: as in `from_ref`; the borrow is exclusive for the new reference's lifetime.
+        unsafe { &mut *(layer as *mut <Self as View>::Of).cast::<Self>() }
     }
 }
 
