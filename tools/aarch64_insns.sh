@@ -16,7 +16,7 @@
 #    inference (the batch-64 one is one call over the 64 samples) in the window after a warm-up;
 # 4. prints the table: instructions per sample and the ratio static-keras / tract.
 #
-# Needs qemu-user and gcc-aarch64-linux-gnu (.ci/aarch64.sh installs them), gcc, and the
+# Needs qemu-user and gcc-aarch64-linux-gnu (with its binutils; .ci/aarch64.sh installs them), gcc, and the
 # benchmark models (shared/bench-models beside the repository, or STATIC_KERAS_BENCH_MODELS).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,12 +39,14 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-
 export CARGO_INCREMENTAL=0
 (cd "$ROOT/benches" && cargo build -q --release --target "$TARGET" --example insns)
 BIN=$ROOT/benches/target/$TARGET/release/examples/insns
-file "$BIN" | grep -q "statically linked" || { echo "$BIN is not statically linked" >&2; exit 1; }
+# A static non-PIE executable (ELF type EXEC, no interpreter): nm's addresses are QEMU's.
+aarch64-linux-gnu-readelf -h "$BIN" | grep -q "EXEC (Executable file)" &&
+  ! aarch64-linux-gnu-readelf -l "$BIN" | grep -q "INTERP" ||
+  { echo "$BIN is not a static non-PIE executable" >&2; exit 1; }
 
 PLUGIN=$(mktemp -d)/libinsn_window.so
 gcc -O2 -shared -fPIC -fvisibility=hidden -o "$PLUGIN" "$INSN_WINDOW_C"
-NM=$(command -v aarch64-linux-gnu-nm || command -v llvm-nm || ls /usr/bin/llvm-nm* | head -n 1)
-sym() { "$NM" "$BIN" | awk -v s="$1" '$3 == s {print "0x" $1}'; }
+sym() { aarch64-linux-gnu-nm "$BIN" | awk -v s="$1" '$3 == s {print "0x" $1}'; }
 BEGIN=$(sym bench_begin) END=$(sym bench_end)
 [ -n "$BEGIN" ] && [ -n "$END" ] || { echo "$BIN has no bench_begin/bench_end" >&2; exit 1; }
 
