@@ -7,29 +7,15 @@
 #![no_std]
 #![no_main]
 
-use firmware::tune::{digits_fine_tune, weights_hash, DigitsBuffers, DIGITS_HEAD};
+use firmware::tune::{bench_two_steps, digits_fine_tune, DigitsBuffers, DIGITS_HEAD};
 
 #[cortex_m_rt::entry]
 fn main() -> ! {
     let mut head = DIGITS_HEAD;
     let mut buffers = DigitsBuffers::new();
-    let mut losses = [0.0f32; 2];
-    let run = digits_fine_tune(&mut head, &mut buffers, 2, |step, loss| {
-        losses[step] = loss;
-        if step == 0 {
-            firmware::bench_begin();
-        } else {
-            firmware::bench_end();
-        }
-    });
-    let stack = firmware::stack_high_water();
-    if let Err(e) = run {
-        let (what, a, b) = e.what();
-        firmware::hprintln!("train_digits: {} {} {}", what, a, b);
-        firmware::exit(1);
-    }
-    firmware::hprintln!("train_digits: weights fnv=0x{:08x}", weights_hash(&head));
-    firmware::bench_report("train_digits", &losses, stack)
+    bench_two_steps("train_digits", &mut head, |head, steps, after_step| {
+        digits_fine_tune(head, &mut buffers, steps, after_step)
+    })
 }
 
 #[cortex_m_rt::exception]

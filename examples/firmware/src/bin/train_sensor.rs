@@ -7,29 +7,15 @@
 #![no_std]
 #![no_main]
 
-use firmware::tune::{sensor_fine_tune, weights_hash, SensorBuffers, SENSOR_HEAD};
+use firmware::tune::{bench_two_steps, sensor_fine_tune, SensorBuffers, SENSOR_HEAD};
 
 #[cortex_m_rt::entry]
 fn main() -> ! {
     let mut head = SENSOR_HEAD;
     let mut buffers = SensorBuffers::new();
-    let mut losses = [0.0f32; 2];
-    let run = sensor_fine_tune(&mut head, &mut buffers, 2, |step, loss| {
-        losses[step] = loss;
-        if step == 0 {
-            firmware::bench_begin();
-        } else {
-            firmware::bench_end();
-        }
-    });
-    let stack = firmware::stack_high_water();
-    if let Err(e) = run {
-        let (what, a, b) = e.what();
-        firmware::hprintln!("train_sensor: {} {} {}", what, a, b);
-        firmware::exit(1);
-    }
-    firmware::hprintln!("train_sensor: weights fnv=0x{:08x}", weights_hash(&head));
-    firmware::bench_report("train_sensor", &losses, stack)
+    bench_two_steps("train_sensor", &mut head, |head, steps, after_step| {
+        sensor_fine_tune(head, &mut buffers, steps, after_step)
+    })
 }
 
 #[cortex_m_rt::exception]
