@@ -109,20 +109,21 @@ pub fn conv(
             && bias.is_none_or(|b| b.len() == g.filters)
     );
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    match crate::kernels::simd_isa() {
-        // SAFETY: the CPU has the instruction set (checked by `simd_isa`).
-        Some(simd::Isa::Avx512) => {
-            unsafe { simd::conv_avx512(g, x, kernel, bias, relu, y) };
+    {
+        let call = simd::Conv {
+            g,
+            x,
+            kernel,
+            bias,
+            relu,
+            y: &mut *y,
+        };
+        if crate::kernels::run_simd(call).is_some() {
             return relu;
         }
-        Some(simd::Isa::Avx2) => {
-            unsafe { simd::conv_avx2(g, x, kernel, bias, relu, y) };
-            return relu;
-        }
-        None => {}
     }
     let _ = relu;
-    conv_tiled::<Portable, NR, false>(g, x, kernel, bias, false, y);
+    conv_tiled::<Portable, NR, false>(&Portable, g, x, kernel, bias, false, y);
     false
 }
 
@@ -145,6 +146,7 @@ trait Micro<const N: usize> {
     /// bias comes with the last.
     #[allow(clippy::too_many_arguments)]
     fn block<const KM: bool>(
+        &self,
         a: &[f32],
         m: usize,
         b: &[f32],
@@ -166,6 +168,7 @@ trait Micro<const N: usize> {
     /// (`offs.len()` rows). Only where [`conv_rows`] runs.
     #[allow(clippy::too_many_arguments)]
     fn block_direct(
+        &self,
         _a: &[f32],
         _m: usize,
         _x: &[f32],
@@ -182,6 +185,7 @@ trait Micro<const N: usize> {
     /// [`Micro::pair`] reading B from the input, as [`Micro::block_direct`].
     #[allow(clippy::too_many_arguments)]
     fn pair_direct(
+        &self,
         _a0: &[f32],
         _a1: &[f32],
         _x: &[f32],
@@ -199,6 +203,7 @@ trait Micro<const N: usize> {
     /// [`Micro::PAIRS`].
     #[allow(clippy::too_many_arguments)]
     fn pair<const KM: bool>(
+        &self,
         _a0: &[f32],
         _a1: &[f32],
         _b: &[f32],
@@ -221,6 +226,7 @@ impl<const N: usize> Micro<N> for Portable {
 
     #[inline(always)]
     fn block<const KM: bool>(
+        &self,
         a: &[f32],
         m: usize,
         b: &[f32],
@@ -240,6 +246,7 @@ impl<const N: usize> Micro<N> for Portable {
 
 #[inline(always)]
 fn conv_tiled<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
+    k: &K,
     g: &ConvGeometry,
     x: &[f32],
     kernel: &[f32],
@@ -275,7 +282,17 @@ fn conv_tiled<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
                     kb,
                     depth,
                 };
-                run_blocks::<K, N, KM>(g, &tile, kernel, bias, relu, y, panel.as_flattened(), None);
+                run_blocks::<K, N, KM>(
+                    k,
+                    g,
+                    &tile,
+                    kernel,
+                    bias,
+                    relu,
+                    y,
+                    panel.as_flattened(),
+                    None,
+                );
             }
         }
     }
@@ -298,6 +315,7 @@ struct Tile {
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn run_blocks<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
+    k: &K,
     g: &ConvGeometry,
     t: &Tile,
     kernel: &[f32],
@@ -312,9 +330,9 @@ fn run_blocks<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
     // position-major panel, or the input itself).
     if N >= 2 * NS && t.n <= NS && (direct.is_some() || !KM) {
         let b = if direct.is_some() { b } else { &b[..NS * KBS] };
-        return run_blocks_n::<K, NS, KM>(g, t, kernel, bias, relu, y, b, direct);
+        return run_blocks_n::<K, NS, KM>(k, g, t, kernel, bias, relu, y, b, direct);
     }
-    run_blocks_n::<K, N, KM>(g, t, kernel, bias, relu, y, b, direct);
+    run_blocks_n::<K, N, KM>(k, g, t, kernel, bias, relu, y, b, direct);
 }
 
 /// Positions of the narrow register tile for short tiles.
@@ -324,6 +342,7 @@ const NS: usize = 4;
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn run_blocks_n<K: Micro<N>, const N: usize, const KM: bool>(
+    k: &K,
     g: &ConvGeometry,
     t: &Tile,
     kernel: &[f32],
@@ -351,8 +370,8 @@ fn run_blocks_n<K: Micro<N>, const N: usize, const KM: bool>(
             let a1 = &kernel[(ch + MR) * depth + k0 * MR..][..kb * MR];
             let out = &mut y[t.p0 * f + ch..][..(n - 1) * f + 2 * MR];
             match direct {
-                Some(offs) => K::pair_direct(a0, a1, b, offs, n, out, f, first, bias_of(2 * MR)),
-                None => K::pair::<KM>(a0, a1, b, kb, n, out, f, first, bias_of(2 * MR)),
+                Some(offs) => k.pair_direct(a0, a1, b, offs, n, out, f, first, bias_of(2 * MR)),
+                None => k.pair::<KM>(a0, a1, b, kb, n, out, f, first, bias_of(2 * MR)),
             }
             f0 += 2 * MR;
             continue;
@@ -361,8 +380,8 @@ fn run_blocks_n<K: Micro<N>, const N: usize, const KM: bool>(
         let a = &kernel[ch * depth + k0 * m..][..kb * m];
         let out = &mut y[t.p0 * f + ch..][..(n - 1) * f + m];
         match direct {
-            Some(offs) => K::block_direct(a, m, b, offs, n, out, f, first, bias_of(m)),
-            None => K::block::<KM>(a, m, b, kb, n, out, f, first, bias_of(m)),
+            Some(offs) => k.block_direct(a, m, b, offs, n, out, f, first, bias_of(m)),
+            None => k.block::<KM>(a, m, b, kb, n, out, f, first, bias_of(m)),
         }
         f0 += MR;
     }
@@ -376,6 +395,7 @@ fn run_blocks_n<K: Micro<N>, const N: usize, const KM: bool>(
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline(always)]
 fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
+    k: &K,
     g: &ConvGeometry,
     x: &[f32],
     kernel: &[f32],
@@ -419,6 +439,7 @@ fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
                     .filter(|&b0| b0 + reach <= x.len());
                 match base {
                     Some(b0) => run_blocks::<K, N, true>(
+                        k,
                         g,
                         &tile,
                         kernel,
@@ -431,7 +452,7 @@ fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
                     None => {
                         pack::<N, true>(g, x, &at, n, 0, 0, depth, panel.as_flattened_mut());
                         let b = panel.as_flattened();
-                        run_blocks::<K, N, true>(g, &tile, kernel, bias, relu, y, b, None);
+                        run_blocks::<K, N, true>(k, g, &tile, kernel, bias, relu, y, b, None);
                     }
                 }
                 p0 += n;
@@ -752,62 +773,66 @@ fn micro<const N: usize, const KM: bool>(
 }
 
 /// The SIMD register tiles: `MR` = 16 filters in one AVX-512 or two AVX2 registers, 12 (resp.
-/// 6) positions per tile, fused multiply-adds.
+/// 6) positions per tile, fused multiply-adds; one definition over [`Vector`], compiled per
+/// instruction set by [`crate::kernels::run_simd`].
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod simd {
     use super::{
         conv_rows, conv_tiled, row_major, strides, ConvGeometry, Finish, Micro, KB, KBS, MR,
     };
+    use crate::kernels::simd::{Kernel, Vector};
 
     /// Whether [`conv_rows`] holds the whole reduction in one panel.
     fn direct_fits(g: &ConvGeometry) -> bool {
         let [ad, ah, aw] = g.axes;
         ad.k * ah.k * aw.k <= KB
     }
-    pub(super) use crate::kernels::x86::Isa;
-    use crate::kernels::x86::{Avx2, Avx512, Vector};
 
-    /// # Safety
-    /// The CPU has AVX-512F.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn conv_avx512(
-        g: &ConvGeometry,
-        x: &[f32],
-        kernel: &[f32],
-        bias: Option<&[f32]>,
-        relu: bool,
-        y: &mut [f32],
-    ) {
-        if row_major(g) && direct_fits(g) {
-            conv_rows::<Simd<Avx512>, 12>(g, x, kernel, bias, relu, y);
-        } else if row_major(g) {
-            conv_tiled::<Simd<Avx512>, 12, true>(g, x, kernel, bias, relu, y);
-        } else {
-            conv_tiled::<Simd<Avx512>, 12, false>(g, x, kernel, bias, relu, y);
+    /// One convolution's arguments (see [`super::conv`]), run as a SIMD [`Kernel`].
+    pub(super) struct Conv<'a> {
+        pub g: &'a ConvGeometry,
+        pub x: &'a [f32],
+        pub kernel: &'a [f32],
+        pub bias: Option<&'a [f32]>,
+        pub relu: bool,
+        pub y: &'a mut [f32],
+    }
+
+    impl Kernel for Conv<'_> {
+        type Output = ();
+
+        #[inline(always)]
+        fn run<V: Vector>(self, t: V::Token) {
+            let Conv {
+                g,
+                x,
+                kernel,
+                bias,
+                relu,
+                y,
+            } = self;
+            let k = &Simd::<V>(t);
+            // 12 positions per tile with 16 lanes (2 × 12 accumulators), 6 with 8 (2 × 2 × 6).
+            if V::LANES == 16 {
+                if row_major(g) && direct_fits(g) {
+                    conv_rows::<_, 12>(k, g, x, kernel, bias, relu, y);
+                } else if row_major(g) {
+                    conv_tiled::<_, 12, true>(k, g, x, kernel, bias, relu, y);
+                } else {
+                    conv_tiled::<_, 12, false>(k, g, x, kernel, bias, relu, y);
+                }
+            } else if row_major(g) && direct_fits(g) {
+                conv_rows::<_, 6>(k, g, x, kernel, bias, relu, y);
+            } else if row_major(g) {
+                conv_tiled::<_, 6, true>(k, g, x, kernel, bias, relu, y);
+            } else {
+                conv_tiled::<_, 6, false>(k, g, x, kernel, bias, relu, y);
+            }
         }
     }
 
-    /// # Safety
-    /// The CPU has AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn conv_avx2(
-        g: &ConvGeometry,
-        x: &[f32],
-        kernel: &[f32],
-        bias: Option<&[f32]>,
-        relu: bool,
-        y: &mut [f32],
-    ) {
-        if row_major(g) && direct_fits(g) {
-            conv_rows::<Simd<Avx2>, 6>(g, x, kernel, bias, relu, y);
-        } else if row_major(g) {
-            conv_tiled::<Simd<Avx2>, 6, true>(g, x, kernel, bias, relu, y);
-        } else {
-            conv_tiled::<Simd<Avx2>, 6, false>(g, x, kernel, bias, relu, y);
-        }
-    }
-
-    struct Simd<V>(V);
+    /// The SIMD micro-kernel for the vectors `V`, holding the proof that the CPU has them.
+    struct Simd<V: Vector>(V::Token);
 
     impl<V: Vector, const N: usize> Micro<N> for Simd<V> {
         /// AVX-512 has the registers for 2 × 12 tiles (AVX2 would need 4 × 6).
@@ -815,6 +840,7 @@ mod simd {
 
         #[inline(always)]
         fn pair<const KM: bool>(
+            &self,
             a0: &[f32],
             a1: &[f32],
             b: &[f32],
@@ -836,14 +862,29 @@ mod simd {
                     && y.len() >= (n - 1) * f + 2 * MR
                     && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == 2 * MR))
             );
-            // SAFETY: lengths checked above.
+            // SAFETY: the lengths checked above are `tile_pair`'s contract; the panel's rows
+            // `0..kb` of positions `0..N` are inside `b` (`kb ≤ KBS`, `N·KBS` values, read at
+            // `j·sj + k·sk` per `strides`).
             unsafe {
-                tile_pair::<V, N, KM, false>(a0, a1, b.as_ptr(), &[], kb, n, y, f, first, bias)
+                tile_pair::<V, N, KM, false>(
+                    self.0,
+                    a0,
+                    a1,
+                    b.as_ptr(),
+                    &[],
+                    kb,
+                    n,
+                    y,
+                    f,
+                    first,
+                    bias,
+                )
             }
         }
 
         #[inline(always)]
         fn pair_direct(
+            &self,
             a0: &[f32],
             a1: &[f32],
             x: &[f32],
@@ -868,14 +909,27 @@ mod simd {
                     && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == 2 * MR))
             );
             // SAFETY: lengths checked above; every row read, `x[offs[k] + j]` for `j < N`, is
-            // inside `x`.
+            // inside `x` (`reach ≤ x.len()`).
             unsafe {
-                tile_pair::<V, N, true, true>(a0, a1, x.as_ptr(), offs, kb, n, y, f, first, bias)
+                tile_pair::<V, N, true, true>(
+                    self.0,
+                    a0,
+                    a1,
+                    x.as_ptr(),
+                    offs,
+                    kb,
+                    n,
+                    y,
+                    f,
+                    first,
+                    bias,
+                )
             }
         }
 
         #[inline(always)]
         fn block_direct(
+            &self,
             a: &[f32],
             m: usize,
             x: &[f32],
@@ -898,14 +952,27 @@ mod simd {
                     && y.len() >= (n - 1) * f + m
                     && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m))
             );
-            // SAFETY: as `block`, with the rows read from `x` (checked above).
+            // SAFETY: as `block`, with the rows read from `x` (`reach ≤ x.len()`, checked above).
             unsafe {
-                tile_any::<V, N, true, true>(a, m, x.as_ptr(), offs, kb, n, y, f, first, bias)
+                tile_any::<V, N, true, true>(
+                    self.0,
+                    a,
+                    m,
+                    x.as_ptr(),
+                    offs,
+                    kb,
+                    n,
+                    y,
+                    f,
+                    first,
+                    bias,
+                )
             }
         }
 
         #[inline(always)]
         fn block<const KM: bool>(
+            &self,
             a: &[f32],
             m: usize,
             b: &[f32],
@@ -927,9 +994,11 @@ mod simd {
                     && y.len() >= (n - 1) * f + m
                     && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m))
             );
-            // SAFETY: every pointer the tile forms stays inside `a`, `b`, `y` and `bias`
-            // (lengths checked above; masked lanes beyond `m` are not touched).
-            unsafe { tile_any::<V, N, KM, false>(a, m, b.as_ptr(), &[], kb, n, y, f, first, bias) }
+            // SAFETY: the lengths checked above are `tile_any`'s contract; the panel's rows
+            // `0..kb` of positions `0..N` are inside `b`.
+            unsafe {
+                tile_any::<V, N, KM, false>(self.0, a, m, b.as_ptr(), &[], kb, n, y, f, first, bias)
+            }
         }
     }
 
@@ -941,6 +1010,7 @@ mod simd {
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn tile_any<V: Vector, const N: usize, const KM: bool, const DIRECT: bool>(
+        t: V::Token,
         a: &[f32],
         m: usize,
         b: *const f32,
@@ -953,27 +1023,47 @@ mod simd {
         bias: Option<Finish<'_>>,
     ) {
         let l = V::LANES;
-        // SAFETY: the caller's promise.
+        // SAFETY: the caller's promise, with `m = (MV − 1)·l + last` in each arm (`m ≤ MR =
+        // 16`, `l` 8 or 16).
         unsafe {
             if m == MR && l == 16 {
-                tile::<V, 1, N, false, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, l);
+                tile::<V, 1, N, false, KM, DIRECT>(t, a, m, b, offs, kb, n, y, f, first, bias, l);
             } else if m == MR {
-                tile::<V, 2, N, false, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, l);
+                tile::<V, 2, N, false, KM, DIRECT>(t, a, m, b, offs, kb, n, y, f, first, bias, l);
             } else if m > l {
-                tile::<V, 2, N, true, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, m - l);
+                tile::<V, 2, N, true, KM, DIRECT>(
+                    t,
+                    a,
+                    m,
+                    b,
+                    offs,
+                    kb,
+                    n,
+                    y,
+                    f,
+                    first,
+                    bias,
+                    m - l,
+                );
             } else if m == l {
-                tile::<V, 1, N, false, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, l);
+                tile::<V, 1, N, false, KM, DIRECT>(t, a, m, b, offs, kb, n, y, f, first, bias, l);
             } else {
-                tile::<V, 1, N, true, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, m);
+                tile::<V, 1, N, true, KM, DIRECT>(t, a, m, b, offs, kb, n, y, f, first, bias, m);
             }
         }
     }
 
     /// Two full blocks of 16 filters (one AVX-512 register each) × `N` positions: per row, two
     /// loads and `N` broadcasts feed `2·N` fused multiply-adds.
+    ///
+    /// # Safety
+    /// `V::LANES = MR`; `a0` and `a1` hold `kb` rows of `MR` values; `b` holds, for every row
+    /// `k < kb` and position `j < N`, the value at `offs[k] + j` (`DIRECT`) or at `j·sj + k·sk`
+    /// ([`strides`]); `y` holds `(n − 1)·f + 2·MR` values and `bias` `2·MR`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn tile_pair<V: Vector, const N: usize, const KM: bool, const DIRECT: bool>(
+        t: V::Token,
         a0: &[f32],
         a1: &[f32],
         b: *const f32,
@@ -986,41 +1076,48 @@ mod simd {
         bias: Option<Finish<'_>>,
     ) {
         let l = V::LANES;
-        // SAFETY: see `Micro::pair`: row `k` of `a0` and `a1` holds `l` values each, `y` holds
-        // `2·l` outputs at each of the `n` positions, `bias` `2·l` values.
-        unsafe {
-            let mut acc = [[V::zero(); 2]; N];
-            let (mut p0, mut p1) = (a0.as_ptr(), a1.as_ptr());
-            // Row k of position j is at `bp + j·sj` once `bp` has moved k rows: constant
-            // displacements.
-            let (sj, sk) = strides::<N, KM>();
-            for k in 0..kb {
-                // Direct: row k at its offset in the input; a panel: k rows on.
-                let bp = if DIRECT {
-                    b.add(*offs.get_unchecked(k))
-                } else {
-                    b.add(k * sk)
-                };
-                let av = [V::load(p0), V::load(p1)];
-                for (j, acc) in acc.iter_mut().enumerate() {
-                    let x = V::broadcast(bp.add(j * sj));
-                    acc[0] = V::fmadd(av[0], x, acc[0]);
-                    acc[1] = V::fmadd(av[1], x, acc[1]);
-                }
-                p0 = p0.add(l);
-                p1 = p1.add(l);
+        let mut acc = [[V::zero(t); 2]; N];
+        let (sj, sk) = strides::<N, KM>();
+        for k in 0..kb {
+            // Direct: row k at its offset in the input; a panel: k rows on.
+            let row = if DIRECT {
+                // SAFETY: `k < kb = offs.len()` when `DIRECT`.
+                unsafe { *offs.get_unchecked(k) }
+            } else {
+                k * sk
+            };
+            // SAFETY: row `k < kb` of `a0` and `a1`, `l = MR` values each.
+            let av = unsafe {
+                [
+                    V::load(t, a0.as_ptr().add(k * l)),
+                    V::load(t, a1.as_ptr().add(k * l)),
+                ]
+            };
+            for (j, acc) in acc.iter_mut().enumerate() {
+                // SAFETY: row `k` of position `j < N` of `b` (the caller's promise).
+                let x = unsafe { V::broadcast(t, b.add(row + j * sj)) };
+                acc[0] = V::fmadd(av[0], x, acc[0]);
+                acc[1] = V::fmadd(av[1], x, acc[1]);
             }
-            let yp = y.as_mut_ptr();
-            for (j, acc) in acc.iter().enumerate().take(n) {
-                for (v, &sum) in acc.iter().enumerate() {
+        }
+        let yp = y.as_mut_ptr();
+        for (j, acc) in acc.iter().enumerate().take(n) {
+            for (v, &sum) in acc.iter().enumerate() {
+                // SAFETY: `j < n`, `v < 2`: outputs `j·f + v·l ..` + `l` are inside `y`
+                // (`(n − 1)·f + 2·l` values); the bias's `v·l ..` + `l` inside its `2·l`.
+                unsafe {
                     let p = yp.add(j * f + v * l);
-                    let mut sum = if first { sum } else { V::add(V::load(p), sum) };
+                    let mut sum = if first {
+                        sum
+                    } else {
+                        V::add(V::load(t, p), sum)
+                    };
                     if let Some(e) = bias {
                         if let Some(b) = e.bias {
-                            sum = V::add(sum, V::load(b.as_ptr().add(v * l)));
+                            sum = V::add(sum, V::load(t, b.as_ptr().add(v * l)));
                         }
                         if e.relu {
-                            sum = V::max(sum, V::zero());
+                            sum = V::max(sum, V::zero(t));
                         }
                     }
                     V::store(p, sum);
@@ -1030,6 +1127,10 @@ mod simd {
     }
 
     /// `MV` vectors of filters (the last holding `last` when `TAIL`) × `N` positions.
+    ///
+    /// # Safety
+    /// `m = (MV − 1)·LANES + last` (`last = LANES` unless `TAIL`); `a` holds `kb` rows of `m`
+    /// values; `b` as for [`tile_pair`]; `y` holds `(n − 1)·f + m` values and `bias` `m`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn tile<
@@ -1040,6 +1141,7 @@ mod simd {
         const KM: bool,
         const DIRECT: bool,
     >(
+        t: V::Token,
         a: &[f32],
         m: usize,
         b: *const f32,
@@ -1053,40 +1155,47 @@ mod simd {
         last: usize,
     ) {
         let l = V::LANES;
-        let mk = V::mask(last);
-        // SAFETY: see `block`: row `k` of `a` holds `m = (MV − 1)·l + last` values.
-        unsafe {
-            let load = |p: *const f32, v: usize| {
+        let mk = V::mask(t, last);
+        // Vector `v` of the `m` values from `p`: full, or the masked `last`.
+        let load = |p: *const f32, v: usize| {
+            // SAFETY: every caller below passes a `p` holding `m` values from vector 0, so
+            // vector `v` holds `l` values, or `last` for the masked tail.
+            unsafe {
                 if TAIL && v + 1 == MV {
-                    V::load_masked(p, mk)
+                    V::load_masked(t, p, mk)
                 } else {
-                    V::load(p)
+                    V::load(t, p)
                 }
-            };
-            let mut acc = [[V::zero(); MV]; N];
-            let (sj, sk) = strides::<N, KM>();
-            let mut ap = a.as_ptr();
-            for k in 0..kb {
-                let bp = if DIRECT {
-                    b.add(*offs.get_unchecked(k))
-                } else {
-                    b.add(k * sk)
-                };
-                let mut av = [V::zero(); MV];
-                for (v, av) in av.iter_mut().enumerate() {
-                    *av = load(ap.add(v * l), v);
-                }
-                for (j, acc) in acc.iter_mut().enumerate() {
-                    let x = V::broadcast(bp.add(j * sj));
-                    for (acc, &av) in acc.iter_mut().zip(&av) {
-                        *acc = V::fmadd(av, x, *acc);
-                    }
-                }
-                ap = ap.add(m);
             }
-            let yp = y.as_mut_ptr();
-            for (j, acc) in acc.iter().enumerate().take(n) {
-                for (v, &sum) in acc.iter().enumerate() {
+        };
+        let mut acc = [[V::zero(t); MV]; N];
+        let (sj, sk) = strides::<N, KM>();
+        for k in 0..kb {
+            let row = if DIRECT {
+                // SAFETY: `k < kb = offs.len()` when `DIRECT`.
+                unsafe { *offs.get_unchecked(k) }
+            } else {
+                k * sk
+            };
+            let mut av = [V::zero(t); MV];
+            for (v, av) in av.iter_mut().enumerate() {
+                // SAFETY: row `k < kb` of `a` starts at `k·m` and holds `m` values.
+                *av = load(unsafe { a.as_ptr().add(k * m + v * l) }, v);
+            }
+            for (j, acc) in acc.iter_mut().enumerate() {
+                // SAFETY: row `k` of position `j < N` of `b` (the caller's promise).
+                let x = unsafe { V::broadcast(t, b.add(row + j * sj)) };
+                for (acc, &av) in acc.iter_mut().zip(&av) {
+                    *acc = V::fmadd(av, x, *acc);
+                }
+            }
+        }
+        let yp = y.as_mut_ptr();
+        for (j, acc) in acc.iter().enumerate().take(n) {
+            for (v, &sum) in acc.iter().enumerate() {
+                // SAFETY: `j < n`: the `m` outputs from `j·f` are inside `y` (`(n − 1)·f + m`
+                // values), vector `v` of them at `v·l`; the bias's `m` values likewise.
+                unsafe {
                     let p = yp.add(j * f + v * l);
                     let mut sum = if first { sum } else { V::add(load(p, v), sum) };
                     if let Some(e) = bias {
@@ -1094,7 +1203,7 @@ mod simd {
                             sum = V::add(sum, load(b.as_ptr().add(v * l), v));
                         }
                         if e.relu {
-                            sum = V::max(sum, V::zero());
+                            sum = V::max(sum, V::zero(t));
                         }
                     }
                     if TAIL && v + 1 == MV {
@@ -1168,7 +1277,7 @@ mod tests {
         };
         // One filter: the packed kernel is in Keras's order.
         let mut y = [0.0f32; 1];
-        conv_tiled::<Portable, NR, false>(&g, &x, &w, Some(&[0.5]), false, &mut y);
+        conv_tiled::<Portable, NR, false>(&Portable, &g, &x, &w, Some(&[0.5]), false, &mut y);
         let sum = |rows: core::ops::Range<usize>| rows.fold(0.0f32, |s, k| s + w[k] * x[k]);
         let chunked = (sum(0..256) + sum(256..300)) + 0.5;
         // The two orders round differently here, so the test tells them apart.
@@ -1347,6 +1456,7 @@ mod tests {
             // Both tile widths of the portable path compute the same bits.
             let mut portable = [7.0f32; 4096];
             conv_tiled::<Portable, 4, false>(
+                &Portable,
                 &g,
                 &x[..xl],
                 &w[..kl],
@@ -1355,6 +1465,7 @@ mod tests {
                 &mut portable[..yl],
             );
             conv_tiled::<Portable, 8, false>(
+                &Portable,
                 &g,
                 &x[..xl],
                 &w[..kl],
@@ -1366,6 +1477,7 @@ mod tests {
             // Both panel layouts too.
             let mut rows = [7.0f32; 4096];
             conv_tiled::<Portable, 4, true>(
+                &Portable,
                 &g,
                 &x[..xl],
                 &w[..kl],
@@ -1382,25 +1494,21 @@ mod tests {
             }
             // Each SIMD instruction set this CPU has.
             #[cfg(all(feature = "std", target_arch = "x86_64"))]
-            for isa in [simd::Isa::Avx2, simd::Isa::Avx512] {
-                let has = match isa {
-                    simd::Isa::Avx2 => {
-                        std::is_x86_feature_detected!("avx2")
-                            && std::is_x86_feature_detected!("fma")
-                    }
-                    simd::Isa::Avx512 => std::is_x86_feature_detected!("avx512f"),
-                };
-                if !has {
-                    continue;
-                }
+            for isa in [
+                crate::kernels::x86::Isa::Avx2,
+                crate::kernels::x86::Isa::Avx512,
+            ] {
                 let mut y = [7.0f32; 4096];
-                let (xs, ws, bs, ys) = (&x[..xl], &w[..kl], Some(&b[..filters]), &mut y[..yl]);
-                // SAFETY: the CPU has the instruction set (checked above).
-                unsafe {
-                    match isa {
-                        simd::Isa::Avx2 => simd::conv_avx2(&g, xs, ws, bs, relu, ys),
-                        simd::Isa::Avx512 => simd::conv_avx512(&g, xs, ws, bs, relu, ys),
-                    }
+                let call = simd::Conv {
+                    g: &g,
+                    x: &x[..xl],
+                    kernel: &w[..kl],
+                    bias: Some(&b[..filters]),
+                    relu,
+                    y: &mut y[..yl],
+                };
+                if crate::kernels::x86::run(isa, call).is_none() {
+                    continue; // the CPU does not have it
                 }
                 for (i, (got, want)) in y[..yl].iter().zip(&want[..yl]).enumerate() {
                     assert!(
