@@ -6,7 +6,11 @@
 //! microcontroller's.
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod gates;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod gemm;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod math;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) mod simd;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -65,12 +69,13 @@ pub(crate) fn run_simd<K: simd::Kernel>(kernel: K) -> Option<K::Output> {
 #[inline]
 pub fn sigmoid_simd(values: &mut [f32]) -> bool {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if simd() {
-        if let Some(t) = x86::Avx2Token::detect() {
-            // SAFETY: `t` proves the CPU has AVX2 and FMA, all `map8` enables.
-            unsafe { x86::map8(t, values, false) };
-            return true;
-        }
+    if run_simd(math::Map {
+        values: &mut *values,
+        tanh: false,
+    })
+    .is_some()
+    {
+        return true;
     }
     let _ = values;
     false
@@ -80,12 +85,13 @@ pub fn sigmoid_simd(values: &mut [f32]) -> bool {
 #[inline]
 pub fn tanh_simd(values: &mut [f32]) -> bool {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if simd() {
-        if let Some(t) = x86::Avx2Token::detect() {
-            // SAFETY: `t` proves the CPU has AVX2 and FMA, all `map8` enables.
-            unsafe { x86::map8(t, values, true) };
-            return true;
-        }
+    if run_simd(math::Map {
+        values: &mut *values,
+        tanh: true,
+    })
+    .is_some()
+    {
+        return true;
     }
     let _ = values;
     false
@@ -335,12 +341,8 @@ pub(crate) fn lstm_gates_simd(
     assert!(z.len() == 4 * units && h.len() == units);
     assert!(xw.is_none_or(|v| v.len() == 4 * units) && bias.is_none_or(|v| v.len() == 4 * units));
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if gates_simd() {
-        if let Some(t) = x86::Avx512Token::detect() {
-            // SAFETY: `t` proves the CPU has AVX-512F, all `lstm_gates` enables.
-            unsafe { x86::lstm_gates(t, z, xw, bias, c, h) };
-            return true;
-        }
+    if gates_simd() && run_simd(gates::LstmGates { z, xw, bias, c, h }).is_some() {
+        return true;
     }
     false
 }
@@ -364,9 +366,14 @@ pub(crate) fn gru_gates_simd(
     assert!(bias_rec.is_none_or(|v| v.len() == 3 * units));
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if gates_simd() {
-        if let Some(t) = x86::Avx512Token::detect() {
-            // SAFETY: `t` proves the CPU has AVX-512F, all `gru_gates` enables.
-            unsafe { x86::gru_gates(t, xw, bias_in, rec, bias_rec, h) };
+        let gates = gates::GruGates {
+            xw,
+            bias_in,
+            rec,
+            bias_rec,
+            h,
+        };
+        if run_simd(gates).is_some() {
             return true;
         }
     }

@@ -36,6 +36,8 @@ pub(crate) unsafe trait Vector: Copy {
 
     /// Every lane zero.
     fn zero(t: Self::Token) -> Self;
+    /// Every lane `x`.
+    fn splat(t: Self::Token, x: f32) -> Self;
     /// Lanes `0..rows` (`rows ≤ LANES`; none when `rows` is 0).
     fn mask(t: Self::Token, rows: usize) -> Self::Mask;
     /// `LANES` values from `p`.
@@ -66,10 +68,33 @@ pub(crate) unsafe trait Vector: Copy {
 
     /// `a·b + c`, rounded once.
     fn fmadd(a: Self, b: Self, c: Self) -> Self;
+    /// `c − a·b`, rounded once.
+    fn fnmadd(a: Self, b: Self, c: Self) -> Self;
     /// `a + b`.
     fn add(a: Self, b: Self) -> Self;
+    /// `a − b`.
+    fn sub(a: Self, b: Self) -> Self;
+    /// `a · b`.
+    fn mul(a: Self, b: Self) -> Self;
     /// `a > b ? a : b` per lane (so `b` where either is NaN), as `maxps`.
     fn max(a: Self, b: Self) -> Self;
+    /// `a < b ? a : b` per lane (so `b` where either is NaN), as `minps`.
+    fn min(a: Self, b: Self) -> Self;
+    /// `|a|`.
+    fn abs(a: Self) -> Self;
+    /// `a` rounded to the nearest integer, ties to even.
+    fn round(a: Self) -> Self;
+    /// `p · 2^n` for integral `n` in `[-127, 127]`: exact where the result is normal (the
+    /// instruction sets differ below: AVX2 scales by a biased exponent, flushing `n = −127` to
+    /// zero, AVX-512's `vscalefps` keeps the subnormal).
+    fn scale(p: Self, n: Self) -> Self;
+    /// `1 / d` for `d ≥ 1`: correctly rounded with AVX2 (a division), within about 1 ulp with
+    /// AVX-512 (the 14-bit estimate and one Newton step).
+    fn recip(d: Self) -> Self;
+    /// `m` (not negative) with the sign of `s`.
+    fn with_sign_of(m: Self, s: Self) -> Self;
+    /// Per lane, `x` where `a < b` (ordered: not where either is NaN), `y` elsewhere.
+    fn select_lt(a: Self, b: Self, x: Self, y: Self) -> Self;
 }
 
 /// A SIMD kernel written once over [`Vector`]: its arguments are the value, [`Kernel::run`] its

@@ -3,7 +3,10 @@
 //! operands, strided and offset matrices that end exactly where their last column does (so an
 //! access past the end of a slice would read or write out of bounds).
 
+use super::gates::{GruGates, LstmGates};
 use super::gemm::{Gemm, Sweep};
+use super::math;
+use super::simd::{Kernel, Vector};
 use super::x86::{self, Isa};
 use super::*;
 use std::vec::Vec;
@@ -223,101 +226,195 @@ fn sweeps_match_the_portable_gemv_both_ways() {
     }
 }
 
-#[test]
-fn sigmoid_and_tanh_on_16_lanes_match_libm() {
-    let Some(token) = x86::Avx512Token::detect() else {
-        return;
-    };
-    let xs: Vec<f32> = (-6400..=6400)
-        .map(|i| i as f32 / 64.0)
-        .chain([0.0, -0.0, 1e-8, -1e-8, 0.624_999, 0.625, 9.0, 1e30, -1e30])
-        .collect();
-    let (mut s, mut t) = (xs.clone(), xs.clone());
-    // SAFETY: the token proves AVX-512F, all `map16` enables.
-    unsafe {
-        x86::map16(token, &mut s, false);
-        x86::map16(token, &mut t, true);
-    }
-    for ((&x, &s), &t) in xs.iter().zip(&s).zip(&t) {
-        let (ws, wt) = (1.0 / (1.0 + libm::expf(-x)), libm::tanhf(x));
-        assert!(
-            (s - ws).abs() <= 2.5e-7 * ws.abs().max(1e-30) + 1e-37,
-            "sigmoid({x}) = {s}, not {ws}"
-        );
-        assert!(
-            (t - wt).abs() <= 2.5e-7 * wt.abs().max(1e-30),
-            "tanh({x}) = {t}, not {wt}"
-        );
+/// `exp`, the sigmoid and `tanh` of every value of a slice, on vectors of `V`.
+struct Apply<'a> {
+    values: &'a mut [f32],
+    which: usize,
+}
+
+impl Kernel for Apply<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Vector>(self, t: V::Token) {
+        for chunk in self.values.chunks_mut(V::LANES) {
+            let m = V::mask(t, chunk.len());
+            // SAFETY: the mask covers the chunk's values, the only ones touched.
+            unsafe {
+                let v = V::load_masked(t, chunk.as_ptr(), m);
+                let v = match self.which {
+                    0 => math::exp(t, v),
+                    1 => math::sigmoid(t, v),
+                    _ => math::tanh(t, v),
+                };
+                V::store_masked(chunk.as_mut_ptr(), m, v);
+            }
+        }
     }
 }
 
-/// The fused gates on every unit count around the 16-lane vectors and 64-unit blocks (the
-/// offsets of the vectors past the end used to be formed out of bounds), with and without
-/// the optional sums.
+/// The vector `exp`, sigmoid and `tanh` of every instruction set against their specification,
+/// the portable scalar functions: on a sweep of the range, and at the edges (±0, subnormals,
+/// the polynomial's and the clamps' thresholds and their neighbours, large ±, ±∞, NaN).
+#[test]
+fn exp_sigmoid_and_tanh_match_the_portable_functions() {
+    let near = |x: f32| {
+        [
+            x,
+            f32::from_bits(x.to_bits() - 1),
+            f32::from_bits(x.to_bits() + 1),
+        ]
+    };
+    let mut xs: Vec<f32> = (-6400..=6400).map(|i| i as f32 / 64.0).collect();
+    for edge in [0.625f32, 9.0, 88.0, 87.0, 1e-8, 1.0, 20.0] {
+        for x in near(edge) {
+            xs.extend([x, -x]);
+        }
+    }
+    xs.extend([
+        0.0,
+        -0.0,
+        f32::MIN_POSITIVE,
+        -f32::MIN_POSITIVE,
+        1e-40,
+        -1e-40,
+        f32::from_bits(1),
+        -f32::from_bits(1),
+        1e30,
+        -1e30,
+        f32::MAX,
+        f32::MIN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+    ]);
+    type Scalar = fn(f32) -> f32;
+    let specs: [(&str, Scalar); 3] = [
+        ("exp", libm::expf),
+        ("sigmoid", crate::activation::sigmoid),
+        ("tanh", libm::tanhf),
+    ];
+    for isa in isas() {
+        for (which, (name, spec)) in specs.into_iter().enumerate() {
+            let mut got = xs.clone();
+            let apply = Apply {
+                values: &mut got,
+                which,
+            };
+            x86::run(isa, apply).expect("the CPU has the instruction set");
+            for (&x, &g) in xs.iter().zip(&got) {
+                let w = spec(x);
+                if w.is_nan() {
+                    assert!(g.is_nan(), "{isa:?} {name}({x}) = {g}, not NaN");
+                    continue;
+                }
+                // `exp` is clamped to ±88: beyond, the value at the clamp (what the sigmoid
+                // and `tanh` built on it need; neither saturates differently for it).
+                let w = if which == 0 {
+                    spec(x.clamp(-88.0, 88.0))
+                } else {
+                    w
+                };
+                // Relative 2.5e-7, and below the smallest normal an absolute 1e-37: the
+                // instruction sets scale `e^-88` to a subnormal or flush it (see
+                // `Vector::scale`).
+                assert!(
+                    (g - w).abs() <= 2.5e-7 * w.abs() + 1e-37,
+                    "{isa:?} {name}({x}) = {g}, not {w}"
+                );
+                if x == 0.0 && which == 2 {
+                    assert_eq!(
+                        g.to_bits(),
+                        x.to_bits(),
+                        "{isa:?} tanh keeps the sign of zero"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The fused gates of every instruction set on every unit count around the vectors and the
+/// blocks of 4 vectors (the offsets of the vectors past the end used to be formed out of
+/// bounds), with and without the optional sums.
 #[test]
 fn fused_gates_match_the_formulas() {
-    let Some(token) = x86::Avx512Token::detect() else {
-        return;
-    };
     let sigmoid = |x: f32| 1.0 / (1.0 + libm::expf(-x));
-    for units in [0usize, 1, 7, 15, 16, 17, 20, 48, 63, 64, 65, 100] {
-        for with in [false, true] {
-            let (z, xw, bias) = (
-                values(4 * units, 10),
-                values(4 * units, 11),
-                values(4 * units, 12),
-            );
-            let (mut c, mut h) = (values(units, 13), values(units, 0));
-            let c_old = c.clone();
-            let (xw_o, bias_o) = if with {
-                (Some(&xw[..]), Some(&bias[..]))
-            } else {
-                (None, None)
-            };
-            // SAFETY: the token proves AVX-512F, all `lstm_gates` enables.
-            unsafe { x86::lstm_gates(token, &z, xw_o, bias_o, &mut c, &mut h) };
-            for j in 0..units {
-                let g = |i: usize| {
-                    let k = i * units + j;
-                    if with {
-                        z[k] + xw[k] + bias[k]
-                    } else {
-                        z[k]
-                    }
+    for isa in isas() {
+        for units in [
+            0usize, 1, 7, 8, 9, 15, 16, 17, 20, 31, 32, 33, 48, 63, 64, 65, 100,
+        ] {
+            for with in [false, true] {
+                let (z, xw, bias) = (
+                    values(4 * units, 10),
+                    values(4 * units, 11),
+                    values(4 * units, 12),
+                );
+                let (mut c, mut h) = (values(units, 13), values(units, 0));
+                let c_old = c.clone();
+                let (xw_o, bias_o) = if with {
+                    (Some(&xw[..]), Some(&bias[..]))
+                } else {
+                    (None, None)
                 };
-                let c_want = sigmoid(g(1)) * c_old[j] + sigmoid(g(0)) * libm::tanhf(g(2));
-                let h_want = sigmoid(g(3)) * libm::tanhf(c_want);
-                assert!((c[j] - c_want).abs() < 1e-6, "c {} vs {c_want}", c[j]);
-                assert!((h[j] - h_want).abs() < 1e-6, "h {} vs {h_want}", h[j]);
-            }
-            let (xw, rec, bias) = (
-                values(3 * units, 14),
-                values(3 * units, 15),
-                values(3 * units, 16),
-            );
-            let bias_in = values(3 * units, 18);
-            let mut h = values(units, 17);
-            let h_old = h.clone();
-            let (bi, br) = if with {
-                (Some(&bias_in[..]), Some(&bias[..]))
-            } else {
-                (None, None)
-            };
-            // SAFETY: as above.
-            unsafe { x86::gru_gates(token, &xw, bi, &rec, br, &mut h) };
-            let xw: Vec<f32> = if with {
-                xw.iter().zip(&bias_in).map(|(x, b)| x + b).collect()
-            } else {
-                xw
-            };
-            for j in 0..units {
-                let r =
-                    |i: usize| rec[i * units + j] + if with { bias[i * units + j] } else { 0.0 };
-                let z = sigmoid(xw[j] + r(0));
-                let reset = sigmoid(xw[units + j] + r(1));
-                let candidate = libm::tanhf(xw[2 * units + j] + reset * r(2));
-                let want = z * h_old[j] + (1.0 - z) * candidate;
-                assert!((h[j] - want).abs() < 1e-6, "h {} vs {want}", h[j]);
+                let gates = LstmGates {
+                    z: &z,
+                    xw: xw_o,
+                    bias: bias_o,
+                    c: &mut c,
+                    h: &mut h,
+                };
+                x86::run(isa, gates).expect("the CPU has the instruction set");
+                for j in 0..units {
+                    let g = |i: usize| {
+                        let k = i * units + j;
+                        if with {
+                            z[k] + xw[k] + bias[k]
+                        } else {
+                            z[k]
+                        }
+                    };
+                    let c_want = sigmoid(g(1)) * c_old[j] + sigmoid(g(0)) * libm::tanhf(g(2));
+                    let h_want = sigmoid(g(3)) * libm::tanhf(c_want);
+                    assert!((c[j] - c_want).abs() < 1e-6, "c {} vs {c_want}", c[j]);
+                    assert!((h[j] - h_want).abs() < 1e-6, "h {} vs {h_want}", h[j]);
+                }
+                let (xw, rec, bias) = (
+                    values(3 * units, 14),
+                    values(3 * units, 15),
+                    values(3 * units, 16),
+                );
+                let bias_in = values(3 * units, 18);
+                let mut h = values(units, 17);
+                let h_old = h.clone();
+                let (bi, br) = if with {
+                    (Some(&bias_in[..]), Some(&bias[..]))
+                } else {
+                    (None, None)
+                };
+                let gates = GruGates {
+                    xw: &xw,
+                    bias_in: bi,
+                    rec: &rec,
+                    bias_rec: br,
+                    h: &mut h,
+                };
+                x86::run(isa, gates).expect("the CPU has the instruction set");
+                let xw: Vec<f32> = if with {
+                    xw.iter().zip(&bias_in).map(|(x, b)| x + b).collect()
+                } else {
+                    xw
+                };
+                for j in 0..units {
+                    let r = |i: usize| {
+                        rec[i * units + j] + if with { bias[i * units + j] } else { 0.0 }
+                    };
+                    let z = sigmoid(xw[j] + r(0));
+                    let reset = sigmoid(xw[units + j] + r(1));
+                    let candidate = libm::tanhf(xw[2 * units + j] + reset * r(2));
+                    let want = z * h_old[j] + (1.0 - z) * candidate;
+                    assert!((h[j] - want).abs() < 1e-6, "h {} vs {want}", h[j]);
+                }
             }
         }
     }
