@@ -136,110 +136,132 @@ fn row_major(g: &ConvGeometry) -> bool {
     g.cin == 1 && g.axes[2].stride == 1
 }
 
-/// What runs one block of at most `MR` filters over one packed panel of `N` positions and
-/// writes (or adds to) the outputs: the register tile.
-trait Micro<const N: usize> {
-    /// `a`: `kb` rows of `m` packed filter weights; `b`: the panel (laid out as `KM` says, see
-    /// [`strides`]), rows `0..kb` used; `y`: the
-    /// outputs of the block's first filter at the tile's first position, positions `f` apart;
-    /// `n ≤ N` positions are real. The first chunk of the reduction writes, later ones add; the
-    /// bias comes with the last.
-    #[allow(clippy::too_many_arguments)]
-    fn block<const KM: bool>(
-        &self,
-        a: &[f32],
-        m: usize,
-        b: &[f32],
-        kb: usize,
-        n: usize,
-        y: &mut [f32],
-        f: usize,
-        first: bool,
-        bias: Option<Finish<'_>>,
-    );
+/// The filters of one register tile, packed ([`panel_index`]): one block of `m ≤ MR` filters
+/// (`kb` rows of `m` weights), or two full blocks of `MR` (`kb` rows of `MR` each).
+#[derive(Clone, Copy)]
+enum Filters<'a> {
+    One(&'a [f32], usize),
+    Pair(&'a [f32], &'a [f32]),
+}
 
-    /// Whether [`Micro::pair`] runs two full blocks at once.
-    const PAIRS: bool = false;
+impl Filters<'_> {
+    /// How many filters the tile computes.
+    fn count(self) -> usize {
+        match self {
+            Filters::One(_, m) => m,
+            Filters::Pair(..) => 2 * MR,
+        }
+    }
+}
+
+/// The rows of B one register tile reads.
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    /// A packed panel of `N` positions ([`Panel`], laid out as `KM` says, see [`strides`]), its
+    /// rows `0..kb` used.
+    Panel(&'a [f32], usize),
+    /// The input itself, from the tile's first position: row `k` of position `j` is
+    /// `x[offs[k] + j]` (`offs.len()` rows). Only where [`conv_rows`] runs.
+    Direct(&'a [f32], &'a [usize]),
+}
+
+impl Rows<'_> {
+    /// Rows of the reduction.
+    fn len(self) -> usize {
+        match self {
+            Rows::Panel(_, kb) => kb,
+            Rows::Direct(_, offs) => offs.len(),
+        }
+    }
+}
+
+/// Where a register tile's sums go: `y` holds the outputs of the tile's first filter at its
+/// first position, positions `f` apart, `n ≤ N` of them real. The first chunk of the reduction
+/// writes, later ones add; the bias (and ReLU) come with the last.
+struct Out<'a> {
+    y: &'a mut [f32],
+    n: usize,
+    f: usize,
+    first: bool,
+    fin: Option<Finish<'a>>,
+}
+
+/// The register tile: runs one tile of filters over the rows of B for `N` positions and writes
+/// (or adds to) the outputs.
+trait Micro<const N: usize> {
+    /// Whether [`run_blocks`] hands it two full blocks of filters at once ([`Filters::Pair`]).
+    const PAIRS: bool;
 
     /// Rows of the reduction per panel (at most [`KB`]).
     const CHUNK: usize = KB;
 
-    /// [`Micro::block`] reading B from the input: row `k` of position `j` is `x[offs[k] + j]`
-    /// (`offs.len()` rows). Only where [`conv_rows`] runs.
-    #[allow(clippy::too_many_arguments)]
-    fn block_direct(
-        &self,
-        _a: &[f32],
-        _m: usize,
-        _x: &[f32],
-        _offs: &[usize],
-        _n: usize,
-        _y: &mut [f32],
-        _f: usize,
-        _first: bool,
-        _bias: Option<Finish<'_>>,
-    ) {
-        unreachable!("no direct tiles on this path")
-    }
-
-    /// [`Micro::pair`] reading B from the input, as [`Micro::block_direct`].
-    #[allow(clippy::too_many_arguments)]
-    fn pair_direct(
-        &self,
-        _a0: &[f32],
-        _a1: &[f32],
-        _x: &[f32],
-        _offs: &[usize],
-        _n: usize,
-        _y: &mut [f32],
-        _f: usize,
-        _first: bool,
-        _bias: Option<Finish<'_>>,
-    ) {
-        unreachable!("no direct tiles on this path")
-    }
-
-    /// [`Micro::block`] for two full blocks of `MR` filters (`a0` then `a1`), when
-    /// [`Micro::PAIRS`].
-    #[allow(clippy::too_many_arguments)]
-    fn pair<const KM: bool>(
-        &self,
-        _a0: &[f32],
-        _a1: &[f32],
-        _b: &[f32],
-        _kb: usize,
-        _n: usize,
-        _y: &mut [f32],
-        _f: usize,
-        _first: bool,
-        _bias: Option<Finish<'_>>,
-    ) {
-        unreachable!("no pairs on this path")
-    }
+    /// The tile: `Σ_k a[k, i] · B[k, j]` for every filter `i` and position `j`, into `out`.
+    fn tile<const KM: bool>(&self, a: Filters<'_>, b: Rows<'_>, out: Out<'_>);
 }
 
-/// The portable register tile ([`micro`]), products and sums in a fixed order.
+/// The portable register tile ([`micro`]), products and sums in a fixed order: the
+/// specification the SIMD tiles are tested against.
 struct Portable;
 
 impl<const N: usize> Micro<N> for Portable {
+    const PAIRS: bool = false;
     const CHUNK: usize = KB_PORTABLE;
 
     #[inline(always)]
-    fn block<const KM: bool>(
-        &self,
-        a: &[f32],
-        m: usize,
-        b: &[f32],
-        kb: usize,
-        n: usize,
-        y: &mut [f32],
-        f: usize,
-        first: bool,
-        bias: Option<Finish<'_>>,
-    ) {
-        let acc = micro::<N, KM>(a, b, kb, m);
+    fn tile<const KM: bool>(&self, a: Filters<'_>, b: Rows<'_>, out: Out<'_>) {
+        let Out {
+            y,
+            n,
+            f,
+            first,
+            fin,
+        } = out;
+        let (a, m) = match a {
+            Filters::One(a, m) => (a, m),
+            // Two blocks are two tiles (the same sums: each filter's are its own).
+            Filters::Pair(a0, a1) => {
+                let half = |h: usize| {
+                    fin.map(|e| Finish {
+                        bias: e.bias.map(|b| &b[h * MR..][..MR]),
+                        relu: e.relu,
+                    })
+                };
+                let (head, tail) = (half(0), half(1));
+                let y0 = &mut y[..(n - 1) * f + MR];
+                <Self as Micro<N>>::tile::<KM>(
+                    self,
+                    Filters::One(a0, MR),
+                    b,
+                    Out {
+                        y: y0,
+                        n,
+                        f,
+                        first,
+                        fin: head,
+                    },
+                );
+                let y1 = &mut y[MR..][..(n - 1) * f + MR];
+                <Self as Micro<N>>::tile::<KM>(
+                    self,
+                    Filters::One(a1, MR),
+                    b,
+                    Out {
+                        y: y1,
+                        n,
+                        f,
+                        first,
+                        fin: tail,
+                    },
+                );
+                return;
+            }
+        };
+        let acc = match b {
+            Rows::Panel(b, kb) => micro::<N, KM>(a, b, kb, m),
+            Rows::Direct(x, offs) => micro_direct::<N>(a, x, offs, m),
+        };
         for (j, acc) in acc.iter().enumerate().take(n) {
-            store(&mut y[j * f..][..m], &acc[..m], first, bias);
+            store(&mut y[j * f..][..m], &acc[..m], first, fin);
         }
     }
 }
@@ -355,35 +377,35 @@ fn run_blocks_n<K: Micro<N>, const N: usize, const KM: bool>(
     let (f_g, f) = (g.filters / g.groups, g.filters);
     let (n, depth, k0, kb) = (t.n, t.depth, t.k0, t.kb);
     let (first, last) = (k0 == 0, k0 + kb == depth);
+    let rows = match direct {
+        Some(offs) => Rows::Direct(b, offs),
+        None => Rows::Panel(b, kb),
+    };
     let mut f0 = 0;
     while f0 < f_g {
         let ch = t.grp * f_g + f0;
-        let bias_of = |m: usize| {
-            last.then(|| Finish {
-                bias: bias.map(|b| &b[ch..ch + m]),
-                relu,
-            })
-        };
-        if K::PAIRS && f_g - f0 >= 2 * MR {
+        let filters = if K::PAIRS && f_g - f0 >= 2 * MR {
             // Two full blocks at once: twice the filters per broadcast.
             let a0 = &kernel[ch * depth + k0 * MR..][..kb * MR];
             let a1 = &kernel[(ch + MR) * depth + k0 * MR..][..kb * MR];
-            let out = &mut y[t.p0 * f + ch..][..(n - 1) * f + 2 * MR];
-            match direct {
-                Some(offs) => k.pair_direct(a0, a1, b, offs, n, out, f, first, bias_of(2 * MR)),
-                None => k.pair::<KM>(a0, a1, b, kb, n, out, f, first, bias_of(2 * MR)),
-            }
-            f0 += 2 * MR;
-            continue;
-        }
-        let m = MR.min(f_g - f0);
-        let a = &kernel[ch * depth + k0 * m..][..kb * m];
-        let out = &mut y[t.p0 * f + ch..][..(n - 1) * f + m];
-        match direct {
-            Some(offs) => k.block_direct(a, m, b, offs, n, out, f, first, bias_of(m)),
-            None => k.block::<KM>(a, m, b, kb, n, out, f, first, bias_of(m)),
-        }
-        f0 += MR;
+            Filters::Pair(a0, a1)
+        } else {
+            let m = MR.min(f_g - f0);
+            Filters::One(&kernel[ch * depth + k0 * m..][..kb * m], m)
+        };
+        let m = filters.count();
+        let out = Out {
+            y: &mut y[t.p0 * f + ch..][..(n - 1) * f + m],
+            n,
+            f,
+            first,
+            fin: last.then(|| Finish {
+                bias: bias.map(|b| &b[ch..ch + m]),
+                relu,
+            }),
+        };
+        k.tile::<KM>(filters, rows, out);
+        f0 += m;
     }
 }
 
@@ -772,13 +794,30 @@ fn micro<const N: usize, const KM: bool>(
     acc
 }
 
+/// [`micro`] reading B from the input: row `k` of position `j` is `x[offs[k] + j]`, summed in
+/// the order of `k` as [`micro`] sums a panel's rows.
+#[inline(always)]
+fn micro_direct<const N: usize>(a: &[f32], x: &[f32], offs: &[usize], m: usize) -> [[f32; MR]; N] {
+    let mut acc = [[0.0f32; MR]; N];
+    for (a, &o) in a.chunks_exact(m).zip(offs) {
+        let x = &x[o..][..N];
+        for (acc, &b) in acc.iter_mut().zip(x) {
+            for (t, &w) in acc.iter_mut().zip(a) {
+                *t += w * b;
+            }
+        }
+    }
+    acc
+}
+
 /// The SIMD register tiles: `MR` = 16 filters in one AVX-512 or two AVX2 registers, 12 (resp.
 /// 6) positions per tile, fused multiply-adds; one definition over [`Vector`], compiled per
 /// instruction set by [`crate::kernels::run_simd`].
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod simd {
     use super::{
-        conv_rows, conv_tiled, row_major, strides, ConvGeometry, Finish, Micro, KB, KBS, MR,
+        conv_rows, conv_tiled, row_major, strides, ConvGeometry, Filters, Micro, Out, Rows, KB,
+        KBS, MR,
     };
     use crate::kernels::simd::{Kernel, Vector};
 
@@ -839,165 +878,88 @@ mod simd {
         const PAIRS: bool = V::LANES == MR;
 
         #[inline(always)]
-        fn pair<const KM: bool>(
-            &self,
-            a0: &[f32],
-            a1: &[f32],
-            b: &[f32],
-            kb: usize,
-            n: usize,
-            y: &mut [f32],
-            f: usize,
-            first: bool,
-            bias: Option<Finish<'_>>,
-        ) {
-            assert!(
-                V::LANES == MR
-                    && kb <= KBS
-                    && b.len() == N * KBS
-                    && a0.len() == kb * MR
-                    && a1.len() == kb * MR
-                    && n <= N
-                    && n > 0
-                    && y.len() >= (n - 1) * f + 2 * MR
-                    && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == 2 * MR))
-            );
-            // SAFETY: the lengths checked above are `tile_pair`'s contract; the panel's rows
-            // `0..kb` of positions `0..N` are inside `b` (`kb ≤ KBS`, `N·KBS` values, read at
-            // `j·sj + k·sk` per `strides`).
-            unsafe {
-                tile_pair::<V, N, KM, false>(
-                    self.0,
-                    a0,
-                    a1,
-                    b.as_ptr(),
-                    &[],
-                    kb,
-                    n,
-                    y,
-                    f,
-                    first,
-                    bias,
-                )
-            }
-        }
-
-        #[inline(always)]
-        fn pair_direct(
-            &self,
-            a0: &[f32],
-            a1: &[f32],
-            x: &[f32],
-            offs: &[usize],
-            n: usize,
-            y: &mut [f32],
-            f: usize,
-            first: bool,
-            bias: Option<Finish<'_>>,
-        ) {
-            let kb = offs.len();
-            let reach = offs.iter().fold(0, |r, &o| r.max(o)) + N;
-            assert!(
-                V::LANES == MR
-                    && kb > 0
-                    && x.len() >= reach
-                    && a0.len() == kb * MR
-                    && a1.len() == kb * MR
-                    && n <= N
-                    && n > 0
-                    && y.len() >= (n - 1) * f + 2 * MR
-                    && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == 2 * MR))
-            );
-            // SAFETY: lengths checked above; every row read, `x[offs[k] + j]` for `j < N`, is
-            // inside `x` (`reach ≤ x.len()`).
-            unsafe {
-                tile_pair::<V, N, true, true>(
-                    self.0,
-                    a0,
-                    a1,
-                    x.as_ptr(),
-                    offs,
-                    kb,
-                    n,
-                    y,
-                    f,
-                    first,
-                    bias,
-                )
-            }
-        }
-
-        #[inline(always)]
-        fn block_direct(
-            &self,
-            a: &[f32],
-            m: usize,
-            x: &[f32],
-            offs: &[usize],
-            n: usize,
-            y: &mut [f32],
-            f: usize,
-            first: bool,
-            bias: Option<Finish<'_>>,
-        ) {
-            let kb = offs.len();
-            let reach = offs.iter().fold(0, |r, &o| r.max(o)) + N;
-            assert!(
-                m <= MR
-                    && kb > 0
-                    && x.len() >= reach
-                    && a.len() == kb * m
-                    && n <= N
-                    && n > 0
-                    && y.len() >= (n - 1) * f + m
-                    && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m))
-            );
-            // SAFETY: as `block`, with the rows read from `x` (`reach ≤ x.len()`, checked above).
-            unsafe {
-                tile_any::<V, N, true, true>(
-                    self.0,
-                    a,
-                    m,
-                    x.as_ptr(),
-                    offs,
-                    kb,
-                    n,
-                    y,
-                    f,
-                    first,
-                    bias,
-                )
-            }
-        }
-
-        #[inline(always)]
-        fn block<const KM: bool>(
-            &self,
-            a: &[f32],
-            m: usize,
-            b: &[f32],
-            kb: usize,
-            n: usize,
-            y: &mut [f32],
-            f: usize,
-            first: bool,
-            bias: Option<Finish<'_>>,
-        ) {
+        fn tile<const KM: bool>(&self, a: Filters<'_>, b: Rows<'_>, out: Out<'_>) {
             const { assert!(MR == 16) };
+            let (kb, n, f) = (b.len(), out.n, out.f);
+            let m = a.count();
+            // The bounds every pointer of the tiles below stays within.
             assert!(
-                m <= MR
-                    && kb <= KBS
-                    && b.len() == N * KBS
-                    && a.len() == kb * m
+                m <= 2 * MR
                     && n <= N
                     && n > 0
-                    && y.len() >= (n - 1) * f + m
-                    && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m))
+                    && out.y.len() >= (n - 1) * f + m
+                    && out.fin.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m))
             );
-            // SAFETY: the lengths checked above are `tile_any`'s contract; the panel's rows
-            // `0..kb` of positions `0..N` are inside `b`.
-            unsafe {
-                tile_any::<V, N, KM, false>(self.0, a, m, b.as_ptr(), &[], kb, n, y, f, first, bias)
+            let rows = match b {
+                Rows::Panel(b, kb) => {
+                    // Rows `0..kb` of positions `0..N`, at `j·sj + k·sk` ([`strides`]).
+                    assert!(kb <= KBS && b.len() == N * KBS);
+                    RowsAt::<KM> {
+                        b: b.as_ptr(),
+                        offs: &[],
+                        kb,
+                    }
+                }
+                Rows::Direct(x, offs) => {
+                    // Row `k` of position `j < N` at `offs[k] + j`.
+                    let reach = offs.iter().fold(0, |r, &o| r.max(o)) + N;
+                    assert!(KM && kb > 0 && x.len() >= reach);
+                    RowsAt::<KM> {
+                        b: x.as_ptr(),
+                        offs,
+                        kb,
+                    }
+                }
+            };
+            let direct = matches!(b, Rows::Direct(..));
+            match a {
+                Filters::One(a, m) => {
+                    assert!(a.len() == kb * m);
+                    // SAFETY: the lengths checked above are `tile_any`'s contract.
+                    unsafe {
+                        if direct {
+                            tile_any::<V, N, KM, true>(self.0, a, m, rows, out)
+                        } else {
+                            tile_any::<V, N, KM, false>(self.0, a, m, rows, out)
+                        }
+                    }
+                }
+                Filters::Pair(a0, a1) => {
+                    assert!(V::LANES == MR && a0.len() == kb * MR && a1.len() == kb * MR);
+                    // SAFETY: the lengths checked above are `tile_pair`'s contract.
+                    unsafe {
+                        if direct {
+                            tile_pair::<V, N, KM, true>(self.0, [a0, a1], rows, out)
+                        } else {
+                            tile_pair::<V, N, KM, false>(self.0, [a0, a1], rows, out)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The rows of B as the tiles read them: row `k < kb` of position `j < N` at
+    /// `b + offs[k] + j` (direct) or `b + j·sj + k·sk` (a panel, [`strides`]).
+    #[derive(Clone, Copy)]
+    struct RowsAt<'a, const KM: bool> {
+        b: *const f32,
+        offs: &'a [usize],
+        kb: usize,
+    }
+
+    impl<const KM: bool> RowsAt<'_, KM> {
+        /// The offset from `b` of row `k` of position 0.
+        ///
+        /// # Safety
+        /// `k < kb`, and `offs` holds `kb` offsets when `DIRECT`.
+        #[inline(always)]
+        unsafe fn row<const N: usize, const DIRECT: bool>(&self, k: usize) -> usize {
+            if DIRECT {
+                // SAFETY: `k < kb = offs.len()` (the caller's promise).
+                unsafe { *self.offs.get_unchecked(k) }
+            } else {
+                k * strides::<N, KM>().1
             }
         }
     }
@@ -1008,47 +970,27 @@ mod simd {
     /// # Safety
     /// As [`tile`], for `m` filters.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     unsafe fn tile_any<V: Vector, const N: usize, const KM: bool, const DIRECT: bool>(
         t: V::Token,
         a: &[f32],
         m: usize,
-        b: *const f32,
-        offs: &[usize],
-        kb: usize,
-        n: usize,
-        y: &mut [f32],
-        f: usize,
-        first: bool,
-        bias: Option<Finish<'_>>,
+        b: RowsAt<'_, KM>,
+        out: Out<'_>,
     ) {
         let l = V::LANES;
         // SAFETY: the caller's promise, with `m = (MV − 1)·l + last` in each arm (`m ≤ MR =
         // 16`, `l` 8 or 16).
         unsafe {
             if m == MR && l == 16 {
-                tile::<V, 1, N, false, KM, DIRECT>(t, a, m, b, offs, kb, n, y, f, first, bias, l);
+                tile::<V, 1, N, false, KM, DIRECT>(t, a, m, b, out, l);
             } else if m == MR {
-                tile::<V, 2, N, false, KM, DIRECT>(t, a, m, b, offs, kb, n, y, f, first, bias, l);
+                tile::<V, 2, N, false, KM, DIRECT>(t, a, m, b, out, l);
             } else if m > l {
-                tile::<V, 2, N, true, KM, DIRECT>(
-                    t,
-                    a,
-                    m,
-                    b,
-                    offs,
-                    kb,
-                    n,
-                    y,
-                    f,
-                    first,
-                    bias,
-                    m - l,
-                );
+                tile::<V, 2, N, true, KM, DIRECT>(t, a, m, b, out, m - l);
             } else if m == l {
-                tile::<V, 1, N, false, KM, DIRECT>(t, a, m, b, offs, kb, n, y, f, first, bias, l);
+                tile::<V, 1, N, false, KM, DIRECT>(t, a, m, b, out, l);
             } else {
-                tile::<V, 1, N, true, KM, DIRECT>(t, a, m, b, offs, kb, n, y, f, first, bias, m);
+                tile::<V, 1, N, true, KM, DIRECT>(t, a, m, b, out, m);
             }
         }
     }
@@ -1064,28 +1006,17 @@ mod simd {
     #[allow(clippy::too_many_arguments)]
     unsafe fn tile_pair<V: Vector, const N: usize, const KM: bool, const DIRECT: bool>(
         t: V::Token,
-        a0: &[f32],
-        a1: &[f32],
-        b: *const f32,
-        offs: &[usize],
-        kb: usize,
-        n: usize,
-        y: &mut [f32],
-        f: usize,
-        first: bool,
-        bias: Option<Finish<'_>>,
+        [a0, a1]: [&[f32]; 2],
+        b: RowsAt<'_, KM>,
+        out: Out<'_>,
     ) {
         let l = V::LANES;
         let mut acc = [[V::zero(t); 2]; N];
-        let (sj, sk) = strides::<N, KM>();
-        for k in 0..kb {
+        let sj = strides::<N, KM>().0;
+        for k in 0..b.kb {
             // Direct: row k at its offset in the input; a panel: k rows on.
-            let row = if DIRECT {
-                // SAFETY: `k < kb = offs.len()` when `DIRECT`.
-                unsafe { *offs.get_unchecked(k) }
-            } else {
-                k * sk
-            };
+            // SAFETY: `k < kb` (the caller's promise covers `offs`).
+            let row = unsafe { b.row::<N, DIRECT>(k) };
             // SAFETY: row `k < kb` of `a0` and `a1`, `l = MR` values each.
             let av = unsafe {
                 [
@@ -1095,11 +1026,18 @@ mod simd {
             };
             for (j, acc) in acc.iter_mut().enumerate() {
                 // SAFETY: row `k` of position `j < N` of `b` (the caller's promise).
-                let x = unsafe { V::broadcast(t, b.add(row + j * sj)) };
+                let x = unsafe { V::broadcast(t, b.b.add(row + j * sj)) };
                 acc[0] = V::fmadd(av[0], x, acc[0]);
                 acc[1] = V::fmadd(av[1], x, acc[1]);
             }
         }
+        let Out {
+            y,
+            n,
+            f,
+            first,
+            fin: bias,
+        } = out;
         let yp = y.as_mut_ptr();
         for (j, acc) in acc.iter().enumerate().take(n) {
             for (v, &sum) in acc.iter().enumerate() {
@@ -1144,14 +1082,8 @@ mod simd {
         t: V::Token,
         a: &[f32],
         m: usize,
-        b: *const f32,
-        offs: &[usize],
-        kb: usize,
-        n: usize,
-        y: &mut [f32],
-        f: usize,
-        first: bool,
-        bias: Option<Finish<'_>>,
+        b: RowsAt<'_, KM>,
+        out: Out<'_>,
         last: usize,
     ) {
         let l = V::LANES;
@@ -1169,14 +1101,10 @@ mod simd {
             }
         };
         let mut acc = [[V::zero(t); MV]; N];
-        let (sj, sk) = strides::<N, KM>();
-        for k in 0..kb {
-            let row = if DIRECT {
-                // SAFETY: `k < kb = offs.len()` when `DIRECT`.
-                unsafe { *offs.get_unchecked(k) }
-            } else {
-                k * sk
-            };
+        let sj = strides::<N, KM>().0;
+        for k in 0..b.kb {
+            // SAFETY: `k < kb` (the caller's promise covers `offs`).
+            let row = unsafe { b.row::<N, DIRECT>(k) };
             let mut av = [V::zero(t); MV];
             for (v, av) in av.iter_mut().enumerate() {
                 // SAFETY: row `k < kb` of `a` starts at `k·m` and holds `m` values.
@@ -1184,12 +1112,19 @@ mod simd {
             }
             for (j, acc) in acc.iter_mut().enumerate() {
                 // SAFETY: row `k` of position `j < N` of `b` (the caller's promise).
-                let x = unsafe { V::broadcast(t, b.add(row + j * sj)) };
+                let x = unsafe { V::broadcast(t, b.b.add(row + j * sj)) };
                 for (acc, &av) in acc.iter_mut().zip(&av) {
                     *acc = V::fmadd(av, x, *acc);
                 }
             }
         }
+        let Out {
+            y,
+            n,
+            f,
+            first,
+            fin: bias,
+        } = out;
         let yp = y.as_mut_ptr();
         for (j, acc) in acc.iter().enumerate().take(n) {
             for (v, &sum) in acc.iter().enumerate() {
@@ -1283,6 +1218,65 @@ mod tests {
         // The two orders round differently here, so the test tells them apart.
         assert_ne!(chunked.to_bits(), (sum(0..300) + 0.5).to_bits());
         assert_eq!(y[0].to_bits(), chunked.to_bits());
+    }
+
+    /// The portable tile reading its rows straight from the input ([`Rows::Direct`], the
+    /// specification of the SIMD direct tiles) computes the bits of its packed panels, on the
+    /// geometries [`conv_rows`] takes (one channel, stride 1; padding, dilation, 3-D windows,
+    /// short last tiles, filters not a multiple of the block).
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[test]
+    fn portable_direct_rows_compute_the_panel_bits() {
+        let ax = |n, k, s, d, p| AxisGeometry::resolve(n, k, s, d, p).unwrap();
+        let one = ax(1, 1, 1, 1, Padding::Valid);
+        let x: [f32; 2048] = core::array::from_fn(|i| ((i * 37) % 23) as f32 * 0.25 - 2.0);
+        let w: [f32; 4096] = core::array::from_fn(|i| ((i * 11) % 19) as f32 * 0.125 - 1.0);
+        let b: [f32; 64] = core::array::from_fn(|i| i as f32 * 0.5 - 3.0);
+        for (axes, filters) in [
+            (
+                [
+                    one,
+                    ax(6, 3, 1, 1, Padding::Valid),
+                    ax(16, 3, 1, 1, Padding::Valid),
+                ],
+                36,
+            ),
+            (
+                [
+                    one,
+                    ax(9, 3, 1, 2, Padding::Same),
+                    ax(13, 3, 1, 2, Padding::Valid),
+                ],
+                9,
+            ),
+            (
+                [
+                    ax(4, 2, 1, 1, Padding::Valid),
+                    ax(5, 3, 1, 1, Padding::Same),
+                    ax(15, 3, 1, 1, Padding::Valid),
+                ],
+                17,
+            ),
+            ([one, one, ax(7, 5, 1, 1, Padding::Same)], 1),
+        ] {
+            let g = ConvGeometry {
+                axes,
+                cin: 1,
+                filters,
+                groups: 1,
+            };
+            let [ad, ah, aw] = axes;
+            let (xl, kl) = (ad.n * ah.n * aw.n, ad.k * ah.k * aw.k * filters);
+            let yl = ad.out * ah.out * aw.out * filters;
+            for relu in [false, true] {
+                let (xs, ws, bs) = (&x[..xl], &w[..kl], Some(&b[..filters]));
+                let mut panel = [7.0f32; 4096];
+                conv_tiled::<Portable, 4, true>(&Portable, &g, xs, ws, bs, relu, &mut panel[..yl]);
+                let mut direct = [7.0f32; 4096];
+                conv_rows::<Portable, 4>(&Portable, &g, xs, ws, bs, relu, &mut direct[..yl]);
+                assert_eq!(direct[..yl], panel[..yl], "{g:?}");
+            }
+        }
     }
 
     #[test]
