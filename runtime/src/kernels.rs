@@ -1,9 +1,10 @@
 //! Matrix kernels shared by the layers. Column-major throughout, as nalgebra stores matrices.
 //!
 //! Each kernel has a portable version (plain Rust, no fused multiply-add: the same bits on every
-//! target) and, on x86_64 with the `std` feature, an AVX2 + FMA version chosen at run time when
-//! the CPU has it. [`set_simd`] turns the SIMD versions off, e.g. to compare a host's bits with a
-//! microcontroller's.
+//! target: the specification) and, on x86_64 with the `std` feature, a SIMD version written once
+//! over the `Vector` trait (`kernels/simd.rs`) and compiled for AVX-512 and for AVX2 + FMA, one
+//! chosen at run time by the one dispatch, `run_simd`. [`set_simd`] turns the SIMD versions off,
+//! e.g. to compare a host's bits with a microcontroller's.
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod gates;
