@@ -2,18 +2,18 @@
 //!
 //! Each kernel has a portable version (plain Rust, no fused multiply-add: the same bits on every
 //! target: the specification) and, on x86_64 with the `std` feature, a SIMD version written once
-//! over the `Vector` trait (`kernels/simd.rs`) and compiled for AVX-512 and for AVX2 + FMA, one
+//! over the `Vector` trait (`kernels/vector.rs`) and compiled for AVX-512 and for AVX2 + FMA, one
 //! chosen at run time by the one dispatch, `run_simd`. [`set_simd`] turns the SIMD versions off,
 //! e.g. to compare a host's bits with a microcontroller's.
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod gates;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-mod gemm;
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod math;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-pub(crate) mod simd;
+mod product;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) mod vector;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) mod x86;
 
@@ -61,7 +61,7 @@ pub(crate) fn simd_isa() -> Option<x86::Isa> {
 /// dispatch every SIMD path goes through. `None` (nothing run) when they do not run.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline]
-pub(crate) fn run_simd<K: simd::Kernel>(kernel: K) -> Option<K::Output> {
+pub(crate) fn run_simd<K: vector::Kernel>(kernel: K) -> Option<K::Output> {
     x86::run(simd_isa()?, kernel)
 }
 
@@ -108,7 +108,7 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], a
     assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     {
-        let product = gemm::Gemm {
+        let product = product::Gemm {
             m,
             k,
             n,
@@ -258,7 +258,7 @@ pub fn gemv(m: usize, k: usize, a: &[f32], lda: usize, x: &[f32], y: &mut [f32])
     assert!(a.len() >= (k - 1) * lda + m);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     {
-        let product = gemm::Gemm {
+        let product = product::Gemm {
             m,
             k,
             n: 1,
@@ -296,7 +296,7 @@ pub fn gemv_sweep_simd(
     assert!(k == 0 || a.len() >= (k - 1) * lda + m);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     {
-        let sweep = gemm::Sweep {
+        let sweep = product::Sweep {
             m,
             k,
             a,

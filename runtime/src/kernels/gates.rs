@@ -7,7 +7,7 @@
 //! clamped to the slice's end, so no pointer is formed past one-past-the-end.
 
 use super::math::{sigmoid, tanh};
-use super::simd::{Kernel, Vector};
+use super::vector::{Kernel, Vector};
 
 /// The `LANES` values of `v` from `at` whose lanes `mk` covers (the others zero).
 ///

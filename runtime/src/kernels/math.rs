@@ -4,7 +4,7 @@
 //!
 //! NaN propagates: every clamp puts the constant first, so `minps`/`maxps` return the NaN.
 
-use super::simd::{Kernel, Vector};
+use super::vector::{Kernel, Vector};
 
 /// `e^x`: Cody–Waite reduction `x = n·ln 2 + r`, |r| ≤ ln 2 / 2, and Cephes's degree-6
 /// polynomial for `e^r` (about 1 ulp); inputs are clamped to ±88 (no overflow to infinity).

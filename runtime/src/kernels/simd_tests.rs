@@ -4,9 +4,9 @@
 //! access past the end of a slice would read or write out of bounds).
 
 use super::gates::{GruGates, LstmGates};
-use super::gemm::{Gemm, Sweep};
 use super::math;
-use super::simd::{Kernel, Vector};
+use super::product::{Gemm, Sweep};
+use super::vector::{Kernel, Vector};
 use super::x86::{self, Isa};
 use super::*;
 use std::vec::Vec;

@@ -5,7 +5,7 @@
 
 use core::arch::x86_64::*;
 
-use super::simd::{Kernel, Vector};
+use super::vector::{Kernel, Vector};
 
 /// Which instruction set the SIMD kernels use on this CPU.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

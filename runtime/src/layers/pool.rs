@@ -142,11 +142,11 @@ struct Pool<'a, const C: usize> {
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-impl<const C: usize> crate::kernels::simd::Kernel for Pool<'_, C> {
+impl<const C: usize> crate::kernels::vector::Kernel for Pool<'_, C> {
     type Output = ();
 
     #[inline(always)]
-    fn run<V: crate::kernels::simd::Vector>(self, _: V::Token) {
+    fn run<V: crate::kernels::vector::Vector>(self, _: V::Token) {
         pool::<C>(self.axes, self.x, self.y, self.max)
     }
 }

@@ -819,7 +819,7 @@ mod simd {
         conv_rows, conv_tiled, row_major, strides, ConvGeometry, Filters, Micro, Out, Rows, KB,
         KBS, MR,
     };
-    use crate::kernels::simd::{Kernel, Vector};
+    use crate::kernels::vector::{Kernel, Vector};
 
     /// Whether [`conv_rows`] holds the whole reduction in one panel.
     fn direct_fits(g: &ConvGeometry) -> bool {

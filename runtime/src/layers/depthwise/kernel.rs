@@ -102,11 +102,11 @@ struct Depthwise<'a> {
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-impl crate::kernels::simd::Kernel for Depthwise<'_> {
+impl crate::kernels::vector::Kernel for Depthwise<'_> {
     type Output = ();
 
     #[inline(always)]
-    fn run<V: crate::kernels::simd::Vector>(self, _: V::Token) {
+    fn run<V: crate::kernels::vector::Vector>(self, _: V::Token) {
         let (p0, n) = self.positions;
         depthwise_body(
             self.g,

@@ -247,11 +247,11 @@ struct Affine<'a, const C: usize, const INNER: usize> {
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-impl<const C: usize, const INNER: usize> crate::kernels::simd::Kernel for Affine<'_, C, INNER> {
+impl<const C: usize, const INNER: usize> crate::kernels::vector::Kernel for Affine<'_, C, INNER> {
     type Output = ();
 
     #[inline(always)]
-    fn run<V: crate::kernels::simd::Vector>(self, _: V::Token) {
+    fn run<V: crate::kernels::vector::Vector>(self, _: V::Token) {
         match self.x {
             Some(x) => affine::<C, INNER>(x, self.y, self.a, self.b),
             None => affine_in_place::<C, INNER>(self.y, self.a, self.b),

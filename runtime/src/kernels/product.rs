@@ -14,7 +14,7 @@
 //! pointer is formed from the slice's start plus an integer offset that the sizes bound (never
 //! stepped past the end of its slice), and only for the values it reads or writes.
 
-use super::simd::{Kernel, Vector};
+use super::vector::{Kernel, Vector};
 
 /// `c (m×n, ldc) = a (m×k, lda) · b (k×n, ldb) + (c if accumulate)`.
 pub(crate) struct Gemm<'a> {
