@@ -1,10 +1,19 @@
 //! Matrix kernels shared by the layers. Column-major throughout, as nalgebra stores matrices.
 //!
 //! Each kernel has a portable version (plain Rust, no fused multiply-add: the same bits on every
-//! target) and, on x86_64 with the `std` feature, an AVX2 + FMA version chosen at run time when
-//! the CPU has it. [`set_simd`] turns the SIMD versions off, e.g. to compare a host's bits with a
-//! microcontroller's.
+//! target: the specification) and, on x86_64 with the `std` feature, a SIMD version written once
+//! over the `Vector` trait (`kernels/vector.rs`) and compiled for AVX-512 and for AVX2 + FMA, one
+//! chosen at run time by the one dispatch, `run_simd`. [`set_simd`] turns the SIMD versions off,
+//! e.g. to compare a host's bits with a microcontroller's.
 
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod gates;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod math;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod product;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) mod vector;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) mod x86;
 
@@ -48,14 +57,25 @@ pub(crate) fn simd_isa() -> Option<x86::Isa> {
     }
 }
 
+/// Runs `kernel` compiled for the instruction set of the SIMD kernels ([`simd_isa`]): the one
+/// dispatch every SIMD path goes through. `None` (nothing run) when they do not run.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn run_simd<K: vector::Kernel>(kernel: K) -> Option<K::Output> {
+    x86::run(simd_isa()?, kernel)
+}
+
 /// The logistic sigmoid of every value with the SIMD kernels; `false` (nothing done) when they do
 /// not run (see [`simd`]): the caller then uses the portable function.
 #[inline]
 pub fn sigmoid_simd(values: &mut [f32]) -> bool {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if simd() {
-        // SAFETY: the CPU has AVX2 and FMA (just checked).
-        unsafe { x86::sigmoid(values) };
+    if run_simd(math::Map {
+        values: &mut *values,
+        tanh: false,
+    })
+    .is_some()
+    {
         return true;
     }
     let _ = values;
@@ -66,9 +86,12 @@ pub fn sigmoid_simd(values: &mut [f32]) -> bool {
 #[inline]
 pub fn tanh_simd(values: &mut [f32]) -> bool {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if simd() {
-        // SAFETY: the CPU has AVX2 and FMA (just checked).
-        unsafe { x86::tanh(values) };
+    if run_simd(math::Map {
+        values: &mut *values,
+        tanh: true,
+    })
+    .is_some()
+    {
         return true;
     }
     let _ = values;
@@ -84,24 +107,22 @@ pub fn tanh_simd(values: &mut [f32]) -> bool {
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if let Some(isa) = simd_isa() {
-        // SAFETY: the CPU has the instruction set (just checked); the lengths are checked above.
-        unsafe {
-            x86::gemm(
-                isa,
-                m,
-                k,
-                n,
-                a.as_ptr(),
-                m,
-                b.as_ptr(),
-                k,
-                c.as_mut_ptr(),
-                m,
-                accumulate,
-            )
+    {
+        let product = product::Gemm {
+            m,
+            k,
+            n,
+            a,
+            lda: m,
+            b,
+            ldb: k,
+            c: &mut *c,
+            ldc: m,
+            accumulate,
         };
-        return;
+        if run_simd(product).is_some() {
+            return;
+        }
     }
     gemm_portable(m, k, n, a, b, c, accumulate);
 }
@@ -236,24 +257,22 @@ pub fn gemv(m: usize, k: usize, a: &[f32], lda: usize, x: &[f32], y: &mut [f32])
     }
     assert!(a.len() >= (k - 1) * lda + m);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if let Some(isa) = simd_isa() {
-        // SAFETY: the CPU has the instruction set (just checked); the sizes are checked above.
-        unsafe {
-            x86::gemm(
-                isa,
-                m,
-                k,
-                1,
-                a.as_ptr(),
-                lda,
-                x.as_ptr(),
-                k,
-                y.as_mut_ptr(),
-                m,
-                true,
-            )
+    {
+        let product = product::Gemm {
+            m,
+            k,
+            n: 1,
+            a,
+            lda,
+            b: x,
+            ldb: k,
+            c: &mut *y,
+            ldc: m,
+            accumulate: true,
         };
-        return;
+        if run_simd(product).is_some() {
+            return;
+        }
     }
     gemv_portable(m, k, a, lda, x, y);
 }
@@ -276,21 +295,19 @@ pub fn gemv_sweep_simd(
     assert!(lda >= m && x.len() == k && y.len() == m);
     assert!(k == 0 || a.len() >= (k - 1) * lda + m);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if let Some(isa) = simd_isa() {
-        // SAFETY: the CPU has the instruction set (just checked); the sizes are checked above.
-        unsafe {
-            x86::gemv_sweep(
-                isa,
-                m,
-                k,
-                a.as_ptr(),
-                lda,
-                x.as_ptr(),
-                y.as_mut_ptr(),
-                reverse,
-            )
+    {
+        let sweep = product::Sweep {
+            m,
+            k,
+            a,
+            lda,
+            x,
+            y: &mut *y,
+            reverse,
         };
-        return true;
+        if run_simd(sweep).is_some() {
+            return true;
+        }
     }
     let _ = (a, x, y, reverse);
     false
@@ -325,19 +342,7 @@ pub(crate) fn lstm_gates_simd(
     assert!(z.len() == 4 * units && h.len() == units);
     assert!(xw.is_none_or(|v| v.len() == 4 * units) && bias.is_none_or(|v| v.len() == 4 * units));
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if gates_simd() {
-        let ptr = |v: Option<&[f32]>| v.map_or(core::ptr::null(), <[f32]>::as_ptr);
-        // SAFETY: the CPU has AVX-512F (just checked); the lengths are checked above.
-        unsafe {
-            x86::lstm_gates(
-                units,
-                z.as_ptr(),
-                ptr(xw),
-                ptr(bias),
-                c.as_mut_ptr(),
-                h.as_mut_ptr(),
-            )
-        };
+    if gates_simd() && run_simd(gates::LstmGates { z, xw, bias, c, h }).is_some() {
         return true;
     }
     false
@@ -362,19 +367,16 @@ pub(crate) fn gru_gates_simd(
     assert!(bias_rec.is_none_or(|v| v.len() == 3 * units));
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if gates_simd() {
-        let ptr = |v: Option<&[f32]>| v.map_or(core::ptr::null(), <[f32]>::as_ptr);
-        // SAFETY: the CPU has AVX-512F (just checked); the lengths are checked above.
-        unsafe {
-            x86::gru_gates(
-                units,
-                xw.as_ptr(),
-                ptr(bias_in),
-                rec.as_ptr(),
-                ptr(bias_rec),
-                h.as_mut_ptr(),
-            )
+        let gates = gates::GruGates {
+            xw,
+            bias_in,
+            rec,
+            bias_rec,
+            h,
         };
-        return true;
+        if run_simd(gates).is_some() {
+            return true;
+        }
     }
     false
 }
@@ -471,255 +473,4 @@ mod tests {
 
 /// The SIMD kernels against the portable ones, on every tile shape and edge.
 #[cfg(all(test, feature = "std", target_arch = "x86_64"))]
-mod simd_tests {
-    use super::*;
-    use std::vec::Vec;
-
-    fn values(len: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-        (0..len)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s % 2001) as f32 / 1000.0 - 1.0
-            })
-            .collect()
-    }
-
-    /// Every instruction set of the SIMD kernels this CPU has.
-    fn isas() -> Vec<x86::Isa> {
-        let mut isas = Vec::new();
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            isas.push(x86::Isa::Avx2);
-        }
-        if std::is_x86_feature_detected!("avx512f") {
-            isas.push(x86::Isa::Avx512);
-        }
-        isas
-    }
-
-    fn close(got: &[f32], want: &[f32], k: usize) {
-        for (i, (g, w)) in got.iter().zip(want).enumerate() {
-            // Sums of k products of values in [-1, 1]: rounding differs by a few ulps of k.
-            assert!(
-                (g - w).abs() <= 1e-6 * k as f32 + 1e-6,
-                "at {i}: {g} vs {w}"
-            );
-        }
-    }
-
-    #[test]
-    fn gemm_matches_the_portable_kernel() {
-        if !simd() {
-            return;
-        }
-        let sizes = [
-            1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 24, 31, 33, 63, 64, 65, 70, 128, 130,
-        ];
-        for &m in &sizes {
-            for &n in &[1usize, 2, 3, 4, 5, 6, 7, 12, 13] {
-                // Long reductions too (the Dense layers of the benchmark models have 784, 1600).
-                for &k in &[1usize, 2, 3, 9, 17, 64, 300, 600] {
-                    let (a, b) = (values(m * k, 1), values(k * n, 2));
-                    for accumulate in [false, true] {
-                        let mut want = values(m * n, 3);
-                        gemm_portable(m, k, n, &a, &b, &mut want, accumulate);
-                        for isa in isas() {
-                            let mut got = values(m * n, 3);
-                            // SAFETY: the CPU has `isa`; the sizes are right.
-                            unsafe {
-                                x86::gemm(
-                                    isa,
-                                    m,
-                                    k,
-                                    n,
-                                    a.as_ptr(),
-                                    m,
-                                    b.as_ptr(),
-                                    k,
-                                    got.as_mut_ptr(),
-                                    m,
-                                    accumulate,
-                                )
-                            };
-                            close(&got, &want, k);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn sigmoid_and_tanh_match_libm() {
-        if !simd() {
-            return;
-        }
-        // Every 1/64 from -100 to 100, plus the edges and a length that is not a multiple of 8.
-        let xs: Vec<f32> = (-6400..=6400)
-            .map(|i| i as f32 / 64.0)
-            .chain([0.0, -0.0, 1e-8, -1e-8, 0.624_999, 0.625, 9.0, 1e30, -1e30])
-            .collect();
-        let (mut s, mut t) = (xs.clone(), xs.clone());
-        assert!(sigmoid_simd(&mut s) && tanh_simd(&mut t));
-        for ((&x, &s), &t) in xs.iter().zip(&s).zip(&t) {
-            let (ws, wt) = (1.0 / (1.0 + libm::expf(-x)), libm::tanhf(x));
-            assert!(
-                (s - ws).abs() <= 2.5e-7 * ws.abs().max(1e-30) + 1e-37,
-                "sigmoid({x}) = {s}, not {ws}"
-            );
-            assert!(
-                (t - wt).abs() <= 2.5e-7 * wt.abs().max(1e-30),
-                "tanh({x}) = {t}, not {wt}"
-            );
-        }
-    }
-
-    #[test]
-    fn sweeps_match_the_portable_gemv_both_ways() {
-        if !simd() {
-            return;
-        }
-        for &m in &[1usize, 5, 16, 17, 64, 100, 192, 256, 257, 300, 520] {
-            for &k in &[1usize, 3, 64] {
-                let lda = m + 3;
-                let (a, x) = (values(k * lda, 7), values(k, 8));
-                let mut want = values(m, 9);
-                gemv_portable(m, k, &a, lda, &x, &mut want);
-                for (isa, reverse) in isas().into_iter().flat_map(|i| [(i, false), (i, true)]) {
-                    let mut got = values(m, 9);
-                    // SAFETY: the CPU has `isa`; the sizes are right.
-                    unsafe {
-                        x86::gemv_sweep(
-                            isa,
-                            m,
-                            k,
-                            a.as_ptr(),
-                            lda,
-                            x.as_ptr(),
-                            got.as_mut_ptr(),
-                            reverse,
-                        )
-                    };
-                    close(&got, &want, k);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn sigmoid_and_tanh_on_16_lanes_match_libm() {
-        if !std::is_x86_feature_detected!("avx512f") {
-            return;
-        }
-        let xs: Vec<f32> = (-6400..=6400)
-            .map(|i| i as f32 / 64.0)
-            .chain([0.0, -0.0, 1e-8, -1e-8, 0.624_999, 0.625, 9.0, 1e30, -1e30])
-            .collect();
-        let (mut s, mut t) = (xs.clone(), xs.clone());
-        // SAFETY: the CPU has AVX-512F (just checked).
-        unsafe {
-            x86::map16(&mut s, false);
-            x86::map16(&mut t, true);
-        }
-        for ((&x, &s), &t) in xs.iter().zip(&s).zip(&t) {
-            let (ws, wt) = (1.0 / (1.0 + libm::expf(-x)), libm::tanhf(x));
-            assert!(
-                (s - ws).abs() <= 2.5e-7 * ws.abs().max(1e-30) + 1e-37,
-                "sigmoid({x}) = {s}, not {ws}"
-            );
-            assert!(
-                (t - wt).abs() <= 2.5e-7 * wt.abs().max(1e-30),
-                "tanh({x}) = {t}, not {wt}"
-            );
-        }
-    }
-
-    #[test]
-    fn fused_gates_match_the_formulas() {
-        if !std::is_x86_feature_detected!("avx512f") {
-            return;
-        }
-        let sigmoid = |x: f32| 1.0 / (1.0 + libm::expf(-x));
-        for units in [1usize, 7, 16, 20, 64] {
-            let (z, xw, bias) = (
-                values(4 * units, 10),
-                values(4 * units, 11),
-                values(4 * units, 12),
-            );
-            let (mut c, mut h) = (values(units, 13), values(units, 0));
-            let c_old = c.clone();
-            // SAFETY: the CPU has AVX-512F (just checked); the lengths are right.
-            unsafe {
-                x86::lstm_gates(
-                    units,
-                    z.as_ptr(),
-                    xw.as_ptr(),
-                    bias.as_ptr(),
-                    c.as_mut_ptr(),
-                    h.as_mut_ptr(),
-                )
-            };
-            for j in 0..units {
-                let g = |i: usize| z[i * units + j] + xw[i * units + j] + bias[i * units + j];
-                let c_want = sigmoid(g(1)) * c_old[j] + sigmoid(g(0)) * libm::tanhf(g(2));
-                let h_want = sigmoid(g(3)) * libm::tanhf(c_want);
-                assert!((c[j] - c_want).abs() < 1e-6, "c {} vs {c_want}", c[j]);
-                assert!((h[j] - h_want).abs() < 1e-6, "h {} vs {h_want}", h[j]);
-            }
-            let (xw, rec, bias) = (
-                values(3 * units, 14),
-                values(3 * units, 15),
-                values(3 * units, 16),
-            );
-            let bias_in = values(3 * units, 18);
-            let mut h = values(units, 17);
-            let h_old = h.clone();
-            // SAFETY: as above.
-            unsafe {
-                x86::gru_gates(
-                    units,
-                    xw.as_ptr(),
-                    bias_in.as_ptr(),
-                    rec.as_ptr(),
-                    bias.as_ptr(),
-                    h.as_mut_ptr(),
-                )
-            };
-            let xw: Vec<f32> = xw.iter().zip(&bias_in).map(|(x, b)| x + b).collect();
-            for j in 0..units {
-                let r = |i: usize| rec[i * units + j] + bias[i * units + j];
-                let z = sigmoid(xw[j] + r(0));
-                let reset = sigmoid(xw[units + j] + r(1));
-                let candidate = libm::tanhf(xw[2 * units + j] + reset * r(2));
-                let want = z * h_old[j] + (1.0 - z) * candidate;
-                assert!((h[j] - want).abs() < 1e-6, "h {} vs {want}", h[j]);
-            }
-        }
-    }
-
-    #[test]
-    fn gemv_matches_the_portable_kernel_with_a_stride() {
-        if !simd() {
-            return;
-        }
-        for &(m, k, lda) in &[
-            (1, 5, 3),
-            (10, 7, 12),
-            (64, 9, 64),
-            (72, 33, 200),
-            (130, 4, 131),
-        ] {
-            let (a, x) = (values(k * lda, 4), values(k, 5));
-            let mut want = values(m, 6);
-            let mut got = want.clone();
-            gemv_portable(m, k, &a, lda, &x, &mut want);
-            gemv(m, k, &a, lda, &x, &mut got);
-            close(&got, &want, k);
-        }
-        // `set_simd(false)` is tested in its own process (tests/embedded_golden.rs, whose bit
-        // comparisons fail if it does not take effect): switching it here would race with the
-        // exact comparisons of this crate's other tests.
-    }
-}
+mod simd_tests;

@@ -117,36 +117,38 @@ const fn axes<D: Window, H: Window, W: Window>(pin: usize, pout: usize) -> [Axis
 /// in the same order per value, so the same bits.
 fn pool_dispatch<const C: usize>(axes: &[AxisGeometry; 3], x: &[f32], y: &mut [f32], max: bool) {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    match crate::kernels::simd_isa() {
-        // SAFETY: the CPU has the instruction set (checked by `simd_isa`).
-        Some(crate::kernels::x86::Isa::Avx512) => {
-            return unsafe { pool_avx512::<C>(axes, x, y, max) }
+    {
+        let call = Pool::<C> {
+            axes,
+            x,
+            y: &mut *y,
+            max,
+        };
+        if crate::kernels::run_simd(call).is_some() {
+            return;
         }
-        Some(crate::kernels::x86::Isa::Avx2) => return unsafe { pool_avx2::<C>(axes, x, y, max) },
-        None => {}
     }
     pool::<C>(axes, x, y, max)
 }
 
-/// # Safety
-/// The CPU has AVX-512F.
+/// [`pool`]'s arguments, run as a SIMD kernel: the portable code compiled with the instruction
+/// set's target features (the vectors themselves are the compiler's).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx512f")]
-unsafe fn pool_avx512<const C: usize>(
-    axes: &[AxisGeometry; 3],
-    x: &[f32],
-    y: &mut [f32],
+struct Pool<'a, const C: usize> {
+    axes: &'a [AxisGeometry; 3],
+    x: &'a [f32],
+    y: &'a mut [f32],
     max: bool,
-) {
-    pool::<C>(axes, x, y, max)
 }
 
-/// # Safety
-/// The CPU has AVX2.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx2")]
-unsafe fn pool_avx2<const C: usize>(axes: &[AxisGeometry; 3], x: &[f32], y: &mut [f32], max: bool) {
-    pool::<C>(axes, x, y, max)
+impl<const C: usize> crate::kernels::vector::Kernel for Pool<'_, C> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: crate::kernels::vector::Vector>(self, _: V::Token) {
+        pool::<C>(self.axes, self.x, self.y, self.max)
+    }
 }
 
 /// Reduces every window of `x` into `y` (channels_last, `C` values per position).

@@ -109,20 +109,21 @@ pub fn conv(
             && bias.is_none_or(|b| b.len() == g.filters)
     );
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    match crate::kernels::simd_isa() {
-        // SAFETY: the CPU has the instruction set (checked by `simd_isa`).
-        Some(simd::Isa::Avx512) => {
-            unsafe { simd::conv_avx512(g, x, kernel, bias, relu, y) };
+    {
+        let call = simd::Conv {
+            g,
+            x,
+            kernel,
+            bias,
+            relu,
+            y: &mut *y,
+        };
+        if crate::kernels::run_simd(call).is_some() {
             return relu;
         }
-        Some(simd::Isa::Avx2) => {
-            unsafe { simd::conv_avx2(g, x, kernel, bias, relu, y) };
-            return relu;
-        }
-        None => {}
     }
     let _ = relu;
-    conv_tiled::<Portable, NR, false>(g, x, kernel, bias, false, y);
+    conv_tiled::<Portable, NR, false>(&Portable, g, x, kernel, bias, false, y);
     false
 }
 
@@ -135,111 +136,139 @@ fn row_major(g: &ConvGeometry) -> bool {
     g.cin == 1 && g.axes[2].stride == 1
 }
 
-/// What runs one block of at most `MR` filters over one packed panel of `N` positions and
-/// writes (or adds to) the outputs: the register tile.
-trait Micro<const N: usize> {
-    /// `a`: `kb` rows of `m` packed filter weights; `b`: the panel (laid out as `KM` says, see
-    /// [`strides`]), rows `0..kb` used; `y`: the
-    /// outputs of the block's first filter at the tile's first position, positions `f` apart;
-    /// `n ≤ N` positions are real. The first chunk of the reduction writes, later ones add; the
-    /// bias comes with the last.
-    #[allow(clippy::too_many_arguments)]
-    fn block<const KM: bool>(
-        a: &[f32],
-        m: usize,
-        b: &[f32],
-        kb: usize,
-        n: usize,
-        y: &mut [f32],
-        f: usize,
-        first: bool,
-        bias: Option<Finish<'_>>,
-    );
+/// The filters of one register tile, packed ([`panel_index`]): one block of `m ≤ MR` filters
+/// (`kb` rows of `m` weights), or two full blocks of `MR` (`kb` rows of `MR` each).
+#[derive(Clone, Copy)]
+enum Filters<'a> {
+    One(&'a [f32], usize),
+    Pair(&'a [f32], &'a [f32]),
+}
 
-    /// Whether [`Micro::pair`] runs two full blocks at once.
-    const PAIRS: bool = false;
+impl Filters<'_> {
+    /// How many filters the tile computes.
+    fn count(self) -> usize {
+        match self {
+            Filters::One(_, m) => m,
+            Filters::Pair(..) => 2 * MR,
+        }
+    }
+}
+
+/// The rows of B one register tile reads.
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    /// A packed panel of `N` positions ([`Panel`], laid out as `KM` says, see [`strides`]), its
+    /// rows `0..kb` used.
+    Panel(&'a [f32], usize),
+    /// The input itself, from the tile's first position: row `k` of position `j` is
+    /// `x[offs[k] + j]` (`offs.len()` rows). Only where [`conv_rows`] runs.
+    Direct(&'a [f32], &'a [usize]),
+}
+
+impl Rows<'_> {
+    /// Rows of the reduction.
+    fn len(self) -> usize {
+        match self {
+            Rows::Panel(_, kb) => kb,
+            Rows::Direct(_, offs) => offs.len(),
+        }
+    }
+}
+
+/// Where a register tile's sums go: `y` holds the outputs of the tile's first filter at its
+/// first position, positions `f` apart, `n ≤ N` of them real. The first chunk of the reduction
+/// writes, later ones add; the bias (and ReLU) come with the last.
+struct Out<'a> {
+    y: &'a mut [f32],
+    n: usize,
+    f: usize,
+    first: bool,
+    fin: Option<Finish<'a>>,
+}
+
+/// The register tile: runs one tile of filters over the rows of B for `N` positions and writes
+/// (or adds to) the outputs.
+trait Micro<const N: usize> {
+    /// Whether [`run_blocks`] hands it two full blocks of filters at once ([`Filters::Pair`]).
+    const PAIRS: bool;
 
     /// Rows of the reduction per panel (at most [`KB`]).
     const CHUNK: usize = KB;
 
-    /// [`Micro::block`] reading B from the input: row `k` of position `j` is `x[offs[k] + j]`
-    /// (`offs.len()` rows). Only where [`conv_rows`] runs.
-    #[allow(clippy::too_many_arguments)]
-    fn block_direct(
-        _a: &[f32],
-        _m: usize,
-        _x: &[f32],
-        _offs: &[usize],
-        _n: usize,
-        _y: &mut [f32],
-        _f: usize,
-        _first: bool,
-        _bias: Option<Finish<'_>>,
-    ) {
-        unreachable!("no direct tiles on this path")
-    }
-
-    /// [`Micro::pair`] reading B from the input, as [`Micro::block_direct`].
-    #[allow(clippy::too_many_arguments)]
-    fn pair_direct(
-        _a0: &[f32],
-        _a1: &[f32],
-        _x: &[f32],
-        _offs: &[usize],
-        _n: usize,
-        _y: &mut [f32],
-        _f: usize,
-        _first: bool,
-        _bias: Option<Finish<'_>>,
-    ) {
-        unreachable!("no direct tiles on this path")
-    }
-
-    /// [`Micro::block`] for two full blocks of `MR` filters (`a0` then `a1`), when
-    /// [`Micro::PAIRS`].
-    #[allow(clippy::too_many_arguments)]
-    fn pair<const KM: bool>(
-        _a0: &[f32],
-        _a1: &[f32],
-        _b: &[f32],
-        _kb: usize,
-        _n: usize,
-        _y: &mut [f32],
-        _f: usize,
-        _first: bool,
-        _bias: Option<Finish<'_>>,
-    ) {
-        unreachable!("no pairs on this path")
-    }
+    /// The tile: `Σ_k a[k, i] · B[k, j]` for every filter `i` and position `j`, into `out`.
+    fn tile<const KM: bool>(&self, a: Filters<'_>, b: Rows<'_>, out: Out<'_>);
 }
 
-/// The portable register tile ([`micro`]), products and sums in a fixed order.
+/// The portable register tile ([`micro`]), products and sums in a fixed order: the
+/// specification the SIMD tiles are tested against.
 struct Portable;
 
 impl<const N: usize> Micro<N> for Portable {
+    const PAIRS: bool = false;
     const CHUNK: usize = KB_PORTABLE;
 
     #[inline(always)]
-    fn block<const KM: bool>(
-        a: &[f32],
-        m: usize,
-        b: &[f32],
-        kb: usize,
-        n: usize,
-        y: &mut [f32],
-        f: usize,
-        first: bool,
-        bias: Option<Finish<'_>>,
-    ) {
-        let acc = micro::<N, KM>(a, b, kb, m);
+    fn tile<const KM: bool>(&self, a: Filters<'_>, b: Rows<'_>, out: Out<'_>) {
+        let Out {
+            y,
+            n,
+            f,
+            first,
+            fin,
+        } = out;
+        let (a, m) = match a {
+            Filters::One(a, m) => (a, m),
+            // Two blocks are two tiles (the same sums: each filter's are its own).
+            Filters::Pair(a0, a1) => {
+                let half = |h: usize| {
+                    fin.map(|e| Finish {
+                        bias: e.bias.map(|b| &b[h * MR..][..MR]),
+                        relu: e.relu,
+                    })
+                };
+                let (head, tail) = (half(0), half(1));
+                let y0 = &mut y[..(n - 1) * f + MR];
+                <Self as Micro<N>>::tile::<KM>(
+                    self,
+                    Filters::One(a0, MR),
+                    b,
+                    Out {
+                        y: y0,
+                        n,
+                        f,
+                        first,
+                        fin: head,
+                    },
+                );
+                let y1 = &mut y[MR..][..(n - 1) * f + MR];
+                <Self as Micro<N>>::tile::<KM>(
+                    self,
+                    Filters::One(a1, MR),
+                    b,
+                    Out {
+                        y: y1,
+                        n,
+                        f,
+                        first,
+                        fin: tail,
+                    },
+                );
+                return;
+            }
+        };
+        let acc = match b {
+            Rows::Panel(b, kb) => micro::<N, KM>(a, b, kb, m),
+            Rows::Direct(x, offs) => micro_direct::<N>(a, x, offs, m),
+        };
         for (j, acc) in acc.iter().enumerate().take(n) {
-            store(&mut y[j * f..][..m], &acc[..m], first, bias);
+            store(&mut y[j * f..][..m], &acc[..m], first, fin);
         }
     }
 }
 
 #[inline(always)]
 fn conv_tiled<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
+    k: &K,
     g: &ConvGeometry,
     x: &[f32],
     kernel: &[f32],
@@ -275,7 +304,17 @@ fn conv_tiled<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
                     kb,
                     depth,
                 };
-                run_blocks::<K, N, KM>(g, &tile, kernel, bias, relu, y, panel.as_flattened(), None);
+                run_blocks::<K, N, KM>(
+                    k,
+                    g,
+                    &tile,
+                    kernel,
+                    bias,
+                    relu,
+                    y,
+                    panel.as_flattened(),
+                    None,
+                );
             }
         }
     }
@@ -298,6 +337,7 @@ struct Tile {
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn run_blocks<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
+    k: &K,
     g: &ConvGeometry,
     t: &Tile,
     kernel: &[f32],
@@ -312,9 +352,9 @@ fn run_blocks<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
     // position-major panel, or the input itself).
     if N >= 2 * NS && t.n <= NS && (direct.is_some() || !KM) {
         let b = if direct.is_some() { b } else { &b[..NS * KBS] };
-        return run_blocks_n::<K, NS, KM>(g, t, kernel, bias, relu, y, b, direct);
+        return run_blocks_n::<K, NS, KM>(k, g, t, kernel, bias, relu, y, b, direct);
     }
-    run_blocks_n::<K, N, KM>(g, t, kernel, bias, relu, y, b, direct);
+    run_blocks_n::<K, N, KM>(k, g, t, kernel, bias, relu, y, b, direct);
 }
 
 /// Positions of the narrow register tile for short tiles.
@@ -324,6 +364,7 @@ const NS: usize = 4;
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn run_blocks_n<K: Micro<N>, const N: usize, const KM: bool>(
+    k: &K,
     g: &ConvGeometry,
     t: &Tile,
     kernel: &[f32],
@@ -336,35 +377,35 @@ fn run_blocks_n<K: Micro<N>, const N: usize, const KM: bool>(
     let (f_g, f) = (g.filters / g.groups, g.filters);
     let (n, depth, k0, kb) = (t.n, t.depth, t.k0, t.kb);
     let (first, last) = (k0 == 0, k0 + kb == depth);
+    let rows = match direct {
+        Some(offs) => Rows::Direct(b, offs),
+        None => Rows::Panel(b, kb),
+    };
     let mut f0 = 0;
     while f0 < f_g {
         let ch = t.grp * f_g + f0;
-        let bias_of = |m: usize| {
-            last.then(|| Finish {
-                bias: bias.map(|b| &b[ch..ch + m]),
-                relu,
-            })
-        };
-        if K::PAIRS && f_g - f0 >= 2 * MR {
+        let filters = if K::PAIRS && f_g - f0 >= 2 * MR {
             // Two full blocks at once: twice the filters per broadcast.
             let a0 = &kernel[ch * depth + k0 * MR..][..kb * MR];
             let a1 = &kernel[(ch + MR) * depth + k0 * MR..][..kb * MR];
-            let out = &mut y[t.p0 * f + ch..][..(n - 1) * f + 2 * MR];
-            match direct {
-                Some(offs) => K::pair_direct(a0, a1, b, offs, n, out, f, first, bias_of(2 * MR)),
-                None => K::pair::<KM>(a0, a1, b, kb, n, out, f, first, bias_of(2 * MR)),
-            }
-            f0 += 2 * MR;
-            continue;
-        }
-        let m = MR.min(f_g - f0);
-        let a = &kernel[ch * depth + k0 * m..][..kb * m];
-        let out = &mut y[t.p0 * f + ch..][..(n - 1) * f + m];
-        match direct {
-            Some(offs) => K::block_direct(a, m, b, offs, n, out, f, first, bias_of(m)),
-            None => K::block::<KM>(a, m, b, kb, n, out, f, first, bias_of(m)),
-        }
-        f0 += MR;
+            Filters::Pair(a0, a1)
+        } else {
+            let m = MR.min(f_g - f0);
+            Filters::One(&kernel[ch * depth + k0 * m..][..kb * m], m)
+        };
+        let m = filters.count();
+        let out = Out {
+            y: &mut y[t.p0 * f + ch..][..(n - 1) * f + m],
+            n,
+            f,
+            first,
+            fin: last.then(|| Finish {
+                bias: bias.map(|b| &b[ch..ch + m]),
+                relu,
+            }),
+        };
+        k.tile::<KM>(filters, rows, out);
+        f0 += m;
     }
 }
 
@@ -376,6 +417,7 @@ fn run_blocks_n<K: Micro<N>, const N: usize, const KM: bool>(
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline(always)]
 fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
+    k: &K,
     g: &ConvGeometry,
     x: &[f32],
     kernel: &[f32],
@@ -419,6 +461,7 @@ fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
                     .filter(|&b0| b0 + reach <= x.len());
                 match base {
                     Some(b0) => run_blocks::<K, N, true>(
+                        k,
                         g,
                         &tile,
                         kernel,
@@ -431,7 +474,7 @@ fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
                     None => {
                         pack::<N, true>(g, x, &at, n, 0, 0, depth, panel.as_flattened_mut());
                         let b = panel.as_flattened();
-                        run_blocks::<K, N, true>(g, &tile, kernel, bias, relu, y, b, None);
+                        run_blocks::<K, N, true>(k, g, &tile, kernel, bias, relu, y, b, None);
                     }
                 }
                 p0 += n;
@@ -751,185 +794,173 @@ fn micro<const N: usize, const KM: bool>(
     acc
 }
 
+/// [`micro`] reading B from the input: row `k` of position `j` is `x[offs[k] + j]`, summed in
+/// the order of `k` as [`micro`] sums a panel's rows.
+#[inline(always)]
+fn micro_direct<const N: usize>(a: &[f32], x: &[f32], offs: &[usize], m: usize) -> [[f32; MR]; N] {
+    let mut acc = [[0.0f32; MR]; N];
+    for (a, &o) in a.chunks_exact(m).zip(offs) {
+        let x = &x[o..][..N];
+        for (acc, &b) in acc.iter_mut().zip(x) {
+            for (t, &w) in acc.iter_mut().zip(a) {
+                *t += w * b;
+            }
+        }
+    }
+    acc
+}
+
 /// The SIMD register tiles: `MR` = 16 filters in one AVX-512 or two AVX2 registers, 12 (resp.
-/// 6) positions per tile, fused multiply-adds.
+/// 6) positions per tile, fused multiply-adds; one definition over [`Vector`], compiled per
+/// instruction set by [`crate::kernels::run_simd`].
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod simd {
     use super::{
-        conv_rows, conv_tiled, row_major, strides, ConvGeometry, Finish, Micro, KB, KBS, MR,
+        conv_rows, conv_tiled, row_major, strides, ConvGeometry, Filters, Micro, Out, Rows, KB,
+        KBS, MR,
     };
+    use crate::kernels::vector::{Kernel, Vector};
 
     /// Whether [`conv_rows`] holds the whole reduction in one panel.
     fn direct_fits(g: &ConvGeometry) -> bool {
         let [ad, ah, aw] = g.axes;
         ad.k * ah.k * aw.k <= KB
     }
-    pub(super) use crate::kernels::x86::Isa;
-    use crate::kernels::x86::{Avx2, Avx512, Vector};
 
-    /// # Safety
-    /// The CPU has AVX-512F.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn conv_avx512(
-        g: &ConvGeometry,
-        x: &[f32],
-        kernel: &[f32],
-        bias: Option<&[f32]>,
-        relu: bool,
-        y: &mut [f32],
-    ) {
-        if row_major(g) && direct_fits(g) {
-            conv_rows::<Simd<Avx512>, 12>(g, x, kernel, bias, relu, y);
-        } else if row_major(g) {
-            conv_tiled::<Simd<Avx512>, 12, true>(g, x, kernel, bias, relu, y);
-        } else {
-            conv_tiled::<Simd<Avx512>, 12, false>(g, x, kernel, bias, relu, y);
+    /// One convolution's arguments (see [`super::conv`]), run as a SIMD [`Kernel`].
+    pub(super) struct Conv<'a> {
+        pub g: &'a ConvGeometry,
+        pub x: &'a [f32],
+        pub kernel: &'a [f32],
+        pub bias: Option<&'a [f32]>,
+        pub relu: bool,
+        pub y: &'a mut [f32],
+    }
+
+    impl Kernel for Conv<'_> {
+        type Output = ();
+
+        #[inline(always)]
+        fn run<V: Vector>(self, t: V::Token) {
+            let Conv {
+                g,
+                x,
+                kernel,
+                bias,
+                relu,
+                y,
+            } = self;
+            let k = &Simd::<V>(t);
+            // 12 positions per tile with 16 lanes (2 × 12 accumulators), 6 with 8 (2 × 2 × 6).
+            if V::LANES == 16 {
+                if row_major(g) && direct_fits(g) {
+                    conv_rows::<_, 12>(k, g, x, kernel, bias, relu, y);
+                } else if row_major(g) {
+                    conv_tiled::<_, 12, true>(k, g, x, kernel, bias, relu, y);
+                } else {
+                    conv_tiled::<_, 12, false>(k, g, x, kernel, bias, relu, y);
+                }
+            } else if row_major(g) && direct_fits(g) {
+                conv_rows::<_, 6>(k, g, x, kernel, bias, relu, y);
+            } else if row_major(g) {
+                conv_tiled::<_, 6, true>(k, g, x, kernel, bias, relu, y);
+            } else {
+                conv_tiled::<_, 6, false>(k, g, x, kernel, bias, relu, y);
+            }
         }
     }
 
-    /// # Safety
-    /// The CPU has AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn conv_avx2(
-        g: &ConvGeometry,
-        x: &[f32],
-        kernel: &[f32],
-        bias: Option<&[f32]>,
-        relu: bool,
-        y: &mut [f32],
-    ) {
-        if row_major(g) && direct_fits(g) {
-            conv_rows::<Simd<Avx2>, 6>(g, x, kernel, bias, relu, y);
-        } else if row_major(g) {
-            conv_tiled::<Simd<Avx2>, 6, true>(g, x, kernel, bias, relu, y);
-        } else {
-            conv_tiled::<Simd<Avx2>, 6, false>(g, x, kernel, bias, relu, y);
-        }
-    }
-
-    struct Simd<V>(V);
+    /// The SIMD micro-kernel for the vectors `V`, holding the proof that the CPU has them.
+    struct Simd<V: Vector>(V::Token);
 
     impl<V: Vector, const N: usize> Micro<N> for Simd<V> {
         /// AVX-512 has the registers for 2 × 12 tiles (AVX2 would need 4 × 6).
         const PAIRS: bool = V::LANES == MR;
 
         #[inline(always)]
-        fn pair<const KM: bool>(
-            a0: &[f32],
-            a1: &[f32],
-            b: &[f32],
-            kb: usize,
-            n: usize,
-            y: &mut [f32],
-            f: usize,
-            first: bool,
-            bias: Option<Finish<'_>>,
-        ) {
-            assert!(
-                V::LANES == MR
-                    && kb <= KBS
-                    && b.len() == N * KBS
-                    && a0.len() == kb * MR
-                    && a1.len() == kb * MR
-                    && n <= N
-                    && n > 0
-                    && y.len() >= (n - 1) * f + 2 * MR
-                    && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == 2 * MR))
-            );
-            // SAFETY: lengths checked above.
-            unsafe {
-                tile_pair::<V, N, KM, false>(a0, a1, b.as_ptr(), &[], kb, n, y, f, first, bias)
-            }
-        }
-
-        #[inline(always)]
-        fn pair_direct(
-            a0: &[f32],
-            a1: &[f32],
-            x: &[f32],
-            offs: &[usize],
-            n: usize,
-            y: &mut [f32],
-            f: usize,
-            first: bool,
-            bias: Option<Finish<'_>>,
-        ) {
-            let kb = offs.len();
-            let reach = offs.iter().fold(0, |r, &o| r.max(o)) + N;
-            assert!(
-                V::LANES == MR
-                    && kb > 0
-                    && x.len() >= reach
-                    && a0.len() == kb * MR
-                    && a1.len() == kb * MR
-                    && n <= N
-                    && n > 0
-                    && y.len() >= (n - 1) * f + 2 * MR
-                    && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == 2 * MR))
-            );
-            // SAFETY: lengths checked above; every row read, `x[offs[k] + j]` for `j < N`, is
-            // inside `x`.
-            unsafe {
-                tile_pair::<V, N, true, true>(a0, a1, x.as_ptr(), offs, kb, n, y, f, first, bias)
-            }
-        }
-
-        #[inline(always)]
-        fn block_direct(
-            a: &[f32],
-            m: usize,
-            x: &[f32],
-            offs: &[usize],
-            n: usize,
-            y: &mut [f32],
-            f: usize,
-            first: bool,
-            bias: Option<Finish<'_>>,
-        ) {
-            let kb = offs.len();
-            let reach = offs.iter().fold(0, |r, &o| r.max(o)) + N;
-            assert!(
-                m <= MR
-                    && kb > 0
-                    && x.len() >= reach
-                    && a.len() == kb * m
-                    && n <= N
-                    && n > 0
-                    && y.len() >= (n - 1) * f + m
-                    && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m))
-            );
-            // SAFETY: as `block`, with the rows read from `x` (checked above).
-            unsafe {
-                tile_any::<V, N, true, true>(a, m, x.as_ptr(), offs, kb, n, y, f, first, bias)
-            }
-        }
-
-        #[inline(always)]
-        fn block<const KM: bool>(
-            a: &[f32],
-            m: usize,
-            b: &[f32],
-            kb: usize,
-            n: usize,
-            y: &mut [f32],
-            f: usize,
-            first: bool,
-            bias: Option<Finish<'_>>,
-        ) {
+        fn tile<const KM: bool>(&self, a: Filters<'_>, b: Rows<'_>, out: Out<'_>) {
             const { assert!(MR == 16) };
+            let (kb, n, f) = (b.len(), out.n, out.f);
+            let m = a.count();
+            // The bounds every pointer of the tiles below stays within.
             assert!(
-                m <= MR
-                    && kb <= KBS
-                    && b.len() == N * KBS
-                    && a.len() == kb * m
+                m <= 2 * MR
                     && n <= N
                     && n > 0
-                    && y.len() >= (n - 1) * f + m
-                    && bias.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m))
+                    && out.y.len() >= (n - 1) * f + m
+                    && out.fin.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m))
             );
-            // SAFETY: every pointer the tile forms stays inside `a`, `b`, `y` and `bias`
-            // (lengths checked above; masked lanes beyond `m` are not touched).
-            unsafe { tile_any::<V, N, KM, false>(a, m, b.as_ptr(), &[], kb, n, y, f, first, bias) }
+            let rows = match b {
+                Rows::Panel(b, kb) => {
+                    // Rows `0..kb` of positions `0..N`, at `j·sj + k·sk` ([`strides`]).
+                    assert!(kb <= KBS && b.len() == N * KBS);
+                    RowsAt::<KM> {
+                        b: b.as_ptr(),
+                        offs: &[],
+                        kb,
+                    }
+                }
+                Rows::Direct(x, offs) => {
+                    // Row `k` of position `j < N` at `offs[k] + j`.
+                    let reach = offs.iter().fold(0, |r, &o| r.max(o)) + N;
+                    assert!(KM && kb > 0 && x.len() >= reach);
+                    RowsAt::<KM> {
+                        b: x.as_ptr(),
+                        offs,
+                        kb,
+                    }
+                }
+            };
+            let direct = matches!(b, Rows::Direct(..));
+            match a {
+                Filters::One(a, m) => {
+                    assert!(a.len() == kb * m);
+                    // SAFETY: the lengths checked above are `tile_any`'s contract.
+                    unsafe {
+                        if direct {
+                            tile_any::<V, N, KM, true>(self.0, a, m, rows, out)
+                        } else {
+                            tile_any::<V, N, KM, false>(self.0, a, m, rows, out)
+                        }
+                    }
+                }
+                Filters::Pair(a0, a1) => {
+                    assert!(V::LANES == MR && a0.len() == kb * MR && a1.len() == kb * MR);
+                    // SAFETY: the lengths checked above are `tile_pair`'s contract.
+                    unsafe {
+                        if direct {
+                            tile_pair::<V, N, KM, true>(self.0, [a0, a1], rows, out)
+                        } else {
+                            tile_pair::<V, N, KM, false>(self.0, [a0, a1], rows, out)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The rows of B as the tiles read them: row `k < kb` of position `j < N` at
+    /// `b + offs[k] + j` (direct) or `b + j·sj + k·sk` (a panel, [`strides`]).
+    #[derive(Clone, Copy)]
+    struct RowsAt<'a, const KM: bool> {
+        b: *const f32,
+        offs: &'a [usize],
+        kb: usize,
+    }
+
+    impl<const KM: bool> RowsAt<'_, KM> {
+        /// The offset from `b` of row `k` of position 0.
+        ///
+        /// # Safety
+        /// `k < kb`, and `offs` holds `kb` offsets when `DIRECT`.
+        #[inline(always)]
+        unsafe fn row<const N: usize, const DIRECT: bool>(&self, k: usize) -> usize {
+            if DIRECT {
+                // SAFETY: `k < kb = offs.len()` (the caller's promise).
+                unsafe { *self.offs.get_unchecked(k) }
+            } else {
+                k * strides::<N, KM>().1
+            }
         }
     }
 
@@ -939,88 +970,92 @@ mod simd {
     /// # Safety
     /// As [`tile`], for `m` filters.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     unsafe fn tile_any<V: Vector, const N: usize, const KM: bool, const DIRECT: bool>(
+        t: V::Token,
         a: &[f32],
         m: usize,
-        b: *const f32,
-        offs: &[usize],
-        kb: usize,
-        n: usize,
-        y: &mut [f32],
-        f: usize,
-        first: bool,
-        bias: Option<Finish<'_>>,
+        b: RowsAt<'_, KM>,
+        out: Out<'_>,
     ) {
         let l = V::LANES;
-        // SAFETY: the caller's promise.
+        // SAFETY: the caller's promise, with `m = (MV − 1)·l + last` in each arm (`m ≤ MR =
+        // 16`, `l` 8 or 16).
         unsafe {
             if m == MR && l == 16 {
-                tile::<V, 1, N, false, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, l);
+                tile::<V, 1, N, false, KM, DIRECT>(t, a, m, b, out, l);
             } else if m == MR {
-                tile::<V, 2, N, false, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, l);
+                tile::<V, 2, N, false, KM, DIRECT>(t, a, m, b, out, l);
             } else if m > l {
-                tile::<V, 2, N, true, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, m - l);
+                tile::<V, 2, N, true, KM, DIRECT>(t, a, m, b, out, m - l);
             } else if m == l {
-                tile::<V, 1, N, false, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, l);
+                tile::<V, 1, N, false, KM, DIRECT>(t, a, m, b, out, l);
             } else {
-                tile::<V, 1, N, true, KM, DIRECT>(a, m, b, offs, kb, n, y, f, first, bias, m);
+                tile::<V, 1, N, true, KM, DIRECT>(t, a, m, b, out, m);
             }
         }
     }
 
     /// Two full blocks of 16 filters (one AVX-512 register each) × `N` positions: per row, two
     /// loads and `N` broadcasts feed `2·N` fused multiply-adds.
+    ///
+    /// # Safety
+    /// `V::LANES = MR`; `a0` and `a1` hold `kb` rows of `MR` values; `b` holds, for every row
+    /// `k < kb` and position `j < N`, the value at `offs[k] + j` (`DIRECT`) or at `j·sj + k·sk`
+    /// ([`strides`]); `y` holds `(n − 1)·f + 2·MR` values and `bias` `2·MR`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn tile_pair<V: Vector, const N: usize, const KM: bool, const DIRECT: bool>(
-        a0: &[f32],
-        a1: &[f32],
-        b: *const f32,
-        offs: &[usize],
-        kb: usize,
-        n: usize,
-        y: &mut [f32],
-        f: usize,
-        first: bool,
-        bias: Option<Finish<'_>>,
+        t: V::Token,
+        [a0, a1]: [&[f32]; 2],
+        b: RowsAt<'_, KM>,
+        out: Out<'_>,
     ) {
         let l = V::LANES;
-        // SAFETY: see `Micro::pair`: row `k` of `a0` and `a1` holds `l` values each, `y` holds
-        // `2·l` outputs at each of the `n` positions, `bias` `2·l` values.
-        unsafe {
-            let mut acc = [[V::zero(); 2]; N];
-            let (mut p0, mut p1) = (a0.as_ptr(), a1.as_ptr());
-            // Row k of position j is at `bp + j·sj` once `bp` has moved k rows: constant
-            // displacements.
-            let (sj, sk) = strides::<N, KM>();
-            for k in 0..kb {
-                // Direct: row k at its offset in the input; a panel: k rows on.
-                let bp = if DIRECT {
-                    b.add(*offs.get_unchecked(k))
-                } else {
-                    b.add(k * sk)
-                };
-                let av = [V::load(p0), V::load(p1)];
-                for (j, acc) in acc.iter_mut().enumerate() {
-                    let x = V::broadcast(bp.add(j * sj));
-                    acc[0] = V::fmadd(av[0], x, acc[0]);
-                    acc[1] = V::fmadd(av[1], x, acc[1]);
-                }
-                p0 = p0.add(l);
-                p1 = p1.add(l);
+        let mut acc = [[V::zero(t); 2]; N];
+        let sj = strides::<N, KM>().0;
+        for k in 0..b.kb {
+            // Direct: row k at its offset in the input; a panel: k rows on.
+            // SAFETY: `k < kb` (the caller's promise covers `offs`).
+            let row = unsafe { b.row::<N, DIRECT>(k) };
+            // SAFETY: row `k < kb` of `a0` and `a1`, `l = MR` values each.
+            let av = unsafe {
+                [
+                    V::load(t, a0.as_ptr().add(k * l)),
+                    V::load(t, a1.as_ptr().add(k * l)),
+                ]
+            };
+            for (j, acc) in acc.iter_mut().enumerate() {
+                // SAFETY: row `k` of position `j < N` of `b` (the caller's promise).
+                let x = unsafe { V::broadcast(t, b.b.add(row + j * sj)) };
+                acc[0] = V::fmadd(av[0], x, acc[0]);
+                acc[1] = V::fmadd(av[1], x, acc[1]);
             }
-            let yp = y.as_mut_ptr();
-            for (j, acc) in acc.iter().enumerate().take(n) {
-                for (v, &sum) in acc.iter().enumerate() {
+        }
+        let Out {
+            y,
+            n,
+            f,
+            first,
+            fin: bias,
+        } = out;
+        let yp = y.as_mut_ptr();
+        for (j, acc) in acc.iter().enumerate().take(n) {
+            for (v, &sum) in acc.iter().enumerate() {
+                // SAFETY: `j < n`, `v < 2`: outputs `j·f + v·l ..` + `l` are inside `y`
+                // (`(n − 1)·f + 2·l` values); the bias's `v·l ..` + `l` inside its `2·l`.
+                unsafe {
                     let p = yp.add(j * f + v * l);
-                    let mut sum = if first { sum } else { V::add(V::load(p), sum) };
+                    let mut sum = if first {
+                        sum
+                    } else {
+                        V::add(V::load(t, p), sum)
+                    };
                     if let Some(e) = bias {
                         if let Some(b) = e.bias {
-                            sum = V::add(sum, V::load(b.as_ptr().add(v * l)));
+                            sum = V::add(sum, V::load(t, b.as_ptr().add(v * l)));
                         }
                         if e.relu {
-                            sum = V::max(sum, V::zero());
+                            sum = V::max(sum, V::zero(t));
                         }
                     }
                     V::store(p, sum);
@@ -1030,6 +1065,10 @@ mod simd {
     }
 
     /// `MV` vectors of filters (the last holding `last` when `TAIL`) × `N` positions.
+    ///
+    /// # Safety
+    /// `m = (MV − 1)·LANES + last` (`last = LANES` unless `TAIL`); `a` holds `kb` rows of `m`
+    /// values; `b` as for [`tile_pair`]; `y` holds `(n − 1)·f + m` values and `bias` `m`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn tile<
@@ -1040,53 +1079,58 @@ mod simd {
         const KM: bool,
         const DIRECT: bool,
     >(
+        t: V::Token,
         a: &[f32],
         m: usize,
-        b: *const f32,
-        offs: &[usize],
-        kb: usize,
-        n: usize,
-        y: &mut [f32],
-        f: usize,
-        first: bool,
-        bias: Option<Finish<'_>>,
+        b: RowsAt<'_, KM>,
+        out: Out<'_>,
         last: usize,
     ) {
         let l = V::LANES;
-        let mk = V::mask(last);
-        // SAFETY: see `block`: row `k` of `a` holds `m = (MV − 1)·l + last` values.
-        unsafe {
-            let load = |p: *const f32, v: usize| {
+        let mk = V::mask(t, last);
+        // Vector `v` of the `m` values from `p`: full, or the masked `last`.
+        let load = |p: *const f32, v: usize| {
+            // SAFETY: every caller below passes a `p` holding `m` values from vector 0, so
+            // vector `v` holds `l` values, or `last` for the masked tail.
+            unsafe {
                 if TAIL && v + 1 == MV {
-                    V::load_masked(p, mk)
+                    V::load_masked(t, p, mk)
                 } else {
-                    V::load(p)
+                    V::load(t, p)
                 }
-            };
-            let mut acc = [[V::zero(); MV]; N];
-            let (sj, sk) = strides::<N, KM>();
-            let mut ap = a.as_ptr();
-            for k in 0..kb {
-                let bp = if DIRECT {
-                    b.add(*offs.get_unchecked(k))
-                } else {
-                    b.add(k * sk)
-                };
-                let mut av = [V::zero(); MV];
-                for (v, av) in av.iter_mut().enumerate() {
-                    *av = load(ap.add(v * l), v);
-                }
-                for (j, acc) in acc.iter_mut().enumerate() {
-                    let x = V::broadcast(bp.add(j * sj));
-                    for (acc, &av) in acc.iter_mut().zip(&av) {
-                        *acc = V::fmadd(av, x, *acc);
-                    }
-                }
-                ap = ap.add(m);
             }
-            let yp = y.as_mut_ptr();
-            for (j, acc) in acc.iter().enumerate().take(n) {
-                for (v, &sum) in acc.iter().enumerate() {
+        };
+        let mut acc = [[V::zero(t); MV]; N];
+        let sj = strides::<N, KM>().0;
+        for k in 0..b.kb {
+            // SAFETY: `k < kb` (the caller's promise covers `offs`).
+            let row = unsafe { b.row::<N, DIRECT>(k) };
+            let mut av = [V::zero(t); MV];
+            for (v, av) in av.iter_mut().enumerate() {
+                // SAFETY: row `k < kb` of `a` starts at `k·m` and holds `m` values.
+                *av = load(unsafe { a.as_ptr().add(k * m + v * l) }, v);
+            }
+            for (j, acc) in acc.iter_mut().enumerate() {
+                // SAFETY: row `k` of position `j < N` of `b` (the caller's promise).
+                let x = unsafe { V::broadcast(t, b.b.add(row + j * sj)) };
+                for (acc, &av) in acc.iter_mut().zip(&av) {
+                    *acc = V::fmadd(av, x, *acc);
+                }
+            }
+        }
+        let Out {
+            y,
+            n,
+            f,
+            first,
+            fin: bias,
+        } = out;
+        let yp = y.as_mut_ptr();
+        for (j, acc) in acc.iter().enumerate().take(n) {
+            for (v, &sum) in acc.iter().enumerate() {
+                // SAFETY: `j < n`: the `m` outputs from `j·f` are inside `y` (`(n − 1)·f + m`
+                // values), vector `v` of them at `v·l`; the bias's `m` values likewise.
+                unsafe {
                     let p = yp.add(j * f + v * l);
                     let mut sum = if first { sum } else { V::add(load(p, v), sum) };
                     if let Some(e) = bias {
@@ -1094,7 +1138,7 @@ mod simd {
                             sum = V::add(sum, load(b.as_ptr().add(v * l), v));
                         }
                         if e.relu {
-                            sum = V::max(sum, V::zero());
+                            sum = V::max(sum, V::zero(t));
                         }
                     }
                     if TAIL && v + 1 == MV {
@@ -1168,12 +1212,71 @@ mod tests {
         };
         // One filter: the packed kernel is in Keras's order.
         let mut y = [0.0f32; 1];
-        conv_tiled::<Portable, NR, false>(&g, &x, &w, Some(&[0.5]), false, &mut y);
+        conv_tiled::<Portable, NR, false>(&Portable, &g, &x, &w, Some(&[0.5]), false, &mut y);
         let sum = |rows: core::ops::Range<usize>| rows.fold(0.0f32, |s, k| s + w[k] * x[k]);
         let chunked = (sum(0..256) + sum(256..300)) + 0.5;
         // The two orders round differently here, so the test tells them apart.
         assert_ne!(chunked.to_bits(), (sum(0..300) + 0.5).to_bits());
         assert_eq!(y[0].to_bits(), chunked.to_bits());
+    }
+
+    /// The portable tile reading its rows straight from the input ([`Rows::Direct`], the
+    /// specification of the SIMD direct tiles) computes the bits of its packed panels, on the
+    /// geometries [`conv_rows`] takes (one channel, stride 1; padding, dilation, 3-D windows,
+    /// short last tiles, filters not a multiple of the block).
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[test]
+    fn portable_direct_rows_compute_the_panel_bits() {
+        let ax = |n, k, s, d, p| AxisGeometry::resolve(n, k, s, d, p).unwrap();
+        let one = ax(1, 1, 1, 1, Padding::Valid);
+        let x: [f32; 2048] = core::array::from_fn(|i| ((i * 37) % 23) as f32 * 0.25 - 2.0);
+        let w: [f32; 4096] = core::array::from_fn(|i| ((i * 11) % 19) as f32 * 0.125 - 1.0);
+        let b: [f32; 64] = core::array::from_fn(|i| i as f32 * 0.5 - 3.0);
+        for (axes, filters) in [
+            (
+                [
+                    one,
+                    ax(6, 3, 1, 1, Padding::Valid),
+                    ax(16, 3, 1, 1, Padding::Valid),
+                ],
+                36,
+            ),
+            (
+                [
+                    one,
+                    ax(9, 3, 1, 2, Padding::Same),
+                    ax(13, 3, 1, 2, Padding::Valid),
+                ],
+                9,
+            ),
+            (
+                [
+                    ax(4, 2, 1, 1, Padding::Valid),
+                    ax(5, 3, 1, 1, Padding::Same),
+                    ax(15, 3, 1, 1, Padding::Valid),
+                ],
+                17,
+            ),
+            ([one, one, ax(7, 5, 1, 1, Padding::Same)], 1),
+        ] {
+            let g = ConvGeometry {
+                axes,
+                cin: 1,
+                filters,
+                groups: 1,
+            };
+            let [ad, ah, aw] = axes;
+            let (xl, kl) = (ad.n * ah.n * aw.n, ad.k * ah.k * aw.k * filters);
+            let yl = ad.out * ah.out * aw.out * filters;
+            for relu in [false, true] {
+                let (xs, ws, bs) = (&x[..xl], &w[..kl], Some(&b[..filters]));
+                let mut panel = [7.0f32; 4096];
+                conv_tiled::<Portable, 4, true>(&Portable, &g, xs, ws, bs, relu, &mut panel[..yl]);
+                let mut direct = [7.0f32; 4096];
+                conv_rows::<Portable, 4>(&Portable, &g, xs, ws, bs, relu, &mut direct[..yl]);
+                assert_eq!(direct[..yl], panel[..yl], "{g:?}");
+            }
+        }
     }
 
     #[test]
@@ -1347,6 +1450,7 @@ mod tests {
             // Both tile widths of the portable path compute the same bits.
             let mut portable = [7.0f32; 4096];
             conv_tiled::<Portable, 4, false>(
+                &Portable,
                 &g,
                 &x[..xl],
                 &w[..kl],
@@ -1355,6 +1459,7 @@ mod tests {
                 &mut portable[..yl],
             );
             conv_tiled::<Portable, 8, false>(
+                &Portable,
                 &g,
                 &x[..xl],
                 &w[..kl],
@@ -1366,6 +1471,7 @@ mod tests {
             // Both panel layouts too.
             let mut rows = [7.0f32; 4096];
             conv_tiled::<Portable, 4, true>(
+                &Portable,
                 &g,
                 &x[..xl],
                 &w[..kl],
@@ -1382,25 +1488,21 @@ mod tests {
             }
             // Each SIMD instruction set this CPU has.
             #[cfg(all(feature = "std", target_arch = "x86_64"))]
-            for isa in [simd::Isa::Avx2, simd::Isa::Avx512] {
-                let has = match isa {
-                    simd::Isa::Avx2 => {
-                        std::is_x86_feature_detected!("avx2")
-                            && std::is_x86_feature_detected!("fma")
-                    }
-                    simd::Isa::Avx512 => std::is_x86_feature_detected!("avx512f"),
-                };
-                if !has {
-                    continue;
-                }
+            for isa in [
+                crate::kernels::x86::Isa::Avx2,
+                crate::kernels::x86::Isa::Avx512,
+            ] {
                 let mut y = [7.0f32; 4096];
-                let (xs, ws, bs, ys) = (&x[..xl], &w[..kl], Some(&b[..filters]), &mut y[..yl]);
-                // SAFETY: the CPU has the instruction set (checked above).
-                unsafe {
-                    match isa {
-                        simd::Isa::Avx2 => simd::conv_avx2(&g, xs, ws, bs, relu, ys),
-                        simd::Isa::Avx512 => simd::conv_avx512(&g, xs, ws, bs, relu, ys),
-                    }
+                let call = simd::Conv {
+                    g: &g,
+                    x: &x[..xl],
+                    kernel: &w[..kl],
+                    bias: Some(&b[..filters]),
+                    relu,
+                    y: &mut y[..yl],
+                };
+                if crate::kernels::x86::run(isa, call).is_none() {
+                    continue; // the CPU does not have it
                 }
                 for (i, (got, want)) in y[..yl].iter().zip(&want[..yl]).enumerate() {
                     assert!(

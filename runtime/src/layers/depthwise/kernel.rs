@@ -8,9 +8,10 @@
 //! their tap loops unrolled; border positions clip their tap ranges instead.
 //!
 //! Products and sums are separate operations in a fixed order (no fused multiply-add), so every
-//! target computes the same bits. On x86_64 with `std` and AVX2, the same code is compiled a
-//! second time with AVX2 enabled (twice the vector width) and chosen at run time; as it adds no
-//! fused operations, its results are bit for bit those of the portable build.
+//! target computes the same bits. Where the SIMD kernels run, the same code is compiled again
+//! for their instruction set (AVX2 or AVX-512: twice or four times the vector width) and chosen
+//! at run time; as it adds no fused operations, its results are bit for bit those of the
+//! portable build.
 
 use crate::shape::AxisGeometry;
 
@@ -69,29 +70,55 @@ pub(crate) fn depthwise(
             && out.len() == n * (c1 - c0) * g.multiplier
     );
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if crate::kernels::simd() {
-        // SAFETY: the CPU has AVX2 (checked by `simd`).
-        unsafe { depthwise_avx2(g, x, kernel, bias, p0, n, (c0, c1), out) };
-        return;
+    {
+        let call = Depthwise {
+            g,
+            x,
+            kernel,
+            bias,
+            positions: (p0, n),
+            channels: (c0, c1),
+            out: &mut *out,
+        };
+        if crate::kernels::run_simd(call).is_some() {
+            return;
+        }
     }
     depthwise_body(g, x, kernel, bias, p0, n, (c0, c1), out);
 }
 
-/// [`depthwise_body`] compiled for AVX2.
+/// [`depthwise`]'s arguments, run as a SIMD kernel: [`depthwise_body`] compiled with the
+/// instruction set's target features (the compiler's vectors, twice or four times SSE's
+/// width). It adds no fused operations, so its results are bit for bit the portable build's.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-fn depthwise_avx2(
-    g: &DepthwiseGeometry,
-    x: &[f32],
-    kernel: &[f32],
-    bias: Option<&[f32]>,
-    p0: usize,
-    n: usize,
+struct Depthwise<'a> {
+    g: &'a DepthwiseGeometry,
+    x: &'a [f32],
+    kernel: &'a [f32],
+    bias: Option<&'a [f32]>,
+    positions: (usize, usize),
     channels: (usize, usize),
-    out: &mut [f32],
-) {
-    depthwise_body(g, x, kernel, bias, p0, n, channels, out);
+    out: &'a mut [f32],
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+impl crate::kernels::vector::Kernel for Depthwise<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: crate::kernels::vector::Vector>(self, _: V::Token) {
+        let (p0, n) = self.positions;
+        depthwise_body(
+            self.g,
+            self.x,
+            self.kernel,
+            self.bias,
+            p0,
+            n,
+            self.channels,
+            self.out,
+        );
+    }
 }
 
 #[inline(always)]
@@ -446,13 +473,11 @@ mod tests {
         check(one, axis(11, 4, 3, 1, Padding::Valid), 7, 2);
     }
 
-    /// The AVX2 build adds no fused operations: the same bits as the portable one.
+    /// The SIMD builds add no fused operations: the same bits as the portable one.
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn the_avx2_build_computes_the_same_bits() {
-        if !std::is_x86_feature_detected!("avx2") {
-            return;
-        }
+    fn the_simd_builds_compute_the_same_bits() {
+        use crate::kernels::x86::{self, Isa};
         let axis = |n, k, s, d| AxisGeometry::resolve(n, k, s, d, Padding::Same).unwrap();
         for (channels, multiplier) in [(45, 1), (13, 2)] {
             let g = DepthwiseGeometry {
@@ -470,9 +495,20 @@ mod tests {
             let (mut a, mut b) = (vec![0.0; positions * width], vec![0.0; positions * width]);
             let all = (0, channels);
             depthwise_body(&g, &x, &kernel, Some(&bias), 0, positions, all, &mut a);
-            // SAFETY: the CPU has AVX2 (checked above).
-            unsafe { depthwise_avx2(&g, &x, &kernel, Some(&bias), 0, positions, all, &mut b) };
-            assert!(a.iter().zip(&b).all(|(a, b)| a.to_bits() == b.to_bits()));
+            for isa in [Isa::Avx2, Isa::Avx512] {
+                let call = Depthwise {
+                    g: &g,
+                    x: &x,
+                    kernel: &kernel,
+                    bias: Some(&bias),
+                    positions: (0, positions),
+                    channels: all,
+                    out: &mut b,
+                };
+                if x86::run(isa, call).is_some() {
+                    assert!(a.iter().zip(&b).all(|(a, b)| a.to_bits() == b.to_bits()));
+                }
+            }
         }
     }
 }

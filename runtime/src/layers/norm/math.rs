@@ -175,15 +175,16 @@ pub fn affine_dispatch<const C: usize, const INNER: usize>(
     b: &[f32; C],
 ) {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    match crate::kernels::simd_isa() {
-        // SAFETY: the CPU has the instruction set (checked by `simd_isa`).
-        Some(crate::kernels::x86::Isa::Avx512) => {
-            return unsafe { affine_avx512::<C, INNER>(x, y, a, b) }
+    {
+        let call = Affine::<C, INNER> {
+            x: Some(x),
+            y: &mut *y,
+            a,
+            b,
+        };
+        if crate::kernels::run_simd(call).is_some() {
+            return;
         }
-        Some(crate::kernels::x86::Isa::Avx2) => {
-            return unsafe { affine_avx2::<C, INNER>(x, y, a, b) }
-        }
-        None => {}
     }
     affine::<C, INNER>(x, y, a, b)
 }
@@ -221,67 +222,41 @@ pub fn affine_in_place_dispatch<const C: usize, const INNER: usize>(
     b: &[f32; C],
 ) {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    match crate::kernels::simd_isa() {
-        // SAFETY: the CPU has the instruction set (checked by `simd_isa`).
-        Some(crate::kernels::x86::Isa::Avx512) => {
-            return unsafe { affine_in_place_avx512::<C, INNER>(values, a, b) }
+    {
+        let call = Affine::<C, INNER> {
+            x: None,
+            y: &mut *values,
+            a,
+            b,
+        };
+        if crate::kernels::run_simd(call).is_some() {
+            return;
         }
-        Some(crate::kernels::x86::Isa::Avx2) => {
-            return unsafe { affine_in_place_avx2::<C, INNER>(values, a, b) }
-        }
-        None => {}
     }
     affine_in_place::<C, INNER>(values, a, b)
 }
 
-/// # Safety
-/// The CPU has AVX-512F.
+/// [`affine`] (from `x`) or [`affine_in_place`] (without), run as a SIMD kernel: the portable
+/// code compiled with the instruction set's target features.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx512f")]
-unsafe fn affine_in_place_avx512<const C: usize, const INNER: usize>(
-    values: &mut [f32],
-    a: &[f32; C],
-    b: &[f32; C],
-) {
-    affine_in_place::<C, INNER>(values, a, b)
+struct Affine<'a, const C: usize, const INNER: usize> {
+    x: Option<&'a [f32]>,
+    y: &'a mut [f32],
+    a: &'a [f32; C],
+    b: &'a [f32; C],
 }
 
-/// # Safety
-/// The CPU has AVX2.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx2")]
-unsafe fn affine_in_place_avx2<const C: usize, const INNER: usize>(
-    values: &mut [f32],
-    a: &[f32; C],
-    b: &[f32; C],
-) {
-    affine_in_place::<C, INNER>(values, a, b)
-}
+impl<const C: usize, const INNER: usize> crate::kernels::vector::Kernel for Affine<'_, C, INNER> {
+    type Output = ();
 
-/// # Safety
-/// The CPU has AVX-512F.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx512f")]
-unsafe fn affine_avx512<const C: usize, const INNER: usize>(
-    x: &[f32],
-    y: &mut [f32],
-    a: &[f32; C],
-    b: &[f32; C],
-) {
-    affine::<C, INNER>(x, y, a, b)
-}
-
-/// # Safety
-/// The CPU has AVX2.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx2")]
-unsafe fn affine_avx2<const C: usize, const INNER: usize>(
-    x: &[f32],
-    y: &mut [f32],
-    a: &[f32; C],
-    b: &[f32; C],
-) {
-    affine::<C, INNER>(x, y, a, b)
+    #[inline(always)]
+    fn run<V: crate::kernels::vector::Vector>(self, _: V::Token) {
+        match self.x {
+            Some(x) => affine::<C, INNER>(x, self.y, self.a, self.b),
+            None => affine_in_place::<C, INNER>(self.y, self.a, self.b),
+        }
+    }
 }
 
 #[cfg(test)]

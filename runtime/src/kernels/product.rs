@@ -1,0 +1,463 @@
+//! The SIMD matrix products, written once over [`Vector`] and compiled per instruction set.
+//!
+//! Column-major throughout. A register tile of `MV` vectors of rows × `NR` columns of `C` stays
+//! in registers for the whole pass over `k`: per `k`, `MV` loads from a column of `A`, `NR`
+//! broadcasts from `B` and `MV·NR` fused multiply-adds. `C`'s last rows, when `m` is not a
+//! multiple of the lane count, go through masked loads and stores, so every row takes the same
+//! path.
+//!
+//! Fused multiply-adds round once where the portable kernels round twice, so results differ from
+//! theirs in the last bits (well inside Keras's 1e-5); the portable path is the one that gives
+//! the same bits on every target.
+//!
+//! Pointers: the entries check the slices' lengths against the sizes once; inside, every
+//! pointer is formed from the slice's start plus an integer offset that the sizes bound (never
+//! stepped past the end of its slice), and only for the values it reads or writes.
+
+use super::vector::{Kernel, Vector};
+
+/// `c (m×n, ldc) = a (m×k, lda) · b (k×n, ldb) + (c if accumulate)`.
+pub(crate) struct Gemm<'a> {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub a: &'a [f32],
+    pub lda: usize,
+    pub b: &'a [f32],
+    pub ldb: usize,
+    pub c: &'a mut [f32],
+    pub ldc: usize,
+    pub accumulate: bool,
+}
+
+impl Gemm<'_> {
+    /// Whether the slices hold the matrices the sizes and strides say (the last column of each
+    /// needs only its rows).
+    pub(crate) fn fits(&self) -> bool {
+        let holds = |len: usize, rows: usize, ld: usize, cols: usize| {
+            ld >= rows && (cols == 0 || rows == 0 || len >= (cols - 1) * ld + rows)
+        };
+        holds(self.a.len(), self.m, self.lda, self.k)
+            && holds(self.b.len(), self.k, self.ldb, self.n)
+            && holds(self.c.len(), self.m, self.ldc, self.n)
+    }
+}
+
+impl Kernel for Gemm<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Vector>(self, t: V::Token) {
+        assert!(
+            self.fits(),
+            "gemm: the slices are shorter than the sizes say"
+        );
+        let (m, n) = (self.m, self.n);
+        if m == 0 || n == 0 {
+            return;
+        }
+        let g = Raw {
+            k: self.k,
+            a: self.a.as_ptr(),
+            lda: self.lda,
+            b: self.b.as_ptr(),
+            ldb: self.ldb,
+            c: self.c.as_mut_ptr(),
+            ldc: self.ldc,
+            accumulate: self.accumulate,
+        };
+        // SAFETY: for every call below, `fits` (asserted above) proves that rows `0..m` of columns
+        // `0..k` of `a`, rows `0..k` of columns `0..n` of `b` and rows `0..m` of columns `0..n`
+        // of `c` are inside their slices; each call covers rows and columns inside those ranges,
+        // and `c` is borrowed mutably for the whole product.
+        unsafe {
+            if n == 1 {
+                return g.column::<V>(t, m, 0);
+            }
+            let mut j = 0;
+            while j + V::NR <= n {
+                if V::NR == 12 {
+                    g.columns::<V, 12>(t, m, j);
+                } else {
+                    g.columns::<V, 6>(t, m, j);
+                }
+                j += V::NR;
+            }
+            match n - j {
+                0 => {}
+                1 => g.column::<V>(t, m, j),
+                2 => g.columns::<V, 2>(t, m, j),
+                3 => g.columns::<V, 3>(t, m, j),
+                4 => g.columns::<V, 4>(t, m, j),
+                5 => g.columns::<V, 5>(t, m, j),
+                6 => g.columns::<V, 6>(t, m, j),
+                7 => g.columns::<V, 7>(t, m, j),
+                8 => g.columns::<V, 8>(t, m, j),
+                9 => g.columns::<V, 9>(t, m, j),
+                10 => g.columns::<V, 10>(t, m, j),
+                _ => g.columns::<V, 11>(t, m, j),
+            }
+        }
+    }
+}
+
+/// The product's operands as pointers, for the tiles: `Gemm` after its lengths were checked.
+#[derive(Clone, Copy)]
+struct Raw {
+    k: usize,
+    a: *const f32,
+    lda: usize,
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+    accumulate: bool,
+}
+
+impl Raw {
+    /// Columns `j..j + NR` of `C`, in tiles of two vectors of rows (then one, then a masked
+    /// rest).
+    ///
+    /// # Safety
+    /// Rows `0..m` of columns `j..j + NR` of `C` (and what they read of `A` and `B`) are inside
+    /// the operands.
+    #[inline(always)]
+    unsafe fn columns<V: Vector, const NR: usize>(&self, t: V::Token, m: usize, j: usize) {
+        let l = V::LANES;
+        let mut i = 0;
+        // SAFETY: each tile covers rows `i..i + rows` inside `0..m` (the caller's promise covers
+        // them): full tiles while `2·l` rows remain, then the `r = m − i < 2·l` left.
+        unsafe {
+            while i + 2 * l <= m {
+                self.tile::<V, 2, NR, false>(t, i, j, l);
+                i += 2 * l;
+            }
+            let r = m - i;
+            if r > l {
+                self.tile::<V, 2, NR, true>(t, i, j, r - l);
+            } else if r == l {
+                self.tile::<V, 1, NR, false>(t, i, j, l);
+            } else if r > 0 {
+                self.tile::<V, 1, NR, true>(t, i, j, r);
+            }
+        }
+    }
+
+    /// Rows `i..i + (MV − 1)·LANES + last` (`last = LANES` unless `TAIL`), columns `j..j + NR`.
+    ///
+    /// # Safety
+    /// Those rows and columns of `C`, the same rows of columns `0..k` of `A` and rows `0..k` of
+    /// columns `j..j + NR` of `B` are inside the operands.
+    #[inline(always)]
+    unsafe fn tile<V: Vector, const MV: usize, const NR: usize, const TAIL: bool>(
+        &self,
+        t: V::Token,
+        i: usize,
+        j: usize,
+        last: usize,
+    ) {
+        let mk = V::mask(t, last);
+        let l = V::LANES;
+        let mut acc = [[V::zero(t); MV]; NR];
+        for p in 0..self.k {
+            let col = i + p * self.lda;
+            let mut av = [V::zero(t); MV];
+            for (v, av) in av.iter_mut().enumerate() {
+                // SAFETY: rows `i + l·v ..` of column `p` of `A`: a full vector, or the `last`
+                // rows of the masked tail, all inside rows `i..` of the tile (the caller's
+                // promise).
+                *av = unsafe {
+                    if TAIL && v + 1 == MV {
+                        V::load_masked(t, self.a.add(col + l * v), mk)
+                    } else {
+                        V::load(t, self.a.add(col + l * v))
+                    }
+                };
+            }
+            for (jj, acc) in acc.iter_mut().enumerate() {
+                // SAFETY: row `p < k` of column `j + jj < j + NR` of `B`.
+                let x = unsafe { V::broadcast(t, self.b.add((j + jj) * self.ldb + p)) };
+                for (acc, &av) in acc.iter_mut().zip(&av) {
+                    *acc = V::fmadd(av, x, *acc);
+                }
+            }
+        }
+        for (jj, acc) in acc.iter().enumerate() {
+            let c = (j + jj) * self.ldc + i;
+            for (v, &sum) in acc.iter().enumerate() {
+                // SAFETY: rows `i + l·v ..` of column `j + jj` of `C`, full or masked as loaded.
+                unsafe { self.store::<V, TAIL>(t, c + l * v, v + 1 == MV, mk, sum) };
+            }
+        }
+    }
+
+    /// Writes (or adds, when accumulating) one vector of `C` at offset `at`; masked if it is
+    /// the tail.
+    ///
+    /// # Safety
+    /// `C` holds the vector's lanes (the mask's lanes for a masked tail) from `at`.
+    #[inline(always)]
+    unsafe fn store<V: Vector, const TAIL: bool>(
+        &self,
+        t: V::Token,
+        at: usize,
+        last: bool,
+        mk: V::Mask,
+        sum: V,
+    ) {
+        // SAFETY: the caller's promise: `at` and the lanes written from it are inside `C`.
+        unsafe {
+            let p = self.c.add(at);
+            if TAIL && last {
+                let sum = if self.accumulate {
+                    V::add(V::load_masked(t, p, mk), sum)
+                } else {
+                    sum
+                };
+                V::store_masked(p, mk, sum);
+            } else {
+                let sum = if self.accumulate {
+                    V::add(V::load(t, p), sum)
+                } else {
+                    sum
+                };
+                V::store(p, sum);
+            }
+        }
+    }
+
+    /// Column `j` of `C` (a matrix-vector product): 8 vectors of rows per pass, and for short
+    /// columns several partial sums over `k`, so at least 8 independent sums are in flight
+    /// either way.
+    ///
+    /// # Safety
+    /// Rows `0..m` of column `j` of `C` (and what they read) are inside the operands.
+    #[inline(always)]
+    unsafe fn column<V: Vector>(&self, t: V::Token, m: usize, j: usize) {
+        let l = V::LANES;
+        let mut i = 0;
+        // SAFETY: each tile covers rows inside `0..m`: `8·l` while they remain, then the
+        // `rest < 8·l` rows in `vectors` vectors, the last holding `last ≥ 1` rows.
+        unsafe {
+            while i + 8 * l <= m {
+                // AVX-512 has the registers for two partial sums of 8 vectors.
+                if l == 16 {
+                    self.column_tile::<V, 8, 2, false>(t, i, j, l);
+                } else {
+                    self.column_tile::<V, 8, 1, false>(t, i, j, l);
+                }
+                i += 8 * l;
+            }
+            let rest = m - i;
+            if rest == 0 {
+                return;
+            }
+            let vectors = rest.div_ceil(l);
+            let last = rest - l * (vectors - 1);
+            match vectors {
+                1 if last == l => self.column_tile::<V, 1, 8, false>(t, i, j, l),
+                1 => self.column_tile::<V, 1, 8, true>(t, i, j, last),
+                2 => self.column_tile::<V, 2, 4, true>(t, i, j, last),
+                3 => self.column_tile::<V, 3, 2, true>(t, i, j, last),
+                4 => self.column_tile::<V, 4, 2, true>(t, i, j, last),
+                5 => self.column_tile::<V, 5, 1, true>(t, i, j, last),
+                6 => self.column_tile::<V, 6, 1, true>(t, i, j, last),
+                7 => self.column_tile::<V, 7, 1, true>(t, i, j, last),
+                _ => self.column_tile::<V, 8, 1, true>(t, i, j, last),
+            }
+        }
+    }
+
+    /// Rows `i..i + (MV − 1)·LANES + last` of column `j`, with `U` partial sums over `k`
+    /// (`p mod U`) added at the end. A full last vector through the masked path costs little:
+    /// masks are all set.
+    ///
+    /// # Safety
+    /// As [`Raw::tile`], for one column.
+    #[inline(always)]
+    unsafe fn column_tile<V: Vector, const MV: usize, const U: usize, const TAIL: bool>(
+        &self,
+        t: V::Token,
+        i: usize,
+        j: usize,
+        last: usize,
+    ) {
+        let mk = V::mask(t, last);
+        let l = V::LANES;
+        let mut acc = [[V::zero(t); MV]; U];
+        let b = j * self.ldb;
+        // Vector `v` of the tile's rows of column `p` of `A`.
+        let load = |p: usize, v: usize| {
+            let at = i + p * self.lda + l * v;
+            // SAFETY: `p < k`, and rows `i + l·v ..` of the tile (full, or the `last` of the
+            // masked tail) are inside `A` (the caller's promise).
+            unsafe {
+                if TAIL && v + 1 == MV {
+                    V::load_masked(t, self.a.add(at), mk)
+                } else {
+                    V::load(t, self.a.add(at))
+                }
+            }
+        };
+        let mut p = 0;
+        while p + U <= self.k {
+            for (u, acc) in acc.iter_mut().enumerate() {
+                // SAFETY: row `p + u < k` of column `j` of `B`.
+                let x = unsafe { V::broadcast(t, self.b.add(b + p + u)) };
+                for (v, acc) in acc.iter_mut().enumerate() {
+                    *acc = V::fmadd(load(p + u, v), x, *acc);
+                }
+            }
+            p += U;
+        }
+        while p < self.k {
+            // SAFETY: row `p < k` of column `j` of `B`.
+            let x = unsafe { V::broadcast(t, self.b.add(b + p)) };
+            for (v, acc) in acc[0].iter_mut().enumerate() {
+                *acc = V::fmadd(load(p, v), x, *acc);
+            }
+            p += 1;
+        }
+        let c = j * self.ldc + i;
+        for v in 0..MV {
+            let mut sum = acc[0][v];
+            for acc in &acc[1..] {
+                sum = V::add(sum, acc[v]);
+            }
+            // SAFETY: rows `i + l·v ..` of column `j` of `C`, as loaded from `A`.
+            unsafe { self.store::<V, TAIL>(t, c + l * v, v + 1 == MV, mk, sum) };
+        }
+    }
+}
+
+/// `y (m) += a (m×k, lda) · x (k)` for a recurrent step: every row of a block of up to 16
+/// vectors (12 with AVX2's 16 registers) per column, so a kernel of up to 256 rows is read as
+/// one sequential stream; columns in the order `0..k`, or `k−1..0` with `reverse`. A recurrent
+/// kernel a little larger than the L1 cache is then read alternately forwards and backwards by
+/// consecutive steps, and the part read last by one step is still cached for the next.
+pub(crate) struct Sweep<'a> {
+    pub m: usize,
+    pub k: usize,
+    pub a: &'a [f32],
+    pub lda: usize,
+    pub x: &'a [f32],
+    pub y: &'a mut [f32],
+    pub reverse: bool,
+}
+
+impl Kernel for Sweep<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Vector>(self, t: V::Token) {
+        let (m, k, lda) = (self.m, self.k, self.lda);
+        assert!(
+            lda >= m
+                && self.x.len() == k
+                && self.y.len() == m
+                && (k == 0 || self.a.len() >= (k - 1) * lda + m),
+            "gemv_sweep: the slices are shorter than the sizes say"
+        );
+        let l = V::LANES;
+        let most = if l == 16 { 16 } else { 12 };
+        let (a, x, y) = (self.a.as_ptr(), self.x.as_ptr(), self.y.as_mut_ptr());
+        let block = Block {
+            k,
+            a,
+            lda,
+            x,
+            y,
+            reverse: self.reverse,
+        };
+        let mut i = 0;
+        // SAFETY: for every call, the block covers rows `i..i + rows` inside `0..m` (checked
+        // above for every column of `a` and for `y`), `vectors` vectors of which the last holds
+        // `last ≥ 1` rows.
+        unsafe {
+            while i < m {
+                let vectors = (m - i).div_ceil(l).min(most);
+                let rows = (m - i).min(vectors * l);
+                let last = rows - (vectors - 1) * l;
+                match vectors {
+                    1 => block.rows::<V, 1>(t, i, last),
+                    2 => block.rows::<V, 2>(t, i, last),
+                    3 => block.rows::<V, 3>(t, i, last),
+                    4 => block.rows::<V, 4>(t, i, last),
+                    5 => block.rows::<V, 5>(t, i, last),
+                    6 => block.rows::<V, 6>(t, i, last),
+                    7 => block.rows::<V, 7>(t, i, last),
+                    8 => block.rows::<V, 8>(t, i, last),
+                    9 => block.rows::<V, 9>(t, i, last),
+                    10 => block.rows::<V, 10>(t, i, last),
+                    11 => block.rows::<V, 11>(t, i, last),
+                    12 => block.rows::<V, 12>(t, i, last),
+                    13 => block.rows::<V, 13>(t, i, last),
+                    14 => block.rows::<V, 14>(t, i, last),
+                    15 => block.rows::<V, 15>(t, i, last),
+                    _ => block.rows::<V, 16>(t, i, last),
+                }
+                i += rows;
+            }
+        }
+    }
+}
+
+/// [`Sweep`]'s operands as pointers, after its lengths were checked.
+struct Block {
+    k: usize,
+    a: *const f32,
+    lda: usize,
+    x: *const f32,
+    y: *mut f32,
+    reverse: bool,
+}
+
+impl Block {
+    /// Rows `i..i + (MV − 1)·LANES + last`, summed in registers.
+    ///
+    /// # Safety
+    /// Those rows of `y` and of every column `0..k` of `a` are inside the operands, and `x`
+    /// holds `k` values.
+    #[inline(always)]
+    unsafe fn rows<V: Vector, const MV: usize>(&self, t: V::Token, i: usize, last: usize) {
+        let l = V::LANES;
+        let mk = V::mask(t, last);
+        // Vector `v` of the block at offset `at` of `p` (full, or the masked last).
+        let load = |p: *const f32, at: usize, v: usize| {
+            // SAFETY: the caller's promise covers rows `i..` of the block at `at`: a full vector
+            // or the `last` rows of the masked one.
+            unsafe {
+                if v + 1 == MV {
+                    V::load_masked(t, p.add(at + l * v), mk)
+                } else {
+                    V::load(t, p.add(at + l * v))
+                }
+            }
+        };
+        let mut acc = [V::zero(t); MV];
+        for (v, acc) in acc.iter_mut().enumerate() {
+            *acc = load(self.y, i, v);
+        }
+        // Column by column, forwards or backwards: offsets computed per column, so no pointer
+        // ever steps outside `a`.
+        for q in 0..self.k {
+            let p = if self.reverse { self.k - 1 - q } else { q };
+            // SAFETY: `p < k` values of `x`.
+            let xv = unsafe { V::broadcast(t, self.x.add(p)) };
+            for (v, acc) in acc.iter_mut().enumerate() {
+                *acc = V::fmadd(load(self.a, p * self.lda + i, v), xv, *acc);
+            }
+        }
+        for (v, &acc) in acc.iter().enumerate() {
+            // SAFETY: rows `i + l·v ..` of `y`, as loaded.
+            unsafe {
+                let p = self.y.add(i + l * v);
+                if v + 1 == MV {
+                    V::store_masked(p, mk, acc);
+                } else {
+                    V::store(p, acc);
+                }
+            }
+        }
+    }
+}
