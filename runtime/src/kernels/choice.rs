@@ -142,10 +142,37 @@ mod tests {
         assert!(with(Kernels::Portable, || !simd()));
     }
 
+    /// The dispatching `gemm` on each choice, on small awkward sizes (every edge tile), against
+    /// the portable kernel: small enough for Miri, which runs it with AVX2 + FMA enabled to check
+    /// the SIMD kernels' pointer arithmetic (`.ci/miri.sh`).
+    #[test]
+    fn every_choice_computes_the_product_on_edge_sizes() {
+        let value = |i: usize| ((i * 7919 % 1013) as f32 / 1013.0 - 0.5) * 1.1;
+        for m in [1usize, 7, 17, 33] {
+            for n in [1usize, 3, 5, 13] {
+                for k in [1usize, 3, 9] {
+                    let a: Vec<f32> = (0..m * k).map(value).collect();
+                    let b: Vec<f32> = (0..k * n).map(|i| value(i + 5)).collect();
+                    let mut want: Vec<f32> = (0..m * n).map(|i| value(i + 9)).collect();
+                    let start = want.clone();
+                    gemm_portable(m, k, n, &a, &b, &mut want, true);
+                    for choice in [Kernels::Fastest, Kernels::Avx2, Kernels::Portable] {
+                        let mut got = start.clone();
+                        with(choice, || gemm(m, k, n, &a, &b, &mut got, true));
+                        for (g, w) in got.iter().zip(&want) {
+                            assert!((g - w).abs() <= 1e-5, "{choice:?} {m}x{k}x{n}: {g} vs {w}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Two threads inside their own choice at the same time, each computing many times: each gets
     /// its own kernels every time, whatever the other one chose.
     #[test]
-    #[cfg_attr(miri, ignore)] // SIMD gemm and long sums: `portable_is_the_portable_kernel…` runs
+    // Threads and 100 long products: too slow for Miri, which runs the two tests above.
+    #[cfg_attr(miri, ignore)]
     fn two_threads_choosing_differently_each_get_their_own_kernels() {
         let (a, b) = operands();
         let mut portable = std::vec![0.0; 64];
