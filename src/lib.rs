@@ -7,10 +7,36 @@
 extern crate std;
 
 pub use static_keras_macros::keras_model;
-/// Allows (the default) or forbids the SIMD kernels (AVX-512 or AVX2 + FMA on x86_64, chosen at
-/// run time; `std` only). Forbidden, every product and activation runs the portable code,
-/// which computes the same bits on every target, a microcontroller included.
-pub use static_keras_runtime::kernels::set_simd;
+/// Which kernels a computation runs, chosen per call on the calling thread.
+///
+/// By default the SIMD kernels of the best instruction set the CPU has run (AVX-512 or AVX2 +
+/// FMA on x86_64, with `std`); [`kernels::with`]`(`[`Kernels::Portable`]`, || …)` runs one
+/// computation on the portable kernels, which compute the same bits on every target, a
+/// microcontroller included. A choice never reaches other threads, except the workers of a
+/// `parallel` `predict_batch`, which run on their caller's choice. The feature `portable-kernels`
+/// makes every choice the portable kernels.
+///
+/// ```
+/// use static_keras::kernels::{self, Kernels};
+///
+/// static_keras::keras_model! {
+///     struct Tiny { input_shape: (3,), layers: [Dense(2)] }
+/// }
+/// let weights: Vec<u8> = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0, 0.5, -0.5]
+///     .iter()
+///     .flat_map(|w| w.to_le_bytes())
+///     .collect();
+/// let net = Tiny::from_le_bytes(&weights).unwrap();
+/// let x = Tiny::input_from_slice(&[1.0, 2.0, 3.0]).unwrap();
+/// let y = kernels::with(Kernels::Portable, || net.predict(&x));
+/// assert_eq!(y.as_slice(), &[1.0 + 6.0 + 15.0 + 0.5, 2.0 + 8.0 + 18.0 - 0.5]);
+/// ```
+pub mod kernels {
+    #[cfg(feature = "std")]
+    pub use static_keras_runtime::kernels::current;
+    pub use static_keras_runtime::kernels::{with, Kernels};
+}
+pub use kernels::Kernels;
 /// Training in Rust: `net.compile(optimizer, loss)` gives a [`train::Trainer`]
 /// (`train_on_batch`, `fit`, `evaluate`).
 pub use static_keras_runtime::train;

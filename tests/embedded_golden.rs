@@ -30,6 +30,7 @@ mod models;
 use mlperf::*;
 use mlperf_l4r5::*;
 use models::*;
+use static_keras::Kernels;
 
 /// Every output of `predict` over a fixture, in order.
 fn outputs(inputs: &[u8], input_len: usize, predict: impl FnMut(&[f32]) -> Vec<f32>) -> Vec<f32> {
@@ -84,36 +85,35 @@ fn digits_mlp_matches_keras() {
 #[test]
 fn sine_bits_equal_the_firmware_golden() {
     // The golden bits are the portable kernels' (the SIMD ones fuse multiply-adds).
-    static_keras::set_simd(false);
-    let got = hash(&sine_outputs());
-    assert_eq!(
-        got,
-        golden::SINE_OUTPUTS,
-        "host hash 0x{got:08x}: if a kernel change meant to change bits, update SINE_OUTPUTS in \
-         examples/firmware/src/golden.rs (the firmware checks the same constant)"
-    );
+    static_keras::kernels::with(Kernels::Portable, || {
+        let got = hash(&sine_outputs());
+        assert_eq!(
+            got,
+            golden::SINE_OUTPUTS,
+            "host hash 0x{got:08x}: if a kernel change meant to change bits, update SINE_OUTPUTS \
+             in examples/firmware/src/golden.rs (the firmware checks the same constant)"
+        );
+    })
 }
 
 #[test]
 fn digits_mlp_bits_equal_the_firmware_golden() {
     // The golden bits are the portable kernels' (the SIMD ones fuse multiply-adds).
-    static_keras::set_simd(false);
-    let got = hash(&digits_outputs());
-    assert_eq!(
-        got,
-        golden::DIGITS_MLP_OUTPUTS,
-        "host hash 0x{got:08x}: if a kernel change meant to change bits, update \
-         DIGITS_MLP_OUTPUTS in examples/firmware/src/golden.rs (the firmware checks the same \
-         constant)"
-    );
+    static_keras::kernels::with(Kernels::Portable, || {
+        let got = hash(&digits_outputs());
+        assert_eq!(
+            got,
+            golden::DIGITS_MLP_OUTPUTS,
+            "host hash 0x{got:08x}: if a kernel change meant to change bits, update \
+             DIGITS_MLP_OUTPUTS in examples/firmware/src/golden.rs (the firmware checks the same \
+             constant)"
+        );
+    })
 }
 
 /// Built by the compiler, the static model equals the one loaded at run time.
 #[test]
 fn const_construction_equals_run_time_loading() {
-    // Other tests of this file switch the SIMD kernels off for the whole process while this one
-    // may be running: both predictions must run on the same kernels.
-    static_keras::set_simd(false);
     let loaded =
         SineModel::from_le_bytes(include_bytes!("../examples/data/sine.weights.bin")).unwrap();
     for x in parity::read_f32(SINE_X) {
@@ -171,34 +171,35 @@ fn stream_matches_keras() {
 #[test]
 fn cnn_sensor_and_stream_bits_equal_the_firmware_golden() {
     // The golden bits are the portable kernels' (the SIMD ones fuse multiply-adds).
-    static_keras::set_simd(false);
-    let mismatches: Vec<String> = [
-        (
-            "DIGITS_CNN_OUTPUTS",
-            hash(&digits_cnn_outputs()),
-            golden::DIGITS_CNN_OUTPUTS,
-        ),
-        (
-            "SENSOR_OUTPUTS",
-            hash(&sensor_outputs()),
-            golden::SENSOR_OUTPUTS,
-        ),
-        (
-            "STREAM_OUTPUTS",
-            hash(&stream_outputs()),
-            golden::STREAM_OUTPUTS,
-        ),
-    ]
-    .into_iter()
-    .filter(|(_, got, golden)| got != golden)
-    .map(|(name, got, _)| format!("{name}: host hash 0x{got:08x}"))
-    .collect();
-    assert!(
-        mismatches.is_empty(),
-        "{}\nif a kernel change meant to change bits, update these in \
-         examples/firmware/src/golden.rs (the firmware checks the same constants)",
-        mismatches.join("\n")
-    );
+    static_keras::kernels::with(Kernels::Portable, || {
+        let mismatches: Vec<String> = [
+            (
+                "DIGITS_CNN_OUTPUTS",
+                hash(&digits_cnn_outputs()),
+                golden::DIGITS_CNN_OUTPUTS,
+            ),
+            (
+                "SENSOR_OUTPUTS",
+                hash(&sensor_outputs()),
+                golden::SENSOR_OUTPUTS,
+            ),
+            (
+                "STREAM_OUTPUTS",
+                hash(&stream_outputs()),
+                golden::STREAM_OUTPUTS,
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, got, golden)| got != golden)
+        .map(|(name, got, _)| format!("{name}: host hash 0x{got:08x}"))
+        .collect();
+        assert!(
+            mismatches.is_empty(),
+            "{}\nif a kernel change meant to change bits, update these in \
+             examples/firmware/src/golden.rs (the firmware checks the same constants)",
+            mismatches.join("\n")
+        );
+    })
 }
 
 /// Every output of `predict_in` over a fixture, in order, with one boxed workspace.
@@ -264,15 +265,16 @@ fn mlperf_models_match_keras() {
 /// `predict_in` (the firmware's form) computes the bits of `predict`.
 #[test]
 fn mlperf_predict_in_equals_predict() {
-    static_keras::set_simd(false);
-    let x = parity::read_f32(AD01_X);
-    let x = Ad01::input_from_slice(&x[..640]).unwrap();
-    let mut workspace = Ad01Workspace::boxed();
-    assert_eq!(AD01.predict_in(&x, &mut workspace), AD01.predict(&x));
-    let x = parity::read_f32(KWS_X);
-    let x = KwsDsCnn::input_from_slice(&x[..490]).unwrap();
-    let mut workspace = KwsDsCnnWorkspace::boxed();
-    assert_eq!(KWS.predict_in(&x, &mut workspace), KWS.predict(&x));
+    static_keras::kernels::with(Kernels::Portable, || {
+        let x = parity::read_f32(AD01_X);
+        let x = Ad01::input_from_slice(&x[..640]).unwrap();
+        let mut workspace = Ad01Workspace::boxed();
+        assert_eq!(AD01.predict_in(&x, &mut workspace), AD01.predict(&x));
+        let x = parity::read_f32(KWS_X);
+        let x = KwsDsCnn::input_from_slice(&x[..490]).unwrap();
+        let mut workspace = KwsDsCnnWorkspace::boxed();
+        assert_eq!(KWS.predict_in(&x, &mut workspace), KWS.predict(&x));
+    })
 }
 
 /// The budget the firmware's memory layouts rest on (BENCHMARKS.md, embedded): the weights in
@@ -329,25 +331,26 @@ fn mlperf_weights_and_workspaces() {
 #[test]
 fn mlperf_bits_equal_the_firmware_golden() {
     // The golden bits are the portable kernels' (the SIMD ones fuse multiply-adds).
-    static_keras::set_simd(false);
-    let mismatches: Vec<String> = [
-        ("KWS_OUTPUTS", hash(&kws_outputs()), golden::KWS_OUTPUTS),
-        (
-            "RESNET8_OUTPUTS",
-            hash(&resnet8_outputs()),
-            golden::RESNET8_OUTPUTS,
-        ),
-        ("VWW_OUTPUTS", hash(&vww_outputs()), golden::VWW_OUTPUTS),
-        ("AD01_OUTPUTS", hash(&ad01_outputs()), golden::AD01_OUTPUTS),
-    ]
-    .into_iter()
-    .filter(|(_, got, golden)| got != golden)
-    .map(|(name, got, _)| format!("{name}: host hash 0x{got:08x}"))
-    .collect();
-    assert!(
-        mismatches.is_empty(),
-        "{}\nif a kernel change meant to change bits, update these in \
-         examples/firmware/src/golden.rs (the firmware checks the same constants)",
-        mismatches.join("\n")
-    );
+    static_keras::kernels::with(Kernels::Portable, || {
+        let mismatches: Vec<String> = [
+            ("KWS_OUTPUTS", hash(&kws_outputs()), golden::KWS_OUTPUTS),
+            (
+                "RESNET8_OUTPUTS",
+                hash(&resnet8_outputs()),
+                golden::RESNET8_OUTPUTS,
+            ),
+            ("VWW_OUTPUTS", hash(&vww_outputs()), golden::VWW_OUTPUTS),
+            ("AD01_OUTPUTS", hash(&ad01_outputs()), golden::AD01_OUTPUTS),
+        ]
+        .into_iter()
+        .filter(|(_, got, golden)| got != golden)
+        .map(|(name, got, _)| format!("{name}: host hash 0x{got:08x}"))
+        .collect();
+        assert!(
+            mismatches.is_empty(),
+            "{}\nif a kernel change meant to change bits, update these in \
+             examples/firmware/src/golden.rs (the firmware checks the same constants)",
+            mismatches.join("\n")
+        );
+    })
 }

@@ -18,7 +18,7 @@ mod golden;
 mod tune;
 
 use static_keras::train::Trainable;
-use static_keras::Model;
+use static_keras::{Kernels, Model};
 use tune::*;
 
 /// A fine-tuning run: the held-back accuracy before and after, the loss of every step, and the
@@ -31,39 +31,41 @@ struct Run<H> {
 }
 
 fn digits_run() -> Run<DigitsHead> {
-    static_keras::set_simd(false);
-    let mut head = DIGITS_HEAD;
-    let before = digits_correct(&head);
-    let mut buffers = Box::new(DigitsBuffers::new());
-    let mut losses = Vec::new();
-    digits_fine_tune(&mut head, &mut buffers, DIGITS_STEPS, |_, loss| {
-        losses.push(loss)
+    static_keras::kernels::with(Kernels::Portable, || {
+        let mut head = DIGITS_HEAD;
+        let before = digits_correct(&head);
+        let mut buffers = Box::new(DigitsBuffers::new());
+        let mut losses = Vec::new();
+        digits_fine_tune(&mut head, &mut buffers, DIGITS_STEPS, |_, loss| {
+            losses.push(loss)
+        })
+        .unwrap();
+        Run {
+            before,
+            after: digits_correct(&head),
+            losses,
+            head,
+        }
     })
-    .unwrap();
-    Run {
-        before,
-        after: digits_correct(&head),
-        losses,
-        head,
-    }
 }
 
 fn sensor_run() -> Run<SensorHead> {
-    static_keras::set_simd(false);
-    let mut head = SENSOR_HEAD;
-    let before = sensor_correct(&head);
-    let mut buffers = Box::new(SensorBuffers::new());
-    let mut losses = Vec::new();
-    sensor_fine_tune(&mut head, &mut buffers, SENSOR_STEPS, |_, loss| {
-        losses.push(loss)
+    static_keras::kernels::with(Kernels::Portable, || {
+        let mut head = SENSOR_HEAD;
+        let before = sensor_correct(&head);
+        let mut buffers = Box::new(SensorBuffers::new());
+        let mut losses = Vec::new();
+        sensor_fine_tune(&mut head, &mut buffers, SENSOR_STEPS, |_, loss| {
+            losses.push(loss)
+        })
+        .unwrap();
+        Run {
+            before,
+            after: sensor_correct(&head),
+            losses,
+            head,
+        }
     })
-    .unwrap();
-    Run {
-        before,
-        after: sensor_correct(&head),
-        losses,
-        head,
-    }
 }
 
 /// Every weight in Keras's order and layout.
@@ -211,41 +213,43 @@ static_keras::keras_model! {
 /// convolutions frozen, bit for bit (the same steps, batches and Dropout masks).
 #[test]
 fn split_trains_as_one_model_with_frozen_layers() {
-    static_keras::set_simd(false);
-    let mut whole =
-        DigitsCnnFrozen::from_le_bytes(include_bytes!("../examples/data/digits_cnn.weights.bin"))
-            .unwrap();
-    assert_eq!(
-        DigitsCnnFrozen::TRAINABLE_PARAMS,
-        DigitsHead::TRAINABLE_PARAMS
-    );
-    let mut grads = Box::new(DigitsCnnFrozen::zero_grads());
-    let mut slots = vec![0.0; DigitsCnnFrozen::TRAINABLE_PARAMS];
-    let mut workspace = vec![0.0; DigitsCnnFrozen::workspace_words(DIGITS_BATCH)];
-    let mut losses = Vec::new();
-    fine_tune::<_, DIGITS_BATCH>(
-        &mut whole,
-        &mut grads,
-        &mut slots,
-        &mut workspace,
-        DIGITS_SGD,
-        DIGITS_TUNE,
-        DIGITS_STEPS,
-        digits_tune_image,
-        |_, loss| losses.push(loss),
-    )
-    .unwrap();
-    let split = digits_run();
-    assert_eq!(losses, split.losses);
-    let whole = keras_values(&whole);
-    let frozen = <DigitsFeatures as Model>::PARAMS;
-    let original = parity::read_f32(include_bytes!("../examples/data/digits_cnn.weights.bin"));
-    assert_eq!(
-        whole[..frozen],
-        original[..frozen],
-        "a frozen layer changed"
-    );
-    assert_eq!(whole[frozen..], keras_values(&split.head)[..]);
+    static_keras::kernels::with(Kernels::Portable, || {
+        let mut whole = DigitsCnnFrozen::from_le_bytes(include_bytes!(
+            "../examples/data/digits_cnn.weights.bin"
+        ))
+        .unwrap();
+        assert_eq!(
+            DigitsCnnFrozen::TRAINABLE_PARAMS,
+            DigitsHead::TRAINABLE_PARAMS
+        );
+        let mut grads = Box::new(DigitsCnnFrozen::zero_grads());
+        let mut slots = vec![0.0; DigitsCnnFrozen::TRAINABLE_PARAMS];
+        let mut workspace = vec![0.0; DigitsCnnFrozen::workspace_words(DIGITS_BATCH)];
+        let mut losses = Vec::new();
+        fine_tune::<_, DIGITS_BATCH>(
+            &mut whole,
+            &mut grads,
+            &mut slots,
+            &mut workspace,
+            DIGITS_SGD,
+            DIGITS_TUNE,
+            DIGITS_STEPS,
+            digits_tune_image,
+            |_, loss| losses.push(loss),
+        )
+        .unwrap();
+        let split = digits_run();
+        assert_eq!(losses, split.losses);
+        let whole = keras_values(&whole);
+        let frozen = <DigitsFeatures as Model>::PARAMS;
+        let original = parity::read_f32(include_bytes!("../examples/data/digits_cnn.weights.bin"));
+        assert_eq!(
+            whole[..frozen],
+            original[..frozen],
+            "a frozen layer changed"
+        );
+        assert_eq!(whole[frozen..], keras_values(&split.head)[..]);
+    })
 }
 
 /// Bad buffers and data give errors, not panics.

@@ -5,7 +5,7 @@
 //! `libm` everywhere (never `std`'s), so the host and a microcontroller agree to the last bit,
 //! with one exception: where the SIMD kernels run ([`crate::kernels::simd`]: x86_64 with AVX2
 //! and FMA, `std`), `sigmoid` and `tanh` use vectorised polynomial versions, within 2.5e-7
-//! (relative) of libm's; `kernels::set_simd(false)` restores libm's bits.
+//! (relative) of libm's; `kernels::with(Kernels::Portable, …)` restores libm's bits.
 
 use libm::{erfcf, expf, expm1f, log1pf, logf, sqrtf, tanhf};
 

@@ -3,8 +3,9 @@
 //! Each kernel has a portable version (plain Rust, no fused multiply-add: the same bits on every
 //! target: the specification) and, on x86_64 with the `std` feature, a SIMD version written once
 //! over the `Vector` trait (`kernels/vector.rs`) and compiled for AVX-512 and for AVX2 + FMA, one
-//! chosen at run time by the one dispatch, `run_simd`. [`set_simd`] turns the SIMD versions off,
-//! e.g. to compare a host's bits with a microcontroller's.
+//! chosen at run time by the one dispatch, `run_simd`. [`with`] chooses the kernels of one call
+//! on one thread ([`Kernels::Portable`], e.g. to compare a host's bits with a microcontroller's);
+//! the feature `portable-kernels` makes every choice the portable kernels.
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod gates;
@@ -17,43 +18,42 @@ pub(crate) mod vector;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) mod x86;
 
-use core::sync::atomic::{AtomicBool, Ordering};
+mod choice;
+#[cfg(feature = "std")]
+pub use choice::current;
+pub use choice::{with, Kernels};
 
-static SIMD: AtomicBool = AtomicBool::new(true);
-
-/// Allows (the default) or forbids the SIMD kernels. Forbidden, every product runs the portable
-/// kernels, whose results are the same to the bit on every target (a host then computes exactly
-/// what a microcontroller computes); allowed, x86_64 CPUs with AVX2 and FMA run faster kernels
-/// whose fused multiply-adds round differently in the last bits.
-pub fn set_simd(enabled: bool) {
-    SIMD.store(enabled, Ordering::Relaxed);
-}
-
-/// Whether the SIMD kernels run: allowed by [`set_simd`] and supported by the CPU (AVX2 and
-/// FMA, or AVX-512).
+/// Whether the SIMD kernels run on this thread: not [`Kernels::Portable`] chosen ([`with`]), not
+/// compiled out (feature `portable-kernels`), and supported by the CPU (AVX2 and FMA).
 #[inline]
 pub fn simd() -> bool {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     {
-        SIMD.load(Ordering::Relaxed)
+        !cfg!(feature = "portable-kernels")
+            && current() != Kernels::Portable
             && std::is_x86_feature_detected!("avx2")
             && std::is_x86_feature_detected!("fma")
     }
     #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
     {
-        let _ = &SIMD;
         false
     }
 }
 
-/// The instruction set of the SIMD matrix kernels, when they run.
+/// The instruction set of the SIMD matrix kernels, when they run: the best the CPU has, at most
+/// the one this thread chose ([`with`]).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline]
 pub(crate) fn simd_isa() -> Option<x86::Isa> {
-    if SIMD.load(Ordering::Relaxed) {
-        x86::isa()
-    } else {
-        None
+    if cfg!(feature = "portable-kernels") {
+        return None;
+    }
+    match current() {
+        Kernels::Portable => None,
+        Kernels::Avx2 => (std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma"))
+        .then_some(x86::Isa::Avx2),
+        Kernels::Fastest => x86::isa(),
     }
 }
 

@@ -439,7 +439,6 @@ fn gemv_matches_the_portable_kernel_with_a_stride() {
         gemv(m, k, &a, lda, &x, &mut got);
         close(&got, &want, k);
     }
-    // `set_simd(false)` is tested in its own process (tests/embedded_golden.rs, whose bit
-    // comparisons fail if it does not take effect): switching it here would race with the
-    // exact comparisons of this crate's other tests.
+    // `Kernels::Portable` is tested in `kernels::choice` (bit for bit against the portable
+    // kernels, and on two threads choosing differently at once).
 }

@@ -33,8 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         start.elapsed().as_secs_f64() / f64::from(runs) * 1e6
     };
     let simd = time();
-    static_keras::set_simd(false);
-    let portable = time();
+    let portable = static_keras::kernels::with(static_keras::Kernels::Portable, time);
     println!("time_us {simd:.3} {portable:.3}");
     Ok(())
 }
