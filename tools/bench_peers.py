@@ -147,7 +147,7 @@ def python_engines(name, x, want):
 def rust_bench(name):
     """static-keras and tract per-sample µs at batch 1 and 64, from the Rust benchmark."""
     out = subprocess.run(
-        ["cargo", "bench", "-q", "--", name],
+        ["cargo", "bench", "-q", "--bench", "models", "--", name],
         cwd=ROOT / "benches",
         check=True,
         capture_output=True,
@@ -362,7 +362,7 @@ def main():
     wanted = sys.argv[1:]
     names = [n for n in manifest if not wanted or any(w in n for w in wanted)]
     # Build the Rust benchmark first, so its compilation is not timed against anything.
-    subprocess.run(["cargo", "bench", "--no-run", "-q"], cwd=ROOT / "benches", check=True)
+    subprocess.run(["cargo", "bench", "--no-run", "-q", "--bench", "models"], cwd=ROOT / "benches", check=True)
     columns = ["static-keras", "tract", "onnxruntime", "JAX jit", "Keras"]
     lines = []
     sgemm = {}
