@@ -17,6 +17,21 @@ not counted, as in the Rust benchmark); every engine's outputs are first checked
 
 The benchmark models live in shared/bench-models beside the repository (or
 STATIC_KERAS_BENCH_MODELS).
+
+    target/peers/bin/python tools/bench_peers.py --train          # training speed, M1–M5
+    target/peers/bin/python tools/bench_peers.py --train m2       # models whose name contains m2
+
+`--train` gives the "Training" table of BENCHMARKS.md: one `train_on_batch` step at batch 32 with
+Adam (Keras's defaults) and the model's natural loss (sparse categorical cross-entropy for the
+softmax classifiers M1, M2, M5; binary cross-entropy for the sigmoid outputs M3, M4), on the first
+32 of the shipped inputs with class ids `(7·i + 3) mod classes` as targets — the Rust benchmark
+`benches/benches/train.rs` uses the same. Three engines: static-keras's `train_on_batch`, Keras's
+`model.train_on_batch` (JAX backend, compiled) and one `jax.jit` function of the whole step
+(`model.stateless_call` in training mode, the loss, `jax.value_and_grad`, and
+`optimizer.stateless_apply`, with the weights' and the optimizer's buffers donated), timed in
+turns with the Rust benchmark as above. Before timing, each model takes 5 steps from its file's
+weights in all three (M2's Dropout at rate 0, so that no random mask enters), and the weights
+after them are compared with Keras's (`|a − b| / max(1, |b|)`, tolerance 1e-5).
 """
 import json
 import os
@@ -132,7 +147,7 @@ def python_engines(name, x, want):
 def rust_bench(name):
     """static-keras and tract per-sample µs at batch 1 and 64, from the Rust benchmark."""
     out = subprocess.run(
-        ["cargo", "bench", "-q", "--", name],
+        ["cargo", "bench", "-q", "--bench", "models", "--", name],
         cwd=ROOT / "benches",
         check=True,
         capture_output=True,
@@ -159,12 +174,195 @@ def sgemm_rate(n=2048):
     return 2 * n**3 / statistics.median(times) * 1e-9
 
 
+TRAIN_MODELS = ["m1_mlp", "m2_cnn", "m3_lstm", "m4_gru", "m5_conv1d"]
+TRAIN_BATCH = 32
+CHECK_STEPS = 5
+CHECK_TOLERANCE = 1e-5
+
+
+def train_label(i, classes):
+    """The class id of sample `i` (benches/src/lib.rs `train_label`)."""
+    return (7 * i + 3) % classes
+
+
+def train_data(name, info):
+    """The batch, its targets and the loss: binary cross-entropy for a one-unit output (the
+    sigmoid models), sparse categorical cross-entropy otherwise (the softmax classifiers)."""
+    import keras
+
+    x, _ = load_data(name, info, 64)
+    x = x[:TRAIN_BATCH]
+    classes = info["y64_shape"][-1]
+    if classes == 1:
+        y = np.array([[train_label(i, 2)] for i in range(TRAIN_BATCH)], dtype=np.float32)
+        return x, y, keras.losses.BinaryCrossentropy
+    y = np.array([train_label(i, classes) for i in range(TRAIN_BATCH)], dtype=np.int32)
+    return x, y, keras.losses.SparseCategoricalCrossentropy
+
+
+def train_model(name, no_dropout):
+    """The model with its file's weights; `no_dropout` sets every Dropout's rate to 0."""
+    import keras
+
+    model = keras.saving.load_model(MODELS / f"{name}.keras", compile=False)
+    if no_dropout:
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.Dropout):
+                layer.rate = 0.0
+    return model
+
+
+def keras_trainer(name, x, y, loss, no_dropout=False):
+    """Keras's `model.train_on_batch` (compiled: `jit_compile="auto"` is XLA on JAX)."""
+    import keras
+
+    model = train_model(name, no_dropout)
+    model.compile(optimizer=keras.optimizers.Adam(), loss=loss())
+    return model, lambda: model.train_on_batch(x, y)
+
+
+def jax_trainer(name, x, y, loss, no_dropout=False):
+    """The whole step as one `jax.jit` function over explicit state, its buffers donated."""
+    import functools
+
+    import jax
+    import keras
+
+    model = train_model(name, no_dropout)
+    loss_fn = loss()
+    optimizer = keras.optimizers.Adam()
+    optimizer.build(model.trainable_variables)
+
+    def compute_loss(tv, ntv, x, y):
+        y_pred, ntv = model.stateless_call(tv, ntv, x, training=True)
+        return loss_fn(y, y_pred), ntv
+
+    grad_fn = jax.value_and_grad(compute_loss, has_aux=True)
+
+    @functools.partial(jax.jit, donate_argnums=(0, 1, 2))
+    def step(tv, ntv, ov, x, y):
+        (value, ntv), grads = grad_fn(tv, ntv, x, y)
+        tv, ov = optimizer.stateless_apply(ov, grads, tv)
+        return value, tv, ntv, ov
+
+    copy = lambda vs: [jax.numpy.array(v.value, copy=True) for v in vs]  # noqa: E731
+    state = [
+        copy(model.trainable_variables),
+        copy(model.non_trainable_variables),
+        copy(optimizer.variables),
+    ]
+    xj, yj = jax.numpy.asarray(x), jax.numpy.asarray(y)
+
+    def run():
+        value, state[0], state[1], state[2] = step(*state, xj, yj)
+        jax.block_until_ready((value, state[0]))
+
+    def weights():
+        # model.weights order: with no non-trainable variables (M1–M5 have none but Dropout's
+        # seed state), the trainable ones.
+        return np.concatenate([np.asarray(v).ravel() for v in state[0]])
+
+    return run, weights
+
+
+def keras_weights(model):
+    return np.concatenate([np.asarray(v.value).ravel() for v in model.trainable_variables])
+
+
+def rust_train_bench(name, check_dir):
+    """static-keras's ms per step, from the Rust training benchmark (which also writes its
+    weights after the check's steps into `check_dir`)."""
+    out = subprocess.run(
+        ["cargo", "bench", "-q", "--bench", "train", "--", name],
+        cwd=ROOT / "benches",
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "STATIC_KERAS_TRAIN_CHECK": str(check_dir)},
+    ).stdout
+    for line in out.splitlines():
+        m = re.match(rf"\| {name} \| {TRAIN_BATCH} \| ([\d.]+) \|", line)
+        if m:
+            return float(m.group(1))
+    raise RuntimeError(f"no {name} row in the Rust training benchmark's output:\n{out}")
+
+
+def train_check(name, x, y, loss, ours):
+    """Worst `|a − b| / max(1, |b|)` of our weights and the jitted step's against Keras's after
+    CHECK_STEPS steps from the same weights on the same batch."""
+    model, keras_step = keras_trainer(name, x, y, loss, no_dropout=True)
+    jax_step, jax_weights = jax_trainer(name, x, y, loss, no_dropout=True)
+    for _ in range(CHECK_STEPS):
+        keras_step()
+        jax_step()
+    want = keras_weights(model)
+    assert ours.shape == want.shape, f"{name}: {ours.shape} weights, Keras has {want.shape}"
+    rel = lambda got: float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want))))  # noqa: E731
+    return rel(ours), rel(jax_weights())
+
+
+def main_train(wanted):
+    import tempfile
+
+    import jax
+    import keras
+
+    manifest = json.loads((MODELS / "manifest.json").read_text())["models"]
+    names = [n for n in TRAIN_MODELS if not wanted or any(w in n for w in wanted)]
+    subprocess.run(["cargo", "bench", "--no-run", "-q", "--bench", "train"], cwd=ROOT / "benches", check=True)
+    check_dir = Path(tempfile.mkdtemp(prefix="static-keras-train-"))
+    lines = []
+    for name in names:
+        info = manifest[name]
+        x, y, loss = train_data(name, info)
+        engines = {
+            "Keras train_on_batch": keras_trainer(name, x, y, loss)[1],
+            "JAX jit step": jax_trainer(name, x, y, loss)[0],
+        }
+        samples, rates = {}, []
+
+        def python_turn():
+            for eng, t in time_engines(engines, 1).items():
+                samples.setdefault(eng, []).append(t * 1e-3)  # ms per step
+            rates.append(sgemm_rate(1024))
+
+        for _ in range(REPEATS):
+            python_turn()
+            samples.setdefault("static-keras", []).append(rust_train_bench(name, check_dir))
+        python_turn()
+        ours_w = np.fromfile(check_dir / f"{name}.w{CHECK_STEPS}.bin", dtype="<f4")
+        err_ours, err_jax = train_check(name, x, y, loss, ours_w)
+        ok = "ok" if err_ours <= CHECK_TOLERANCE else "FAILED"
+        t = {eng: statistics.median(v) for eng, v in samples.items()}
+        sgemm = statistics.median(rates)
+        ours, jit = t["static-keras"], t["JAX jit step"]
+        gflops = 3 * info["flops_per_sample"] * TRAIN_BATCH / ours * 1e-6
+        lines.append(
+            f"| {name} | {loss.__name__} | {ours:.3f} | {t['Keras train_on_batch']:.3f} | {jit:.3f} "
+            f"| ×{ours / jit:.2f} | {gflops:.1f} ({gflops / sgemm:.0%} of {sgemm:.0f}) "
+            f"| {err_ours:.1e} {ok} (JAX jit {err_jax:.1e}) |"
+        )
+        print(lines[-1], flush=True)
+    print()
+    print(f"CPU {CPU}; Keras {keras.__version__}, JAX {jax.__version__}; batch {TRAIN_BATCH}, Adam(1e-3)")
+    print()
+    print(
+        "| model | loss | static-keras ms/step | Keras train_on_batch | JAX jit step | ÷ JAX jit "
+        f"| static-keras GFLOP/s (of sgemm) | weights after {CHECK_STEPS} steps vs Keras |"
+    )
+    print("|---|---|--:|--:|--:|--:|--:|---|")
+    for line in lines:
+        print(line)
+
+
 def main():
+    if "--train" in sys.argv[1:]:
+        return main_train([a for a in sys.argv[1:] if a != "--train"])
     manifest = json.loads((MODELS / "manifest.json").read_text())["models"]
     wanted = sys.argv[1:]
     names = [n for n in manifest if not wanted or any(w in n for w in wanted)]
     # Build the Rust benchmark first, so its compilation is not timed against anything.
-    subprocess.run(["cargo", "bench", "--no-run", "-q"], cwd=ROOT / "benches", check=True)
+    subprocess.run(["cargo", "bench", "--no-run", "-q", "--bench", "models"], cwd=ROOT / "benches", check=True)
     columns = ["static-keras", "tract", "onnxruntime", "JAX jit", "Keras"]
     lines = []
     sgemm = {}

@@ -270,3 +270,80 @@ pub fn load<M: FromKeras>(name: &str) -> Box<M> {
     }
     M::from_keras(&path).unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()))
 }
+
+/// Seconds this thread has run on a CPU (`CLOCK_THREAD_CPUTIME_ID`; a wait for the core is not
+/// counted), or wall-clock seconds where there is no per-thread CPU clock.
+pub fn thread_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant POSIX defines.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+    }
+    #[cfg(not(unix))]
+    {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_secs_f64()
+    }
+}
+
+/// The median of `v` (sorts it).
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// The first and third quartiles of `v` (sorts it).
+pub fn quartiles(v: &mut [f64]) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    (v[n / 4], v[(3 * n) / 4])
+}
+
+/// The forward FLOPs per sample of model `name` in the manifest (a tiny search, to need no JSON
+/// parser).
+pub fn manifest_flops(name: &str) -> f64 {
+    let text = String::from_utf8(read_file("manifest.json")).expect("manifest is UTF-8");
+    let at = text
+        .find(&format!("\"{name}\""))
+        .expect("model in manifest");
+    let key = "\"flops_per_sample\":";
+    let from = at + text[at..].find(key).expect("flops in manifest") + key.len();
+    let digits: String = text[from..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().expect("flops is a number")
+}
+
+/// Every weight of `model` (trainable or not), layer after layer in Keras's order, each variable
+/// in its Keras layout: what `np.concatenate([v.numpy().ravel() for v in model.weights])` gives.
+pub fn flat_weights<M: Model>(model: &M) -> Vec<f32> {
+    let mut out = Vec::with_capacity(M::PARAMS);
+    model.visit_layers(&mut |_, layer| {
+        for i in 0..layer.variables().len() {
+            layer.store_variable(i, &mut |v| out.push(v));
+        }
+    });
+    out
+}
+
+/// The class id of sample `i` of a training batch over `classes` classes (a fixed formula, which
+/// `tools/bench_peers.py --train` repeats): `(7·i + 3) mod classes`.
+pub fn train_label(i: usize, classes: usize) -> u32 {
+    ((7 * i + 3) % classes) as u32
+}

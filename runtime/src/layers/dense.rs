@@ -1,8 +1,9 @@
 //! `Dense`: a matrix product over the last axis, plus bias and activation.
 
-use crate::kernels::{gemm, gemm_nt, gemm_tn};
+use crate::kernels::gemm;
 use crate::layer::{Layer, Variable, Weights};
 use crate::memory::zeroable;
+use crate::train::products::{gemm_nt, gemm_tn};
 use crate::train::{Params, Train, TrainCtx};
 use crate::{tensor_from_le_bytes, zeros, Activation, Aligned, Tensor};
 

@@ -29,6 +29,7 @@ mod history;
 pub mod losses;
 pub mod metrics;
 pub mod optimizers;
+pub(crate) mod products;
 #[cfg(feature = "std")]
 mod progress;
 

@@ -11,7 +11,7 @@
 //!   input values its window read (col2im: a transposed convolution); padding rows are dropped.
 
 use super::kernel::{ConvGeometry, MR};
-use crate::kernels::{gemm_nt, gemm_tn};
+use crate::kernels::{gemm, gemm_nt, gemm_tn};
 
 /// Floats of a panel (`rows × positions`): 4 KiB on a microcontroller, 16 KiB on a host.
 #[cfg(target_arch = "arm")]
@@ -52,6 +52,10 @@ pub fn backward(
             && dkernel.as_ref().is_none_or(|d| d.len() == kernel.len())
     );
     if dx.is_none() && dkernel.is_none() {
+        return;
+    }
+    if crate::kernels::simd() {
+        backward_gemm(g, x, kernel, dz, dx, dkernel);
         return;
     }
     let np = (PANEL / depth.min(ROWS)).clamp(1, COLS);
@@ -101,6 +105,87 @@ pub fn backward(
                         if let Some(i) = src {
                             for (d, v) in dx[i..i + len].iter_mut().zip(&db[j * kb + r..]) {
                                 *d += v;
+                            }
+                        }
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// [`backward`] with the SIMD kernels: the same panels laid out transposed (positions × rows,
+/// `panel[j + r·n]`), and `∂z`'s block transposed beside it, so that both products are
+/// [`gemm`] calls on the SIMD matrix kernel:
+/// - `∂A_block (m × kb) += ∂z_block (m × n) · panelᵀ (n × kb)`;
+/// - `∂panelᵀ (n × kb) += ∂z_blockᵀ (n × m) · A_block (m × kb)`.
+///
+/// The portable path above keeps its loops (and so the microcontroller's bits).
+fn backward_gemm(
+    g: &ConvGeometry,
+    x: &[f32],
+    kernel: &[f32],
+    dz: &[f32],
+    mut dx: Option<&mut [f32]>,
+    mut dkernel: Option<&mut [f32]>,
+) {
+    let [ad, ah, aw] = g.axes;
+    let (cin_g, f_g, f) = (g.cin / g.groups, g.filters / g.groups, g.filters);
+    let depth = ad.k * ah.k * aw.k * cin_g;
+    let positions = ad.out * ah.out * aw.out;
+    let np = (PANEL / depth.min(ROWS)).clamp(1, COLS);
+    let mut panel = [0.0f32; PANEL];
+    let mut dpanel = [0.0f32; PANEL];
+    let mut dzb = [0.0f32; MR * COLS];
+    let mut dzb_t = [0.0f32; MR * COLS];
+    for p0 in (0..positions).step_by(np) {
+        let n = np.min(positions - p0);
+        let mut at = [[0usize; 3]; COLS];
+        for (j, a) in at.iter_mut().enumerate().take(n) {
+            let p = p0 + j;
+            *a = [p / (ah.out * aw.out), p / aw.out % ah.out, p % aw.out];
+        }
+        let at = &at[..n];
+        for grp in 0..g.groups {
+            for k0 in (0..depth).step_by(ROWS) {
+                let kb = ROWS.min(depth - k0);
+                let (b, db) = (&mut panel[..kb * n], &mut dpanel[..kb * n]);
+                if dkernel.is_some() {
+                    windows(g, at, grp, k0, kb, |j, r, len, src| {
+                        for t in 0..len {
+                            b[j + (r + t) * n] = src.map_or(0.0, |i| x[i + t]);
+                        }
+                    });
+                }
+                if dx.is_some() {
+                    db.fill(0.0);
+                }
+                for f0 in (0..f_g).step_by(MR) {
+                    let m = MR.min(f_g - f0);
+                    let ch = grp * f_g + f0;
+                    let dzb = &mut dzb[..m * n];
+                    for (j, col) in dzb.chunks_exact_mut(m).enumerate() {
+                        col.copy_from_slice(&dz[(p0 + j) * f + ch..][..m]);
+                    }
+                    let sub = ch * depth + k0 * m..ch * depth + (k0 + kb) * m;
+                    if let Some(dk) = dkernel.as_deref_mut() {
+                        gemm(m, n, kb, dzb, b, &mut dk[sub.clone()], true);
+                    }
+                    if dx.is_some() {
+                        let dzb_t = &mut dzb_t[..m * n];
+                        for (j, col) in dzb.chunks_exact(m).enumerate() {
+                            for (i, &v) in col.iter().enumerate() {
+                                dzb_t[j + i * n] = v;
+                            }
+                        }
+                        gemm(n, m, kb, dzb_t, &kernel[sub], db, true);
+                    }
+                }
+                if let Some(dx) = dx.as_deref_mut() {
+                    windows(g, at, grp, k0, kb, |j, r, len, src| {
+                        if let Some(i) = src {
+                            for (t, d) in dx[i..i + len].iter_mut().enumerate() {
+                                *d += db[j + (r + t) * n];
                             }
                         }
                     });

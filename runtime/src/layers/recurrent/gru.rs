@@ -616,7 +616,25 @@ impl<const IN: usize, const UNITS: usize, R, const BIAS: bool> TrainCell<IN, UNI
                     cache.aux[t][2]
                 }
             };
-            recurrent_products(cache, 0..3, gu, per_gate, drec, rec);
+            if crate::kernels::simd() && !per_gate {
+                // Every step's three recurrent gradients side by side (a `3·UNITS × T`
+                // matrix, on the stack), then one product over the steps on the SIMD kernel:
+                // `rec += D · h_inᵀ`, what the rank-one updates below add one step at a time.
+                let mut d = cache.pre;
+                for (d, aux) in d.iter_mut().zip(&cache.aux) {
+                    d[2] = aux[2];
+                }
+                crate::train::products::gemm_nt(
+                    gu,
+                    T,
+                    UNITS,
+                    d.as_flattened().as_flattened(),
+                    cache.h_in.as_flattened(),
+                    rec,
+                );
+            } else {
+                recurrent_products(cache, 0..3, gu, per_gate, drec, rec);
+            }
             if !bias.is_empty() {
                 for t in 0..T {
                     for g in 0..3 {

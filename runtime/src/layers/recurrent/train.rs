@@ -23,7 +23,8 @@
 //! (implementation 1). The carry and state updates use the state without its mask.
 
 use super::{Aligned, ReturnMode, CHUNK, LOCKSTEP};
-use crate::kernels::{gemm, gemm_nt, gemm_tn, gemv};
+use crate::kernels::{gemm, gemv};
+use crate::train::products::{gemm_nt, gemm_tn};
 use crate::train::{floats, floats_mut, Plain, Rng, TrainCtx};
 use crate::Tensor;
 

@@ -10,6 +10,8 @@ use super::{Optimizer, OptimizerError, OptimizerState, SavedVariables, Schedule,
 /// * `m += (g − m)·(1 − β₁)`, `v += (g² − v)·(1 − β₂)`
 /// * with `amsgrad`: `v̂ = max(v̂, v)`, used in place of `v`
 /// * `w −= m·α / (√v + ε)`
+/// * `m` and `v` below f32's normal range are stored as 0, as XLA's CPU code (which flushes
+///   subnormals) leaves them
 ///
 /// ε is added after the bias correction, not to `√v̂` as in PyTorch.
 ///
@@ -97,6 +99,22 @@ pub(crate) fn groups(amsgrad: bool) -> &'static [&'static [usize]] {
     }
 }
 
+/// A subnormal moment as zero, as XLA's CPU code leaves it (it runs with subnormals flushed).
+///
+/// Without this, the momentum of a weight whose gradient has become exactly zero decays into
+/// the subnormals and stays there (`m − 0.1·m` rounds back to `m` once `m` is a few times the
+/// smallest subnormal), and every later step computes on subnormals, which x86 does in
+/// microcode, ~100× slower (M1 trained on one batch: 0.24 ms a step at first, 1.0 ms after a
+/// few thousand steps). The weight's update from such a moment is below 1e-40 either way.
+#[inline]
+fn flush(x: f32) -> f32 {
+    if x.abs() < f32::MIN_POSITIVE {
+        0.0
+    } else {
+        x
+    }
+}
+
 /// Adam's rule over every variable (shared with AdamW).
 pub(crate) fn update(
     vars: &mut [Var<'_>],
@@ -114,17 +132,22 @@ pub(crate) fn update(
         let n = var.value.len();
         let (m, rest) = var.slots.split_at_mut(n);
         let (v, v_hat) = rest.split_at_mut(n);
-        for i in 0..n {
-            let g = var.grad[i];
-            m[i] = m[i] + (g - m[i]) * one_minus_beta_1;
-            v[i] = v[i] + (g * g - v[i]) * one_minus_beta_2;
-            let v_used = if amsgrad {
-                v_hat[i] = maximum(v_hat[i], v[i]);
-                v_hat[i]
-            } else {
-                v[i]
-            };
-            var.value[i] -= m[i] * alpha / (sqrt(v_used) + epsilon);
+        let (w, grad) = (&mut *var.value, &*var.grad);
+        // Two loops without a branch or an index inside, which the compiler vectorizes (every
+        // operation is IEEE's, so the bits are those of one element at a time).
+        if amsgrad {
+            for ((((w, &g), m), v), v_hat) in w.iter_mut().zip(grad).zip(m).zip(v).zip(v_hat) {
+                *m = flush(*m + (g - *m) * one_minus_beta_1);
+                *v = flush(*v + (g * g - *v) * one_minus_beta_2);
+                *v_hat = maximum(*v_hat, *v);
+                *w -= *m * alpha / (sqrt(*v_hat) + epsilon);
+            }
+        } else {
+            for (((w, &g), m), v) in w.iter_mut().zip(grad).zip(m).zip(v) {
+                *m = flush(*m + (g - *m) * one_minus_beta_1);
+                *v = flush(*v + (g * g - *v) * one_minus_beta_2);
+                *w -= *m * alpha / (sqrt(*v) + epsilon);
+            }
         }
     }
 }

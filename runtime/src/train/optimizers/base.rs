@@ -16,9 +16,19 @@ pub(crate) fn cos(x: f32) -> f32 {
     libm::cos(x as f64) as f32
 }
 
-/// `sqrt(x)`, correctly rounded (IEEE).
+/// `sqrt(x)`, correctly rounded (IEEE). With `std` it is LLVM's `sqrt`, which the optimizers'
+/// element-wise loops vectorize (`sqrtps`); `libm`'s is the same correctly rounded value, one
+/// scalar at a time.
+#[inline]
 pub(crate) fn sqrt(x: f32) -> f32 {
-    libm::sqrtf(x)
+    #[cfg(feature = "std")]
+    {
+        x.sqrt()
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        libm::sqrtf(x)
+    }
 }
 
 /// XLA's `maximum`: NaN if either side is NaN.
