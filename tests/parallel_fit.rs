@@ -193,13 +193,7 @@ where
                 ..Default::default()
             },
         );
-        losses.extend(
-            history
-                .get("loss")
-                .expect("the loss")
-                .iter()
-                .map(|&v| v as f32),
-        );
+        losses.extend_from_slice(history.get("loss").expect("the loss"));
         let mut grads = Vec::new();
         M::grads_in_keras_order(trainer.grads(), &mut |g| grads.push(g));
         drop(trainer);
