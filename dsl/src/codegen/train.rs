@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::plan::Plan;
-use crate::layers::{dims, lit, rt, Forward, MergeBackward};
+use crate::layers::{dims, lit, rt, Cfg, Forward, MergeBackward};
 use crate::model::Value;
 
 /// Which values carry a Keras mask (`true` per call and output), as the inference path decides
@@ -98,6 +98,38 @@ fn unsupported(plan: &Plan) -> Option<String> {
         return Some("the model's output is its input".into());
     }
     None
+}
+
+/// Keras classes whose training pass draws random numbers: their draws come from one stream in
+/// sample order, so their calls are not cut into chunks ([`couples_samples`]).
+const RANDOM_CLASSES: &[&str] = &[
+    "Dropout",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "GaussianNoise",
+    "GaussianDropout",
+    "AlphaDropout",
+];
+
+/// Whether a layer's training pass couples the samples of a batch, so that the parallel
+/// training step must run its calls over the whole batch on one thread: BatchNormalization
+/// (batch statistics) and every layer drawing random numbers (the [`RANDOM_CLASSES`], recurrent
+/// layers with `dropout` or `recurrent_dropout`), wrapped ones included.
+fn couples_samples(plan: &Plan, layer: usize) -> bool {
+    fn class_couples(class: &str, config: &[(&'static str, Cfg)]) -> bool {
+        class == "BatchNormalization"
+            || RANDOM_CLASSES.contains(&class)
+            || config.iter().any(|(_, v)| match v {
+                Cfg::Layer { class, config } => class_couples(class, config),
+                _ => false,
+            })
+    }
+    let spec = plan.spec(layer);
+    // Recurrent dropout rates are not in the config (Keras saves them, the DSL builds them
+    // into the layer's initializer): `with_dropout` there, or a field assignment.
+    let init = plan.layers[layer].init.to_string();
+    class_couples(spec.class(), &spec.config()) || init.contains("dropout")
 }
 
 fn grads_ident(model: &syn::Ident) -> syn::Ident {
@@ -303,9 +335,14 @@ pub fn trainable(plan: &Plan) -> TokenStream {
         };
         carves.push(quote!(let (#c, __ws) = #rt::train::carve::<#cache_ty>(__ws, __n);));
         sizes.push(quote!(#rt::train::words::<#cache_ty>(n)));
+        // A call over independent samples runs in chunks across threads (`parallel`).
+        let split = masked.is_none() && !couples_samples(plan, call.layer);
         forward.push(match masked {
             Some(m) => quote! {
                 #rt::train::MaskedTrain::forward_train_masked(#this, &#x, #m.as_flattened(), &mut #v[..], &mut #c[..], ctx);
+            },
+            None if split => quote! {
+                #rt::train::par::forward(#this, &#x, &mut #v[..], &mut #c[..], ctx, parts.len());
             },
             None => quote! {
                 #rt::train::Train::forward_train_batch(#this, &#x, &mut #v[..], &mut #c[..], ctx);
@@ -376,6 +413,18 @@ pub fn trainable(plan: &Plan) -> TokenStream {
                 Some(m) => quote! {
                     #rt::train::MaskedTrain::backward_masked(#this, &#x, #m.as_flattened(), &#v[..], &mut #c[..], &#d[..], #dx, #grads_arg);
                 },
+                None if split && trains[call.layer] => {
+                    let pick = match &adapter {
+                        Some(a) => quote!(<#a>::from_mut(&mut __g.#field)),
+                        None => quote!(&mut __g.#field),
+                    };
+                    quote! {
+                        #rt::train::par::backward_train(#this, &#x, &#v[..], &mut #c[..], &#d[..], #dx, #grads_field, &mut parts[..], |__g: &mut #grads| #pick);
+                    }
+                }
+                None if split => quote! {
+                    #rt::train::par::backward(#this, &#x, &#v[..], &mut #c[..], &#d[..], #dx, parts.len());
+                },
                 None => quote! {
                     #rt::train::Train::backward_batch(#this, &#x, &#v[..], &mut #c[..], &#d[..], #dx, #grads_arg);
                 },
@@ -422,6 +471,17 @@ pub fn trainable(plan: &Plan) -> TokenStream {
             }
         }
     });
+    let adds = grad_layers.iter().map(|&l| {
+        let f = &plan.layers[l].field;
+        quote! {{
+            let mut __g: [&mut [f32]; 8] = ::core::default::Default::default();
+            let mut __ng = 0usize;
+            #rt::train::Params::trainable_mut(&mut grads.#f, &mut |s| { __g[__ng] = s; __ng += 1; });
+            let mut __i = 0usize;
+            #rt::train::Params::trainable_mut(&mut part.#f, &mut |s| { #rt::train::add_into(__g[__i], s); __i += 1; });
+            ::core::debug_assert_eq!(__ng, __i);
+        }}
+    });
     let grads_doc = format!(
         " The gradients of `{ident}`'s trainable layers (one value of each layer's own type), for \
          its training step. Frozen layers (`trainable = False`) and layers without parameters \
@@ -453,17 +513,24 @@ pub fn trainable(plan: &Plan) -> TokenStream {
                 0 #(+ #sizes)*
             }
 
-            fn train_batch<L: #rt::train::losses::Loss>(
+            fn train_batch_parts<L: #rt::train::losses::Loss>(
                 &mut self,
                 inputs: &[Self::Input],
                 targets: &[L::Target],
                 loss: &L,
                 grads: &mut #grads,
+                parts: &mut [#grads],
                 workspace: &mut [f32],
                 ctx: &mut #rt::train::TrainCtx,
             ) -> ::core::result::Result<f32, #rt::train::BatchError> {
                 let __n = inputs.len();
+                let __split = #rt::train::par::chunk_len(__n, parts.len()).is_some();
                 <Self as #rt::train::Trainable>::clear_grads(grads);
+                if __split {
+                    for __p in parts.iter_mut() {
+                        <Self as #rt::train::Trainable>::clear_grads(__p);
+                    }
+                }
                 let __ws = workspace;
                 #(#carves)*
                 let _ = __ws;
@@ -474,8 +541,18 @@ pub fn trainable(plan: &Plan) -> TokenStream {
                     ::core::option::Option::Some(#rt::flat_mut(&mut #d_out[..])),
                 )?;
                 #(#backward)*
+                if __split {
+                    for __p in parts.iter_mut() {
+                        <Self as #rt::train::Trainable>::add_grads(grads, __p);
+                    }
+                }
                 #(#updates)*
                 ::core::result::Result::Ok(__loss)
+            }
+
+            fn add_grads(grads: &mut #grads, part: &mut #grads) {
+                let _ = (&grads, &part);
+                #(#adds)*
             }
 
             fn apply_optimizer<O: #rt::train::optimizers::Optimizer>(

@@ -19,6 +19,7 @@
 
 mod glu;
 pub mod init;
+pub mod par;
 mod rng;
 pub mod trainer;
 
@@ -469,7 +470,32 @@ pub trait Trainable: crate::Model + Sized {
         grads: &mut Self::Grads,
         workspace: &mut [f32],
         ctx: &mut TrainCtx,
+    ) -> Result<f32, BatchError> {
+        self.train_batch_parts(inputs, targets, loss, grads, &mut [], workspace, ctx)
+    }
+
+    /// [`Trainable::train_batch`], the batch cut into `parts.len()` chunks whose calls run on
+    /// rayon's pool with the `parallel` feature ([`par`]): each chunk adds its parameter
+    /// gradients into its own `parts[i]` (zeroed first), and the parts are added into `grads`
+    /// in chunk order at the end, so the result depends on `parts.len()` but not on the number
+    /// of threads. Calls whose samples interact (batch statistics, random draws) run over the
+    /// whole batch on this thread. Without `parallel`, or with fewer than two parts, this is
+    /// [`Trainable::train_batch`].
+    #[allow(clippy::too_many_arguments)]
+    fn train_batch_parts<L: losses::Loss>(
+        &mut self,
+        inputs: &[Self::Input],
+        targets: &[L::Target],
+        loss: &L,
+        grads: &mut Self::Grads,
+        parts: &mut [Self::Grads],
+        workspace: &mut [f32],
+        ctx: &mut TrainCtx,
     ) -> Result<f32, BatchError>;
+
+    /// Adds every trainable variable's gradient in `part` into `grads` (the chunks of
+    /// [`Trainable::train_batch_parts`]).
+    fn add_grads(grads: &mut Self::Grads, part: &mut Self::Grads);
 
     /// One optimizer step: calls [`trainer::apply_vars`] with the model's number of trainable
     /// variables.

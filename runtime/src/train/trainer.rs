@@ -78,6 +78,9 @@ pub struct Trainer<'m, M: Trainable, O: Optimizer, L: Loss> {
     loss: L,
     pub(crate) state: OptimizerState,
     grads: Workspace<'m, M::Grads>,
+    /// One gradient buffer per chunk of a batch split across threads (`parallel`; empty
+    /// otherwise): see [`Trainer::split_into`].
+    parts: Workspace<'m, [M::Grads]>,
     slots: Workspace<'m, [f32]>,
     workspace: Workspace<'m, [f32]>,
     ctx: TrainCtx,
@@ -93,6 +96,11 @@ pub struct Trainer<'m, M: Trainable, O: Optimizer, L: Loss> {
 /// seen, before the step that needs it).
 #[cfg(feature = "std")]
 pub const DEFAULT_BATCH: usize = 32;
+
+/// The number of chunks a host trainer cuts each batch into with the `parallel` feature
+/// ([`Trainer::split_into`]): fixed, so that the results do not depend on the number of threads;
+/// up to this many threads share a step.
+pub const DEFAULT_PARTS: usize = 4;
 
 impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
     /// A trainer owning its buffers, sized for batches of up to [`DEFAULT_BATCH`] samples (a
@@ -177,12 +185,17 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
         workspace: Workspace<'m, [f32]>,
     ) -> Self {
         let state = optimizer.new_state();
+        #[cfg(feature = "parallel")]
+        let parts = Workspace::Owned((0..DEFAULT_PARTS).map(|_| M::zero_grads()).collect());
+        #[cfg(not(feature = "parallel"))]
+        let parts: Workspace<'m, [M::Grads]> = Workspace::Borrowed(&mut []);
         Self {
             model,
             optimizer,
             loss,
             state,
             grads,
+            parts,
             slots,
             workspace,
             ctx: TrainCtx::new(0),
@@ -190,6 +203,35 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
             checkpoint: None,
             checkpoint_saved: false,
             stop_training: false,
+        }
+    }
+
+    /// The trainer cutting each batch into `parts.len()` chunks whose forward and backward
+    /// passes run on rayon's pool (feature `parallel`), each adding its gradients into its own
+    /// buffer of `parts` (zeroed values, e.g. `M::zero_grads()`), which are added up in chunk
+    /// order. The results depend on the number of chunks, never on the number of threads; no
+    /// buffers (or one) is one serial pass over the batch. Without the `parallel` feature the
+    /// buffers are not used.
+    pub fn with_parts(mut self, parts: &'m mut [M::Grads]) -> Self {
+        self.parts = Workspace::Borrowed(parts);
+        self
+    }
+
+    /// [`Trainer::with_parts`] with `count` buffers the trainer allocates (a host trainer with
+    /// the `parallel` feature starts with [`DEFAULT_PARTS`]); `0` or `1` trains serially.
+    #[cfg(feature = "std")]
+    pub fn split_into(mut self, count: usize) -> Self {
+        self.parts = Workspace::Owned((0..count).map(|_| M::zero_grads()).collect());
+        self
+    }
+
+    /// The number of chunks a batch is cut into ([`Trainer::with_parts`]; 0 without the
+    /// `parallel` feature).
+    pub fn parts(&self) -> usize {
+        if super::par::PARALLEL {
+            self.parts.len()
+        } else {
+            0
         }
     }
 
@@ -390,11 +432,12 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
             "train_on_batch: as many targets as inputs"
         );
         self.reserve(inputs.len());
-        self.model.train_batch(
+        self.model.train_batch_parts(
             inputs,
             Y::flat(targets),
             &self.loss,
             &mut self.grads,
+            used_parts(&mut self.parts),
             &mut self.workspace,
             &mut self.ctx,
         )
@@ -458,11 +501,12 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
             loss: &self.loss,
             metrics: RefCell::new(&mut self.metrics),
         };
-        let loss = self.model.train_batch(
+        let loss = self.model.train_batch_parts(
             inputs,
             Y::flat(targets),
             &tracked,
             &mut self.grads,
+            used_parts(&mut self.parts),
             &mut self.workspace,
             &mut self.ctx,
         )?;
@@ -555,6 +599,16 @@ where
         let loss = self.loss.compute(batch, grad)?;
         self.metrics.borrow_mut().update(batch)?;
         Ok(loss)
+    }
+}
+
+/// How many of the trainer's chunk buffers a step uses: all with the `parallel` feature, none
+/// without (the serial step then adds into the gradients directly).
+fn used_parts<T>(parts: &mut [T]) -> &mut [T] {
+    if super::par::PARALLEL {
+        parts
+    } else {
+        &mut []
     }
 }
 

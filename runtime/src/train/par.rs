@@ -1,0 +1,163 @@
+//! How a training step spreads a batch over threads (feature `parallel`) or not.
+//!
+//! The generated training step ([`super::Trainable::train_batch_parts`]) runs each call whose
+//! samples do not interact in training through [`forward`] and [`backward`]: with `parallel` and
+//! `parts` gradient buffers, the batch is cut into `parts` contiguous chunks of
+//! `n.div_ceil(parts)` samples (the last one shorter), each chunk runs on rayon's pool and adds
+//! its parameter gradients into its own buffer, and the step adds the buffers into the
+//! gradients in chunk order at the end. The chunks depend on the batch size and `parts` only,
+//! never on the number of threads, so the results are the same bit for bit on 1, 2 or N threads.
+//!
+//! Calls whose samples interact stay on the calling thread, over the whole batch, as without
+//! `parallel`: BatchNormalization in training mode (batch statistics) and every layer drawing
+//! random numbers (Dropout, the noise layers, recurrent dropout), whose draws come from one
+//! stream in sample order; so are the loss, the metrics, merges and masks.
+
+use super::{Train, TrainCtx};
+
+/// Whether this build splits training steps across threads (the `parallel` feature).
+pub const PARALLEL: bool = cfg!(feature = "parallel");
+
+/// What the values handed to the threads must be: `Send + Sync` with `parallel`, anything
+/// without it (so a `no_std` build asks nothing of its types).
+#[cfg(feature = "parallel")]
+pub trait Shared: Send + Sync {}
+#[cfg(feature = "parallel")]
+impl<T: Send + Sync + ?Sized> Shared for T {}
+
+/// What the values handed to the threads must be: `Send + Sync` with `parallel`, anything
+/// without it (so a `no_std` build asks nothing of its types).
+#[cfg(not(feature = "parallel"))]
+pub trait Shared {}
+#[cfg(not(feature = "parallel"))]
+impl<T: ?Sized> Shared for T {}
+
+/// The samples per chunk when a batch of `n` is cut into `parts` chunks, or `None` when it is
+/// not cut (one part, one sample, or no `parallel` feature).
+pub fn chunk_len(n: usize, parts: usize) -> Option<usize> {
+    (PARALLEL && parts > 1 && n > 1).then(|| n.div_ceil(parts))
+}
+
+/// [`Train::forward_train_batch`] of a call whose samples do not interact, cut into `parts`
+/// chunks run on rayon's pool (see the module's doc). Each chunk gets a copy of `ctx`: such a
+/// call draws no random numbers (checked in debug builds).
+pub fn forward<T, In>(
+    layer: &T,
+    xs: &[In],
+    ys: &mut [T::Output],
+    caches: &mut [T::Cache],
+    ctx: &mut TrainCtx,
+    parts: usize,
+) where
+    T: Train<In> + Shared,
+    In: Shared,
+    T::Output: Shared,
+    T::Cache: Shared,
+{
+    #[cfg(feature = "parallel")]
+    if let Some(len) = chunk_len(xs.len(), parts).filter(|_| !T::BATCH_STATISTICS) {
+        use rayon::prelude::*;
+        let start = ctx.clone();
+        xs.par_chunks(len)
+            .zip(ys.par_chunks_mut(len))
+            .zip(caches.par_chunks_mut(len))
+            .for_each(|((x, y), c)| {
+                let mut ctx = start.clone();
+                layer.forward_train_batch(x, y, c, &mut ctx);
+                debug_assert_eq!(ctx.rng, start.rng, "a split call drew random numbers");
+            });
+        return;
+    }
+    let _ = parts;
+    layer.forward_train_batch(xs, ys, caches, ctx);
+}
+
+/// [`Train::backward_batch`] of a call run by [`forward`] whose layer does not train (no
+/// parameter gradients): each chunk adds its input gradients into its own samples of `dxs`.
+pub fn backward<T, In>(
+    layer: &T,
+    xs: &[In],
+    ys: &[T::Output],
+    caches: &mut [T::Cache],
+    dys: &[T::Output],
+    dxs: Option<&mut [In]>,
+    parts: usize,
+) where
+    T: Train<In> + Shared,
+    In: Shared,
+    T::Output: Shared,
+    T::Cache: Shared,
+{
+    #[cfg(feature = "parallel")]
+    if let Some(len) = chunk_len(xs.len(), parts).filter(|_| !T::BATCH_STATISTICS) {
+        use rayon::prelude::*;
+        let work = xs
+            .par_chunks(len)
+            .zip(ys.par_chunks(len))
+            .zip(caches.par_chunks_mut(len))
+            .zip(dys.par_chunks(len));
+        match dxs {
+            Some(dxs) => work
+                .zip(dxs.par_chunks_mut(len))
+                .for_each(|((((x, y), c), dy), dx)| {
+                    layer.backward_batch(x, y, c, dy, Some(dx), None)
+                }),
+            None => {
+                work.for_each(|(((x, y), c), dy)| layer.backward_batch(x, y, c, dy, None, None))
+            }
+        }
+        return;
+    }
+    let _ = parts;
+    layer.backward_batch(xs, ys, caches, dys, dxs, None);
+}
+
+/// [`Train::backward_batch`] of a call run by [`forward`] whose layer trains: chunk `i` adds its
+/// parameter gradients into `pick(&mut grad_parts[i])` and its input gradients into its own
+/// samples of `dxs`. The caller adds the parts into the gradients afterwards, in chunk order.
+/// Not cut (see [`chunk_len`]), the call adds into `grads`.
+#[allow(clippy::too_many_arguments)]
+pub fn backward_train<T, In, P, F>(
+    layer: &T,
+    xs: &[In],
+    ys: &[T::Output],
+    caches: &mut [T::Cache],
+    dys: &[T::Output],
+    dxs: Option<&mut [In]>,
+    grads: &mut T,
+    grad_parts: &mut [P],
+    pick: F,
+) where
+    T: Train<In> + Shared,
+    In: Shared,
+    T::Output: Shared,
+    T::Cache: Shared,
+    P: Shared,
+    F: Fn(&mut P) -> &mut T + Shared,
+{
+    #[cfg(feature = "parallel")]
+    if let Some(len) = chunk_len(xs.len(), grad_parts.len()).filter(|_| !T::BATCH_STATISTICS) {
+        use rayon::prelude::*;
+        let chunks = xs.len().div_ceil(len);
+        let work = xs
+            .par_chunks(len)
+            .zip(ys.par_chunks(len))
+            .zip(caches.par_chunks_mut(len))
+            .zip(dys.par_chunks(len))
+            .zip(grad_parts[..chunks].par_iter_mut());
+        match dxs {
+            Some(dxs) => {
+                work.zip(dxs.par_chunks_mut(len))
+                    .for_each(|(((((x, y), c), dy), part), dx)| {
+                        layer.backward_batch(x, y, c, dy, Some(dx), Some(pick(part)));
+                    })
+            }
+            None => work.for_each(|((((x, y), c), dy), part)| {
+                layer.backward_batch(x, y, c, dy, None, Some(pick(part)));
+            }),
+        }
+        return;
+    }
+    let _ = (grad_parts, pick);
+    layer.backward_batch(xs, ys, caches, dys, dxs, Some(grads));
+}
