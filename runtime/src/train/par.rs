@@ -57,13 +57,15 @@ pub fn forward<T, In>(
     #[cfg(feature = "parallel")]
     if let Some(len) = chunk_len(xs.len(), parts).filter(|_| !T::BATCH_STATISTICS) {
         use rayon::prelude::*;
+        // The caller's kernel choice holds in the workers too: one step never mixes kernels.
+        let kernels = crate::kernels::current();
         let start = ctx.clone();
         xs.par_chunks(len)
             .zip(ys.par_chunks_mut(len))
             .zip(caches.par_chunks_mut(len))
             .for_each(|((x, y), c)| {
                 let mut ctx = start.clone();
-                layer.forward_train_batch(x, y, c, &mut ctx);
+                crate::kernels::with(kernels, || layer.forward_train_batch(x, y, c, &mut ctx));
                 debug_assert_eq!(ctx.rng, start.rng, "a split call drew random numbers");
             });
         return;
@@ -91,6 +93,8 @@ pub fn backward<T, In>(
     #[cfg(feature = "parallel")]
     if let Some(len) = chunk_len(xs.len(), parts).filter(|_| !T::BATCH_STATISTICS) {
         use rayon::prelude::*;
+        // The caller's kernel choice holds in the workers too: one step never mixes kernels.
+        let kernels = crate::kernels::current();
         let work = xs
             .par_chunks(len)
             .zip(ys.par_chunks(len))
@@ -100,11 +104,13 @@ pub fn backward<T, In>(
             Some(dxs) => work
                 .zip(dxs.par_chunks_mut(len))
                 .for_each(|((((x, y), c), dy), dx)| {
-                    layer.backward_batch(x, y, c, dy, Some(dx), None)
+                    crate::kernels::with(kernels, || {
+                        layer.backward_batch(x, y, c, dy, Some(dx), None)
+                    })
                 }),
-            None => {
-                work.for_each(|(((x, y), c), dy)| layer.backward_batch(x, y, c, dy, None, None))
-            }
+            None => work.for_each(|(((x, y), c), dy)| {
+                crate::kernels::with(kernels, || layer.backward_batch(x, y, c, dy, None, None))
+            }),
         }
         return;
     }
@@ -138,6 +144,8 @@ pub fn backward_train<T, In, P, F>(
     #[cfg(feature = "parallel")]
     if let Some(len) = chunk_len(xs.len(), grad_parts.len()).filter(|_| !T::BATCH_STATISTICS) {
         use rayon::prelude::*;
+        // The caller's kernel choice holds in the workers too: one step never mixes kernels.
+        let kernels = crate::kernels::current();
         let chunks = xs.len().div_ceil(len);
         let work = xs
             .par_chunks(len)
@@ -149,11 +157,17 @@ pub fn backward_train<T, In, P, F>(
             Some(dxs) => {
                 work.zip(dxs.par_chunks_mut(len))
                     .for_each(|(((((x, y), c), dy), part), dx)| {
-                        layer.backward_batch(x, y, c, dy, Some(dx), Some(pick(part)));
+                        let part = pick(part);
+                        crate::kernels::with(kernels, || {
+                            layer.backward_batch(x, y, c, dy, Some(dx), Some(part))
+                        });
                     })
             }
             None => work.for_each(|((((x, y), c), dy), part)| {
-                layer.backward_batch(x, y, c, dy, None, Some(pick(part)));
+                let part = pick(part);
+                crate::kernels::with(kernels, || {
+                    layer.backward_batch(x, y, c, dy, None, Some(part))
+                });
             }),
         }
         return;
