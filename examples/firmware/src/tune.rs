@@ -89,39 +89,6 @@ pub const fn bytes<const N: usize>(bytes: &[u8], start: usize) -> [u8; N] {
     out
 }
 
-/// The body of the `train_*` binaries: fine-tunes `head` for two steps with `run` (given the
-/// head, the step count and the per-step callback), measuring the second step between
-/// [`crate::bench_begin`] and [`crate::bench_end`], then reports the step losses, the peak stack
-/// and the trained weights' hash under `name`.
-///
-/// The caller keeps the head and its buffers as locals of `main` (captured by `run`), so the
-/// peak stack is all the RAM training takes. Always inlined: as a call of its own the digits
-/// binary's peak stack grew by 10 KB (measured: 76,608 B against 66,312 B).
-#[inline(always)]
-pub fn bench_two_steps<H: Model>(
-    name: &str,
-    head: &mut H,
-    run: impl FnOnce(&mut H, usize, &mut dyn FnMut(usize, f32)) -> Result<(), TuneError>,
-) -> ! {
-    let mut losses = [0.0f32; 2];
-    let result = run(head, losses.len(), &mut |step, loss| {
-        losses[step] = loss;
-        if step == 0 {
-            crate::bench_begin();
-        } else {
-            crate::bench_end();
-        }
-    });
-    let stack = crate::stack_high_water();
-    if let Err(e) = result {
-        let (what, a, b) = e.what();
-        crate::hprintln!("{}: {} {} {}", name, what, a, b);
-        crate::exit(1);
-    }
-    crate::hprintln!("{}: weights fnv=0x{:08x}", name, weights_hash(head));
-    crate::bench_report(name, &losses, stack)
-}
-
 /// Little-endian f32 number `i` of raw bytes.
 fn f32_at(bytes: &[u8], i: usize) -> f32 {
     let b = &bytes[4 * i..4 * i + 4];

@@ -7,7 +7,8 @@
 #![no_std]
 #![no_main]
 
-use firmware::tune::{bench_two_steps, digits_fine_tune, DigitsBuffers, DIGITS_HEAD};
+use firmware::bench_two_steps;
+use firmware::tune::{digits_fine_tune, DigitsBuffers, DIGITS_HEAD};
 
 #[cortex_m_rt::entry]
 fn main() -> ! {

@@ -7,7 +7,8 @@
 #![no_std]
 #![no_main]
 
-use firmware::tune::{bench_two_steps, sensor_fine_tune, SensorBuffers, SENSOR_HEAD};
+use firmware::bench_two_steps;
+use firmware::tune::{sensor_fine_tune, SensorBuffers, SENSOR_HEAD};
 
 #[cortex_m_rt::entry]
 fn main() -> ! {

@@ -166,7 +166,8 @@ enum Rows<'a> {
 }
 
 impl Rows<'_> {
-    /// Rows of the reduction.
+    /// Rows of the reduction (read by the SIMD tiles only).
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
     fn len(self) -> usize {
         match self {
             Rows::Panel(_, kb) => kb,
