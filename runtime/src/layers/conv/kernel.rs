@@ -210,17 +210,17 @@ impl<const N: usize> Micro<N> for Portable {
 
     #[inline(always)]
     fn tile<const KM: bool>(&self, a: Filters<'_>, b: Rows<'_>, out: Out<'_>) {
-        let Out {
-            y,
-            n,
-            f,
-            first,
-            fin,
-        } = out;
-        let (a, m) = match a {
-            Filters::One(a, m) => (a, m),
+        match a {
+            Filters::One(a, m) => portable_tile::<N, KM>(a, m, b, out),
             // Two blocks are two tiles (the same sums: each filter's are its own).
             Filters::Pair(a0, a1) => {
+                let Out {
+                    y,
+                    n,
+                    f,
+                    first,
+                    fin,
+                } = out;
                 let half = |h: usize| {
                     fin.map(|e| Finish {
                         bias: e.bias.map(|b| &b[h * MR..][..MR]),
@@ -229,41 +229,46 @@ impl<const N: usize> Micro<N> for Portable {
                 };
                 let (head, tail) = (half(0), half(1));
                 let y0 = &mut y[..(n - 1) * f + MR];
-                <Self as Micro<N>>::tile::<KM>(
-                    self,
-                    Filters::One(a0, MR),
-                    b,
-                    Out {
-                        y: y0,
-                        n,
-                        f,
-                        first,
-                        fin: head,
-                    },
-                );
+                let out0 = Out {
+                    y: y0,
+                    n,
+                    f,
+                    first,
+                    fin: head,
+                };
+                portable_tile::<N, KM>(a0, MR, b, out0);
                 let y1 = &mut y[MR..][..(n - 1) * f + MR];
-                <Self as Micro<N>>::tile::<KM>(
-                    self,
-                    Filters::One(a1, MR),
-                    b,
-                    Out {
-                        y: y1,
-                        n,
-                        f,
-                        first,
-                        fin: tail,
-                    },
-                );
-                return;
+                let out1 = Out {
+                    y: y1,
+                    n,
+                    f,
+                    first,
+                    fin: tail,
+                };
+                portable_tile::<N, KM>(a1, MR, b, out1);
             }
-        };
-        let acc = match b {
-            Rows::Panel(b, kb) => micro::<N, KM>(a, b, kb, m),
-            Rows::Direct(x, offs) => micro_direct::<N>(a, x, offs, m),
-        };
-        for (j, acc) in acc.iter().enumerate().take(n) {
-            store(&mut y[j * f..][..m], &acc[..m], first, fin);
         }
+    }
+}
+
+/// One block of `m` filters of the portable tile ([`Portable`]). Not recursive, so that it
+/// inlines into the block loop: the recursive form cost a Cortex-M4 about 18% more instructions
+/// per convolution (measured on the digits CNN).
+#[inline(always)]
+fn portable_tile<const N: usize, const KM: bool>(a: &[f32], m: usize, b: Rows<'_>, out: Out<'_>) {
+    let Out {
+        y,
+        n,
+        f,
+        first,
+        fin,
+    } = out;
+    let acc = match b {
+        Rows::Panel(b, kb) => micro::<N, KM>(a, b, kb, m),
+        Rows::Direct(x, offs) => micro_direct::<N>(a, x, offs, m),
+    };
+    for (j, acc) in acc.iter().enumerate().take(n) {
+        store(&mut y[j * f..][..m], &acc[..m], first, fin);
     }
 }
 
