@@ -59,15 +59,15 @@ fn weights<M: Model>(model: &M) -> Vec<u32> {
 
 fn bench<M, L, Y>(name: &str, loss: impl Fn() -> L, targets: &[Y], turns: usize)
 where
-    M: Model + Trainable + FromKeras + Clone,
+    M: Model + Trainable + FromKeras + Send,
+    M::Grads: Send,
     M::InputElem: From4,
-    M::Input: Clone,
+    M::Input: Clone + Sync,
     M::Output: Plain,
-    L: Loss,
+    L: Loss + Send,
     L::Target: MetricTarget,
-    Y: Targets<L::Target> + Clone,
+    Y: Targets<L::Target> + Clone + Sync,
 {
-    let model = load::<M>(name);
     let in_len: usize = M::INPUT_SHAPE.iter().product();
     let xs: Vec<M::InputElem> = read_le(&format!("{name}.x64.bin"));
     let inputs: Vec<M::Input> = xs
@@ -75,7 +75,7 @@ where
         .map(|s| M::input_from_slice(s).expect("input"))
         .collect();
     let (batch, ys) = (&inputs[..32], &targets[..32]);
-    let mut models: Vec<Box<M>> = (0..3).map(|_| model.clone()).collect();
+    let mut models: Vec<Box<M>> = (0..3).map(|_| load::<M>(name)).collect();
     let mut setups: Vec<Setup<'_, M, L>> = models
         .iter_mut()
         .zip([("serial", 1, 1), ("1 thread", 1, 4), ("2 threads", 2, 4)])
