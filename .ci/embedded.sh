@@ -72,11 +72,11 @@ rows=()
 # The figures of BENCHMARKS.md (flash B, peak stack B, instructions per inference). A model may
 # exceed them by 3% before this fails, so that a change making a model bigger or slower on the MCU
 # is seen here rather than in a later table; update them with the table when that is the intent.
-declare -A DOC_FLASH=([sine]=8948 [digits_mlp]=20384 [digits_cnn]=42608 [sensor]=23044 [stream]=19632
+declare -A DOC_FLASH=([sine]=8948 [digits_mlp]=20384 [digits_cnn]=42608 [sensor]=23760 [stream]=19632
   [kws]=139824 [resnet8]=355476 [vww]=1079088 [ad01]=1108444)
 declare -A DOC_STACK=([sine]=96 [digits_mlp]=604 [digits_cnn]=15480 [sensor]=5980 [stream]=1176
   [kws]=7144 [resnet8]=17524 [vww]=116568 [ad01]=5316)
-declare -A DOC_INSNS=([sine]=1135 [digits_mlp]=9071 [digits_cnn]=180626 [sensor]=148166 [stream]=30588
+declare -A DOC_INSNS=([sine]=1135 [digits_mlp]=9071 [digits_cnn]=180626 [sensor]=149117 [stream]=30588
   [kws]=11903734 [resnet8]=44771139 [vww]=38030330 [ad01]=888066)
 # The planned workspace (`Net::ACTIVATION_BYTES`, a `static` in .bss) of the models run with
 # `predict_in`; the others keep their activations on the stack.
