@@ -271,22 +271,6 @@ where
     }
 }
 
-/// FLOPs per sample from the manifest (a tiny search, to need no JSON parser).
-fn manifest_flops(name: &str) -> f64 {
-    let text = String::from_utf8(read_file("manifest.json")).expect("manifest is UTF-8");
-    let at = text
-        .find(&format!("\"{name}\""))
-        .expect("model in manifest");
-    let key = "\"flops_per_sample\":";
-    let from = at + text[at..].find(key).expect("flops in manifest") + key.len();
-    let digits: String = text[from..]
-        .trim_start()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().expect("flops is a number")
-}
-
 fn main() {
     // `cargo bench -- FILTER`; cargo also passes `--bench`.
     let filter: Vec<String> = std::env::args()
