@@ -21,6 +21,15 @@ STATIC_KERAS_BENCH_MODELS).
     target/peers/bin/python tools/bench_peers.py --train          # training speed, M1–M5
     target/peers/bin/python tools/bench_peers.py --train m2       # models whose name contains m2
 
+    target/peers/bin/python tools/bench_peers.py --threads 2      # M1–M6 on 2 threads
+
+`--threads N` gives the "Two threads" table: nothing is pinned, every engine may use N threads
+(onnxruntime's intra-op pool, XLA's Eigen pool, static-keras's `predict_batch` split over a
+rayon pool of N with the `parallel` feature; tract 0.23 runs one thread, as its multi-threaded
+matrix products need the `multithread-mm` feature of tract-linalg, not built here), and every
+figure is wall-clock time, not CPU time (which would add up the threads' work). Batch 1 is one
+sample: static-keras's `predict` runs it on one thread.
+
 `--train` gives the "Training" table of BENCHMARKS.md: one `train_on_batch` step at batch 32 with
 Adam (Keras's defaults) and the model's natural loss (sparse categorical cross-entropy for the
 softmax classifiers M1, M2, M5; binary cross-entropy for the sigmoid outputs M3, M4), on the first
@@ -49,15 +58,34 @@ ROUNDS = 9
 REPEATS = 3
 BLOCK_S = 0.06
 
-# One thread everywhere, set before XLA or onnxruntime start.
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+# `--threads N` (default 1): the threads every engine may use.
+THREADS = 1
+if "--threads" in sys.argv[1:]:
+    i = sys.argv.index("--threads")
+    THREADS = int(sys.argv[i + 1])
+    del sys.argv[i : i + 2]
+    assert THREADS >= 1, "--threads takes a positive count"
+
+# THREADS threads everywhere, set before XLA or onnxruntime start.
+os.environ.setdefault(
+    "XLA_FLAGS",
+    f"--xla_cpu_multi_thread_eigen={'true' if THREADS > 1 else 'false'} "
+    f"intra_op_parallelism_threads={THREADS}",
+)
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
-CPU = sorted(os.sched_getaffinity(0))[-1]
-os.sched_setaffinity(0, {CPU})
+os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
+os.environ.setdefault("OPENBLAS_NUM_THREADS", str(THREADS))
+os.environ.setdefault("MKL_NUM_THREADS", str(THREADS))
+if THREADS == 1:
+    CPU = sorted(os.sched_getaffinity(0))[-1]
+    os.sched_setaffinity(0, {CPU})
+    # On-CPU time of the process: a wait for the core is not counted.
+    clock = time.process_time
+else:
+    CPU = "all"
+    # Wall-clock time: the CPU time of several threads would add up their work.
+    clock = time.perf_counter
 
 import numpy as np  # noqa: E402
 
@@ -89,18 +117,18 @@ def time_engines(engines, batch):
     calls = {}
     for name, run in engines.items():
         run()
-        t0, n = time.process_time(), 0
-        while time.process_time() - t0 < 0.05:
+        t0, n = clock(), 0
+        while clock() - t0 < 0.05:
             run()
             n += 1
-        calls[name] = max(1, int(BLOCK_S / ((time.process_time() - t0) / n)))
+        calls[name] = max(1, int(BLOCK_S / ((clock() - t0) / n)))
     per_sample = {name: [] for name in engines}
     for _ in range(ROUNDS):
         for name, run in engines.items():
-            t0 = time.process_time()
+            t0 = clock()
             for _ in range(calls[name]):
                 run()
-            per_sample[name].append((time.process_time() - t0) / (calls[name] * batch) * 1e6)
+            per_sample[name].append((clock() - t0) / (calls[name] * batch) * 1e6)
     return {name: statistics.median(v) for name, v in per_sample.items()}
 
 
@@ -111,7 +139,7 @@ def python_engines(name, x, want):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
+        opts.intra_op_num_threads = THREADS
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         sess = ort.InferenceSession(str(MODELS / f"{name}.onnx"), opts, providers=["CPUExecutionProvider"])
@@ -146,9 +174,12 @@ def python_engines(name, x, want):
 
 def rust_bench(name):
     """static-keras and tract per-sample µs at batch 1 and 64, from the Rust benchmark."""
+    parallel = ["--features", "parallel"] if THREADS > 1 else []
+    env = dict(os.environ, STATIC_KERAS_BENCH_THREADS=str(THREADS), RAYON_NUM_THREADS=str(THREADS))
     out = subprocess.run(
-        ["cargo", "bench", "-q", "--bench", "models", "--", name],
+        ["cargo", "bench", "-q", "--bench", "models", *parallel, "--", name],
         cwd=ROOT / "benches",
+        env=env,
         check=True,
         capture_output=True,
         text=True,
@@ -162,15 +193,15 @@ def rust_bench(name):
 
 
 def sgemm_rate(n=2048):
-    """Single-core sgemm GFLOP/s of numpy's BLAS (n³, median of 5), the machine's rate now."""
+    """sgemm GFLOP/s of numpy's BLAS on THREADS threads (n³, median of 5), the machine's rate now."""
     a = np.random.default_rng(0).random((n, n), dtype=np.float32)
     b = np.random.default_rng(1).random((n, n), dtype=np.float32)
     a @ b
     times = []
     for _ in range(5):
-        t0 = time.process_time()
+        t0 = clock()
         a @ b
-        times.append(time.process_time() - t0)
+        times.append(clock() - t0)
     return 2 * n**3 / statistics.median(times) * 1e-9
 
 
@@ -410,7 +441,7 @@ def main():
     print()
     print(f"CPU {CPU}; " + "; ".join(sorted(versions)))
     print(
-        "numpy sgemm 1024³, one thread, median over each model's stretch of the run: "
+        f"numpy sgemm 1024³, {THREADS} thread(s), median over each model's stretch of the run: "
         + ", ".join(f"{n} {r:.0f}" for n, r in sgemm.items())
         + " GFLOP/s"
     )

@@ -1,19 +1,21 @@
-//! Single-thread speed of M1–M10 against tract, measured side by side in one process.
+//! Speed of M1–M10 against tract, measured side by side in one process: one thread, or with
+//! `STATIC_KERAS_BENCH_THREADS=2` and `--features parallel`, `predict_batch` on two.
 //!
 //! ```sh
 //! cd benches && taskset -c 1 cargo bench            # every model, batch 1 and 64
 //! cd benches && cargo bench -- m2_cnn               # models whose name contains m2_cnn
+//! cd benches && STATIC_KERAS_BENCH_THREADS=2 RAYON_NUM_THREADS=2 cargo bench --features parallel
 //! ```
 //!
 //! Before timing, every engine's outputs are checked against Keras's (`NAME.y1.bin`,
 //! `NAME.y64.bin`). Timing interleaves the engines: each round runs a block of about
 //! `BLOCK_MS` of calls of each engine in turn, on-CPU time of this thread (the machines are
-//! shared; a wait for a core is not counted). Reported: the median per-sample time over the
-//! rounds and the spread (inter-quartile range), and the median of the per-round ratios.
+//! shared; a wait for a core is not counted), or wall-clock time with several threads.
+//! Reported: the median per-sample time over the rounds and the spread (inter-quartile range),
+//! and the median of the per-round ratios. tract runs one thread either way (its multi-threaded
+//! matrix products need tract-linalg's `multithread-mm` feature, not built here).
 
 use std::hint::black_box;
-#[cfg(not(unix))]
-use std::time::Instant;
 
 use static_keras::Model;
 use static_keras_bench::*;
@@ -22,11 +24,45 @@ use tract_onnx::prelude::*;
 const ROUNDS: usize = 15;
 const BLOCK_MS: f64 = 60.0;
 
+/// Threads the engines may use (`STATIC_KERAS_BENCH_THREADS`, default 1). Above 1, blocks are
+/// timed in wall-clock time (a thread's CPU time would miss the other threads' work), and
+/// `predict_batch` splits the batch over rayon's pool when the benchmark is built with
+/// `--features parallel` (`RAYON_NUM_THREADS` sets the pool's size).
+fn threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::env::var("STATIC_KERAS_BENCH_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n| n >= 1)
+            .unwrap_or(1)
+    })
+}
+
+/// The clock blocks are timed with: this thread's CPU time on one thread ([`cpu_clock`]), wall
+/// time on several.
+fn clock() -> f64 {
+    if threads() > 1 {
+        wall_clock()
+    } else {
+        cpu_clock()
+    }
+}
+
+/// Wall-clock seconds since the first call.
+fn wall_clock() -> f64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
+}
+
 /// Seconds this thread has run on a CPU (`CLOCK_THREAD_CPUTIME_ID`, nanosecond resolution; a wait
 /// for the core is not counted). `/proc/thread-self/schedstat` would be coarser: some kernels
 /// update it only at the scheduler tick (4 ms), a large error on a 60 ms block.
 #[cfg(unix)]
-fn clock() -> f64 {
+fn cpu_clock() -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -39,9 +75,8 @@ fn clock() -> f64 {
 
 /// Wall-clock seconds where there is no per-thread CPU clock.
 #[cfg(not(unix))]
-fn clock() -> f64 {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_secs_f64()
+fn cpu_clock() -> f64 {
+    wall_clock()
 }
 
 fn median(v: &mut [f64]) -> f64 {
