@@ -30,6 +30,10 @@ matrix products need the `multithread-mm` feature of tract-linalg, not built her
 figure is wall-clock time, not CPU time (which would add up the threads' work). Batch 1 is one
 sample: static-keras's `predict` runs it on one thread.
 
+`--kernels avx2` runs static-keras on at most AVX2 + FMA (what an AVX2-only x86 CPU runs, on
+this AVX-512 machine: `static_keras::kernels::with(Kernels::Avx2, …)`), for the "AVX2 only"
+table; the peers are unchanged (onnxruntime, XLA and tract choose their own kernels).
+
 `--train` gives the "Training" table of BENCHMARKS.md: one `train_on_batch` step at batch 32 with
 Adam (Keras's defaults) and the model's natural loss (sparse categorical cross-entropy for the
 softmax classifiers M1, M2, M5; binary cross-entropy for the sigmoid outputs M3, M4), on the first
@@ -65,6 +69,14 @@ if "--threads" in sys.argv[1:]:
     THREADS = int(sys.argv[i + 1])
     del sys.argv[i : i + 2]
     assert THREADS >= 1, "--threads takes a positive count"
+
+# `--kernels K` (fastest, avx2 or portable): the kernels static-keras runs.
+KERNELS = "fastest"
+if "--kernels" in sys.argv[1:]:
+    i = sys.argv.index("--kernels")
+    KERNELS = sys.argv[i + 1]
+    del sys.argv[i : i + 2]
+    assert KERNELS in ("fastest", "avx2", "portable"), "--kernels: fastest, avx2 or portable"
 
 # THREADS threads everywhere, set before XLA or onnxruntime start.
 os.environ.setdefault(
@@ -175,7 +187,8 @@ def python_engines(name, x, want):
 def rust_bench(name):
     """static-keras and tract per-sample µs at batch 1 and 64, from the Rust benchmark."""
     parallel = ["--features", "parallel"] if THREADS > 1 else []
-    env = dict(os.environ, STATIC_KERAS_BENCH_THREADS=str(THREADS), RAYON_NUM_THREADS=str(THREADS))
+    env = dict(os.environ, STATIC_KERAS_BENCH_THREADS=str(THREADS), RAYON_NUM_THREADS=str(THREADS),
+               STATIC_KERAS_BENCH_KERNELS=KERNELS)
     out = subprocess.run(
         ["cargo", "bench", "-q", "--bench", "models", *parallel, "--", name],
         cwd=ROOT / "benches",
@@ -439,7 +452,7 @@ def main():
             )
             print(lines[-1], flush=True)
     print()
-    print(f"CPU {CPU}; " + "; ".join(sorted(versions)))
+    print(f"CPU {CPU}; {THREADS} thread(s); static-keras kernels: {KERNELS}; " + "; ".join(sorted(versions)))
     print(
         f"numpy sgemm 1024³, {THREADS} thread(s), median over each model's stretch of the run: "
         + ", ".join(f"{n} {r:.0f}" for n, r in sgemm.items())

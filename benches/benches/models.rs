@@ -5,6 +5,7 @@
 //! cd benches && taskset -c 1 cargo bench            # every model, batch 1 and 64
 //! cd benches && cargo bench -- m2_cnn               # models whose name contains m2_cnn
 //! cd benches && STATIC_KERAS_BENCH_THREADS=2 RAYON_NUM_THREADS=2 cargo bench --features parallel
+//! cd benches && STATIC_KERAS_BENCH_KERNELS=avx2 taskset -c 1 cargo bench   # AVX2 + FMA at most
 //! ```
 //!
 //! Before timing, every engine's outputs are checked against Keras's (`NAME.y1.bin`,
@@ -17,6 +18,7 @@
 
 use std::hint::black_box;
 
+use static_keras::kernels::{self, Kernels};
 use static_keras::Model;
 use static_keras_bench::*;
 use tract_onnx::prelude::*;
@@ -37,6 +39,17 @@ fn threads() -> usize {
             .filter(|&n| n >= 1)
             .unwrap_or(1)
     })
+}
+
+/// The kernels static-keras runs (`STATIC_KERAS_BENCH_KERNELS`: `fastest`, the default, `avx2`
+/// for what an AVX2-only x86 CPU runs, or `portable`).
+fn kernels() -> Kernels {
+    match std::env::var("STATIC_KERAS_BENCH_KERNELS").as_deref() {
+        Err(_) | Ok("fastest") => Kernels::Fastest,
+        Ok("avx2") => Kernels::Avx2,
+        Ok("portable") => Kernels::Portable,
+        Ok(other) => panic!("STATIC_KERAS_BENCH_KERNELS={other}: fastest, avx2 or portable"),
+    }
 }
 
 /// The clock blocks are timed with: this thread's CPU time on one thread ([`cpu_clock`]), wall
@@ -196,7 +209,9 @@ where
             .map(|s| M::input_from_slice(s).expect("input"))
             .collect();
         assert_eq!(inputs.len(), batch);
-        let mut outputs: Vec<M::Output> = inputs.iter().map(|x| model.predict(x)).collect();
+        let mut outputs: Vec<M::Output> = kernels::with(kernels(), || {
+            inputs.iter().map(|x| model.predict(x)).collect()
+        });
         let flat = |outputs: &[M::Output]| {
             let mut flat = vec![0.0; M::OUTPUT_LEN * batch];
             for (o, chunk) in outputs.iter().zip(flat.chunks_exact_mut(M::OUTPUT_LEN)) {
@@ -209,7 +224,7 @@ where
             err <= 1e-5,
             "{name} batch {batch}: predict differs from Keras by {err}"
         );
-        model.predict_batch(&inputs, &mut outputs);
+        kernels::with(kernels(), || model.predict_batch(&inputs, &mut outputs));
         let err_batch = model_error(name, &flat(&outputs), &want, M::OUTPUT_LEN);
         assert!(
             err_batch <= 1e-5,
@@ -242,7 +257,7 @@ where
                     name: "static-keras",
                     samples: 1,
                     run: Box::new(move || {
-                        black_box(model.predict(black_box(x)));
+                        kernels::with(kernels(), || black_box(model.predict(black_box(x))));
                     }),
                 },
                 Engine {
@@ -261,7 +276,9 @@ where
                     name: "static-keras",
                     samples: batch,
                     run: Box::new(move || {
-                        model.predict_batch(black_box(inputs), outputs);
+                        kernels::with(kernels(), || {
+                            model.predict_batch(black_box(inputs), outputs)
+                        });
                         black_box(&outputs);
                     }),
                 },
