@@ -239,9 +239,12 @@ fn check<M, O, L, Y>(
     Y: Targets<L::Target> + Sync + Clone,
 {
     let _turn = turn();
-    let one = run(model(), optimizer(), loss(), xs, ys, batch, 1, None);
+    // These models are small: a default trainer would train them serially
+    // (`par::worth_splitting`), so the parts are given.
+    let parts = Some(static_keras::train::trainer::DEFAULT_PARTS);
+    let one = run(model(), optimizer(), loss(), xs, ys, batch, 1, parts);
     for threads in [2, 3] {
-        let other = run(model(), optimizer(), loss(), xs, ys, batch, threads, None);
+        let other = run(model(), optimizer(), loss(), xs, ys, batch, threads, parts);
         assert!(
             one == other,
             "{name}: 1 and {threads} threads differ:\n{one:?}\n{other:?}"
@@ -308,6 +311,62 @@ fn a_trainer_with_parallel_splits_into_the_default_parts() {
     assert_eq!(trainer.parts(), want);
 }
 
+/// A trainer left at its default parts trains a step too small to gain from them serially (the
+/// same bits as one part), and cuts a large enough one (other bits).
+#[test]
+fn a_default_trainer_splits_only_steps_worth_it() {
+    use static_keras::train::par::{worth_splitting, SPLIT_MIN_WORDS};
+    let small = 40;
+    let large = SPLIT_MIN_WORDS.div_ceil(Mlp::workspace_words(1));
+    assert!(!worth_splitting(Mlp::workspace_words(small)));
+    assert!(worth_splitting(Mlp::workspace_words(large)));
+    let xs: Vec<_> = values(12 * large, 21)
+        .chunks(12)
+        .map(|v| Mlp::input_from_slice(v).unwrap())
+        .collect();
+    let ys = one_hot::<5>(&classes(large, 5, 22));
+    let gradients = |n: usize, parts: Option<usize>| {
+        let mut net = Mlp::init(23);
+        let mut trainer =
+            Trainer::new(&mut net, Sgd::default(), CategoricalCrossentropy::default());
+        if let Some(parts) = parts {
+            trainer = trainer.split_into(parts);
+        }
+        trainer.compute_gradients(&xs[..n], &ys[..n]).unwrap();
+        let mut grads = Vec::new();
+        Mlp::grads_in_keras_order(trainer.grads(), &mut |g| grads.push(g.to_bits()));
+        grads
+    };
+    let _turn = turn();
+    assert!(
+        gradients(small, None) == gradients(small, Some(1)),
+        "a small step was split"
+    );
+    #[cfg(feature = "parallel")]
+    {
+        // The counts see it too: no split call for the small step, one per call for the large.
+        use static_keras::train::par::counts;
+        let before = counts::get();
+        gradients(small, None);
+        assert_eq!(counts::get().calls, before.calls, "a small step was split");
+        gradients(large, None);
+        assert!(
+            counts::get().calls > before.calls,
+            "a large step was not split"
+        );
+    }
+    if static_keras::train::par::PARALLEL {
+        assert!(
+            gradients(large, None) == gradients(large, Some(4)),
+            "a large step was not cut in 4"
+        );
+        assert!(
+            gradients(large, None) != gradients(large, Some(1)),
+            "a large step was not split"
+        );
+    }
+}
+
 /// A split step allocates nothing, on the calling thread or on rayon's workers.
 #[test]
 fn a_split_step_allocates_nothing_on_any_thread() {
@@ -330,7 +389,9 @@ fn a_split_step_allocates_nothing_on_any_thread() {
     watched.broadcast(|_| ());
     WATCHED.with(|w| w.set(true));
     watched.install(|| {
-        let mut trainer = net.compile(Adam::default(), SparseCategoricalCrossentropy::default());
+        let mut trainer = net
+            .compile(Adam::default(), SparseCategoricalCrossentropy::default())
+            .split_into(static_keras::train::trainer::DEFAULT_PARTS);
         trainer.train_on_batch(&xs, &ys); // sizes the workspace
         ALLOCATIONS.store(0, Ordering::SeqCst);
         COUNTING.store(true, Ordering::SeqCst);

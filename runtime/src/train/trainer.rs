@@ -81,6 +81,9 @@ pub struct Trainer<'m, M: Trainable, O: Optimizer, L: Loss> {
     /// One gradient buffer per chunk of a batch split across threads (`parallel`; empty
     /// otherwise): see [`Trainer::split_into`].
     parts: Workspace<'m, [M::Grads]>,
+    /// Whether `parts` are the default ones, used only for steps worth splitting
+    /// ([`super::par::worth_splitting`]); parts given explicitly are always used.
+    auto_parts: bool,
     slots: Workspace<'m, [f32]>,
     workspace: Workspace<'m, [f32]>,
     ctx: TrainCtx,
@@ -196,6 +199,7 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
             state,
             grads,
             parts,
+            auto_parts: true,
             slots,
             workspace,
             ctx: TrainCtx::new(0),
@@ -214,6 +218,7 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
     /// buffers are not used.
     pub fn with_parts(mut self, parts: &'m mut [M::Grads]) -> Self {
         self.parts = Workspace::Borrowed(parts);
+        self.auto_parts = false;
         self
     }
 
@@ -222,11 +227,14 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
     #[cfg(feature = "std")]
     pub fn split_into(mut self, count: usize) -> Self {
         self.parts = Workspace::Owned((0..count).map(|_| M::zero_grads()).collect());
+        self.auto_parts = false;
         self
     }
 
     /// The number of chunks a batch is cut into ([`Trainer::with_parts`]; 0 without the
-    /// `parallel` feature).
+    /// `parallel` feature). A trainer left at its default parts uses them only for steps large
+    /// enough to gain from them ([`super::par::worth_splitting`]) and trains smaller ones
+    /// serially.
     pub fn parts(&self) -> usize {
         if super::par::PARALLEL {
             self.parts.len()
@@ -437,7 +445,7 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
             Y::flat(targets),
             &self.loss,
             &mut self.grads,
-            used_parts(&mut self.parts),
+            used_parts::<M>(&mut self.parts, self.auto_parts, inputs.len()),
             &mut self.workspace,
             &mut self.ctx,
         )
@@ -506,7 +514,7 @@ impl<'m, M: Trainable, O: Optimizer, L: Loss> Trainer<'m, M, O, L> {
             Y::flat(targets),
             &tracked,
             &mut self.grads,
-            used_parts(&mut self.parts),
+            used_parts::<M>(&mut self.parts, self.auto_parts, inputs.len()),
             &mut self.workspace,
             &mut self.ctx,
         )?;
@@ -602,10 +610,12 @@ where
     }
 }
 
-/// How many of the trainer's chunk buffers a step uses: all with the `parallel` feature, none
-/// without (the serial step then adds into the gradients directly).
-fn used_parts<T>(parts: &mut [T]) -> &mut [T] {
-    if super::par::PARALLEL {
+/// How many of the trainer's chunk buffers a step over `n` samples uses: all with the
+/// `parallel` feature, unless they are the default ones and the step is too small to gain
+/// ([`super::par::worth_splitting`]); none without the feature (the serial step then adds into
+/// the gradients directly).
+fn used_parts<M: Trainable>(parts: &mut [M::Grads], auto: bool, n: usize) -> &mut [M::Grads] {
+    if super::par::PARALLEL && (!auto || super::par::worth_splitting(M::workspace_words(n))) {
         parts
     } else {
         &mut []
