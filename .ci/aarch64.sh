@@ -11,8 +11,9 @@
 #    Advanced SIMD (NEON) and FP, which every aarch64 CPU has and Rust's aarch64 targets assume,
 #    and nothing newer (no SVE, no dot product), so a kernel chosen at run time is one real
 #    Cortex-A72/A53-class boards (Raspberry Pi 3/4, Graviton 1) would run;
-# 3. `cargo test -p static-keras-runtime --lib` (unit tests; the host runs the doctests), then the facade's Keras
-#    parity suites `tests/parity_*.rs`, all of them.
+# 3. `cargo test -p static-keras-runtime --lib` (unit tests, among them every NEON kernel against
+#    the portable one; the host runs the doctests), then the facade's Keras parity suites
+#    `tests/parity_*.rs`, all of them, on the NEON kernels (the default choice there).
 #
 # Built in its own target folder (target/aarch64), so the host's artefacts stay as they are.
 # Cost, cold, on the shared 2-core machine (2026-12-05, load average 7.5 rising to 24): 71 min

@@ -10,7 +10,7 @@ pub use static_keras_macros::keras_model;
 /// Which kernels a computation runs, chosen per call on the calling thread.
 ///
 /// By default the SIMD kernels of the best instruction set the CPU has run (AVX-512 or AVX2 +
-/// FMA on x86_64, with `std`); [`kernels::with`]`(`[`Kernels::Portable`]`, || …)` runs one
+/// FMA on x86_64, NEON on aarch64, with `std`); [`kernels::with`]`(`[`Kernels::Portable`]`, || …)` runs one
 /// computation on the portable kernels, which compute the same bits on every target, a
 /// microcontroller included. A choice never reaches other threads, except the workers of a
 /// `parallel` `predict_batch`, which run on their caller's choice. The feature `portable-kernels`

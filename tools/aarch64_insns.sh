@@ -4,6 +4,7 @@
 # "aarch64: instructions per inference (qemu, proxy)".
 #
 #   bash tools/aarch64_insns.sh [MODEL...]     # default: m1_mlp … m6_conv3d
+#   TRACT=0 bash tools/aarch64_insns.sh        # static-keras only: tract is not even compiled
 #
 # 1. builds `benches/examples/insns.rs` for aarch64-unknown-linux-gnu in release (static and
 #    not position-independent, so the marker addresses `nm` prints are the addresses QEMU runs);
@@ -24,6 +25,7 @@ TARGET=aarch64-unknown-linux-gnu
 CPU=${CPU:-cortex-a72}
 INSN_WINDOW_C=${INSN_WINDOW_C:-$ROOT/../shared/embedded/insn_window.c}
 export STATIC_KERAS_BENCH_MODELS=${STATIC_KERAS_BENCH_MODELS:-$ROOT/../shared/bench-models}
+TRACT=${TRACT:-1}
 MODELS=("$@")
 [ ${#MODELS[@]} -gt 0 ] || MODELS=(m1_mlp m2_cnn m3_lstm m4_gru m5_conv1d m6_conv3d)
 
@@ -37,7 +39,9 @@ echo "building benches/examples/insns.rs for $TARGET (release, static, non-PIE)"
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static"
 export CARGO_INCREMENTAL=0
-(cd "$ROOT/benches" && cargo build -q --release --target "$TARGET" --example insns)
+features=()
+[ "$TRACT" = 1 ] || features=(--no-default-features) # the benches crate's feature `tract`
+(cd "$ROOT/benches" && cargo build -q --release --target "$TARGET" --example insns "${features[@]}")
 BIN=$ROOT/benches/target/$TARGET/release/examples/insns
 # A static non-PIE executable (ELF type EXEC, no interpreter): nm's addresses are QEMU's.
 aarch64-linux-gnu-readelf -h "$BIN" | grep -q "EXEC (Executable file)" &&
@@ -67,12 +71,17 @@ rows=()
 for model in "${MODELS[@]}"; do
   for batch in 1 64; do
     ours=$(count "$model" "$batch" static-keras)
-    tract=$(count "$model" "$batch" tract)
-    ratio=$(awk -v a="$ours" -v b="$tract" 'BEGIN {printf "%.2f", a / b}')
-    met=$(awk -v a="$ours" -v b="$tract" 'BEGIN {print (a <= b ? "met" : "missed")}')
     per() { awk -v n="$1" -v b="$batch" 'BEGIN {printf "%.0f", n / b}'; }
-    rows+=("| $model | $batch | $(per "$ours") | $(per "$tract") | $ratio | $met |")
-    echo "$model batch $batch: static-keras $ours, tract $tract instructions (ratio $ratio)" >&2
+    if [ "$TRACT" = 1 ]; then
+      tract=$(count "$model" "$batch" tract)
+      ratio=$(awk -v a="$ours" -v b="$tract" 'BEGIN {printf "%.2f", a / b}')
+      met=$(awk -v a="$ours" -v b="$tract" 'BEGIN {print (a <= b ? "met" : "missed")}')
+      rows+=("| $model | $batch | $(per "$ours") | $(per "$tract") | $ratio | $met |")
+      echo "$model batch $batch: static-keras $ours, tract $tract instructions (ratio $ratio)" >&2
+    else
+      rows+=("| $model | $batch | $(per "$ours") | not measured | – | not measured |")
+      echo "$model batch $batch: static-keras $ours instructions" >&2
+    fi
   done
 done
 echo

@@ -12,11 +12,16 @@
 //! between the markers — `predict` at batch 1, `predict_batch` at batch 64, tract's `run` on the
 //! whole batch — and its outputs are checked again. One thread: static-keras is built without
 //! `parallel`, and tract runs its plan on the calling thread.
+//!
+//! Built without the benches crate's default feature `tract` (`--no-default-features`), only the
+//! static-keras engine is there: the same code between the markers, without tract's hour-long
+//! cross-build.
 
 use std::hint::black_box;
 
 use static_keras::Model;
 use static_keras_bench::*;
+#[cfg(feature = "tract")]
 use tract_onnx::prelude::*;
 
 /// Opens the instruction-count window. Not inlined, and its body differs from `bench_end`'s so
@@ -123,6 +128,7 @@ where
     want.check(&flat(&outputs));
 }
 
+#[cfg(feature = "tract")]
 fn tract<M: Model>(name: &str, batch: usize)
 where
     M::InputElem: From4,
@@ -178,7 +184,10 @@ where
 {
     match engine {
         "static-keras" => ours::<M>(name, batch),
+        #[cfg(feature = "tract")]
         "tract" => tract::<M>(name, batch),
+        #[cfg(not(feature = "tract"))]
+        "tract" => panic!("built without the feature `tract`"),
         _ => panic!("unknown engine {engine}: static-keras or tract"),
     }
 }

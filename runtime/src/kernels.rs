@@ -1,21 +1,27 @@
 //! Matrix kernels shared by the layers. Column-major throughout, as nalgebra stores matrices.
 //!
 //! Each kernel has a portable version (plain Rust, no fused multiply-add: the same bits on every
-//! target: the specification) and, on x86_64 with the `std` feature, a SIMD version written once
-//! over the `Vector` trait (`kernels/vector.rs`) and compiled for AVX-512 and for AVX2 + FMA, one
-//! chosen at run time by the one dispatch, `run_simd`. [`with`] chooses the kernels of one call
-//! on one thread ([`Kernels::Portable`], e.g. to compare a host's bits with a microcontroller's);
-//! the feature `portable-kernels` makes every choice the portable kernels.
+//! target: the specification) and, on x86_64 and aarch64 with the `std` feature, a SIMD version
+//! written once over the `Vector` trait (`kernels/vector.rs`) and compiled for AVX-512, for AVX2
+//! + FMA and for NEON, one chosen at run time by the one dispatch, `run_simd`. [`with`] chooses
+//! the kernels of one call on one thread ([`Kernels::Portable`], e.g. to compare a host's bits
+//! with a microcontroller's); the feature `portable-kernels` makes every choice the portable
+//! kernels.
+//!
+//! `#[cfg(simd_kernels)]` (set by the build script) is "the SIMD kernels are compiled in": `std`
+//! (for the run-time CPU detection) on x86_64 or aarch64.
 
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 mod gates;
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 mod math;
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(all(simd_kernels, target_arch = "aarch64"))]
+pub(crate) mod neon;
+#[cfg(simd_kernels)]
 mod product;
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 pub(crate) mod vector;
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(all(simd_kernels, target_arch = "x86_64"))]
 pub(crate) mod x86;
 
 mod choice;
@@ -23,18 +29,84 @@ mod choice;
 pub use choice::current;
 pub use choice::{with, Kernels};
 
+/// An instruction set of the SIMD kernels: those of the target (a CPU may lack some, and then
+/// [`run`] runs nothing).
+#[cfg(simd_kernels)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Isa {
+    /// x86_64 AVX2 + FMA: 8 lanes, 16 registers.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// x86_64 AVX-512F: 16 lanes, 32 registers.
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+    /// aarch64 Advanced SIMD (NEON): 4 lanes, 32 registers.
+    #[cfg(target_arch = "aarch64")]
+    Neon,
+}
+
+/// The best instruction set of this CPU for the kernels (checked once, then cached by std).
+#[cfg(simd_kernels)]
+#[inline]
+pub(crate) fn best_isa() -> Option<Isa> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        x86::isa()
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        neon::NeonToken::detect().map(|_| Isa::Neon)
+    }
+}
+
+/// Every instruction set of the SIMD kernels this CPU has (for tests comparing each with the
+/// portable kernels).
+#[cfg(all(test, simd_kernels))]
+pub(crate) fn isas() -> std::vec::Vec<Isa> {
+    #[cfg(target_arch = "x86_64")]
+    let all = [Isa::Avx2, Isa::Avx512];
+    #[cfg(target_arch = "aarch64")]
+    let all = [Isa::Neon];
+    all.into_iter()
+        .filter(|&isa| run(isa, Nothing).is_some())
+        .collect()
+}
+
+/// A kernel that does nothing: [`isas`] runs it to find which instruction sets run.
+#[cfg(all(test, simd_kernels))]
+struct Nothing;
+
+#[cfg(all(test, simd_kernels))]
+impl vector::Kernel for Nothing {
+    type Output = ();
+    #[inline(always)]
+    fn run<V: vector::Vector>(self, _: V::Token) {}
+}
+
+/// Runs `kernel` compiled for `isa`; `None` (nothing run) if the CPU does not have it.
+#[cfg(simd_kernels)]
+#[inline]
+pub(crate) fn run<K: vector::Kernel>(isa: Isa, kernel: K) -> Option<K::Output> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        x86::run(isa, kernel)
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        neon::run(isa, kernel)
+    }
+}
+
 /// Whether the SIMD kernels run on this thread: not [`Kernels::Portable`] chosen ([`with`]), not
-/// compiled out (feature `portable-kernels`), and supported by the CPU (AVX2 and FMA).
+/// compiled out (feature `portable-kernels`), and supported by the CPU (AVX2 and FMA on x86_64,
+/// NEON on aarch64).
 #[inline]
 pub fn simd() -> bool {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     {
-        !cfg!(feature = "portable-kernels")
-            && current() != Kernels::Portable
-            && std::is_x86_feature_detected!("avx2")
-            && std::is_x86_feature_detected!("fma")
+        simd_isa().is_some()
     }
-    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    #[cfg(not(simd_kernels))]
     {
         false
     }
@@ -42,34 +114,36 @@ pub fn simd() -> bool {
 
 /// The instruction set of the SIMD matrix kernels, when they run: the best the CPU has, at most
 /// the one this thread chose ([`with`]).
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 #[inline]
-pub(crate) fn simd_isa() -> Option<x86::Isa> {
+pub(crate) fn simd_isa() -> Option<Isa> {
     if cfg!(feature = "portable-kernels") {
         return None;
     }
     match current() {
         Kernels::Portable => None,
-        Kernels::Avx2 => (std::is_x86_feature_detected!("avx2")
-            && std::is_x86_feature_detected!("fma"))
-        .then_some(x86::Isa::Avx2),
-        Kernels::Fastest => x86::isa(),
+        #[cfg(target_arch = "x86_64")]
+        Kernels::Avx2 => x86::Avx2Token::detect().map(|_| Isa::Avx2),
+        // No instruction set to leave out elsewhere: as `Fastest`.
+        #[cfg(not(target_arch = "x86_64"))]
+        Kernels::Avx2 => best_isa(),
+        Kernels::Fastest => best_isa(),
     }
 }
 
 /// Runs `kernel` compiled for the instruction set of the SIMD kernels ([`simd_isa`]): the one
 /// dispatch every SIMD path goes through. `None` (nothing run) when they do not run.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 #[inline]
 pub(crate) fn run_simd<K: vector::Kernel>(kernel: K) -> Option<K::Output> {
-    x86::run(simd_isa()?, kernel)
+    run(simd_isa()?, kernel)
 }
 
 /// The logistic sigmoid of every value with the SIMD kernels; `false` (nothing done) when they do
 /// not run (see [`simd`]): the caller then uses the portable function.
 #[inline]
 pub fn sigmoid_simd(values: &mut [f32]) -> bool {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     if run_simd(math::Map {
         values: &mut *values,
         tanh: false,
@@ -85,7 +159,7 @@ pub fn sigmoid_simd(values: &mut [f32]) -> bool {
 /// `tanh` of every value with the SIMD kernels, as [`sigmoid_simd`].
 #[inline]
 pub fn tanh_simd(values: &mut [f32]) -> bool {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     if run_simd(math::Map {
         values: &mut *values,
         tanh: true,
@@ -106,7 +180,7 @@ pub fn tanh_simd(values: &mut [f32]) -> bool {
 #[inline]
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n);
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     {
         let product = product::Gemm {
             m,
@@ -256,7 +330,7 @@ pub fn gemv(m: usize, k: usize, a: &[f32], lda: usize, x: &[f32], y: &mut [f32])
         return;
     }
     assert!(a.len() >= (k - 1) * lda + m);
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     {
         let product = product::Gemm {
             m,
@@ -294,7 +368,7 @@ pub fn gemv_sweep_simd(
 ) -> bool {
     assert!(lda >= m && x.len() == k && y.len() == m);
     assert!(k == 0 || a.len() >= (k - 1) * lda + m);
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     {
         let sweep = product::Sweep {
             m,
@@ -313,17 +387,11 @@ pub fn gemv_sweep_simd(
     false
 }
 
-/// Whether [`lstm_gates_simd`] and [`gru_gates_simd`] run (SIMD allowed, AVX-512).
+/// Whether [`lstm_gates_simd`] and [`gru_gates_simd`] run (the SIMD kernels run: every
+/// instruction set has them).
 #[inline]
 pub(crate) fn gates_simd() -> bool {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    {
-        simd_isa() == Some(x86::Isa::Avx512)
-    }
-    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
-    {
-        false
-    }
+    simd()
 }
 
 /// The rest of an LSTM step with Keras's default activations (sigmoid gates, tanh), fused into
@@ -341,8 +409,8 @@ pub(crate) fn lstm_gates_simd(
     let units = c.len();
     assert!(z.len() == 4 * units && h.len() == units);
     assert!(xw.is_none_or(|v| v.len() == 4 * units) && bias.is_none_or(|v| v.len() == 4 * units));
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if gates_simd() && run_simd(gates::LstmGates { z, xw, bias, c, h }).is_some() {
+    #[cfg(simd_kernels)]
+    if run_simd(gates::LstmGates { z, xw, bias, c, h }).is_some() {
         return true;
     }
     false
@@ -365,18 +433,17 @@ pub(crate) fn gru_gates_simd(
     assert!(xw.len() == 3 * units && rec.len() == 3 * units);
     assert!(bias_in.is_none_or(|v| v.len() == 3 * units));
     assert!(bias_rec.is_none_or(|v| v.len() == 3 * units));
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if gates_simd() {
-        let gates = gates::GruGates {
-            xw,
-            bias_in,
-            rec,
-            bias_rec,
-            h,
-        };
-        if run_simd(gates).is_some() {
-            return true;
-        }
+    #[cfg(simd_kernels)]
+    if run_simd(gates::GruGates {
+        xw,
+        bias_in,
+        rec,
+        bias_rec,
+        h,
+    })
+    .is_some()
+    {
+        return true;
     }
     false
 }
@@ -472,5 +539,5 @@ mod tests {
 }
 
 /// The SIMD kernels against the portable ones, on every tile shape and edge.
-#[cfg(all(test, feature = "std", target_arch = "x86_64"))]
+#[cfg(all(test, simd_kernels))]
 mod simd_tests;

@@ -14,6 +14,19 @@ use static_keras::{Model, Planned, Zeroable};
 /// Absolute error, relative above magnitude 1: `|a − b| / max(1, |b|)`.
 pub const TOLERANCE: f32 = 1e-5;
 
+/// The kernels the cases run on: `STATIC_KERAS_KERNELS` = `fastest` (the default), `avx2` (at
+/// most AVX2 + FMA on x86_64: what an AVX2-only CPU runs) or `portable`, so that a whole suite
+/// can be checked against Keras on each.
+pub fn kernels() -> static_keras::kernels::Kernels {
+    use static_keras::kernels::Kernels;
+    match std::env::var("STATIC_KERAS_KERNELS").as_deref() {
+        Err(std::env::VarError::NotPresent) | Ok("" | "fastest") => Kernels::Fastest,
+        Ok("avx2") => Kernels::Avx2,
+        Ok("portable") => Kernels::Portable,
+        other => panic!("STATIC_KERAS_KERNELS is {other:?}: fastest, avx2 or portable"),
+    }
+}
+
 pub fn read_f32(bytes: &[u8]) -> Vec<f32> {
     assert_eq!(bytes.len() % 4, 0, "fixture length is not a multiple of 4");
     bytes
@@ -75,8 +88,26 @@ impl Report {
         }
     }
 
-    /// Runs one case: `M` declared from the same layer list Keras built.
+    /// Runs one case: `M` declared from the same layer list Keras built, on the [`kernels`]
+    /// chosen.
     pub fn case<M: Model + Planned + Zeroable>(
+        &mut self,
+        name: &str,
+        weights: &[u8],
+        x: &[u8],
+        y: &[u8],
+        output_shapes: &[&[usize]],
+        params: usize,
+    ) where
+        M::InputElem: FixtureElem,
+    {
+        static_keras::kernels::with(kernels(), || {
+            self.case_on::<M>(name, weights, x, y, output_shapes, params)
+        })
+    }
+
+    /// [`Report::case`] on the kernels in effect.
+    fn case_on<M: Model + Planned + Zeroable>(
         &mut self,
         name: &str,
         weights: &[u8],
@@ -174,8 +205,10 @@ impl Report {
     /// any case out of tolerance.
     pub fn finish(self) {
         let mut text = format!(
-            "\nKeras parity, suite \"{}\" (fixtures from Keras {}):\n",
-            self.suite, self.keras
+            "\nKeras parity, suite \"{}\" (fixtures from Keras {}), kernels {:?}:\n",
+            self.suite,
+            self.keras,
+            kernels()
         );
         for line in &self.lines {
             text += &format!("  {line}\n");

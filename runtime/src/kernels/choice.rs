@@ -24,11 +24,11 @@
 #[non_exhaustive]
 pub enum Kernels {
     /// The best instruction set this CPU has (the default): AVX-512, else AVX2 + FMA on x86_64
-    /// with `std`; the portable kernels elsewhere and without `std`.
+    /// with `std`; NEON on aarch64 with `std`; the portable kernels elsewhere and without `std`.
     #[default]
     Fastest,
     /// At most AVX2 + FMA on x86_64, even on a CPU with AVX-512 (what an AVX2-only CPU runs);
-    /// as [`Fastest`](Kernels::Fastest) on other targets.
+    /// as [`Fastest`](Kernels::Fastest) on other targets (NEON on aarch64).
     Avx2,
     /// The portable kernels: plain Rust without fused multiply-adds, in a fixed order, so every
     /// target computes the same bits (a host then computes exactly what a microcontroller does).
@@ -182,7 +182,7 @@ mod tests {
         // the portable kernels in some bits (else this test could not tell the paths apart).
         let simd_runs = simd();
         assert_eq!(simd_runs, bits(&fastest) != bits(&portable));
-        if cfg!(feature = "portable-kernels") || !cfg!(target_arch = "x86_64") {
+        if cfg!(feature = "portable-kernels") || !cfg!(simd_kernels) {
             assert!(!simd_runs);
         }
         let (a, b) = (Arc::new(a), Arc::new(b));

@@ -240,8 +240,8 @@ impl Raw {
         // `rest < 8·l` rows in `vectors` vectors, the last holding `last ≥ 1` rows.
         unsafe {
             while i + 8 * l <= m {
-                // AVX-512 has the registers for two partial sums of 8 vectors.
-                if l == 16 {
+                // 32 registers (AVX-512, NEON) hold two partial sums of 8 vectors.
+                if V::REGISTERS >= 32 {
                     self.column_tile::<V, 8, 2, false>(t, i, j, l);
                 } else {
                     self.column_tile::<V, 8, 1, false>(t, i, j, l);
@@ -331,8 +331,8 @@ impl Raw {
 }
 
 /// `y (m) += a (m×k, lda) · x (k)` for a recurrent step: every row of a block of up to 16
-/// vectors (12 with AVX2's 16 registers) per column, so a kernel of up to 256 rows is read as
-/// one sequential stream; columns in the order `0..k`, or `k−1..0` with `reverse`. A recurrent
+/// vectors (12 with AVX2's 16 registers) per column, so a kernel of up to 256 rows (64 with
+/// NEON's 4 lanes) is read as one sequential stream; columns in the order `0..k`, or `k−1..0` with `reverse`. A recurrent
 /// kernel a little larger than the L1 cache is then read alternately forwards and backwards by
 /// consecutive steps, and the part read last by one step is still cached for the next.
 pub(crate) struct Sweep<'a> {
@@ -359,7 +359,7 @@ impl Kernel for Sweep<'_> {
             "gemv_sweep: the slices are shorter than the sizes say"
         );
         let l = V::LANES;
-        let most = if l == 16 { 16 } else { 12 };
+        let most = if V::REGISTERS >= 32 { 16 } else { 12 };
         let (a, x, y) = (self.a.as_ptr(), self.x.as_ptr(), self.y.as_mut_ptr());
         let block = Block {
             k,

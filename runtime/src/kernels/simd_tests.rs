@@ -7,7 +7,6 @@ use super::gates::{GruGates, LstmGates};
 use super::math;
 use super::product::{Gemm, Sweep};
 use super::vector::{Kernel, Vector};
-use super::x86::{self, Isa};
 use super::*;
 use std::vec::Vec;
 
@@ -21,18 +20,6 @@ fn values(len: usize, seed: u32) -> Vec<f32> {
             (s % 2001) as f32 / 1000.0 - 1.0
         })
         .collect()
-}
-
-/// Every instruction set of the SIMD kernels this CPU has.
-fn isas() -> Vec<Isa> {
-    let mut isas = Vec::new();
-    if x86::Avx2Token::detect().is_some() {
-        isas.push(Isa::Avx2);
-    }
-    if x86::Avx512Token::detect().is_some() {
-        isas.push(Isa::Avx512);
-    }
-    isas
 }
 
 /// The tolerance of a SIMD sum of `k` products of values in [-1, 1] against the portable one:
@@ -74,7 +61,7 @@ fn simd_gemm(
         ldc,
         accumulate,
     };
-    x86::run(isa, g).expect("the CPU has the instruction set");
+    run(isa, g).expect("the CPU has the instruction set");
 }
 
 #[test]
@@ -231,7 +218,7 @@ fn sweeps_match_the_portable_gemv_both_ways() {
                     y: &mut got,
                     reverse,
                 };
-                x86::run(isa, sweep).expect("the CPU has the instruction set");
+                run(isa, sweep).expect("the CPU has the instruction set");
                 close(&got, &want, k);
             }
         }
@@ -313,7 +300,7 @@ fn exp_sigmoid_and_tanh_match_the_portable_functions() {
                 values: &mut got,
                 which,
             };
-            x86::run(isa, apply).expect("the CPU has the instruction set");
+            run(isa, apply).expect("the CPU has the instruction set");
             for (&x, &g) in xs.iter().zip(&got) {
                 let w = spec(x);
                 if w.is_nan() {
@@ -376,7 +363,7 @@ fn fused_gates_match_the_formulas() {
                     c: &mut c,
                     h: &mut h,
                 };
-                x86::run(isa, gates).expect("the CPU has the instruction set");
+                run(isa, gates).expect("the CPU has the instruction set");
                 for j in 0..units {
                     let g = |i: usize| {
                         let k = i * units + j;
@@ -411,7 +398,7 @@ fn fused_gates_match_the_formulas() {
                     bias_rec: br,
                     h: &mut h,
                 };
-                x86::run(isa, gates).expect("the CPU has the instruction set");
+                run(isa, gates).expect("the CPU has the instruction set");
                 let xw: Vec<f32> = if with {
                     xw.iter().zip(&bias_in).map(|(x, b)| x + b).collect()
                 } else {
@@ -453,4 +440,74 @@ fn gemv_matches_the_portable_kernel_with_a_stride() {
     }
     // `Kernels::Portable` is tested in `kernels::choice` (bit for bit against the portable
     // kernels, and on two threads choosing differently at once).
+}
+
+/// The choice picks the instruction set (`Avx2`: at most AVX2 + FMA on x86_64, as `Fastest`
+/// elsewhere; NEON on aarch64), and the fused LSTM and GRU gates run on every instruction set the
+/// choice gives, AVX2 and NEON included, with the formulas' values.
+#[test]
+fn the_choice_picks_the_instruction_set_and_the_gates_run_on_each() {
+    let best = if cfg!(feature = "portable-kernels") {
+        None
+    } else {
+        best_isa()
+    };
+    assert_eq!(with(Kernels::Fastest, simd_isa), best);
+    let avx2 = with(Kernels::Avx2, simd_isa);
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(avx2, best.map(|_| Isa::Avx2));
+    #[cfg(target_arch = "aarch64")]
+    {
+        assert_eq!(avx2, best);
+        if !cfg!(feature = "portable-kernels") {
+            assert_eq!(best, Some(Isa::Neon));
+        }
+    }
+    assert_eq!(with(Kernels::Portable, simd_isa), None);
+    let sigmoid = |x: f32| 1.0 / (1.0 + libm::expf(-x));
+    let units = 13;
+    for choice in [Kernels::Fastest, Kernels::Avx2, Kernels::Portable] {
+        with(choice, || {
+            let runs = simd_isa().is_some();
+            assert_eq!(gates_simd(), runs, "{choice:?}");
+            let z = values(4 * units, 40);
+            let (mut c, mut h) = (values(units, 41), values(units, 42));
+            let c_old = c.clone();
+            assert_eq!(lstm_gates_simd(&z, None, None, &mut c, &mut h), runs);
+            if runs {
+                for j in 0..units {
+                    let g = |i: usize| z[i * units + j];
+                    let c_want = sigmoid(g(1)) * c_old[j] + sigmoid(g(0)) * libm::tanhf(g(2));
+                    assert!(
+                        (c[j] - c_want).abs() < 1e-6,
+                        "{choice:?} c {} vs {c_want}",
+                        c[j]
+                    );
+                    let h_want = sigmoid(g(3)) * libm::tanhf(c_want);
+                    assert!(
+                        (h[j] - h_want).abs() < 1e-6,
+                        "{choice:?} h {} vs {h_want}",
+                        h[j]
+                    );
+                }
+            }
+            let (xw, rec) = (values(3 * units, 43), values(3 * units, 44));
+            let mut h = values(units, 45);
+            let h_old = h.clone();
+            assert_eq!(gru_gates_simd(&xw, None, &rec, None, &mut h), runs);
+            if runs {
+                for j in 0..units {
+                    let z = sigmoid(xw[j] + rec[j]);
+                    let r = sigmoid(xw[units + j] + rec[units + j]);
+                    let candidate = libm::tanhf(xw[2 * units + j] + r * rec[2 * units + j]);
+                    let want = z * h_old[j] + (1.0 - z) * candidate;
+                    assert!(
+                        (h[j] - want).abs() < 1e-6,
+                        "{choice:?} h {} vs {want}",
+                        h[j]
+                    );
+                }
+            }
+        });
+    }
 }

@@ -10,9 +10,9 @@
 //! pointers (loads, stores, broadcasts), whose bounds each caller proves, and the one call of a
 //! `#[target_feature]` entry per instruction set, whose proof is the token it receives.
 //!
-//! Adding an instruction set (NEON, say) is one `unsafe impl Vector` for its register type, one
-//! token with its detection, one `#[target_feature]` entry calling [`Kernel::run`], and one arm
-//! of the dispatch.
+//! Adding an instruction set (as NEON was, `kernels/neon.rs`) is one `unsafe impl Vector` for
+//! its register type, one token with its detection, one `#[target_feature]` entry calling
+//! [`Kernel::run`], one variant of [`super::Isa`] and one arm of the dispatch.
 
 /// A SIMD register of `LANES` f32 values and the operations the kernels need. Every method is
 /// `#[inline(always)]` without target features of its own: it is inlined into a [`Kernel::run`]
@@ -30,6 +30,8 @@ pub(crate) unsafe trait Vector: Copy {
     type Mask: Copy;
     /// Lanes per register.
     const LANES: usize;
+    /// Vector registers of the instruction set (16 or 32): how many sums a tile can keep.
+    const REGISTERS: usize;
     /// Columns of `C` per register tile of the matrix product (with two vectors of rows): as
     /// many as the register file holds beside the operands.
     const NR: usize;
@@ -76,7 +78,8 @@ pub(crate) unsafe trait Vector: Copy {
     fn sub(a: Self, b: Self) -> Self;
     /// `a · b`.
     fn mul(a: Self, b: Self) -> Self;
-    /// `a > b ? a : b` per lane (so `b` where either is NaN), as `maxps`.
+    /// `a > b ? a : b` per lane (so `b` where either is NaN), as `maxps` (NEON's `fmax` returns
+    /// the NaN instead: its implementation compares and selects).
     fn max(a: Self, b: Self) -> Self;
     /// `a < b ? a : b` per lane (so `b` where either is NaN), as `minps`.
     fn min(a: Self, b: Self) -> Self;
@@ -85,11 +88,11 @@ pub(crate) unsafe trait Vector: Copy {
     /// `a` rounded to the nearest integer, ties to even.
     fn round(a: Self) -> Self;
     /// `p · 2^n` for integral `n` in `[-127, 127]`: exact where the result is normal (the
-    /// instruction sets differ below: AVX2 scales by a biased exponent, flushing `n = −127` to
-    /// zero, AVX-512's `vscalefps` keeps the subnormal).
+    /// instruction sets differ below: AVX2 and NEON scale by a biased exponent, flushing
+    /// `n = −127` to zero, AVX-512's `vscalefps` keeps the subnormal).
     fn scale(p: Self, n: Self) -> Self;
-    /// `1 / d` for `d ≥ 1`: correctly rounded with AVX2 (a division), within about 1 ulp with
-    /// AVX-512 (the 14-bit estimate and one Newton step).
+    /// `1 / d` for `d ≥ 1`: correctly rounded with AVX2 and NEON (a division), within about 1
+    /// ulp with AVX-512 (the 14-bit estimate and one Newton step).
     fn recip(d: Self) -> Self;
     /// `m` (not negative) with the sign of `s`.
     fn with_sign_of(m: Self, s: Self) -> Self;

@@ -6,13 +6,7 @@
 use core::arch::x86_64::*;
 
 use super::vector::{Kernel, Vector};
-
-/// Which instruction set the SIMD kernels use on this CPU.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Isa {
-    Avx2,
-    Avx512,
-}
+use super::Isa;
 
 /// The best instruction set of this CPU for the kernels (checked once, then cached by std).
 #[inline]
@@ -95,6 +89,7 @@ unsafe impl Vector for Avx2 {
     type Token = Avx2Token;
     type Mask = __m256i;
     const LANES: usize = 8;
+    const REGISTERS: usize = 16;
     const NR: usize = 6;
 
     #[inline(always)]
@@ -225,6 +220,7 @@ unsafe impl Vector for Avx512 {
     type Token = Avx512Token;
     type Mask = __mmask16;
     const LANES: usize = 16;
+    const REGISTERS: usize = 32;
     const NR: usize = 12;
 
     #[inline(always)]

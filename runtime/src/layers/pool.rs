@@ -113,10 +113,10 @@ const fn axes<D: Window, H: Window, W: Window>(pin: usize, pout: usize) -> [Axis
 }
 
 /// [`pool`] with the widest vectors the CPU has: compiled for AVX-512 (or AVX2) where the SIMD
-/// kernels run, the channel loops take 16 (or 8) lanes rather than SSE's 4. The same operations
-/// in the same order per value, so the same bits.
+/// kernels run, the channel loops take 16 (or 8) lanes rather than SSE's 4 (NEON's are the
+/// baseline's 4). The same operations in the same order per value, so the same bits.
 fn pool_dispatch<const C: usize>(axes: &[AxisGeometry; 3], x: &[f32], y: &mut [f32], max: bool) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     {
         let call = Pool::<C> {
             axes,
@@ -133,7 +133,7 @@ fn pool_dispatch<const C: usize>(axes: &[AxisGeometry; 3], x: &[f32], y: &mut [f
 
 /// [`pool`]'s arguments, run as a SIMD kernel: the portable code compiled with the instruction
 /// set's target features (the vectors themselves are the compiler's).
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 struct Pool<'a, const C: usize> {
     axes: &'a [AxisGeometry; 3],
     x: &'a [f32],
@@ -141,7 +141,7 @@ struct Pool<'a, const C: usize> {
     max: bool,
 }
 
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 impl<const C: usize> crate::kernels::vector::Kernel for Pool<'_, C> {
     type Output = ();
 
@@ -357,6 +357,49 @@ mod tests {
         type V = Axis<3, 2, 1, 1, Valid>;
         let avg = AvgPool2d::<2, V, V, 4>::default().forward(&x);
         assert_eq!(&avg.as_slice()[..4], &[3.0, -3.0, 4.0, -4.0]);
+    }
+
+    /// The SIMD builds (each instruction set this CPU has) compute the portable bits: the same
+    /// operations in the same order per value, on windows over the edge and a channel count that
+    /// is not a multiple of any vector width.
+    #[cfg(simd_kernels)]
+    #[test]
+    fn the_simd_builds_compute_the_portable_bits() {
+        use crate::shape::Padding;
+        use std::{vec, vec::Vec};
+        const C: usize = 19;
+        let ax = |n, k, s, p| AxisGeometry::resolve(n, k, s, 1, p).unwrap();
+        let one = ax(1, 1, 1, Padding::Valid);
+        for axes in [
+            [one, ax(7, 3, 2, Padding::Same), ax(9, 2, 1, Padding::Valid)],
+            [
+                ax(3, 2, 1, Padding::Same),
+                ax(4, 3, 1, Padding::Same),
+                ax(5, 2, 2, Padding::Same),
+            ],
+        ] {
+            let pin: usize = axes.iter().map(|a| a.n).product();
+            let pout: usize = axes.iter().map(|a| a.out).product();
+            let x: Vec<f32> = (0..pin * C)
+                .map(|i| ((i * 7919) % 1000) as f32 / 333.0 - 1.5)
+                .collect();
+            for max in [false, true] {
+                let mut want = vec![0.0; pout * C];
+                pool::<C>(&axes, &x, &mut want, max);
+                for isa in crate::kernels::isas() {
+                    let mut got = vec![7.0; pout * C];
+                    let call = Pool::<C> {
+                        axes: &axes,
+                        x: &x,
+                        y: &mut got,
+                        max,
+                    };
+                    crate::kernels::run(isa, call).expect("the CPU has it");
+                    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&got), bits(&want), "{isa:?} max {max}");
+                }
+            }
+        }
     }
 
     #[test]

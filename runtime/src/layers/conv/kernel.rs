@@ -15,15 +15,15 @@
 //!
 //! The portable micro-kernel keeps products and sums separate instructions in the same order on
 //! every target (no fused multiply-add), so a host and a Cortex-M compute the same bits. Where the
-//! SIMD kernels run ([`crate::kernels::simd`]), an AVX-512 or AVX2 micro-kernel with fused
+//! SIMD kernels run ([`crate::kernels::simd`]), an AVX-512, AVX2 or NEON micro-kernel with fused
 //! multiply-adds and wider tiles takes its place (the last bits then differ).
 
 use crate::shape::AxisGeometry;
 
 /// Filters per register tile, and positions per tile on the baseline path. The Cortex-M4F has 32
 /// single-precision registers: a 4×4 tile plus its operands fits. Other baselines (SSE2, NEON)
-/// hold 8 filters in two 4-wide registers. On x86_64 the SIMD micro-kernels want 16 filters:
-/// one AVX-512 register, or two AVX2 registers.
+/// hold 8 filters in two 4-wide registers (so do the NEON SIMD micro-kernels). On x86_64 the
+/// SIMD micro-kernels want 16 filters: one AVX-512 register, or two AVX2 registers.
 #[cfg(target_arch = "arm")]
 pub(super) const MR: usize = 4;
 #[cfg(target_arch = "x86_64")]
@@ -108,7 +108,7 @@ pub fn conv(
             && kernel.len() == ad.k * ah.k * aw.k * (g.cin / g.groups) * g.filters
             && bias.is_none_or(|b| b.len() == g.filters)
     );
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     {
         let call = simd::Conv {
             g,
@@ -131,7 +131,7 @@ pub fn conv(
 /// with one input channel and stride 1, a row of the panel (one tap, consecutive positions of an
 /// output row) is a contiguous run of the input, while a position's window is `kernel_size` short
 /// pieces.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 fn row_major(g: &ConvGeometry) -> bool {
     g.cin == 1 && g.axes[2].stride == 1
 }
@@ -167,7 +167,7 @@ enum Rows<'a> {
 
 impl Rows<'_> {
     /// Rows of the reduction (read by the SIMD tiles only).
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     fn len(self) -> usize {
         match self {
             Rows::Panel(_, kb) => kb,
@@ -420,7 +420,7 @@ fn run_blocks_n<K: Micro<N>, const N: usize, const KM: bool>(
 /// one output row. A tile whose windows lie inside the input reads its rows straight from the
 /// input (row `k` of position `j` is `x[base + offs[k] + j]`), with no panel at all; the others
 /// (at the padding) are packed.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 #[inline(always)]
 fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
     k: &K,
@@ -817,9 +817,10 @@ fn micro_direct<const N: usize>(a: &[f32], x: &[f32], offs: &[usize], m: usize) 
 }
 
 /// The SIMD register tiles: `MR` = 16 filters in one AVX-512 or two AVX2 registers, 12 (resp.
-/// 6) positions per tile, fused multiply-adds; one definition over [`Vector`], compiled per
-/// instruction set by [`crate::kernels::run_simd`].
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+/// 6) positions per tile, or `MR` = 8 in two NEON registers, 12 positions; fused multiply-adds;
+/// one definition over [`Vector`], compiled per instruction set by
+/// [`crate::kernels::run_simd`].
+#[cfg(simd_kernels)]
 mod simd {
     use super::{
         conv_rows, conv_tiled, row_major, strides, ConvGeometry, Filters, Micro, Out, Rows, KB,
@@ -857,8 +858,9 @@ mod simd {
                 y,
             } = self;
             let k = &Simd::<V>(t);
-            // 12 positions per tile with 16 lanes (2 × 12 accumulators), 6 with 8 (2 × 2 × 6).
-            if V::LANES == 16 {
+            // 12 positions per tile with 32 registers (2 × 12 accumulators: AVX-512's two blocks
+            // of one vector, NEON's one block of two), 6 with AVX2's 16 (2 × 2 × 6).
+            if V::REGISTERS >= 32 {
                 if row_major(g) && direct_fits(g) {
                     conv_rows::<_, 12>(k, g, x, kernel, bias, relu, y);
                 } else if row_major(g) {
@@ -885,7 +887,7 @@ mod simd {
 
         #[inline(always)]
         fn tile<const KM: bool>(&self, a: Filters<'_>, b: Rows<'_>, out: Out<'_>) {
-            const { assert!(MR == 16) };
+            const { assert!(MR == V::LANES || MR == 2 * V::LANES) };
             let (kb, n, f) = (b.len(), out.n, out.f);
             let m = a.count();
             // The bounds every pointer of the tiles below stays within.
@@ -984,10 +986,10 @@ mod simd {
         out: Out<'_>,
     ) {
         let l = V::LANES;
-        // SAFETY: the caller's promise, with `m = (MV − 1)·l + last` in each arm (`m ≤ MR =
-        // 16`, `l` 8 or 16).
+        // SAFETY: the caller's promise, with `m = (MV − 1)·l + last` in each arm (`m ≤ MR`, which
+        // is `l` or `2·l`: 16 with 16 or 8 lanes, 8 with NEON's 4).
         unsafe {
-            if m == MR && l == 16 {
+            if m == MR && l == MR {
                 tile::<V, 1, N, false, KM, DIRECT>(t, a, m, b, out, l);
             } else if m == MR {
                 tile::<V, 2, N, false, KM, DIRECT>(t, a, m, b, out, l);
@@ -1230,7 +1232,7 @@ mod tests {
     /// specification of the SIMD direct tiles) computes the bits of its packed panels, on the
     /// geometries [`conv_rows`] takes (one channel, stride 1; padding, dilation, 3-D windows,
     /// short last tiles, filters not a multiple of the block).
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     #[test]
     fn portable_direct_rows_compute_the_panel_bits() {
         let ax = |n, k, s, d, p| AxisGeometry::resolve(n, k, s, d, p).unwrap();
@@ -1493,11 +1495,8 @@ mod tests {
                 );
             }
             // Each SIMD instruction set this CPU has.
-            #[cfg(all(feature = "std", target_arch = "x86_64"))]
-            for isa in [
-                crate::kernels::x86::Isa::Avx2,
-                crate::kernels::x86::Isa::Avx512,
-            ] {
+            #[cfg(simd_kernels)]
+            for isa in crate::kernels::isas() {
                 let mut y = [7.0f32; 4096];
                 let call = simd::Conv {
                     g: &g,
@@ -1507,9 +1506,7 @@ mod tests {
                     relu,
                     y: &mut y[..yl],
                 };
-                if crate::kernels::x86::run(isa, call).is_none() {
-                    continue; // the CPU does not have it
-                }
+                crate::kernels::run(isa, call).expect("the CPU has it");
                 for (i, (got, want)) in y[..yl].iter().zip(&want[..yl]).enumerate() {
                     assert!(
                         (got - want).abs() <= 1e-4 * want.abs().max(1.0),

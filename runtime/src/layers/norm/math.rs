@@ -166,15 +166,15 @@ pub fn affine<const C: usize, const INNER: usize>(
     }
 }
 
-/// [`affine`] with the widest vectors the CPU has (AVX-512 or AVX2 where the SIMD kernels run):
-/// the same operations per value, so the same bits.
+/// [`affine`] with the widest vectors the CPU has (AVX-512, AVX2 or NEON where the SIMD kernels
+/// run): the same operations per value, so the same bits.
 pub fn affine_dispatch<const C: usize, const INNER: usize>(
     x: &[f32],
     y: &mut [f32],
     a: &[f32; C],
     b: &[f32; C],
 ) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     {
         let call = Affine::<C, INNER> {
             x: Some(x),
@@ -221,7 +221,7 @@ pub fn affine_in_place_dispatch<const C: usize, const INNER: usize>(
     a: &[f32; C],
     b: &[f32; C],
 ) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     {
         let call = Affine::<C, INNER> {
             x: None,
@@ -238,7 +238,7 @@ pub fn affine_in_place_dispatch<const C: usize, const INNER: usize>(
 
 /// [`affine`] (from `x`) or [`affine_in_place`] (without), run as a SIMD kernel: the portable
 /// code compiled with the instruction set's target features.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 struct Affine<'a, const C: usize, const INNER: usize> {
     x: Option<&'a [f32]>,
     y: &'a mut [f32],
@@ -246,7 +246,7 @@ struct Affine<'a, const C: usize, const INNER: usize> {
     b: &'a [f32; C],
 }
 
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 impl<const C: usize, const INNER: usize> crate::kernels::vector::Kernel for Affine<'_, C, INNER> {
     type Output = ();
 
@@ -304,6 +304,49 @@ mod tests {
         // Usable by the compiler.
         const R: f32 = rsqrt(0.25);
         assert_eq!(R, 2.0);
+    }
+
+    /// The SIMD builds of the affine maps (each instruction set this CPU has) compute the
+    /// portable bits, from a buffer and in place, per channel and per inner run.
+    #[cfg(simd_kernels)]
+    #[test]
+    fn the_simd_affine_maps_compute_the_portable_bits() {
+        use std::{vec, vec::Vec};
+        fn check<const C: usize, const INNER: usize>() {
+            let value = |i: usize| ((i * 7919) % 1000) as f32 / 333.0 - 1.5;
+            let x: Vec<f32> = (0..3 * C * INNER).map(value).collect();
+            let a: [f32; C] = core::array::from_fn(|i| value(i + 3));
+            let b: [f32; C] = core::array::from_fn(|i| value(i + 11));
+            let mut want = vec![0.0; x.len()];
+            affine::<C, INNER>(&x, &mut want, &a, &b);
+            let mut in_place = x.clone();
+            affine_in_place::<C, INNER>(&mut in_place, &a, &b);
+            assert_eq!(in_place, want);
+            let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            for isa in crate::kernels::isas() {
+                let mut got = vec![7.0; x.len()];
+                let call = Affine::<C, INNER> {
+                    x: Some(&x[..]),
+                    y: &mut got,
+                    a: &a,
+                    b: &b,
+                };
+                crate::kernels::run(isa, call).expect("the CPU has it");
+                assert_eq!(bits(&got), bits(&want), "{isa:?} {C}x{INNER}");
+                let mut got = x.clone();
+                let call = Affine::<C, INNER> {
+                    x: None,
+                    y: &mut got,
+                    a: &a,
+                    b: &b,
+                };
+                crate::kernels::run(isa, call).expect("the CPU has it");
+                assert_eq!(bits(&got), bits(&want), "{isa:?} {C}x{INNER} in place");
+            }
+        }
+        check::<19, 1>();
+        check::<5, 13>();
+        check::<32, 1>();
     }
 
     #[test]

@@ -27,8 +27,8 @@
 //!
 //! With the SIMD kernels (results differ from the portable path's in the last bits only;
 //! without them every step is the portable one, the same bits on every target):
-//! - one sample (`predict`), on an AVX-512 CPU, LSTM and GRU (`reset_after`) with Keras's
-//!   default activations: each step's recurrent product reads the whole kernel as one stream
+//! - one sample (`predict`), on every SIMD instruction set (AVX-512, AVX2, NEON), LSTM and GRU
+//!   (`reset_after`) with Keras's default activations: each step's recurrent product reads the whole kernel as one stream
 //!   ([`crate::kernels::gemv_sweep_simd`]), alternately forwards and backwards, so that the part
 //!   of a kernel larger than the L1 cache that one step read last is still cached for the next;
 //!   then one fused pass does the gates and the state update;
