@@ -300,6 +300,132 @@ fn pool_backward<const C: usize>(
     }
 }
 
+/// [`pool_backward`] with the SIMD kernels: the same selection and the same additions in the same
+/// order, so the same bits, written without the portable loop's per-value branch and scatter so
+/// that the channel loops vectorize (compiled for AVX-512 or AVX2, 16 or 8 lanes):
+/// max-pooling finds each channel's first maximum as a tap number (a select per lane), then adds
+/// `dy` into the tap of each lane that holds it (a select per lane, not a scatter). The portable
+/// path keeps [`pool_backward`] (the microcontroller's code and bits).
+fn pool_backward_dispatch<const C: usize>(
+    axes: &[AxisGeometry; 3],
+    x: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+    max: bool,
+) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        let call = PoolBackward::<C> {
+            axes,
+            x,
+            dy,
+            dx: &mut *dx,
+            max,
+        };
+        if crate::kernels::run_simd(call).is_some() {
+            return;
+        }
+    }
+    pool_backward::<C>(axes, x, dy, dx, max)
+}
+
+/// [`pool_backward_lanes`]'s arguments, run as a SIMD kernel.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+struct PoolBackward<'a, const C: usize> {
+    axes: &'a [AxisGeometry; 3],
+    x: &'a [f32],
+    dy: &'a [f32],
+    dx: &'a mut [f32],
+    max: bool,
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+impl<const C: usize> crate::kernels::vector::Kernel for PoolBackward<'_, C> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: crate::kernels::vector::Vector>(self, _: V::Token) {
+        pool_backward_lanes::<C>(self.axes, self.x, self.dy, self.dx, self.max)
+    }
+}
+
+/// [`pool_backward`] without branches or scatters inside the channel loops (see
+/// [`pool_backward_dispatch`]).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+fn pool_backward_lanes<const C: usize>(
+    axes: &[AxisGeometry; 3],
+    x: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+    max: bool,
+) {
+    let [ad, ah, aw] = *axes;
+    let (columns, rest) = x.as_chunks::<C>();
+    let (grads, tail) = dx.as_chunks_mut::<C>();
+    let (outputs, left) = dy.as_chunks::<C>();
+    assert!(
+        rest.is_empty()
+            && tail.is_empty()
+            && left.is_empty()
+            && grads.len() == columns.len()
+            && outputs.len() == ad.out * ah.out * aw.out
+    );
+    let mut outputs = outputs.iter();
+    for od in 0..ad.out {
+        let (d0, d1) = inside(ad, od);
+        for oh in 0..ah.out {
+            let (h0, h1) = inside(ah, oh);
+            for ow in 0..aw.out {
+                let (w0, w1) = inside(aw, ow);
+                let g = outputs.next().expect("dy holds every output position");
+                // The window's positions in row-major window order.
+                let taps = (d0..d1).flat_map(|kd| {
+                    let id = od * ad.stride + kd - ad.before;
+                    (h0..h1).flat_map(move |kh| {
+                        let ih = oh * ah.stride + kh - ah.before;
+                        let first = (id * ah.n + ih) * aw.n + ow * aw.stride + w0 - aw.before;
+                        first..first + (w1 - w0)
+                    })
+                });
+                if max {
+                    // The first maximum of each channel, as its tap number in window order: the
+                    // first tap is taken whatever it holds, a later one only when greater (as
+                    // `pool_backward`'s `at == usize::MAX || v > best`).
+                    let mut best = [f32::NEG_INFINITY; C];
+                    let mut at = [0u32; C];
+                    for (tap, p) in taps.clone().enumerate() {
+                        let column = &columns[p];
+                        if tap == 0 {
+                            best = *column;
+                            continue;
+                        }
+                        let tap = tap as u32;
+                        for ((b, a), &v) in best.iter_mut().zip(&mut at).zip(column) {
+                            let take = v > *b;
+                            *b = if take { v } else { *b };
+                            *a = if take { tap } else { *a };
+                        }
+                    }
+                    for (tap, p) in taps.enumerate() {
+                        let tap = tap as u32;
+                        for ((d, &a), &g) in grads[p].iter_mut().zip(&at).zip(g) {
+                            *d = if a == tap { *d + g } else { *d };
+                        }
+                    }
+                } else {
+                    let count = ((d1 - d0) * (h1 - h0) * (w1 - w0)) as f32;
+                    for p in taps {
+                        for (d, &g) in grads[p].iter_mut().zip(g) {
+                            *d += g / count;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 stateless_train! {
     impl[const C: usize, D: Window, H: Window, W: Window, const POUT: usize, const PIN: usize]
         Train<Tensor<C, PIN>> for MaxPool<C, D, H, W, POUT>;
@@ -307,7 +433,7 @@ stateless_train! {
     fn backward(&self, x, _y, dy, dx) {
         if let Some(dx) = dx {
             let axes = const { axes::<D, H, W>(PIN, POUT) };
-            pool_backward::<C>(&axes, x.as_slice(), dy.as_slice(), dx.as_mut_slice(), true);
+            pool_backward_dispatch::<C>(&axes, x.as_slice(), dy.as_slice(), dx.as_mut_slice(), true);
         }
     }
 }
@@ -318,7 +444,7 @@ stateless_train! {
     fn backward(&self, x, _y, dy, dx) {
         if let Some(dx) = dx {
             let axes = const { axes::<D, H, W>(PIN, POUT) };
-            pool_backward::<C>(&axes, x.as_slice(), dy.as_slice(), dx.as_mut_slice(), false);
+            pool_backward_dispatch::<C>(&axes, x.as_slice(), dy.as_slice(), dx.as_mut_slice(), false);
         }
     }
 }
@@ -417,6 +543,42 @@ mod tests {
         type Z = Axis<3, 2, 1, 1, Valid>;
         gradients::<_, Tensor<2, 45>>(&MaxPool3d::<2, Z, Z, S, 12>::new(), 5);
         gradients::<_, Tensor<2, 45>>(&AvgPool3d::<2, Z, Z, S, 12>::new(), 6);
+    }
+
+    /// The vectorizable backward (the SIMD kernels' path) gives the portable loop's bits: ties
+    /// (inputs on a coarse grid), a NaN, overlapping windows, windows over the edge, `dx`
+    /// accumulated into (including `-0.0`, which adding `+0.0` would turn into `+0.0`).
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[test]
+    fn simd_backward_has_the_portable_bits() {
+        fn case<const C: usize, D: Window, H: Window, W: Window>(pin: usize, pout: usize) {
+            let axes = axes::<D, H, W>(pin, pout);
+            let value =
+                |i: usize, seed: usize| (((i * 2654435761 + seed * 40503) >> 7) % 7) as f32 - 3.0;
+            let mut x: std::vec::Vec<f32> = (0..pin * C).map(|i| value(i, 1)).collect();
+            x[C + 1] = f32::NAN;
+            let dy: std::vec::Vec<f32> = (0..pout * C).map(|i| value(i, 2) * 0.37).collect();
+            let dx0: std::vec::Vec<f32> = (0..pin * C)
+                .map(|i| if i % 5 == 0 { -0.0 } else { value(i, 3) * 0.11 })
+                .collect();
+            for max in [true, false] {
+                let (mut got, mut want) = (dx0.clone(), dx0.clone());
+                pool_backward_lanes::<C>(&axes, &x, &dy, &mut got, max);
+                pool_backward::<C>(&axes, &x, &dy, &mut want, max);
+                let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<std::vec::Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "max {max}, C {C}");
+            }
+        }
+        type S = Axis<5, 2, 2, 1, Same>;
+        type V = Axis<4, 3, 1, 1, Valid>;
+        case::<3, NoAxis, S, V>(20, 6);
+        case::<32, NoAxis, S, V>(20, 6);
+        type T = Axis<7, 3, 2, 1, Same>;
+        case::<17, NoAxis, NoAxis, T>(7, 4);
+        type P = Axis<8, 2, 2, 1, Valid>;
+        case::<64, NoAxis, P, P>(64, 16);
+        type Z = Axis<3, 2, 1, 1, Valid>;
+        case::<2, Z, Z, S>(45, 12);
     }
 
     /// What `jax.grad` gives through Keras's `MaxPooling2D(2, strides=1)` on

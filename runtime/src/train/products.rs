@@ -34,6 +34,36 @@ unsafe fn assume_init_mut(values: &mut [MaybeUninit<f32>]) -> &mut [f32] {
 /// Floats of each transposition buffer (32 KiB on the stack, on a host with SIMD only).
 const SCRATCH: usize = 8192;
 
+/// The first `len` values of `buffer`, set to zero: a workspace on the stack that costs the
+/// zeroing of only the part a call uses.
+pub(crate) fn zeroed_prefix(buffer: &mut [MaybeUninit<f32>], len: usize) -> &mut [f32] {
+    let part = &mut buffer[..len];
+    part.fill(MaybeUninit::new(0.0));
+    // SAFETY: every value of `part` was just written.
+    unsafe { assume_init_mut(part) }
+}
+
+/// `aᵀ` (n × m) of `a` (m × n), both column-major, written into the start of `buffer` (at least
+/// `m·n` long): `aᵀ[j + i·n] = a[i + j·m]`. For a matrix a backward pass multiplies by
+/// transposed many times, kept transposed once so that each product is a plain [`kernels::gemm`].
+pub(crate) fn transpose_into<'b>(
+    m: usize,
+    n: usize,
+    a: &[f32],
+    buffer: &'b mut [MaybeUninit<f32>],
+) -> &'b [f32] {
+    assert!(a.len() == m * n && buffer.len() >= m * n);
+    let t = &mut buffer[..m * n];
+    for (j, column) in a.chunks_exact(m.max(1)).enumerate().take(n) {
+        for (i, &v) in column.iter().enumerate() {
+            t[j + i * n] = MaybeUninit::new(v);
+        }
+    }
+    // SAFETY: the loops above wrote `t[j + i·n]` for every `i < m`, `j < n`: all `m·n` values
+    // (with `m == 0` or `n == 0` there are none).
+    unsafe { assume_init(t) }
+}
+
 /// `c (m×n) += a (m×k) · bᵀ` with `b` (n×k), all column-major and contiguous (the weight
 /// gradients `∂W += ∂z·xᵀ`): [`kernels::gemm_nt`], on the SIMD kernel when it runs.
 pub fn gemm_nt(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {

@@ -12,6 +12,8 @@
 
 use super::kernel::{ConvGeometry, MR};
 use crate::kernels::{gemm, gemm_nt, gemm_tn};
+use crate::train::products::zeroed_prefix;
+use core::mem::MaybeUninit;
 
 /// Floats of a panel (`rows × positions`): 4 KiB on a microcontroller, 16 KiB on a host.
 #[cfg(target_arch = "arm")]
@@ -55,7 +57,11 @@ pub fn backward(
         return;
     }
     if crate::kernels::simd() {
-        backward_gemm(g, x, kernel, dz, dx, dkernel);
+        if depth.min(ROWS) * f_g <= KERNEL_T {
+            backward_rows(g, x, kernel, dz, dx, dkernel);
+        } else {
+            backward_gemm(g, x, kernel, dz, dx, dkernel);
+        }
         return;
     }
     let np = (PANEL / depth.min(ROWS)).clamp(1, COLS);
@@ -114,7 +120,110 @@ pub fn backward(
     }
 }
 
-/// [`backward`] with the SIMD kernels: the same panels laid out transposed (positions × rows,
+/// Floats of [`backward_rows`]'s transposed kernel gradient (rows of a chunk × filters of a
+/// group; 64 KiB: up to 64 filters per group at `ROWS` rows).
+const KERNEL_T: usize = 16384;
+
+/// [`backward`] with the SIMD kernels, rows (taps × channels) outermost: for every chunk of at
+/// most `ROWS` rows, the panels of all positions in turn, each packed as the portable path packs
+/// it (the windows' channel runs copied whole, `panel[r + j·kb]`), and `∂z`'s block transposed
+/// (`∂zᵀ[j + i·n]`, read straight from `dz`). Both products are [`gemm`] calls on the SIMD matrix
+/// kernel:
+/// - `∂Aᵀ (kb × m) += panel (kb × n) · ∂z_blockᵀ (n × m)`, summed over all the position panels
+///   in a buffer and added into the packed gradient, transposed, once per chunk of rows (instead
+///   of transposing every panel);
+/// - `∂panelᵀ (n × kb) += ∂z_blockᵀ (n × m) · A_block (m × kb)`, then col2im as
+///   [`backward_gemm`] does.
+///
+/// The portable path keeps its loops (and so the microcontroller's bits).
+fn backward_rows(
+    g: &ConvGeometry,
+    x: &[f32],
+    kernel: &[f32],
+    dz: &[f32],
+    mut dx: Option<&mut [f32]>,
+    mut dkernel: Option<&mut [f32]>,
+) {
+    let [ad, ah, aw] = g.axes;
+    let (cin_g, f_g, f) = (g.cin / g.groups, g.filters / g.groups, g.filters);
+    let depth = ad.k * ah.k * aw.k * cin_g;
+    let positions = ad.out * ah.out * aw.out;
+    assert!(depth.min(ROWS) * f_g <= KERNEL_T);
+    let np = (PANEL / depth.min(ROWS)).clamp(1, COLS);
+    // Not zeroed whole: each use zeroes the part it takes (zeroing the whole buffers on every
+    // call, per sample, was a visible share of a small convolution's step).
+    let mut panel = [MaybeUninit::<f32>::uninit(); PANEL];
+    let mut dpanel = [MaybeUninit::<f32>::uninit(); PANEL];
+    let mut dzb_t = [MaybeUninit::<f32>::uninit(); MR * COLS];
+    let mut dkt = [MaybeUninit::<f32>::uninit(); KERNEL_T];
+    for grp in 0..g.groups {
+        for k0 in (0..depth).step_by(ROWS) {
+            let kb = ROWS.min(depth - k0);
+            // `∂Aᵀ` of rows k0..k0 + kb, every filter of the group: dkt[r + i·kb].
+            let dkt = zeroed_prefix(&mut dkt, if dkernel.is_some() { kb * f_g } else { 0 });
+            for p0 in (0..positions).step_by(np) {
+                let n = np.min(positions - p0);
+                let mut at = [[0usize; 3]; COLS];
+                for (j, a) in at.iter_mut().enumerate().take(n) {
+                    let p = p0 + j;
+                    *a = [p / (ah.out * aw.out), p / aw.out % ah.out, p % aw.out];
+                }
+                let at = &at[..n];
+                let b = zeroed_prefix(&mut panel, if dkernel.is_some() { kb * n } else { 0 });
+                if dkernel.is_some() {
+                    windows(g, at, grp, k0, kb, |j, r, len, src| {
+                        if let Some(i) = src {
+                            b[j * kb + r..][..len].copy_from_slice(&x[i..i + len]);
+                        }
+                    });
+                }
+                let db = zeroed_prefix(&mut dpanel, if dx.is_some() { kb * n } else { 0 });
+                for f0 in (0..f_g).step_by(MR) {
+                    let m = MR.min(f_g - f0);
+                    let ch = grp * f_g + f0;
+                    let dzb_t = zeroed_prefix(&mut dzb_t, m * n);
+                    for (j, row) in dz[p0 * f..(p0 + n) * f].chunks_exact(f).enumerate() {
+                        for (i, &v) in row[ch..ch + m].iter().enumerate() {
+                            dzb_t[j + i * n] = v;
+                        }
+                    }
+                    if dkernel.is_some() {
+                        gemm(kb, n, m, b, dzb_t, &mut dkt[f0 * kb..(f0 + m) * kb], true);
+                    }
+                    if dx.is_some() {
+                        let sub = ch * depth + k0 * m..ch * depth + (k0 + kb) * m;
+                        gemm(n, m, kb, dzb_t, &kernel[sub], db, true);
+                    }
+                }
+                if let Some(dx) = dx.as_deref_mut() {
+                    windows(g, at, grp, k0, kb, |j, r, len, src| {
+                        if let Some(i) = src {
+                            for (t, d) in dx[i..i + len].iter_mut().enumerate() {
+                                *d += db[j + (r + t) * n];
+                            }
+                        }
+                    });
+                }
+            }
+            if let Some(dk) = dkernel.as_deref_mut() {
+                // Rows k0.. of each block: columns of its column-major `m × depth` matrix.
+                for f0 in (0..f_g).step_by(MR) {
+                    let m = MR.min(f_g - f0);
+                    let ch = grp * f_g + f0;
+                    let block = &mut dk[ch * depth + k0 * m..ch * depth + (k0 + kb) * m];
+                    for (r, column) in block.chunks_exact_mut(m).enumerate() {
+                        for (i, d) in column.iter_mut().enumerate() {
+                            *d += dkt[r + (f0 + i) * kb];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`backward`] with the SIMD kernels, for more filters per group than [`backward_rows`]'s
+/// buffer holds: the same panels laid out transposed (positions × rows,
 /// `panel[j + r·n]`), and `∂z`'s block transposed beside it, so that both products are
 /// [`gemm`] calls on the SIMD matrix kernel:
 /// - `∂A_block (m × kb) += ∂z_block (m × n) · panelᵀ (n × kb)`;
@@ -227,6 +336,123 @@ fn windows(
             };
             f(j, r, len, src);
             r += len;
+        }
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use crate::kernels::{with, Kernels};
+    use crate::shape::{AxisGeometry, Padding};
+    use std::vec::Vec;
+
+    fn values(len: usize, seed: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| ((i * 2654435761 + seed * 97) % 1000) as f32 / 500.0 - 1.0)
+            .collect()
+    }
+
+    /// `(∂x, ∂kernel)` of one geometry by `f`, from nonzero starting values (both are added into).
+    fn grads(
+        g: &ConvGeometry,
+        f: impl Fn(&ConvGeometry, &[f32], &[f32], &[f32], &mut [f32], &mut [f32]),
+    ) -> (Vec<f32>, Vec<f32>) {
+        let [ad, ah, aw] = g.axes;
+        let depth = ad.k * ah.k * aw.k * g.cin / g.groups;
+        let x = values(ad.n * ah.n * aw.n * g.cin, 1);
+        let kernel = values(depth * g.filters, 2);
+        let dz = values(ad.out * ah.out * aw.out * g.filters, 3);
+        let (mut dx, mut dk) = (values(x.len(), 4), values(kernel.len(), 5));
+        f(g, &x, &kernel, &dz, &mut dx, &mut dk);
+        (dx, dk)
+    }
+
+    /// The SIMD paths (rows outermost, and the transposed panels for many filters) give the
+    /// portable loops' gradients, on geometries with padding, strides, dilation, groups, more
+    /// rows than a chunk, filters not a multiple of the block and more positions than a panel.
+    #[test]
+    fn simd_paths_match_the_portable_loops() {
+        let axis = |n, k, s, d, p| AxisGeometry::resolve(n, k, s, d, p).unwrap();
+        let one = axis(1, 1, 1, 1, Padding::Valid);
+        let cases = [
+            // M5's second convolution; a first one with "same" padding.
+            ([one, one, axis(64, 3, 1, 1, Padding::Valid)], 32, 32, 1),
+            ([one, one, axis(128, 5, 1, 1, Padding::Same)], 8, 32, 1),
+            // 2-D, 288 rows (two chunks), 40 filters (a short last block).
+            (
+                [
+                    one,
+                    axis(9, 3, 1, 1, Padding::Valid),
+                    axis(9, 3, 1, 1, Padding::Valid),
+                ],
+                32,
+                40,
+                1,
+            ),
+            // Strides, dilation, groups.
+            (
+                [
+                    one,
+                    axis(11, 3, 2, 1, Padding::Same),
+                    axis(10, 2, 1, 2, Padding::Valid),
+                ],
+                6,
+                9,
+                3,
+            ),
+            // 3-D.
+            (
+                [
+                    axis(4, 2, 1, 1, Padding::Valid),
+                    axis(5, 3, 2, 1, Padding::Same),
+                    axis(6, 2, 1, 1, Padding::Valid),
+                ],
+                4,
+                5,
+                1,
+            ),
+        ];
+        for (axes, cin, filters, groups) in cases {
+            let g = ConvGeometry {
+                axes,
+                cin,
+                filters,
+                groups,
+            };
+            let want = with(Kernels::Portable, || {
+                grads(&g, |g, x, k, dz, dx, dk| {
+                    backward(g, x, k, dz, Some(dx), Some(dk))
+                })
+            });
+            let rows = grads(&g, |g, x, k, dz, dx, dk| {
+                backward_rows(g, x, k, dz, Some(dx), Some(dk))
+            });
+            let panels = grads(&g, |g, x, k, dz, dx, dk| {
+                backward_gemm(g, x, k, dz, Some(dx), Some(dk))
+            });
+            // Each gradient alone, too.
+            let dx_only = grads(&g, |g, x, k, dz, dx, _| {
+                backward_rows(g, x, k, dz, Some(dx), None)
+            });
+            let dk_only = grads(&g, |g, x, k, dz, _, dk| {
+                backward_rows(g, x, k, dz, None, Some(dk))
+            });
+            let close = |got: &[f32], want: &[f32], what: &str| {
+                assert_eq!(got.len(), want.len());
+                for (i, (a, b)) in got.iter().zip(want).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+                        "{what} {axes:?} [{i}]: {a} vs {b}"
+                    );
+                }
+            };
+            for (name, (dx, dk)) in [("rows", &rows), ("panels", &panels)] {
+                close(dx, &want.0, name);
+                close(dk, &want.1, name);
+            }
+            close(&dx_only.0, &want.0, "rows dx only");
+            close(&dk_only.1, &want.1, "rows dkernel only");
         }
     }
 }

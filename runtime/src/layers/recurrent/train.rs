@@ -24,9 +24,18 @@
 
 use super::{Aligned, ReturnMode, CHUNK, LOCKSTEP};
 use crate::kernels::{gemm, gemv};
-use crate::train::products::{gemm_nt, gemm_tn};
+use crate::train::products::{gemm_nt, gemm_tn, transpose_into};
 use crate::train::{floats, floats_mut, Plain, Rng, TrainCtx};
 use crate::Tensor;
+use core::mem::MaybeUninit;
+
+/// Floats of the transposed recurrent kernel [`backward`] keeps with the SIMD kernels (64 KiB of
+/// stack, enough for an LSTM of 64 units; a larger kernel takes `gemm_tn`). None where there
+/// are no SIMD kernels (a microcontroller).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+const TRANSPOSED: usize = 16384;
+#[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+const TRANSPOSED: usize = 0;
 
 /// What one sample's training pass through a recurrent layer keeps for backward: `T` steps of a
 /// cell with gate blocks `Gx` (`[[f32; UNITS]; G]`), input dropout masks `Mi` and recurrent
@@ -407,6 +416,12 @@ pub(crate) fn backward<C, R, const IN: usize, const U: usize, const T: usize>(
     let batched = !per_gate && cell.product_gates() == C::G;
     let shared_rec = rate_rec > 0.0 && !per_gate;
     let recurrent = cell.recurrent();
+    // With the SIMD kernels, the recurrent kernel (`G·U × U`) transposed once per batch, so that
+    // each step's `∂h = Uᵀ·∂z` over the lockstep group is a plain product rather than
+    // `gemm_tn`'s transposition of `∂z` and of the result at every step.
+    let mut transposed = [MaybeUninit::<f32>::uninit(); TRANSPOSED];
+    let recurrent_t = (batched && gu * U <= TRANSPOSED && crate::kernels::simd())
+        .then(|| transpose_into(gu, U, recurrent, &mut transposed));
     let mut drec = [zeroed::<C::Gx>(); LOCKSTEP];
     let mut dh = Aligned([[0.0f32; U]; LOCKSTEP]);
     for (g0, (caches, dys)) in caches
@@ -446,15 +461,15 @@ pub(crate) fn backward<C, R, const IN: usize, const U: usize, const T: usize>(
                 }
             }
             if batched {
-                dh.as_flattened_mut()[..s * U].fill(0.0);
-                gemm_tn(
-                    U,
-                    gu,
-                    s,
-                    recurrent,
-                    &floats(&drec[..s])[..s * gu],
-                    &mut dh.as_flattened_mut()[..s * U],
-                );
+                let back = &mut dh.as_flattened_mut()[..s * U];
+                let d = &floats(&drec[..s])[..s * gu];
+                match recurrent_t {
+                    Some(rt) => gemm(U, gu, s, rt, d, back, false),
+                    None => {
+                        back.fill(0.0);
+                        gemm_tn(U, gu, s, recurrent, d, back);
+                    }
+                }
                 for k in 0..s {
                     let m = floats(core::slice::from_ref(&caches[k].rec_mask));
                     for (j, (c, d)) in carry[k][0].iter_mut().zip(&dh[k]).enumerate() {
