@@ -313,7 +313,7 @@ fn pool_backward_dispatch<const C: usize>(
     dx: &mut [f32],
     max: bool,
 ) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     {
         let call = PoolBackward::<C> {
             axes,
@@ -330,7 +330,7 @@ fn pool_backward_dispatch<const C: usize>(
 }
 
 /// [`pool_backward_lanes`]'s arguments, run as a SIMD kernel.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 struct PoolBackward<'a, const C: usize> {
     axes: &'a [AxisGeometry; 3],
     x: &'a [f32],
@@ -339,7 +339,7 @@ struct PoolBackward<'a, const C: usize> {
     max: bool,
 }
 
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 impl<const C: usize> crate::kernels::vector::Kernel for PoolBackward<'_, C> {
     type Output = ();
 
@@ -351,7 +351,7 @@ impl<const C: usize> crate::kernels::vector::Kernel for PoolBackward<'_, C> {
 
 /// [`pool_backward`] without branches or scatters inside the channel loops (see
 /// [`pool_backward_dispatch`]).
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 #[inline(always)]
 fn pool_backward_lanes<const C: usize>(
     axes: &[AxisGeometry; 3],
@@ -548,7 +548,7 @@ mod tests {
     /// The vectorizable backward (the SIMD kernels' path) gives the portable loop's bits: ties
     /// (inputs on a coarse grid), a NaN, overlapping windows, windows over the edge, `dx`
     /// accumulated into (including `-0.0`, which adding `+0.0` would turn into `+0.0`).
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(simd_kernels)]
     #[test]
     fn simd_backward_has_the_portable_bits() {
         fn case<const C: usize, D: Window, H: Window, W: Window>(pin: usize, pout: usize) {

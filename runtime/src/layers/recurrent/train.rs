@@ -32,9 +32,9 @@ use core::mem::MaybeUninit;
 /// Floats of the transposed recurrent kernel [`backward`] keeps with the SIMD kernels (64 KiB of
 /// stack, enough for an LSTM of 64 units; a larger kernel takes `gemm_tn`). None where there
 /// are no SIMD kernels (a microcontroller).
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(simd_kernels)]
 const TRANSPOSED: usize = 16384;
-#[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+#[cfg(not(simd_kernels))]
 const TRANSPOSED: usize = 0;
 
 /// What one sample's training pass through a recurrent layer keeps for backward: `T` steps of a
