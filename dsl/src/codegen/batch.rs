@@ -13,7 +13,7 @@ use crate::layers::{dims, lit, rt, Run};
 use crate::model::Value;
 
 /// Stack budget of the intermediate activations of one chunk, in f32 values (256 KiB), and the
-/// most samples a chunk holds.
+/// most samples a chunk holds (a power of two).
 const BATCH_STACK_VALUES: usize = 64 * 1024;
 const MAX_CHUNK: usize = 16;
 
@@ -106,12 +106,16 @@ pub fn predict_batch(plan: &Plan) -> Option<TokenStream> {
         let s = &slices[&output];
         quote!(__ys.clone_from_slice(&#s);)
     };
-    let chunk = lit((BATCH_STACK_VALUES / values.max(1)).clamp(1, MAX_CHUNK));
+    // A power of two, so that a batch split across threads at whole chunks (see
+    // `split_batch`) cuts into equal parts: 15 would cut 64 samples into 45 + 19.
+    let fits = (BATCH_STACK_VALUES / values.max(1)).clamp(1, MAX_CHUNK);
+    let chunk = lit(1 << fits.ilog2());
+    let macs = lit(plan.macs_per_sample());
     Some(quote! {
         fn predict_batch(&self, inputs: &[#input_ty], outputs: &mut [#output_ty]) {
             ::core::assert_eq!(inputs.len(), outputs.len(), "predict_batch: as many outputs as inputs");
             const __CHUNK: usize = #chunk;
-            #rt::split_batch(inputs, outputs, &|inputs: &[#input_ty], outputs: &mut [#output_ty]| {
+            #rt::split_batch(inputs, outputs, #macs, __CHUNK, &|inputs: &[#input_ty], outputs: &mut [#output_ty]| {
                 #(#buffers)*
                 for (__xs, __ys) in inputs.chunks(__CHUNK).zip(outputs.chunks_mut(__CHUNK)) {
                     let __n = __xs.len();

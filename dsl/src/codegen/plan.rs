@@ -291,6 +291,33 @@ impl<'a> Plan<'a> {
     pub fn params(&self) -> usize {
         self.layers.iter().map(|l| l.params).sum()
     }
+
+    /// An estimate of one sample's multiply-adds, which `predict_batch` passes to the runtime
+    /// to decide whether a batch is worth splitting across threads: per call, the layer's
+    /// weights times the positions they apply at (a Dense on `(T, F)` or a recurrent layer over
+    /// `T` steps reads its weights `T` times, a convolution once per output position), plus one
+    /// per output value. An Embedding reads one row per token, so it counts its outputs only.
+    pub fn macs_per_sample(&self) -> usize {
+        let positions =
+            |s: &[usize]| s.iter().product::<usize>() / s.last().map_or(1, |&d| d.max(1));
+        let model = self.model;
+        let mut macs = 0usize;
+        for (k, call) in model.calls.iter().enumerate() {
+            let spec = self.spec(call.layer);
+            let input = self.shapes.of(call.inputs[0]);
+            let output = self.shapes.of(Value::Call { call: k, output: 0 });
+            let weights = if spec.token_input().is_some() {
+                0
+            } else {
+                spec.params(input)
+            };
+            let reads = weights.saturating_mul(positions(input).max(positions(output)));
+            macs = macs
+                .saturating_add(reads)
+                .saturating_add(output.iter().product::<usize>());
+        }
+        macs
+    }
 }
 
 /// Per call, whether each of its outputs carries a Keras mask (`compute_mask`), from the
