@@ -76,10 +76,10 @@ impl Kernel for Gemm<'_> {
             }
             let mut j = 0;
             while j + V::NR <= n {
-                if V::NR == 12 {
-                    g.columns::<V, 12>(t, m, j);
-                } else {
-                    g.columns::<V, 6>(t, m, j);
+                match V::NR {
+                    12 => g.columns::<V, 12>(t, m, j),
+                    8 => g.columns::<V, 8>(t, m, j),
+                    _ => g.columns::<V, 6>(t, m, j),
                 }
                 j += V::NR;
             }
@@ -159,13 +159,14 @@ impl Raw {
         let mk = V::mask(t, last);
         let l = V::LANES;
         let mut acc = [[V::zero(t); MV]; NR];
-        for p in 0..self.k {
+        // The tile's rows of column `p` of `A`.
+        let rows = |p: usize| {
             let col = i + p * self.lda;
             let mut av = [V::zero(t); MV];
             for (v, av) in av.iter_mut().enumerate() {
-                // SAFETY: rows `i + l·v ..` of column `p` of `A`: a full vector, or the `last`
-                // rows of the masked tail, all inside rows `i..` of the tile (the caller's
-                // promise).
+                // SAFETY: rows `i + l·v ..` of column `p < k` of `A`: a full vector, or the
+                // `last` rows of the masked tail, all inside rows `i..` of the tile (the
+                // caller's promise).
                 *av = unsafe {
                     if TAIL && v + 1 == MV {
                         V::load_masked(t, self.a.add(col + l * v), mk)
@@ -174,6 +175,31 @@ impl Raw {
                     }
                 };
             }
+            av
+        };
+        let mut p = 0;
+        // With by-element multiply-adds (NEON) and full vectors, 4 consecutive `k` at a time: `B`'s 4 values of
+        // each column in one load, each used by lane, instead of 4 broadcasts from memory. Every
+        // sum still adds its products in the order of `k`, so the bits are the same.
+        if V::LANE_FMADD && l == 4 && !TAIL {
+            while p + 4 <= self.k {
+                let av = [rows(p), rows(p + 1), rows(p + 2), rows(p + 3)];
+                for (jj, acc) in acc.iter_mut().enumerate() {
+                    // SAFETY: rows `p..p + 4 ≤ k` of column `j + jj < j + NR` of `B`, the 4
+                    // lanes of a vector.
+                    let bv = unsafe { V::load(t, self.b.add((j + jj) * self.ldb + p)) };
+                    for (v, acc) in acc.iter_mut().enumerate() {
+                        *acc = V::fmadd_lane::<0>(t, av[0][v], bv, *acc);
+                        *acc = V::fmadd_lane::<1>(t, av[1][v], bv, *acc);
+                        *acc = V::fmadd_lane::<2>(t, av[2][v], bv, *acc);
+                        *acc = V::fmadd_lane::<3>(t, av[3][v], bv, *acc);
+                    }
+                }
+                p += 4;
+            }
+        }
+        for p in p..self.k {
+            let av = rows(p);
             for (jj, acc) in acc.iter_mut().enumerate() {
                 // SAFETY: row `p < k` of column `j + jj < j + NR` of `B`.
                 let x = unsafe { V::broadcast(t, self.b.add((j + jj) * self.ldb + p)) };
