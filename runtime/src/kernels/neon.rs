@@ -54,9 +54,10 @@ unsafe impl Vector for Neon {
     type Mask = usize;
     const LANES: usize = 4;
     const REGISTERS: usize = 32;
-    /// Two vectors of rows × 12 columns: 24 sums, 2 rows of `A` and a broadcast of `B` in 27 of
-    /// the 32 registers.
-    const NR: usize = 12;
+    /// Two vectors of rows × 8 columns: 16 sums, the 2 vectors of rows of `A` of 4 consecutive
+    /// `k` and a vector of 4 values of `B` in 25 of the 32 registers (the product's tile takes
+    /// `B` a vector at a time with by-element `fmla`s, [`Vector::LANE_FMADD`]).
+    const NR: usize = 8;
 
     #[inline(always)]
     fn zero(_: NeonToken) -> Self {
@@ -125,6 +126,13 @@ unsafe impl Vector for Neon {
     fn fmadd(a: Self, b: Self, c: Self) -> Self {
         // SAFETY: `a` proves NEON.
         unsafe { Self(vfmaq_f32(c.0, a.0, b.0)) }
+    }
+    const LANE_FMADD: bool = true;
+    #[inline(always)]
+    fn fmadd_lane<const I: i32>(_: NeonToken, a: Self, b: Self, c: Self) -> Self {
+        // SAFETY: the token proves NEON; `vfmaq_laneq_f32` checks at compile time that lane `I`
+        // is one of the 4.
+        unsafe { Self(vfmaq_laneq_f32::<I>(c.0, a.0, b.0)) }
     }
     #[inline(always)]
     fn fnmadd(a: Self, b: Self, c: Self) -> Self {

@@ -76,10 +76,10 @@ impl Kernel for Gemm<'_> {
             }
             let mut j = 0;
             while j + V::NR <= n {
-                if V::NR == 12 {
-                    g.columns::<V, 12>(t, m, j);
-                } else {
-                    g.columns::<V, 6>(t, m, j);
+                match V::NR {
+                    12 => g.columns::<V, 12>(t, m, j),
+                    8 => g.columns::<V, 8>(t, m, j),
+                    _ => g.columns::<V, 6>(t, m, j),
                 }
                 j += V::NR;
             }
@@ -159,13 +159,14 @@ impl Raw {
         let mk = V::mask(t, last);
         let l = V::LANES;
         let mut acc = [[V::zero(t); MV]; NR];
-        for p in 0..self.k {
+        // The tile's rows of column `p` of `A`.
+        let rows = |p: usize| {
             let col = i + p * self.lda;
             let mut av = [V::zero(t); MV];
             for (v, av) in av.iter_mut().enumerate() {
-                // SAFETY: rows `i + l·v ..` of column `p` of `A`: a full vector, or the `last`
-                // rows of the masked tail, all inside rows `i..` of the tile (the caller's
-                // promise).
+                // SAFETY: rows `i + l·v ..` of column `p < k` of `A`: a full vector, or the
+                // `last` rows of the masked tail, all inside rows `i..` of the tile (the
+                // caller's promise).
                 *av = unsafe {
                     if TAIL && v + 1 == MV {
                         V::load_masked(t, self.a.add(col + l * v), mk)
@@ -174,6 +175,31 @@ impl Raw {
                     }
                 };
             }
+            av
+        };
+        let mut p = 0;
+        // With by-element multiply-adds (NEON) and full vectors, 4 consecutive `k` at a time: `B`'s 4 values of
+        // each column in one load, each used by lane, instead of 4 broadcasts from memory. Every
+        // sum still adds its products in the order of `k`, so the bits are the same.
+        if V::LANE_FMADD && l == 4 && !TAIL {
+            while p + 4 <= self.k {
+                let av = [rows(p), rows(p + 1), rows(p + 2), rows(p + 3)];
+                for (jj, acc) in acc.iter_mut().enumerate() {
+                    // SAFETY: rows `p..p + 4 ≤ k` of column `j + jj < j + NR` of `B`, the 4
+                    // lanes of a vector.
+                    let bv = unsafe { V::load(t, self.b.add((j + jj) * self.ldb + p)) };
+                    for (v, acc) in acc.iter_mut().enumerate() {
+                        *acc = V::fmadd_lane::<0>(t, av[0][v], bv, *acc);
+                        *acc = V::fmadd_lane::<1>(t, av[1][v], bv, *acc);
+                        *acc = V::fmadd_lane::<2>(t, av[2][v], bv, *acc);
+                        *acc = V::fmadd_lane::<3>(t, av[3][v], bv, *acc);
+                    }
+                }
+                p += 4;
+            }
+        }
+        for p in p..self.k {
+            let av = rows(p);
             for (jj, acc) in acc.iter_mut().enumerate() {
                 // SAFETY: row `p < k` of column `j + jj < j + NR` of `B`.
                 let x = unsafe { V::broadcast(t, self.b.add((j + jj) * self.ldb + p)) };
@@ -369,34 +395,42 @@ impl Kernel for Sweep<'_> {
             y,
             reverse: self.reverse,
         };
+        // Blocks of up to `most` full vectors of rows, then the `m mod LANES` rows left as one
+        // masked vector by themselves: a block's vectors are then all plain loads, so its loop
+        // over them unrolls and its sums stay in registers (with NEON's masked loads, a branch
+        // on the lane count, inside the block they kept every sum in memory: four times the
+        // instructions). Each row's sum runs over the columns in the same order whichever
+        // block holds it, so the blocking changes no bit.
+        let full = m - m % l;
         let mut i = 0;
-        // SAFETY: for every call, the block covers rows `i..i + rows` inside `0..m` (checked
-        // above for every column of `a` and for `y`), `vectors` vectors of which the last holds
-        // `last ≥ 1` rows.
+        // SAFETY: for every call, the block covers rows `i..i + vectors·l ≤ full ≤ m` (full
+        // vectors), or the masked rows `full..m` (checked above for every column of `a` and for
+        // `y`).
         unsafe {
-            while i < m {
-                let vectors = (m - i).div_ceil(l).min(most);
-                let rows = (m - i).min(vectors * l);
-                let last = rows - (vectors - 1) * l;
+            while i < full {
+                let vectors = ((full - i) / l).min(most);
                 match vectors {
-                    1 => block.rows::<V, 1>(t, i, last),
-                    2 => block.rows::<V, 2>(t, i, last),
-                    3 => block.rows::<V, 3>(t, i, last),
-                    4 => block.rows::<V, 4>(t, i, last),
-                    5 => block.rows::<V, 5>(t, i, last),
-                    6 => block.rows::<V, 6>(t, i, last),
-                    7 => block.rows::<V, 7>(t, i, last),
-                    8 => block.rows::<V, 8>(t, i, last),
-                    9 => block.rows::<V, 9>(t, i, last),
-                    10 => block.rows::<V, 10>(t, i, last),
-                    11 => block.rows::<V, 11>(t, i, last),
-                    12 => block.rows::<V, 12>(t, i, last),
-                    13 => block.rows::<V, 13>(t, i, last),
-                    14 => block.rows::<V, 14>(t, i, last),
-                    15 => block.rows::<V, 15>(t, i, last),
-                    _ => block.rows::<V, 16>(t, i, last),
+                    1 => block.rows::<V, 1>(t, i),
+                    2 => block.rows::<V, 2>(t, i),
+                    3 => block.rows::<V, 3>(t, i),
+                    4 => block.rows::<V, 4>(t, i),
+                    5 => block.rows::<V, 5>(t, i),
+                    6 => block.rows::<V, 6>(t, i),
+                    7 => block.rows::<V, 7>(t, i),
+                    8 => block.rows::<V, 8>(t, i),
+                    9 => block.rows::<V, 9>(t, i),
+                    10 => block.rows::<V, 10>(t, i),
+                    11 => block.rows::<V, 11>(t, i),
+                    12 => block.rows::<V, 12>(t, i),
+                    13 => block.rows::<V, 13>(t, i),
+                    14 => block.rows::<V, 14>(t, i),
+                    15 => block.rows::<V, 15>(t, i),
+                    _ => block.rows::<V, 16>(t, i),
                 }
-                i += rows;
+                i += vectors * l;
+            }
+            if full < m {
+                block.tail::<V>(t, full, m - full);
             }
         }
     }
@@ -413,30 +447,18 @@ struct Block {
 }
 
 impl Block {
-    /// Rows `i..i + (MV − 1)·LANES + last`, summed in registers.
+    /// Rows `i..i + MV·LANES` (full vectors), summed in registers.
     ///
     /// # Safety
     /// Those rows of `y` and of every column `0..k` of `a` are inside the operands, and `x`
     /// holds `k` values.
     #[inline(always)]
-    unsafe fn rows<V: Vector, const MV: usize>(&self, t: V::Token, i: usize, last: usize) {
+    unsafe fn rows<V: Vector, const MV: usize>(&self, t: V::Token, i: usize) {
         let l = V::LANES;
-        let mk = V::mask(t, last);
-        // Vector `v` of the block at offset `at` of `p` (full, or the masked last).
-        let load = |p: *const f32, at: usize, v: usize| {
-            // SAFETY: the caller's promise covers rows `i..` of the block at `at`: a full vector
-            // or the `last` rows of the masked one.
-            unsafe {
-                if v + 1 == MV {
-                    V::load_masked(t, p.add(at + l * v), mk)
-                } else {
-                    V::load(t, p.add(at + l * v))
-                }
-            }
-        };
         let mut acc = [V::zero(t); MV];
         for (v, acc) in acc.iter_mut().enumerate() {
-            *acc = load(self.y, i, v);
+            // SAFETY: rows `i + l·v ..` of `y`, a full vector inside the block.
+            *acc = unsafe { V::load(t, self.y.add(i + l * v)) };
         }
         // Column by column, forwards or backwards: offsets computed per column, so no pointer
         // ever steps outside `a`.
@@ -444,20 +466,38 @@ impl Block {
             let p = if self.reverse { self.k - 1 - q } else { q };
             // SAFETY: `p < k` values of `x`.
             let xv = unsafe { V::broadcast(t, self.x.add(p)) };
+            let at = p * self.lda + i;
             for (v, acc) in acc.iter_mut().enumerate() {
-                *acc = V::fmadd(load(self.a, p * self.lda + i, v), xv, *acc);
+                // SAFETY: rows `i + l·v ..` of column `p` of `a`, a full vector of the block.
+                *acc = V::fmadd(unsafe { V::load(t, self.a.add(at + l * v)) }, xv, *acc);
             }
         }
         for (v, &acc) in acc.iter().enumerate() {
             // SAFETY: rows `i + l·v ..` of `y`, as loaded.
+            unsafe { V::store(self.y.add(i + l * v), acc) };
+        }
+    }
+
+    /// Rows `i..i + rows` (`rows < LANES`), one masked vector.
+    ///
+    /// # Safety
+    /// Those rows of `y` and of every column `0..k` of `a` are inside the operands, and `x`
+    /// holds `k` values.
+    #[inline(always)]
+    unsafe fn tail<V: Vector>(&self, t: V::Token, i: usize, rows: usize) {
+        let mk = V::mask(t, rows);
+        // SAFETY: the mask covers rows `i..i + rows` of `y`, inside it.
+        let mut acc = unsafe { V::load_masked(t, self.y.add(i), mk) };
+        for q in 0..self.k {
+            let p = if self.reverse { self.k - 1 - q } else { q };
+            // SAFETY: `p < k` values of `x`; the mask covers rows `i..i + rows` of column `p`
+            // of `a`, inside it.
             unsafe {
-                let p = self.y.add(i + l * v);
-                if v + 1 == MV {
-                    V::store_masked(p, mk, acc);
-                } else {
-                    V::store(p, acc);
-                }
+                let xv = V::broadcast(t, self.x.add(p));
+                acc = V::fmadd(V::load_masked(t, self.a.add(p * self.lda + i), mk), xv, acc);
             }
         }
+        // SAFETY: rows `i..i + rows` of `y`, as loaded.
+        unsafe { V::store_masked(self.y.add(i), mk, acc) };
     }
 }

@@ -8,6 +8,7 @@ use super::math;
 use super::product::{Gemm, Sweep};
 use super::vector::{Kernel, Vector};
 use super::*;
+use std::vec;
 use std::vec::Vec;
 
 fn values(len: usize, seed: u32) -> Vec<f32> {
@@ -64,13 +65,81 @@ fn simd_gemm(
     run(isa, g).expect("the CPU has the instruction set");
 }
 
+/// `a·b[I] + c` for every lane `I < 4` of the first 4 values, against `fmadd` with a broadcast.
+struct LaneFmadd<'a> {
+    a: &'a [f32],
+    b: &'a [f32],
+    c: &'a [f32],
+}
+
+impl Kernel for LaneFmadd<'_> {
+    type Output = Vec<[Vec<f32>; 2]>;
+
+    #[inline(always)]
+    fn run<V: Vector>(self, t: V::Token) -> Self::Output {
+        let l = V::LANES;
+        assert!(self.a.len() == l && self.b.len() == l && self.c.len() == l);
+        // SAFETY: each slice holds `LANES` values.
+        let (a, b, c) = unsafe {
+            (
+                V::load(t, self.a.as_ptr()),
+                V::load(t, self.b.as_ptr()),
+                V::load(t, self.c.as_ptr()),
+            )
+        };
+        let out = |v: V| {
+            let mut o = vec![0.0; l];
+            // SAFETY: `o` holds `LANES` values.
+            unsafe { V::store(o.as_mut_ptr(), v) };
+            o
+        };
+        let got = [
+            V::fmadd_lane::<0>(t, a, b, c),
+            V::fmadd_lane::<1>(t, a, b, c),
+            V::fmadd_lane::<2>(t, a, b, c),
+            V::fmadd_lane::<3>(t, a, b, c),
+        ];
+        got.iter()
+            .enumerate()
+            .map(|(i, &g)| {
+                // SAFETY: lane `i < 4 ≤ LANES` of `b`.
+                let x = unsafe { V::broadcast(t, self.b.as_ptr().add(i)) };
+                [out(g), out(V::fmadd(a, x, c))]
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn lane_multiply_adds_are_broadcast_ones() {
+    for isa in isas() {
+        let l = match isa {
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => 4,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => 8,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => 16,
+        };
+        let (a, b, c) = (values(l, 4), values(l, 5), values(l, 6));
+        let lanes = LaneFmadd {
+            a: &a,
+            b: &b,
+            c: &c,
+        };
+        for (i, [got, want]) in run(isa, lanes).expect("the CPU has it").iter().enumerate() {
+            assert_eq!(got, want, "lane {i} on {isa:?}");
+        }
+    }
+}
+
 #[test]
 fn gemm_matches_the_portable_kernel() {
     let sizes = [
         1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 24, 31, 33, 63, 64, 65, 70, 128, 130,
     ];
     for &m in &sizes {
-        for &n in &[1usize, 2, 3, 4, 5, 6, 7, 12, 13] {
+        for &n in &[1usize, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 16] {
             // Long reductions too (the Dense layers of the benchmark models have 784, 1600).
             for &k in &[1usize, 2, 3, 9, 17, 64, 300, 600] {
                 let (a, b) = (values(m * k, 1), values(k * n, 2));

@@ -98,6 +98,25 @@ pub(crate) unsafe trait Vector: Copy {
     fn with_sign_of(m: Self, s: Self) -> Self;
     /// Per lane, `x` where `a < b` (ordered: not where either is NaN), `y` elsewhere.
     fn select_lt(a: Self, b: Self, x: Self, y: Self) -> Self;
+
+    /// Whether [`Vector::fmadd_lane`] is one instruction (NEON's by-element `fmla`), so that a
+    /// matrix product does better loading `B` a vector of consecutive values at a time than
+    /// broadcasting each value from memory.
+    const LANE_FMADD: bool = false;
+    /// `a·b[I] + c`, rounded once: lane `I` (`0 ≤ I < LANES`) of `b` times every lane of `a`.
+    /// By default through memory (a store and a broadcast): correct everywhere, fast only where
+    /// an instruction set overrides it ([`Vector::LANE_FMADD`]).
+    #[inline(always)]
+    fn fmadd_lane<const I: i32>(t: Self::Token, a: Self, b: Self, c: Self) -> Self {
+        assert!(I >= 0 && (I as usize) < Self::LANES && Self::LANES <= 16);
+        let mut lanes = [0.0f32; 16];
+        // SAFETY: `lanes` holds 16 ≥ `LANES` values to write, and lane `I < LANES` to read.
+        let x = unsafe {
+            Self::store(lanes.as_mut_ptr(), b);
+            Self::broadcast(t, lanes.as_ptr().add(I as usize))
+        };
+        Self::fmadd(a, x, c)
+    }
 }
 
 /// A SIMD kernel written once over [`Vector`]: its arguments are the value, [`Kernel::run`] its
