@@ -42,14 +42,11 @@ pub fn backward(
     mut dx: Option<&mut [f32]>,
     mut dkernel: Option<&mut [f32]>,
 ) {
-    let [ad, ah, aw] = g.axes;
-    let (cin_g, f_g, f) = (g.cin / g.groups, g.filters / g.groups, g.filters);
-    let depth = ad.k * ah.k * aw.k * cin_g;
-    let positions = ad.out * ah.out * aw.out;
+    let w = Walk::new(g);
     assert!(
-        x.len() == ad.n * ah.n * aw.n * g.cin
-            && kernel.len() == depth * f
-            && dz.len() == positions * f
+        x.len() == w.inputs()
+            && kernel.len() == w.depth * w.f
+            && dz.len() == w.positions * w.f
             && dx.as_ref().is_none_or(|d| d.len() == x.len())
             && dkernel.as_ref().is_none_or(|d| d.len() == kernel.len())
     );
@@ -57,28 +54,16 @@ pub fn backward(
         return;
     }
     if crate::kernels::simd() {
-        if depth.min(ROWS) * f_g <= KERNEL_T {
-            backward_rows(g, x, kernel, dz, dx, dkernel);
-        } else {
-            backward_gemm(g, x, kernel, dz, dx, dkernel);
-        }
+        backward_rows(&w, x, kernel, dz, dx, dkernel);
         return;
     }
-    let np = (PANEL / depth.min(ROWS)).clamp(1, COLS);
     let mut panel = [0.0f32; PANEL];
     let mut dpanel = [0.0f32; PANEL];
     let mut dzb = [0.0f32; MR * COLS];
-    for p0 in (0..positions).step_by(np) {
-        let n = np.min(positions - p0);
-        let mut at = [[0usize; 3]; COLS];
-        for (j, a) in at.iter_mut().enumerate().take(n) {
-            let p = p0 + j;
-            *a = [p / (ah.out * aw.out), p / aw.out % ah.out, p % aw.out];
-        }
-        let at = &at[..n];
+    for (p0, at) in w.panels() {
+        let (at, n) = (&at.at[..at.n], at.n);
         for grp in 0..g.groups {
-            for k0 in (0..depth).step_by(ROWS) {
-                let kb = ROWS.min(depth - k0);
+            for (k0, kb) in w.chunks() {
                 let (b, db) = (&mut panel[..kb * n], &mut dpanel[..kb * n]);
                 if dkernel.is_some() {
                     windows(g, at, grp, k0, kb, |j, r, len, src| {
@@ -90,15 +75,13 @@ pub fn backward(
                     });
                 }
                 db.fill(0.0);
-                for f0 in (0..f_g).step_by(MR) {
-                    let m = MR.min(f_g - f0);
-                    let ch = grp * f_g + f0;
+                for (f0, m) in w.blocks(0, w.f_g) {
+                    let ch = grp * w.f_g + f0;
                     let dzb = &mut dzb[..m * n];
                     for (j, col) in dzb.chunks_exact_mut(m).enumerate() {
-                        col.copy_from_slice(&dz[(p0 + j) * f + ch..][..m]);
+                        col.copy_from_slice(&dz[(p0 + j) * w.f + ch..][..m]);
                     }
-                    // Rows k0.. of the block: columns of its column-major `m × depth` matrix.
-                    let sub = ch * depth + k0 * m..ch * depth + (k0 + kb) * m;
+                    let sub = w.block_rows(ch, m, k0, kb);
                     if let Some(dk) = dkernel.as_deref_mut() {
                         gemm_nt(m, n, kb, dzb, b, &mut dk[sub.clone()]);
                     }
@@ -120,36 +103,105 @@ pub fn backward(
     }
 }
 
-/// Floats of [`backward_rows`]'s transposed kernel gradient (rows of a chunk × filters of a
-/// group; 64 KiB: up to 64 filters per group at `ROWS` rows).
+/// One convolution's sizes as the backward passes walk them: per group `cin_g` channels in and
+/// `f_g` filters out, `depth` rows (taps × channels) of the packed kernel per filter,
+/// `positions` outputs, and `np` positions per panel (as many as `PANEL` holds at a chunk's
+/// rows, at most `COLS`).
+struct Walk<'g> {
+    g: &'g ConvGeometry,
+    f_g: usize,
+    f: usize,
+    depth: usize,
+    positions: usize,
+    np: usize,
+}
+
+/// The output positions of one panel: `n` of them, at `at[j] = (od, oh, ow)`.
+struct Positions {
+    n: usize,
+    at: [[usize; 3]; COLS],
+}
+
+impl<'g> Walk<'g> {
+    fn new(g: &'g ConvGeometry) -> Self {
+        let [ad, ah, aw] = g.axes;
+        let depth = ad.k * ah.k * aw.k * (g.cin / g.groups);
+        Walk {
+            g,
+            f_g: g.filters / g.groups,
+            f: g.filters,
+            depth,
+            positions: ad.out * ah.out * aw.out,
+            np: (PANEL / depth.min(ROWS)).clamp(1, COLS),
+        }
+    }
+
+    /// The input's length.
+    fn inputs(&self) -> usize {
+        let [ad, ah, aw] = self.g.axes;
+        ad.n * ah.n * aw.n * self.g.cin
+    }
+
+    /// The panels of positions in order: `(p0, positions p0..p0 + n)`.
+    fn panels(&self) -> impl Iterator<Item = (usize, Positions)> + '_ {
+        let [_, ah, aw] = self.g.axes;
+        (0..self.positions).step_by(self.np).map(move |p0| {
+            let n = self.np.min(self.positions - p0);
+            let mut at = [[0usize; 3]; COLS];
+            for (j, a) in at.iter_mut().enumerate().take(n) {
+                let p = p0 + j;
+                *a = [p / (ah.out * aw.out), p / aw.out % ah.out, p % aw.out];
+            }
+            (p0, Positions { n, at })
+        })
+    }
+
+    /// The chunks of at most `ROWS` rows: `(k0, kb)`.
+    fn chunks(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..self.depth)
+            .step_by(ROWS)
+            .map(move |k0| (k0, ROWS.min(self.depth - k0)))
+    }
+
+    /// The blocks of at most `MR` filters of a group's filters `from..to` (`from` a multiple of
+    /// `MR`, as the packed kernel's blocks are): `(f0, m)`.
+    fn blocks(&self, from: usize, to: usize) -> impl Iterator<Item = (usize, usize)> {
+        (from..to).step_by(MR).map(move |f0| (f0, MR.min(to - f0)))
+    }
+
+    /// Rows `k0..k0 + kb` of the packed block of the `m` filters from channel `ch`: columns of
+    /// its column-major `m × depth` matrix.
+    fn block_rows(&self, ch: usize, m: usize, k0: usize, kb: usize) -> core::ops::Range<usize> {
+        ch * self.depth + k0 * m..ch * self.depth + (k0 + kb) * m
+    }
+}
+
+/// Floats of [`backward_rows`]'s transposed kernel gradient (rows of a chunk × a range of
+/// filters; 64 KiB: 64 filters at `ROWS` rows, more at fewer rows).
 const KERNEL_T: usize = 16384;
 
 /// [`backward`] with the SIMD kernels, rows (taps × channels) outermost: for every chunk of at
-/// most `ROWS` rows, the panels of all positions in turn, each packed as the portable path packs
-/// it (the windows' channel runs copied whole, `panel[r + j·kb]`), and `∂z`'s block transposed
-/// (`∂zᵀ[j + i·n]`, read straight from `dz`). Both products are [`gemm`] calls on the SIMD matrix
-/// kernel:
+/// most `ROWS` rows and every range of a group's filters whose gradient fits `KERNEL_T` (all of
+/// them up to 64 filters), the panels of all positions in turn, each packed as the portable path
+/// packs it (the windows' channel runs copied whole, `panel[r + j·kb]`), and `∂z`'s block
+/// transposed (`∂zᵀ[j + i·n]`, read straight from `dz`). Both products are [`gemm`] calls on the
+/// SIMD matrix kernel:
 /// - `∂Aᵀ (kb × m) += panel (kb × n) · ∂z_blockᵀ (n × m)`, summed over all the position panels
-///   in a buffer and added into the packed gradient, transposed, once per chunk of rows (instead
-///   of transposing every panel);
-/// - `∂panelᵀ (n × kb) += ∂z_blockᵀ (n × m) · A_block (m × kb)`, then col2im as
-///   [`backward_gemm`] does.
+///   in a buffer and added into the packed gradient, transposed, once per chunk of rows and range
+///   of filters (instead of transposing every panel);
+/// - `∂panelᵀ (n × kb) += ∂z_blockᵀ (n × m) · A_block (m × kb)`, then added back into the input
+///   values its windows read (col2im).
 ///
 /// The portable path keeps its loops (and so the microcontroller's bits).
 fn backward_rows(
-    g: &ConvGeometry,
+    w: &Walk<'_>,
     x: &[f32],
     kernel: &[f32],
     dz: &[f32],
     mut dx: Option<&mut [f32]>,
     mut dkernel: Option<&mut [f32]>,
 ) {
-    let [ad, ah, aw] = g.axes;
-    let (cin_g, f_g, f) = (g.cin / g.groups, g.filters / g.groups, g.filters);
-    let depth = ad.k * ah.k * aw.k * cin_g;
-    let positions = ad.out * ah.out * aw.out;
-    assert!(depth.min(ROWS) * f_g <= KERNEL_T);
-    let np = (PANEL / depth.min(ROWS)).clamp(1, COLS);
+    let g = w.g;
     // Not zeroed whole: each use zeroes the part it takes (zeroing the whole buffers on every
     // call, per sample, was a visible share of a small convolution's step).
     let mut panel = [MaybeUninit::<f32>::uninit(); PANEL];
@@ -157,147 +209,67 @@ fn backward_rows(
     let mut dzb_t = [MaybeUninit::<f32>::uninit(); MR * COLS];
     let mut dkt = [MaybeUninit::<f32>::uninit(); KERNEL_T];
     for grp in 0..g.groups {
-        for k0 in (0..depth).step_by(ROWS) {
-            let kb = ROWS.min(depth - k0);
-            // `∂Aᵀ` of rows k0..k0 + kb, every filter of the group: dkt[r + i·kb].
-            let dkt = zeroed_prefix(&mut dkt, if dkernel.is_some() { kb * f_g } else { 0 });
-            for p0 in (0..positions).step_by(np) {
-                let n = np.min(positions - p0);
-                let mut at = [[0usize; 3]; COLS];
-                for (j, a) in at.iter_mut().enumerate().take(n) {
-                    let p = p0 + j;
-                    *a = [p / (ah.out * aw.out), p / aw.out % ah.out, p % aw.out];
-                }
-                let at = &at[..n];
-                let b = zeroed_prefix(&mut panel, if dkernel.is_some() { kb * n } else { 0 });
-                if dkernel.is_some() {
-                    windows(g, at, grp, k0, kb, |j, r, len, src| {
-                        if let Some(i) = src {
-                            b[j * kb + r..][..len].copy_from_slice(&x[i..i + len]);
-                        }
-                    });
-                }
-                let db = zeroed_prefix(&mut dpanel, if dx.is_some() { kb * n } else { 0 });
-                for f0 in (0..f_g).step_by(MR) {
-                    let m = MR.min(f_g - f0);
-                    let ch = grp * f_g + f0;
-                    let dzb_t = zeroed_prefix(&mut dzb_t, m * n);
-                    for (j, row) in dz[p0 * f..(p0 + n) * f].chunks_exact(f).enumerate() {
-                        for (i, &v) in row[ch..ch + m].iter().enumerate() {
-                            dzb_t[j + i * n] = v;
-                        }
-                    }
+        for (k0, kb) in w.chunks() {
+            // Whole blocks of filters per range (`kb·MR ≤ ROWS·MR ≤ KERNEL_T`).
+            let range = (KERNEL_T / kb / MR * MR).max(MR);
+            for from in (0..w.f_g).step_by(range) {
+                let to = w.f_g.min(from + range);
+                // `∂Aᵀ` of rows k0..k0 + kb, filters from..to: dkt[r + (f0 − from)·kb].
+                let dkt = zeroed_prefix(
+                    &mut dkt,
                     if dkernel.is_some() {
-                        gemm(kb, n, m, b, dzb_t, &mut dkt[f0 * kb..(f0 + m) * kb], true);
-                    }
-                    if dx.is_some() {
-                        let sub = ch * depth + k0 * m..ch * depth + (k0 + kb) * m;
-                        gemm(n, m, kb, dzb_t, &kernel[sub], db, true);
-                    }
-                }
-                if let Some(dx) = dx.as_deref_mut() {
-                    windows(g, at, grp, k0, kb, |j, r, len, src| {
-                        if let Some(i) = src {
-                            for (t, d) in dx[i..i + len].iter_mut().enumerate() {
-                                *d += db[j + (r + t) * n];
+                        kb * (to - from)
+                    } else {
+                        0
+                    },
+                );
+                for (p0, at) in w.panels() {
+                    let (at, n) = (&at.at[..at.n], at.n);
+                    let b = zeroed_prefix(&mut panel, if dkernel.is_some() { kb * n } else { 0 });
+                    if dkernel.is_some() {
+                        windows(g, at, grp, k0, kb, |j, r, len, src| {
+                            if let Some(i) = src {
+                                b[j * kb + r..][..len].copy_from_slice(&x[i..i + len]);
                             }
-                        }
-                    });
-                }
-            }
-            if let Some(dk) = dkernel.as_deref_mut() {
-                // Rows k0.. of each block: columns of its column-major `m × depth` matrix.
-                for f0 in (0..f_g).step_by(MR) {
-                    let m = MR.min(f_g - f0);
-                    let ch = grp * f_g + f0;
-                    let block = &mut dk[ch * depth + k0 * m..ch * depth + (k0 + kb) * m];
-                    for (r, column) in block.chunks_exact_mut(m).enumerate() {
-                        for (i, d) in column.iter_mut().enumerate() {
-                            *d += dkt[r + (f0 + i) * kb];
-                        }
+                        });
                     }
-                }
-            }
-        }
-    }
-}
-
-/// [`backward`] with the SIMD kernels, for more filters per group than [`backward_rows`]'s
-/// buffer holds: the same panels laid out transposed (positions × rows,
-/// `panel[j + r·n]`), and `∂z`'s block transposed beside it, so that both products are
-/// [`gemm`] calls on the SIMD matrix kernel:
-/// - `∂A_block (m × kb) += ∂z_block (m × n) · panelᵀ (n × kb)`;
-/// - `∂panelᵀ (n × kb) += ∂z_blockᵀ (n × m) · A_block (m × kb)`.
-///
-/// The portable path above keeps its loops (and so the microcontroller's bits).
-fn backward_gemm(
-    g: &ConvGeometry,
-    x: &[f32],
-    kernel: &[f32],
-    dz: &[f32],
-    mut dx: Option<&mut [f32]>,
-    mut dkernel: Option<&mut [f32]>,
-) {
-    let [ad, ah, aw] = g.axes;
-    let (cin_g, f_g, f) = (g.cin / g.groups, g.filters / g.groups, g.filters);
-    let depth = ad.k * ah.k * aw.k * cin_g;
-    let positions = ad.out * ah.out * aw.out;
-    let np = (PANEL / depth.min(ROWS)).clamp(1, COLS);
-    let mut panel = [0.0f32; PANEL];
-    let mut dpanel = [0.0f32; PANEL];
-    let mut dzb = [0.0f32; MR * COLS];
-    let mut dzb_t = [0.0f32; MR * COLS];
-    for p0 in (0..positions).step_by(np) {
-        let n = np.min(positions - p0);
-        let mut at = [[0usize; 3]; COLS];
-        for (j, a) in at.iter_mut().enumerate().take(n) {
-            let p = p0 + j;
-            *a = [p / (ah.out * aw.out), p / aw.out % ah.out, p % aw.out];
-        }
-        let at = &at[..n];
-        for grp in 0..g.groups {
-            for k0 in (0..depth).step_by(ROWS) {
-                let kb = ROWS.min(depth - k0);
-                let (b, db) = (&mut panel[..kb * n], &mut dpanel[..kb * n]);
-                if dkernel.is_some() {
-                    windows(g, at, grp, k0, kb, |j, r, len, src| {
-                        for t in 0..len {
-                            b[j + (r + t) * n] = src.map_or(0.0, |i| x[i + t]);
-                        }
-                    });
-                }
-                if dx.is_some() {
-                    db.fill(0.0);
-                }
-                for f0 in (0..f_g).step_by(MR) {
-                    let m = MR.min(f_g - f0);
-                    let ch = grp * f_g + f0;
-                    let dzb = &mut dzb[..m * n];
-                    for (j, col) in dzb.chunks_exact_mut(m).enumerate() {
-                        col.copy_from_slice(&dz[(p0 + j) * f + ch..][..m]);
-                    }
-                    let sub = ch * depth + k0 * m..ch * depth + (k0 + kb) * m;
-                    if let Some(dk) = dkernel.as_deref_mut() {
-                        gemm(m, n, kb, dzb, b, &mut dk[sub.clone()], true);
-                    }
-                    if dx.is_some() {
-                        let dzb_t = &mut dzb_t[..m * n];
-                        for (j, col) in dzb.chunks_exact(m).enumerate() {
-                            for (i, &v) in col.iter().enumerate() {
+                    let db = zeroed_prefix(&mut dpanel, if dx.is_some() { kb * n } else { 0 });
+                    for (f0, m) in w.blocks(from, to) {
+                        let ch = grp * w.f_g + f0;
+                        let dzb_t = zeroed_prefix(&mut dzb_t, m * n);
+                        for (j, row) in dz[p0 * w.f..(p0 + n) * w.f].chunks_exact(w.f).enumerate() {
+                            for (i, &v) in row[ch..ch + m].iter().enumerate() {
                                 dzb_t[j + i * n] = v;
                             }
                         }
-                        gemm(n, m, kb, dzb_t, &kernel[sub], db, true);
+                        if dkernel.is_some() {
+                            let dkt = &mut dkt[(f0 - from) * kb..(f0 - from + m) * kb];
+                            gemm(kb, n, m, b, dzb_t, dkt, true);
+                        }
+                        if dx.is_some() {
+                            let sub = w.block_rows(ch, m, k0, kb);
+                            gemm(n, m, kb, dzb_t, &kernel[sub], db, true);
+                        }
+                    }
+                    if let Some(dx) = dx.as_deref_mut() {
+                        windows(g, at, grp, k0, kb, |j, r, len, src| {
+                            if let Some(i) = src {
+                                for (t, d) in dx[i..i + len].iter_mut().enumerate() {
+                                    *d += db[j + (r + t) * n];
+                                }
+                            }
+                        });
                     }
                 }
-                if let Some(dx) = dx.as_deref_mut() {
-                    windows(g, at, grp, k0, kb, |j, r, len, src| {
-                        if let Some(i) = src {
-                            for (t, d) in dx[i..i + len].iter_mut().enumerate() {
-                                *d += db[j + (r + t) * n];
+                if let Some(dk) = dkernel.as_deref_mut() {
+                    for (f0, m) in w.blocks(from, to) {
+                        let block = &mut dk[w.block_rows(grp * w.f_g + f0, m, k0, kb)];
+                        for (r, column) in block.chunks_exact_mut(m).enumerate() {
+                            for (i, d) in column.iter_mut().enumerate() {
+                                *d += dkt[r + (f0 - from + i) * kb];
                             }
                         }
-                    });
+                    }
                 }
             }
         }
@@ -368,9 +340,10 @@ mod tests {
         (dx, dk)
     }
 
-    /// The SIMD paths (rows outermost, and the transposed panels for many filters) give the
-    /// portable loops' gradients, on geometries with padding, strides, dilation, groups, more
-    /// rows than a chunk, filters not a multiple of the block and more positions than a panel.
+    /// The SIMD path (rows outermost) gives the portable loops' gradients, on geometries with
+    /// padding, strides, dilation, groups, more rows than a chunk, filters not a multiple of the
+    /// block, more filters than one range of its kernel-gradient buffer, and more positions than
+    /// a panel.
     #[test]
     fn simd_paths_match_the_portable_loops() {
         let axis = |n, k, s, d, p| AxisGeometry::resolve(n, k, s, d, p).unwrap();
@@ -388,6 +361,28 @@ mod tests {
                 ],
                 32,
                 40,
+                1,
+            ),
+            // 216 rows, 104 filters: two ranges (16384 / 216 = 75 filters, whole blocks of them).
+            (
+                [
+                    one,
+                    axis(6, 3, 1, 1, Padding::Same),
+                    axis(6, 3, 1, 1, Padding::Valid),
+                ],
+                24,
+                104,
+                1,
+            ),
+            // 72 rows, 300 filters: two ranges of 224 and 76.
+            (
+                [
+                    one,
+                    axis(5, 3, 1, 1, Padding::Valid),
+                    axis(5, 3, 1, 1, Padding::Valid),
+                ],
+                8,
+                300,
                 1,
             ),
             // Strides, dilation, groups.
@@ -426,17 +421,14 @@ mod tests {
                 })
             });
             let rows = grads(&g, |g, x, k, dz, dx, dk| {
-                backward_rows(g, x, k, dz, Some(dx), Some(dk))
-            });
-            let panels = grads(&g, |g, x, k, dz, dx, dk| {
-                backward_gemm(g, x, k, dz, Some(dx), Some(dk))
+                backward_rows(&Walk::new(g), x, k, dz, Some(dx), Some(dk))
             });
             // Each gradient alone, too.
             let dx_only = grads(&g, |g, x, k, dz, dx, _| {
-                backward_rows(g, x, k, dz, Some(dx), None)
+                backward_rows(&Walk::new(g), x, k, dz, Some(dx), None)
             });
             let dk_only = grads(&g, |g, x, k, dz, _, dk| {
-                backward_rows(g, x, k, dz, None, Some(dk))
+                backward_rows(&Walk::new(g), x, k, dz, None, Some(dk))
             });
             let close = |got: &[f32], want: &[f32], what: &str| {
                 assert_eq!(got.len(), want.len());
@@ -447,10 +439,8 @@ mod tests {
                     );
                 }
             };
-            for (name, (dx, dk)) in [("rows", &rows), ("panels", &panels)] {
-                close(dx, &want.0, name);
-                close(dk, &want.1, name);
-            }
+            close(&rows.0, &want.0, "rows dx");
+            close(&rows.1, &want.1, "rows dkernel");
             close(&dx_only.0, &want.0, "rows dx only");
             close(&dk_only.1, &want.1, "rows dkernel only");
         }
