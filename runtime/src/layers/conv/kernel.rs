@@ -456,6 +456,11 @@ fn conv_windows<K, const N: usize, const M: usize>(
     };
     let lo = (0..width).find(|&ow| inside(ow)).unwrap_or(width);
     let hi = (lo..width).find(|&ow| !inside(ow)).unwrap_or(width);
+    // Rows shorter than a full tile run better packed, in tiles over several rows (the direct
+    // tiles of such a row would be narrow ones, each position fed by fewer filters per load).
+    if hi - lo < N {
+        return conv_tiled::<K, N, false>(k, g, x, kernel, bias, relu, y);
+    }
     // The packed ends of two rows are consecutive positions: widen them to a whole tile of `M`
     // (whose `M` accumulators per vector of filters hide the latency of the multiply-adds), or
     // of [`NS`] where a row is too short for that.
@@ -1636,8 +1641,8 @@ mod tests {
     /// multiply-adds, on every instruction set this CPU has: rows long enough for every tile
     /// width and for a last, overlapping tile; padding at the ends of the rows (packed) and of
     /// the other axes (runs left out); strides; 1×1 convolutions as one row; pairs of filter
-    /// blocks and short blocks; a 3-D window; dilation along the height; a row too short for
-    /// direct tiles; and a reduction deeper than a panel.
+    /// blocks and short blocks; a 3-D window; dilation along the height; rows too short for
+    /// direct tiles (packed); and a reduction deeper than a panel.
     #[cfg(simd_kernels)]
     #[test]
     fn simd_windows_match_the_portable_kernel() {
@@ -1657,6 +1662,7 @@ mod tests {
             ([one, one, ax(125, 1, 1, 1, valid)], 64, 64),
             ([one, ax(7, 1, 2, 1, valid), ax(9, 1, 2, 1, valid)], 16, 32),
             ([one, ax(4, 3, 1, 1, valid), ax(23, 3, 1, 1, valid)], 4, 9),
+            ([one, ax(4, 3, 1, 1, valid), ax(18, 3, 1, 1, valid)], 8, 16),
             ([one, ax(49, 10, 2, 1, same), ax(10, 4, 2, 1, same)], 1, 16),
             ([one, ax(49, 10, 2, 1, same), ax(10, 4, 2, 1, same)], 3, 17),
             ([one, ax(9, 3, 1, 2, same), ax(19, 3, 1, 1, same)], 2, 8),
