@@ -16,7 +16,11 @@
 //! The portable micro-kernel keeps products and sums separate instructions in the same order on
 //! every target (no fused multiply-add), so a host and a Cortex-M compute the same bits. Where the
 //! SIMD kernels run ([`crate::kernels::simd`]), an AVX-512, AVX2 or NEON micro-kernel with fused
-//! multiply-adds and wider tiles takes its place (the last bits then differ).
+//! multiply-adds and wider tiles takes its place (the last bits then differ). The SIMD path also
+//! skips the panel where the input already holds B's values at a fixed distance between
+//! positions: one channel with stride 1 ([`conv_rows`]), and, for several channels or a stride,
+//! the windows inside the input along the last axis ([`conv_windows`]), whose kernel rows are
+//! contiguous runs of the channels-last input.
 
 use crate::shape::AxisGeometry;
 
@@ -1359,7 +1363,8 @@ mod simd {
     /// # Safety
     /// `V::LANES = MR`; `a0` and `a1` hold `kb` rows of `MR` values; `b` holds, for every row
     /// `k < kb` and position `j < N`, the value at `offs[k] + j` (`DIRECT`) or at `j·sj + k·sk`
-    /// ([`strides`]); `y` holds `(n − 1)·f + 2·MR` values and `bias` `2·MR`.
+    /// ([`strides`]), or for `WINDOWS` the `len` values of each run from `o + j·sj` (and A the
+    /// run's rows `w..w + len`), as [`RowsAt`] says; `y` holds `(n − 1)·f + 2·MR` values and `bias` `2·MR`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn tile_pair<V: Vector, const N: usize, const KM: bool, const MODE: u8>(
