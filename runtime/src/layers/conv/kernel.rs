@@ -16,7 +16,11 @@
 //! The portable micro-kernel keeps products and sums separate instructions in the same order on
 //! every target (no fused multiply-add), so a host and a Cortex-M compute the same bits. Where the
 //! SIMD kernels run ([`crate::kernels::simd`]), an AVX-512, AVX2 or NEON micro-kernel with fused
-//! multiply-adds and wider tiles takes its place (the last bits then differ).
+//! multiply-adds and wider tiles takes its place (the last bits then differ). The SIMD path also
+//! skips the panel where the input already holds B's values at a fixed distance between
+//! positions: one channel with stride 1 ([`conv_rows`]), and, for several channels or a stride,
+//! the windows inside the input along the last axis ([`conv_windows`]), whose kernel rows are
+//! contiguous runs of the channels-last input.
 
 use crate::shape::AxisGeometry;
 
@@ -163,6 +167,17 @@ enum Rows<'a> {
     /// The input itself, from the tile's first position: row `k` of position `j` is
     /// `x[offs[k] + j]` (`offs.len()` rows). Only where [`conv_rows`] runs.
     Direct(&'a [f32], &'a [usize]),
+    /// The input itself, for positions `sj` apart: the window of position `j` is the runs
+    /// `(o, w)` of `runs`, each `len` consecutive input values from `x[o + j·sj]`, which are rows
+    /// `w..w + len` of A (a run that falls in the padding is left out: its products are zeros).
+    /// A holds `depth` rows. Only where [`conv_windows`] runs.
+    Windows {
+        x: &'a [f32],
+        runs: &'a [(usize, usize)],
+        len: usize,
+        sj: usize,
+        depth: usize,
+    },
 }
 
 impl Rows<'_> {
@@ -172,6 +187,7 @@ impl Rows<'_> {
         match self {
             Rows::Panel(_, kb) => kb,
             Rows::Direct(_, offs) => offs.len(),
+            Rows::Windows { depth, .. } => depth,
         }
     }
 }
@@ -266,6 +282,9 @@ fn portable_tile<const N: usize, const KM: bool>(a: &[f32], m: usize, b: Rows<'_
     let acc = match b {
         Rows::Panel(b, kb) => micro::<N, KM>(a, b, kb, m),
         Rows::Direct(x, offs) => micro_direct::<N>(a, x, offs, m),
+        Rows::Windows {
+            x, runs, len, sj, ..
+        } => micro_windows::<N>(a, x, runs, len, sj, m),
     };
     for (j, acc) in acc.iter().enumerate().take(n) {
         store(&mut y[j * f..][..m], &acc[..m], first, fin);
@@ -283,8 +302,6 @@ fn conv_tiled<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
     y: &mut [f32],
 ) {
     let [ad, ah, aw] = g.axes;
-    let cin_g = g.cin / g.groups;
-    let depth = ad.k * ah.k * aw.k * cin_g; // rows of A per group
     let positions = ad.out * ah.out * aw.out;
     let mut panel: Panel<N> = [[0.0f32; KBS]; N];
     // (od, oh, ow) of the next output position, stepped without divisions.
@@ -297,33 +314,266 @@ fn conv_tiled<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
             *slot = cursor;
             step(&mut cursor, [ad.out, ah.out, aw.out]);
         }
-        for grp in 0..g.groups {
-            let chunk = <K as Micro<N>>::CHUNK;
-            for k0 in (0..depth).step_by(chunk) {
-                let kb = chunk.min(depth - k0);
-                pack::<N, KM>(g, x, &at, n, grp, k0, kb, panel.as_flattened_mut());
-                let tile = Tile {
-                    p0,
-                    n,
-                    grp,
-                    k0,
-                    kb,
-                    depth,
-                };
-                run_blocks::<K, N, KM>(
-                    k,
-                    g,
-                    &tile,
-                    kernel,
-                    bias,
-                    relu,
-                    y,
-                    panel.as_flattened(),
-                    None,
-                );
-            }
+        packed_tile::<K, N, KM>(k, g, x, kernel, bias, relu, y, &at, p0, n, &mut panel);
+    }
+}
+
+/// Packs the windows of the `n ≤ N` consecutive positions `at` from `p0` and runs every block
+/// of filters of every group over them, a panel of the reduction at a time.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn packed_tile<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
+    k: &K,
+    g: &ConvGeometry,
+    x: &[f32],
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    relu: bool,
+    y: &mut [f32],
+    at: &[[usize; 3]; N],
+    p0: usize,
+    n: usize,
+    panel: &mut Panel<N>,
+) {
+    let [ad, ah, aw] = g.axes;
+    let depth = ad.k * ah.k * aw.k * (g.cin / g.groups);
+    for grp in 0..g.groups {
+        let chunk = <K as Micro<N>>::CHUNK;
+        for k0 in (0..depth).step_by(chunk) {
+            let kb = chunk.min(depth - k0);
+            pack::<N, KM>(g, x, at, n, grp, k0, kb, panel.as_flattened_mut());
+            let tile = Tile {
+                p0,
+                n,
+                grp,
+                k0,
+                kb,
+                depth,
+            };
+            run_blocks::<K, N, KM>(
+                k,
+                g,
+                &tile,
+                kernel,
+                bias,
+                relu,
+                y,
+                panel.as_flattened(),
+                None,
+            );
         }
     }
+}
+
+/// Packs the consecutive positions `ps` (possibly over several rows) in tiles of `N`, for
+/// [`conv_windows`]. A function, not a closure: a closure would not inherit the instruction set
+/// of the SIMD kernel it is defined in.
+#[cfg(simd_kernels)]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn packed_run<K: Micro<N> + Micro<NS>, const N: usize>(
+    k: &K,
+    g: &ConvGeometry,
+    x: &[f32],
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    relu: bool,
+    y: &mut [f32],
+    ps: core::ops::Range<usize>,
+    panel: &mut Panel<N>,
+) {
+    let [ad, ah, aw] = g.axes;
+    let from = ps.start;
+    let mut cursor = [
+        from / (ah.out * aw.out),
+        (from / aw.out) % ah.out,
+        from % aw.out,
+    ];
+    for p0 in ps.clone().step_by(N) {
+        let n = N.min(ps.end - p0);
+        let mut at = [[0usize; 3]; N];
+        for slot in at.iter_mut().take(n) {
+            *slot = cursor;
+            step(&mut cursor, [ad.out, ah.out, aw.out]);
+        }
+        packed_tile::<K, N, false>(k, g, x, kernel, bias, relu, y, &at, p0, n, panel);
+    }
+}
+
+/// Runs of a window [`conv_windows`] can list: one per kernel row (`kd`, `kh`).
+#[cfg(simd_kernels)]
+const MAX_RUNS: usize = 64;
+
+/// Whether the SIMD path reads the windows straight from the input ([`conv_windows`]): several
+/// channels or a stride, no groups, and the taps of a kernel row adjacent, so that each kernel
+/// row of a window is one contiguous run of the channels-last input.
+#[cfg(simd_kernels)]
+fn windowed(g: &ConvGeometry) -> bool {
+    let [ad, ah, aw] = g.axes;
+    !row_major(g) && g.groups == 1 && aw.dilation == 1 && ad.k * ah.k <= MAX_RUNS
+}
+
+/// The convolution on the SIMD path for [`windowed`] geometries, without packing the windows
+/// that lie inside the input along the last axis: a tile of `N`, `M` or [`NS`] consecutive
+/// positions of one output row reads each kernel row of its windows straight from the input
+/// ([`Rows::Windows`]: positions `stride·cin` values apart; kernel rows in the padding of the
+/// other axes are left out). The positions whose windows reach into the padding of the last axis
+/// (the ends of the rows, with a few neighbours so that they fill whole narrow tiles) are packed
+/// as on [`conv_tiled`]'s path. A row whose length is not a multiple of the tiles ends with a
+/// tile that overlaps the previous one (its positions are computed twice, to the same bits).
+/// A 1×1 convolution with stride 1 is one row of all its positions.
+#[cfg(simd_kernels)]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn conv_windows<K, const N: usize, const M: usize>(
+    k: &K,
+    g: &ConvGeometry,
+    x: &[f32],
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    relu: bool,
+    y: &mut [f32],
+) where
+    K: Micro<N> + Micro<M> + Micro<NS>,
+{
+    const { assert!(N >= M && M >= NS) };
+    assert!(windowed(g));
+    let [ad, ah, aw] = g.axes;
+    let cin = g.cin;
+    let len = aw.k * cin;
+    let depth = ad.k * ah.k * len;
+    let positions = ad.out * ah.out * aw.out;
+    // One row of every position: no padding, and consecutive positions `cin` values apart.
+    let flat = g
+        .axes
+        .iter()
+        .all(|a| a.k == 1 && a.stride == 1 && a.out == a.n);
+    let (rows, width) = if flat {
+        (1, positions)
+    } else {
+        (ad.out * ah.out, aw.out)
+    };
+    let sj = if flat { cin } else { aw.stride * cin };
+    // The columns `lo..hi` whose windows lie inside the input along the last axis.
+    let inside = |ow: usize| {
+        flat || aw.input_index(ow, 0).is_some() && aw.input_index(ow, aw.k - 1).is_some()
+    };
+    let lo = (0..width).find(|&ow| inside(ow)).unwrap_or(width);
+    let hi = (lo..width).find(|&ow| !inside(ow)).unwrap_or(width);
+    // Rows shorter than a full tile run better packed, in tiles over several rows (the direct
+    // tiles of such a row would be narrow ones, each position fed by fewer filters per load).
+    if hi - lo < N {
+        return conv_tiled::<K, N, false>(k, g, x, kernel, bias, relu, y);
+    }
+    // The packed ends of two rows are consecutive positions: widen them to a whole tile of `M`
+    // (whose `M` accumulators per vector of filters hide the latency of the multiply-adds), or
+    // of [`NS`] where a row is too short for that.
+    let seam = width - hi + lo;
+    let widen = |t: usize| if seam == 0 { 0 } else { (t - seam % t) % t };
+    let extra = if hi - lo >= widen(M) + NS {
+        widen(M)
+    } else if hi - lo >= widen(NS) + NS {
+        widen(NS)
+    } else {
+        0
+    };
+    let (lo, hi) = (lo + extra - extra / 2, hi - extra / 2);
+    if hi - lo < NS {
+        return conv_tiled::<K, N, false>(k, g, x, kernel, bias, relu, y);
+    }
+    let mut panel: Panel<M> = [[0.0f32; KBS]; M];
+    let mut runs = [(0usize, 0usize); MAX_RUNS];
+    // Positions from `pending` on are still to be packed.
+    let mut pending = 0;
+    let (mut od, mut oh) = (0, 0);
+    for r in 0..rows {
+        let row = r * width;
+        packed_run::<K, M>(
+            k,
+            g,
+            x,
+            kernel,
+            bias,
+            relu,
+            y,
+            pending..row + lo,
+            &mut panel,
+        );
+        pending = row + hi;
+        let mut c0 = lo;
+        while c0 < hi {
+            let left = hi - c0;
+            let n = if left >= N || (left > M && hi - lo >= N) {
+                N
+            } else if left > NS && hi - lo >= M {
+                M
+            } else {
+                NS
+            };
+            // The last tile of a row may overlap the one before.
+            let ow = c0.min(hi - n);
+            // Each kernel row inside the input: where position `ow` reads it, and its rows of A.
+            let mut count = 0;
+            for kd in 0..ad.k {
+                for kh in 0..ah.k {
+                    let (id, ih) = if flat {
+                        (Some(0), Some(0))
+                    } else {
+                        (ad.input_index(od, kd), ah.input_index(oh, kh))
+                    };
+                    if let (Some(id), Some(ih)) = (id, ih) {
+                        let iw = if flat {
+                            ow
+                        } else {
+                            aw.input_index(ow, 0).expect("an inside column")
+                        };
+                        runs[count] =
+                            (((id * ah.n + ih) * aw.n + iw) * cin, (kd * ah.k + kh) * len);
+                        count += 1;
+                    }
+                }
+            }
+            let rows = Rows::Windows {
+                x,
+                runs: &runs[..count],
+                len,
+                sj,
+                depth,
+            };
+            let tile = Tile {
+                p0: row + ow,
+                n,
+                grp: 0,
+                k0: 0,
+                kb: depth,
+                depth,
+            };
+            if n == N {
+                run_blocks_n::<K, N, false>(k, g, &tile, kernel, bias, relu, y, rows);
+            } else if n == M {
+                run_blocks_n::<K, M, false>(k, g, &tile, kernel, bias, relu, y, rows);
+            } else {
+                run_blocks_n::<K, NS, false>(k, g, &tile, kernel, bias, relu, y, rows);
+            }
+            c0 = ow + n;
+        }
+        oh += 1;
+        if oh == ah.out {
+            oh = 0;
+            od += 1;
+        }
+    }
+    packed_run::<K, M>(
+        k,
+        g,
+        x,
+        kernel,
+        bias,
+        relu,
+        y,
+        pending..positions,
+        &mut panel,
+    );
 }
 
 /// Where one tile's products go: output positions `p0..p0 + n`, group `grp`, reduction rows
@@ -353,14 +603,21 @@ fn run_blocks<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
     b: &[f32],
     direct: Option<&[usize]>,
 ) {
+    let rows = |kb| match direct {
+        Some(offs) => Rows::Direct(b, offs),
+        None => Rows::Panel(b, kb),
+    };
     // A short tile (the last of a row, or of the layer) runs on a narrow register tile rather
     // than computing `N` columns for a few: where its rows do not depend on `N` (a
     // position-major panel, or the input itself).
     if N >= 2 * NS && t.n <= NS && (direct.is_some() || !KM) {
-        let b = if direct.is_some() { b } else { &b[..NS * KBS] };
-        return run_blocks_n::<K, NS, KM>(k, g, t, kernel, bias, relu, y, b, direct);
+        let rows = match direct {
+            Some(offs) => Rows::Direct(b, offs),
+            None => Rows::Panel(&b[..NS * KBS], t.kb),
+        };
+        return run_blocks_n::<K, NS, KM>(k, g, t, kernel, bias, relu, y, rows);
     }
-    run_blocks_n::<K, N, KM>(k, g, t, kernel, bias, relu, y, b, direct);
+    run_blocks_n::<K, N, KM>(k, g, t, kernel, bias, relu, y, rows(t.kb));
 }
 
 /// Positions of the narrow register tile for short tiles.
@@ -377,16 +634,11 @@ fn run_blocks_n<K: Micro<N>, const N: usize, const KM: bool>(
     bias: Option<&[f32]>,
     relu: bool,
     y: &mut [f32],
-    b: &[f32],
-    direct: Option<&[usize]>,
+    rows: Rows<'_>,
 ) {
     let (f_g, f) = (g.filters / g.groups, g.filters);
     let (n, depth, k0, kb) = (t.n, t.depth, t.k0, t.kb);
     let (first, last) = (k0 == 0, k0 + kb == depth);
-    let rows = match direct {
-        Some(offs) => Rows::Direct(b, offs),
-        None => Rows::Panel(b, kb),
-    };
     let mut f0 = 0;
     while f0 < f_g {
         let ch = t.grp * f_g + f0;
@@ -816,6 +1068,32 @@ fn micro_direct<const N: usize>(a: &[f32], x: &[f32], offs: &[usize], m: usize) 
     acc
 }
 
+/// [`micro`] reading B from the input windows ([`Rows::Windows`]): row `w + c` of position `j`
+/// is `x[o + c + j·sj]` for each run `(o, w)`, summed in the order of the runs.
+#[inline(always)]
+fn micro_windows<const N: usize>(
+    a: &[f32],
+    x: &[f32],
+    runs: &[(usize, usize)],
+    len: usize,
+    sj: usize,
+    m: usize,
+) -> [[f32; MR]; N] {
+    let mut acc = [[0.0f32; MR]; N];
+    for &(o, w) in runs {
+        for c in 0..len {
+            let a = &a[(w + c) * m..][..m];
+            for (j, acc) in acc.iter_mut().enumerate() {
+                let b = x[o + c + j * sj];
+                for (t, &v) in acc.iter_mut().zip(a) {
+                    *t += v * b;
+                }
+            }
+        }
+    }
+    acc
+}
+
 /// The SIMD register tiles: `MR` = 16 filters in one AVX-512 or two AVX2 registers, 12 (resp.
 /// 6) positions per tile, or `MR` = 8 in two NEON registers, 12 positions; fused multiply-adds;
 /// one definition over [`Vector`], compiled per instruction set by
@@ -823,8 +1101,8 @@ fn micro_direct<const N: usize>(a: &[f32], x: &[f32], offs: &[usize], m: usize) 
 #[cfg(simd_kernels)]
 mod simd {
     use super::{
-        conv_rows, conv_tiled, row_major, strides, ConvGeometry, Filters, Micro, Out, Rows, KB,
-        KBS, MR,
+        conv_rows, conv_tiled, conv_windows, row_major, strides, windowed, ConvGeometry, Filters,
+        Micro, Out, Rows, KB, KBS, MR,
     };
     use crate::kernels::vector::{Kernel, Vector};
 
@@ -863,6 +1141,8 @@ mod simd {
             if V::REGISTERS >= 32 {
                 if row_major(g) && direct_fits(g) {
                     conv_rows::<_, 12>(k, g, x, kernel, bias, relu, y);
+                } else if windowed(g) {
+                    conv_windows::<_, 12, 8>(k, g, x, kernel, bias, relu, y);
                 } else if row_major(g) {
                     conv_tiled::<_, 12, true>(k, g, x, kernel, bias, relu, y);
                 } else {
@@ -870,6 +1150,8 @@ mod simd {
                 }
             } else if row_major(g) && direct_fits(g) {
                 conv_rows::<_, 6>(k, g, x, kernel, bias, relu, y);
+            } else if windowed(g) {
+                conv_windows::<_, 6, 4>(k, g, x, kernel, bias, relu, y);
             } else if row_major(g) {
                 conv_tiled::<_, 6, true>(k, g, x, kernel, bias, relu, y);
             } else {
@@ -905,6 +1187,9 @@ mod simd {
                     RowsAt::<KM> {
                         b: b.as_ptr(),
                         offs: &[],
+                        runs: &[],
+                        len: 0,
+                        sj: 0,
                         kb,
                     }
                 }
@@ -915,20 +1200,48 @@ mod simd {
                     RowsAt::<KM> {
                         b: x.as_ptr(),
                         offs,
+                        runs: &[],
+                        len: 0,
+                        sj: 0,
                         kb,
                     }
                 }
+                Rows::Windows {
+                    x,
+                    runs,
+                    len,
+                    sj,
+                    depth,
+                } => {
+                    // Run `(o, w)` of position `j < N`: `x[o + j·sj ..]` + `len`, rows `w ..` +
+                    // `len` of A.
+                    for &(o, w) in runs {
+                        assert!(w + len <= depth && o + (N - 1) * sj + len <= x.len());
+                    }
+                    RowsAt::<KM> {
+                        b: x.as_ptr(),
+                        offs: &[],
+                        runs,
+                        len,
+                        sj,
+                        kb: depth,
+                    }
+                }
             };
-            let direct = matches!(b, Rows::Direct(..));
+            let mode = match b {
+                Rows::Panel(..) => PANEL,
+                Rows::Direct(..) => DIRECT,
+                Rows::Windows { .. } => WINDOWS,
+            };
             match a {
                 Filters::One(a, m) => {
                     assert!(a.len() == kb * m);
                     // SAFETY: the lengths checked above are `tile_any`'s contract.
                     unsafe {
-                        if direct {
-                            tile_any::<V, N, KM, true>(self.0, a, m, rows, out)
-                        } else {
-                            tile_any::<V, N, KM, false>(self.0, a, m, rows, out)
+                        match mode {
+                            PANEL => tile_any::<V, N, KM, PANEL>(self.0, a, m, rows, out),
+                            DIRECT => tile_any::<V, N, KM, DIRECT>(self.0, a, m, rows, out),
+                            _ => tile_any::<V, N, KM, WINDOWS>(self.0, a, m, rows, out),
                         }
                     }
                 }
@@ -936,10 +1249,10 @@ mod simd {
                     assert!(V::LANES == MR && a0.len() == kb * MR && a1.len() == kb * MR);
                     // SAFETY: the lengths checked above are `tile_pair`'s contract.
                     unsafe {
-                        if direct {
-                            tile_pair::<V, N, KM, true>(self.0, [a0, a1], rows, out)
-                        } else {
-                            tile_pair::<V, N, KM, false>(self.0, [a0, a1], rows, out)
+                        match mode {
+                            PANEL => tile_pair::<V, N, KM, PANEL>(self.0, [a0, a1], rows, out),
+                            DIRECT => tile_pair::<V, N, KM, DIRECT>(self.0, [a0, a1], rows, out),
+                            _ => tile_pair::<V, N, KM, WINDOWS>(self.0, [a0, a1], rows, out),
                         }
                     }
                 }
@@ -947,29 +1260,70 @@ mod simd {
         }
     }
 
-    /// The rows of B as the tiles read them: row `k < kb` of position `j < N` at
-    /// `b + offs[k] + j` (direct) or `b + j·sj + k·sk` (a panel, [`strides`]).
+    /// Where the rows of B come from ([`Rows`]): a packed panel, the input row by row
+    /// ([`Rows::Direct`]), or the input's windows run by run ([`Rows::Windows`]).
+    const PANEL: u8 = 0;
+    const DIRECT: u8 = 1;
+    const WINDOWS: u8 = 2;
+
+    /// The rows of B as the tiles read them (`MODE`): row `k < kb` of position `j < N` at
+    /// `b + offs[k] + j` (`DIRECT`), at `b + j·sj + k·sk` (`PANEL`, [`strides`]), or, for
+    /// `WINDOWS`, row `w + c` (`c < len`) of position `j` at `b + o + c + j·sj` for each run
+    /// `(o, w)` of `runs` (rows of no run are not read: their products are zeros).
     #[derive(Clone, Copy)]
     struct RowsAt<'a, const KM: bool> {
         b: *const f32,
         offs: &'a [usize],
+        runs: &'a [(usize, usize)],
+        len: usize,
+        sj: usize,
         kb: usize,
     }
 
-    impl<const KM: bool> RowsAt<'_, KM> {
-        /// The offset from `b` of row `k` of position 0.
-        ///
-        /// # Safety
-        /// `k < kb`, and `offs` holds `kb` offsets when `DIRECT`.
-        #[inline(always)]
-        unsafe fn row<const N: usize, const DIRECT: bool>(&self, k: usize) -> usize {
-            if DIRECT {
-                // SAFETY: `k < kb = offs.len()` (the caller's promise).
-                unsafe { *self.offs.get_unchecked(k) }
-            } else {
-                k * strides::<N, KM>().1
-            }
+    /// The offsets `j·sj` of the positions `j < N` of the rows `b`.
+    #[inline(always)]
+    fn positions<const N: usize, const KM: bool, const MODE: u8>(b: &RowsAt<'_, KM>) -> [usize; N] {
+        let sj = if MODE == WINDOWS {
+            b.sj
+        } else if MODE == DIRECT {
+            1
+        } else {
+            strides::<N, KM>().0
+        };
+        let mut pos = [0; N];
+        for (j, p) in pos.iter_mut().enumerate() {
+            *p = j * sj;
         }
+        pos
+    }
+
+    /// Runs `$body` for every row `$k` of A the tile reads from the rows `$b` ([`RowsAt`]), in
+    /// the order of the reduction, with row `$k` of position `j` at `$b.b + $row + j·$sj`. A
+    /// macro rather than a method taking a closure: a closure would not inherit the instruction
+    /// set of the kernel (its intrinsics would become calls). `N`, `KM` and `MODE` are the
+    /// caller's.
+    macro_rules! each_row {
+        ($b:ident, |$k:ident, $row:ident, $sj:ident| $body:block) => {
+            if MODE == WINDOWS {
+                for &(o, w) in $b.runs {
+                    for c in 0..$b.len {
+                        let ($k, $row, $sj) = (w + c, o + c, $b.sj);
+                        $body
+                    }
+                }
+            } else if MODE == DIRECT {
+                for ($k, &$row) in $b.offs.iter().enumerate() {
+                    let $sj = 1;
+                    $body
+                }
+            } else {
+                let (sj, sk) = strides::<N, KM>();
+                for $k in 0..$b.kb {
+                    let ($row, $sj) = ($k * sk, sj);
+                    $body
+                }
+            }
+        };
     }
 
     /// A block of `m ≤ MR` filters: the register tile for its width (one or two vectors, the
@@ -978,7 +1332,7 @@ mod simd {
     /// # Safety
     /// As [`tile`], for `m` filters.
     #[inline(always)]
-    unsafe fn tile_any<V: Vector, const N: usize, const KM: bool, const DIRECT: bool>(
+    unsafe fn tile_any<V: Vector, const N: usize, const KM: bool, const MODE: u8>(
         t: V::Token,
         a: &[f32],
         m: usize,
@@ -990,15 +1344,15 @@ mod simd {
         // is `l` or `2·l`: 16 with 16 or 8 lanes, 8 with NEON's 4).
         unsafe {
             if m == MR && l == MR {
-                tile::<V, 1, N, false, KM, DIRECT>(t, a, m, b, out, l);
+                tile::<V, 1, N, false, KM, MODE>(t, a, m, b, out, l);
             } else if m == MR {
-                tile::<V, 2, N, false, KM, DIRECT>(t, a, m, b, out, l);
+                tile::<V, 2, N, false, KM, MODE>(t, a, m, b, out, l);
             } else if m > l {
-                tile::<V, 2, N, true, KM, DIRECT>(t, a, m, b, out, m - l);
+                tile::<V, 2, N, true, KM, MODE>(t, a, m, b, out, m - l);
             } else if m == l {
-                tile::<V, 1, N, false, KM, DIRECT>(t, a, m, b, out, l);
+                tile::<V, 1, N, false, KM, MODE>(t, a, m, b, out, l);
             } else {
-                tile::<V, 1, N, true, KM, DIRECT>(t, a, m, b, out, m);
+                tile::<V, 1, N, true, KM, MODE>(t, a, m, b, out, m);
             }
         }
     }
@@ -1009,10 +1363,11 @@ mod simd {
     /// # Safety
     /// `V::LANES = MR`; `a0` and `a1` hold `kb` rows of `MR` values; `b` holds, for every row
     /// `k < kb` and position `j < N`, the value at `offs[k] + j` (`DIRECT`) or at `j·sj + k·sk`
-    /// ([`strides`]); `y` holds `(n − 1)·f + 2·MR` values and `bias` `2·MR`.
+    /// ([`strides`]), or for `WINDOWS` the `len` values of each run from `o + j·sj` (and A the
+    /// run's rows `w..w + len`), as [`RowsAt`] says; `y` holds `(n − 1)·f + 2·MR` values and `bias` `2·MR`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn tile_pair<V: Vector, const N: usize, const KM: bool, const DIRECT: bool>(
+    unsafe fn tile_pair<V: Vector, const N: usize, const KM: bool, const MODE: u8>(
         t: V::Token,
         [a0, a1]: [&[f32]; 2],
         b: RowsAt<'_, KM>,
@@ -1020,11 +1375,10 @@ mod simd {
     ) {
         let l = V::LANES;
         let mut acc = [[V::zero(t); 2]; N];
-        let sj = strides::<N, KM>().0;
-        for k in 0..b.kb {
-            // Direct: row k at its offset in the input; a panel: k rows on.
-            // SAFETY: `k < kb` (the caller's promise covers `offs`).
-            let row = unsafe { b.row::<N, DIRECT>(k) };
+        // The offset of each position from the row's value of position 0, hoisted out of the loop
+        // (the stride between positions is not a constant for `WINDOWS`).
+        let pos = positions::<N, KM, MODE>(&b);
+        each_row!(b, |k, row, _sj| {
             // SAFETY: row `k < kb` of `a0` and `a1`, `l = MR` values each.
             let av = unsafe {
                 [
@@ -1034,11 +1388,11 @@ mod simd {
             };
             for (j, acc) in acc.iter_mut().enumerate() {
                 // SAFETY: row `k` of position `j < N` of `b` (the caller's promise).
-                let x = unsafe { V::broadcast(t, b.b.add(row + j * sj)) };
+                let x = unsafe { V::broadcast(t, b.b.add(row + pos[j])) };
                 acc[0] = V::fmadd(av[0], x, acc[0]);
                 acc[1] = V::fmadd(av[1], x, acc[1]);
             }
-        }
+        });
         let Out {
             y,
             n,
@@ -1085,7 +1439,7 @@ mod simd {
         const N: usize,
         const TAIL: bool,
         const KM: bool,
-        const DIRECT: bool,
+        const MODE: u8,
     >(
         t: V::Token,
         a: &[f32],
@@ -1109,10 +1463,10 @@ mod simd {
             }
         };
         let mut acc = [[V::zero(t); MV]; N];
-        let sj = strides::<N, KM>().0;
-        for k in 0..b.kb {
-            // SAFETY: `k < kb` (the caller's promise covers `offs`).
-            let row = unsafe { b.row::<N, DIRECT>(k) };
+        // The offset of each position from the row's value of position 0, hoisted out of the loop
+        // (the stride between positions is not a constant for `WINDOWS`).
+        let pos = positions::<N, KM, MODE>(&b);
+        each_row!(b, |k, row, _sj| {
             let mut av = [V::zero(t); MV];
             for (v, av) in av.iter_mut().enumerate() {
                 // SAFETY: row `k < kb` of `a` starts at `k·m` and holds `m` values.
@@ -1120,12 +1474,12 @@ mod simd {
             }
             for (j, acc) in acc.iter_mut().enumerate() {
                 // SAFETY: row `k` of position `j < N` of `b` (the caller's promise).
-                let x = unsafe { V::broadcast(t, b.b.add(row + j * sj)) };
+                let x = unsafe { V::broadcast(t, b.b.add(row + pos[j])) };
                 for (acc, &av) in acc.iter_mut().zip(&av) {
                     *acc = V::fmadd(av, x, *acc);
                 }
             }
-        }
+        });
         let Out {
             y,
             n,
@@ -1283,6 +1637,94 @@ mod tests {
                 let mut direct = [7.0f32; 4096];
                 conv_rows::<Portable, 4>(&Portable, &g, xs, ws, bs, relu, &mut direct[..yl]);
                 assert_eq!(direct[..yl], panel[..yl], "{g:?}");
+            }
+        }
+    }
+
+    /// The SIMD kernels reading windows straight from the input ([`conv_windows`]: several
+    /// channels or a stride) compute the portable kernel's values, within the rounding of fused
+    /// multiply-adds, on every instruction set this CPU has: rows long enough for every tile
+    /// width and for a last, overlapping tile; padding at the ends of the rows (packed) and of
+    /// the other axes (runs left out); strides; 1×1 convolutions as one row; pairs of filter
+    /// blocks and short blocks; a 3-D window; dilation along the height; rows too short for
+    /// direct tiles (packed); and a reduction deeper than a panel.
+    #[cfg(simd_kernels)]
+    #[test]
+    fn simd_windows_match_the_portable_kernel() {
+        use std::vec::Vec;
+        let ax = |n, k, s, d, p| AxisGeometry::resolve(n, k, s, d, p).unwrap();
+        let one = ax(1, 1, 1, 1, Padding::Valid);
+        let same = Padding::Same;
+        let valid = Padding::Valid;
+        let cases = [
+            // (depth, height, width), cin, filters
+            ([one, ax(5, 3, 1, 1, same), ax(32, 3, 1, 1, same)], 16, 16),
+            ([one, ax(4, 3, 1, 1, same), ax(16, 3, 1, 1, same)], 16, 32),
+            ([one, ax(3, 3, 1, 1, same), ax(8, 3, 1, 1, same)], 32, 64),
+            ([one, ax(6, 3, 2, 1, same), ax(32, 3, 2, 1, same)], 16, 32),
+            ([one, ax(5, 3, 2, 1, same), ax(16, 3, 2, 1, same)], 8, 40),
+            ([one, ax(4, 1, 1, 1, same), ax(29, 1, 1, 1, same)], 24, 20),
+            ([one, one, ax(125, 1, 1, 1, valid)], 64, 64),
+            ([one, ax(7, 1, 2, 1, valid), ax(9, 1, 2, 1, valid)], 16, 32),
+            ([one, ax(4, 3, 1, 1, valid), ax(23, 3, 1, 1, valid)], 4, 9),
+            ([one, ax(4, 3, 1, 1, valid), ax(18, 3, 1, 1, valid)], 8, 16),
+            ([one, ax(49, 10, 2, 1, same), ax(10, 4, 2, 1, same)], 1, 16),
+            ([one, ax(49, 10, 2, 1, same), ax(10, 4, 2, 1, same)], 3, 17),
+            ([one, ax(9, 3, 1, 2, same), ax(19, 3, 1, 1, same)], 2, 8),
+            (
+                [
+                    ax(3, 2, 1, 1, same),
+                    ax(4, 3, 1, 1, same),
+                    ax(14, 3, 1, 1, same),
+                ],
+                3,
+                17,
+            ),
+            ([one, ax(3, 3, 1, 1, same), ax(5, 3, 1, 1, same)], 6, 16),
+            ([one, ax(3, 3, 1, 1, same), ax(14, 3, 1, 1, same)], 70, 9),
+        ];
+        for ((axes, cin, filters), relu) in cases.into_iter().flat_map(|c| [(c, false), (c, true)])
+        {
+            let g = ConvGeometry {
+                axes,
+                cin,
+                filters,
+                groups: 1,
+            };
+            assert!(windowed(&g), "{g:?}");
+            let [ad, ah, aw] = axes;
+            let xl = ad.n * ah.n * aw.n * cin;
+            let kl = ad.k * ah.k * aw.k * cin * filters;
+            let yl = ad.out * ah.out * aw.out * filters;
+            let x: Vec<f32> = (0..xl)
+                .map(|i| ((i * 37) % 23) as f32 * 0.25 - 2.0)
+                .collect();
+            let w: Vec<f32> = (0..kl)
+                .map(|i| ((i * 11) % 19) as f32 * 0.0625 - 0.5)
+                .collect();
+            let b: Vec<f32> = (0..filters).map(|i| i as f32 * 0.5 - 3.0).collect();
+            let mut want = std::vec![7.0f32; yl];
+            conv_tiled::<Portable, NR, false>(&Portable, &g, &x, &w, Some(&b), relu, &mut want);
+            if relu {
+                want.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
+            for isa in crate::kernels::isas() {
+                let mut y = std::vec![7.0f32; yl];
+                let call = simd::Conv {
+                    g: &g,
+                    x: &x,
+                    kernel: &w,
+                    bias: Some(&b),
+                    relu,
+                    y: &mut y,
+                };
+                crate::kernels::run(isa, call).expect("the CPU has it");
+                for (i, (got, want)) in y.iter().zip(&want).enumerate() {
+                    assert!(
+                        (got - want).abs() <= 1e-5 * want.abs().max(1.0),
+                        "{isa:?} {g:?} relu {relu} at {i}: {got} vs {want}"
+                    );
+                }
             }
         }
     }
