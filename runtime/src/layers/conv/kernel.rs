@@ -1683,8 +1683,17 @@ mod tests {
             ([one, ax(3, 3, 1, 1, same), ax(5, 3, 1, 1, same)], 6, 16),
             ([one, ax(3, 3, 1, 1, same), ax(14, 3, 1, 1, same)], 70, 9),
         ];
-        for ((axes, cin, filters), relu) in cases.into_iter().flat_map(|c| [(c, false), (c, true)])
-        {
+        // Miri interprets every value: there, four small cases (direct rows with an overlapping
+        // last tile, a 1×1 stride-2 convolution, packed rows, dilation), with ReLU.
+        let picked: Vec<_> = if cfg!(miri) {
+            [7, 8, 9, 12].map(|i| (cases[i], true)).to_vec()
+        } else {
+            cases
+                .into_iter()
+                .flat_map(|c| [(c, false), (c, true)])
+                .collect()
+        };
+        for ((axes, cin, filters), relu) in picked {
             let g = ConvGeometry {
                 axes,
                 cin,
