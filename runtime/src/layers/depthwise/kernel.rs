@@ -38,6 +38,31 @@ pub(crate) struct DepthwiseGeometry {
     pub multiplier: usize,
 }
 
+impl DepthwiseGeometry {
+    /// Whether the operands of output positions `p0..p0 + n` and input channels `c0..c1` have
+    /// this geometry's sizes (what [`depthwise`] asserts, and the SIMD kernel's pointers rely on).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn fits(
+        &self,
+        x: &[f32],
+        kernel: &[f32],
+        bias: Option<&[f32]>,
+        (p0, n): (usize, usize),
+        (c0, c1): (usize, usize),
+        out: &[f32],
+    ) -> bool {
+        let width = self.channels * self.multiplier;
+        x.len() == self.rows.n * self.cols.n * self.channels
+            && kernel.len() == self.rows.k * self.cols.k * width
+            && bias.is_none_or(|b| b.len() == width)
+            && p0 + n <= self.rows.out * self.cols.out
+            && c0 <= c1
+            && c1 <= self.channels
+            && out.len() == n * (c1 - c0) * self.multiplier
+    }
+}
+
 /// The layout the kernel takes the Keras kernel `(*kernel_size, channels, multiplier)` in:
 /// per tap, the multipliers' rows of contiguous channels (`[tap][m][c]`), so that one multiplier's
 /// weights for a block of channels are contiguous. Where Keras's flat index `i` goes.
@@ -62,16 +87,7 @@ pub(crate) fn depthwise(
     (c0, c1): (usize, usize),
     out: &mut [f32],
 ) {
-    let width = g.channels * g.multiplier;
-    assert!(
-        x.len() == g.rows.n * g.cols.n * g.channels
-            && kernel.len() == g.rows.k * g.cols.k * width
-            && bias.is_none_or(|b| b.len() == width)
-            && p0 + n <= g.rows.out * g.cols.out
-            && c0 <= c1
-            && c1 <= g.channels
-            && out.len() == n * (c1 - c0) * g.multiplier
-    );
+    assert!(g.fits(x, kernel, bias, (p0, n), (c0, c1), out));
     #[cfg(simd_kernels)]
     {
         let call = simd::Depthwise {

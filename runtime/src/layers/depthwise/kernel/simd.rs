@@ -56,20 +56,10 @@ impl Kernel for Depthwise<'_> {
             channels: (c0, c1),
             out,
         } = self;
-        let width = g.channels * g.multiplier;
         // Every pointer below is in bounds because of these sizes (checked once per call), the
         // taps' ranges (`interior` and `taps_inside` give taps that read the input) and the
         // blocks' channels (inside `c0..c1`).
-        assert!(
-            x.len() == g.rows.n * g.cols.n * g.channels
-                && kernel.len() == g.rows.k * g.cols.k * width
-                && bias.is_none_or(|b| b.len() == width)
-                && p0 + n <= g.rows.out * g.cols.out
-                && c0 <= c1
-                && c1 <= g.channels
-                && out.len() == n * (c1 - c0) * g.multiplier
-                && V::LANES <= 16
-        );
+        assert!(g.fits(x, kernel, bias, (p0, n), (c0, c1), out) && V::LANES <= 16);
         let (rows, cols) = (g.rows, g.cols);
         let stride = (c1 - c0) * g.multiplier;
         let (r0, r1) = rows.interior();
