@@ -170,7 +170,8 @@ enum Rows<'a> {
     /// The input itself, for positions `sj` apart: the window of position `j` is the runs
     /// `(o, w)` of `runs`, each `len` consecutive input values from `x[o + j·sj]`, which are rows
     /// `w..w + len` of A (a run that falls in the padding is left out: its products are zeros).
-    /// A holds `depth` rows. Only where [`conv_windows`] runs.
+    /// A holds `depth` rows. Only where [`conv_windows`] runs (the SIMD builds).
+    #[cfg(simd_kernels)]
     Windows {
         x: &'a [f32],
         runs: &'a [(usize, usize)],
@@ -282,6 +283,7 @@ fn portable_tile<const N: usize, const KM: bool>(a: &[f32], m: usize, b: Rows<'_
     let acc = match b {
         Rows::Panel(b, kb) => micro::<N, KM>(a, b, kb, m),
         Rows::Direct(x, offs) => micro_direct::<N>(a, x, offs, m),
+        #[cfg(simd_kernels)]
         Rows::Windows {
             x, runs, len, sj, ..
         } => micro_windows::<N>(a, x, runs, len, sj, m),
@@ -1070,6 +1072,7 @@ fn micro_direct<const N: usize>(a: &[f32], x: &[f32], offs: &[usize], m: usize) 
 
 /// [`micro`] reading B from the input windows ([`Rows::Windows`]): row `w + c` of position `j`
 /// is `x[o + c + j·sj]` for each run `(o, w)`, summed in the order of the runs.
+#[cfg(simd_kernels)]
 #[inline(always)]
 fn micro_windows<const N: usize>(
     a: &[f32],
