@@ -156,6 +156,30 @@ keras_model! {
 }
 
 #[test]
+fn a_big_models_batch_gives_each_samples_predict_bits() {
+    let weights = include_bytes!("fixtures/big/tall.w.bin");
+    let (batch, one_by_one) = in_thread(16 * ONE_MB, move || {
+        let net = Tall::from_le_bytes_boxed(weights).expect("the weights fit");
+        // Three different samples: one workspace serves them all in turn.
+        let inputs: Vec<_> = (0..3)
+            .map(|s| Tall::input_from_slice(&ramp(64 * 64 * 4, 7 + s, 3.0)).unwrap())
+            .collect();
+        let mut outputs = vec![net.predict(&inputs[2]); 3];
+        static_keras::Model::predict_batch(&*net, &inputs, &mut outputs);
+        let flat = |ys: &[_]| -> Vec<f32> {
+            ys.iter()
+                .flat_map(|y: &<Tall as static_keras::Model>::Output| y.as_slice().to_vec())
+                .collect()
+        };
+        let singles: Vec<_> = inputs.iter().map(|x| net.predict(x)).collect();
+        (flat(&outputs), flat(&singles))
+    });
+    assert!(same_bits(&batch, &one_by_one));
+    // The samples differ, so a batch that repeated one sample would fail.
+    assert!(batch[..10] != batch[10..20]);
+}
+
+#[test]
 fn a_keras_file_loads_into_a_box_in_a_1_mb_thread() {
     const FILE: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -104,6 +104,20 @@ keras_model! {
     }
 }
 
+keras_model! {
+    /// Activations too big for a stack binding each: `predict` makes a workspace, and
+    /// `predict_batch` makes one for the whole batch.
+    struct Wide {
+        input_shape: (24, 24, 8),
+        layers: [
+            Conv2D(64, 3, padding = "same", activation = "relu"),
+            Conv2D(64, 1, activation = "tanh"),
+            GlobalAveragePooling2D(),
+            Dense(4),
+        ],
+    }
+}
+
 fn some_weights(count: usize) -> Vec<u8> {
     (0..count)
         .flat_map(|i| ((i % 13) as f32 * 0.04 - 0.25).to_le_bytes())
@@ -242,6 +256,19 @@ fn predict_batch_does_not_allocate() {
     let net = Recurrent::from_le_bytes(&some_weights(Recurrent::PARAMS)).unwrap();
     let inputs: Vec<_> = (0..21u32)
         .map(|s| Recurrent::input_from_slice(&[s, 1, 29, s % 3, 4, 0, 9]).unwrap())
+        .collect();
+    check_batch(&net, &inputs);
+
+    // Big: one workspace, on the stack, for the whole batch.
+    assert!(Wide::PREDICT_MAKES_WORKSPACE && !Everything::PREDICT_MAKES_WORKSPACE);
+    let net = Wide::from_le_bytes(&some_weights(Wide::PARAMS)).unwrap();
+    let inputs: Vec<_> = (0..4)
+        .map(|s| {
+            let v: Vec<f32> = (0..24 * 24 * 8)
+                .map(|i| ((i + 3 * s) % 11) as f32 / 5.0 - 1.0)
+                .collect();
+            Wide::input_from_slice(&v).unwrap()
+        })
         .collect();
     check_batch(&net, &inputs);
 

@@ -32,6 +32,20 @@ keras_model! {
     }
 }
 
+keras_model! {
+    /// Activations too big for one stack binding each (`predict` runs in a planned workspace),
+    /// about 4.7 million multiply-adds a sample: `predict_batch` gives each part one workspace.
+    pub struct Big {
+        input_shape: (32, 32, 8),
+        layers: [
+            Conv2D(64, 3, padding = "same", activation = "relu"),
+            Conv2D(64, 1, activation = "relu"),
+            GlobalAveragePooling2D(),
+            Dense(3),
+        ],
+    }
+}
+
 fn values(n: usize, seed: usize) -> Vec<f32> {
     (0..n)
         .map(|i| (((i + seed) * 7919 % 1013) as f32 / 1013.0 - 0.5) * 1.7)
@@ -91,4 +105,10 @@ fn a_split_batch_gives_every_sample_predicts_bits() {
         .map(|v| Mlp::input_from_slice(v).unwrap())
         .collect();
     check(&mlp, &inputs, |y| y.iter().copied().collect());
+    let big = Big::init(5);
+    let inputs: Vec<_> = values(32 * 32 * 8 * 5, 11)
+        .chunks(32 * 32 * 8)
+        .map(|v| Big::input_from_slice(v).unwrap())
+        .collect();
+    check(&big, &inputs, |y| y.iter().copied().collect());
 }

@@ -19,7 +19,7 @@
 use std::hint::black_box;
 
 use static_keras::kernels::{self, Kernels};
-use static_keras::Model;
+use static_keras::{Model, Planned};
 use static_keras_bench::*;
 use tract_onnx::prelude::*;
 
@@ -193,7 +193,7 @@ struct Row {
 
 fn bench_model<M>(name: &'static str, model: &M, rows: &mut Vec<Row>)
 where
-    M: Model + Sync,
+    M: Model + Planned + Sync,
     M::InputElem: From4,
     M::Input: Sync,
     M::Output: Clone + Send,
@@ -252,13 +252,32 @@ where
 
         let mut engines = if batch == 1 {
             let x = &inputs[0];
+            // A model whose `predict` makes and zeroes a workspace at every call runs as a
+            // server would run it: `predict_in`, with one workspace kept between calls (as
+            // onnxruntime and tract keep their buffers). Same bits as `predict`.
+            let ours: Box<dyn FnMut() + '_> = if M::PREDICT_MAKES_WORKSPACE {
+                let mut workspace = M::boxed_workspace();
+                let y = model.predict_in(x, &mut workspace);
+                let err = model_error(name, &flat(std::slice::from_ref(&y)), &want, M::OUTPUT_LEN);
+                assert!(
+                    err <= 1e-5,
+                    "{name}: predict_in differs from Keras by {err}"
+                );
+                Box::new(move || {
+                    kernels::with(kernels(), || {
+                        black_box(model.predict_in(black_box(x), &mut workspace))
+                    });
+                })
+            } else {
+                Box::new(move || {
+                    kernels::with(kernels(), || black_box(model.predict(black_box(x))));
+                })
+            };
             vec![
                 Engine {
                     name: "static-keras",
                     samples: 1,
-                    run: Box::new(move || {
-                        kernels::with(kernels(), || black_box(model.predict(black_box(x))));
-                    }),
+                    run: ours,
                 },
                 Engine {
                     name: "tract",

@@ -7,7 +7,7 @@
 
 use std::hint::black_box;
 
-use static_keras::Model;
+use static_keras::{Model, Planned};
 use static_keras_bench::*;
 
 /// Seconds this thread has run on a CPU (a wait for the core is not counted).
@@ -22,7 +22,7 @@ fn cpu_seconds() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
-fn run<M: Model + FromKeras>(name: &str, batch: usize, seconds: f64)
+fn run<M: Model + Planned + FromKeras>(name: &str, batch: usize, seconds: f64)
 where
     M::InputElem: From4,
 {
@@ -34,12 +34,19 @@ where
         .map(|s| M::input_from_slice(s).expect("input"))
         .collect();
     let mut outputs: Vec<M::Output> = inputs.iter().map(|x| model.predict(x)).collect();
+    // As the benchmark times it: `predict_in` with one workspace where `predict` would make one
+    // at every call.
+    let mut workspace = M::boxed_workspace();
     let start = cpu_seconds();
     let mut calls = 0u64;
     while cpu_seconds() - start < seconds {
         for _ in 0..10 {
             if batch == 1 {
-                black_box(model.predict(black_box(&inputs[0])));
+                if M::PREDICT_MAKES_WORKSPACE {
+                    black_box(model.predict_in(black_box(&inputs[0]), &mut workspace));
+                } else {
+                    black_box(model.predict(black_box(&inputs[0])));
+                }
             } else {
                 model.predict_batch(black_box(&inputs), &mut outputs);
                 black_box(&outputs);

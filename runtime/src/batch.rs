@@ -60,6 +60,55 @@ pub fn split_batch<I, O, F>(
     f(inputs, outputs);
 }
 
+/// [`split_batch`] for a model that runs each sample in a planned workspace of type `W` (a model
+/// whose activations are too big for the stack, see [`crate::Planned`]): `f(x, workspace)` gives
+/// one sample's output, and each part makes one workspace and reuses it for all its samples, so
+/// a batch zeroes one workspace instead of one per sample (a workspace's contents between calls
+/// mean nothing). Without a split the workspace lives on this thread's stack, as
+/// [`crate::Model::predict`]'s does; with one, each part's is on the heap (a pool thread's stack
+/// is smaller than the caller's, and the split allocates its jobs anyway).
+pub fn split_batch_in<I, O, W, F>(inputs: &[I], outputs: &mut [O], macs_per_sample: usize, f: &F)
+where
+    I: Sync,
+    O: Send,
+    W: crate::Zeroable,
+    F: Fn(&I, &mut W) -> O + Sync,
+{
+    assert_eq!(inputs.len(), outputs.len(), "as many outputs as inputs");
+    let run = |inputs: &[I], outputs: &mut [O], workspace: &mut W| {
+        for (x, y) in inputs.iter().zip(outputs) {
+            *y = f(x, workspace);
+        }
+    };
+    #[cfg(feature = "parallel")]
+    {
+        let parts = parts(inputs.len(), macs_per_sample, rayon::current_num_threads());
+        if parts > 1 {
+            let part = part_len(inputs.len(), parts, 1);
+            let kernels = crate::kernels::current();
+            let mut xs = inputs.chunks(part);
+            let mut ys = outputs.chunks_mut(part);
+            if let (Some(x0), Some(y0)) = (xs.next(), ys.next()) {
+                rayon::in_place_scope(|s| {
+                    for (x, y) in xs.zip(ys) {
+                        s.spawn(move |_| {
+                            crate::kernels::with(kernels, || {
+                                run(x, y, &mut crate::memory::zeroed_box::<W>())
+                            })
+                        });
+                    }
+                    run(x0, y0, &mut crate::memory::zeroed_box::<W>());
+                });
+            }
+            return;
+        }
+    }
+    #[cfg(not(feature = "parallel"))]
+    let _ = macs_per_sample;
+    let mut workspace: W = crate::memory::zeroed();
+    run(inputs, outputs, &mut workspace);
+}
+
 /// How many parts [`split_batch`] cuts a batch of `n` samples of `macs_per_sample` each into on
 /// `threads` threads: one per thread, fewer where a part would hold less than
 /// [`SPLIT_MIN_MACS`], never more than `n`, at least one.

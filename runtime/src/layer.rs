@@ -328,6 +328,12 @@ pub trait Planned: Model {
     /// The model's inputs (borrowed) and its returned outputs are not part of it.
     const ACTIVATION_BYTES: usize;
 
+    /// Whether [`Model::predict`] makes (and zeroes) a workspace on its stack at every call: a
+    /// model whose activations, as one stack binding each, would take more than 256 KiB. Such
+    /// a model saves that zeroing through [`Planned::predict_in`] with a workspace kept between
+    /// calls; its `predict_batch` makes one workspace per batch (per part, across threads).
+    const PREDICT_MAKES_WORKSPACE: bool;
+
     /// The workspace `predict_in` runs in (`Workspace<{ACTIVATION_BYTES / 4}>`).
     type Workspace: crate::Zeroable;
 

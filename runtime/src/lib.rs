@@ -47,7 +47,7 @@ mod tensor;
 pub mod train;
 
 pub use activation::Activation;
-pub use batch::{split_batch, SPLIT_MIN_MACS};
+pub use batch::{split_batch, split_batch_in, SPLIT_MIN_MACS};
 pub use error::Error;
 pub use layer::{
     load_le_bytes, load_le_bytes_checked, ConfigValue, GraphInput, Layer, LayerInfo, Model,

@@ -582,6 +582,7 @@ pub fn generate(plan: &Plan) -> TokenStream {
     let zeroed_items = zeroed_items(plan);
     let init_items = super::init::items(plan);
     let init_zeroed = init_zeroed(plan);
+    let big = plan.big();
     let words = lit(plan.memory.words);
     let activation_bytes = lit(4 * plan.memory.words);
     let predict_in_body = forward::body_in(plan);
@@ -598,8 +599,9 @@ pub fn generate(plan: &Plan) -> TokenStream {
         format!(
             " Runs the model on one sample. Never allocates. Its activations would take {} bytes \
              as one stack binding each, so it runs in a planned workspace on the stack instead \
-             ([`Self::ACTIVATION_BYTES`] of it); [`Self::predict_in`] takes the workspace from \
-             the caller and keeps every activation off the stack.",
+             ([`Self::ACTIVATION_BYTES`] of it, zeroed at every call); [`Self::predict_in`] takes \
+             the workspace from the caller, keeps every activation off the stack and skips \
+             that zeroing when the workspace is kept between calls.",
             plan.stack_bytes()
         )
     } else {
@@ -817,6 +819,7 @@ pub fn generate(plan: &Plan) -> TokenStream {
 
         impl #rt::Planned for #ident {
             const ACTIVATION_BYTES: usize = #activation_bytes;
+            const PREDICT_MAKES_WORKSPACE: bool = #big;
             type Workspace = #workspace;
 
             #[allow(unused_variables)]

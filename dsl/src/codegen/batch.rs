@@ -18,9 +18,12 @@ const BATCH_STACK_VALUES: usize = 64 * 1024;
 const MAX_CHUNK: usize = 16;
 
 /// The generated `predict_batch`, or `None` where the trait's per-sample loop serves (several
-/// inputs or outputs, masks, states, and big models, whose chunk of one sample would hold every
-/// activation on the stack).
+/// inputs or outputs, masks, states). A big model, whose chunk of one sample would hold every
+/// activation on the stack, runs its samples one by one in one planned workspace per part.
 pub fn predict_batch(plan: &Plan) -> Option<TokenStream> {
+    if plan.big() {
+        return Some(in_workspace(plan));
+    }
     let model = plan.model;
     let batched = !plan.stateful()
         && !plan.big()
@@ -126,4 +129,26 @@ pub fn predict_batch(plan: &Plan) -> Option<TokenStream> {
             });
         }
     })
+}
+
+/// A big model's `predict_batch`: `predict_in` sample by sample, in one workspace per part of the
+/// batch (each `predict` zeroes a fresh one), split across threads as the others are.
+fn in_workspace(plan: &Plan) -> TokenStream {
+    let rt = rt();
+    let input_ty = plan.input_ty();
+    let output_ty = plan.output_ty();
+    let macs = lit(plan.macs_per_sample());
+    quote! {
+        fn predict_batch(&self, inputs: &[#input_ty], outputs: &mut [#output_ty]) {
+            ::core::assert_eq!(inputs.len(), outputs.len(), "predict_batch: as many outputs as inputs");
+            #rt::split_batch_in(
+                inputs,
+                outputs,
+                #macs,
+                &|x: &#input_ty, w: &mut <Self as #rt::Planned>::Workspace| {
+                    <Self as #rt::Planned>::predict_in(self, x, w)
+                },
+            );
+        }
+    }
 }

@@ -89,7 +89,8 @@ pub struct Plan<'a> {
 }
 
 /// Above this many bytes of activation bindings, `predict` runs in the planned workspace (on
-/// the stack, `ACTIVATION_BYTES` of it) instead, and `predict_batch` loops over `predict`.
+/// the stack, `ACTIVATION_BYTES` of it) instead, and `predict_batch` runs `predict_in` in one
+/// workspace per part of the batch.
 pub const BIG_MODEL_STACK_BYTES: usize = 256 * 1024;
 
 /// `Tensor<F, P>` for a Keras shape.
