@@ -16,6 +16,8 @@
 use crate::shape::AxisGeometry;
 
 #[cfg(simd_kernels)]
+mod padded;
+#[cfg(simd_kernels)]
 mod simd;
 
 /// Channels per register block: eight 4-wide registers (or four AVX ones) of sums; on a
@@ -90,6 +92,20 @@ pub(crate) fn depthwise(
     assert!(g.fits(x, kernel, bias, (p0, n), (c0, c1), out));
     #[cfg(simd_kernels)]
     {
+        if padded::applies(g) {
+            let call = padded::Padded {
+                g,
+                x,
+                kernel,
+                bias,
+                positions: (p0, n),
+                channels: (c0, c1),
+                out: &mut *out,
+            };
+            if crate::kernels::run_simd(call).is_some() {
+                return;
+            }
+        }
         let call = simd::Depthwise {
             g,
             x,
@@ -588,5 +604,109 @@ mod tests {
             }
         }
         assert!(changed || isas().is_empty());
+    }
+
+    /// The padded kernel against the clipping one, bit for bit: the same sums in the same
+    /// order, a tap in the padding adding an exact zero. Windows of 3×3 and 5×5, strides,
+    /// dilation, "valid" and "same", channels around the lane counts, the largest maps it
+    /// takes, and the pieces of positions and channels a separable convolution asks for.
+    #[cfg(simd_kernels)]
+    #[test]
+    fn the_padded_kernel_gives_the_clipping_kernels_bits() {
+        use crate::kernels::{isas, run};
+        let axis = |n, k, s, d, p| AxisGeometry::resolve(n, k, s, d, p).unwrap();
+        let same = |n, k, s| axis(n, k, s, 1, Padding::Same);
+        let mut cases = vec![];
+        for channels in [1, 5, 8, 15, 16, 17, 33, 64, 70] {
+            cases.push((same(25, 3, 1), same(5, 3, 1), channels));
+        }
+        cases.extend([
+            (same(9, 3, 2), same(8, 3, 2), 40),
+            (same(10, 3, 2), same(11, 3, 2), 24),
+            (same(7, 5, 1), same(9, 5, 1), 20),
+            (same(9, 5, 2), same(6, 5, 1), 16),
+            (axis(9, 3, 1, 1, Padding::Valid), same(7, 3, 1), 9),
+            (
+                axis(11, 3, 1, 2, Padding::Same),
+                axis(9, 3, 2, 2, Padding::Valid),
+                18,
+            ),
+            (same(1, 3, 1), same(1, 3, 1), 3),
+            (same(2, 5, 1), same(3, 5, 1), 33),
+            // As large as it takes: 14·14 padded positions of 16 lanes in 4096 values.
+            (same(12, 3, 1), same(12, 3, 1), 19),
+            (same(13, 3, 2), same(11, 3, 2), 32),
+        ]);
+        for (rows, cols, channels) in cases {
+            let g = DepthwiseGeometry {
+                rows,
+                cols,
+                channels,
+                multiplier: 1,
+            };
+            assert!(padded::applies(&g), "{g:?}");
+            let taps = rows.k * cols.k;
+            let value = |i: usize| ((i * 7919) % 1000) as f32 / 333.0 - 1.5;
+            let x: Vec<f32> = (0..rows.n * cols.n * channels).map(value).collect();
+            let kernel: Vec<f32> = (0..taps * channels).map(|i| value(i + 5)).collect();
+            let bias: Vec<f32> = (0..channels).map(|i| value(i + 9)).collect();
+            let positions = rows.out * cols.out;
+            let pieces = [
+                ((0, positions), (0, channels)),
+                (
+                    (positions / 3, positions - positions / 3),
+                    (channels / 2, channels),
+                ),
+                ((1.min(positions - 1), 1), (0, channels.min(3))),
+            ];
+            for isa in isas() {
+                for ((p0, n), (c0, c1)) in pieces {
+                    for bias in [Some(&bias[..]), None] {
+                        let len = n * (c1 - c0);
+                        let (mut want, mut got) = (vec![f32::NAN; len], vec![f32::NAN; len]);
+                        let clipping = simd::Depthwise {
+                            g: &g,
+                            x: &x,
+                            kernel: &kernel,
+                            bias,
+                            positions: (p0, n),
+                            channels: (c0, c1),
+                            out: &mut want,
+                        };
+                        run(isa, clipping).expect("isas() lists what runs");
+                        let call = padded::Padded {
+                            g: &g,
+                            x: &x,
+                            kernel: &kernel,
+                            bias,
+                            positions: (p0, n),
+                            channels: (c0, c1),
+                            out: &mut got,
+                        };
+                        run(isa, call).expect("isas() lists what runs");
+                        let same_bits = got
+                            .iter()
+                            .zip(&want)
+                            .all(|(a, b)| a.to_bits() == b.to_bits());
+                        assert!(
+                            same_bits,
+                            "{isa:?} {g:?} positions {p0}+{n}, channels {c0}..{c1}"
+                        );
+                    }
+                }
+            }
+        }
+        // Where it does not run: a multiplier above 1, other windows, maps too big to buffer.
+        let g = |rows, cols, multiplier| DepthwiseGeometry {
+            rows,
+            cols,
+            channels: 8,
+            multiplier,
+        };
+        assert!(!padded::applies(&g(same(5, 3, 1), same(5, 3, 1), 2)));
+        assert!(!padded::applies(&g(same(5, 1, 1), same(5, 3, 1), 1)));
+        assert!(!padded::applies(&g(same(5, 3, 1), same(400, 3, 1), 1)));
+        assert!(!padded::applies(&g(same(16, 3, 1), same(16, 3, 1), 1)));
+        assert!(!padded::applies(&g(same(24, 3, 1), same(24, 3, 1), 1)));
     }
 }
