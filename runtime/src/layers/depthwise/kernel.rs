@@ -637,6 +637,12 @@ mod tests {
             (same(12, 3, 1), same(12, 3, 1), 19),
             (same(13, 3, 2), same(11, 3, 2), 32),
         ]);
+        // Under Miri (which checks the pointers), a fifth of the cases: every shape of window
+        // and stride still runs.
+        let cases: Vec<_> = cases
+            .into_iter()
+            .step_by(if cfg!(miri) { 5 } else { 1 })
+            .collect();
         for (rows, cols, channels) in cases {
             let g = DepthwiseGeometry {
                 rows,
