@@ -9,7 +9,7 @@ use core::marker::PhantomData;
 use crate::layer::{Layer, Variable, Weights};
 use crate::shape::{NoAxis, Window};
 use crate::train::{Params, Train, TrainCtx};
-use crate::{Activation, Tensor};
+use crate::{Activation, Epilogue, FuseEpilogue, Tensor};
 
 use kernel::{panel_index, ConvGeometry};
 
@@ -286,21 +286,66 @@ impl<
     }
 
     fn forward_into(&self, x: &Tensor<CIN, PIN>, y: &mut Tensor<F, POUT>) {
+        self.forward_into_then(x, y, &Epilogue::NONE);
+    }
+}
+
+impl<
+        const CIN: usize,
+        const F: usize,
+        const GROUPS: usize,
+        D: Window,
+        H: Window,
+        W: Window,
+        const KC: usize,
+        const POUT: usize,
+        const BIAS: bool,
+        const PIN: usize,
+    > FuseEpilogue<Tensor<CIN, PIN>> for Conv<CIN, F, GROUPS, D, H, W, KC, POUT, BIAS>
+{
+    fn forward_into_then(
+        &self,
+        x: &Tensor<CIN, PIN>,
+        y: &mut Tensor<F, POUT>,
+        then: &Epilogue<'_>,
+    ) {
         let geometry = Self::geometry::<PIN>();
         // The kernel writes every output (the first chunk of the reduction stores, later ones
-        // add). The SIMD kernels fuse a ReLU into their last store; otherwise the activation makes a
-        // pass.
-        let relu = self.activation == Activation::Relu;
-        let fused = kernel::conv(
+        // add). The SIMD kernels apply the layer's ReLU and `then` in their last store, when
+        // that is the order the layers apply them in (a linear layer; a ReLU layer followed by
+        // no affine step: its ReLU and `then`'s clamp are one clamp); otherwise passes do.
+        let own = match self.activation {
+            Activation::Linear => Some(Epilogue::NONE),
+            Activation::Relu => Some(Epilogue::RELU),
+            _ => None,
+        };
+        let merged = match own {
+            Some(own) if own.clamp.is_none() || then.affine.is_none() => Some(Epilogue {
+                affine: then.affine,
+                clamp: then.clamp.or(own.clamp),
+            }),
+            _ => None,
+        };
+        let in_store = merged.or(own).unwrap_or(Epilogue::NONE);
+        let stored = kernel::conv(
             &geometry,
             x.as_slice(),
             self.kernel.as_slice(),
             BIAS.then_some(self.bias.as_slice()),
-            relu,
+            &in_store,
             y.as_mut_slice(),
         );
-        if !fused {
-            self.activation.apply(y.as_mut_slice(), F);
+        let y = y.as_mut_slice();
+        if !stored {
+            self.activation.apply(y, F);
+            if merged.is_some() {
+                then.apply(y, F);
+            }
+        } else if own.is_none() {
+            self.activation.apply(y, F);
+        }
+        if merged.is_none() {
+            then.apply(y, F);
         }
     }
 }
@@ -421,15 +466,15 @@ impl<
         z: &mut Tensor<F, POUT>,
         _ctx: &mut TrainCtx,
     ) {
-        let fused = kernel::conv(
+        // No epilogue: whichever kernel ran, `z` is the convolution plus the bias.
+        kernel::conv(
             &Self::geometry::<PIN>(),
             x.as_slice(),
             self.kernel.as_slice(),
             BIAS.then_some(self.bias.as_slice()),
-            false,
+            &Epilogue::NONE,
             z.as_mut_slice(),
         );
-        debug_assert!(!fused, "no activation asked for");
         *y = *z;
         self.activation.apply(y.as_mut_slice(), F);
     }
