@@ -2,6 +2,8 @@
 //! BatchNormalization and the ReLU that follow it in a model, fused so that the activation is not
 //! read and written again for each ([`Epilogue`]).
 
+use crate::Activation;
+
 /// The per-filter steps after a convolution's bias, in this order:
 ///
 /// 1. `affine`: `y·a[f] + b[f]` (BatchNormalization at inference, whose
@@ -58,6 +60,49 @@ impl<'a> Epilogue<'a> {
         }
     }
 
+    /// The epilogue on one vector of sums, of the filters from `at`: `sum·a + b` (a multiply
+    /// then an add, as [`Epilogue::apply`]), then `max(sum, 0)` (zero for NaN and both zeros,
+    /// as `maxps`) and `min(·, hi)`.
+    ///
+    /// # Safety
+    /// `load` reads one vector (or a masked tail of one) at the pointer it is given; the
+    /// factors hold the filters it reads from `at`.
+    #[cfg(simd_kernels)]
+    #[inline(always)]
+    pub(crate) unsafe fn vector<V: crate::kernels::vector::Vector>(
+        &self,
+        t: V::Token,
+        mut sum: V,
+        at: usize,
+        load: impl Fn(*const f32) -> V,
+    ) -> V {
+        if let Some((a, b)) = self.affine {
+            // SAFETY: the caller's promise.
+            let (a, b) = unsafe { (a.as_ptr().add(at), b.as_ptr().add(at)) };
+            sum = V::add(V::mul(sum, load(a)), load(b));
+        }
+        if let Some(hi) = self.clamp {
+            sum = V::max(sum, V::zero(t));
+            if hi < f32::INFINITY {
+                sum = V::min(sum, V::splat(t, hi));
+            }
+        }
+        sum
+    }
+
+    /// The epilogue on the value of output channel `q`, as [`Epilogue::apply`] computes it.
+    #[inline(always)]
+    pub(crate) fn scalar(&self, mut v: f32, q: usize) -> f32 {
+        if let Some((a, b)) = self.affine {
+            v = v * a[q] + b[q];
+        }
+        match self.clamp {
+            None => v,
+            Some(f32::INFINITY) => relu(v),
+            Some(hi) => relu(v).min(hi),
+        }
+    }
+
     /// Applies the epilogue to `values`, positions of `channels` values each (a multiple of it).
     #[inline]
     pub fn apply(&self, values: &mut [f32], channels: usize) {
@@ -74,6 +119,46 @@ impl<'a> Epilogue<'a> {
             Some(f32::INFINITY) => values.iter_mut().for_each(|v| *v = relu(*v)),
             Some(hi) => values.iter_mut().for_each(|v| *v = relu(*v).min(hi)),
         }
+    }
+}
+
+/// Runs a layer with activation `activation` followed by `then` over `y` (positions of
+/// `channels` values): `kernel(e, y)` computes the layer before its activation and applies `e`
+/// in its store when it returns `true`. The store takes the activation and `then` when that is
+/// the order the layers apply them in (a linear activation; a ReLU followed by no affine step,
+/// the two clamps then being one); passes do the rest, in the layers' order.
+#[inline]
+pub(crate) fn run_then(
+    activation: Activation,
+    then: &Epilogue<'_>,
+    y: &mut [f32],
+    channels: usize,
+    kernel: impl FnOnce(&Epilogue<'_>, &mut [f32]) -> bool,
+) {
+    let own = match activation {
+        Activation::Linear => Some(Epilogue::NONE),
+        Activation::Relu => Some(Epilogue::RELU),
+        _ => None,
+    };
+    let merged = match own {
+        Some(own) if own.clamp.is_none() || then.affine.is_none() => Some(Epilogue {
+            affine: then.affine,
+            clamp: then.clamp.or(own.clamp),
+        }),
+        _ => None,
+    };
+    let in_store = merged.or(own).unwrap_or(Epilogue::NONE);
+    let stored = kernel(&in_store, y);
+    if !stored {
+        activation.apply(y, channels);
+        if merged.is_some() {
+            then.apply(y, channels);
+        }
+    } else if own.is_none() {
+        activation.apply(y, channels);
+    }
+    if merged.is_none() {
+        then.apply(y, channels);
     }
 }
 

@@ -311,42 +311,17 @@ impl<
     ) {
         let geometry = Self::geometry::<PIN>();
         // The kernel writes every output (the first chunk of the reduction stores, later ones
-        // add). The SIMD kernels apply the layer's ReLU and `then` in their last store, when
-        // that is the order the layers apply them in (a linear layer; a ReLU layer followed by
-        // no affine step: its ReLU and `then`'s clamp are one clamp); otherwise passes do.
-        let own = match self.activation {
-            Activation::Linear => Some(Epilogue::NONE),
-            Activation::Relu => Some(Epilogue::RELU),
-            _ => None,
-        };
-        let merged = match own {
-            Some(own) if own.clamp.is_none() || then.affine.is_none() => Some(Epilogue {
-                affine: then.affine,
-                clamp: then.clamp.or(own.clamp),
-            }),
-            _ => None,
-        };
-        let in_store = merged.or(own).unwrap_or(Epilogue::NONE);
-        let stored = kernel::conv(
-            &geometry,
-            x.as_slice(),
-            self.kernel.as_slice(),
-            BIAS.then_some(self.bias.as_slice()),
-            &in_store,
-            y.as_mut_slice(),
-        );
-        let y = y.as_mut_slice();
-        if !stored {
-            self.activation.apply(y, F);
-            if merged.is_some() {
-                then.apply(y, F);
-            }
-        } else if own.is_none() {
-            self.activation.apply(y, F);
-        }
-        if merged.is_none() {
-            then.apply(y, F);
-        }
+        // add), and the SIMD kernels apply the epilogue they are given in their last store.
+        crate::epilogue::run_then(self.activation, then, y.as_mut_slice(), F, |e, y| {
+            kernel::conv(
+                &geometry,
+                x.as_slice(),
+                self.kernel.as_slice(),
+                BIAS.then_some(self.bias.as_slice()),
+                e,
+                y,
+            )
+        });
     }
 }
 

@@ -1135,35 +1135,6 @@ mod simd {
         }
     }
 
-    /// The epilogue on one vector of sums, the filters from `at` of the block: `sum·a + b` (a
-    /// multiply then an add, as [`Epilogue::apply`]), then `max(sum, 0)` (zero for NaN, as
-    /// `maxps`) and `min(·, hi)`.
-    ///
-    /// # Safety
-    /// `load` reads one vector (or the block's masked tail) at `p`; the factors hold the block's
-    /// filters from `at`.
-    #[inline(always)]
-    pub(crate) unsafe fn finish<V: Vector>(
-        t: V::Token,
-        mut sum: V,
-        e: &Epilogue<'_>,
-        at: usize,
-        load: impl Fn(*const f32) -> V,
-    ) -> V {
-        if let Some((a, b)) = e.affine {
-            // SAFETY: the caller's promise.
-            let (a, b) = unsafe { (a.as_ptr().add(at), b.as_ptr().add(at)) };
-            sum = V::add(V::mul(sum, load(a)), load(b));
-        }
-        if let Some(hi) = e.clamp {
-            sum = V::max(sum, V::zero(t));
-            if hi < f32::INFINITY {
-                sum = V::min(sum, V::splat(t, hi));
-            }
-        }
-        sum
-    }
-
     /// The SIMD micro-kernel for the vectors `V`, holding the proof that the CPU has them.
     struct Simd<V: Vector>(V::Token);
 
@@ -1423,7 +1394,7 @@ mod simd {
                             sum = V::add(sum, V::load(t, b.as_ptr().add(v * l)));
                         }
                         // The epilogue's factors hold the block's `2·l` filters.
-                        sum = finish(t, sum, &e.then, v * l, |p| V::load(t, p));
+                        sum = e.then.vector(t, sum, v * l, |p| V::load(t, p));
                     }
                     V::store(p, sum);
                 }
@@ -1505,7 +1476,7 @@ mod simd {
                             sum = V::add(sum, load(b.as_ptr().add(v * l), v));
                         }
                         // The epilogue's factors hold the block's `m` filters.
-                        sum = finish(t, sum, &e.then, v * l, |p| load(p, v));
+                        sum = e.then.vector(t, sum, v * l, |p| load(p, v));
                     }
                     if TAIL && v + 1 == MV {
                         V::store_masked(p, mk, sum);
