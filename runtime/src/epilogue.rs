@@ -91,6 +91,7 @@ impl<'a> Epilogue<'a> {
     }
 
     /// The epilogue on the value of output channel `q`, as [`Epilogue::apply`] computes it.
+    #[cfg(simd_kernels)]
     #[inline(always)]
     pub(crate) fn scalar(&self, mut v: f32, q: usize) -> f32 {
         if let Some((a, b)) = self.affine {
