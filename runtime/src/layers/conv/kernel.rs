@@ -1979,7 +1979,7 @@ mod tests {
             let depth = ad.k * ah.k * aw.k * cin / groups;
             let yl = ad.out * ah.out * aw.out * F;
             let x: Vec<f32> = (0..xl)
-                .map(|i| ((i * 37) % 23) as f32 * 0.25 - 2.0)
+                .map(|i| ((i * 37) % 23) as f32 * 0.2137 - 2.0)
                 .collect();
             let keras: Vec<f32> = (0..depth * F)
                 .map(|i| ((i * 11) % 19) as f32 * 0.0625 - 0.5)
@@ -1995,7 +1995,8 @@ mod tests {
             let a: [f32; F] = core::array::from_fn(|f| match f % 5 {
                 0 => 0.0,
                 1 => f32::INFINITY,
-                _ => 0.75 - f as f32 * 0.125,
+                // Whole mantissas, so that a fused multiply-add would round differently.
+                _ => 0.75 - f as f32 * 0.1237,
             });
             let b: [f32; F] = core::array::from_fn(|f| match f % 5 {
                 0 => -0.0,
