@@ -256,7 +256,7 @@ fn block<V: Vector, const U: usize, const P: usize, const MASKED: bool>(
                 // multiplier the output channels are the input channels `c + u·l ..`, whose
                 // factors the epilogue holds (all channels: checked in `run`).
                 unsafe {
-                    let acc = row.e.vector(t, acc, c + u * l, &load);
+                    let acc = row.e.vector(t, acc, c + u * l, load);
                     if MASKED {
                         V::store_masked(dp, mask, acc);
                     } else {
