@@ -198,7 +198,7 @@ impl Rows<'_> {
 
 /// Where a register tile's sums go: `y` holds the outputs of the tile's first filter at its
 /// first position, positions `f` apart, `n ≤ N` of them real. The first chunk of the reduction
-/// writes, later ones add; the bias (and ReLU) come with the last.
+/// writes, later ones add; the bias (and the epilogue) come with the last.
 struct Out<'a> {
     y: &'a mut [f32],
     n: usize,
