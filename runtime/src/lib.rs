@@ -36,6 +36,7 @@ extern crate std;
 
 pub mod activation;
 mod batch;
+mod epilogue;
 mod error;
 #[doc(hidden)]
 pub mod kernels;
@@ -48,6 +49,7 @@ pub mod train;
 
 pub use activation::Activation;
 pub use batch::{split_batch, split_batch_in, SPLIT_MIN_MACS};
+pub use epilogue::{Epilogue, FuseEpilogue};
 pub use error::Error;
 pub use layer::{
     load_le_bytes, load_le_bytes_checked, ConfigValue, GraphInput, Layer, LayerInfo, Model,

@@ -45,6 +45,27 @@ pub fn body(plan: &Plan, stateful: bool) -> TokenStream {
         let mask_in = masks.get(&call.inputs[0]).cloned();
         let out = |o: usize| Value::Call { call: k, output: o };
         let is_model_output = model.outputs.contains(&out(0));
+        if plan.fused_into[k].is_some() {
+            // Run by the convolution's step, which bound its value.
+            continue;
+        }
+        if let Some(fusion) = &plan.fusions[k] {
+            // The convolution and the calls after it in one step: its store runs them.
+            let ty = plan.value_ty(out(0));
+            let v = format_ident!("__v{}", k);
+            let x = &xs[0];
+            let then = plan.epilogue(fusion);
+            steps.push(quote_spanned!(span=>
+                let mut #v: #rt::Aligned<#ty> = #rt::Aligned(#rt::zeros());));
+            steps.push(
+                quote!(#rt::FuseEpilogue::forward_into_then(&#field, #x, &mut #v.0, &#then);),
+            );
+            values.insert(out(0), quote!(&#v.0));
+            for c in fusion.calls() {
+                values.insert(Value::Call { call: c, output: 0 }, quote!(&#v.0));
+            }
+            continue;
+        }
         match plan.kernels[k] {
             Kernel::Identity => {
                 values.insert(out(0), xs[0].clone());
@@ -250,6 +271,12 @@ pub fn body_in(plan: &Plan) -> TokenStream {
         }
 
         let kernel = match mode {
+            _ if plan.fusions[k].is_some() => {
+                // The convolution and the calls after it (viewing its output) in one step.
+                let then = plan.epilogue(plan.fusions[k].as_ref().expect("a fusion"));
+                let x = &xs[0];
+                quote!(#rt::FuseEpilogue::forward_into_then(&#field, #x, __y0, &#then);)
+            }
             Mode::View => TokenStream::new(),
             Mode::InPlace if spec.merge() => {
                 let rest = &xs[1..];

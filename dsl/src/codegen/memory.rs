@@ -266,6 +266,9 @@ pub fn graph(plan: &Plan) -> Graph {
             external.push(false);
         }
         let access = match plan.kernels[k] {
+            // Run by the convolution's step, whose output's buffer its value shares: the plan
+            // sees one step writing the chain's activation.
+            _ if plan.fused_into[k].is_some() => Access::View,
             Kernel::Identity => Access::View,
             _ => match plan.spec(call.layer).memory() {
                 Memory::Own => Access::Own,

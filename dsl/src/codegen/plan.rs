@@ -84,8 +84,35 @@ pub struct Plan<'a> {
     pub kernels: Vec<Kernel>,
     /// Keras prints this model's summary without the "Connected to" column.
     pub sequential_like: bool,
+    /// Per call, the calls after it that its inference step runs in its store ([`Fusion`]),
+    /// when it is a convolution starting such a chain.
+    pub fusions: Vec<Option<Fusion>>,
+    /// Per call, the convolution call whose step runs it (a call of a [`Fusion`]'s chain).
+    pub fused_into: Vec<Option<usize>>,
     /// Where each activation lives in `predict_in`'s workspace, and the workspace's size.
     pub memory: MemoryPlan,
+}
+
+/// A convolution (Conv1D/2D/3D, DepthwiseConv1D/2D) whose inference step also runs the
+/// BatchNormalization (over the last axis) and/or the ReLU reading its output, in its store
+/// (the runtime's `FuseEpilogue::forward_into_then`): one step, one write of the activation,
+/// the bits of the separate calls. Only along values with one reader that are not model
+/// outputs; never in training.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fusion {
+    /// The BatchNormalization call whose affine step the store applies (after the bias; only
+    /// when the convolution's own activation is linear).
+    pub norm: Option<usize>,
+    /// The ReLU call (`Activation("relu")`, `Activation("relu6")`, `ReLU()`,
+    /// `ReLU(max_value=6)`) and the upper bound of its clamp to `[0, hi]`.
+    pub clamp: Option<(usize, f32)>,
+}
+
+impl Fusion {
+    /// The calls the convolution's step runs after its own, in order.
+    pub fn calls(&self) -> impl Iterator<Item = usize> + '_ {
+        self.norm.into_iter().chain(self.clamp.map(|(k, _)| k))
+    }
 }
 
 /// Above this many bytes of activation bindings, `predict` runs in the planned workspace (on
@@ -128,6 +155,8 @@ impl<'a> Plan<'a> {
             masked,
             kernels: Vec::new(),
             sequential_like,
+            fusions: Vec::new(),
+            fused_into: Vec::new(),
             memory: MemoryPlan::default(),
         };
         // The kind of each call's pass, asked with stand-in expressions for its real context.
@@ -139,8 +168,141 @@ impl<'a> Plan<'a> {
                 plan.kernel_of(k, quote!(__x), mask, state)
             })
             .collect();
+        plan.fusions = (0..model.calls.len()).map(|k| plan.fusion(k)).collect();
+        plan.fused_into = vec![None; model.calls.len()];
+        for (k, fusion) in plan.fusions.iter().enumerate() {
+            for c in fusion.iter().flat_map(Fusion::calls) {
+                plan.fused_into[c] = Some(k);
+            }
+        }
         plan.memory = memory::plan(&memory::graph(&plan));
         plan
+    }
+
+    /// The chain call `k` runs in its store, when it is a convolution whose output's only
+    /// reader is a BatchNormalization over the last axis and/or a ReLU (each value along the
+    /// chain read once and not a model output).
+    fn fusion(&self, k: usize) -> Option<Fusion> {
+        let model = self.model;
+        let call = &model.calls[k];
+        let spec = self.spec(call.layer);
+        let class = spec.class();
+        if !matches!(
+            class,
+            "Conv1D" | "Conv2D" | "Conv3D" | "DepthwiseConv1D" | "DepthwiseConv2D"
+        ) || !matches!(self.kernels[k], Kernel::Layer(_))
+            || self.input_masked(k)
+            || self.layers[call.layer].state.is_some()
+            || call.outputs != 1
+        {
+            return None;
+        }
+        let activation = config_str(&spec.config(), "activation")?;
+        if activation != "linear" && activation != "relu" {
+            return None;
+        }
+        // The only reader of `v`, when it has exactly one and `v` is not a model output.
+        let reader = |v: Value| -> Option<usize> {
+            if model.outputs.contains(&v) {
+                return None;
+            }
+            let mut readers =
+                model.calls.iter().enumerate().flat_map(|(c, call)| {
+                    call.inputs.iter().filter(move |&&i| i == v).map(move |_| c)
+                });
+            let only = readers.next()?;
+            (readers.next().is_none()
+                && model.calls[only].inputs.len() == 1
+                && model.calls[only].outputs == 1
+                && !matches!(self.kernels[only], Kernel::Identity))
+            .then_some(only)
+        };
+        let mut at = Value::Call { call: k, output: 0 };
+        let mut fusion = Fusion {
+            norm: None,
+            clamp: None,
+        };
+        if let Some(r) = reader(at) {
+            // BatchNormalization applies after the convolution's activation: fused when that
+            // is linear (the store's order is affine, then clamp).
+            if activation == "linear" && self.last_axis_norm(r) {
+                fusion.norm = Some(r);
+                at = Value::Call { call: r, output: 0 };
+            }
+        }
+        if let Some(r) = reader(at) {
+            if let Some(hi) = self.relu_bound(r) {
+                fusion.clamp = Some((r, hi));
+            }
+        }
+        (fusion.norm.is_some() || fusion.clamp.is_some()).then_some(fusion)
+    }
+
+    /// The `Epilogue` expression of call `k`'s fused chain.
+    pub fn epilogue(&self, fusion: &Fusion) -> TokenStream {
+        let rt = rt();
+        let none = quote!(::core::option::Option::None);
+        let affine = match fusion.norm {
+            Some(n) => {
+                let field = &self.layers[self.model.calls[n].layer].field;
+                quote!(::core::option::Option::Some({
+                    let (a, b) = #rt::BatchNorm::factors(&self.#field);
+                    (&a[..], &b[..])
+                }))
+            }
+            None => none.clone(),
+        };
+        let clamp = match fusion.clamp {
+            Some((_, hi)) if hi == f32::INFINITY => {
+                quote!(::core::option::Option::Some(f32::INFINITY))
+            }
+            Some((_, hi)) => quote!(::core::option::Option::Some(#hi)),
+            None => none,
+        };
+        quote!(#rt::Epilogue { affine: #affine, clamp: #clamp })
+    }
+
+    /// Whether call `k` is a BatchNormalization over its input's last axis.
+    fn last_axis_norm(&self, k: usize) -> bool {
+        let spec = self.spec(self.model.calls[k].layer);
+        if spec.class() != "BatchNormalization" {
+            return false;
+        }
+        let rank = self.shapes.of(self.model.calls[k].inputs[0]).len() as i64;
+        spec.config().iter().any(|(key, cfg)| {
+            *key == "axis"
+                && matches!(cfg, Cfg::Axes(axes, _) if axes[..] == [-1] || axes[..] == [rank])
+        })
+    }
+
+    /// The upper bound of call `k`'s clamp to `[0, hi]` when it is Keras's `relu` (∞) or
+    /// `relu6` (6): `Activation("relu")`, `Activation("relu6")`, `ReLU()`, `ReLU(max_value=6)`,
+    /// with neither a negative slope nor a threshold.
+    fn relu_bound(&self, k: usize) -> Option<f32> {
+        let spec = self.spec(self.model.calls[k].layer);
+        let config = spec.config();
+        let float = |key: &str| {
+            config.iter().find_map(|(k, c)| match c {
+                Cfg::Float(v) if *k == key => Some(Some(*v)),
+                Cfg::None if *k == key => Some(None),
+                _ => None,
+            })
+        };
+        match spec.class() {
+            "Activation" => match config_str(&config, "activation")?.as_str() {
+                "relu" => Some(f32::INFINITY),
+                "relu6" => Some(6.0),
+                _ => None,
+            },
+            "ReLU" if float("negative_slope")? == Some(0.0) && float("threshold")? == Some(0.0) => {
+                match float("max_value")? {
+                    None => Some(f32::INFINITY),
+                    Some(6.0) => Some(6.0),
+                    Some(_) => None,
+                }
+            }
+            _ => None,
+        }
     }
 
     /// Whether call `k`'s (first) input carries a Keras mask.
@@ -319,6 +481,14 @@ impl<'a> Plan<'a> {
         }
         macs
     }
+}
+
+/// A string entry of a layer's config.
+fn config_str(config: &[(&'static str, Cfg)], key: &str) -> Option<String> {
+    config.iter().find_map(|(k, c)| match c {
+        Cfg::Str(s) if *k == key => Some(s.clone()),
+        _ => None,
+    })
 }
 
 /// Per call, whether each of its outputs carries a Keras mask (`compute_mask`), from the
@@ -594,5 +764,132 @@ mod tests {
                 assert_eq!(batch.expect("batched").matches("forward_batch").count(), 3);
             },
         );
+    }
+
+    /// A convolution runs the BatchNormalization (last axis) and the ReLU after it in its store:
+    /// one step writing one buffer in `predict` and `predict_in`, and none for the calls it
+    /// runs. Not across a value with a second reader (a residual `Add`) or that is a model
+    /// output, not a BatchNormalization after a convolution's own ReLU, not an other axis,
+    /// not a leaky or thresholded ReLU.
+    #[test]
+    fn convolutions_fuse_the_normalization_and_relu_after_them() {
+        let fused = |tokens: TokenStream| {
+            let mut out = None;
+            planned(tokens, |plan, _| {
+                let body = super::super::forward::body(plan, false).to_string();
+                let body_in = super::super::forward::body_in(plan).to_string();
+                out = Some((plan.fusions.clone(), plan.fused_into.clone(), body, body_in));
+            });
+            out.expect("planned")
+        };
+        // A Sequential chain: Conv2D → BN → ReLU6, DepthwiseConv2D → BN → Activation("relu"),
+        // Conv2D(activation="relu") → ReLU(), Conv1D-free tail.
+        let (fusions, into, body, body_in) = fused(quote! {
+            struct Net {
+                input_shape: (6, 6, 3),
+                layers: [
+                    Conv2D(8, 3, padding = "same", use_bias = False),
+                    BatchNormalization(),
+                    ReLU(max_value = 6.0),
+                    DepthwiseConv2D(3, padding = "same"),
+                    BatchNormalization(axis = 3),
+                    Activation("relu"),
+                    Conv2D(4, 1, activation = "relu"),
+                    ReLU(),
+                    Conv2D(4, 1),
+                    BatchNormalization(),
+                    Flatten(),
+                    Dense(2),
+                ],
+            }
+        });
+        assert_eq!(
+            fusions,
+            [
+                Some(Fusion {
+                    norm: Some(1),
+                    clamp: Some((2, 6.0)),
+                }),
+                None,
+                None,
+                Some(Fusion {
+                    norm: Some(4),
+                    clamp: Some((5, f32::INFINITY)),
+                }),
+                None,
+                None,
+                Some(Fusion {
+                    norm: None,
+                    clamp: Some((7, f32::INFINITY)),
+                }),
+                None,
+                Some(Fusion {
+                    norm: Some(9),
+                    clamp: None,
+                }),
+                None,
+                None,
+                None,
+            ]
+        );
+        assert_eq!(
+            into,
+            [
+                None,
+                Some(0),
+                Some(0),
+                None,
+                Some(3),
+                Some(3),
+                None,
+                Some(6),
+                None,
+                Some(8),
+                None,
+                None
+            ]
+        );
+        for code in [&body, &body_in] {
+            assert_eq!(code.matches("forward_into_then").count(), 4, "{code}");
+            assert_eq!(code.matches("BatchNorm :: factors").count(), 3, "{code}");
+            assert!(!code.contains("forward_in_place"), "{code}");
+            assert!(code.contains("Some (6f32)"), "{code}");
+        }
+        // Four convolution bindings, the Flatten view and the Dense: no binding for the six
+        // fused calls.
+        assert_eq!(body.matches("let mut __v").count(), 4, "{body}");
+
+        // The convolution's output read twice (a residual Add), or a model output: it runs
+        // alone. A BatchNormalization after the convolution's own ReLU, or over another axis,
+        // and a leaky ReLU stay separate; the ReLU after a BatchNormalization read twice too
+        // (the convolution before it runs that BatchNormalization alone).
+        let (fusions, _, body, _) = fused(quote! {
+            struct Net {
+                x = Input(shape = (6, 6, 4));
+                a = Conv2D(4, 3, padding = "same")(x);
+                b = BatchNormalization()(a);
+                c = Add()([a, b]);
+                d = Conv2D(4, 3, padding = "same")(c);
+                e = ReLU()(d);
+                f = Conv2D(4, 3, padding = "same", activation = "relu")(e);
+                g = BatchNormalization()(f);
+                h = Conv2D(4, 1)(g);
+                i = BatchNormalization(axis = 1)(h);
+                j = Conv2D(4, 1)(i);
+                k = ReLU(negative_slope = 0.1)(j);
+                l = Conv2D(4, 1)(k);
+                m = BatchNormalization()(l);
+                n = ReLU()(m);
+                o = Add()([m, n]);
+                model = Model(x, [o, d]);
+            }
+        });
+        let mut want = vec![None; 15];
+        want[11] = Some(Fusion {
+            norm: Some(12),
+            clamp: None,
+        });
+        assert_eq!(fusions, want);
+        assert_eq!(body.matches("forward_into_then").count(), 1, "{body}");
     }
 }

@@ -9,7 +9,7 @@ use core::marker::PhantomData;
 use crate::layer::{Layer, Variable, Weights};
 use crate::shape::{NoAxis, Window};
 use crate::train::{Params, Train, TrainCtx};
-use crate::{Activation, Tensor};
+use crate::{Activation, Epilogue, FuseEpilogue, Tensor};
 
 use kernel::{panel_index, ConvGeometry};
 
@@ -286,22 +286,42 @@ impl<
     }
 
     fn forward_into(&self, x: &Tensor<CIN, PIN>, y: &mut Tensor<F, POUT>) {
+        self.forward_into_then(x, y, &Epilogue::NONE);
+    }
+}
+
+impl<
+        const CIN: usize,
+        const F: usize,
+        const GROUPS: usize,
+        D: Window,
+        H: Window,
+        W: Window,
+        const KC: usize,
+        const POUT: usize,
+        const BIAS: bool,
+        const PIN: usize,
+    > FuseEpilogue<Tensor<CIN, PIN>> for Conv<CIN, F, GROUPS, D, H, W, KC, POUT, BIAS>
+{
+    fn forward_into_then(
+        &self,
+        x: &Tensor<CIN, PIN>,
+        y: &mut Tensor<F, POUT>,
+        then: &Epilogue<'_>,
+    ) {
         let geometry = Self::geometry::<PIN>();
         // The kernel writes every output (the first chunk of the reduction stores, later ones
-        // add). The SIMD kernels fuse a ReLU into their last store; otherwise the activation makes a
-        // pass.
-        let relu = self.activation == Activation::Relu;
-        let fused = kernel::conv(
-            &geometry,
-            x.as_slice(),
-            self.kernel.as_slice(),
-            BIAS.then_some(self.bias.as_slice()),
-            relu,
-            y.as_mut_slice(),
-        );
-        if !fused {
-            self.activation.apply(y.as_mut_slice(), F);
-        }
+        // add), and the SIMD kernels apply the epilogue they are given in their last store.
+        crate::epilogue::run_then(self.activation, then, y.as_mut_slice(), F, |e, y| {
+            kernel::conv(
+                &geometry,
+                x.as_slice(),
+                self.kernel.as_slice(),
+                BIAS.then_some(self.bias.as_slice()),
+                e,
+                y,
+            )
+        });
     }
 }
 
@@ -421,15 +441,15 @@ impl<
         z: &mut Tensor<F, POUT>,
         _ctx: &mut TrainCtx,
     ) {
-        let fused = kernel::conv(
+        // No epilogue: whichever kernel ran, `z` is the convolution plus the bias.
+        kernel::conv(
             &Self::geometry::<PIN>(),
             x.as_slice(),
             self.kernel.as_slice(),
             BIAS.then_some(self.bias.as_slice()),
-            false,
+            &Epilogue::NONE,
             z.as_mut_slice(),
         );
-        debug_assert!(!fused, "no activation asked for");
         *y = *z;
         self.activation.apply(y.as_mut_slice(), F);
     }

@@ -154,8 +154,12 @@ impl Relu {
             self.negative_slope == 0.0,
             self.threshold == 0.0,
         ) {
-            (None, true, true) => map(slots, |x| x.max(0.0)),
-            (Some(max), true, true) => map(slots, |x| x.max(0.0).min(max)),
+            // `relu` rather than `x.max(0.0)`, whose sign of a zero is unspecified (-0 in an
+            // unoptimised build, +0 optimised): the bits of the fused epilogue ([`Epilogue`]).
+            //
+            // [`Epilogue`]: crate::Epilogue
+            (None, true, true) => map(slots, crate::epilogue::relu),
+            (Some(max), true, true) => map(slots, |x| crate::epilogue::relu(x).min(max)),
             _ => {
                 let this = *self;
                 map(slots, |x| this.general(x))

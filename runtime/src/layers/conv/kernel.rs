@@ -24,6 +24,8 @@
 
 use crate::shape::AxisGeometry;
 
+pub use crate::epilogue::Epilogue;
+
 /// Filters per register tile, and positions per tile on the baseline path. The Cortex-M4F has 32
 /// single-precision registers: a 4×4 tile plus its operands fits. Other baselines (SSE2, NEON)
 /// hold 8 filters in two 4-wide registers (so do the NEON SIMD micro-kernels). On x86_64 the
@@ -93,15 +95,15 @@ pub struct ConvGeometry {
 /// `y = conv(x, kernel) + bias`, in Keras's channels_last row-major order; `kernel` is the Keras
 /// kernel `(*kernel_size, cin / groups, filters)` packed by [`panel_index`].
 ///
-/// With `relu`, the SIMD kernels apply a ReLU in their last store and return `true`; the
-/// portable kernel leaves it to the caller and returns `false` (a separate pass is cheaper there
-/// than a test in every store).
+/// The SIMD kernels apply the epilogue `e` in their last store and return `true`; the portable
+/// kernel leaves it to the caller and returns `false` (a separate pass, [`Epilogue::apply`], is
+/// cheaper there than a test in every store, and computes the same bits).
 pub fn conv(
     g: &ConvGeometry,
     x: &[f32],
     kernel: &[f32],
     bias: Option<&[f32]>,
-    relu: bool,
+    e: &Epilogue<'_>,
     y: &mut [f32],
 ) -> bool {
     let [ad, ah, aw] = g.axes;
@@ -111,6 +113,7 @@ pub fn conv(
             && y.len() == ad.out * ah.out * aw.out * g.filters
             && kernel.len() == ad.k * ah.k * aw.k * (g.cin / g.groups) * g.filters
             && bias.is_none_or(|b| b.len() == g.filters)
+            && e.fits(g.filters)
     );
     #[cfg(simd_kernels)]
     {
@@ -119,15 +122,15 @@ pub fn conv(
             x,
             kernel,
             bias,
-            relu,
+            e,
             y: &mut *y,
         };
         if crate::kernels::run_simd(call).is_some() {
-            return relu;
+            return true;
         }
     }
-    let _ = relu;
-    conv_tiled::<Portable, NR, false>(&Portable, g, x, kernel, bias, false, y);
+    let none = Epilogue::NONE;
+    conv_tiled::<Portable, NR, false>(&Portable, g, x, kernel, bias, &none, y);
     false
 }
 
@@ -195,7 +198,7 @@ impl Rows<'_> {
 
 /// Where a register tile's sums go: `y` holds the outputs of the tile's first filter at its
 /// first position, positions `f` apart, `n ≤ N` of them real. The first chunk of the reduction
-/// writes, later ones add; the bias (and ReLU) come with the last.
+/// writes, later ones add; the bias (and the epilogue) come with the last.
 struct Out<'a> {
     y: &'a mut [f32],
     n: usize,
@@ -241,7 +244,7 @@ impl<const N: usize> Micro<N> for Portable {
                 let half = |h: usize| {
                     fin.map(|e| Finish {
                         bias: e.bias.map(|b| &b[h * MR..][..MR]),
-                        relu: e.relu,
+                        then: e.then.filters(h * MR, MR),
                     })
                 };
                 let (head, tail) = (half(0), half(1));
@@ -300,7 +303,7 @@ fn conv_tiled<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
     x: &[f32],
     kernel: &[f32],
     bias: Option<&[f32]>,
-    relu: bool,
+    e: &Epilogue<'_>,
     y: &mut [f32],
 ) {
     let [ad, ah, aw] = g.axes;
@@ -316,7 +319,7 @@ fn conv_tiled<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
             *slot = cursor;
             step(&mut cursor, [ad.out, ah.out, aw.out]);
         }
-        packed_tile::<K, N, KM>(k, g, x, kernel, bias, relu, y, &at, p0, n, &mut panel);
+        packed_tile::<K, N, KM>(k, g, x, kernel, bias, e, y, &at, p0, n, &mut panel);
     }
 }
 
@@ -330,7 +333,7 @@ fn packed_tile<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
     x: &[f32],
     kernel: &[f32],
     bias: Option<&[f32]>,
-    relu: bool,
+    e: &Epilogue<'_>,
     y: &mut [f32],
     at: &[[usize; 3]; N],
     p0: usize,
@@ -352,17 +355,7 @@ fn packed_tile<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
                 kb,
                 depth,
             };
-            run_blocks::<K, N, KM>(
-                k,
-                g,
-                &tile,
-                kernel,
-                bias,
-                relu,
-                y,
-                panel.as_flattened(),
-                None,
-            );
+            run_blocks::<K, N, KM>(k, g, &tile, kernel, bias, e, y, panel.as_flattened(), None);
         }
     }
 }
@@ -379,7 +372,7 @@ fn packed_run<K: Micro<N> + Micro<NS>, const N: usize>(
     x: &[f32],
     kernel: &[f32],
     bias: Option<&[f32]>,
-    relu: bool,
+    e: &Epilogue<'_>,
     y: &mut [f32],
     ps: core::ops::Range<usize>,
     panel: &mut Panel<N>,
@@ -398,7 +391,7 @@ fn packed_run<K: Micro<N> + Micro<NS>, const N: usize>(
             *slot = cursor;
             step(&mut cursor, [ad.out, ah.out, aw.out]);
         }
-        packed_tile::<K, N, false>(k, g, x, kernel, bias, relu, y, &at, p0, n, panel);
+        packed_tile::<K, N, false>(k, g, x, kernel, bias, e, y, &at, p0, n, panel);
     }
 }
 
@@ -433,7 +426,7 @@ fn conv_windows<K, const N: usize, const M: usize>(
     x: &[f32],
     kernel: &[f32],
     bias: Option<&[f32]>,
-    relu: bool,
+    e: &Epilogue<'_>,
     y: &mut [f32],
 ) where
     K: Micro<N> + Micro<M> + Micro<NS>,
@@ -465,7 +458,7 @@ fn conv_windows<K, const N: usize, const M: usize>(
     // Rows shorter than a full tile run better packed, in tiles over several rows (the direct
     // tiles of such a row would be narrow ones, each position fed by fewer filters per load).
     if hi - lo < N {
-        return conv_tiled::<K, N, false>(k, g, x, kernel, bias, relu, y);
+        return conv_tiled::<K, N, false>(k, g, x, kernel, bias, e, y);
     }
     // The packed ends of two rows are consecutive positions: widen them to a whole tile of `M`
     // (whose `M` accumulators per vector of filters hide the latency of the multiply-adds), or
@@ -481,7 +474,7 @@ fn conv_windows<K, const N: usize, const M: usize>(
     };
     let (lo, hi) = (lo + extra - extra / 2, hi - extra / 2);
     if hi - lo < NS {
-        return conv_tiled::<K, N, false>(k, g, x, kernel, bias, relu, y);
+        return conv_tiled::<K, N, false>(k, g, x, kernel, bias, e, y);
     }
     let mut panel: Panel<M> = [[0.0f32; KBS]; M];
     let mut runs = [(0usize, 0usize); MAX_RUNS];
@@ -490,17 +483,7 @@ fn conv_windows<K, const N: usize, const M: usize>(
     let (mut od, mut oh) = (0, 0);
     for r in 0..rows {
         let row = r * width;
-        packed_run::<K, M>(
-            k,
-            g,
-            x,
-            kernel,
-            bias,
-            relu,
-            y,
-            pending..row + lo,
-            &mut panel,
-        );
+        packed_run::<K, M>(k, g, x, kernel, bias, e, y, pending..row + lo, &mut panel);
         pending = row + hi;
         let mut c0 = lo;
         while c0 < hi {
@@ -551,11 +534,11 @@ fn conv_windows<K, const N: usize, const M: usize>(
                 depth,
             };
             if n == N {
-                run_blocks_n::<K, N, false>(k, g, &tile, kernel, bias, relu, y, rows);
+                run_blocks_n::<K, N, false>(k, g, &tile, kernel, bias, e, y, rows);
             } else if n == M {
-                run_blocks_n::<K, M, false>(k, g, &tile, kernel, bias, relu, y, rows);
+                run_blocks_n::<K, M, false>(k, g, &tile, kernel, bias, e, y, rows);
             } else {
-                run_blocks_n::<K, NS, false>(k, g, &tile, kernel, bias, relu, y, rows);
+                run_blocks_n::<K, NS, false>(k, g, &tile, kernel, bias, e, y, rows);
             }
             c0 = ow + n;
         }
@@ -565,17 +548,7 @@ fn conv_windows<K, const N: usize, const M: usize>(
             od += 1;
         }
     }
-    packed_run::<K, M>(
-        k,
-        g,
-        x,
-        kernel,
-        bias,
-        relu,
-        y,
-        pending..positions,
-        &mut panel,
-    );
+    packed_run::<K, M>(k, g, x, kernel, bias, e, y, pending..positions, &mut panel);
 }
 
 /// Where one tile's products go: output positions `p0..p0 + n`, group `grp`, reduction rows
@@ -600,7 +573,7 @@ fn run_blocks<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
     t: &Tile,
     kernel: &[f32],
     bias: Option<&[f32]>,
-    relu: bool,
+    e: &Epilogue<'_>,
     y: &mut [f32],
     b: &[f32],
     direct: Option<&[usize]>,
@@ -617,9 +590,9 @@ fn run_blocks<K: Micro<N> + Micro<NS>, const N: usize, const KM: bool>(
             Some(offs) => Rows::Direct(b, offs),
             None => Rows::Panel(&b[..NS * KBS], t.kb),
         };
-        return run_blocks_n::<K, NS, KM>(k, g, t, kernel, bias, relu, y, rows);
+        return run_blocks_n::<K, NS, KM>(k, g, t, kernel, bias, e, y, rows);
     }
-    run_blocks_n::<K, N, KM>(k, g, t, kernel, bias, relu, y, rows(t.kb));
+    run_blocks_n::<K, N, KM>(k, g, t, kernel, bias, e, y, rows(t.kb));
 }
 
 /// Positions of the narrow register tile for short tiles.
@@ -634,7 +607,7 @@ fn run_blocks_n<K: Micro<N>, const N: usize, const KM: bool>(
     t: &Tile,
     kernel: &[f32],
     bias: Option<&[f32]>,
-    relu: bool,
+    e: &Epilogue<'_>,
     y: &mut [f32],
     rows: Rows<'_>,
 ) {
@@ -661,7 +634,7 @@ fn run_blocks_n<K: Micro<N>, const N: usize, const KM: bool>(
             first,
             fin: last.then(|| Finish {
                 bias: bias.map(|b| &b[ch..ch + m]),
-                relu,
+                then: e.filters(ch, m),
             }),
         };
         k.tile::<KM>(filters, rows, out);
@@ -682,7 +655,7 @@ fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
     x: &[f32],
     kernel: &[f32],
     bias: Option<&[f32]>,
-    relu: bool,
+    e: &Epilogue<'_>,
     y: &mut [f32],
 ) {
     let [ad, ah, aw] = g.axes;
@@ -726,7 +699,7 @@ fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
                         &tile,
                         kernel,
                         bias,
-                        relu,
+                        e,
                         y,
                         &x[b0..],
                         Some(offs),
@@ -734,7 +707,7 @@ fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
                     None => {
                         pack::<N, true>(g, x, &at, n, 0, 0, depth, panel.as_flattened_mut());
                         let b = panel.as_flattened();
-                        run_blocks::<K, N, true>(k, g, &tile, kernel, bias, relu, y, b, None);
+                        run_blocks::<K, N, true>(k, g, &tile, kernel, bias, e, y, b, None);
                     }
                 }
                 p0 += n;
@@ -780,19 +753,18 @@ fn store(out: &mut [f32], acc: &[f32], first: bool, fin: Option<Finish<'_>>) {
             }
         }
     }
-    if fin.is_some_and(|e| e.relu) {
-        // Keras's relu, `max(x, 0)`: zero for x ≤ 0 and NaN, as `Activation::Relu`.
-        out.iter_mut()
-            .for_each(|o| *o = if *o > 0.0 { *o } else { 0.0 });
+    if let Some(e) = fin {
+        e.then.apply(out, out.len());
     }
 }
 
 /// What the last chunk of the reduction does before its store: add the bias (of the block's
-/// filters) and apply a ReLU, which fused here saves a pass over the output.
+/// filters), then the epilogue (of the block's filters), which fused here saves passes over the
+/// output.
 #[derive(Clone, Copy)]
 struct Finish<'a> {
     bias: Option<&'a [f32]>,
-    relu: bool,
+    then: Epilogue<'a>,
 }
 
 /// Packs rows `k0..k0 + kb` of the im2col matrix of group `grp` for the tile's positions: row
@@ -1104,8 +1076,8 @@ fn micro_windows<const N: usize>(
 #[cfg(simd_kernels)]
 mod simd {
     use super::{
-        conv_rows, conv_tiled, conv_windows, row_major, strides, windowed, ConvGeometry, Filters,
-        Micro, Out, Rows, KB, KBS, MR,
+        conv_rows, conv_tiled, conv_windows, row_major, strides, windowed, ConvGeometry, Epilogue,
+        Filters, Micro, Out, Rows, KB, KBS, MR,
     };
     use crate::kernels::vector::{Kernel, Vector};
 
@@ -1121,7 +1093,7 @@ mod simd {
         pub x: &'a [f32],
         pub kernel: &'a [f32],
         pub bias: Option<&'a [f32]>,
-        pub relu: bool,
+        pub e: &'a Epilogue<'a>,
         pub y: &'a mut [f32],
     }
 
@@ -1135,7 +1107,7 @@ mod simd {
                 x,
                 kernel,
                 bias,
-                relu,
+                e,
                 y,
             } = self;
             let k = &Simd::<V>(t);
@@ -1143,22 +1115,22 @@ mod simd {
             // of one vector, NEON's one block of two), 6 with AVX2's 16 (2 × 2 × 6).
             if V::REGISTERS >= 32 {
                 if row_major(g) && direct_fits(g) {
-                    conv_rows::<_, 12>(k, g, x, kernel, bias, relu, y);
+                    conv_rows::<_, 12>(k, g, x, kernel, bias, e, y);
                 } else if windowed(g) {
-                    conv_windows::<_, 12, 8>(k, g, x, kernel, bias, relu, y);
+                    conv_windows::<_, 12, 8>(k, g, x, kernel, bias, e, y);
                 } else if row_major(g) {
-                    conv_tiled::<_, 12, true>(k, g, x, kernel, bias, relu, y);
+                    conv_tiled::<_, 12, true>(k, g, x, kernel, bias, e, y);
                 } else {
-                    conv_tiled::<_, 12, false>(k, g, x, kernel, bias, relu, y);
+                    conv_tiled::<_, 12, false>(k, g, x, kernel, bias, e, y);
                 }
             } else if row_major(g) && direct_fits(g) {
-                conv_rows::<_, 6>(k, g, x, kernel, bias, relu, y);
+                conv_rows::<_, 6>(k, g, x, kernel, bias, e, y);
             } else if windowed(g) {
-                conv_windows::<_, 6, 4>(k, g, x, kernel, bias, relu, y);
+                conv_windows::<_, 6, 4>(k, g, x, kernel, bias, e, y);
             } else if row_major(g) {
-                conv_tiled::<_, 6, true>(k, g, x, kernel, bias, relu, y);
+                conv_tiled::<_, 6, true>(k, g, x, kernel, bias, e, y);
             } else {
-                conv_tiled::<_, 6, false>(k, g, x, kernel, bias, relu, y);
+                conv_tiled::<_, 6, false>(k, g, x, kernel, bias, e, y);
             }
         }
     }
@@ -1181,7 +1153,9 @@ mod simd {
                     && n <= N
                     && n > 0
                     && out.y.len() >= (n - 1) * f + m
-                    && out.fin.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m))
+                    && out
+                        .fin
+                        .is_none_or(|e| e.bias.is_none_or(|b| b.len() == m) && e.then.fits(m))
             );
             let rows = match b {
                 Rows::Panel(b, kb) => {
@@ -1419,9 +1393,8 @@ mod simd {
                         if let Some(b) = e.bias {
                             sum = V::add(sum, V::load(t, b.as_ptr().add(v * l)));
                         }
-                        if e.relu {
-                            sum = V::max(sum, V::zero(t));
-                        }
+                        // The epilogue's factors hold the block's `2·l` filters.
+                        sum = e.then.vector(t, sum, v * l, |p| V::load(t, p));
                     }
                     V::store(p, sum);
                 }
@@ -1502,9 +1475,8 @@ mod simd {
                         if let Some(b) = e.bias {
                             sum = V::add(sum, load(b.as_ptr().add(v * l), v));
                         }
-                        if e.relu {
-                            sum = V::max(sum, V::zero(t));
-                        }
+                        // The epilogue's factors hold the block's `m` filters.
+                        sum = e.then.vector(t, sum, v * l, |p| load(p, v));
                     }
                     if TAIL && v + 1 == MV {
                         V::store_masked(p, mk, sum);
@@ -1577,7 +1549,15 @@ mod tests {
         };
         // One filter: the packed kernel is in Keras's order.
         let mut y = [0.0f32; 1];
-        conv_tiled::<Portable, NR, false>(&Portable, &g, &x, &w, Some(&[0.5]), false, &mut y);
+        conv_tiled::<Portable, NR, false>(
+            &Portable,
+            &g,
+            &x,
+            &w,
+            Some(&[0.5]),
+            &Epilogue::NONE,
+            &mut y,
+        );
         let sum = |rows: core::ops::Range<usize>| rows.fold(0.0f32, |s, k| s + w[k] * x[k]);
         let chunked = (sum(0..256) + sum(256..300)) + 0.5;
         // The two orders round differently here, so the test tells them apart.
@@ -1634,11 +1614,12 @@ mod tests {
             let (xl, kl) = (ad.n * ah.n * aw.n, ad.k * ah.k * aw.k * filters);
             let yl = ad.out * ah.out * aw.out * filters;
             for relu in [false, true] {
+                let e = if relu { Epilogue::RELU } else { Epilogue::NONE };
                 let (xs, ws, bs) = (&x[..xl], &w[..kl], Some(&b[..filters]));
                 let mut panel = [7.0f32; 4096];
-                conv_tiled::<Portable, 4, true>(&Portable, &g, xs, ws, bs, relu, &mut panel[..yl]);
+                conv_tiled::<Portable, 4, true>(&Portable, &g, xs, ws, bs, &e, &mut panel[..yl]);
                 let mut direct = [7.0f32; 4096];
-                conv_rows::<Portable, 4>(&Portable, &g, xs, ws, bs, relu, &mut direct[..yl]);
+                conv_rows::<Portable, 4>(&Portable, &g, xs, ws, bs, &e, &mut direct[..yl]);
                 assert_eq!(direct[..yl], panel[..yl], "{g:?}");
             }
         }
@@ -1697,6 +1678,7 @@ mod tests {
                 .collect()
         };
         for ((axes, cin, filters), relu) in picked {
+            let e = if relu { Epilogue::RELU } else { Epilogue::NONE };
             let g = ConvGeometry {
                 axes,
                 cin,
@@ -1716,7 +1698,7 @@ mod tests {
                 .collect();
             let b: Vec<f32> = (0..filters).map(|i| i as f32 * 0.5 - 3.0).collect();
             let mut want = std::vec![7.0f32; yl];
-            conv_tiled::<Portable, NR, false>(&Portable, &g, &x, &w, Some(&b), relu, &mut want);
+            conv_tiled::<Portable, NR, false>(&Portable, &g, &x, &w, Some(&b), &e, &mut want);
             if relu {
                 want.iter_mut().for_each(|v| *v = v.max(0.0));
             }
@@ -1727,7 +1709,7 @@ mod tests {
                     x: &x,
                     kernel: &w,
                     bias: Some(&b),
-                    relu,
+                    e: &e,
                     y: &mut y,
                 };
                 crate::kernels::run(isa, call).expect("the CPU has it");
@@ -1869,6 +1851,7 @@ mod tests {
         for ((axes, cin, filters, groups), relu) in
             cases.into_iter().flat_map(|c| [(c, false), (c, true)])
         {
+            let e = if relu { Epilogue::RELU } else { Epilogue::NONE };
             let g = ConvGeometry {
                 axes,
                 cin,
@@ -1896,7 +1879,7 @@ mod tests {
                 &x[..xl],
                 &w[..kl],
                 Some(&b[..filters]),
-                relu,
+                &e,
                 &mut first[..yl],
             );
             if relu && !fused {
@@ -1917,7 +1900,7 @@ mod tests {
                 &x[..xl],
                 &w[..kl],
                 Some(&b[..filters]),
-                relu,
+                &e,
                 &mut portable[..yl],
             );
             conv_tiled::<Portable, 8, false>(
@@ -1926,7 +1909,7 @@ mod tests {
                 &x[..xl],
                 &w[..kl],
                 Some(&b[..filters]),
-                relu,
+                &e,
                 &mut y[..yl],
             );
             assert_eq!(y[..yl], portable[..yl]);
@@ -1938,7 +1921,7 @@ mod tests {
                 &x[..xl],
                 &w[..kl],
                 Some(&b[..filters]),
-                relu,
+                &e,
                 &mut rows[..yl],
             );
             assert_eq!(rows[..yl], portable[..yl]);
@@ -1957,7 +1940,7 @@ mod tests {
                     x: &x[..xl],
                     kernel: &w[..kl],
                     bias: Some(&b[..filters]),
-                    relu,
+                    e: &e,
                     y: &mut y[..yl],
                 };
                 crate::kernels::run(isa, call).expect("the CPU has it");
@@ -1969,5 +1952,144 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The convolution with an epilogue (BatchNormalization's affine step, a ReLU or ReLU6, or
+    /// both) computes the bits of the unfused chain: the same kernel without it, then
+    /// BatchNormalization's own `affine_in_place` and the activation's own pass. On every SIMD
+    /// instruction set this CPU has (the epilogue in the store), and on the portable kernel
+    /// (the epilogue in its store, and as the pass after it that the layer runs). Factors and
+    /// biases that make NaN, infinities and both zeros reach the clamp; the SIMD paths of rows,
+    /// windows, pairs of filter blocks, masked tails, groups and reductions deeper than a panel.
+    #[test]
+    fn the_epilogue_computes_the_bits_of_the_unfused_layers() {
+        use crate::layers::norm::math::affine_in_place;
+        use crate::Activation;
+        use std::vec::Vec;
+
+        fn case<const F: usize>(axes: [AxisGeometry; 3], cin: usize, groups: usize) {
+            let g = ConvGeometry {
+                axes,
+                cin,
+                filters: F,
+                groups,
+            };
+            let [ad, ah, aw] = axes;
+            let xl = ad.n * ah.n * aw.n * cin;
+            let depth = ad.k * ah.k * aw.k * cin / groups;
+            let yl = ad.out * ah.out * aw.out * F;
+            let x: Vec<f32> = (0..xl)
+                .map(|i| ((i * 37) % 23) as f32 * 0.2137 - 2.0)
+                .collect();
+            let keras: Vec<f32> = (0..depth * F)
+                .map(|i| ((i * 11) % 19) as f32 * 0.0625 - 0.5)
+                .collect();
+            let mut w = std::vec![0.0f32; depth * F];
+            for (i, &v) in keras.iter().enumerate() {
+                w[panel_index(depth, F / groups, i / F, i % F)] = v;
+            }
+            let mut bias: Vec<f32> = (0..F).map(|i| i as f32 * 0.5 - 3.0).collect();
+            bias[F - 1] = f32::NAN;
+            // Factors: ordinary ones, a zero scale with a -0 shift (outputs ±0), an infinite
+            // scale (±∞, and NaN at zero).
+            let a: [f32; F] = core::array::from_fn(|f| match f % 5 {
+                0 => 0.0,
+                1 => f32::INFINITY,
+                // Whole mantissas, so that a fused multiply-add would round differently.
+                _ => 0.75 - f as f32 * 0.1237,
+            });
+            let b: [f32; F] = core::array::from_fn(|f| match f % 5 {
+                0 => -0.0,
+                _ => f as f32 * 0.3 - 1.0,
+            });
+            let unfused = |y: &mut [f32], affine: bool, act: Activation| {
+                if affine {
+                    affine_in_place::<F, 1>(y, &a, &b);
+                }
+                act.apply(y, F);
+            };
+            let same = |got: &[f32], want: &[f32], what: &str| {
+                for (i, (got, want)) in got.iter().zip(want).enumerate() {
+                    assert!(
+                        got.to_bits() == want.to_bits() || got.is_nan() && want.is_nan(),
+                        "{what} {g:?} at {i}: {got:e} vs {want:e}"
+                    );
+                }
+            };
+            for affine in [false, true] {
+                for (act, clamp) in [
+                    (Activation::Linear, None),
+                    (Activation::Relu, Some(f32::INFINITY)),
+                    (Activation::Relu6, Some(6.0)),
+                ] {
+                    let e = Epilogue {
+                        affine: affine.then_some((&a[..], &b[..])),
+                        clamp,
+                    };
+                    let what = std::format!("affine {affine} {act:?}");
+                    // The portable kernel: in its store, and as a pass after it.
+                    let mut want = std::vec![7.0f32; yl];
+                    let none = Epilogue::NONE;
+                    conv_tiled::<Portable, NR, false>(
+                        &Portable,
+                        &g,
+                        &x,
+                        &w,
+                        Some(&bias),
+                        &none,
+                        &mut want,
+                    );
+                    let mut pass = want.clone();
+                    unfused(&mut want, affine, act);
+                    e.apply(&mut pass, F);
+                    same(&pass, &want, &std::format!("portable pass, {what}"));
+                    let mut stored = std::vec![7.0f32; yl];
+                    conv_tiled::<Portable, NR, false>(
+                        &Portable,
+                        &g,
+                        &x,
+                        &w,
+                        Some(&bias),
+                        &e,
+                        &mut stored,
+                    );
+                    same(&stored, &want, &std::format!("portable store, {what}"));
+                    #[cfg(simd_kernels)]
+                    for isa in crate::kernels::isas() {
+                        let run = |e: &Epilogue<'_>| {
+                            let mut y = std::vec![7.0f32; yl];
+                            let call = simd::Conv {
+                                g: &g,
+                                x: &x,
+                                kernel: &w,
+                                bias: Some(&bias),
+                                e,
+                                y: &mut y,
+                            };
+                            crate::kernels::run(isa, call).expect("the CPU has it");
+                            y
+                        };
+                        let mut want = run(&Epilogue::NONE);
+                        unfused(&mut want, affine, act);
+                        same(&run(&e), &want, &std::format!("{isa:?}, {what}"));
+                    }
+                }
+            }
+        }
+
+        let ax = |n, k, s, d, p| AxisGeometry::resolve(n, k, s, d, p).unwrap();
+        let one = ax(1, 1, 1, 1, Padding::Valid);
+        let same = Padding::Same;
+        // Windows read in place, with pairs of blocks and a masked tail.
+        case::<17>([one, ax(5, 3, 1, 1, same), ax(32, 3, 1, 1, same)], 16, 1);
+        case::<40>([one, ax(5, 3, 2, 1, same), ax(16, 3, 2, 1, same)], 8, 1);
+        // A 1×1 convolution as one row.
+        case::<32>([one, ax(4, 1, 1, 1, same), ax(29, 1, 1, 1, same)], 24, 1);
+        // One input channel: rows read straight from the input.
+        case::<16>([one, ax(9, 3, 1, 1, same), ax(20, 3, 1, 1, same)], 1, 1);
+        // Groups (packed), and a reduction deeper than a panel (the epilogue with the last
+        // chunk only).
+        case::<9>([one, ax(3, 3, 1, 1, same), ax(4, 3, 1, 1, same)], 6, 3);
+        case::<9>([one, one, ax(12, 9, 1, 1, same)], 70, 1);
     }
 }

@@ -14,6 +14,7 @@
 //! vector blocks with one fused multiply-add per tap (the last bits then differ).
 
 use crate::shape::AxisGeometry;
+use crate::Epilogue;
 
 #[cfg(simd_kernels)]
 mod padded;
@@ -77,19 +78,24 @@ pub(crate) const fn packed_index(i: usize, channels: usize, multiplier: usize) -
 /// Output positions `p0..p0 + n` (flattened row-major) of a depthwise convolution, for input
 /// channels `c0..c1`, written to `out` in Keras's channel order (`c·M + m`, position after
 /// position, `(c1 − c0)·M` values each); `bias` (packed like one tap of the kernel) is added
-/// when given.
+/// when given. The SIMD kernel then applies the epilogue `e` (over all the channels: with `e`
+/// other than [`Epilogue::NONE`], `(c0, c1)` is every channel) in its store and returns `true`;
+/// the portable kernel leaves it to the caller ([`Epilogue::apply`], the same bits) and returns
+/// `false`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn depthwise(
     g: &DepthwiseGeometry,
     x: &[f32],
     kernel: &[f32],
     bias: Option<&[f32]>,
+    e: &Epilogue<'_>,
     p0: usize,
     n: usize,
     (c0, c1): (usize, usize),
     out: &mut [f32],
-) {
+) -> bool {
     assert!(g.fits(x, kernel, bias, (p0, n), (c0, c1), out));
+    assert!(e.fits(g.channels * g.multiplier) && (e.is_none() || (c0, c1) == (0, g.channels)));
     #[cfg(simd_kernels)]
     {
         if padded::applies(g) {
@@ -98,12 +104,13 @@ pub(crate) fn depthwise(
                 x,
                 kernel,
                 bias,
+                e,
                 positions: (p0, n),
                 channels: (c0, c1),
                 out: &mut *out,
             };
             if crate::kernels::run_simd(call).is_some() {
-                return;
+                return true;
             }
         }
         let call = simd::Depthwise {
@@ -111,15 +118,17 @@ pub(crate) fn depthwise(
             x,
             kernel,
             bias,
+            e,
             positions: (p0, n),
             channels: (c0, c1),
             out: &mut *out,
         };
         if crate::kernels::run_simd(call).is_some() {
-            return;
+            return true;
         }
     }
     depthwise_body(g, x, kernel, bias, p0, n, (c0, c1), out);
+    false
 }
 
 #[inline(always)]
@@ -388,6 +397,7 @@ mod tests {
             &x,
             &kernel,
             Some(&packed_bias),
+            &Epilogue::NONE,
             0,
             positions,
             (0, channels),
@@ -410,6 +420,7 @@ mod tests {
                 &x,
                 &kernel,
                 Some(&packed_bias),
+                &Epilogue::NONE,
                 p0,
                 n,
                 (c0, c1),
@@ -487,6 +498,7 @@ mod tests {
     #[test]
     fn the_simd_kernel_agrees_with_the_portable_one() {
         use crate::kernels::{isas, run};
+        use crate::Activation;
         let axis = |n, k, s, d, p| AxisGeometry::resolve(n, k, s, d, p).unwrap();
         let one = axis(1, 1, 1, 1, Padding::Valid);
         let same3 = |n| axis(n, 3, 1, 1, Padding::Same);
@@ -580,11 +592,64 @@ mod tests {
                     x: &x,
                     kernel: &kernel,
                     bias: Some(&bias),
+                    e: &Epilogue::NONE,
                     positions: (0, positions),
                     channels: all,
                     out: &mut got,
                 };
                 run(isa, call).expect("isas() lists what runs");
+                // With an epilogue: the bits of the same kernel followed by BatchNormalization's
+                // affine step (`affine_in_place`'s `v·a + b`) and the activation's own pass.
+                // Factors that reach NaN, ±∞ and both zeros.
+                let a: Vec<f32> = (0..width)
+                    .map(|q| match q % 5 {
+                        0 => 0.0,
+                        1 => f32::INFINITY,
+                        _ => value(q + 3),
+                    })
+                    .collect();
+                let b: Vec<f32> = (0..width)
+                    .map(|q| if q % 5 == 0 { -0.0 } else { value(q + 4) })
+                    .collect();
+                for affine in [false, true] {
+                    for (act, clamp) in [
+                        (Activation::Linear, None),
+                        (Activation::Relu, Some(f32::INFINITY)),
+                        (Activation::Relu6, Some(6.0)),
+                    ] {
+                        let e = Epilogue {
+                            affine: affine.then_some((&a[..], &b[..])),
+                            clamp,
+                        };
+                        let mut unfused = got.clone();
+                        if affine {
+                            for row in unfused.chunks_exact_mut(width) {
+                                for ((v, &a), &b) in row.iter_mut().zip(&a).zip(&b) {
+                                    *v = *v * a + b;
+                                }
+                            }
+                        }
+                        act.apply(&mut unfused, width);
+                        let mut fused = vec![f32::NAN; positions * width];
+                        let call = simd::Depthwise {
+                            g: &g,
+                            x: &x,
+                            kernel: &kernel,
+                            bias: Some(&bias),
+                            e: &e,
+                            positions: (0, positions),
+                            channels: all,
+                            out: &mut fused,
+                        };
+                        run(isa, call).expect("isas() lists what runs");
+                        for (i, (f, u)) in fused.iter().zip(&unfused).enumerate() {
+                            assert!(
+                                f.to_bits() == u.to_bits() || f.is_nan() && u.is_nan(),
+                                "{isa:?} {g:?} affine {affine} {act:?} value {i}: {f:e} vs {u:e}"
+                            );
+                        }
+                    }
+                }
                 for (i, ((a, b), s)) in got.iter().zip(&want).zip(&size).enumerate() {
                     let bound = (taps + 2) as f32 * f32::EPSILON * s;
                     assert!(
@@ -665,9 +730,24 @@ mod tests {
                 ),
                 ((1.min(positions - 1), 1), (0, channels.min(3))),
             ];
+            // BatchNormalization's factors and ReLU6, over every channel (the whole piece).
+            let a: Vec<f32> = (0..channels).map(|i| value(i + 13)).collect();
+            let b: Vec<f32> = (0..channels).map(|i| value(i + 17)).collect();
+            let fused = Epilogue {
+                affine: Some((&a, &b)),
+                clamp: Some(6.0),
+            };
             for isa in isas() {
                 for ((p0, n), (c0, c1)) in pieces {
-                    for bias in [Some(&bias[..]), None] {
+                    let whole = (c0, c1) == (0, channels);
+                    for (bias, e) in [
+                        (Some(&bias[..]), &Epilogue::NONE),
+                        (None, &Epilogue::NONE),
+                        (
+                            Some(&bias[..]),
+                            if whole { &fused } else { &Epilogue::NONE },
+                        ),
+                    ] {
                         let len = n * (c1 - c0);
                         let (mut want, mut got) = (vec![f32::NAN; len], vec![f32::NAN; len]);
                         let clipping = simd::Depthwise {
@@ -675,6 +755,7 @@ mod tests {
                             x: &x,
                             kernel: &kernel,
                             bias,
+                            e,
                             positions: (p0, n),
                             channels: (c0, c1),
                             out: &mut want,
@@ -685,6 +766,7 @@ mod tests {
                             x: &x,
                             kernel: &kernel,
                             bias,
+                            e,
                             positions: (p0, n),
                             channels: (c0, c1),
                             out: &mut got,

@@ -11,7 +11,7 @@ use core::marker::PhantomData;
 use crate::layer::{Layer, Variable, Weights};
 use crate::shape::{NoAxis, Window};
 use crate::train::{Params, Train, TrainCtx};
-use crate::{Activation, Aligned, Tensor};
+use crate::{Activation, Aligned, Epilogue, FuseEpilogue, Tensor};
 
 use super::conv::pre_activation_grad;
 use kernel::{packed_index, DepthwiseGeometry};
@@ -218,7 +218,8 @@ impl<
     ) {
         let geometry = const { Self::GEOMETRY };
         let kernel = self.kernel.as_flattened();
-        kernel::depthwise(&geometry, x, kernel, None, p0, n, channels, out);
+        let none = &Epilogue::NONE;
+        kernel::depthwise(&geometry, x, kernel, None, none, p0, n, channels, out);
     }
 
     /// [`Self::GEOMETRY`], checked against an input of `PIN` positions.
@@ -235,11 +236,21 @@ impl<
 
     /// The convolution plus the bias, before the activation.
     fn linear_into<const PIN: usize>(&self, x: &Tensor<C, PIN>, y: &mut Tensor<CM, POUT>) {
+        self.then_into(x, y.as_mut_slice(), &Epilogue::NONE);
+    }
+
+    /// The convolution plus the bias, then `e`: in the SIMD kernel's store (`true`), or not at
+    /// all (`false`: the caller applies it).
+    fn then_into<const PIN: usize>(
+        &self,
+        x: &Tensor<C, PIN>,
+        y: &mut [f32],
+        e: &Epilogue<'_>,
+    ) -> bool {
         let geometry = Self::geometry::<PIN>();
         let bias = BIAS.then_some(&self.bias[..]);
         let kernel = self.kernel.as_flattened();
-        let y = y.as_mut_slice();
-        kernel::depthwise(&geometry, x.as_slice(), kernel, bias, 0, POUT, (0, C), y);
+        kernel::depthwise(&geometry, x.as_slice(), kernel, bias, e, 0, POUT, (0, C), y)
     }
 
     /// Adds the gradients of the convolution without bias given `dz` (see
@@ -319,8 +330,26 @@ impl<
     }
 
     fn forward_into(&self, x: &Tensor<C, PIN>, y: &mut Tensor<CM, POUT>) {
-        self.linear_into(x, y);
-        self.activation.apply(y.as_mut_slice(), CM);
+        // A ReLU in the SIMD kernel's store (the bits of its pass).
+        self.forward_into_then(x, y, &Epilogue::NONE);
+    }
+}
+
+impl<
+        const C: usize,
+        const CM: usize,
+        H: Window,
+        W: Window,
+        const TAPS: usize,
+        const POUT: usize,
+        const BIAS: bool,
+        const PIN: usize,
+    > FuseEpilogue<Tensor<C, PIN>> for DepthwiseConv<C, CM, H, W, TAPS, POUT, BIAS>
+{
+    fn forward_into_then(&self, x: &Tensor<C, PIN>, y: &mut Tensor<CM, POUT>, then: &Epilogue<'_>) {
+        crate::epilogue::run_then(self.activation, then, y.as_mut_slice(), CM, |e, y| {
+            self.then_into(x, y, e)
+        });
     }
 }
 

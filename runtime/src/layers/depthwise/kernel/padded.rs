@@ -16,7 +16,8 @@
 //! fit, gained 11%.
 //!
 //! Each lane sums every tap of the window in the portable order (row by row, tap by tap), one
-//! fused multiply-add per tap, then adds the bias, as [`super::simd`] does. A tap in the padding
+//! fused multiply-add per tap, then adds the bias and applies the epilogue in the store, as
+//! [`super::simd`] does. A tap in the padding
 //! adds `0·w`, which leaves a finite sum as it was: the results are [`super::simd`]'s bits,
 //! except where Keras's own zero padding shows through (a weight of ±∞ or NaN on a tap in the
 //! padding gives NaN, as in Keras, where the clipped kernel skips it) and for the sign of a
@@ -24,6 +25,7 @@
 
 use super::DepthwiseGeometry;
 use crate::kernels::vector::{Kernel, Vector};
+use crate::Epilogue;
 
 /// The buffer's size in f32 values (16 KiB, so that it stays in the L1 cache while the sums read
 /// it): the band of padded input rows of one vector of channels.
@@ -60,6 +62,9 @@ pub(super) struct Padded<'a> {
     pub x: &'a [f32],
     pub kernel: &'a [f32],
     pub bias: Option<&'a [f32]>,
+    /// Applied in the store, as [`super::simd`] does (every channel when it is not
+    /// [`Epilogue::NONE`]).
+    pub e: &'a Epilogue<'a>,
     pub positions: (usize, usize),
     pub channels: (usize, usize),
     pub out: &'a mut [f32],
@@ -82,6 +87,8 @@ impl Kernel for Padded<'_> {
                     self.channels,
                     self.out
                 )
+                && self.e.fits(g.channels)
+                && (self.e.is_none() || self.channels == (0, g.channels))
         );
         match g.rows.k {
             3 => self.run_window::<V, 3>(t),
@@ -116,6 +123,7 @@ impl Padded<'_> {
                 mask: V::mask(t, lanes),
                 weights: weights::<V, K>(t, g, self.kernel, c, lanes),
                 bias: self.bias.map(|b| load::<V>(t, b, c, lanes)),
+                e: self.e,
                 width,
             };
             // The rows the positions read, all in the buffer (by `applies`).
@@ -135,6 +143,7 @@ struct Block<'a, V: Vector, const K: usize> {
     /// The window's weights for these channels, tap by tap.
     weights: [[V; K]; K],
     bias: Option<V>,
+    e: &'a Epilogue<'a>,
     /// Padded columns per row of the buffer.
     width: usize,
 }
@@ -236,18 +245,18 @@ impl<V: Vector, const K: usize> Block<'_, V, K> {
         if V::REGISTERS >= 32 {
             while p + 8 <= end {
                 let sums = self.window::<8>(t, band, oa, p);
-                self.store(&sums, p, (p0, c0, c1), out);
+                self.store(t, &sums, p, (p0, c0, c1), out);
                 p += 8;
             }
         }
         while p + 4 <= end {
             let sums = self.window::<4>(t, band, oa, p);
-            self.store(&sums, p, (p0, c0, c1), out);
+            self.store(t, &sums, p, (p0, c0, c1), out);
             p += 4;
         }
         while p < end {
             let sums = self.window::<1>(t, band, oa, p);
-            self.store(&sums, p, (p0, c0, c1), out);
+            self.store(t, &sums, p, (p0, c0, c1), out);
             p += 1;
         }
     }
@@ -289,25 +298,36 @@ impl<V: Vector, const K: usize> Block<'_, V, K> {
         acc
     }
 
-    /// Stores the sums of flat positions `p..p + P` into `out`.
+    /// Stores the sums of flat positions `p..p + P` into `out`, through the epilogue.
     #[inline(always)]
     fn store<const P: usize>(
         &self,
+        t: V::Token,
         sums: &[V; P],
         p: usize,
         (p0, c0, c1): (usize, usize, usize),
         out: &mut [f32],
     ) {
         let per = c1 - c0;
+        let (lanes, mask) = (self.lanes, self.mask);
         for (q, &s) in sums.iter().enumerate() {
-            let dst = &mut out[(p + q - p0) * per + self.c - c0..][..self.lanes];
-            // SAFETY: `dst` holds the `lanes` values written: all of a full vector, or the
-            // mask's lanes.
+            let dst = &mut out[(p + q - p0) * per + self.c - c0..][..lanes];
+            // SAFETY: with one multiplier the output channels are the input channels
+            // `c..c + lanes`, whose factors the epilogue holds (every channel: checked in
+            // `run`); the load reads those `lanes` of them. `dst` holds the `lanes` values
+            // written: all of a full vector, or the mask's lanes.
             unsafe {
-                if self.lanes == V::LANES {
+                let s = self.e.vector(t, s, self.c, |f| {
+                    if lanes == V::LANES {
+                        V::load(t, f)
+                    } else {
+                        V::load_masked(t, f, mask)
+                    }
+                });
+                if lanes == V::LANES {
                     V::store(dst.as_mut_ptr(), s);
                 } else {
-                    V::store_masked(dst.as_mut_ptr(), self.mask, s);
+                    V::store_masked(dst.as_mut_ptr(), mask, s);
                 }
             }
         }

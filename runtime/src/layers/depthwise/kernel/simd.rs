@@ -15,6 +15,7 @@
 
 use super::DepthwiseGeometry;
 use crate::kernels::vector::{Kernel, Vector};
+use crate::Epilogue;
 
 /// [`super::depthwise`]'s arguments, run as the SIMD kernel.
 pub(super) struct Depthwise<'a> {
@@ -22,6 +23,9 @@ pub(super) struct Depthwise<'a> {
     pub x: &'a [f32],
     pub kernel: &'a [f32],
     pub bias: Option<&'a [f32]>,
+    /// Applied after the bias, to the output channels `c·M + m` (all of them: `channels` is
+    /// the whole range when it is not [`Epilogue::NONE`]).
+    pub e: &'a Epilogue<'a>,
     pub positions: (usize, usize),
     pub channels: (usize, usize),
     pub out: &'a mut [f32],
@@ -33,6 +37,7 @@ struct Row<'a> {
     x: &'a [f32],
     kernel: &'a [f32],
     bias: Option<&'a [f32]>,
+    e: &'a Epilogue<'a>,
     oh: usize,
     /// The input channels computed, `c0..c1`.
     channels: (usize, usize),
@@ -52,6 +57,7 @@ impl Kernel for Depthwise<'_> {
             x,
             kernel,
             bias,
+            e,
             positions: (p0, n),
             channels: (c0, c1),
             out,
@@ -59,7 +65,12 @@ impl Kernel for Depthwise<'_> {
         // Every pointer below is in bounds because of these sizes (checked once per call), the
         // taps' ranges (`interior` and `taps_inside` give taps that read the input) and the
         // blocks' channels (inside `c0..c1`).
-        assert!(g.fits(x, kernel, bias, (p0, n), (c0, c1), out) && V::LANES <= 16);
+        assert!(
+            g.fits(x, kernel, bias, (p0, n), (c0, c1), out)
+                && V::LANES <= 16
+                && e.fits(g.channels * g.multiplier)
+                && (e.is_none() || (c0, c1) == (0, g.channels))
+        );
         let (rows, cols) = (g.rows, g.cols);
         let stride = (c1 - c0) * g.multiplier;
         let (r0, r1) = rows.interior();
@@ -81,6 +92,7 @@ impl Kernel for Depthwise<'_> {
                 x,
                 kernel,
                 bias,
+                e,
                 oh,
                 channels: (c0, c1),
             };
@@ -240,8 +252,11 @@ fn block<V: Vector, const U: usize, const P: usize, const MASKED: bool>(
             let d = &mut dst[at + c - c0..][..if MASKED { lanes } else { U * l }];
             let dp = d.as_mut_ptr();
             for (u, &acc) in acc.iter().enumerate() {
-                // SAFETY: `d` holds the block's `U·LANES` (masked: `lanes`) values.
+                // SAFETY: `d` holds the block's `U·LANES` (masked: `lanes`) values; with one
+                // multiplier the output channels are the input channels `c + u·l ..`, whose
+                // factors the epilogue holds (all channels: checked in `run`).
                 unsafe {
+                    let acc = row.e.vector(t, acc, c + u * l, load);
                     if MASKED {
                         V::store_masked(dp, mask, acc);
                     } else {
@@ -256,7 +271,9 @@ fn block<V: Vector, const U: usize, const P: usize, const MASKED: bool>(
                 // SAFETY: `LANES ≤ 16` (checked in `run`): the array holds one vector.
                 unsafe { V::store(values.as_mut_ptr(), acc) };
                 for (b, &v) in values[..count].iter().enumerate() {
-                    dst[at + (c - c0 + u * l + b) * multiplier + m] = v;
+                    // Output channel `q`, the epilogue's too (all channels: `c0 = 0`).
+                    let q = (c + u * l + b) * multiplier + m;
+                    dst[at + (c - c0 + u * l + b) * multiplier + m] = row.e.scalar(v, q);
                 }
             }
         }

@@ -1,0 +1,183 @@
+//! What a convolution may apply to its outputs in its last store, after its bias: the
+//! BatchNormalization and the ReLU that follow it in a model, fused so that the activation is not
+//! read and written again for each ([`Epilogue`]).
+
+use crate::Activation;
+
+/// The per-filter steps after a convolution's bias, in this order:
+///
+/// 1. `affine`: `y·a[f] + b[f]` (BatchNormalization at inference, whose
+///    [`factors`](crate::BatchNorm::factors) these are), a multiply then an add, not a fused
+///    multiply-add: the bits of the layer's own pass;
+/// 2. `clamp`: `hi` clamps to `[0, hi]`: `y > 0 ? y : 0` (zero for NaN and ±0, as
+///    [`Activation::Relu`](crate::Activation::Relu)), then `min(·, hi)`: `hi = ∞` is Keras's
+///    `relu`, `hi = 6` its `relu6` and `ReLU(max_value=6)`.
+///
+/// The SIMD kernels apply it in their store; elsewhere [`Epilogue::apply`] makes the same bits in
+/// a pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Epilogue<'a> {
+    /// `(a, b)`, one factor of each per filter.
+    pub affine: Option<(&'a [f32], &'a [f32])>,
+    /// The upper bound of the clamp to `[0, hi]` (`f32::INFINITY` for a ReLU).
+    pub clamp: Option<f32>,
+}
+
+impl<'a> Epilogue<'a> {
+    /// Nothing after the bias.
+    pub const NONE: Epilogue<'static> = Epilogue {
+        affine: None,
+        clamp: None,
+    };
+
+    /// A ReLU alone.
+    pub const RELU: Epilogue<'static> = Epilogue {
+        affine: None,
+        clamp: Some(f32::INFINITY),
+    };
+
+    /// Whether nothing happens after the bias.
+    pub const fn is_none(&self) -> bool {
+        self.affine.is_none() && self.clamp.is_none()
+    }
+
+    /// Whether the epilogue fits outputs of `channels` values per position: factors of that
+    /// length, and a bound that is not below zero (nor NaN).
+    pub fn fits(&self, channels: usize) -> bool {
+        self.affine
+            .is_none_or(|(a, b)| a.len() == channels && b.len() == channels)
+            && self.clamp.is_none_or(|hi| hi >= 0.0)
+    }
+
+    /// The epilogue of the `m` filters from `from` (a block of a kernel's tile).
+    #[inline(always)]
+    pub(crate) fn filters(self, from: usize, m: usize) -> Epilogue<'a> {
+        Epilogue {
+            affine: self
+                .affine
+                .map(|(a, b)| (&a[from..from + m], &b[from..from + m])),
+            clamp: self.clamp,
+        }
+    }
+
+    /// The epilogue on one vector of sums, of the filters from `at`: `sum·a + b` (a multiply
+    /// then an add, as [`Epilogue::apply`]), then `max(sum, 0)` (zero for NaN and both zeros,
+    /// as `maxps`) and `min(·, hi)`.
+    ///
+    /// # Safety
+    /// `load` reads one vector (or a masked tail of one) at the pointer it is given; the
+    /// factors hold the filters it reads from `at`.
+    #[cfg(simd_kernels)]
+    #[inline(always)]
+    pub(crate) unsafe fn vector<V: crate::kernels::vector::Vector>(
+        &self,
+        t: V::Token,
+        mut sum: V,
+        at: usize,
+        load: impl Fn(*const f32) -> V,
+    ) -> V {
+        if let Some((a, b)) = self.affine {
+            // SAFETY: the caller's promise.
+            let (a, b) = unsafe { (a.as_ptr().add(at), b.as_ptr().add(at)) };
+            sum = V::add(V::mul(sum, load(a)), load(b));
+        }
+        if let Some(hi) = self.clamp {
+            sum = V::max(sum, V::zero(t));
+            if hi < f32::INFINITY {
+                sum = V::min(sum, V::splat(t, hi));
+            }
+        }
+        sum
+    }
+
+    /// The epilogue on the value of output channel `q`, as [`Epilogue::apply`] computes it.
+    #[cfg(simd_kernels)]
+    #[inline(always)]
+    pub(crate) fn scalar(&self, mut v: f32, q: usize) -> f32 {
+        if let Some((a, b)) = self.affine {
+            v = v * a[q] + b[q];
+        }
+        match self.clamp {
+            None => v,
+            Some(f32::INFINITY) => relu(v),
+            Some(hi) => relu(v).min(hi),
+        }
+    }
+
+    /// Applies the epilogue to `values`, positions of `channels` values each (a multiple of it).
+    #[inline]
+    pub fn apply(&self, values: &mut [f32], channels: usize) {
+        if let Some((a, b)) = self.affine {
+            assert!(a.len() == channels && b.len() == channels);
+            for row in values.chunks_exact_mut(channels) {
+                for ((v, &a), &b) in row.iter_mut().zip(a).zip(b) {
+                    *v = *v * a + b;
+                }
+            }
+        }
+        match self.clamp {
+            None => {}
+            Some(f32::INFINITY) => values.iter_mut().for_each(|v| *v = relu(*v)),
+            Some(hi) => values.iter_mut().for_each(|v| *v = relu(*v).min(hi)),
+        }
+    }
+}
+
+/// Runs a layer with activation `activation` followed by `then` over `y` (positions of
+/// `channels` values): `kernel(e, y)` computes the layer before its activation and applies `e`
+/// in its store when it returns `true`. The store takes the activation and `then` when that is
+/// the order the layers apply them in (a linear activation; a ReLU followed by no affine step,
+/// the two clamps then being one); passes do the rest, in the layers' order.
+#[inline]
+pub(crate) fn run_then(
+    activation: Activation,
+    then: &Epilogue<'_>,
+    y: &mut [f32],
+    channels: usize,
+    kernel: impl FnOnce(&Epilogue<'_>, &mut [f32]) -> bool,
+) {
+    let own = match activation {
+        Activation::Linear => Some(Epilogue::NONE),
+        Activation::Relu => Some(Epilogue::RELU),
+        _ => None,
+    };
+    let merged = match own {
+        Some(own) if own.clamp.is_none() || then.affine.is_none() => Some(Epilogue {
+            affine: then.affine,
+            clamp: then.clamp.or(own.clamp),
+        }),
+        _ => None,
+    };
+    let in_store = merged.or(own).unwrap_or(Epilogue::NONE);
+    let stored = kernel(&in_store, y);
+    if !stored {
+        activation.apply(y, channels);
+        if merged.is_some() {
+            then.apply(y, channels);
+        }
+    } else if own.is_none() {
+        activation.apply(y, channels);
+    }
+    if merged.is_none() {
+        then.apply(y, channels);
+    }
+}
+
+/// Keras's `relu` on one value, `max(x, 0)`: zero for x ≤ 0 (both zeros) and NaN, as the SIMD
+/// `max` against zero (`maxps`) computes it.
+#[inline(always)]
+pub(crate) fn relu(x: f32) -> f32 {
+    if x > 0.0 {
+        x
+    } else {
+        0.0
+    }
+}
+
+/// A layer whose inference pass can apply an [`Epilogue`] after its own activation, computing
+/// the bits of its `forward_into` followed by the BatchNormalization and ReLU layers the
+/// epilogue stands for (the generated `predict` runs such a chain as one step).
+pub trait FuseEpilogue<X>: crate::Layer<X> {
+    /// `forward_into(x, y)`, then `then` over `y`.
+    fn forward_into_then(&self, x: &X, y: &mut Self::Output, then: &Epilogue<'_>);
+}
