@@ -310,7 +310,9 @@ fn transform_output<V: Vector>(
     while c < f {
         let w = l.min(f - c);
         let mk = V::mask(t, w);
+        // Aᵀ M (2 × 4), by columns `b`.
         let mut s = [[zero; 4]; 2];
+        #[allow(clippy::needless_range_loop)] // `b` picks a column of `s` and the runs of `m`.
         for b in 0..4 {
             let mut mv = [zero; 4];
             for (a, mv) in mv.iter_mut().enumerate() {
