@@ -18,7 +18,7 @@ mod math;
 #[cfg(all(simd_kernels, target_arch = "aarch64"))]
 pub(crate) mod neon;
 #[cfg(simd_kernels)]
-mod product;
+pub(crate) mod product;
 #[cfg(simd_kernels)]
 pub(crate) mod vector;
 #[cfg(all(simd_kernels, target_arch = "x86_64"))]

@@ -2,6 +2,8 @@
 
 mod backward;
 mod kernel;
+#[cfg(simd_kernels)]
+mod winograd;
 
 use crate::memory::zeroable;
 use core::marker::PhantomData;

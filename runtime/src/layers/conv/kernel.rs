@@ -117,6 +117,9 @@ pub fn conv(
     );
     #[cfg(simd_kernels)]
     {
+        if super::winograd::conv(g, x, kernel, bias, relu, &mut *y) {
+            return relu;
+        }
         let call = simd::Conv {
             g,
             x,
