@@ -117,8 +117,8 @@ pub fn conv(
     );
     #[cfg(simd_kernels)]
     {
-        if super::winograd::conv(g, x, kernel, bias, relu, &mut *y) {
-            return relu;
+        if super::winograd::conv(g, x, kernel, bias, e, &mut *y) {
+            return true;
         }
         let call = simd::Conv {
             g,

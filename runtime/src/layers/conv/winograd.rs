@@ -33,6 +33,7 @@
 use super::kernel::{panel_index, ConvGeometry, MR};
 use crate::kernels::product::Gemm;
 use crate::kernels::vector::{Kernel, Vector};
+use crate::Epilogue;
 use core::mem::MaybeUninit;
 
 /// The most values of `U` (`16 · (cin · filters + PAD)`) the stack buffer holds: 65 KiB, the
@@ -91,7 +92,7 @@ pub(super) fn applies(g: &ConvGeometry) -> bool {
         && 16 * tiles >= g.cin * g.filters
 }
 
-/// `y = conv(x, kernel) + bias` (then a ReLU with `relu`) by Winograd, where [`applies`] says so
+/// `y = conv(x, kernel) + bias` (then the epilogue `e`, in the store) by Winograd, where [`applies`] says so
 /// and the SIMD kernels run; `false` (nothing written) otherwise. Arguments as
 /// [`super::kernel::conv`] (whose checks of the lengths have run).
 pub(super) fn conv(
@@ -99,7 +100,7 @@ pub(super) fn conv(
     x: &[f32],
     kernel: &[f32],
     bias: Option<&[f32]>,
-    relu: bool,
+    e: &Epilogue<'_>,
     y: &mut [f32],
 ) -> bool {
     #[cfg(test)]
@@ -114,7 +115,7 @@ pub(super) fn conv(
         x,
         kernel,
         bias,
-        relu,
+        e,
         y,
     };
     crate::kernels::run_simd(call).is_some()
@@ -126,7 +127,7 @@ pub(super) struct Winograd<'a> {
     pub x: &'a [f32],
     pub kernel: &'a [f32],
     pub bias: Option<&'a [f32]>,
-    pub relu: bool,
+    pub e: &'a Epilogue<'a>,
     pub y: &'a mut [f32],
 }
 
@@ -154,7 +155,7 @@ impl Kernel for Winograd<'_> {
             x,
             kernel,
             bias,
-            relu,
+            e,
             y,
         } = self;
         let [_, ah, aw] = g.axes;
@@ -240,7 +241,7 @@ impl Kernel for Winograd<'_> {
                         }
                     }
                 }
-                transform_output::<V>(t, &m[j * ms..j * ms + 16 * f], bias, relu, &mut outs);
+                transform_output::<V>(t, &m[j * ms..j * ms + 16 * f], bias, e, &mut outs);
             }
             first += n;
         }
@@ -290,20 +291,21 @@ fn transform_input<V: Vector>(t: V::Token, rows: &[&[f32]; 16], v: &mut [f32]) {
     }
 }
 
-/// The tile's outputs `Aᵀ M A` (+ bias, ReLU) from `m` (16 runs of `f`: element `e` of the sum
+/// The tile's outputs `Aᵀ M A` (+ bias, then the epilogue) from `m` (16 runs of `f`: element `e` of the sum
 /// over channels), into `outs[i·2 + k]` (`f` values each; `None` past the output's edge).
 #[inline(always)]
 fn transform_output<V: Vector>(
     t: V::Token,
     m: &[f32],
     bias: Option<&[f32]>,
-    relu: bool,
+    e: &Epilogue<'_>,
     outs: &mut [Option<&mut [f32]>; 4],
 ) {
     let f = m.len() / 16;
     assert!(
         m.len() == 16 * f
             && bias.is_none_or(|b| b.len() == f)
+            && e.fits(f)
             && outs.iter().flatten().all(|o| o.len() == f)
     );
     let l = V::LANES;
@@ -338,9 +340,13 @@ fn transform_output<V: Vector>(
             for (k, &o) in out.iter().enumerate() {
                 if let Some(dst) = outs[i * 2 + k].as_deref_mut() {
                     let o = if bias.is_some() { V::add(o, bv) } else { o };
-                    let o = if relu { V::max(o, zero) } else { o };
-                    // SAFETY: values `c..c + w ≤ f` of an output run of `f` (asserted above).
-                    unsafe { put::<V>(dst.as_mut_ptr().add(c), w, mk, o) };
+                    // SAFETY: values `c..c + w ≤ f` of the epilogue's factors (it fits `f`
+                    // filters, asserted above), read by `get` as `w` values; the same of an
+                    // output run of `f` (asserted above).
+                    unsafe {
+                        let o = e.vector(t, o, c, |p| get::<V>(t, p, w, mk));
+                        put::<V>(dst.as_mut_ptr().add(c), w, mk, o);
+                    }
                 }
             }
         }
@@ -525,14 +531,27 @@ mod tests {
             }
             let b = values(f, 200 + case as u32);
             let k = 9 * cin;
-            for (bias, relu) in [(None, false), (Some(&b[..]), false), (Some(&b[..]), true)] {
+            // BatchNormalization's factors and ReLU6, as a fused chain gives them.
+            let (fa, fb) = (values(f, 300 + case as u32), values(f, 400 + case as u32));
+            let relu = Epilogue {
+                affine: None,
+                clamp: Some(f32::INFINITY),
+            };
+            let bn_relu6 = Epilogue {
+                affine: Some((&fa, &fb)),
+                clamp: Some(6.0),
+            };
+            for (bias, e) in [
+                (None, &Epilogue::NONE),
+                (Some(&b[..]), &Epilogue::NONE),
+                (Some(&b[..]), &relu),
+                (Some(&b[..]), &bn_relu6),
+            ] {
                 let mut want = std::vec![0.0; ah.out * aw.out * f];
                 with(Kernels::Portable, || {
-                    kernel::conv(&g, &x, &packed, bias, false, &mut want)
+                    kernel::conv(&g, &x, &packed, bias, &Epilogue::NONE, &mut want)
                 });
-                if relu {
-                    want.iter_mut().for_each(|v| *v = v.max(0.0));
-                }
+                e.apply(&mut want, f);
                 for &isa in &isas {
                     let mut got = std::vec![f32::NAN; want.len()];
                     let call = Winograd {
@@ -540,7 +559,7 @@ mod tests {
                         x: &x,
                         kernel: &packed,
                         bias,
-                        relu,
+                        e,
                         y: &mut got,
                     };
                     run(isa, call).expect("the CPU has it");
@@ -549,7 +568,7 @@ mod tests {
                         worst = worst.max(err / k as f32);
                         assert!(
                             err <= 2e-6 * k as f32,
-                            "case {case} {isa:?} bias {} relu {relu} at {i}: {a} vs {b}",
+                            "case {case} {isa:?} bias {} {e:?} at {i}: {a} vs {b}",
                             bias.is_some()
                         );
                     }
@@ -592,6 +611,10 @@ mod tests {
     #[ignore = "a measurement, not a test"]
     fn winograd_timing() {
         use std::time::Instant;
+        let relu = Epilogue {
+            affine: None,
+            clamp: Some(f32::INFINITY),
+        };
         let same = Padding::Same;
         let shapes = [
             (32, 32, 16, 16, same),
@@ -621,7 +644,7 @@ mod tests {
                 for _ in 0..reps {
                     if off {
                         OFF.set(true);
-                        kernel::conv(&g, &x, &kern, Some(&b), true, &mut y);
+                        kernel::conv(&g, &x, &kern, Some(&b), &relu, &mut y);
                         OFF.set(false);
                     } else {
                         let call = Winograd {
@@ -629,7 +652,7 @@ mod tests {
                             x: &x,
                             kernel: &kern,
                             bias: Some(&b),
-                            relu: true,
+                            e: &relu,
                             y: &mut y,
                         };
                         crate::kernels::run_simd(call).unwrap();
