@@ -36,6 +36,7 @@ tests=(
   kernels::
   layers::conv::kernel::
   layers::depthwise::kernel::
+  layers::conv::winograd::tests::winograd_matches_the_direct_kernel_at_the_edges
   layers::pool::tests::two_d_windows_over_the_edge
   layers::norm::math::tests::sums
   --skip layers::conv::kernel::tests::matches_the_definition
