@@ -2019,12 +2019,17 @@ mod tests {
                     );
                 }
             };
+            // Under Miri (which checks the stores' pointers, the same for every epilogue), the
+            // affine step with ReLU6 only.
             for affine in [false, true] {
                 for (act, clamp) in [
                     (Activation::Linear, None),
                     (Activation::Relu, Some(f32::INFINITY)),
                     (Activation::Relu6, Some(6.0)),
                 ] {
+                    if cfg!(miri) && !(affine && act == Activation::Relu6) {
+                        continue;
+                    }
                     let e = Epilogue {
                         affine: affine.then_some((&a[..], &b[..])),
                         clamp,
@@ -2083,8 +2088,10 @@ mod tests {
         let ax = |n, k, s, d, p| AxisGeometry::resolve(n, k, s, d, p).unwrap();
         let one = ax(1, 1, 1, 1, Padding::Valid);
         let same = Padding::Same;
-        // Windows read in place, with pairs of blocks and a masked tail.
-        case::<17>([one, ax(5, 3, 1, 1, same), ax(32, 3, 1, 1, same)], 16, 1);
+        // Windows read in place, with pairs of blocks and a masked tail (under Miri, rows of 14
+        // positions: one full tile and the packed ends).
+        let wide = if cfg!(miri) { 14 } else { 32 };
+        case::<17>([one, ax(5, 3, 1, 1, same), ax(wide, 3, 1, 1, same)], 16, 1);
         case::<40>([one, ax(5, 3, 2, 1, same), ax(16, 3, 2, 1, same)], 8, 1);
         // A 1×1 convolution as one row.
         case::<32>([one, ax(4, 1, 1, 1, same), ax(29, 1, 1, 1, same)], 24, 1);
