@@ -540,4 +540,4 @@ mod tests {
 
 /// The SIMD kernels against the portable ones, on every tile shape and edge.
 #[cfg(all(test, simd_kernels))]
-mod simd_tests;
+pub(crate) mod simd_tests;

@@ -11,7 +11,8 @@ use super::*;
 use std::vec;
 use std::vec::Vec;
 
-fn values(len: usize, seed: u32) -> Vec<f32> {
+/// Values in [−1, 1] from a xorshift of `seed` (shared with the other SIMD kernels' tests).
+pub(crate) fn values(len: usize, seed: u32) -> Vec<f32> {
     let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
     (0..len)
         .map(|_| {

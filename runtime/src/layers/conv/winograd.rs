@@ -452,6 +452,7 @@ unsafe fn put<V: Vector>(p: *mut f32, w: usize, mk: V::Mask, v: V) {
 mod tests {
     use super::super::kernel;
     use super::*;
+    use crate::kernels::simd_tests::values;
     use crate::kernels::{isas, run, with, Kernels};
     use crate::shape::{AxisGeometry, Padding};
     use std::vec::Vec;
@@ -459,18 +460,6 @@ mod tests {
     std::thread_local! {
         /// Turns the dispatch to Winograd off on this thread (for timing the direct kernels).
         pub(super) static OFF: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
-    }
-
-    fn values(len: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-        (0..len)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s % 2001) as f32 / 1000.0 - 1.0
-            })
-            .collect()
     }
 
     fn geometry(h: usize, w: usize, cin: usize, filters: usize, p: Padding) -> ConvGeometry {
