@@ -201,24 +201,39 @@ impl<V: Vector, const K: usize> Block<'_, V, K> {
         assert!(len <= SCRATCH);
         let dst = scratch.as_mut_ptr().cast::<f32>();
         let zero = V::zero(t);
+        let channels = self.g.channels;
+        // The padded columns that read the input: `lo..hi` (the same in every row).
+        let lo = cols.before.min(self.width);
+        let hi = (cols.before + cols.n).min(self.width);
+        let full = self.lanes == l;
         let mut at = 0;
         for r in 0..len / (self.width * l) {
             let ih = (oa * rows.stride + r).wrapping_sub(rows.before);
+            // The input row's columns `0..hi − lo` (none in a padding row), channels
+            // `c..c + lanes` of each.
+            let inside = if ih < rows.n { hi - lo } else { 0 };
+            let src = match inside {
+                0 => &x[..0],
+                _ => &x[ih * cols.n * channels + self.c..][..(inside - 1) * channels + self.lanes],
+            };
+            let sp = src.as_ptr();
+            // One loop for the zeros and the copies: a loop of zeros alone becomes a `memset`
+            // call, slower than these few stores.
             for pc in 0..self.width {
-                let iw = pc.wrapping_sub(cols.before);
-                let v = if ih < rows.n && iw < cols.n {
-                    load::<V>(
-                        t,
-                        x,
-                        (ih * cols.n + iw) * self.g.channels + self.c,
-                        self.lanes,
-                    )
-                } else {
-                    zero
-                };
-                // SAFETY: `at + LANES ≤ len ≤ SCRATCH`: the buffer's rows `0..len / (width·l)`
-                // of `width` positions of `l` values, written in order.
-                unsafe { V::store(dst.add(at), v) };
+                let iw = pc.wrapping_sub(lo);
+                // SAFETY: for `iw < inside`, `iw·channels + lanes ≤ src.len()`: all of a full
+                // vector, or the mask's lanes. `at + LANES ≤ len ≤ SCRATCH`: the buffer's rows
+                // `0..len / (width·l)` of `width` positions of `l` values, written in order.
+                unsafe {
+                    let v = if iw >= inside {
+                        zero
+                    } else if full {
+                        V::load(t, sp.add(iw * channels))
+                    } else {
+                        V::load_masked(t, sp.add(iw * channels), self.mask)
+                    };
+                    V::store(dst.add(at), v);
+                }
                 at += l;
             }
         }
@@ -240,39 +255,53 @@ impl<V: Vector, const K: usize> Block<'_, V, K> {
         out: &mut [f32],
     ) {
         let mut p = start;
+        // The output row and column of position `p`, stepped without divisions.
+        let mut cursor = (p / self.g.cols.out, p % self.g.cols.out);
         // Eight sums in flight cover the latency of the multiply-adds where the registers hold
         // them beside the weights (32 registers); four otherwise.
         if V::REGISTERS >= 32 {
             while p + 8 <= end {
-                let sums = self.window::<8>(t, band, oa, p);
+                let sums = self.window::<8>(t, band, oa, &mut cursor);
                 self.store(t, &sums, p, (p0, c0, c1), out);
                 p += 8;
             }
         }
         while p + 4 <= end {
-            let sums = self.window::<4>(t, band, oa, p);
+            let sums = self.window::<4>(t, band, oa, &mut cursor);
             self.store(t, &sums, p, (p0, c0, c1), out);
             p += 4;
         }
         while p < end {
-            let sums = self.window::<1>(t, band, oa, p);
+            let sums = self.window::<1>(t, band, oa, &mut cursor);
             self.store(t, &sums, p, (p0, c0, c1), out);
             p += 1;
         }
     }
 
-    /// The sums of flat positions `p..p + P` of the band that starts at output row `oa`.
+    /// The sums of the `P` positions from `cursor` (output row and column; stepped past them) in
+    /// the band that starts at output row `oa`.
     #[inline(always)]
-    fn window<const P: usize>(&self, t: V::Token, band: &[f32], oa: usize, p: usize) -> [V; P] {
+    fn window<const P: usize>(
+        &self,
+        t: V::Token,
+        band: &[f32],
+        oa: usize,
+        cursor: &mut (usize, usize),
+    ) -> [V; P] {
         let (rows, cols) = (self.g.rows, self.g.cols);
         let l = V::LANES;
         // Where each position's window starts in the band. These grow with the position: the
         // next row's first window starts `stride·width` values on, past the end of this row's
         // last one (`width` holds every window of a row).
         let mut at = [0; P];
-        for (q, at) in at.iter_mut().enumerate() {
-            let (oh, ow) = ((p + q) / cols.out, (p + q) % cols.out);
+        for at in &mut at {
+            let (oh, ow) = *cursor;
             *at = ((oh - oa) * rows.stride * self.width + ow * cols.stride) * l;
+            *cursor = if ow + 1 == cols.out {
+                (oh + 1, 0)
+            } else {
+                (oh, ow + 1)
+            };
         }
         // The last value read: the last tap of the last position's window.
         let last_tap = ((K - 1) * rows.dilation * self.width + (K - 1) * cols.dilation) * l;
