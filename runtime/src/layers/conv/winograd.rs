@@ -33,7 +33,7 @@
 use super::kernel::{panel_index, ConvGeometry, MR};
 use crate::kernels::product::Gemm;
 use crate::kernels::vector::{Kernel, Vector};
-use crate::Epilogue;
+use crate::{Aligned, Epilogue};
 use core::mem::MaybeUninit;
 
 /// The most values of `U` (`16 · (cin · filters + PAD)`) the stack buffer holds: 65 KiB, the
@@ -133,7 +133,7 @@ pub(super) struct Winograd<'a> {
 
 /// The first `len` values of `buf`, set to zero (only those: a call writes what it uses).
 #[inline(always)]
-fn prefix<const N: usize>(buf: &mut MaybeUninit<[f32; N]>, len: usize) -> &mut [f32] {
+fn prefix<const N: usize>(buf: &mut MaybeUninit<Aligned<[f32; N]>>, len: usize) -> &mut [f32] {
     assert!(len <= N);
     let p = buf.as_mut_ptr().cast::<f32>();
     // SAFETY: `buf` holds `N ≥ len` values of `f32` from `p`, borrowed mutably for the result's
@@ -168,7 +168,7 @@ impl Kernel for Winograd<'_> {
                 && bias.is_none_or(|b| b.len() == f),
             "winograd: the geometry or the slices do not fit"
         );
-        let mut u_buf = MaybeUninit::<[f32; U_MAX]>::uninit();
+        let mut u_buf = MaybeUninit::<Aligned<[f32; U_MAX]>>::uninit();
         // The 16 matrices `U_e`, `us` apart; a tile's 16 runs of `V` (of `M`), `vs` (`ms`) apart.
         let (us, vs, ms) = (cin * f + PAD, 16 * cin + PAD, 16 * f + PAD);
         let u = prefix(&mut u_buf, 16 * us);
@@ -177,9 +177,9 @@ impl Kernel for Winograd<'_> {
         let (th, tw) = (ah.out.div_ceil(2), aw.out.div_ceil(2));
         let tiles = th * tw;
         let block = (SCRATCH / vs.max(ms)).min(tiles);
-        let mut v_buf = MaybeUninit::<[f32; SCRATCH]>::uninit();
+        let mut v_buf = MaybeUninit::<Aligned<[f32; SCRATCH]>>::uninit();
         let v = prefix(&mut v_buf, vs * block);
-        let mut m_buf = MaybeUninit::<[f32; SCRATCH]>::uninit();
+        let mut m_buf = MaybeUninit::<Aligned<[f32; SCRATCH]>>::uninit();
         let m = prefix(&mut m_buf, ms * block);
         let zeros = [0.0f32; CIN_MAX];
         let zeros = &zeros[..cin];

@@ -25,7 +25,7 @@
 
 use super::DepthwiseGeometry;
 use crate::kernels::vector::{Kernel, Vector};
-use crate::Epilogue;
+use crate::{Aligned, Epilogue};
 
 /// The buffer's size in f32 values (16 KiB, so that it stays in the L1 cache while the sums read
 /// it): the band of padded input rows of one vector of channels.
@@ -112,7 +112,7 @@ impl Padded<'_> {
         let (first_row, last_row) = (p0 / g.cols.out, (p0 + n - 1) / g.cols.out);
         // Not zeroed (a memset of the whole buffer would cost as much as a small map's sums):
         // `fill` writes every value of the band it then reads.
-        let mut scratch = core::mem::MaybeUninit::<[f32; SCRATCH]>::uninit();
+        let mut scratch = core::mem::MaybeUninit::<Aligned<[f32; SCRATCH]>>::uninit();
         let mut c = c0;
         while c < c1 {
             let lanes = (c1 - c).min(l);
@@ -193,7 +193,7 @@ impl<V: Vector, const K: usize> Block<'_, V, K> {
         x: &[f32],
         oa: usize,
         ob: usize,
-        scratch: &'s mut core::mem::MaybeUninit<[f32; SCRATCH]>,
+        scratch: &'s mut core::mem::MaybeUninit<Aligned<[f32; SCRATCH]>>,
     ) -> &'s [f32] {
         let (rows, cols) = (self.g.rows, self.g.cols);
         let l = V::LANES;
