@@ -121,10 +121,7 @@ pub fn conv(
     );
     #[cfg(simd_kernels)]
     {
-        if super::winograd::conv(g, x, kernel, bias, e, &mut *y) {
-            return true;
-        }
-        let call = simd::Conv {
+        let call = Conv {
             g,
             x,
             kernel,
@@ -132,7 +129,12 @@ pub fn conv(
             e,
             y: &mut *y,
         };
-        if crate::kernels::run_simd(call).is_some() {
+        let ran = if super::winograd::chosen(g) {
+            crate::kernels::run_simd(super::winograd::Winograd(call))
+        } else {
+            crate::kernels::run_simd(call)
+        };
+        if ran.is_some() {
             return true;
         }
     }
@@ -405,6 +407,18 @@ fn packed_run<K: Micro<N> + Micro<NS>, const N: usize>(
 /// Runs of a window [`conv_windows`] can list: one per kernel row (`kd`, `kh`).
 #[cfg(simd_kernels)]
 const MAX_RUNS: usize = 64;
+
+/// One convolution's arguments (see [`conv`]), run as the SIMD [`Kernel`] of this module, or
+/// wrapped in [`super::winograd::Winograd`].
+#[cfg(simd_kernels)]
+pub(super) struct Conv<'a> {
+    pub g: &'a ConvGeometry,
+    pub x: &'a [f32],
+    pub kernel: &'a [f32],
+    pub bias: Option<&'a [f32]>,
+    pub e: &'a Epilogue<'a>,
+    pub y: &'a mut [f32],
+}
 
 /// Values of the stack buffer for [`padded_copy`] (16 KiB: it stays in the L1 cache while the
 /// tiles read it).
@@ -1148,7 +1162,7 @@ fn micro_windows<const N: usize>(
 #[cfg(simd_kernels)]
 mod simd {
     use super::{
-        conv_rows, conv_tiled, conv_windows, row_major, strides, windowed, ConvGeometry, Epilogue,
+        conv_rows, conv_tiled, conv_windows, row_major, strides, windowed, Conv, ConvGeometry,
         Filters, Micro, Out, Rows, KB, KBS, MR, PADDED,
     };
     use crate::kernels::vector::{Kernel, Vector};
@@ -1158,16 +1172,6 @@ mod simd {
     fn direct_fits(g: &ConvGeometry) -> bool {
         let [ad, ah, aw] = g.axes;
         ad.k * ah.k * aw.k <= KB
-    }
-
-    /// One convolution's arguments (see [`super::conv`]), run as a SIMD [`Kernel`].
-    pub(super) struct Conv<'a> {
-        pub g: &'a ConvGeometry,
-        pub x: &'a [f32],
-        pub kernel: &'a [f32],
-        pub bias: Option<&'a [f32]>,
-        pub e: &'a Epilogue<'a>,
-        pub y: &'a mut [f32],
     }
 
     impl Kernel for Conv<'_> {
@@ -1817,7 +1821,7 @@ mod tests {
                 .filter(|&(_, copy)| copies || !copy)
             {
                 let mut y = std::vec![7.0f32; yl];
-                let call = simd::Conv {
+                let call = Conv {
                     g: &g,
                     x: &x,
                     kernel: &w,
@@ -2053,7 +2057,7 @@ mod tests {
             #[cfg(simd_kernels)]
             for isa in crate::kernels::isas() {
                 let mut y = [7.0f32; 4096];
-                let call = simd::Conv {
+                let call = Conv {
                     g: &g,
                     x: &x[..xl],
                     kernel: &w[..kl],
@@ -2151,37 +2155,24 @@ mod tests {
                     };
                     let what = std::format!("affine {affine} {act:?}");
                     // The portable kernel: in its store, and as a pass after it.
-                    let mut want = std::vec![7.0f32; yl];
-                    let none = Epilogue::NONE;
-                    conv_tiled::<Portable, NR, false>(
-                        &Portable,
-                        &g,
-                        &x,
-                        &w,
-                        Some(&bias),
-                        &none,
-                        &mut want,
-                    );
+                    let portable = |e: &Epilogue<'_>| {
+                        let mut y = std::vec![7.0f32; yl];
+                        let bias = Some(&bias[..]);
+                        conv_tiled::<Portable, NR, false>(&Portable, &g, &x, &w, bias, e, &mut y);
+                        y
+                    };
+                    let mut want = portable(&Epilogue::NONE);
                     let mut pass = want.clone();
                     unfused(&mut want, affine, act);
                     e.apply(&mut pass, F);
                     same(&pass, &want, &std::format!("portable pass, {what}"));
-                    let mut stored = std::vec![7.0f32; yl];
-                    conv_tiled::<Portable, NR, false>(
-                        &Portable,
-                        &g,
-                        &x,
-                        &w,
-                        Some(&bias),
-                        &e,
-                        &mut stored,
-                    );
+                    let stored = portable(&e);
                     same(&stored, &want, &std::format!("portable store, {what}"));
                     #[cfg(simd_kernels)]
                     for isa in crate::kernels::isas() {
                         let run = |e: &Epilogue<'_>| {
                             let mut y = std::vec![7.0f32; yl];
-                            let call = simd::Conv {
+                            let call = Conv {
                                 g: &g,
                                 x: &x,
                                 kernel: &w,

@@ -30,7 +30,7 @@
 //! transform adds up to 4 input values and the output transform up to 9 sums, so the error
 //! bound grows by a small constant factor over a direct sum's (see the tests).
 
-use super::kernel::{panel_index, ConvGeometry, MR};
+use super::kernel::{panel_index, Conv, ConvGeometry, MR};
 use crate::kernels::product::Gemm;
 use crate::kernels::vector::{Kernel, Vector};
 use crate::{Aligned, Epilogue};
@@ -92,44 +92,20 @@ pub(super) fn applies(g: &ConvGeometry) -> bool {
         && 16 * tiles >= g.cin * g.filters
 }
 
-/// `y = conv(x, kernel) + bias` (then the epilogue `e`, in the store) by Winograd, where [`applies`] says so
-/// and the SIMD kernels run; `false` (nothing written) otherwise. Arguments as
-/// [`super::kernel::conv`] (whose checks of the lengths have run).
-pub(super) fn conv(
-    g: &ConvGeometry,
-    x: &[f32],
-    kernel: &[f32],
-    bias: Option<&[f32]>,
-    e: &Epilogue<'_>,
-    y: &mut [f32],
-) -> bool {
+/// Whether [`super::kernel::conv`] runs `g` by Winograd ([`applies`]; the SIMD builds' tests can
+/// turn it off to time the direct kernel).
+pub(super) fn chosen(g: &ConvGeometry) -> bool {
     #[cfg(test)]
     if tests::OFF.get() {
         return false;
     }
-    if !applies(g) {
-        return false;
-    }
-    let call = Winograd {
-        g,
-        x,
-        kernel,
-        bias,
-        e,
-        y,
-    };
-    crate::kernels::run_simd(call).is_some()
+    applies(g)
 }
 
-/// One convolution's arguments, run as a SIMD [`Kernel`].
-pub(super) struct Winograd<'a> {
-    pub g: &'a ConvGeometry,
-    pub x: &'a [f32],
-    pub kernel: &'a [f32],
-    pub bias: Option<&'a [f32]>,
-    pub e: &'a Epilogue<'a>,
-    pub y: &'a mut [f32],
-}
+/// One convolution's arguments ([`super::kernel::conv`]'s, whose checks of the lengths have
+/// run), run by Winograd as a SIMD [`Kernel`] where [`applies`] holds: `y = conv(x, kernel) +
+/// bias`, then the epilogue, in the store.
+pub(super) struct Winograd<'a>(pub Conv<'a>);
 
 /// The first `len` values of `buf`, set to zero (only those: a call writes what it uses).
 #[inline(always)]
@@ -150,14 +126,14 @@ impl Kernel for Winograd<'_> {
 
     #[inline(always)]
     fn run<V: Vector>(self, t: V::Token) {
-        let Winograd {
+        let Winograd(Conv {
             g,
             x,
             kernel,
             bias,
             e,
             y,
-        } = self;
+        }) = self;
         let [_, ah, aw] = g.axes;
         let (cin, f) = (g.cin, g.filters);
         assert!(
@@ -550,14 +526,14 @@ mod tests {
                 e.apply(&mut want, f);
                 for &isa in &isas {
                     let mut got = std::vec![f32::NAN; want.len()];
-                    let call = Winograd {
+                    let call = Winograd(Conv {
                         g: &g,
                         x: &x,
                         kernel: &packed,
                         bias,
                         e,
                         y: &mut got,
-                    };
+                    });
                     run(isa, call).expect("the CPU has it");
                     for (i, (a, b)) in got.iter().zip(&want).enumerate() {
                         let err = (a - b).abs();
@@ -643,14 +619,14 @@ mod tests {
                         kernel::conv(&g, &x, &kern, Some(&b), &relu, &mut y);
                         OFF.set(false);
                     } else {
-                        let call = Winograd {
+                        let call = Winograd(Conv {
                             g: &g,
                             x: &x,
                             kernel: &kern,
                             bias: Some(&b),
                             e: &relu,
                             y: &mut y,
-                        };
+                        });
                         crate::kernels::run_simd(call).unwrap();
                     }
                 }

@@ -98,21 +98,6 @@ pub(crate) fn depthwise(
     assert!(e.fits(g.channels * g.multiplier) && (e.is_none() || (c0, c1) == (0, g.channels)));
     #[cfg(simd_kernels)]
     {
-        if padded::applies(g) {
-            let call = padded::Padded {
-                g,
-                x,
-                kernel,
-                bias,
-                e,
-                positions: (p0, n),
-                channels: (c0, c1),
-                out: &mut *out,
-            };
-            if crate::kernels::run_simd(call).is_some() {
-                return true;
-            }
-        }
         let call = simd::Depthwise {
             g,
             x,
@@ -123,7 +108,12 @@ pub(crate) fn depthwise(
             channels: (c0, c1),
             out: &mut *out,
         };
-        if crate::kernels::run_simd(call).is_some() {
+        let ran = if padded::applies(g) {
+            crate::kernels::run_simd(padded::Padded(call))
+        } else {
+            crate::kernels::run_simd(call)
+        };
+        if ran.is_some() {
             return true;
         }
     }
@@ -763,7 +753,7 @@ mod tests {
                             out: &mut want,
                         };
                         run(isa, clipping).expect("isas() lists what runs");
-                        let call = padded::Padded {
+                        let call = padded::Padded(simd::Depthwise {
                             g: &g,
                             x: &x,
                             kernel: &kernel,
@@ -772,7 +762,7 @@ mod tests {
                             positions: (p0, n),
                             channels: (c0, c1),
                             out: &mut got,
-                        };
+                        });
                         run(isa, call).expect("isas() lists what runs");
                         let same_bits = got
                             .iter()

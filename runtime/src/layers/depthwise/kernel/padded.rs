@@ -23,6 +23,7 @@
 //! padding gives NaN, as in Keras, where the clipped kernel skips it) and for the sign of a
 //! zero sum.
 
+use super::simd::Depthwise;
 use super::DepthwiseGeometry;
 use crate::kernels::vector::{Kernel, Vector};
 use crate::{Aligned, Epilogue};
@@ -56,81 +57,63 @@ fn band_rows(g: &DepthwiseGeometry, r: usize) -> usize {
     (r - 1) * a.stride + (a.k - 1) * a.dilation + 1
 }
 
-/// [`super::depthwise`]'s arguments, where [`applies`] holds.
-pub(super) struct Padded<'a> {
-    pub g: &'a DepthwiseGeometry,
-    pub x: &'a [f32],
-    pub kernel: &'a [f32],
-    pub bias: Option<&'a [f32]>,
-    /// Applied in the store, as [`super::simd`] does (every channel when it is not
-    /// [`Epilogue::NONE`]).
-    pub e: &'a Epilogue<'a>,
-    pub positions: (usize, usize),
-    pub channels: (usize, usize),
-    pub out: &'a mut [f32],
-}
+/// [`super::depthwise`]'s arguments, run on this kernel where [`applies`] holds; the epilogue
+/// is applied in the store, as [`super::simd`] does.
+pub(super) struct Padded<'a>(pub Depthwise<'a>);
 
 impl Kernel for Padded<'_> {
     type Output = ();
 
     #[inline(always)]
     fn run<V: Vector>(self, t: V::Token) {
-        let g = self.g;
+        let d = self.0;
+        let g = d.g;
         assert!(
             applies(g)
                 && V::LANES <= MAX_LANES
-                && g.fits(
-                    self.x,
-                    self.kernel,
-                    self.bias,
-                    self.positions,
-                    self.channels,
-                    self.out
-                )
-                && self.e.fits(g.channels)
-                && (self.e.is_none() || self.channels == (0, g.channels))
+                && g.fits(d.x, d.kernel, d.bias, d.positions, d.channels, d.out)
+                && d.e.fits(g.channels)
+                && (d.e.is_none() || d.channels == (0, g.channels))
         );
         match g.rows.k {
-            3 => self.run_window::<V, 3>(t),
-            _ => self.run_window::<V, 5>(t),
+            3 => run_window::<V, 3>(t, d),
+            _ => run_window::<V, 5>(t, d),
         }
     }
 }
 
-impl Padded<'_> {
-    /// Every vector of channels (the last one masked), band after band of output rows.
-    #[inline(always)]
-    fn run_window<V: Vector, const K: usize>(self, t: V::Token) {
-        let g = self.g;
-        let l = V::LANES;
-        let (p0, n) = self.positions;
-        let (c0, c1) = self.channels;
-        if n == 0 || c0 == c1 {
-            return;
-        }
-        let width = padded_width(g);
-        let (first_row, last_row) = (p0 / g.cols.out, (p0 + n - 1) / g.cols.out);
-        // Not zeroed (a memset of the whole buffer would cost as much as a small map's sums):
-        // `fill` writes every value of the band it then reads.
-        let mut scratch = core::mem::MaybeUninit::<Aligned<[f32; SCRATCH]>>::uninit();
-        let mut c = c0;
-        while c < c1 {
-            let lanes = (c1 - c).min(l);
-            let block = Block::<V, K> {
-                g,
-                c,
-                lanes,
-                mask: V::mask(t, lanes),
-                weights: weights::<V, K>(t, g, self.kernel, c, lanes),
-                bias: self.bias.map(|b| load::<V>(t, b, c, lanes)),
-                e: self.e,
-                width,
-            };
-            // The rows the positions read, all in the buffer (by `applies`).
-            let band = block.fill(t, self.x, first_row, last_row + 1, &mut scratch);
-            block.positions(t, band, first_row, (p0, p0 + n), (p0, c0, c1), self.out);
-            c += lanes;
-        }
+/// Every vector of channels (the last one masked), band after band of output rows.
+#[inline(always)]
+fn run_window<V: Vector, const K: usize>(t: V::Token, d: Depthwise<'_>) {
+    let g = d.g;
+    let l = V::LANES;
+    let (p0, n) = d.positions;
+    let (c0, c1) = d.channels;
+    if n == 0 || c0 == c1 {
+        return;
+    }
+    let width = padded_width(g);
+    let (first_row, last_row) = (p0 / g.cols.out, (p0 + n - 1) / g.cols.out);
+    // Not zeroed (a memset of the whole buffer would cost as much as a small map's sums): `fill`
+    // writes every value of the band it then reads.
+    let mut scratch = core::mem::MaybeUninit::<Aligned<[f32; SCRATCH]>>::uninit();
+    let mut c = c0;
+    while c < c1 {
+        let lanes = (c1 - c).min(l);
+        let block = Block::<V, K> {
+            g,
+            c,
+            lanes,
+            mask: V::mask(t, lanes),
+            weights: weights::<V, K>(t, g, d.kernel, c, lanes),
+            bias: d.bias.map(|b| load::<V>(t, b, c, lanes)),
+            e: d.e,
+            width,
+        };
+        // The rows the positions read, all in the buffer (by `applies`).
+        let band = block.fill(t, d.x, first_row, last_row + 1, &mut scratch);
+        block.positions(t, band, first_row, (p0, p0 + n), (p0, c0, c1), &mut *d.out);
+        c += lanes;
     }
 }
 
