@@ -384,8 +384,14 @@ fn packed_run<K: Micro<N> + Micro<NS>, const N: usize>(
     e: &Epilogue<'_>,
     y: &mut [f32],
     ps: core::ops::Range<usize>,
-    panel: &mut Panel<N>,
+    panel: &mut Option<Panel<N>>,
 ) {
+    if ps.is_empty() {
+        return;
+    }
+    // Zeroed at its first use: a 1×1 convolution, or one with a padded copy of its input, packs
+    // nothing, and zeroing the panel (17 KiB) cost as much as a small layer's products.
+    let panel = panel.get_or_insert_with(|| [[0.0f32; KBS]; N]);
     let [ad, ah, aw] = g.axes;
     let from = ps.start;
     let mut cursor = [
@@ -562,7 +568,7 @@ fn conv_windows<K, const N: usize, const M: usize>(
     if hi - lo < NS {
         return conv_tiled::<K, N, false>(k, g, x, kernel, bias, e, y);
     }
-    let mut panel: Panel<M> = [[0.0f32; KBS]; M];
+    let mut panel: Option<Panel<M>> = None;
     let mut runs = [(0usize, 0usize); MAX_RUNS];
     // Positions from `pending` on are still to be packed.
     let mut pending = 0;
