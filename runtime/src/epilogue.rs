@@ -72,22 +72,39 @@ impl<'a> Epilogue<'a> {
     pub(crate) unsafe fn vector<V: crate::kernels::vector::Vector>(
         &self,
         t: V::Token,
-        mut sum: V,
+        sum: V,
         at: usize,
         load: impl Fn(*const f32) -> V,
     ) -> V {
-        if let Some((a, b)) = self.affine {
+        // SAFETY: the caller's promise.
+        unsafe { self.load(t, at, load) }.apply(t, sum)
+    }
+
+    /// The epilogue of one vector of filters from `at`, its factors loaded, for a kernel that
+    /// stores many positions of the same filters ([`Loaded::apply`] is [`Epilogue::vector`]).
+    ///
+    /// # Safety
+    /// As [`Epilogue::vector`].
+    #[cfg(simd_kernels)]
+    #[inline(always)]
+    pub(crate) unsafe fn load<V: crate::kernels::vector::Vector>(
+        &self,
+        t: V::Token,
+        at: usize,
+        load: impl Fn(*const f32) -> V,
+    ) -> Loaded<V> {
+        let affine = self.affine.map(|(a, b)| {
             // SAFETY: the caller's promise.
-            let (a, b) = unsafe { (a.as_ptr().add(at), b.as_ptr().add(at)) };
-            sum = V::add(V::mul(sum, load(a)), load(b));
+            unsafe { (load(a.as_ptr().add(at)), load(b.as_ptr().add(at))) }
+        });
+        Loaded {
+            affine,
+            relu: self.clamp.is_some(),
+            hi: self
+                .clamp
+                .filter(|&hi| hi < f32::INFINITY)
+                .map(|hi| V::splat(t, hi)),
         }
-        if let Some(hi) = self.clamp {
-            sum = V::max(sum, V::zero(t));
-            if hi < f32::INFINITY {
-                sum = V::min(sum, V::splat(t, hi));
-            }
-        }
-        sum
     }
 
     /// The epilogue on the value of output channel `q`, as [`Epilogue::apply`] computes it.
@@ -208,4 +225,32 @@ pub(crate) fn relu(x: f32) -> f32 {
 pub trait FuseEpilogue<X>: crate::Layer<X> {
     /// `forward_into(x, y)`, then `then` over `y`.
     fn forward_into_then(&self, x: &X, y: &mut Self::Output, then: &Epilogue<'_>);
+}
+
+/// An [`Epilogue`] of one vector of filters with its factors in registers ([`Epilogue::load`]).
+#[cfg(simd_kernels)]
+#[derive(Clone, Copy)]
+pub(crate) struct Loaded<V> {
+    affine: Option<(V, V)>,
+    relu: bool,
+    hi: Option<V>,
+}
+
+#[cfg(simd_kernels)]
+impl<V: crate::kernels::vector::Vector> Loaded<V> {
+    /// `sum·a + b` (a multiply then an add, as [`Epilogue::apply`]), then `max(sum, 0)` (zero
+    /// for NaN and both zeros, as `maxps`) and `min(·, hi)`.
+    #[inline(always)]
+    pub(crate) fn apply(&self, t: V::Token, mut sum: V) -> V {
+        if let Some((a, b)) = self.affine {
+            sum = V::add(V::mul(sum, a), b);
+        }
+        if self.relu {
+            sum = V::max(sum, V::zero(t));
+            if let Some(hi) = self.hi {
+                sum = V::min(sum, hi);
+            }
+        }
+        sum
+    }
 }

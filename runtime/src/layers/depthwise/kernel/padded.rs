@@ -25,8 +25,9 @@
 
 use super::simd::Depthwise;
 use super::DepthwiseGeometry;
+use crate::epilogue::Loaded;
 use crate::kernels::vector::{Kernel, Vector};
-use crate::{Aligned, Epilogue};
+use crate::Aligned;
 
 /// The buffer's size in f32 values (16 KiB, so that it stays in the L1 cache while the sums read
 /// it): the band of padded input rows of one vector of channels.
@@ -107,7 +108,18 @@ fn run_window<V: Vector, const K: usize>(t: V::Token, d: Depthwise<'_>) {
             mask: V::mask(t, lanes),
             weights: weights::<V, K>(t, g, d.kernel, c, lanes),
             bias: d.bias.map(|b| load::<V>(t, b, c, lanes)),
-            e: d.e,
+            // SAFETY: with a multiplier of 1 the output channels are the input channels
+            // `c..c + lanes`, whose factors the epilogue holds (every channel when it has
+            // factors: checked in `run`); the load reads those `lanes` of them.
+            epilogue: unsafe {
+                d.e.load(t, c, |f| {
+                    if lanes == l {
+                        V::load(t, f)
+                    } else {
+                        V::load_masked(t, f, V::mask(t, lanes))
+                    }
+                })
+            },
             width,
         };
         // The rows the positions read, all in the buffer (by `applies`).
@@ -126,7 +138,8 @@ struct Block<'a, V: Vector, const K: usize> {
     /// The window's weights for these channels, tap by tap.
     weights: [[V; K]; K],
     bias: Option<V>,
-    e: &'a Epilogue<'a>,
+    /// The epilogue of these channels, its factors loaded.
+    epilogue: Loaded<V>,
     /// Padded columns per row of the buffer.
     width: usize,
 }
@@ -324,18 +337,10 @@ impl<V: Vector, const K: usize> Block<'_, V, K> {
         let (lanes, mask) = (self.lanes, self.mask);
         for (q, &s) in sums.iter().enumerate() {
             let dst = &mut out[(p + q - p0) * per + self.c - c0..][..lanes];
-            // SAFETY: with one multiplier the output channels are the input channels
-            // `c..c + lanes`, whose factors the epilogue holds (every channel: checked in
-            // `run`); the load reads those `lanes` of them. `dst` holds the `lanes` values
-            // written: all of a full vector, or the mask's lanes.
+            let s = self.epilogue.apply(t, s);
+            // SAFETY: `dst` holds the `lanes` values written: all of a full vector, or the
+            // mask's lanes.
             unsafe {
-                let s = self.e.vector(t, s, self.c, |f| {
-                    if lanes == V::LANES {
-                        V::load(t, f)
-                    } else {
-                        V::load_masked(t, f, mask)
-                    }
-                });
                 if lanes == V::LANES {
                     V::store(dst.as_mut_ptr(), s);
                 } else {
