@@ -133,6 +133,12 @@ impl AxisGeometry {
         })
     }
 
+    /// How many values of the padded input `outputs ≥ 1` consecutive outputs read, from the
+    /// first one's first tap: `(outputs − 1)·stride + (k − 1)·dilation + 1`.
+    pub const fn reach(&self, outputs: usize) -> usize {
+        (outputs - 1) * self.stride + effective_window(self.k, self.dilation)
+    }
+
     /// The input index that tap `t` of output `o` reads, or `None` where it reads padding.
     pub const fn input_index(&self, o: usize, t: usize) -> Option<usize> {
         let i = o * self.stride + t * self.dilation;

@@ -444,7 +444,7 @@ fn padded_copy<'s>(
     let mut q = *g;
     let mut pads = false;
     for a in &mut q.axes {
-        let span = (a.out - 1) * a.stride + (a.k - 1) * a.dilation + 1;
+        let span = a.reach(a.out);
         pads |= a.before > 0 || span > a.n;
         a.n = span;
         a.before = 0;

@@ -49,19 +49,7 @@ pub(super) fn applies(g: &DepthwiseGeometry) -> bool {
         && matches!((rows.k, cols.k), (3, 3) | (5, 5))
         && rows.out > 0
         && cols.out > 0
-        && band_rows(g, rows.out) * padded_width(g) * MAX_LANES <= SCRATCH
-}
-
-/// Padded columns every window of an output row reads: `0..` this.
-fn padded_width(g: &DepthwiseGeometry) -> usize {
-    let c = g.cols;
-    (c.out - 1) * c.stride + (c.k - 1) * c.dilation + 1
-}
-
-/// Padded input rows that `r` consecutive output rows read.
-fn band_rows(g: &DepthwiseGeometry, r: usize) -> usize {
-    let a = g.rows;
-    (r - 1) * a.stride + (a.k - 1) * a.dilation + 1
+        && rows.reach(rows.out) * cols.reach(cols.out) * MAX_LANES <= SCRATCH
 }
 
 /// [`super::depthwise`]'s arguments, run on this kernel where [`applies`] holds; the epilogue
@@ -99,7 +87,8 @@ fn run_window<V: Vector, const K: usize>(t: V::Token, d: Depthwise<'_>) {
     if n == 0 || c0 == c1 {
         return;
     }
-    let width = padded_width(g);
+    // Padded columns every window of an output row reads.
+    let width = g.cols.reach(g.cols.out);
     let (first_row, last_row) = (p0 / g.cols.out, (p0 + n - 1) / g.cols.out);
     // Not zeroed (a memset of the whole buffer would cost as much as a small map's sums): `fill`
     // writes every value of the band it then reads.
@@ -107,11 +96,12 @@ fn run_window<V: Vector, const K: usize>(t: V::Token, d: Depthwise<'_>) {
     let mut c = c0;
     while c < c1 {
         let lanes = (c1 - c).min(l);
+        let mask = V::mask(t, lanes);
         let block = Block::<V, K> {
             g,
             c,
             lanes,
-            mask: V::mask(t, lanes),
+            mask,
             weights: weights::<V, K>(t, g, d.kernel, c, lanes),
             bias: d.bias.map(|b| load::<V>(t, b, c, lanes)),
             // SAFETY: with a multiplier of 1 the output channels are the input channels
@@ -122,7 +112,7 @@ fn run_window<V: Vector, const K: usize>(t: V::Token, d: Depthwise<'_>) {
                     if lanes == l {
                         V::load(t, f)
                     } else {
-                        V::load_masked(t, f, V::mask(t, lanes))
+                        V::load_masked(t, f, mask)
                     }
                 })
             },
@@ -199,7 +189,7 @@ impl<V: Vector, const K: usize> Block<'_, V, K> {
     ) -> &'s [f32] {
         let (rows, cols) = (self.g.rows, self.g.cols);
         let l = V::LANES;
-        let len = band_rows(self.g, ob - oa) * self.width * l;
+        let len = rows.reach(ob - oa) * self.width * l;
         assert!(len <= SCRATCH);
         let dst = scratch.as_mut_ptr().cast::<f32>();
         let zero = V::zero(t);
