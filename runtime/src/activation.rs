@@ -113,7 +113,11 @@ impl Activation {
     pub fn apply(self, values: &mut [f32], axis: usize) {
         match self {
             Activation::Linear => {}
-            Activation::Softmax => values.chunks_exact_mut(axis).for_each(softmax),
+            Activation::Softmax => {
+                if !crate::kernels::softmax_simd(values, axis) {
+                    values.chunks_exact_mut(axis).for_each(softmax)
+                }
+            }
             Activation::LogSoftmax => values.chunks_exact_mut(axis).for_each(log_softmax),
             Activation::Sparsemax => values.chunks_exact_mut(axis).for_each(sparsemax),
             // One loop per variant, so the match is outside the loop and each body vectorises.
@@ -409,15 +413,26 @@ fn gelu(x: f32) -> f32 {
     0.5 * x * erfcf(-x * core::f32::consts::FRAC_1_SQRT_2)
 }
 
-fn max_of(v: &[f32]) -> f32 {
+/// The largest value (NaN only if all are NaN).
+pub(crate) fn max_of(v: &[f32]) -> f32 {
     v.iter().copied().fold(f32::NEG_INFINITY, f32::max)
 }
 
+/// Softmax of one row: `e^(x − max)`, divided by their sum.
 fn softmax(v: &mut [f32]) {
     let m = max_of(v);
-    let mut sum = 0.0;
     for x in v.iter_mut() {
         *x = expf(*x - m);
+    }
+    divide_by_sum(v);
+}
+
+/// Each value divided by the sum of all, summed in order: softmax's last step, shared with the
+/// SIMD softmax ([`crate::kernels::softmax_simd`]), which computes the exponentials before it.
+#[inline(always)]
+pub(crate) fn divide_by_sum(v: &mut [f32]) {
+    let mut sum = 0.0;
+    for x in v.iter() {
         sum += *x;
     }
     for x in v.iter_mut() {

@@ -156,6 +156,24 @@ pub fn sigmoid_simd(values: &mut [f32]) -> bool {
     false
 }
 
+/// Softmax of every row of `axis` values with the SIMD kernels (the exponentials a vector at a
+/// time; the maximum, the sum and the division as the portable softmax does them); `false`
+/// (nothing done) when they do not run, as [`sigmoid_simd`].
+#[inline]
+pub fn softmax_simd(values: &mut [f32], axis: usize) -> bool {
+    #[cfg(simd_kernels)]
+    if run_simd(math::Softmax {
+        values: &mut *values,
+        axis,
+    })
+    .is_some()
+    {
+        return true;
+    }
+    let _ = (values, axis);
+    false
+}
+
 /// `tanh` of every value with the SIMD kernels, as [`sigmoid_simd`].
 #[inline]
 pub fn tanh_simd(values: &mut [f32]) -> bool {

@@ -128,6 +128,7 @@ unsafe impl Vector for Neon {
         unsafe { Self(vfmaq_f32(c.0, a.0, b.0)) }
     }
     const LANE_FMADD: bool = true;
+    const PACK_B: bool = true;
     #[inline(always)]
     fn fmadd_lane<const I: i32>(_: NeonToken, a: Self, b: Self, c: Self) -> Self {
         // SAFETY: the token proves NEON; `vfmaq_laneq_f32` checks at compile time that lane `I`

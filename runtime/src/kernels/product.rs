@@ -10,11 +10,25 @@
 //! theirs in the last bits (well inside Keras's 1e-5); the portable path is the one that gives
 //! the same bits on every target.
 //!
+//! Where a block of columns of `B` is read by several tiles of rows (`m` over two tiles, `k` up
+//! to what [`PANEL`] holds) and the instruction set gains from it ([`Vector::PACK_B`]: NEON),
+//! it is first copied into a contiguous panel on the stack, in groups
+//! of `LANES` consecutive `k` per column (`panel[(p / LANES · NR + jj) · LANES + p mod LANES] =
+//! B[p, j + jj]`): one pointer and constant offsets reach every value a step of the tile needs,
+//! where the strided columns took an address each. The tiles add the same products in the same
+//! order either way, so packing changes no bit.
+//!
 //! Pointers: the entries check the slices' lengths against the sizes once; inside, every
 //! pointer is formed from the slice's start plus an integer offset that the sizes bound (never
 //! stepped past the end of its slice), and only for the values it reads or writes.
 
 use super::vector::{Kernel, Vector};
+use crate::Aligned;
+use core::mem::MaybeUninit;
+
+/// Values of the stack panel that a block of columns of `B` is packed into (48 KiB): with
+/// AVX-512's 12 columns a block packs for `k ≤ 1024` (M1's Dense layers have 784).
+const PANEL: usize = 12 * 1024;
 
 /// `c (m×n, ldc) = a (m×k, lda) · b (k×n, ldb) + (c if accumulate)`.
 pub(crate) struct Gemm<'a> {
@@ -48,6 +62,30 @@ impl Kernel for Gemm<'_> {
 
     #[inline(always)]
     fn run<V: Vector>(self, t: V::Token) {
+        self.product::<V>(t, V::PACK_B);
+    }
+}
+
+/// [`Gemm`] that packs `B` wherever the panel holds it (`true`), or never, whatever the
+/// instruction set's choice ([`Vector::PACK_B`]): the tests compare the two paths bit for bit
+/// on every instruction set.
+#[cfg(test)]
+pub(crate) struct Packing<'a>(pub Gemm<'a>, pub bool);
+
+#[cfg(test)]
+impl Kernel for Packing<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Vector>(self, t: V::Token) {
+        self.0.product::<V>(t, self.1);
+    }
+}
+
+impl Gemm<'_> {
+    /// The product; `may_pack`: whether blocks of `B` are packed into the panel where it pays.
+    #[inline(always)]
+    fn product<V: Vector>(self, t: V::Token, may_pack: bool) {
         assert!(
             self.fits(),
             "gemm: the slices are shorter than the sizes say"
@@ -74,31 +112,43 @@ impl Kernel for Gemm<'_> {
             if n == 1 {
                 return g.column::<V>(t, m, 0);
             }
-            let mut j = 0;
-            while j + V::NR <= n {
-                match V::NR {
-                    12 => g.columns::<V, 12>(t, m, j),
-                    8 => g.columns::<V, 8>(t, m, j),
-                    _ => g.columns::<V, 6>(t, m, j),
+            let l = V::LANES;
+            // Packing pays where at least two tiles of rows read each block of `B`, and the
+            // panel holds the block's groups of `k` (the last one whole, even if part-filled).
+            if may_pack && m > 2 * l && self.k.div_ceil(l) * l * V::NR <= PANEL {
+                let mut panel = Aligned([MaybeUninit::<f32>::uninit(); PANEL]);
+                // One pointer for the writes and the reads of the panel.
+                let to = panel.0.as_mut_ptr().cast::<f32>();
+                let packed = Panel {
+                    to,
+                    reader: Raw {
+                        b: to.cast_const(),
+                        ..g
+                    },
+                };
+                let mut j = 0;
+                while j < n {
+                    let cols = V::NR.min(n - j);
+                    g.block::<V>(t, m, j, cols, Some(&packed));
+                    j += cols;
                 }
-                j += V::NR;
+                return;
             }
-            match n - j {
-                0 => {}
-                1 => g.column::<V>(t, m, j),
-                2 => g.columns::<V, 2>(t, m, j),
-                3 => g.columns::<V, 3>(t, m, j),
-                4 => g.columns::<V, 4>(t, m, j),
-                5 => g.columns::<V, 5>(t, m, j),
-                6 => g.columns::<V, 6>(t, m, j),
-                7 => g.columns::<V, 7>(t, m, j),
-                8 => g.columns::<V, 8>(t, m, j),
-                9 => g.columns::<V, 9>(t, m, j),
-                10 => g.columns::<V, 10>(t, m, j),
-                _ => g.columns::<V, 11>(t, m, j),
+            let mut j = 0;
+            while j < n {
+                let cols = V::NR.min(n - j);
+                g.block::<V>(t, m, j, cols, None);
+                j += cols;
             }
         }
     }
+}
+
+/// The stack panel a block of `B` is packed into: where [`Raw::pack`] writes, and the operands
+/// that read `B` from it.
+struct Panel {
+    to: *mut f32,
+    reader: Raw,
 }
 
 /// The product's operands as pointers, for the tiles: `Gemm` after its lengths were checked.
@@ -115,30 +165,127 @@ struct Raw {
 }
 
 impl Raw {
-    /// Columns `j..j + NR` of `C`, in tiles of two vectors of rows (then one, then a masked
-    /// rest).
+    /// Columns `j..j + cols` (`cols ≤ NR`), through the panel if one is given.
     ///
     /// # Safety
-    /// Rows `0..m` of columns `j..j + NR` of `C` (and what they read of `A` and `B`) are inside
-    /// the operands.
+    /// As [`Raw::columns`]; a panel holds [`PANEL`] values, `NR · LANES · ⌈k / LANES⌉ ≤ PANEL`,
+    /// and its reader reads `B` from it.
     #[inline(always)]
-    unsafe fn columns<V: Vector, const NR: usize>(&self, t: V::Token, m: usize, j: usize) {
+    unsafe fn block<V: Vector>(
+        &self,
+        t: V::Token,
+        m: usize,
+        j: usize,
+        cols: usize,
+        panel: Option<&Panel>,
+    ) {
+        // SAFETY: the caller's promises, for columns `j..j + cols`.
+        unsafe {
+            match cols {
+                1 => self.column::<V>(t, m, j),
+                2 => self.through::<V, 2>(t, m, j, panel),
+                3 => self.through::<V, 3>(t, m, j, panel),
+                4 => self.through::<V, 4>(t, m, j, panel),
+                5 => self.through::<V, 5>(t, m, j, panel),
+                6 => self.through::<V, 6>(t, m, j, panel),
+                7 => self.through::<V, 7>(t, m, j, panel),
+                8 => self.through::<V, 8>(t, m, j, panel),
+                9 => self.through::<V, 9>(t, m, j, panel),
+                10 => self.through::<V, 10>(t, m, j, panel),
+                11 => self.through::<V, 11>(t, m, j, panel),
+                _ => self.through::<V, 12>(t, m, j, panel),
+            }
+        }
+    }
+
+    /// Columns `j..j + NR`: packed into the panel and read from there, if one is given.
+    ///
+    /// # Safety
+    /// As [`Raw::block`].
+    #[inline(always)]
+    unsafe fn through<V: Vector, const NR: usize>(
+        &self,
+        t: V::Token,
+        m: usize,
+        j: usize,
+        panel: Option<&Panel>,
+    ) {
+        // SAFETY: the caller's promises; the panel's groups are written by `pack` before
+        // `columns` reads them.
+        unsafe {
+            match panel {
+                Some(panel) => {
+                    self.pack::<V, NR>(t, j, panel.to);
+                    panel.reader.columns::<V, NR, true>(t, m, j);
+                }
+                None => self.columns::<V, NR, false>(t, m, j),
+            }
+        }
+    }
+
+    /// Copies rows `0..k` of columns `j..j + NR` of `B` to `to` in groups of `LANES` rows per
+    /// column (the module's layout): a vector copy per group, the last group masked.
+    ///
+    /// # Safety
+    /// Rows `0..k` of columns `j..j + NR` of `B` are inside it, and `to` holds
+    /// `NR · LANES · ⌈k / LANES⌉` values.
+    #[inline(always)]
+    unsafe fn pack<V: Vector, const NR: usize>(&self, t: V::Token, j: usize, to: *mut f32) {
+        let l = V::LANES;
+        let groups = self.k / l;
+        for q in 0..groups {
+            for jj in 0..NR {
+                // SAFETY: rows `q·l..(q + 1)·l ≤ k` of column `j + jj` of `B`; group `q` of
+                // column `jj` of the panel, `(q·NR + jj + 1)·l ≤ NR·l·⌈k / l⌉` values in.
+                unsafe {
+                    let v = V::load(t, self.b.add((j + jj) * self.ldb + q * l));
+                    V::store(to.add((q * NR + jj) * l), v);
+                }
+            }
+        }
+        let rest = self.k - groups * l;
+        if rest > 0 {
+            let mk = V::mask(t, rest);
+            for jj in 0..NR {
+                // SAFETY: rows `groups·l..k` of column `j + jj` of `B` (the mask's `rest`
+                // lanes); the panel's last group of column `jj`, inside it as above.
+                unsafe {
+                    let v = V::load_masked(t, self.b.add((j + jj) * self.ldb + groups * l), mk);
+                    V::store_masked(to.add((groups * NR + jj) * l), mk, v);
+                }
+            }
+        }
+    }
+
+    /// Columns `j..j + NR` of `C`, in tiles of two vectors of rows (then one, then a masked
+    /// rest). `PACKED`: `B` is the panel of these columns (the module's layout), not `B`.
+    ///
+    /// # Safety
+    /// Rows `0..m` of columns `j..j + NR` of `C` (and what they read of `A` and `B`, or of the
+    /// panel) are inside the operands.
+    #[inline(always)]
+    unsafe fn columns<V: Vector, const NR: usize, const PACKED: bool>(
+        &self,
+        t: V::Token,
+        m: usize,
+        j: usize,
+    ) {
         let l = V::LANES;
         let mut i = 0;
         // SAFETY: each tile covers rows `i..i + rows` inside `0..m` (the caller's promise covers
         // them): full tiles while `2·l` rows remain, then the `r = m − i < 2·l` left.
         unsafe {
             while i + 2 * l <= m {
-                self.tile::<V, 2, NR, false>(t, i, j, l);
+                self.tile::<V, 2, NR, false, PACKED>(t, i, j, l);
                 i += 2 * l;
             }
             let r = m - i;
             if r > l {
-                self.tile::<V, 2, NR, true>(t, i, j, r - l);
+                self.tile::<V, 2, NR, true, PACKED>(t, i, j, r - l);
             } else if r == l {
-                self.tile::<V, 1, NR, false>(t, i, j, l);
+                self.tile::<V, 1, NR, false, PACKED>(t, i, j, l);
             } else if r > 0 {
-                self.tile::<V, 1, NR, true>(t, i, j, r);
+                self.tile::<V, 1, NR, true, PACKED>(t, i, j, r);
             }
         }
     }
@@ -147,9 +294,16 @@ impl Raw {
     ///
     /// # Safety
     /// Those rows and columns of `C`, the same rows of columns `0..k` of `A` and rows `0..k` of
-    /// columns `j..j + NR` of `B` are inside the operands.
+    /// columns `j..j + NR` of `B` (or the panel's groups of those columns) are inside the
+    /// operands.
     #[inline(always)]
-    unsafe fn tile<V: Vector, const MV: usize, const NR: usize, const TAIL: bool>(
+    unsafe fn tile<
+        V: Vector,
+        const MV: usize,
+        const NR: usize,
+        const TAIL: bool,
+        const PACKED: bool,
+    >(
         &self,
         t: V::Token,
         i: usize,
@@ -177,17 +331,28 @@ impl Raw {
             }
             av
         };
+        // Where `B[p, j + jj]` is: in the panel, group `p / l` of column `jj`.
+        let at = |jj: usize, p: usize| {
+            if PACKED {
+                (p / l * NR + jj) * l + p % l
+            } else {
+                (j + jj) * self.ldb + p
+            }
+        };
         let mut p = 0;
         // With by-element multiply-adds (NEON) and full vectors, 4 consecutive `k` at a time: `B`'s 4 values of
         // each column in one load, each used by lane, instead of 4 broadcasts from memory. Every
         // sum still adds its products in the order of `k`, so the bits are the same.
         if V::LANE_FMADD && l == 4 && !TAIL {
-            while p + 4 <= self.k {
+            let quad = |q: usize, acc: &mut [[V; MV]; NR]| {
+                let p = 4 * q;
                 let av = [rows(p), rows(p + 1), rows(p + 2), rows(p + 3)];
                 for (jj, acc) in acc.iter_mut().enumerate() {
+                    // Packed, the 4 values are the panel's group `q` of column `jj`.
+                    let b = if PACKED { (q * NR + jj) * 4 } else { at(jj, p) };
                     // SAFETY: rows `p..p + 4 ≤ k` of column `j + jj < j + NR` of `B`, the 4
-                    // lanes of a vector.
-                    let bv = unsafe { V::load(t, self.b.add((j + jj) * self.ldb + p)) };
+                    // lanes of a vector (or that group of the panel).
+                    let bv = unsafe { V::load(t, self.b.add(b)) };
                     for (v, acc) in acc.iter_mut().enumerate() {
                         *acc = V::fmadd_lane::<0>(t, av[0][v], bv, *acc);
                         *acc = V::fmadd_lane::<1>(t, av[1][v], bv, *acc);
@@ -195,14 +360,42 @@ impl Raw {
                         *acc = V::fmadd_lane::<3>(t, av[3][v], bv, *acc);
                     }
                 }
-                p += 4;
+            };
+            // Two groups per pass: one loop step and one step of the panel's pointer per 8
+            // values of `k`.
+            let quads = self.k / 4;
+            for q in 0..quads / 2 {
+                quad(2 * q, &mut acc);
+                quad(2 * q + 1, &mut acc);
             }
+            if quads % 2 == 1 {
+                quad(quads - 1, &mut acc);
+            }
+            p = self.k / 4 * 4;
+        } else if PACKED {
+            // Group by group: the group's values of every column at constant offsets from
+            // one position of the panel.
+            for q in 0..self.k / l {
+                for u in 0..l {
+                    let av = rows(q * l + u);
+                    let base = q * NR * l + u;
+                    for (jj, acc) in acc.iter_mut().enumerate() {
+                        // SAFETY: row `q·l + u < k` of column `jj` of the panel.
+                        let x = unsafe { V::broadcast(t, self.b.add(base + jj * l)) };
+                        for (acc, &av) in acc.iter_mut().zip(&av) {
+                            *acc = V::fmadd(av, x, *acc);
+                        }
+                    }
+                }
+            }
+            p = self.k / l * l;
         }
         for p in p..self.k {
             let av = rows(p);
             for (jj, acc) in acc.iter_mut().enumerate() {
-                // SAFETY: row `p < k` of column `j + jj < j + NR` of `B`.
-                let x = unsafe { V::broadcast(t, self.b.add((j + jj) * self.ldb + p)) };
+                // SAFETY: row `p < k` of column `j + jj < j + NR` of `B` (or of column `jj` of
+                // the panel).
+                let x = unsafe { V::broadcast(t, self.b.add(at(jj, p))) };
                 for (acc, &av) in acc.iter_mut().zip(&av) {
                     *acc = V::fmadd(av, x, *acc);
                 }

@@ -5,7 +5,7 @@
 
 use super::gates::{GruGates, LstmGates};
 use super::math;
-use super::product::{Gemm, Sweep};
+use super::product::{Gemm, Packing, Sweep};
 use super::vector::{Kernel, Vector};
 use super::*;
 use std::vec;
@@ -208,6 +208,133 @@ fn gemm_at_the_edges_of_strided_operands() {
                     }
                     close(&got, &want, k);
                 }
+            }
+        }
+    }
+}
+
+/// Packing blocks of `B` into the panel changes where the tiles read `B`, not what they add:
+/// the packed product equals the unpacked one bit for bit on every instruction set (packing
+/// forced on and off, whichever the instruction set chooses), with strided operands cut where they
+/// end, `k` around the groups of lanes and the panel's limit, and column counts of every block.
+#[test]
+fn packed_products_are_the_unpacked_bits() {
+    let cut = |v: Vec<f32>, cols: usize, rows: usize, ld: usize| -> Vec<f32> {
+        let len = if cols == 0 { 0 } else { (cols - 1) * ld + rows };
+        v[..len].to_vec()
+    };
+    // Under Miri, the packing's edges for AVX2 (8 lanes, 6 columns): one group and a masked
+    // rest, two tiles of rows and a masked one.
+    let (ms, ns, ks): (&[usize], &[usize], &[usize]) = if cfg!(miri) {
+        (&[17, 33], &[2, 7], &[1, 9])
+    } else {
+        (
+            &[9, 17, 33, 40, 65, 128, 130],
+            &[2, 3, 5, 6, 7, 8, 11, 12, 13, 25, 64],
+            &[1, 3, 4, 5, 8, 15, 16, 17, 64, 127, 784, 1023, 1024, 1025],
+        )
+    };
+    for &m in ms {
+        for &n in ns {
+            for &k in ks {
+                let (lda, ldb, ldc) = (m + 3, k + 1, m + 2);
+                let a = cut(values(k * lda + 1, 31), k, m, lda);
+                let b = cut(values(n * ldb + 1, 32), n, k, ldb);
+                let c0 = cut(values(n * ldc + 1, 33), n, m, ldc);
+                for isa in isas() {
+                    for accumulate in [false, true] {
+                        fn with<'a>(
+                            (m, k, n): (usize, usize, usize),
+                            (a, lda): (&'a [f32], usize),
+                            (b, ldb): (&'a [f32], usize),
+                            (c, ldc): (&'a mut [f32], usize),
+                            accumulate: bool,
+                        ) -> Gemm<'a> {
+                            Gemm {
+                                m,
+                                k,
+                                n,
+                                a,
+                                lda,
+                                b,
+                                ldb,
+                                c,
+                                ldc,
+                                accumulate,
+                            }
+                        }
+                        let (mut got, mut want) = (c0.clone(), c0.clone());
+                        let (mk, ak, bk) = ((m, k, n), (&a[..], lda), (&b[..], ldb));
+                        let packed = with(mk, ak, bk, (&mut got, ldc), accumulate);
+                        run(isa, Packing(packed, true)).expect("the CPU has it");
+                        let unpacked = with(mk, ak, bk, (&mut want, ldc), accumulate);
+                        run(isa, Packing(unpacked, false)).expect("the CPU has it");
+                        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(
+                            bits(&got),
+                            bits(&want),
+                            "{isa:?}: m {m}, k {k}, n {n}, accumulate {accumulate}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The SIMD softmax against the portable one (`Activation::Softmax` inside
+/// `with(Kernels::Portable, …)`): rows shorter and longer than a vector, a masked rest, a row of
+/// one value, large differences (exponentials that underflow), values above exp's range, ties,
+/// and a row holding −∞.
+#[test]
+fn softmax_matches_the_portable_one() {
+    use crate::activation::Activation;
+    let axes: &[usize] = if cfg!(miri) {
+        &[1, 10, 17]
+    } else {
+        &[1, 2, 3, 7, 8, 10, 15, 16, 17, 31, 33, 64, 100]
+    };
+    for &axis in axes {
+        let rows = 3;
+        let mut x: Vec<f32> = values(axis * rows, axis as u32)
+            .iter()
+            .map(|v| v * 30.0)
+            .collect();
+        x[0] = -200.0;
+        // A row above exp's range: only the subtracted maximum keeps it finite.
+        for v in &mut x[axis..2 * axis] {
+            *v += 100.0;
+        }
+        if axis > 2 {
+            x[axis + 1] = f32::NEG_INFINITY;
+            x[2 * axis] = x[2 * axis + 1];
+        }
+        let mut want = x.clone();
+        super::with(Kernels::Portable, || {
+            Activation::Softmax.apply(&mut want, axis)
+        });
+        for isa in isas() {
+            let mut got = x.clone();
+            run(
+                isa,
+                math::Softmax {
+                    values: &mut got,
+                    axis,
+                },
+            )
+            .expect("the CPU has it");
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-6 * w.abs() + 1e-37,
+                    "{isa:?}, axis {axis}, at {i}: {g} vs {w}"
+                );
+            }
+            for row in got.chunks(axis) {
+                let sum: f32 = row.iter().sum();
+                assert!(
+                    (sum - 1.0).abs() < 1e-5,
+                    "{isa:?}, axis {axis}: sums to {sum}"
+                );
             }
         }
     }

@@ -781,7 +781,11 @@ fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
                     kb: depth,
                     depth,
                 };
-                let base = interior(g, &at, n, 0)
+                // The tile's positions are consecutive along the last axis of one row, so its
+                // windows are all inside the input where the first's and the last's are (checking
+                // each of the `N` cost 52 instructions a position on aarch64, 14% of M6).
+                let ends = [at[0], at[n - 1]];
+                let base = interior(g, &ends, 2, 0)
                     .map(|bases| bases[0])
                     .filter(|&b0| b0 + reach <= x.len());
                 match base {
