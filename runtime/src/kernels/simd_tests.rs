@@ -158,14 +158,17 @@ fn gemm_matches_the_portable_kernel() {
     }
 }
 
+/// `v` cut to end at the last row of its last column: a matrix of `cols` columns of `rows` values
+/// at a leading dimension `ld`, with nothing after it.
+fn cut(v: Vec<f32>, cols: usize, rows: usize, ld: usize) -> Vec<f32> {
+    let len = if cols == 0 { 0 } else { (cols - 1) * ld + rows };
+    v[..len].to_vec()
+}
+
 /// Strided operands cut to end at their last column's last row, sizes around every lane and
 /// tile boundary, and the empty products.
 #[test]
 fn gemm_at_the_edges_of_strided_operands() {
-    let cut = |v: Vec<f32>, cols: usize, rows: usize, ld: usize| -> Vec<f32> {
-        let len = if cols == 0 { 0 } else { (cols - 1) * ld + rows };
-        v[..len].to_vec()
-    };
     // Under Miri (which checks every pointer offset, and runs about a million times slower) the
     // sizes around the AVX2 tile's edges only: one or two register tiles, with and without a
     // masked tail.
@@ -219,10 +222,6 @@ fn gemm_at_the_edges_of_strided_operands() {
 /// end, `k` around the groups of lanes and the panel's limit, and column counts of every block.
 #[test]
 fn packed_products_are_the_unpacked_bits() {
-    let cut = |v: Vec<f32>, cols: usize, rows: usize, ld: usize| -> Vec<f32> {
-        let len = if cols == 0 { 0 } else { (cols - 1) * ld + rows };
-        v[..len].to_vec()
-    };
     // Under Miri, the packing's edges for AVX2 (8 lanes, 6 columns): one group and a masked
     // rest, two tiles of rows and a masked one.
     let (ms, ns, ks): (&[usize], &[usize], &[usize]) = if cfg!(miri) {
