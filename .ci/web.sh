@@ -16,7 +16,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
-step() { printf '\n=== web: %s\n' "$*"; }
+# Each step's heading says how long the run has taken so far (from .ci/run's start, or this
+# script's when it runs on its own), so a slow step shows in the log.
+export CI_START=${CI_START:-$(date +%s)}
+step() { printf '\n=== web: %s  [%d s]\n' "$*" "$(($(date +%s) - CI_START))"; }
 
 step "install"
 rustup target add wasm32-unknown-unknown
