@@ -28,10 +28,8 @@ TARGET=aarch64-unknown-linux-gnu
 SYSROOT=/usr/aarch64-linux-gnu
 CPU=cortex-a72
 
-# Each step's heading says how long the run has taken so far (from .ci/run's start, or this
-# script's when it runs on its own), so a slow step shows in the log.
-export CI_START=${CI_START:-$(date +%s)}
-step() { printf '\n=== aarch64: %s  [%d s]\n' "$*" "$(($(date +%s) - CI_START))"; }
+STEP_PREFIX="aarch64: "
+source .ci/step.sh # step TEXT: a heading with the time so far
 start=$SECONDS
 
 step "install"

@@ -35,10 +35,8 @@ declare -A FLASH_OF=([f405]=$((1024 * 1024)) [l4r5]=$((2048 * 1024)))
 declare -A RAM_OF=([f405]=$((128 * 1024)) [l4r5]=$((640 * 1024)))
 BENCHES+=(train_digits train_sensor) # one fine-tuning step each (F405); their RAM is stack, not static
 
-# Each step's heading says how long the run has taken so far (from .ci/run's start, or this
-# script's when it runs on its own), so a slow step shows in the log.
-export CI_START=${CI_START:-$(date +%s)}
-step() { printf '\n=== embedded: %s  [%d s]\n' "$*" "$(($(date +%s) - CI_START))"; }
+STEP_PREFIX="embedded: "
+source .ci/step.sh # step TEXT: a heading with the time so far
 
 step "install"
 if ! command -v qemu-system-arm >/dev/null; then

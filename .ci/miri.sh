@@ -23,10 +23,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
-# Each step's heading says how long the run has taken so far (from .ci/run's start, or this
-# script's when it runs on its own), so a slow step shows in the log.
-export CI_START=${CI_START:-$(date +%s)}
-step() { printf '\n=== miri: %s  [%d s]\n' "$*" "$(($(date +%s) - CI_START))"; }
+STEP_PREFIX="miri: "
+source .ci/step.sh # step TEXT: a heading with the time so far
 
 step "toolchain: nightly with miri and rust-src"
 rustup toolchain install nightly --profile minimal --component miri,rust-src

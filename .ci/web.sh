@@ -16,10 +16,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
-# Each step's heading says how long the run has taken so far (from .ci/run's start, or this
-# script's when it runs on its own), so a slow step shows in the log.
-export CI_START=${CI_START:-$(date +%s)}
-step() { printf '\n=== web: %s  [%d s]\n' "$*" "$(($(date +%s) - CI_START))"; }
+STEP_PREFIX="web: "
+source .ci/step.sh # step TEXT: a heading with the time so far
 
 step "install"
 rustup target add wasm32-unknown-unknown
