@@ -112,3 +112,65 @@ fn a_split_batch_gives_every_sample_predicts_bits() {
         .collect();
     check(&big, &inputs, |y| y.iter().copied().collect());
 }
+
+/// A part of a split batch runs on the kernels its caller chose (`kernels::with`), not on the
+/// worker thread's own choice: the batch's outputs are the bits of the serial run on the same
+/// kernels, for the portable and the fastest kernels alike.
+#[cfg(feature = "parallel")]
+#[test]
+fn a_parallel_batch_runs_on_the_callers_kernels() {
+    use static_keras::kernels::{with, Kernels};
+    use static_keras_runtime::kernels::{gemm, simd};
+    use static_keras_runtime::split_batch;
+
+    /// A sample's output: a product whose SIMD and portable results differ in the last bits.
+    fn run(weights: &[f32], inputs: &[[f32; 300]], outputs: &mut [[f32; 16]]) {
+        for (x, y) in inputs.iter().zip(outputs) {
+            gemm(16, 300, 1, weights, x, y, false);
+        }
+    }
+    fn bits(outputs: &[[f32; 16]]) -> Vec<u32> {
+        outputs.iter().flatten().map(|v| v.to_bits()).collect()
+    }
+
+    let weights = values(16 * 300, 17);
+    let inputs: Vec<[f32; 300]> = values(64 * 300, 29)
+        .chunks(300)
+        .map(|v| v.try_into().unwrap())
+        .collect();
+    let threads = std::sync::Mutex::new(Vec::new());
+    let f = |x: &[[f32; 300]], y: &mut [[f32; 16]]| {
+        threads.lock().unwrap().push(std::thread::current().id());
+        // Long enough that idle workers take parts (else the caller may run them all).
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        run(&weights, x, y)
+    };
+    let serial = |choice| {
+        let mut out = vec![[0.0f32; 16]; 64];
+        with(choice, || f(&inputs, &mut out));
+        bits(&out)
+    };
+    let (portable, fastest) = (serial(Kernels::Portable), serial(Kernels::Fastest));
+    // Where the SIMD kernels run, the two paths differ (else this could not tell them apart).
+    assert_eq!(simd(), portable != fastest);
+    // More workers than this machine may have cores, so the batch is split for sure.
+    let pool = pool(4);
+    for (choice, want) in [(Kernels::Portable, &portable), (Kernels::Fastest, &fastest)] {
+        for _ in 0..10 {
+            let mut out = vec![[0.0f32; 16]; 64];
+            pool.install(|| with(choice, || split_batch(&inputs, &mut out, usize::MAX, 1, &f)));
+            assert!(
+                bits(&out) == *want,
+                "{choice:?}: a part ran on other kernels"
+            );
+        }
+    }
+    let mut threads = threads.into_inner().unwrap();
+    threads.sort_by_key(|id| format!("{id:?}"));
+    threads.dedup();
+    assert!(
+        threads.len() > 2,
+        "the batches ran on {} threads",
+        threads.len()
+    );
+}
