@@ -18,8 +18,9 @@
 //! 1. `U = G g Gᵀ` of every filter and channel, from the packed kernel ([`panel_index`]), once per
 //!    call into a stack buffer (at most [`U_MAX`] values). No second, transformed copy of the
 //!    kernel lives in the layer (16/9 of the kernel's memory more): the transform costs about
-//!    0.45 ns per value of `U`, which [`applies`] charges against the products' savings. Where
-//!    it takes too big a share (few tiles, many channels), the direct kernel runs.
+//!    0.2 ns per value of `U` (2.7 µs for 32→32, measured on AVX-512 on 2026-12-06), which
+//!    [`applies`] charges against the products' savings. Where it takes too big a share (few
+//!    tiles), the direct kernel runs.
 //! 2. Per block of at most [`SCRATCH`]`/(16·max(cin, filters) + PAD)` tiles (in row-major order
 //!    over the whole map, so a small map is one block): `V = Bᵀ d B` of each tile (the padding
 //!    read as zeros), then the 16 products, then `Y = Aᵀ M A` plus the bias (and a fused ReLU)
@@ -37,8 +38,7 @@ use crate::{Aligned, Epilogue};
 use core::mem::MaybeUninit;
 
 /// The most values of `U` (`16 · (cin · filters + PAD)`) the stack buffer holds: 65 KiB, the
-/// 32→32 convolution's (larger ones were slower than the direct kernel where measured, see
-/// [`applies`]).
+/// 32→32 convolution's (larger ones did not pay in a model where measured, see [`applies`]).
 const U_MAX: usize = 16 * (32 * 32 + PAD);
 /// Values of each of the two per-block buffers (`V` and `M`): 16 KiB each, so that they and
 /// a matrix `U_e` stay in the L1 cache through the 16 products (measured: 64 KiB buffers made
@@ -75,21 +75,24 @@ fn three(a: crate::shape::AxisGeometry) -> bool {
 }
 
 /// Whether the Winograd kernel runs ([`fits`]) and pays, by the measurements of
-/// `winograd_timing` (below; AVX-512, ratios of Winograd's time to the direct kernel's):
-/// transforming the kernel costs about 0.45 ns per value of `U` per call (`16 · cin · filters`
-/// values), the products save 20–35% of the direct time per tile. So it pays where there are
-/// at least `cin · filters / 16` tiles (16→16 at 32×32 ×0.8, at 16×16 ×0.7, at 8×8 ×0.7;
-/// 32→32 at 16×16 ×0.85; 8→8 at 32×32 ×0.85; 4→16 at 16×16 ×0.8), and not below (32→32 at
-/// 8×8 ×1.2, at 4×4 ×2.1; 64→64 at 8×8 ×1.4; 32→64 at 11×11 ×1.3; 16→16 at 2×2 ×1.5), nor with
-/// one input channel (1→32 at 26×26, ×2.7: a product of depth 1). With 64 channels it loses
-/// at any size measured (64→64 at 32×32 ×2.8: a block of [`SCRATCH`] then holds 3 tiles, too
-/// few columns for the products), so `U` is bounded by the 32→32 convolution's.
+/// `winograd_timing` (below; AVX-512, 2026-12-06, ratios of Winograd's time to the direct
+/// kernel's in two runs): 16 to 32 input channels, 16 to 32 filters and at least 16 tiles (an
+/// 8×8 output). Inside: 16→16 at 32×32 ×0.72–0.78, at 16×16 ×0.63–0.66, at 8×8 ×0.77–0.80;
+/// 32→32 at 16×16 ×0.58–0.62, at 11×11 ×0.79–0.84, at 8×8 ×0.80–0.81. Outside: 4 tiles (32→32
+/// at 4×4 ×1.25–1.28; 16→16 ×0.89–0.96, too close to call) and 1 tile (16→16 at 2×2
+/// ×1.42–1.54); fewer than 16 channels, where a product of depth 4 or 8 gains too little over
+/// the transforms (4→16 at 16×16 ×1.62–1.66, 8→8 at 16×16 ×1.28, 8→8 and 8→16 at 32×32
+/// ×0.83–1.00), and one channel (1→32 at 26×26 ×2.2–2.4). 64 filters: with `U` in a 129 KiB
+/// buffer, M2's second convolution (32→64 at 11×11) measured ×0.84–0.85 here, yet M2 itself at
+/// batch 64 ran no faster (×0.996 of the direct kernel's time, medians of ten alternations of
+/// the whole model; `memset` of the larger buffers rose from 1.6% to 5.2% of its profile), so
+/// `U` stays bounded by the 32→32 convolution's; 64→64 at 32×32 measured ×2.8 with a block of
+/// [`SCRATCH`] holding 3 tiles. The direct kernel had got faster on few channels since the
+/// rule before this one (which ran 4→16 at 16×16, measured ×0.8 then), and the one-call
+/// transform of `U` costs 0.2 ns per value where it was 0.45.
 pub(super) fn applies(g: &ConvGeometry) -> bool {
     let tiles = g.axes[1].out.div_ceil(2) * g.axes[2].out.div_ceil(2);
-    fits(g)
-        && (4..=32).contains(&g.cin)
-        && (8..=32).contains(&g.filters)
-        && 16 * tiles >= g.cin * g.filters
+    fits(g) && (16..=32).contains(&g.cin) && (16..=32).contains(&g.filters) && tiles >= 16
 }
 
 /// Whether [`super::kernel::conv`] runs `g` by Winograd ([`applies`]; the SIMD builds' tests can
@@ -147,8 +150,7 @@ impl Kernel for Winograd<'_> {
         let mut u_buf = MaybeUninit::<Aligned<[f32; U_MAX]>>::uninit();
         // The 16 matrices `U_e`, `us` apart; a tile's 16 runs of `V` (of `M`), `vs` (`ms`) apart.
         let (us, vs, ms) = (cin * f + PAD, 16 * cin + PAD, 16 * f + PAD);
-        let u = prefix(&mut u_buf, 16 * us);
-        transform_kernel::<V>(t, kernel, cin, f, u);
+        let u = transform_kernel::<V>(t, kernel, cin, f, &mut u_buf);
 
         let (th, tw) = (ah.out.div_ceil(2), aw.out.div_ceil(2));
         let tiles = th * tw;
@@ -330,14 +332,23 @@ fn transform_output<V: Vector>(
     }
 }
 
-/// `U_e` (`f × cin`, column-major: `u[e·cin·f + c·f + filter]`) for the 16 elements `e` of
-/// `G g Gᵀ`, from the packed kernel ([`panel_index`]: blocks of `MR` filters, each holding its
-/// `9·cin` rows of `mb` weights).
+/// `U_e` (`f × cin`, column-major: `u[e·us + c·f + filter]`, `us = cin·f + PAD`) for the 16
+/// elements `e` of `G g Gᵀ`, from the packed kernel ([`panel_index`]: blocks of `MR` filters,
+/// each holding its `9·cin` rows of `mb` weights): the first `16·us` values of `buf`, the `PAD`
+/// values after each matrix zero. Every value is written once, with no zeroing pass first (for
+/// 32→32, 65 KiB a call).
 #[inline(always)]
-fn transform_kernel<V: Vector>(t: V::Token, kernel: &[f32], cin: usize, f: usize, u: &mut [f32]) {
+fn transform_kernel<'u, V: Vector>(
+    t: V::Token,
+    kernel: &[f32],
+    cin: usize,
+    f: usize,
+    buf: &'u mut MaybeUninit<Aligned<[f32; U_MAX]>>,
+) -> &'u mut [f32] {
     let depth = 9 * cin;
-    let us = u.len() / 16;
-    assert!(kernel.len() == depth * f && u.len() == 16 * us && us >= cin * f);
+    let us = cin * f + PAD;
+    assert!(kernel.len() == depth * f && 16 * us <= U_MAX);
+    let u = buf.as_mut_ptr().cast::<f32>();
     let l = V::LANES;
     let half = V::splat(t, 0.5);
     let mut f0 = 0;
@@ -379,10 +390,12 @@ fn transform_kernel<V: Vector>(t: V::Token, kernel: &[f32], cin: usize, f: usize
                         s[2],
                     ];
                     for (j, &o) in out.iter().enumerate() {
+                        // `c·f + f0 + q + w ≤ cin·f`: inside matrix `i·4 + j`, before its pad.
                         let p = (i * 4 + j) * us + c * f + f0 + q;
-                        assert!(p + w <= u.len());
-                        // SAFETY: values `p..p + w` of `u` (asserted).
-                        unsafe { put::<V>(u.as_mut_ptr().add(p), w, mk, o) };
+                        assert!(p + w <= 16 * us);
+                        // SAFETY: values `p..p + w` of `buf`, which holds `U_MAX ≥ 16·us`
+                        // values (asserted), borrowed mutably.
+                        unsafe { put::<V>(u.add(p), w, mk, o) };
                     }
                 }
                 q += w;
@@ -390,6 +403,16 @@ fn transform_kernel<V: Vector>(t: V::Token, kernel: &[f32], cin: usize, f: usize
         }
         f0 += mb;
     }
+    for e in 0..16 {
+        // SAFETY: the pad of matrix `e`, values `e·us + cin·f .. (e + 1)·us ≤ 16·us ≤ U_MAX` of
+        // `buf` (asserted above).
+        unsafe { core::ptr::write_bytes(u.add(e * us + cin * f), 0, PAD) };
+    }
+    // SAFETY: the loops above wrote every value `e·us + c·f + fi` for `e < 16`, `c < cin` and
+    // `fi < f` (the blocks `f0` cover the filters, `q` each block's `mb`, `w` values a step),
+    // and the pads the rest, so the first `16·us` values of `buf` are initialised; `buf` is
+    // borrowed mutably for `'u`.
+    unsafe { core::slice::from_raw_parts_mut(u, 16 * us) }
 }
 
 /// `w` values from `p` (a full vector, or the mask's `w < LANES` lanes).
@@ -551,18 +574,25 @@ mod tests {
     }
 
     /// The layers the rule was measured on: M7's 16→16 at 32×32 and 32→32 at 16×16 take
-    /// Winograd; M7's 64→64 at 8×8 and M2's 32→64 at 11×11 (too few tiles for their `U`) and
-    /// 1→32 do not, nor strided, 1×1 or 5×5 windows.
+    /// Winograd, and the 8×8 and 11×11 maps of 16 and 32 channels; M2's 32→64 at 11×11 and
+    /// M7's 64→64 at 8×8 (their `U` is past the buffer), 4×4 maps, fewer than 16 channels
+    /// (M2's 1→32, 4→16) and 8 filters do not, nor strided, 1×1 or 5×5 windows.
     #[test]
     fn the_dispatch_rule() {
         let s = Padding::Same;
         assert!(applies(&geometry(32, 32, 16, 16, s)));
         assert!(applies(&geometry(16, 16, 32, 32, s)));
         assert!(applies(&geometry(8, 8, 16, 16, s)));
-        assert!(!applies(&geometry(8, 8, 64, 64, s)));
-        assert!(!applies(&geometry(8, 8, 32, 32, s)));
+        assert!(applies(&geometry(8, 8, 32, 32, s)));
+        assert!(applies(&geometry(13, 13, 32, 32, Padding::Valid)));
         assert!(!applies(&geometry(13, 13, 32, 64, Padding::Valid)));
+        assert!(!fits(&geometry(13, 13, 32, 64, Padding::Valid)));
+        assert!(!applies(&geometry(8, 8, 64, 64, s)));
+        assert!(!fits(&geometry(8, 8, 64, 64, s)));
+        assert!(!applies(&geometry(4, 4, 32, 32, s)));
         assert!(!applies(&geometry(28, 28, 1, 32, Padding::Valid)));
+        assert!(!applies(&geometry(16, 16, 4, 16, s)));
+        assert!(!applies(&geometry(32, 32, 16, 8, s)));
         assert!(!applies(&geometry(2, 2, 16, 16, s)));
         let one = AxisGeometry::resolve(1, 1, 1, 1, Padding::Valid).unwrap();
         let strided = AxisGeometry::resolve(32, 3, 2, 1, s).unwrap();
@@ -592,6 +622,7 @@ mod tests {
             (32, 32, 16, 16, same),
             (16, 16, 32, 32, same),
             (13, 13, 32, 32, Padding::Valid),
+            (13, 13, 16, 64, Padding::Valid),
             (16, 16, 16, 16, same),
             (8, 8, 16, 16, same),
             (8, 8, 32, 32, same),
@@ -600,6 +631,7 @@ mod tests {
             (2, 2, 16, 16, same),
             (32, 32, 8, 8, same),
             (32, 32, 8, 16, same),
+            (16, 16, 8, 8, same),
             (16, 16, 4, 16, same),
             (28, 28, 1, 32, Padding::Valid),
         ];
