@@ -87,9 +87,7 @@ fn three(a: crate::shape::AxisGeometry) -> bool {
 /// batch 64 ran no faster (×0.996 of the direct kernel's time, medians of ten alternations of
 /// the whole model; `memset` of the larger buffers rose from 1.6% to 5.2% of its profile), so
 /// `U` stays bounded by the 32→32 convolution's; 64→64 at 32×32 measured ×2.8 with a block of
-/// [`SCRATCH`] holding 3 tiles. The direct kernel had got faster on few channels since the
-/// rule before this one (which ran 4→16 at 16×16, measured ×0.8 then), and the one-call
-/// transform of `U` costs 0.2 ns per value where it was 0.45.
+/// [`SCRATCH`] holding 3 tiles.
 pub(super) fn applies(g: &ConvGeometry) -> bool {
     let tiles = g.axes[1].out.div_ceil(2) * g.axes[2].out.div_ceil(2);
     fits(g) && (16..=32).contains(&g.cin) && (16..=32).contains(&g.filters) && tiles >= 16
@@ -148,9 +146,10 @@ impl Kernel for Winograd<'_> {
             "winograd: the geometry or the slices do not fit"
         );
         let mut u_buf = MaybeUninit::<Aligned<[f32; U_MAX]>>::uninit();
-        // The 16 matrices `U_e`, `us` apart; a tile's 16 runs of `V` (of `M`), `vs` (`ms`) apart.
-        let (us, vs, ms) = (cin * f + PAD, 16 * cin + PAD, 16 * f + PAD);
         let u = transform_kernel::<V>(t, kernel, cin, f, &mut u_buf);
+        // The 16 matrices `U_e`, `us` apart (as `transform_kernel` laid them out); a tile's 16
+        // runs of `V` (of `M`), `vs` (`ms`) apart.
+        let (us, vs, ms) = (u.len() / 16, 16 * cin + PAD, 16 * f + PAD);
 
         let (th, tw) = (ah.out.div_ceil(2), aw.out.div_ceil(2));
         let tiles = th * tw;
