@@ -61,6 +61,14 @@ const KBS: usize = KB + 16;
 /// window is at `j·sj + k·sk` of it flattened, with `(sj, sk)` = [`strides`].
 type Panel<const N: usize> = [[f32; KBS]; N];
 
+/// The panel, zeroed at its first use (later uses find it as the last one left it): a layer
+/// that packs nothing never zeroes one.
+#[cfg(simd_kernels)]
+#[inline(always)]
+fn zeroed_once<const N: usize>(panel: &mut Option<Panel<N>>) -> &mut Panel<N> {
+    panel.get_or_insert_with(|| [[0.0f32; KBS]; N])
+}
+
 /// The panel's strides `(position, row)`: row-major (`KM`, each row holds the `N` positions) or
 /// position-major (each position holds its `KBS` rows).
 #[inline(always)]
@@ -179,18 +187,39 @@ enum Rows<'a> {
     /// The input itself, from the tile's first position: row `k` of position `j` is
     /// `x[offs[k] + j]` (`offs.len()` rows). Only where [`conv_rows`] runs.
     Direct(&'a [f32], &'a [usize]),
-    /// The input itself, for positions `sj` apart: the window of position `j` is the runs
-    /// `(o, w)` of `runs`, each `len` consecutive input values from `x[o + j·sj]`, which are rows
-    /// `w..w + len` of A (a run that falls in the padding is left out: its products are zeros).
-    /// A holds `depth` rows. Only where [`conv_windows`] runs (the SIMD builds).
+    /// The input itself: the window of position `j` is the runs `(o, w)` of `runs`, each `len`
+    /// consecutive input values from `x[o + at.of(j)]`, which are rows `w..w + len` of A (a run
+    /// that falls in the padding is left out: its products are zeros). A holds `depth` rows.
+    /// Only where [`conv_windows`] runs (the SIMD builds).
     #[cfg(simd_kernels)]
     Windows {
         x: &'a [f32],
         runs: &'a [(usize, usize)],
         len: usize,
-        sj: usize,
+        at: Spacing<'a>,
         depth: usize,
     },
+}
+
+/// Where the windows of a tile's positions start, from its first position's window.
+#[cfg(simd_kernels)]
+#[derive(Clone, Copy)]
+enum Spacing<'a> {
+    /// Position `j` at `j·s`: positions along one output row, `stride · cin` values apart.
+    Stride(usize),
+    /// One offset per position: positions over the ends of rows ([`conv_spans`]).
+    Listed(&'a [usize]),
+}
+
+#[cfg(simd_kernels)]
+impl Spacing<'_> {
+    /// Position `j`'s offset.
+    fn of(self, j: usize) -> usize {
+        match self {
+            Spacing::Stride(s) => j * s,
+            Spacing::Listed(p) => p[j],
+        }
+    }
 }
 
 impl Rows<'_> {
@@ -297,8 +326,8 @@ fn portable_tile<const N: usize, const KM: bool>(a: &[f32], m: usize, b: Rows<'_
         Rows::Direct(x, offs) => micro_direct::<N>(a, x, offs, m),
         #[cfg(simd_kernels)]
         Rows::Windows {
-            x, runs, len, sj, ..
-        } => micro_windows::<N>(a, x, runs, len, sj, m),
+            x, runs, len, at, ..
+        } => micro_windows::<N>(a, x, runs, len, at, m),
     };
     for (j, acc) in acc.iter().enumerate().take(n) {
         store(&mut y[j * f..][..m], &acc[..m], first, fin);
@@ -391,7 +420,7 @@ fn packed_run<K: Micro<N> + Micro<NS>, const N: usize>(
     }
     // Zeroed at its first use: a 1×1 convolution, or one with a padded copy of its input, packs
     // nothing, and zeroing the panel (17 KiB) cost as much as a small layer's products.
-    let panel = panel.get_or_insert_with(|| [[0.0f32; KBS]; N]);
+    let panel = zeroed_once(panel);
     let [ad, ah, aw] = g.axes;
     let from = ps.start;
     let mut cursor = [
@@ -547,9 +576,13 @@ fn conv_windows<K, const N: usize, const M: usize>(
     };
     let lo = (0..width).find(|&ow| inside(ow)).unwrap_or(width);
     let hi = (lo..width).find(|&ow| !inside(ow)).unwrap_or(width);
-    // Rows shorter than a full tile run better packed, in tiles over several rows (the direct
-    // tiles of such a row would be narrow ones, each position fed by fewer filters per load).
+    // Rows shorter than a full tile run in tiles over several rows (the direct tiles of such a
+    // row would be narrow ones, each position fed by fewer filters per load): read from the
+    // input where no window reads padding, packed otherwise.
     if hi - lo < N {
+        if unpadded(g) && positions >= N {
+            return conv_spans::<K, N, M>(k, g, x, kernel, bias, e, y);
+        }
         return conv_tiled::<K, N, false>(k, g, x, kernel, bias, e, y);
     }
     // The packed ends of two rows are consecutive positions: widen them to a whole tile of `M`
@@ -614,24 +647,10 @@ fn conv_windows<K, const N: usize, const M: usize>(
                 x,
                 runs: &runs[..count],
                 len,
-                sj,
+                at: Spacing::Stride(sj),
                 depth,
             };
-            let tile = Tile {
-                p0: row + ow,
-                n,
-                grp: 0,
-                k0: 0,
-                kb: depth,
-                depth,
-            };
-            if n == N {
-                run_blocks_n::<K, N, false>(k, g, &tile, kernel, bias, e, y, rows);
-            } else if n == M {
-                run_blocks_n::<K, M, false>(k, g, &tile, kernel, bias, e, y, rows);
-            } else {
-                run_blocks_n::<K, NS, false>(k, g, &tile, kernel, bias, e, y, rows);
-            }
+            window_tile::<K, N, M>(k, g, row + ow, n, rows, kernel, bias, e, y);
             c0 = ow + n;
         }
         oh += 1;
@@ -641,6 +660,127 @@ fn conv_windows<K, const N: usize, const M: usize>(
         }
     }
     packed_run::<K, M>(k, g, x, kernel, bias, e, y, pending..positions, &mut panel);
+}
+
+/// Whether every window of every position lies inside the input (no padding is read): the
+/// first and the last output of each axis read only the input, and those between lie between.
+#[cfg(simd_kernels)]
+fn unpadded(g: &ConvGeometry) -> bool {
+    g.axes.iter().all(|a| {
+        a.out > 0 && a.input_index(0, 0).is_some() && a.input_index(a.out - 1, a.k - 1).is_some()
+    })
+}
+
+/// [`conv_windows`] for a convolution without padding ([`unpadded`]) whose rows are shorter
+/// than a tile of `N` (M2's second layer: 11 positions a row, where a tile holds 12): tiles of
+/// `N` consecutive positions in row-major order, across the ends of rows, each reading its
+/// windows straight from the input ([`Rows::Windows`], with each position's offset listed,
+/// since a row's end and the next row's start are not `stride · cin` values apart). Without it
+/// such a layer packed every window into a panel. The last tile is the narrowest of `N`, `M`
+/// and [`NS`] positions that holds the positions left, placed to end at the last position, so
+/// it may overlap the tile before (those positions are computed twice, to the same bits).
+#[cfg(simd_kernels)]
+#[inline(always)]
+fn conv_spans<K, const N: usize, const M: usize>(
+    k: &K,
+    g: &ConvGeometry,
+    x: &[f32],
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    e: &Epilogue<'_>,
+    y: &mut [f32],
+) where
+    K: Micro<N> + Micro<M> + Micro<NS>,
+{
+    const { assert!(N >= M && M >= NS) };
+    let [ad, ah, aw] = g.axes;
+    let cin = g.cin;
+    let len = aw.k * cin;
+    let depth = ad.k * ah.k * len;
+    let positions = ad.out * ah.out * aw.out;
+    assert!(windowed(g) && unpadded(g) && positions >= N);
+    // The input offset of position `p`'s window (of its first value).
+    let start = |p: usize| {
+        let (od, oh, ow) = (p / (ah.out * aw.out), (p / aw.out) % ah.out, p % aw.out);
+        let at = |a: crate::shape::AxisGeometry, o: usize| a.input_index(o, 0).expect("unpadded");
+        ((at(ad, od) * ah.n + at(ah, oh)) * aw.n + at(aw, ow)) * cin
+    };
+    // Each kernel row's run, from a window's first value, and its rows of A.
+    let mut rel = [(0usize, 0usize); MAX_RUNS];
+    let count = ad.k * ah.k;
+    for (r, rel) in rel.iter_mut().enumerate().take(count) {
+        let (kd, kh) = (r / ah.k, r % ah.k);
+        *rel = (
+            (kd * ad.dilation * ah.n + kh * ah.dilation) * aw.n * cin,
+            r * len,
+        );
+    }
+    let mut runs = [(0usize, 0usize); MAX_RUNS];
+    let mut p0 = 0;
+    while p0 < positions {
+        let left = positions - p0;
+        let n = if left > M {
+            N
+        } else if left > NS {
+            M
+        } else {
+            NS
+        };
+        let p = p0.min(positions - n);
+        let s0 = start(p);
+        let mut pos = [0usize; N];
+        for (j, o) in pos.iter_mut().enumerate().take(n) {
+            *o = start(p + j) - s0;
+        }
+        for (run, &(o, w)) in runs.iter_mut().zip(&rel[..count]) {
+            *run = (s0 + o, w);
+        }
+        let rows = Rows::Windows {
+            x,
+            runs: &runs[..count],
+            len,
+            at: Spacing::Listed(&pos[..n]),
+            depth,
+        };
+        window_tile::<K, N, M>(k, g, p, n, rows, kernel, bias, e, y);
+        p0 = p + n;
+    }
+}
+
+/// Runs every block of filters over the `n` positions from `p0` (`n` is `N`, `M` or [`NS`]),
+/// reading their windows from the input ([`Rows::Windows`]): the whole reduction in one pass.
+#[cfg(simd_kernels)]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn window_tile<K, const N: usize, const M: usize>(
+    k: &K,
+    g: &ConvGeometry,
+    p0: usize,
+    n: usize,
+    rows: Rows<'_>,
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    e: &Epilogue<'_>,
+    y: &mut [f32],
+) where
+    K: Micro<N> + Micro<M> + Micro<NS>,
+{
+    let depth = rows.len();
+    let tile = Tile {
+        p0,
+        n,
+        grp: 0,
+        k0: 0,
+        kb: depth,
+        depth,
+    };
+    if n == N {
+        run_blocks_n::<K, N, false>(k, g, &tile, kernel, bias, e, y, rows);
+    } else if n == M {
+        run_blocks_n::<K, M, false>(k, g, &tile, kernel, bias, e, y, rows);
+    } else {
+        run_blocks_n::<K, NS, false>(k, g, &tile, kernel, bias, e, y, rows);
+    }
 }
 
 /// Where one tile's products go: output positions `p0..p0 + n`, group `grp`, reduction rows
@@ -763,16 +903,14 @@ fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
     }
     let offs = &offsets[..depth];
     let reach = offs[depth - 1] + N;
-    let mut panel: Panel<N> = [[0.0f32; KBS]; N];
+    // Zeroed at its first use, as in `packed_run`: a convolution without padding packs nothing
+    // (M2's first layer zeroed 25 KiB for it on every call).
+    let mut panel: Option<Panel<N>> = None;
     let mut p0 = 0;
     for od in 0..ad.out {
         for oh in 0..ah.out {
             for ow0 in (0..aw.out).step_by(N) {
                 let n = N.min(aw.out - ow0);
-                let mut at = [[od, oh, ow0]; N];
-                for (j, a) in at.iter_mut().enumerate().take(n) {
-                    a[2] = ow0 + j;
-                }
                 let tile = Tile {
                     p0,
                     n,
@@ -783,8 +921,9 @@ fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
                 };
                 // The tile's positions are consecutive along the last axis of one row, so its
                 // windows are all inside the input where the first's and the last's are (checking
-                // each of the `N` cost 52 instructions a position on aarch64, 14% of M6).
-                let ends = [at[0], at[n - 1]];
+                // each of the `N` cost 52 instructions a position on aarch64, 14% of M6). The
+                // positions themselves are listed only for packing.
+                let ends = [[od, oh, ow0], [od, oh, ow0 + n - 1]];
                 let base = interior(g, &ends, 2, 0)
                     .map(|bases| bases[0])
                     .filter(|&b0| b0 + reach <= x.len());
@@ -801,6 +940,11 @@ fn conv_rows<K: Micro<N> + Micro<NS>, const N: usize>(
                         Some(offs),
                     ),
                     None => {
+                        let mut at = [[od, oh, ow0]; N];
+                        for (j, a) in at.iter_mut().enumerate().take(n) {
+                            a[2] = ow0 + j;
+                        }
+                        let panel = zeroed_once(&mut panel);
                         pack::<N, true>(g, x, &at, n, 0, 0, depth, panel.as_flattened_mut());
                         let b = panel.as_flattened();
                         run_blocks::<K, N, true>(k, g, &tile, kernel, bias, e, y, b, None);
@@ -1139,7 +1283,7 @@ fn micro_direct<const N: usize>(a: &[f32], x: &[f32], offs: &[usize], m: usize) 
 }
 
 /// [`micro`] reading B from the input windows ([`Rows::Windows`]): row `w + c` of position `j`
-/// is `x[o + c + j·sj]` for each run `(o, w)`, summed in the order of the runs.
+/// is `x[o + c + at.of(j)]` for each run `(o, w)`, summed in the order of the runs.
 #[cfg(simd_kernels)]
 #[inline(always)]
 fn micro_windows<const N: usize>(
@@ -1147,7 +1291,7 @@ fn micro_windows<const N: usize>(
     x: &[f32],
     runs: &[(usize, usize)],
     len: usize,
-    sj: usize,
+    at: Spacing<'_>,
     m: usize,
 ) -> [[f32; MR]; N] {
     let mut acc = [[0.0f32; MR]; N];
@@ -1155,7 +1299,7 @@ fn micro_windows<const N: usize>(
         for c in 0..len {
             let a = &a[(w + c) * m..][..m];
             for (j, acc) in acc.iter_mut().enumerate() {
-                let b = x[o + c + j * sj];
+                let b = x[o + c + at.of(j)];
                 for (t, &v) in acc.iter_mut().zip(a) {
                     *t += v * b;
                 }
@@ -1173,7 +1317,7 @@ fn micro_windows<const N: usize>(
 mod simd {
     use super::{
         conv_rows, conv_tiled, conv_windows, row_major, strides, windowed, Conv, ConvGeometry,
-        Filters, Micro, Out, Rows, KB, KBS, MR, PADDED,
+        Filters, Micro, Out, Rows, Spacing, KB, KBS, MR, PADDED,
     };
     use crate::kernels::vector::{Kernel, Vector};
     use core::mem::MaybeUninit;
@@ -1284,6 +1428,7 @@ mod simd {
                         runs: &[],
                         len: 0,
                         sj: 0,
+                        pos: &[],
                         kb,
                     }
                 }
@@ -1297,6 +1442,7 @@ mod simd {
                         runs: &[],
                         len: 0,
                         sj: 0,
+                        pos: &[],
                         kb,
                     }
                 }
@@ -1304,13 +1450,21 @@ mod simd {
                     x,
                     runs,
                     len,
-                    sj,
+                    at,
                     depth,
                 } => {
-                    // Run `(o, w)` of position `j < N`: `x[o + j·sj ..]` + `len`, rows `w ..` +
-                    // `len` of A.
+                    // Run `(o, w)` of position `j < N`: `x[o + at.of(j) ..]` + `len`, rows
+                    // `w ..` + `len` of A.
+                    // `last`: the largest offset of a position from the first.
+                    let (sj, pos, last) = match at {
+                        Spacing::Stride(sj) => (sj, &[][..], (N - 1) * sj),
+                        Spacing::Listed(pos) => {
+                            let pos = &pos[..N];
+                            (0, pos, pos.iter().fold(0, |r, &p| r.max(p)))
+                        }
+                    };
                     for &(o, w) in runs {
-                        assert!(w + len <= depth && o + (N - 1) * sj + len <= x.len());
+                        assert!(w + len <= depth && o + last + len <= x.len());
                     }
                     RowsAt::<KM> {
                         b: x.as_ptr(),
@@ -1318,6 +1472,7 @@ mod simd {
                         runs,
                         len,
                         sj,
+                        pos,
                         kb: depth,
                     }
                 }
@@ -1325,7 +1480,14 @@ mod simd {
             let mode = match b {
                 Rows::Panel(..) => PANEL,
                 Rows::Direct(..) => DIRECT,
-                Rows::Windows { .. } => WINDOWS,
+                Rows::Windows {
+                    at: Spacing::Stride(_),
+                    ..
+                } => WINDOWS,
+                Rows::Windows {
+                    at: Spacing::Listed(_),
+                    ..
+                } => SPANS,
             };
             match a {
                 Filters::One(a, m) => {
@@ -1335,7 +1497,8 @@ mod simd {
                         match mode {
                             PANEL => tile_any::<V, N, KM, PANEL>(self.0, a, m, rows, out),
                             DIRECT => tile_any::<V, N, KM, DIRECT>(self.0, a, m, rows, out),
-                            _ => tile_any::<V, N, KM, WINDOWS>(self.0, a, m, rows, out),
+                            WINDOWS => tile_any::<V, N, KM, WINDOWS>(self.0, a, m, rows, out),
+                            _ => tile_any::<V, N, KM, SPANS>(self.0, a, m, rows, out),
                         }
                     }
                 }
@@ -1346,7 +1509,8 @@ mod simd {
                         match mode {
                             PANEL => tile_pair::<V, N, KM, PANEL>(self.0, [a0, a1], rows, out),
                             DIRECT => tile_pair::<V, N, KM, DIRECT>(self.0, [a0, a1], rows, out),
-                            _ => tile_pair::<V, N, KM, WINDOWS>(self.0, [a0, a1], rows, out),
+                            WINDOWS => tile_pair::<V, N, KM, WINDOWS>(self.0, [a0, a1], rows, out),
+                            _ => tile_pair::<V, N, KM, SPANS>(self.0, [a0, a1], rows, out),
                         }
                     }
                 }
@@ -1355,15 +1519,19 @@ mod simd {
     }
 
     /// Where the rows of B come from ([`Rows`]): a packed panel, the input row by row
-    /// ([`Rows::Direct`]), or the input's windows run by run ([`Rows::Windows`]).
+    /// ([`Rows::Direct`]), or the input's windows run by run ([`Rows::Windows`]), positions
+    /// `sj` apart (`WINDOWS`) or at listed offsets (`SPANS`: a separate instantiation, so that
+    /// the `WINDOWS` tile keeps addressing its positions from one stride).
     const PANEL: u8 = 0;
     const DIRECT: u8 = 1;
     const WINDOWS: u8 = 2;
+    const SPANS: u8 = 3;
 
     /// The rows of B as the tiles read them (`MODE`): row `k < kb` of position `j < N` at
     /// `b + offs[k] + j` (`DIRECT`), at `b + j·sj + k·sk` (`PANEL`, [`strides`]), or, for
-    /// `WINDOWS`, row `w + c` (`c < len`) of position `j` at `b + o + c + j·sj` for each run
-    /// `(o, w)` of `runs` (rows of no run are not read: their products are zeros).
+    /// `WINDOWS` and `SPANS`, row `w + c` (`c < len`) of position `j` at `b + o + c + j·sj`
+    /// (`WINDOWS`) or `b + o + c + pos[j]` (`SPANS`) for each run `(o, w)` of `runs` (rows of
+    /// no run are not read: their products are zeros).
     #[derive(Clone, Copy)]
     struct RowsAt<'a, const KM: bool> {
         b: *const f32,
@@ -1371,12 +1539,20 @@ mod simd {
         runs: &'a [(usize, usize)],
         len: usize,
         sj: usize,
+        /// `SPANS`: the offset of each position's window (`N` of them).
+        pos: &'a [usize],
         kb: usize,
     }
 
-    /// The offsets `j·sj` of the positions `j < N` of the rows `b`.
+    /// The offset of each position `j < N` of the rows `b` from position 0's: listed
+    /// (`SPANS`), or `j·sj`.
     #[inline(always)]
     fn positions<const N: usize, const KM: bool, const MODE: u8>(b: &RowsAt<'_, KM>) -> [usize; N] {
+        let mut pos = [0; N];
+        if MODE == SPANS {
+            pos.copy_from_slice(&b.pos[..N]);
+            return pos;
+        }
         let sj = if MODE == WINDOWS {
             b.sj
         } else if MODE == DIRECT {
@@ -1384,7 +1560,6 @@ mod simd {
         } else {
             strides::<N, KM>().0
         };
-        let mut pos = [0; N];
         for (j, p) in pos.iter_mut().enumerate() {
             *p = j * sj;
         }
@@ -1392,28 +1567,27 @@ mod simd {
     }
 
     /// Runs `$body` for every row `$k` of A the tile reads from the rows `$b` ([`RowsAt`]), in
-    /// the order of the reduction, with row `$k` of position `j` at `$b.b + $row + j·$sj`. A
-    /// macro rather than a method taking a closure: a closure would not inherit the instruction
-    /// set of the kernel (its intrinsics would become calls). `N`, `KM` and `MODE` are the
-    /// caller's.
+    /// the order of the reduction, with row `$k` of position `j` at `$b.b + $row` plus the
+    /// position's offset ([`positions`]). A macro rather than a method taking a closure: a
+    /// closure would not inherit the instruction set of the kernel (its intrinsics would become
+    /// calls). `N`, `KM` and `MODE` are the caller's.
     macro_rules! each_row {
-        ($b:ident, |$k:ident, $row:ident, $sj:ident| $body:block) => {
-            if MODE == WINDOWS {
+        ($b:ident, |$k:ident, $row:ident| $body:block) => {
+            if MODE == WINDOWS || MODE == SPANS {
                 for &(o, w) in $b.runs {
                     for c in 0..$b.len {
-                        let ($k, $row, $sj) = (w + c, o + c, $b.sj);
+                        let ($k, $row) = (w + c, o + c);
                         $body
                     }
                 }
             } else if MODE == DIRECT {
                 for ($k, &$row) in $b.offs.iter().enumerate() {
-                    let $sj = 1;
                     $body
                 }
             } else {
-                let (sj, sk) = strides::<N, KM>();
+                let sk = strides::<N, KM>().1;
                 for $k in 0..$b.kb {
-                    let ($row, $sj) = ($k * sk, sj);
+                    let $row = $k * sk;
                     $body
                 }
             }
@@ -1457,7 +1631,8 @@ mod simd {
     /// # Safety
     /// `V::LANES = MR`; `a0` and `a1` hold `kb` rows of `MR` values; `b` holds, for every row
     /// `k < kb` and position `j < N`, the value at `offs[k] + j` (`DIRECT`) or at `j·sj + k·sk`
-    /// ([`strides`]), or for `WINDOWS` the `len` values of each run from `o + j·sj` (and A the
+    /// ([`strides`]), or for `WINDOWS` the `len` values of each run from `o + j·sj` (`pos[j]` for
+    /// `SPANS`; and A the
     /// run's rows `w..w + len`), as [`RowsAt`] says; `y` holds `(n − 1)·f + 2·MR` values and `bias` `2·MR`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
@@ -1472,7 +1647,7 @@ mod simd {
         // The offset of each position from the row's value of position 0, hoisted out of the loop
         // (the stride between positions is not a constant for `WINDOWS`).
         let pos = positions::<N, KM, MODE>(&b);
-        each_row!(b, |k, row, _sj| {
+        each_row!(b, |k, row| {
             // SAFETY: row `k < kb` of `a0` and `a1`, `l = MR` values each.
             let av = unsafe {
                 [
@@ -1559,7 +1734,7 @@ mod simd {
         // The offset of each position from the row's value of position 0, hoisted out of the loop
         // (the stride between positions is not a constant for `WINDOWS`).
         let pos = positions::<N, KM, MODE>(&b);
-        each_row!(b, |k, row, _sj| {
+        each_row!(b, |k, row| {
             let mut av = [V::zero(t); MV];
             for (v, av) in av.iter_mut().enumerate() {
                 // SAFETY: row `k < kb` of `a` starts at `k·m` and holds `m` values.
@@ -1747,8 +1922,9 @@ mod tests {
     /// multiply-adds, on every instruction set this CPU has: rows long enough for every tile
     /// width and for a last, overlapping tile; padding at the ends of the rows (packed) and of
     /// the other axes (runs left out); strides; 1×1 convolutions as one row; pairs of filter
-    /// blocks and short blocks; a 3-D window; dilation along the height; rows too short for
-    /// direct tiles (packed); and a reduction deeper than a panel.
+    /// blocks and short blocks; a 3-D window; dilation along the height; rows too short for a
+    /// tile (across the ends of rows without padding, [`conv_spans`], packed with it); and a
+    /// reduction deeper than a panel.
     #[cfg(simd_kernels)]
     #[test]
     fn simd_windows_match_the_portable_kernel() {
@@ -1785,9 +1961,30 @@ mod tests {
             ([one, ax(3, 3, 1, 1, same), ax(14, 3, 1, 1, same)], 70, 9),
             ([one, one, ax(20, 3, 1, 1, Padding::Causal)], 4, 8),
             ([one, ax(8, 3, 2, 1, valid), ax(10, 3, 2, 1, same)], 3, 16),
+            // Rows shorter than a tile, without padding: tiles across the ends of rows
+            // (`conv_spans`; M2's second layer), the last of them narrow or overlapping, with a
+            // stride, and in 3-D; and too few positions for one tile (packed).
+            (
+                [one, ax(13, 3, 1, 1, valid), ax(13, 3, 1, 1, valid)],
+                32,
+                64,
+            ),
+            ([one, ax(4, 3, 1, 1, valid), ax(13, 3, 1, 1, valid)], 16, 16),
+            ([one, ax(9, 3, 2, 1, valid), ax(11, 3, 2, 1, valid)], 5, 24),
+            (
+                [
+                    ax(4, 2, 1, 1, valid),
+                    ax(5, 2, 1, 1, valid),
+                    ax(6, 3, 1, 1, valid),
+                ],
+                3,
+                16,
+            ),
+            ([one, ax(5, 3, 1, 1, valid), ax(5, 3, 1, 1, valid)], 8, 16),
         ];
         // Miri interprets every value: there, four small cases (direct rows with an overlapping
-        // last tile, a 1×1 stride-2 convolution, packed rows, dilation), with ReLU. Every case
+        // last tile, a 1×1 stride-2 convolution over the ends of its short rows, packed rows,
+        // dilation), with ReLU. Every case
         // with padding runs twice: through the entry (which runs it on a padded copy of the
         // input where that fits, [`padded_copy`]) and without the copy ([`simd::Direct`]).
         let picked: Vec<_> = if cfg!(miri) {
