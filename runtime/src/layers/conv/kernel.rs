@@ -471,16 +471,13 @@ fn padded_copy<'s>(
     scratch: &'s mut core::mem::MaybeUninit<[f32; PADDED]>,
 ) -> Option<(ConvGeometry, &'s [f32])> {
     let mut q = *g;
-    let mut pads = false;
     for a in &mut q.axes {
-        let span = a.reach(a.out);
-        pads |= a.before > 0 || span > a.n;
-        a.n = span;
+        a.n = a.reach(a.out);
         a.before = 0;
     }
     let [qd, qh, qw] = q.axes;
     let len = qd.n * qh.n * qw.n * g.cin;
-    if !pads || len > PADDED || g.groups != 1 {
+    if unpadded(g) || len > PADDED || g.groups != 1 {
         return None;
     }
     let [ad, ah, aw] = g.axes;
@@ -662,13 +659,13 @@ fn conv_windows<K, const N: usize, const M: usize>(
     packed_run::<K, M>(k, g, x, kernel, bias, e, y, pending..positions, &mut panel);
 }
 
-/// Whether every window of every position lies inside the input (no padding is read): the
-/// first and the last output of each axis read only the input, and those between lie between.
+/// Whether every window of every position lies inside the input (no padding is read): no
+/// padding before any axis, and the windows of its outputs reach no further than its end.
 #[cfg(simd_kernels)]
 fn unpadded(g: &ConvGeometry) -> bool {
-    g.axes.iter().all(|a| {
-        a.out > 0 && a.input_index(0, 0).is_some() && a.input_index(a.out - 1, a.k - 1).is_some()
-    })
+    g.axes
+        .iter()
+        .all(|a| a.out > 0 && a.before == 0 && a.reach(a.out) <= a.n)
 }
 
 /// [`conv_windows`] for a convolution without padding ([`unpadded`]) whose rows are shorter
