@@ -80,6 +80,49 @@ impl<'a> Epilogue<'a> {
         unsafe { self.load(t, at, load) }.apply(t, sum)
     }
 
+    /// [`Epilogue::vector`] for the register tile ([`crate::kernels::tile`]): its factors
+    /// loaded whole, or the mask's lanes of them for a masked `tail`. Without closures: one the
+    /// compiler leaves out of line is compiled without the kernel's instruction set, and its
+    /// loads become calls.
+    ///
+    /// # Safety
+    /// The factors hold the values it reads from `at`.
+    #[cfg(simd_kernels)]
+    #[inline(always)]
+    pub(crate) unsafe fn vector_lanes<V: crate::kernels::vector::Vector>(
+        &self,
+        t: V::Token,
+        sum: V,
+        at: usize,
+        tail: bool,
+        mk: V::Mask,
+    ) -> V {
+        use crate::kernels::tile::lanes;
+        // `match`, not `Option::map`: the compiler left such a closure out of line in the
+        // convolution's kernel, where its loads became calls.
+        #[allow(clippy::manual_map)]
+        let affine = match self.affine {
+            // SAFETY: the caller's promise.
+            Some((a, b)) => unsafe {
+                Some((
+                    lanes::<V>(t, a.as_ptr().add(at), tail, mk),
+                    lanes::<V>(t, b.as_ptr().add(at), tail, mk),
+                ))
+            },
+            None => None,
+        };
+        let hi = match self.clamp {
+            Some(hi) if hi < f32::INFINITY => Some(V::splat(t, hi)),
+            _ => None,
+        };
+        Loaded {
+            affine,
+            relu: self.clamp.is_some(),
+            hi,
+        }
+        .apply(t, sum)
+    }
+
     /// The epilogue of one vector of filters from `at`, its factors loaded, for a kernel that
     /// stores many positions of the same filters ([`Loaded::apply`] is [`Epilogue::vector`]).
     ///
@@ -138,6 +181,15 @@ impl<'a> Epilogue<'a> {
             Some(hi) => values.iter_mut().for_each(|v| *v = relu(*v).min(hi)),
         }
     }
+}
+
+/// What the last chunk of a convolution's reduction does before its store: add the bias (of the
+/// tile's filters), then the epilogue (of the tile's filters), which fused there saves passes over
+/// the output.
+#[derive(Clone, Copy)]
+pub(crate) struct Finish<'a> {
+    pub bias: Option<&'a [f32]>,
+    pub then: Epilogue<'a>,
 }
 
 /// Runs a layer with activation `activation` followed by `then` over `y` (positions of

@@ -20,6 +20,8 @@ pub(crate) mod neon;
 #[cfg(simd_kernels)]
 pub(crate) mod product;
 #[cfg(simd_kernels)]
+pub(crate) mod tile;
+#[cfg(simd_kernels)]
 pub(crate) mod vector;
 #[cfg(all(simd_kernels, target_arch = "x86_64"))]
 pub(crate) mod x86;

@@ -2,9 +2,11 @@
 //!
 //! Column-major throughout. A register tile of `MV` vectors of rows × `NR` columns of `C` stays
 //! in registers for the whole pass over `k`: per `k`, `MV` loads from a column of `A`, `NR`
-//! broadcasts from `B` and `MV·NR` fused multiply-adds. `C`'s last rows, when `m` is not a
-//! multiple of the lane count, go through masked loads and stores, so every row takes the same
-//! path.
+//! broadcasts from `B` and `MV·NR` fused multiply-adds. It is the one tile of every SIMD product
+//! ([`super::tile`]: the convolution runs the same one over its own operands). `C`'s last rows,
+//! when `m` is not a multiple of the lane count, go through masked loads and stores, so every
+//! row takes the same path. A single column (a matrix-vector product) has kernels of its own,
+//! with several partial sums over `k` instead of several columns.
 //!
 //! Fused multiply-adds round once where the portable kernels round twice, so results differ from
 //! theirs in the last bits (well inside Keras's 1e-5); the portable path is the one that gives
@@ -22,6 +24,7 @@
 //! pointer is formed from the slice's start plus an integer offset that the sizes bound (never
 //! stepped past the end of its slice), and only for the values it reads or writes.
 
+use super::tile::{self, Reads, Store, COLUMNS, GROUPS};
 use super::vector::{Kernel, Vector};
 use crate::Aligned;
 use core::mem::MaybeUninit;
@@ -109,6 +112,10 @@ impl Gemm<'_> {
         // of `c` are inside their slices; each call covers rows and columns inside those ranges,
         // and `c` is borrowed mutably for the whole product.
         unsafe {
+            if self.k == 0 {
+                // No products: the tiles' operands would hold no values to point into.
+                return g.empty(m, n);
+            }
             if n == 1 {
                 return g.column::<V>(t, m, 0);
             }
@@ -257,12 +264,30 @@ impl Raw {
         }
     }
 
-    /// Columns `j..j + NR` of `C`, in tiles of two vectors of rows (then one, then a masked
-    /// rest). `PACKED`: `B` is the panel of these columns (the module's layout), not `B`.
+    /// `C` of a product over `k = 0`: zeros, or `C + 0` when accumulating (the sums a tile
+    /// would store).
     ///
     /// # Safety
-    /// Rows `0..m` of columns `j..j + NR` of `C` (and what they read of `A` and `B`, or of the
-    /// panel) are inside the operands.
+    /// Rows `0..m` of columns `0..n` of `C` are inside it.
+    unsafe fn empty(&self, m: usize, n: usize) {
+        for j in 0..n {
+            for i in 0..m {
+                // SAFETY: row `i < m` of column `j < n` (the caller's promise).
+                unsafe {
+                    let c = self.c.add(j * self.ldc + i);
+                    *c = if self.accumulate { *c + 0.0 } else { 0.0 };
+                }
+            }
+        }
+    }
+
+    /// Columns `j..j + NR` of `C`, in register tiles ([`tile`]) of two vectors of rows (then
+    /// one, the last masked when `m` is not a whole number of vectors). `PACKED`: `B` is the
+    /// panel of these columns (the module's layout), not `B`.
+    ///
+    /// # Safety
+    /// `k > 0`, and rows `0..m` of columns `j..j + NR` of `C` (and what they read of `A` and
+    /// `B`, or of the panel) are inside the operands.
     #[inline(always)]
     unsafe fn columns<V: Vector, const NR: usize, const PACKED: bool>(
         &self,
@@ -272,141 +297,31 @@ impl Raw {
     ) {
         let l = V::LANES;
         let mut i = 0;
-        // SAFETY: each tile covers rows `i..i + rows` inside `0..m` (the caller's promise covers
-        // them): full tiles while `2·l` rows remain, then the `r = m − i < 2·l` left.
-        unsafe {
-            while i + 2 * l <= m {
-                self.tile::<V, 2, NR, false, PACKED>(t, i, j, l);
-                i += 2 * l;
-            }
-            let r = m - i;
-            if r > l {
-                self.tile::<V, 2, NR, true, PACKED>(t, i, j, r - l);
-            } else if r == l {
-                self.tile::<V, 1, NR, false, PACKED>(t, i, j, l);
-            } else if r > 0 {
-                self.tile::<V, 1, NR, true, PACKED>(t, i, j, r);
-            }
-        }
-    }
-
-    /// Rows `i..i + (MV − 1)·LANES + last` (`last = LANES` unless `TAIL`), columns `j..j + NR`.
-    ///
-    /// # Safety
-    /// Those rows and columns of `C`, the same rows of columns `0..k` of `A` and rows `0..k` of
-    /// columns `j..j + NR` of `B` (or the panel's groups of those columns) are inside the
-    /// operands.
-    #[inline(always)]
-    unsafe fn tile<
-        V: Vector,
-        const MV: usize,
-        const NR: usize,
-        const TAIL: bool,
-        const PACKED: bool,
-    >(
-        &self,
-        t: V::Token,
-        i: usize,
-        j: usize,
-        last: usize,
-    ) {
-        let mk = V::mask(t, last);
-        let l = V::LANES;
-        let mut acc = [[V::zero(t); MV]; NR];
-        // The tile's rows of column `p` of `A`.
-        let rows = |p: usize| {
-            let col = i + p * self.lda;
-            let mut av = [V::zero(t); MV];
-            for (v, av) in av.iter_mut().enumerate() {
-                // SAFETY: rows `i + l·v ..` of column `p < k` of `A`: a full vector, or the
-                // `last` rows of the masked tail, all inside rows `i..` of the tile (the
-                // caller's promise).
-                *av = unsafe {
-                    if TAIL && v + 1 == MV {
-                        V::load_masked(t, self.a.add(col + l * v), mk)
-                    } else {
-                        V::load(t, self.a.add(col + l * v))
-                    }
+        while i < m {
+            let rows = (2 * l).min(m - i);
+            // SAFETY: rows `i..i + rows` of the columns, inside `0..m` (the caller's promise):
+            // column `p < k` of `A` holds them from `i + p·lda` (column 0 exists: `k > 0`), and
+            // `C`'s column `j + jj` from `(j + jj)·ldc + i`; rows `0..k` of column `j + jj` of
+            // `B` are at `(j + jj)·ldb ..`, or in the panel's groups of column `jj` (`GROUPS`).
+            // `C` is borrowed mutably by the product, apart from `A` and `B`.
+            unsafe {
+                let out = Store {
+                    y: self.c.add(j * self.ldc + i),
+                    n: NR,
+                    f: self.ldc,
+                    first: !self.accumulate,
+                    fin: None,
                 };
-            }
-            av
-        };
-        // Where `B[p, j + jj]` is: in the panel, group `p / l` of column `jj`.
-        let at = |jj: usize, p: usize| {
-            if PACKED {
-                (p / l * NR + jj) * l + p % l
-            } else {
-                (j + jj) * self.ldb + p
-            }
-        };
-        let mut p = 0;
-        // With by-element multiply-adds (NEON) and full vectors, 4 consecutive `k` at a time: `B`'s 4 values of
-        // each column in one load, each used by lane, instead of 4 broadcasts from memory. Every
-        // sum still adds its products in the order of `k`, so the bits are the same.
-        if V::LANE_FMADD && l == 4 && !TAIL {
-            let quad = |q: usize, acc: &mut [[V; MV]; NR]| {
-                let p = 4 * q;
-                let av = [rows(p), rows(p + 1), rows(p + 2), rows(p + 3)];
-                for (jj, acc) in acc.iter_mut().enumerate() {
-                    // Packed, the 4 values are the panel's group `q` of column `jj`.
-                    let b = if PACKED { (q * NR + jj) * 4 } else { at(jj, p) };
-                    // SAFETY: rows `p..p + 4 ≤ k` of column `j + jj < j + NR` of `B`, the 4
-                    // lanes of a vector (or that group of the panel).
-                    let bv = unsafe { V::load(t, self.b.add(b)) };
-                    for (v, acc) in acc.iter_mut().enumerate() {
-                        *acc = V::fmadd_lane::<0>(t, av[0][v], bv, *acc);
-                        *acc = V::fmadd_lane::<1>(t, av[1][v], bv, *acc);
-                        *acc = V::fmadd_lane::<2>(t, av[2][v], bv, *acc);
-                        *acc = V::fmadd_lane::<3>(t, av[3][v], bv, *acc);
-                    }
-                }
-            };
-            // Two groups per pass: one loop step and one step of the panel's pointer per 8
-            // values of `k`.
-            let quads = self.k / 4;
-            for q in 0..quads / 2 {
-                quad(2 * q, &mut acc);
-                quad(2 * q + 1, &mut acc);
-            }
-            if quads % 2 == 1 {
-                quad(quads - 1, &mut acc);
-            }
-            p = self.k / 4 * 4;
-        } else if PACKED {
-            // Group by group: the group's values of every column at constant offsets from
-            // one position of the panel.
-            for q in 0..self.k / l {
-                for u in 0..l {
-                    let av = rows(q * l + u);
-                    let base = q * NR * l + u;
-                    for (jj, acc) in acc.iter_mut().enumerate() {
-                        // SAFETY: row `q·l + u < k` of column `jj` of the panel.
-                        let x = unsafe { V::broadcast(t, self.b.add(base + jj * l)) };
-                        for (acc, &av) in acc.iter_mut().zip(&av) {
-                            *acc = V::fmadd(av, x, *acc);
-                        }
-                    }
+                let a = self.a.add(i);
+                if PACKED {
+                    let b = Reads::groups(self.b, self.k);
+                    tile::rows::<V, NR, GROUPS>(t, a, rows, Some(self.lda), b, out);
+                } else {
+                    let b = Reads::columns(self.b.add(j * self.ldb), self.k, self.ldb);
+                    tile::rows::<V, NR, COLUMNS>(t, a, rows, Some(self.lda), b, out);
                 }
             }
-            p = self.k / l * l;
-        }
-        for p in p..self.k {
-            let av = rows(p);
-            for (jj, acc) in acc.iter_mut().enumerate() {
-                // SAFETY: row `p < k` of column `j + jj < j + NR` of `B` (or of column `jj` of
-                // the panel).
-                let x = unsafe { V::broadcast(t, self.b.add(at(jj, p))) };
-                for (acc, &av) in acc.iter_mut().zip(&av) {
-                    *acc = V::fmadd(av, x, *acc);
-                }
-            }
-        }
-        for (jj, acc) in acc.iter().enumerate() {
-            let c = (j + jj) * self.ldc + i;
-            for (v, &sum) in acc.iter().enumerate() {
-                // SAFETY: rows `i + l·v ..` of column `j + jj` of `C`, full or masked as loaded.
-                unsafe { self.store::<V, TAIL>(t, c + l * v, v + 1 == MV, mk, sum) };
-            }
+            i += rows;
         }
     }
 
@@ -492,7 +407,7 @@ impl Raw {
     /// masks are all set.
     ///
     /// # Safety
-    /// As [`Raw::tile`], for one column.
+    /// As [`Raw::columns`], for rows `i..` of column `j` only.
     #[inline(always)]
     unsafe fn column_tile<V: Vector, const MV: usize, const U: usize, const TAIL: bool>(
         &self,

@@ -15,8 +15,9 @@
 //!
 //! The portable micro-kernel keeps products and sums separate instructions in the same order on
 //! every target (no fused multiply-add), so a host and a Cortex-M compute the same bits. Where the
-//! SIMD kernels run ([`crate::kernels::simd`]), an AVX-512, AVX2 or NEON micro-kernel with fused
-//! multiply-adds and wider tiles takes its place (the last bits then differ). The SIMD path also
+//! SIMD kernels run ([`crate::kernels::simd`]), the register tile of every SIMD product
+//! (`kernels/tile.rs`, the matrix product's too) takes its place, compiled for AVX-512, AVX2 or
+//! NEON, with fused multiply-adds and wider tiles (the last bits then differ). The SIMD path also
 //! skips the panel where the input already holds B's values at a fixed distance between
 //! positions: one channel with stride 1 ([`conv_rows`]), and, for several channels or a stride,
 //! the windows inside the input along the last axis ([`conv_windows`]), whose kernel rows are
@@ -29,6 +30,7 @@
 use crate::shape::AxisGeometry;
 
 pub use crate::epilogue::Epilogue;
+use crate::epilogue::Finish;
 
 /// Filters per register tile, and positions per tile on the baseline path. The Cortex-M4F has 32
 /// single-precision registers: a 4×4 tile plus its operands fits. Other baselines (SSE2, NEON)
@@ -995,15 +997,6 @@ fn store(out: &mut [f32], acc: &[f32], first: bool, fin: Option<Finish<'_>>) {
     }
 }
 
-/// What the last chunk of the reduction does before its store: add the bias (of the block's
-/// filters), then the epilogue (of the block's filters), which fused here saves passes over the
-/// output.
-#[derive(Clone, Copy)]
-struct Finish<'a> {
-    bias: Option<&'a [f32]>,
-    then: Epilogue<'a>,
-}
-
 /// Packs rows `k0..k0 + kb` of the im2col matrix of group `grp` for the tile's positions: row
 /// `r` = `tap·cin_g + c` of position `j` is channel `c` of the input that position `j` reads at
 /// `tap`, or zero in the padding (and for the unused positions of a last, short tile).
@@ -1316,6 +1309,7 @@ mod simd {
         conv_rows, conv_tiled, conv_windows, row_major, strides, windowed, Conv, ConvGeometry,
         Filters, Micro, Out, Rows, Spacing, KB, KBS, MR, PADDED,
     };
+    use crate::kernels::tile::{self, Reads, Store, DIRECT, PANEL, SPANS, WINDOWS};
     use crate::kernels::vector::{Kernel, Vector};
     use core::mem::MaybeUninit;
 
@@ -1403,45 +1397,77 @@ mod simd {
         #[inline(always)]
         fn tile<const KM: bool>(&self, a: Filters<'_>, b: Rows<'_>, out: Out<'_>) {
             const { assert!(MR == V::LANES || MR == 2 * V::LANES) };
-            let (kb, n, f) = (b.len(), out.n, out.f);
+            let (kb, t) = (b.len(), self.0);
+            let Out {
+                y,
+                n,
+                f,
+                first,
+                fin,
+            } = out;
             let m = a.count();
-            // The bounds every pointer of the tiles below stays within.
+            // The bounds of the outputs the tile writes.
             assert!(
-                m <= 2 * MR
+                kb > 0
+                    && m <= 2 * MR
                     && n <= N
                     && n > 0
-                    && out.y.len() >= (n - 1) * f + m
-                    && out
-                        .fin
-                        .is_none_or(|e| e.bias.is_none_or(|b| b.len() == m) && e.then.fits(m))
+                    && y.len() >= (n - 1) * f + m
+                    && fin.is_none_or(|e| e.bias.is_none_or(|b| b.len() == m) && e.then.fits(m))
             );
-            let rows = match b {
+            let out = Store {
+                y: y.as_mut_ptr(),
+                n,
+                f,
+                first,
+                fin,
+            };
+            // The tile of the filters `a` over the rows `$reads` of B, read as `$mode` says.
+            macro_rules! filters {
+                ($mode:expr, $reads:expr) => {{
+                    let reads = $reads;
+                    match a {
+                        Filters::One(a, m) => {
+                            // Row `k < kb` of the `m ≤ MR` filters at `a[k·m..]` (with
+                            // `MR = LANES`, the bound leaves out the tiles of two vectors).
+                            assert!(m <= MR && a.len() == kb * m);
+                            // SAFETY: the lengths checked above and where each arm makes
+                            // `reads` are `tile`'s contract, for `m ≤ MR ≤ 2·LANES` filters
+                            // from `a`, `m` apart.
+                            unsafe {
+                                tile::rows::<V, N, { $mode }>(t, a.as_ptr(), m, None, reads, out)
+                            }
+                        }
+                        Filters::Pair(a0, a1) => {
+                            // Row `k < kb` of the two blocks at `a0[k·MR..]` and `a1[k·MR..]`.
+                            assert!(V::LANES == MR && a0.len() == kb * MR && a1.len() == kb * MR);
+                            // SAFETY: as above, for two full vectors of filters from `a0` and
+                            // `a1`, `MR` apart.
+                            unsafe {
+                                tile::tile::<V, 2, N, false, { $mode }>(
+                                    t,
+                                    [a0.as_ptr(), a1.as_ptr()],
+                                    MR,
+                                    reads,
+                                    out,
+                                    MR,
+                                )
+                            }
+                        }
+                    }
+                }};
+            }
+            match b {
                 Rows::Panel(b, kb) => {
                     // Rows `0..kb` of positions `0..N`, at `j·sj + k·sk` ([`strides`]).
                     assert!(kb <= KBS && b.len() == N * KBS);
-                    RowsAt::<KM> {
-                        b: b.as_ptr(),
-                        offs: &[],
-                        runs: &[],
-                        len: 0,
-                        sj: 0,
-                        pos: &[],
-                        kb,
-                    }
+                    filters!(PANEL, Reads::panel(b.as_ptr(), kb, strides::<N, KM>()))
                 }
                 Rows::Direct(x, offs) => {
                     // Row `k` of position `j < N` at `offs[k] + j`.
                     let reach = offs.iter().fold(0, |r, &o| r.max(o)) + N;
                     assert!(KM && kb > 0 && x.len() >= reach);
-                    RowsAt::<KM> {
-                        b: x.as_ptr(),
-                        offs,
-                        runs: &[],
-                        len: 0,
-                        sj: 0,
-                        pos: &[],
-                        kb,
-                    }
+                    filters!(DIRECT, Reads::direct(x.as_ptr(), offs))
                 }
                 Rows::Windows {
                     x,
@@ -1451,326 +1477,23 @@ mod simd {
                     depth,
                 } => {
                     // Run `(o, w)` of position `j < N`: `x[o + at.of(j) ..]` + `len`, rows
-                    // `w ..` + `len` of A.
-                    // `last`: the largest offset of a position from the first.
-                    let (sj, pos, last) = match at {
-                        Spacing::Stride(sj) => (sj, &[][..], (N - 1) * sj),
-                        Spacing::Listed(pos) => {
-                            let pos = &pos[..N];
-                            (0, pos, pos.iter().fold(0, |r, &p| r.max(p)))
-                        }
+                    // `w ..` + `len` of A. `last`: the largest offset of a position from the
+                    // first (the list need not be sorted).
+                    let last = match at {
+                        Spacing::Stride(sj) => (N - 1) * sj,
+                        Spacing::Listed(pos) => pos[..N].iter().fold(0, |r, &p| r.max(p)),
                     };
                     for &(o, w) in runs {
                         assert!(w + len <= depth && o + last + len <= x.len());
                     }
-                    RowsAt::<KM> {
-                        b: x.as_ptr(),
-                        offs: &[],
-                        runs,
-                        len,
-                        sj,
-                        pos,
-                        kb: depth,
-                    }
-                }
-            };
-            let mode = match b {
-                Rows::Panel(..) => PANEL,
-                Rows::Direct(..) => DIRECT,
-                Rows::Windows {
-                    at: Spacing::Stride(_),
-                    ..
-                } => WINDOWS,
-                Rows::Windows {
-                    at: Spacing::Listed(_),
-                    ..
-                } => SPANS,
-            };
-            match a {
-                Filters::One(a, m) => {
-                    assert!(a.len() == kb * m);
-                    // SAFETY: the lengths checked above are `tile_any`'s contract.
-                    unsafe {
-                        match mode {
-                            PANEL => tile_any::<V, N, KM, PANEL>(self.0, a, m, rows, out),
-                            DIRECT => tile_any::<V, N, KM, DIRECT>(self.0, a, m, rows, out),
-                            WINDOWS => tile_any::<V, N, KM, WINDOWS>(self.0, a, m, rows, out),
-                            _ => tile_any::<V, N, KM, SPANS>(self.0, a, m, rows, out),
+                    match at {
+                        Spacing::Stride(sj) => {
+                            filters!(WINDOWS, Reads::windows(x.as_ptr(), runs, len, sj, &[]))
                         }
-                    }
-                }
-                Filters::Pair(a0, a1) => {
-                    assert!(V::LANES == MR && a0.len() == kb * MR && a1.len() == kb * MR);
-                    // SAFETY: the lengths checked above are `tile_pair`'s contract.
-                    unsafe {
-                        match mode {
-                            PANEL => tile_pair::<V, N, KM, PANEL>(self.0, [a0, a1], rows, out),
-                            DIRECT => tile_pair::<V, N, KM, DIRECT>(self.0, [a0, a1], rows, out),
-                            WINDOWS => tile_pair::<V, N, KM, WINDOWS>(self.0, [a0, a1], rows, out),
-                            _ => tile_pair::<V, N, KM, SPANS>(self.0, [a0, a1], rows, out),
+                        Spacing::Listed(pos) => {
+                            let pos = &pos[..N];
+                            filters!(SPANS, Reads::windows(x.as_ptr(), runs, len, 0, pos))
                         }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Where the rows of B come from ([`Rows`]): a packed panel, the input row by row
-    /// ([`Rows::Direct`]), or the input's windows run by run ([`Rows::Windows`]), positions
-    /// `sj` apart (`WINDOWS`) or at listed offsets (`SPANS`: a separate instantiation, so that
-    /// the `WINDOWS` tile keeps addressing its positions from one stride).
-    const PANEL: u8 = 0;
-    const DIRECT: u8 = 1;
-    const WINDOWS: u8 = 2;
-    const SPANS: u8 = 3;
-
-    /// The rows of B as the tiles read them (`MODE`): row `k < kb` of position `j < N` at
-    /// `b + offs[k] + j` (`DIRECT`), at `b + j·sj + k·sk` (`PANEL`, [`strides`]), or, for
-    /// `WINDOWS` and `SPANS`, row `w + c` (`c < len`) of position `j` at `b + o + c + j·sj`
-    /// (`WINDOWS`) or `b + o + c + pos[j]` (`SPANS`) for each run `(o, w)` of `runs` (rows of
-    /// no run are not read: their products are zeros).
-    #[derive(Clone, Copy)]
-    struct RowsAt<'a, const KM: bool> {
-        b: *const f32,
-        offs: &'a [usize],
-        runs: &'a [(usize, usize)],
-        len: usize,
-        sj: usize,
-        /// `SPANS`: the offset of each position's window (`N` of them).
-        pos: &'a [usize],
-        kb: usize,
-    }
-
-    /// The offset of each position `j < N` of the rows `b` from position 0's: listed
-    /// (`SPANS`), or `j·sj`.
-    #[inline(always)]
-    fn positions<const N: usize, const KM: bool, const MODE: u8>(b: &RowsAt<'_, KM>) -> [usize; N] {
-        let mut pos = [0; N];
-        if MODE == SPANS {
-            pos.copy_from_slice(&b.pos[..N]);
-            return pos;
-        }
-        let sj = if MODE == WINDOWS {
-            b.sj
-        } else if MODE == DIRECT {
-            1
-        } else {
-            strides::<N, KM>().0
-        };
-        for (j, p) in pos.iter_mut().enumerate() {
-            *p = j * sj;
-        }
-        pos
-    }
-
-    /// Runs `$body` for every row `$k` of A the tile reads from the rows `$b` ([`RowsAt`]), in
-    /// the order of the reduction, with row `$k` of position `j` at `$b.b + $row` plus the
-    /// position's offset ([`positions`]). A macro rather than a method taking a closure: a
-    /// closure would not inherit the instruction set of the kernel (its intrinsics would become
-    /// calls). `N`, `KM` and `MODE` are the caller's.
-    macro_rules! each_row {
-        ($b:ident, |$k:ident, $row:ident| $body:block) => {
-            if MODE == WINDOWS || MODE == SPANS {
-                for &(o, w) in $b.runs {
-                    for c in 0..$b.len {
-                        let ($k, $row) = (w + c, o + c);
-                        $body
-                    }
-                }
-            } else if MODE == DIRECT {
-                for ($k, &$row) in $b.offs.iter().enumerate() {
-                    $body
-                }
-            } else {
-                let sk = strides::<N, KM>().1;
-                for $k in 0..$b.kb {
-                    let $row = $k * sk;
-                    $body
-                }
-            }
-        };
-    }
-
-    /// A block of `m ≤ MR` filters: the register tile for its width (one or two vectors, the
-    /// last masked when `m` is not a whole number of vectors).
-    ///
-    /// # Safety
-    /// As [`tile`], for `m` filters.
-    #[inline(always)]
-    unsafe fn tile_any<V: Vector, const N: usize, const KM: bool, const MODE: u8>(
-        t: V::Token,
-        a: &[f32],
-        m: usize,
-        b: RowsAt<'_, KM>,
-        out: Out<'_>,
-    ) {
-        let l = V::LANES;
-        // SAFETY: the caller's promise, with `m = (MV − 1)·l + last` in each arm (`m ≤ MR`, which
-        // is `l` or `2·l`: 16 with 16 or 8 lanes, 8 with NEON's 4).
-        unsafe {
-            if m == MR && l == MR {
-                tile::<V, 1, N, false, KM, MODE>(t, a, m, b, out, l);
-            } else if m == MR {
-                tile::<V, 2, N, false, KM, MODE>(t, a, m, b, out, l);
-            } else if m > l {
-                tile::<V, 2, N, true, KM, MODE>(t, a, m, b, out, m - l);
-            } else if m == l {
-                tile::<V, 1, N, false, KM, MODE>(t, a, m, b, out, l);
-            } else {
-                tile::<V, 1, N, true, KM, MODE>(t, a, m, b, out, m);
-            }
-        }
-    }
-
-    /// Two full blocks of 16 filters (one AVX-512 register each) × `N` positions: per row, two
-    /// loads and `N` broadcasts feed `2·N` fused multiply-adds.
-    ///
-    /// # Safety
-    /// `V::LANES = MR`; `a0` and `a1` hold `kb` rows of `MR` values; `b` holds, for every row
-    /// `k < kb` and position `j < N`, the value at `offs[k] + j` (`DIRECT`) or at `j·sj + k·sk`
-    /// ([`strides`]), or for `WINDOWS` the `len` values of each run from `o + j·sj` (`pos[j]` for
-    /// `SPANS`; and A the
-    /// run's rows `w..w + len`), as [`RowsAt`] says; `y` holds `(n − 1)·f + 2·MR` values and `bias` `2·MR`.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn tile_pair<V: Vector, const N: usize, const KM: bool, const MODE: u8>(
-        t: V::Token,
-        [a0, a1]: [&[f32]; 2],
-        b: RowsAt<'_, KM>,
-        out: Out<'_>,
-    ) {
-        let l = V::LANES;
-        let mut acc = [[V::zero(t); 2]; N];
-        // The offset of each position from the row's value of position 0, hoisted out of the loop
-        // (the stride between positions is not a constant for `WINDOWS`).
-        let pos = positions::<N, KM, MODE>(&b);
-        each_row!(b, |k, row| {
-            // SAFETY: row `k < kb` of `a0` and `a1`, `l = MR` values each.
-            let av = unsafe {
-                [
-                    V::load(t, a0.as_ptr().add(k * l)),
-                    V::load(t, a1.as_ptr().add(k * l)),
-                ]
-            };
-            for (j, acc) in acc.iter_mut().enumerate() {
-                // SAFETY: row `k` of position `j < N` of `b` (the caller's promise).
-                let x = unsafe { V::broadcast(t, b.b.add(row + pos[j])) };
-                acc[0] = V::fmadd(av[0], x, acc[0]);
-                acc[1] = V::fmadd(av[1], x, acc[1]);
-            }
-        });
-        let Out {
-            y,
-            n,
-            f,
-            first,
-            fin: bias,
-        } = out;
-        let yp = y.as_mut_ptr();
-        for (j, acc) in acc.iter().enumerate().take(n) {
-            for (v, &sum) in acc.iter().enumerate() {
-                // SAFETY: `j < n`, `v < 2`: outputs `j·f + v·l ..` + `l` are inside `y`
-                // (`(n − 1)·f + 2·l` values); the bias's `v·l ..` + `l` inside its `2·l`.
-                unsafe {
-                    let p = yp.add(j * f + v * l);
-                    let mut sum = if first {
-                        sum
-                    } else {
-                        V::add(V::load(t, p), sum)
-                    };
-                    if let Some(e) = bias {
-                        if let Some(b) = e.bias {
-                            sum = V::add(sum, V::load(t, b.as_ptr().add(v * l)));
-                        }
-                        // The epilogue's factors hold the block's `2·l` filters.
-                        sum = e.then.vector(t, sum, v * l, |p| V::load(t, p));
-                    }
-                    V::store(p, sum);
-                }
-            }
-        }
-    }
-
-    /// `MV` vectors of filters (the last holding `last` when `TAIL`) × `N` positions.
-    ///
-    /// # Safety
-    /// `m = (MV − 1)·LANES + last` (`last = LANES` unless `TAIL`); `a` holds `kb` rows of `m`
-    /// values; `b` as for [`tile_pair`]; `y` holds `(n − 1)·f + m` values and `bias` `m`.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn tile<
-        V: Vector,
-        const MV: usize,
-        const N: usize,
-        const TAIL: bool,
-        const KM: bool,
-        const MODE: u8,
-    >(
-        t: V::Token,
-        a: &[f32],
-        m: usize,
-        b: RowsAt<'_, KM>,
-        out: Out<'_>,
-        last: usize,
-    ) {
-        let l = V::LANES;
-        let mk = V::mask(t, last);
-        // Vector `v` of the `m` values from `p`: full, or the masked `last`.
-        let load = |p: *const f32, v: usize| {
-            // SAFETY: every caller below passes a `p` holding `m` values from vector 0, so
-            // vector `v` holds `l` values, or `last` for the masked tail.
-            unsafe {
-                if TAIL && v + 1 == MV {
-                    V::load_masked(t, p, mk)
-                } else {
-                    V::load(t, p)
-                }
-            }
-        };
-        let mut acc = [[V::zero(t); MV]; N];
-        // The offset of each position from the row's value of position 0, hoisted out of the loop
-        // (the stride between positions is not a constant for `WINDOWS`).
-        let pos = positions::<N, KM, MODE>(&b);
-        each_row!(b, |k, row| {
-            let mut av = [V::zero(t); MV];
-            for (v, av) in av.iter_mut().enumerate() {
-                // SAFETY: row `k < kb` of `a` starts at `k·m` and holds `m` values.
-                *av = load(unsafe { a.as_ptr().add(k * m + v * l) }, v);
-            }
-            for (j, acc) in acc.iter_mut().enumerate() {
-                // SAFETY: row `k` of position `j < N` of `b` (the caller's promise).
-                let x = unsafe { V::broadcast(t, b.b.add(row + pos[j])) };
-                for (acc, &av) in acc.iter_mut().zip(&av) {
-                    *acc = V::fmadd(av, x, *acc);
-                }
-            }
-        });
-        let Out {
-            y,
-            n,
-            f,
-            first,
-            fin: bias,
-        } = out;
-        let yp = y.as_mut_ptr();
-        for (j, acc) in acc.iter().enumerate().take(n) {
-            for (v, &sum) in acc.iter().enumerate() {
-                // SAFETY: `j < n`: the `m` outputs from `j·f` are inside `y` (`(n − 1)·f + m`
-                // values), vector `v` of them at `v·l`; the bias's `m` values likewise.
-                unsafe {
-                    let p = yp.add(j * f + v * l);
-                    let mut sum = if first { sum } else { V::add(load(p, v), sum) };
-                    if let Some(e) = bias {
-                        if let Some(b) = e.bias {
-                            sum = V::add(sum, load(b.as_ptr().add(v * l), v));
-                        }
-                        // The epilogue's factors hold the block's `m` filters.
-                        sum = e.then.vector(t, sum, v * l, |p| load(p, v));
-                    }
-                    if TAIL && v + 1 == MV {
-                        V::store_masked(p, mk, sum);
-                    } else {
-                        V::store(p, sum);
                     }
                 }
             }
