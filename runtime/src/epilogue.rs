@@ -80,23 +80,22 @@ impl<'a> Epilogue<'a> {
         unsafe { self.load(t, at, load) }.apply(t, sum)
     }
 
-    /// [`Epilogue::vector`] for the register tile ([`crate::kernels::tile`]): its factors
-    /// loaded whole, or the mask's lanes of them for a masked `tail`. Without closures: one the
-    /// compiler leaves out of line is compiled without the kernel's instruction set, and its
-    /// loads become calls.
+    /// [`Epilogue::load`] for the register tile ([`crate::kernels::tile`]): the factors of one
+    /// vector of filters from `at`, loaded whole, or the mask's lanes of them for a masked
+    /// `tail`. Without closures: one the compiler leaves out of line is compiled without the
+    /// kernel's instruction set, and its loads become calls.
     ///
     /// # Safety
     /// The factors hold the values it reads from `at`.
     #[cfg(simd_kernels)]
     #[inline(always)]
-    pub(crate) unsafe fn vector_lanes<V: crate::kernels::vector::Vector>(
+    pub(crate) unsafe fn load_lanes<V: crate::kernels::vector::Vector>(
         &self,
         t: V::Token,
-        sum: V,
         at: usize,
         tail: bool,
         mk: V::Mask,
-    ) -> V {
+    ) -> Loaded<V> {
         use crate::kernels::tile::lanes;
         // `match`, not `Option::map`: the compiler left such a closure out of line in the
         // convolution's kernel, where its loads became calls.
@@ -120,7 +119,6 @@ impl<'a> Epilogue<'a> {
             relu: self.clamp.is_some(),
             hi,
         }
-        .apply(t, sum)
     }
 
     /// The epilogue of one vector of filters from `at`, its factors loaded, for a kernel that

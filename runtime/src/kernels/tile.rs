@@ -199,7 +199,7 @@ pub(crate) unsafe fn rows<V: Vector, const N: usize, const MODE: u8>(
     }
 }
 
-/// The register tile: `MV` vectors of rows (the last holding `last` when `TAIL`) × `N`
+/// The register tile: `MV` (1 or 2) vectors of rows (the last holding `last` when `TAIL`) × `N`
 /// positions, `Σ_k A[k, ·] · B[k, j]` for every row of the reduction that `b` reads, into `out`.
 ///
 /// # Safety
@@ -338,32 +338,56 @@ pub(crate) unsafe fn tile<
         first,
         fin,
     } = out;
-    for (j, acc) in acc.iter().enumerate().take(n) {
-        for (v, &sum) in acc.iter().enumerate() {
-            // SAFETY: `j < n`: vector `v` of position `j` is inside the output, full or masked
-            // as loaded; the bias and the factors hold the tile's rows, vector `v` of them from
+    // Vector `v` of the `n` positions, its bias and epilogue factors loaded once for all of
+    // them. A macro for each constant `v`, so that `acc` is indexed by constants and stays in
+    // registers (a loop over `v` outside the positions' loop left it on the stack).
+    macro_rules! store {
+        ($v:expr) => {{
+            let v = $v;
+            let tail = TAIL && v + 1 == MV;
+            // SAFETY: the bias and the factors hold the tile's rows, vector `v` of them from
             // `v·l` (the caller's promise).
-            unsafe {
-                let p = y.add(j * f + v * l);
-                let tail = TAIL && v + 1 == MV;
-                let mut sum = if first {
-                    sum
-                } else {
-                    V::add(lanes::<V>(t, p, tail, mk), sum)
-                };
-                if let Some(e) = fin {
-                    if let Some(b) = e.bias {
-                        sum = V::add(sum, lanes::<V>(t, b.as_ptr().add(v * l), tail, mk));
-                    }
-                    sum = e.then.vector_lanes(t, sum, v * l, tail, mk);
+            let (bias, then) = unsafe {
+                match fin {
+                    Some(e) => (
+                        match e.bias {
+                            Some(b) => Some(lanes::<V>(t, b.as_ptr().add(v * l), tail, mk)),
+                            None => None,
+                        },
+                        Some(e.then.load_lanes::<V>(t, v * l, tail, mk)),
+                    ),
+                    None => (None, None),
                 }
-                if tail {
-                    V::store_masked(p, mk, sum);
-                } else {
-                    V::store(p, sum);
+            };
+            for (j, acc) in acc.iter().enumerate().take(n) {
+                // SAFETY: `j < n`: vector `v` of position `j` is inside the output, full or
+                // masked as loaded (the caller's promise).
+                unsafe {
+                    let p = y.add(j * f + v * l);
+                    let mut sum = if first {
+                        acc[v]
+                    } else {
+                        V::add(lanes::<V>(t, p, tail, mk), acc[v])
+                    };
+                    if let Some(b) = bias {
+                        sum = V::add(sum, b);
+                    }
+                    if let Some(e) = then {
+                        sum = e.apply(t, sum);
+                    }
+                    if tail {
+                        V::store_masked(p, mk, sum);
+                    } else {
+                        V::store(p, sum);
+                    }
                 }
             }
-        }
+        }};
+    }
+    const { assert!(MV == 1 || MV == 2) };
+    store!(0);
+    if MV == 2 {
+        store!(MV - 1);
     }
 }
 
