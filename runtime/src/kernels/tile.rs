@@ -236,7 +236,7 @@ pub(crate) unsafe fn tile<
     macro_rules! step {
         ($ak:expr, $row:expr) => {{
             let (ak, row) = ($ak, $row);
-            // SAFETY: row `k`, a row that `b` reads (the caller's promise).
+            // SAFETY: `ak = k·step` for a row `k` that `b` reads (the caller's promise).
             let av = unsafe { row_a::<V, MV, TAIL>(t, a, ak, mk) };
             for (j, acc) in acc.iter_mut().enumerate() {
                 // SAFETY: row `k` of position `j < N` of B (the caller's promise).
