@@ -110,15 +110,7 @@ impl<'a> Epilogue<'a> {
             },
             None => None,
         };
-        let hi = match self.clamp {
-            Some(hi) if hi < f32::INFINITY => Some(V::splat(t, hi)),
-            _ => None,
-        };
-        Loaded {
-            affine,
-            relu: self.clamp.is_some(),
-            hi,
-        }
+        self.loaded(t, affine)
     }
 
     /// The epilogue of one vector of filters from `at`, its factors loaded, for a kernel that
@@ -138,13 +130,26 @@ impl<'a> Epilogue<'a> {
             // SAFETY: the caller's promise.
             unsafe { (load(a.as_ptr().add(at)), load(b.as_ptr().add(at))) }
         });
+        self.loaded(t, affine)
+    }
+
+    /// The epilogue with its factors `affine` loaded, for [`Epilogue::load`] and
+    /// [`Epilogue::load_lanes`]: the clamp's bound in a register where it is finite.
+    #[cfg(simd_kernels)]
+    #[inline(always)]
+    fn loaded<V: crate::kernels::vector::Vector>(
+        &self,
+        t: V::Token,
+        affine: Option<(V, V)>,
+    ) -> Loaded<V> {
+        let hi = match self.clamp {
+            Some(hi) if hi < f32::INFINITY => Some(V::splat(t, hi)),
+            _ => None,
+        };
         Loaded {
             affine,
             relu: self.clamp.is_some(),
-            hi: self
-                .clamp
-                .filter(|&hi| hi < f32::INFINITY)
-                .map(|hi| V::splat(t, hi)),
+            hi,
         }
     }
 
