@@ -285,6 +285,9 @@ def _conv_cases():
     C("c2_no_bias", (6, 5, 3), 'Conv2D(4, 3, use_bias=False, activation="sigmoid")')
     C("c2_pointwise", (5, 4, 6), "Conv2D(9, 1)")
     C("c2_filters20", (6, 6, 5), 'Conv2D(20, 3, padding="same", activation="relu")')
+    # Winograd F(2x2, 3x3) on the SIMD builds (16-32 channels, 16-64 filters, >= 16 tiles): 40
+    # filters, a masked vector of them past two whole ones.
+    C("c2_winograd_filters40", (10, 10, 16), 'Conv2D(40, 3, activation="relu")', batch=2)
     C("c2_softmax", (5, 5, 2), 'Conv2D(4, 3, padding="same", activation="softmax")')
     C("c2_uppercase_same", (5, 5, 2), 'Conv2D(3, 3, padding="SAME")')
     C("c2_explicit_defaults", (6, 6, 2),

@@ -45,6 +45,7 @@ parity_suite! {
         c2_no_bias { input_shape: (6, 5, 3), layers: [Conv2D(4, 3, use_bias=False, activation="sigmoid")], output_shape: [4, 3, 4], params: 108 },
         c2_pointwise { input_shape: (5, 4, 6), layers: [Conv2D(9, 1)], output_shape: [5, 4, 9], params: 63 },
         c2_filters20 { input_shape: (6, 6, 5), layers: [Conv2D(20, 3, padding="same", activation="relu")], output_shape: [6, 6, 20], params: 920 },
+        c2_winograd_filters40 { input_shape: (10, 10, 16), layers: [Conv2D(40, 3, activation="relu")], output_shape: [8, 8, 40], params: 5800 },
         c2_softmax { input_shape: (5, 5, 2), layers: [Conv2D(4, 3, padding="same", activation="softmax")], output_shape: [5, 5, 4], params: 76 },
         c2_uppercase_same { input_shape: (5, 5, 2), layers: [Conv2D(3, 3, padding="SAME")], output_shape: [5, 5, 3], params: 57 },
         c2_explicit_defaults { input_shape: (6, 6, 2), layers: [Conv2D(filters=3, kernel_size=(3, 3), strides=(1, 1), padding="valid", data_format="channels_last", dilation_rate=(1, 1), groups=1, activation=None, use_bias=True, kernel_initializer="he_normal")], output_shape: [4, 4, 3], params: 57 },

@@ -140,7 +140,7 @@ pub fn conv(
             y: &mut *y,
         };
         let ran = if super::winograd::chosen(g) {
-            crate::kernels::run_simd(super::winograd::Winograd(call))
+            super::winograd::run_simd(call)
         } else {
             crate::kernels::run_simd(call)
         };

@@ -37,9 +37,15 @@ use crate::kernels::vector::{Kernel, Vector};
 use crate::{Aligned, Epilogue};
 use core::mem::MaybeUninit;
 
-/// The most values of `U` (`16 · (cin · filters + PAD)`) the stack buffer holds: 65 KiB, the
-/// 32→32 convolution's (larger ones did not pay in a model where measured, see [`applies`]).
-const U_MAX: usize = 16 * (32 * 32 + PAD);
+/// The most values of `U` (`16 · (cin · filters + PAD)`) the stack buffer holds: 129 KiB, the
+/// 32→64 convolution's (M2's second; see [`applies`]).
+const U_MAX: usize = 16 * (32 * 64 + PAD);
+/// The buffer of `U` for convolutions up to 32→32: 65 KiB. Each buffer size is its own kernel
+/// (`Winograd<U_SMALL>`, `Winograd<U_MAX>`), so that a small convolution's frame is not the
+/// large one's: every call touches each 4 KiB page of its frame (the stack probes), and with
+/// the 129 KiB frame M7 (whose layers all fit here) measured ×1.012 at batch 1 (2 of 20
+/// alternations won).
+const U_SMALL: usize = 16 * (32 * 32 + PAD);
 /// Values of each of the two per-block buffers (`V` and `M`): 16 KiB each, so that they and
 /// a matrix `U_e` stay in the L1 cache through the 16 products (measured: 64 KiB buffers made
 /// the 16→16 convolution at 32×32 15% slower).
@@ -76,21 +82,24 @@ fn three(a: crate::shape::AxisGeometry) -> bool {
 
 /// Whether the Winograd kernel runs ([`fits`]) and pays, by the measurements of
 /// `winograd_timing` (below; AVX-512, 2026-12-06, ratios of Winograd's time to the direct
-/// kernel's in two runs): 16 to 32 input channels, 16 to 32 filters and at least 16 tiles (an
-/// 8×8 output). Inside: 16→16 at 32×32 ×0.72–0.78, at 16×16 ×0.63–0.66, at 8×8 ×0.77–0.80;
+/// kernel's in two runs) and of whole models: 16 to 32 input channels, 16 to 64 filters and at
+/// least 16 tiles (an 8×8 output). Inside: 16→16 at 32×32 ×0.72–0.78, at 16×16 ×0.63–0.66, at 8×8 ×0.77–0.80;
 /// 32→32 at 16×16 ×0.58–0.62, at 11×11 ×0.79–0.84, at 8×8 ×0.80–0.81. Outside: 4 tiles (32→32
 /// at 4×4 ×1.25–1.28; 16→16 ×0.89–0.96, too close to call) and 1 tile (16→16 at 2×2
 /// ×1.42–1.54); fewer than 16 channels, where a product of depth 4 or 8 gains too little over
 /// the transforms (4→16 at 16×16 ×1.62–1.66, 8→8 at 16×16 ×1.28, 8→8 and 8→16 at 32×32
 /// ×0.83–1.00), and one channel (1→32 at 26×26 ×2.2–2.4). 64 filters: with `U` in a 129 KiB
 /// buffer, M2's second convolution (32→64 at 11×11) measured ×0.84–0.85 here, yet M2 itself at
-/// batch 64 ran no faster (×0.996 of the direct kernel's time, medians of ten alternations of
-/// the whole model; `memset` of the larger buffers rose from 1.6% to 5.2% of its profile), so
-/// `U` stays bounded by the 32→32 convolution's; 64→64 at 32×32 measured ×2.8 with a block of
-/// [`SCRATCH`] holding 3 tiles.
+/// batch 64 ran level on that machine (×0.996 of the direct kernel's time, medians of ten
+/// alternations of the whole model; then ×1.02, after `U`'s buffer stopped being zeroed). On an
+/// AMD Zen 5 (2026-12-07) that layer measured ×0.92–0.93 alone (16→64 ×0.97), and M2 ran
+/// ×0.957 at batch 64 and ×0.954 at batch 1 with it (12 of 12 alternations each; an A/A run of
+/// one build against itself ×1.002), so 64 filters take it. The same runs there put 32→32 at
+/// 11×11 at ×0.80–0.82 and 16→16 at 8×8 at ×1.08, inside the rule. 64→64 at 32×32 measured
+/// ×2.8 with a block of [`SCRATCH`] holding 3 tiles.
 pub(super) fn applies(g: &ConvGeometry) -> bool {
     let tiles = g.axes[1].out.div_ceil(2) * g.axes[2].out.div_ceil(2);
-    fits(g) && (16..=32).contains(&g.cin) && (16..=32).contains(&g.filters) && tiles >= 16
+    fits(g) && (16..=32).contains(&g.cin) && (16..=64).contains(&g.filters) && tiles >= 16
 }
 
 /// Whether [`super::kernel::conv`] runs `g` by Winograd ([`applies`]; the SIMD builds' tests can
@@ -105,8 +114,19 @@ pub(super) fn chosen(g: &ConvGeometry) -> bool {
 
 /// One convolution's arguments ([`super::kernel::conv`]'s, whose checks of the lengths have
 /// run), run by Winograd as a SIMD [`Kernel`] where [`applies`] holds: `y = conv(x, kernel) +
-/// bias`, then the epilogue, in the store.
-pub(super) struct Winograd<'a>(pub Conv<'a>);
+/// bias`, then the epilogue, in the store. `U` is the size of its stack buffer for the
+/// transformed kernel ([`U_SMALL`] or [`U_MAX`]; [`run_simd`] picks).
+pub(super) struct Winograd<'a, const U: usize>(pub Conv<'a>);
+
+/// Runs `call` by Winograd on the best SIMD instruction set of this CPU (`None` where it has
+/// none), with the smaller buffer for `U` where the convolution's fits in it.
+pub(super) fn run_simd(call: Conv<'_>) -> Option<()> {
+    if 16 * (call.g.cin * call.g.filters + PAD) <= U_SMALL {
+        crate::kernels::run_simd(Winograd::<U_SMALL>(call))
+    } else {
+        crate::kernels::run_simd(Winograd::<U_MAX>(call))
+    }
+}
 
 /// The first `len` values of `buf`, set to zero (only those: a call writes what it uses).
 #[inline(always)]
@@ -122,7 +142,7 @@ fn prefix<const N: usize>(buf: &mut MaybeUninit<Aligned<[f32; N]>>, len: usize) 
     }
 }
 
-impl Kernel for Winograd<'_> {
+impl<const U: usize> Kernel for Winograd<'_, U> {
     type Output = ();
 
     #[inline(always)]
@@ -139,14 +159,15 @@ impl Kernel for Winograd<'_> {
         let (cin, f) = (g.cin, g.filters);
         assert!(
             fits(g)
+                && 16 * (cin * f + PAD) <= U
                 && x.len() == ah.n * aw.n * cin
                 && y.len() == ah.out * aw.out * f
                 && kernel.len() == 9 * cin * f
                 && bias.is_none_or(|b| b.len() == f),
             "winograd: the geometry or the slices do not fit"
         );
-        let mut u_buf = MaybeUninit::<Aligned<[f32; U_MAX]>>::uninit();
-        let u = transform_kernel::<V>(t, kernel, cin, f, &mut u_buf);
+        let mut u_buf = MaybeUninit::<Aligned<[f32; U]>>::uninit();
+        let u = transform_kernel::<V, U>(t, kernel, cin, f, &mut u_buf);
         // The 16 matrices `U_e`, `us` apart (as `transform_kernel` laid them out); a tile's 16
         // runs of `V` (of `M`), `vs` (`ms`) apart.
         let (us, vs, ms) = (u.len() / 16, 16 * cin + PAD, 16 * f + PAD);
@@ -337,16 +358,16 @@ fn transform_output<V: Vector>(
 /// values after each matrix zero. Every value is written once, with no zeroing pass first (for
 /// 32→32, 65 KiB a call).
 #[inline(always)]
-fn transform_kernel<'u, V: Vector>(
+fn transform_kernel<'u, V: Vector, const N: usize>(
     t: V::Token,
     kernel: &[f32],
     cin: usize,
     f: usize,
-    buf: &'u mut MaybeUninit<Aligned<[f32; U_MAX]>>,
+    buf: &'u mut MaybeUninit<Aligned<[f32; N]>>,
 ) -> &'u mut [f32] {
     let depth = 9 * cin;
     let us = cin * f + PAD;
-    assert!(kernel.len() == depth * f && 16 * us <= U_MAX);
+    assert!(kernel.len() == depth * f && 16 * us <= N);
     let u = buf.as_mut_ptr().cast::<f32>();
     let l = V::LANES;
     let half = V::splat(t, 0.5);
@@ -392,7 +413,7 @@ fn transform_kernel<'u, V: Vector>(
                         // `c·f + f0 + q + w ≤ cin·f`: inside matrix `i·4 + j`, before its pad.
                         let p = (i * 4 + j) * us + c * f + f0 + q;
                         assert!(p + w <= 16 * us);
-                        // SAFETY: values `p..p + w` of `buf`, which holds `U_MAX ≥ 16·us`
+                        // SAFETY: values `p..p + w` of `buf`, which holds `N ≥ 16·us`
                         // values (asserted), borrowed mutably.
                         unsafe { put::<V>(u.add(p), w, mk, o) };
                     }
@@ -403,7 +424,7 @@ fn transform_kernel<'u, V: Vector>(
         f0 += mb;
     }
     for e in 0..16 {
-        // SAFETY: the pad of matrix `e`, values `e·us + cin·f .. (e + 1)·us ≤ 16·us ≤ U_MAX` of
+        // SAFETY: the pad of matrix `e`, values `e·us + cin·f .. (e + 1)·us ≤ 16·us ≤ N` of
         // `buf` (asserted above).
         unsafe { core::ptr::write_bytes(u.add(e * us + cin * f), 0, PAD) };
     }
@@ -498,6 +519,8 @@ mod tests {
             (9, 4, 8, 9, Padding::Same),
             (32, 32, 16, 16, Padding::Same),
             (13, 13, 32, 32, Padding::Valid),
+            (13, 13, 32, 64, Padding::Valid),
+            (6, 7, 20, 50, Padding::Same),
             (8, 8, 64, 16, Padding::Same),
             (3, 17, 24, 33, Padding::Same),
         ];
@@ -546,23 +569,31 @@ mod tests {
                     kernel::conv(&g, &x, &packed, bias, &Epilogue::NONE, &mut want)
                 });
                 e.apply(&mut want, f);
-                for &isa in &isas {
+                // Both buffers for `U` where the small one holds it (`run_simd` picks it).
+                let small = 16 * (cin * f + PAD) <= U_SMALL;
+                let runs = isas.iter().flat_map(|&isa| [(isa, U_MAX), (isa, U_SMALL)]);
+                for (isa, buffer) in runs.filter(|&(_, b)| b == U_MAX || small) {
                     let mut got = std::vec![f32::NAN; want.len()];
-                    let call = Winograd(Conv {
+                    let call = Conv {
                         g: &g,
                         x: &x,
                         kernel: &packed,
                         bias,
                         e,
                         y: &mut got,
-                    });
-                    run(isa, call).expect("the CPU has it");
+                    };
+                    if buffer == U_MAX {
+                        run(isa, Winograd::<U_MAX>(call))
+                    } else {
+                        run(isa, Winograd::<U_SMALL>(call))
+                    }
+                    .expect("the CPU has it");
                     for (i, (a, b)) in got.iter().zip(&want).enumerate() {
                         let err = (a - b).abs();
                         worst = worst.max(err / k as f32);
                         assert!(
                             err <= 2e-6 * k as f32,
-                            "case {case} {isa:?} bias {} {e:?} at {i}: {a} vs {b}",
+                            "case {case} {isa:?} U {buffer} bias {} {e:?} at {i}: {a} vs {b}",
                             bias.is_some()
                         );
                     }
@@ -573,9 +604,9 @@ mod tests {
     }
 
     /// The layers the rule was measured on: M7's 16→16 at 32×32 and 32→32 at 16×16 take
-    /// Winograd, and the 8×8 and 11×11 maps of 16 and 32 channels; M2's 32→64 at 11×11 and
-    /// M7's 64→64 at 8×8 (their `U` is past the buffer), 4×4 maps, fewer than 16 channels
-    /// (M2's 1→32, 4→16) and 8 filters do not, nor strided, 1×1 or 5×5 windows.
+    /// Winograd, and the 8×8 and 11×11 maps of 16 and 32 channels, and M2's 32→64 at 11×11;
+    /// M7's 64→64 at 8×8 (its `U` is past the buffer), more than 64 filters, 4×4 maps, fewer
+    /// than 16 channels (M2's 1→32, 4→16) and 8 filters do not, nor strided, 1×1 or 5×5 windows.
     #[test]
     fn the_dispatch_rule() {
         let s = Padding::Same;
@@ -584,8 +615,10 @@ mod tests {
         assert!(applies(&geometry(8, 8, 16, 16, s)));
         assert!(applies(&geometry(8, 8, 32, 32, s)));
         assert!(applies(&geometry(13, 13, 32, 32, Padding::Valid)));
-        assert!(!applies(&geometry(13, 13, 32, 64, Padding::Valid)));
-        assert!(!fits(&geometry(13, 13, 32, 64, Padding::Valid)));
+        assert!(applies(&geometry(13, 13, 32, 64, Padding::Valid)));
+        assert!(applies(&geometry(10, 10, 16, 40, Padding::Valid)));
+        assert!(!applies(&geometry(13, 13, 32, 65, Padding::Valid)));
+        assert!(!fits(&geometry(13, 13, 32, 65, Padding::Valid)));
         assert!(!applies(&geometry(8, 8, 64, 64, s)));
         assert!(!fits(&geometry(8, 8, 64, 64, s)));
         assert!(!applies(&geometry(4, 4, 32, 32, s)));
@@ -622,6 +655,7 @@ mod tests {
             (16, 16, 32, 32, same),
             (13, 13, 32, 32, Padding::Valid),
             (13, 13, 16, 64, Padding::Valid),
+            (13, 13, 32, 64, Padding::Valid),
             (16, 16, 16, 16, same),
             (8, 8, 16, 16, same),
             (8, 8, 32, 32, same),
@@ -650,15 +684,15 @@ mod tests {
                         kernel::conv(&g, &x, &kern, Some(&b), &relu, &mut y);
                         OFF.set(false);
                     } else {
-                        let call = Winograd(Conv {
+                        let call = Conv {
                             g: &g,
                             x: &x,
                             kernel: &kern,
                             bias: Some(&b),
                             e: &relu,
                             y: &mut y,
-                        });
-                        crate::kernels::run_simd(call).unwrap();
+                        };
+                        run_simd(call).unwrap();
                     }
                 }
                 start.elapsed().as_secs_f64() * 1e6 / reps as f64
