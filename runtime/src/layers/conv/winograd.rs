@@ -83,9 +83,9 @@ fn three(a: crate::shape::AxisGeometry) -> bool {
 /// Whether the Winograd kernel runs ([`fits`]) and pays, by the measurements of
 /// `winograd_timing` (below; AVX-512, 2026-12-06, ratios of Winograd's time to the direct
 /// kernel's in two runs) and of whole models: 16 to 32 input channels, 16 to 64 filters and at
-/// least 16 tiles (an 8×8 output). Inside: 16→16 at 32×32 ×0.72–0.78, at 16×16 ×0.63–0.66, at 8×8 ×0.77–0.80;
-/// 32→32 at 16×16 ×0.58–0.62, at 11×11 ×0.79–0.84, at 8×8 ×0.80–0.81. Outside: 4 tiles (32→32
-/// at 4×4 ×1.25–1.28; 16→16 ×0.89–0.96, too close to call) and 1 tile (16→16 at 2×2
+/// least 16 tiles (an 8×8 output). Inside: 16→16 at 32×32 ×0.72–0.78, at 16×16 ×0.63–0.66, at
+/// 8×8 ×0.77–0.80; 32→32 at 16×16 ×0.58–0.62, at 11×11 ×0.79–0.84, at 8×8 ×0.80–0.81. Outside:
+/// 4 tiles (32→32 at 4×4 ×1.25–1.28; 16→16 ×0.89–0.96, too close to call) and 1 tile (16→16 at 2×2
 /// ×1.42–1.54); fewer than 16 channels, where a product of depth 4 or 8 gains too little over
 /// the transforms (4→16 at 16×16 ×1.62–1.66, 8→8 at 16×16 ×1.28, 8→8 and 8→16 at 32×32
 /// ×0.83–1.00), and one channel (1→32 at 26×26 ×2.2–2.4). 64 filters: with `U` in a 129 KiB
@@ -289,8 +289,9 @@ fn transform_input<V: Vector>(t: V::Token, rows: &[&[f32]; 16], v: &mut [f32]) {
     }
 }
 
-/// The tile's outputs `Aᵀ M A` (+ bias, then the epilogue) from `m` (16 runs of `f`: element `e` of the sum
-/// over channels), into `outs[i·2 + k]` (`f` values each; `None` past the output's edge).
+/// The tile's outputs `Aᵀ M A` (+ bias, then the epilogue) from `m` (16 runs of `f`: element `e`
+/// of the sum over channels), into `outs[i·2 + k]` (`f` values each; `None` past the output's
+/// edge).
 #[inline(always)]
 fn transform_output<V: Vector>(
     t: V::Token,
