@@ -21,7 +21,7 @@ use kernel::{panel_index, ConvGeometry};
 ///
 /// Each spatial axis is a type: [`Axis<N, K, STRIDE, DILATION, P>`](crate::shape::Axis) (input
 /// length, kernel size, stride, dilation, padding `Valid`/`Same`/`Causal`), or
-/// [`NoAxis`](crate::shape::NoAxis) for the axes a lower-rank layer does not have. `KC` is the
+/// [`NoAxis`] for the axes a lower-rank layer does not have. `KC` is the
 /// kernel volume times `CIN / GROUPS` and `POUT` the number of output positions; both are checked
 /// against the axes at compile time, as are the groups.
 ///

@@ -12,7 +12,7 @@ use crate::Tensor;
 /// window, per channel. With `"same"` the padding is never selected (Keras pads with −∞).
 ///
 /// Each spatial axis is an [`Axis<N, POOL, STRIDE, 1, P>`](crate::shape::Axis) (dilation 1,
-/// padding `Valid` or `Same`), or [`NoAxis`](crate::shape::NoAxis) for the axes a lower-rank layer
+/// padding `Valid` or `Same`), or [`NoAxis`] for the axes a lower-rank layer
 /// does not have; `POUT` is the number of output positions, checked at compile time. Use the
 /// aliases [`MaxPool1d`], [`MaxPool2d`], [`MaxPool3d`].
 ///

@@ -71,7 +71,7 @@ impl<const F: usize, const P: usize> Softmax<F, P> {
     ///
     /// # Panics
     /// (A compile error in `const` context.) When `shape` does not hold `F·P` values ending in
-    /// `F`, has more than [`MAX_RANK`](crate::MAX_RANK) axes, or an axis is out of range, the batch axis, or
+    /// `F`, has more than [`MAX_RANK`] axes, or an axis is out of range, the batch axis, or
     /// repeated, or `axes` is empty.
     pub const fn new(shape: &[usize], axes: &[isize]) -> Self {
         let rank = shape.len();

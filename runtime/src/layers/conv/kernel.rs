@@ -445,7 +445,7 @@ fn packed_run<K: Micro<N> + Micro<NS>, const N: usize>(
 #[cfg(simd_kernels)]
 const MAX_RUNS: usize = 64;
 
-/// One convolution's arguments (see [`conv`]), run as the SIMD [`Kernel`] of this module, or
+/// One convolution's arguments (see [`conv`]), run as the SIMD [`Kernel`](crate::kernels::vector::Kernel) of this module, or
 /// wrapped in [`super::winograd::Winograd`].
 #[cfg(simd_kernels)]
 pub(super) struct Conv<'a> {
@@ -1301,7 +1301,7 @@ fn micro_windows<const N: usize>(
 
 /// The SIMD register tiles: `MR` = 16 filters in one AVX-512 or two AVX2 registers, 12 (resp.
 /// 6) positions per tile, or `MR` = 8 in two NEON registers, 12 positions; fused multiply-adds;
-/// one definition over [`Vector`], compiled per instruction set by
+/// one definition over [`Vector`](crate::kernels::vector::Vector), compiled per instruction set by
 /// [`crate::kernels::run_simd`].
 #[cfg(simd_kernels)]
 mod simd {
