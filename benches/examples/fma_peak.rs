@@ -59,7 +59,8 @@ mod peak {
         chains!(_mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, first, steps)
     }
 
-    /// Best GFLOP/s of `rounds` timings of `f` over `steps` steps of `lanes`-wide vectors.
+    /// The best and the median GFLOP/s of 7 timings of `f` over `steps` steps of `lanes`-wide
+    /// vectors.
     fn best(name: &str, lanes: u64, steps: u64, f: impl Fn(u64) -> f32) {
         let mut rates = Vec::new();
         for _ in 0..7 {

@@ -10,8 +10,8 @@ use crate::Activation;
 ///    [`factors`](crate::BatchNorm::factors) these are), a multiply then an add, not a fused
 ///    multiply-add: the bits of the layer's own pass;
 /// 2. `clamp`: `hi` clamps to `[0, hi]`: `y > 0 ? y : 0` (zero for NaN and ±0, as
-///    [`Activation::Relu`]), then `min(·, hi)`: `hi = ∞` is Keras's
-///    `relu`, `hi = 6` its `relu6` and `ReLU(max_value=6)`.
+///    [`Activation::Relu`]), then `min(·, hi)`: `hi = ∞` is Keras's `relu`, `hi = 6` its `relu6`
+///    and `ReLU(max_value=6)`.
 ///
 /// The SIMD kernels apply it in their store; elsewhere [`Epilogue::apply`] makes the same bits in
 /// a pass.

@@ -39,13 +39,20 @@ use core::mem::MaybeUninit;
 
 /// The most values of `U` (`16 · (cin · filters + PAD)`) the stack buffer holds: 129 KiB, the
 /// 32→64 convolution's (M2's second; see [`applies`]).
-const U_MAX: usize = 16 * (32 * 64 + PAD);
+const U_MAX: usize = u_len(32, 64);
 /// The buffer of `U` for convolutions up to 32→32: 65 KiB. Each buffer size is its own kernel
 /// (`Winograd<U_SMALL>`, `Winograd<U_MAX>`), so that a small convolution's frame is not the
 /// large one's: every call touches each 4 KiB page of its frame (the stack probes), and with
 /// the 129 KiB frame M7 (whose layers all fit here) measured ×1.012 at batch 1 (2 of 20
 /// alternations won).
-const U_SMALL: usize = 16 * (32 * 32 + PAD);
+const U_SMALL: usize = u_len(32, 32);
+
+/// Values of `U` for `cin` channels and `filters` filters: 16 matrices of `cin · filters`, each
+/// followed by [`PAD`] values (as [`transform_kernel`] lays them out).
+const fn u_len(cin: usize, filters: usize) -> usize {
+    16 * (cin * filters + PAD)
+}
+
 /// Values of each of the two per-block buffers (`V` and `M`): 16 KiB each, so that they and
 /// a matrix `U_e` stay in the L1 cache through the 16 products (measured: 64 KiB buffers made
 /// the 16→16 convolution at 32×32 15% slower).
@@ -71,7 +78,7 @@ pub(super) fn fits(g: &ConvGeometry) -> bool {
         && g.cin >= 1
         && g.filters >= 1
         && g.cin <= CIN_MAX
-        && 16 * (g.cin * g.filters + PAD) <= U_MAX
+        && u_len(g.cin, g.filters) <= U_MAX
         && 16 * g.cin.max(g.filters) + PAD <= SCRATCH
 }
 
@@ -121,7 +128,7 @@ pub(super) struct Winograd<'a, const U: usize>(pub Conv<'a>);
 /// Runs `call` by Winograd on the best SIMD instruction set of this CPU (`None` where it has
 /// none), with the smaller buffer for `U` where the convolution's fits in it.
 pub(super) fn run_simd(call: Conv<'_>) -> Option<()> {
-    if 16 * (call.g.cin * call.g.filters + PAD) <= U_SMALL {
+    if u_len(call.g.cin, call.g.filters) <= U_SMALL {
         crate::kernels::run_simd(Winograd::<U_SMALL>(call))
     } else {
         crate::kernels::run_simd(Winograd::<U_MAX>(call))
@@ -159,7 +166,6 @@ impl<const U: usize> Kernel for Winograd<'_, U> {
         let (cin, f) = (g.cin, g.filters);
         assert!(
             fits(g)
-                && 16 * (cin * f + PAD) <= U
                 && x.len() == ah.n * aw.n * cin
                 && y.len() == ah.out * aw.out * f
                 && kernel.len() == 9 * cin * f
@@ -571,7 +577,7 @@ mod tests {
                 });
                 e.apply(&mut want, f);
                 // Both buffers for `U` where the small one holds it (`run_simd` picks it).
-                let small = 16 * (cin * f + PAD) <= U_SMALL;
+                let small = u_len(cin, f) <= U_SMALL;
                 let runs = isas.iter().flat_map(|&isa| [(isa, U_MAX), (isa, U_SMALL)]);
                 for (isa, buffer) in runs.filter(|&(_, b)| b == U_MAX || small) {
                     let mut got = std::vec![f32::NAN; want.len()];
